@@ -1,0 +1,99 @@
+"""Command line: ``python -m backend {run,api,worker,migrate}``.
+
+- ``run``: apply migrations, then serve the whole platform in one process (embedded mode
+  by default: SQLite, in-process worker, simulated agency systems). ``make run`` calls it.
+- ``api``: serve the API only (``API_PROCESSES`` uvicorn processes); production.
+- ``worker``: run a background worker process; start as many as needed.
+- ``migrate``: apply Piccolo migrations to ``DATABASE_URL`` (or the embedded SQLite file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from backend.settings import get_settings
+
+log = logging.getLogger("backend")
+
+
+def migrate() -> None:
+    """Apply every pending migration of every app."""
+    os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = asyncio.run(run_forwards(app_name="all"))
+    if not result.success:
+        raise SystemExit(f"migrations failed: {result.message}")
+
+
+def serve(*, factory: bool) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    common = dict(
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+    if factory:
+        uvicorn.run("backend.app:create_app", factory=True, workers=settings.api_processes, **common)
+    else:
+        from backend.app import create_app
+
+        app = create_app(settings)
+        print(
+            f"\n  企业注销“一件事” ({settings.mode}) on {settings.base_url}\n"
+            f"  PWA {settings.base_url}/   kiosk {settings.base_url}/kiosk/   API docs {settings.base_url}/schema\n",
+            file=sys.stderr,
+        )
+        uvicorn.run(app, **common)
+
+
+async def run_worker() -> None:
+    from backend import db
+    from backend.app import build_platform, make_worker
+    from backend.lib.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    platform = build_platform(settings)
+    db.bind(platform.engine)
+    await db.start(platform.engine, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await make_worker(platform).run(stop)
+    finally:
+        await db.stop(platform.engine)
+        if platform.redis is not None:
+            await platform.redis.aclose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "api", "worker", "migrate"])
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        migrate()
+    elif args.command == "run":
+        migrate()
+        serve(factory=False)
+    elif args.command == "api":
+        serve(factory=True)
+    else:
+        asyncio.run(run_worker())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""The composition root: the only place that builds the Litestar app and wires everything.
+
+Importing this module connects to nothing; ``create_app`` builds an app whose lifespan
+opens the database pool and Redis, and (in embedded mode) runs the worker in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.stores.registry import StoreRegistry
+
+from backend import db
+from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
+from backend.lib.clock import Clock, SystemClock
+from backend.lib.logging import configure_logging, request_id_middleware
+from backend.lib.problems import EXCEPTION_HANDLERS
+from backend.platform import Platform
+from backend.settings import ROOT, Settings, get_settings
+
+log = logging.getLogger("backend")
+API_VERSION = "0.1.0"
+
+
+def job_handlers(platform: Platform) -> dict:
+    """Every bounded context's background job handlers, by job kind."""
+    handlers: dict = {}
+    handlers.update(platform.job_handlers)
+    return handlers
+
+
+def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
+    """Create (without connecting) the engine, Redis client, queue and clock."""
+    redis = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url, health_check_interval=10, socket_connect_timeout=2)
+    waker = RedisWaker(redis) if redis is not None else MemoryWaker()
+    return Platform(
+        settings=settings,
+        engine=db.make_engine(settings),
+        queue=Queue(waker, clock or SystemClock()),
+        clock=clock or SystemClock(),
+        redis=redis,
+    )
+
+
+def make_worker(platform: Platform) -> Worker:
+    s = platform.settings
+    return Worker(
+        platform.queue,
+        job_handlers(platform),
+        concurrency=s.worker_concurrency,
+        lease_seconds=s.worker_lease_seconds,
+        idle_seconds=s.worker_idle_seconds,
+    )
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
+    """Build the API app (and, in embedded mode, its in-process worker)."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    platform = build_platform(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db.bind(platform.engine)
+        await db.start(platform.engine, settings)
+        stop = asyncio.Event()
+        worker_task = None
+        if settings.run_worker_in_process:
+            worker_task = asyncio.create_task(make_worker(platform).run(stop))
+        log.info("platform started", extra={"mode": settings.mode, "worker_in_process": worker_task is not None})
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker_task is not None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(worker_task, timeout=10)
+            await db.stop(platform.engine)
+            if platform.redis is not None:
+                await platform.redis.aclose()
+
+    if platform.redis is not None:
+        channels_backend = RedisChannelsPubSubBackend(redis=platform.redis)
+        stores = StoreRegistry(default_factory=lambda name: RedisStore(platform.redis, namespace=f"yjs:{name}"))
+    else:
+        channels_backend = MemoryChannelsBackend()
+        stores = StoreRegistry(default_factory=lambda name: MemoryStore())
+
+    from backend.system import ROUTES as SYSTEM_ROUTES
+
+    route_handlers: list = [*SYSTEM_ROUTES]
+    route_handlers += static_routes()
+
+    return Litestar(
+        route_handlers=route_handlers,
+        dependencies={"platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware],
+        plugins=[ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)],
+        stores=stores,
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="企业注销登记“一件事”平台 API",
+            version=API_VERSION,
+            description="Apply once, six agencies, every result in one place. Errors are RFC 9457 problem details.",
+            path="/schema",
+            create_examples=True,
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+                    css_url="/vendor/swagger-ui/swagger-ui.css",
+                    standalone_preset_js_url="/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                )
+            ],
+        ),
+        state={"platform": platform},
+        logging_config=None,  # configure_logging owns the root logger (JSON, masked)
+        debug=False,
+    )
+
+
+def static_routes() -> list:
+    """The front ends: the PWA at ``/``, the kiosk at ``/kiosk/``, shared code at ``/shared/``."""
+    routes = [
+        create_static_files_router(path="/shared", directories=[ROOT / "shared"], include_in_schema=False, name="shared"),
+        create_static_files_router(path="/kiosk", directories=[ROOT / "kiosk"], html_mode=True, include_in_schema=False, name="kiosk"),
+        create_static_files_router(path="/", directories=[ROOT / "pwa"], html_mode=True, include_in_schema=False, name="pwa"),
+    ]
+    swagger = ROOT / "node_modules" / "swagger-ui-dist"
+    if swagger.is_dir():  # API docs assets come from npm (package.json), never from a CDN
+        routes.insert(0, create_static_files_router(path="/vendor/swagger-ui", directories=[swagger], include_in_schema=False, name="swagger"))
+    return routes

@@ -1,0 +1,78 @@
+"""Database engines: SQLite in embedded mode, PostgreSQL in production.
+
+Piccolo binds every table to an engine; ``bind`` points all of our tables at the engine
+of one app, so a process (or a test) can choose its database explicitly.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from backend.settings import Settings
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Create (but do not connect) the engine the settings ask for."""
+    if settings.is_postgres:
+        parts = urlsplit(settings.database_url)
+        return PostgresEngine(
+            config={
+                "host": parts.hostname or "127.0.0.1",
+                "port": parts.port or 5432,
+                "user": parts.username or "postgres",
+                "password": parts.password or "",
+                "database": (parts.path or "/postgres").lstrip("/") or "postgres",
+            },
+            log_queries=False,
+        )
+    path = settings.sqlite_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A generous busy timeout; writers also use IMMEDIATE transactions (see ENVIRONMENT.md).
+    return SQLiteEngine(path=str(path), timeout=30)
+
+
+def table_classes() -> list[type]:
+    """Every table of every app in the registry."""
+    from backend.piccolo_conf import APP_REGISTRY
+
+    tables: list[type] = []
+    for app_config in APP_REGISTRY.app_configs.values():
+        tables.extend(app_config.table_classes)
+    return tables
+
+
+def bind(engine: Engine) -> None:
+    """Point every table at ``engine``."""
+    for table in table_classes():
+        table._meta.db = engine
+
+
+async def start(engine: Engine, settings: Settings) -> None:
+    """Open the pool (PostgreSQL) or set the journal mode (SQLite)."""
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+    else:
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+
+
+async def stop(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def ping(engine: Engine) -> None:
+    """Raise if the database does not answer a trivial query."""
+    await engine.run_ddl("SELECT 1")
+
+
+def writing_transaction(engine: Engine):
+    """A transaction for writes: IMMEDIATE on SQLite so concurrent writers queue, not fail."""
+    if isinstance(engine, SQLiteEngine):
+        from piccolo.engine.sqlite import TransactionType
+
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()

@@ -1,0 +1,165 @@
+"""The queue: enqueue, claim, finish, retry and dead-letter jobs, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+from piccolo.engine.postgres import PostgresEngine
+
+from backend.jobs.tables import Job
+from backend.jobs.waker import Waker
+from backend.lib.clock import Clock
+
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 300.0
+
+
+class RetryLater(Exception):
+    """A handler's way to say "not now": retried with backoff (or after ``delay`` seconds)."""
+
+    def __init__(self, reason: str, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class PermanentFailure(Exception):
+    """A handler's way to say "never": the job is dead-lettered at once."""
+
+
+class JobContext(msgspec.Struct, frozen=True):
+    """What a handler receives."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+def backoff_seconds(attempts: int, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
+    """Capped exponential backoff with equal jitter: half fixed, half random."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class Queue:
+    """Table-backed job queue; ``notify`` wakes the workers after a commit."""
+
+    def __init__(self, waker: Waker, clock: Clock) -> None:
+        self.waker = waker
+        self.clock = clock
+
+    async def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        delay_seconds: float = 0,
+        dedupe_key: str | None = None,
+        max_attempts: int = 12,
+    ) -> None:
+        """Write a job row; inside a transaction it commits (or not) with the caller's change.
+
+        A ``dedupe_key`` makes the enqueue idempotent: a second job with the same key is
+        not created. Call ``notify`` after the surrounding transaction commits.
+        """
+        now = self.clock.now_ms()
+        query = Job.insert(
+            Job(
+                kind=kind,
+                payload=msgspec.json.encode(payload or {}).decode(),
+                status="pending",
+                attempts=0,
+                max_attempts=max_attempts,
+                run_at=now + int(delay_seconds * 1000),
+                created_at=now,
+                dedupe_key=dedupe_key,
+            )
+        )
+        if dedupe_key is not None:
+            query = query.on_conflict(action="DO NOTHING", target=Job.dedupe_key)
+        await query
+
+    async def notify(self) -> None:
+        """Wake the workers (in this process, or every process through Redis)."""
+        await self.waker.notify()
+
+    async def claim(self, worker_id: str, kinds: Iterable[str], limit: int, lease_seconds: float) -> list[JobContext]:
+        """Take up to ``limit`` due jobs of ``kinds``, including ones whose lease ran out."""
+        kinds = list(kinds)
+        if not kinds or limit <= 0:
+            return []
+        now = self.clock.now_ms()
+        lock = " FOR UPDATE SKIP LOCKED" if isinstance(Job._meta.db, PostgresEngine) else ""
+        kind_list = ", ".join("{}" for _ in kinds)
+        rows = await Job.raw(
+            "UPDATE job SET status = 'running', attempts = attempts + 1, locked_by = {}, locked_until = {} "
+            "WHERE id IN (SELECT id FROM job WHERE kind IN (" + kind_list + ") "
+            "AND ((status = 'pending' AND run_at <= {}) OR (status = 'running' AND locked_until <= {})) "
+            "ORDER BY run_at LIMIT {}" + lock + ") "
+            "RETURNING id, kind, payload, attempts, max_attempts",
+            worker_id,
+            now + int(lease_seconds * 1000),
+            *kinds,
+            now,
+            now,
+            limit,
+        )
+        return [
+            JobContext(
+                id=row["id"],
+                kind=row["kind"],
+                payload=msgspec.json.decode(row["payload"]),
+                attempts=row["attempts"],
+                max_attempts=row["max_attempts"],
+            )
+            for row in rows
+        ]
+
+    async def complete(self, job: JobContext, worker_id: str) -> None:
+        await Job.update(
+            {Job.status: "done", Job.finished_at: self.clock.now_ms(), Job.locked_by: None, Job.last_error: ""}
+        ).where((Job.id == job.id) & (Job.locked_by == worker_id))
+
+    async def fail(self, job: JobContext, worker_id: str, error: str, *, permanent: bool = False, delay: float | None = None) -> str:
+        """Record a failed attempt: retry later, or dead-letter after the last one. Returns the new status."""
+        now = self.clock.now_ms()
+        if permanent or job.attempts >= job.max_attempts:
+            status, run_at = "dead", now
+        else:
+            status = "pending"
+            run_at = now + int(1000 * (delay if delay is not None else backoff_seconds(job.attempts)))
+        await Job.update(
+            {Job.status: status, Job.run_at: run_at, Job.locked_by: None, Job.locked_until: 0, Job.last_error: error[:2000]}
+        ).where((Job.id == job.id) & (Job.locked_by == worker_id))
+        return status
+
+    async def redrive(self, job_id: int) -> bool:
+        """Send a dead-lettered job round again with fresh attempts."""
+        rows = await Job.update(
+            {Job.status: "pending", Job.attempts: 0, Job.run_at: self.clock.now_ms(), Job.last_error: ""}
+        ).where((Job.id == job_id) & (Job.status == "dead")).returning(Job.id)
+        if rows:
+            await self.notify()
+        return bool(rows)
+
+    async def next_due_ms(self, kinds: Iterable[str]) -> int | None:
+        """When the next job of ``kinds`` becomes claimable, if any is waiting."""
+        kinds = list(kinds)
+        if not kinds:
+            return None
+        rows = await Job.raw(
+            "SELECT MIN(CASE WHEN status = 'pending' THEN run_at ELSE locked_until END) AS due FROM job "
+            "WHERE status IN ('pending', 'running') AND kind IN (" + ", ".join("{}" for _ in kinds) + ")",
+            *kinds,
+        )
+        due = rows[0]["due"] if rows else None
+        return int(due) if due is not None else None
+
+    async def counts(self) -> dict[str, int]:
+        """Jobs by status, for readiness and the back office."""
+        rows = await Job.select(Job.status, Job.id.count().as_alias("n")).group_by(Job.status)
+        return {row["status"]: row["n"] for row in rows}

@@ -1,0 +1,124 @@
+"""The worker: claims due jobs, runs their handlers, records the outcome, sleeps until woken."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+
+from backend.jobs.queue import JobContext, PermanentFailure, Queue, RetryLater
+
+log = logging.getLogger("backend.jobs")
+
+Handler = Callable[[JobContext], Awaitable[None]]
+
+
+class Worker:
+    """Runs up to ``concurrency`` jobs at once; any number of workers may share one database."""
+
+    def __init__(
+        self,
+        queue: Queue,
+        handlers: Mapping[str, Handler],
+        *,
+        concurrency: int = 8,
+        lease_seconds: float = 60.0,
+        idle_seconds: float = 30.0,
+        worker_id: str | None = None,
+    ) -> None:
+        self.queue = queue
+        self.handlers = dict(handlers)
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.idle_seconds = idle_seconds
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._poke = asyncio.Event()
+        self._inflight: set[asyncio.Task] = set()
+
+    def poke(self) -> None:
+        """Look for work now."""
+        self._poke.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set, then let running jobs finish."""
+        listener = asyncio.create_task(self.queue.waker.listen(self.poke))
+        log.info("worker started", extra={"worker": self.id, "kinds": sorted(self.handlers)})
+        try:
+            while not stop.is_set():
+                self._poke.clear()
+                claimed = await self._claim_safely()
+                for job in claimed:
+                    task = asyncio.create_task(self._run(job))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._finished)
+                if claimed and len(self._inflight) < self.concurrency:
+                    continue  # there may be more due work
+                await self._sleep(stop)
+        finally:
+            listener.cancel()
+            if self._inflight:
+                await asyncio.gather(*self._inflight, return_exceptions=True)
+            log.info("worker stopped", extra={"worker": self.id})
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._inflight.discard(task)
+        self._poke.set()
+
+    async def _claim_safely(self) -> list[JobContext]:
+        free = self.concurrency - len(self._inflight)
+        try:
+            return await self.queue.claim(self.id, self.handlers, free, self.lease_seconds)
+        except Exception as exc:  # database restarting: back off and try again
+            log.warning("claim failed", extra={"worker": self.id, "error": repr(exc)})
+            await asyncio.sleep(1.0)
+            return []
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        timeout = self.idle_seconds
+        if len(self._inflight) < self.concurrency:
+            try:
+                due = await self.queue.next_due_ms(self.handlers)
+            except Exception:
+                due = None
+            if due is not None:
+                timeout = min(timeout, max(0.0, (due - self.queue.clock.now_ms()) / 1000))
+        if timeout <= 0:
+            return
+        stopper = asyncio.create_task(stop.wait())
+        poked = asyncio.create_task(self._poke.wait())
+        try:
+            await asyncio.wait({stopper, poked}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            poked.cancel()
+
+    async def _run(self, job: JobContext) -> None:
+        handler = self.handlers[job.kind]
+        extra = {"worker": self.id, "job": job.id, "kind": job.kind, "attempt": job.attempts}
+        try:
+            if job.attempts > job.max_attempts:
+                raise PermanentFailure("lease expired on the last attempt")
+            await handler(job)
+        except PermanentFailure as exc:
+            await self._record_failure(job, repr(exc), permanent=True, extra=extra)
+        except RetryLater as exc:
+            await self._record_failure(job, str(exc), delay=exc.delay, extra=extra)
+        except Exception as exc:
+            await self._record_failure(job, repr(exc), extra=extra)
+        else:
+            try:
+                await self.queue.complete(job, self.id)
+            except Exception as exc:  # the lease will expire and the job run again; handlers are idempotent
+                log.warning("completion not recorded", extra={**extra, "error": repr(exc)})
+
+    async def _record_failure(self, job: JobContext, error: str, *, permanent: bool = False, delay: float | None = None, extra: dict) -> None:
+        try:
+            status = await self.queue.fail(job, self.id, error, permanent=permanent, delay=delay)
+        except Exception as exc:
+            log.warning("failure not recorded", extra={**extra, "error": repr(exc)})
+            return
+        level = logging.ERROR if status == "dead" else logging.WARNING
+        log.log(level, "job failed", extra={**extra, "error": error, "status": status})

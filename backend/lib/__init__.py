@@ -1,0 +1,1 @@
+"""Cross-cutting helpers shared by every bounded context (problems, logging, validators)."""

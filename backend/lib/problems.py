@@ -1,0 +1,190 @@
+"""RFC 9457 problem details: one exception type and the handlers that render every error.
+
+Every error the API returns is ``application/problem+json`` with a stable machine-readable
+``code``; validation errors also carry ``errors``, one entry per offending field.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("backend.errors")
+
+
+class FieldError(msgspec.Struct, omit_defaults=True):
+    """One invalid field: where it is (dotted path), a stable code and a readable message."""
+
+    field: str
+    code: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """The wire shape of an RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raise from any service or route to answer with a problem document.
+
+    ``code`` is stable and documented (``invalid_uscc``, ``case_not_found`` ...); ``field``
+    is a shortcut for a single-field validation error.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        field: str | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or code)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.title = title or HTTPStatus(status).phrase
+        if field is not None and errors is None:
+            errors = [FieldError(field=field, code=code, message=detail or code)]
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def problem_response(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> Response:
+    """Render a problem with its media type, echoing the request ID."""
+    problem.instance = problem.instance or request.url.path
+    problem.request_id = request.scope.get("state", {}).get("request_id")
+    return Response(
+        content=msgspec.json.encode(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _type_uri(code: str) -> str:
+    return f"/problems/{code.replace('_', '-')}"
+
+
+def handle_problem_error(request: Request, exc: ProblemError) -> Response:
+    return problem_response(
+        request,
+        Problem(
+            type=_type_uri(exc.code),
+            title=exc.title,
+            status=exc.status,
+            code=exc.code,
+            detail=exc.detail,
+            errors=exc.errors,
+        ),
+        exc.headers,
+    )
+
+
+def _field_from_key(key: str | None, message: str) -> str:
+    """Litestar/msgspec report ``$.a.b`` paths inside the message; turn them into ``a.b``."""
+    if key:
+        return key
+    marker = "at `$."
+    if marker in message:
+        return message.split(marker, 1)[1].split("`", 1)[0]
+    return "body"
+
+
+def handle_validation_error(request: Request, exc: ValidationException) -> Response:
+    errors: list[FieldError] = []
+    for item in exc.extra or []:
+        if isinstance(item, dict):
+            message = str(item.get("message", "invalid value"))
+            errors.append(
+                FieldError(
+                    field=_field_from_key(item.get("key"), message),
+                    code="invalid_value",
+                    message=message,
+                )
+            )
+    if not errors:
+        errors.append(FieldError(field="body", code="invalid_value", message=str(exc.detail)))
+    return problem_response(
+        request,
+        Problem(
+            type=_type_uri("validation_failed"),
+            title="Validation failed",
+            status=400 if exc.status_code == 400 else exc.status_code,
+            code="validation_failed",
+            detail="请求内容有误，请按字段提示修改。 The request has invalid fields.",
+            errors=errors,
+        ),
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    code = _HTTP_CODES.get(status, "http_error" if status < 500 else "internal_error")
+    return problem_response(
+        request,
+        Problem(
+            type=_type_uri(code),
+            title=HTTPStatus(status).phrase,
+            status=status,
+            code=code,
+            detail=exc.detail if status < 500 else None,
+        ),
+        exc.headers,
+    )
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(
+        request,
+        Problem(
+            type=_type_uri("internal_error"),
+            title="Internal Server Error",
+            status=500,
+            code="internal_error",
+            detail="系统繁忙，请稍后再试；已保存的内容不会丢失。 Something went wrong on our side; nothing you saved is lost.",
+        ),
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ProblemError: handle_problem_error,
+    ValidationException: handle_validation_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,17 @@
+"""Piccolo configuration for the CLI and migrations (``PICCOLO_CONF=backend.piccolo_conf``).
+
+Creating an engine does not connect; the app binds its own engine at start-up (backend.db).
+"""
+
+from piccolo.conf.apps import AppRegistry
+
+from backend.db import make_engine
+from backend.settings import get_settings
+
+DB = make_engine(get_settings())
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "backend.jobs.piccolo_app",
+    ]
+)

@@ -1,0 +1,107 @@
+"""Typed settings read once from the environment (12-factor).
+
+Defaults give the embedded mode a newcomer gets from ``make run``: a SQLite file under
+``var/``, an in-process worker, in-memory channels and stores, and the test environment
+of simulated agency systems. ``DATABASE_URL`` (postgres://...) and ``REDIS_URL`` switch
+to production mode, where the API and the workers run as separate processes.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every subsystem takes its configuration from one of these."""
+
+    database_url: str = ""
+    redis_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: str = str(ROOT / "var")
+    public_url: str = ""
+    # None means "decide from the mode": on in embedded, off in production.
+    in_process_worker: bool | None = None
+    test_env: bool | None = None
+    api_processes: int = 1
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    max_body_bytes: int = 12 * 1024 * 1024
+    db_pool_size: int = 10
+    worker_concurrency: int = 8
+    worker_lease_seconds: float = 60.0
+    worker_idle_seconds: float = 30.0
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def mode(self) -> Literal["embedded", "production"]:
+        return "production" if self.is_postgres and self.redis_url else "embedded"
+
+    @property
+    def sqlite_path(self) -> Path:
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return Path(self.data_dir) / "platform.sqlite"
+
+    @property
+    def run_worker_in_process(self) -> bool:
+        return self.mode == "embedded" if self.in_process_worker is None else self.in_process_worker
+
+    @property
+    def test_env_enabled(self) -> bool:
+        return self.mode == "embedded" if self.test_env is None else self.test_env
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def _coerce(raw: str, field_type: object) -> object:
+    text = raw.strip()
+    if field_type in (bool, bool | None):
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError(f"expected a boolean, got {raw!r}")
+    if field_type is int:
+        return int(text)
+    if field_type is float:
+        return float(text)
+    return text
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build settings from an environment mapping (upper-case field names), then overrides."""
+    env = os.environ if env is None else env
+    values: dict[str, object] = {}
+    hints = {f.name: f.type for f in msgspec.structs.fields(Settings)}
+    for name, field_type in hints.items():
+        raw = env.get(name.upper())
+        if raw is not None and raw != "":
+            try:
+                values[name] = _coerce(raw, field_type)
+            except ValueError as exc:
+                raise SystemExit(f"invalid setting {name.upper()}: {exc}") from exc
+    values.update(overrides)
+    return msgspec.convert(values, Settings, strict=False)
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return load_settings()

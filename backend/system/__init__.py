@@ -1,0 +1,5 @@
+"""Liveness and readiness for load balancers, systemd and the kiosk shell."""
+
+from backend.system.routes import health, ready
+
+ROUTES = [health, ready]

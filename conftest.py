@@ -1,0 +1,104 @@
+"""Shared fixtures: throwaway PostgreSQL and Redis (started only when a test asks), the app
+in production mode on them, and the platform running in embedded mode as a live server.
+
+Set TEST_DATABASE_URL / TEST_REDIS_URL to use servers of your own instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import PlatformProcess, PostgresServer, RedisServer, run_migrations  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = ROOT / "test-results"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The throwaway PostgreSQL server (None when TEST_DATABASE_URL points elsewhere)."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield None
+        return
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def pg_url(postgres_server) -> str:
+    """A migrated PostgreSQL database URL."""
+    url = os.environ.get("TEST_DATABASE_URL") or postgres_server.url
+    run_migrations(database_url=url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    if os.environ.get("TEST_REDIS_URL"):
+        yield None
+        return
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server) -> str:
+    return os.environ.get("TEST_REDIS_URL") or redis_server.url
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory) -> str:
+    """A migrated SQLite database URL (the embedded mode's engine)."""
+    url = "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "platform.sqlite")
+    run_migrations(database_url=url)
+    return url
+
+
+@pytest.fixture
+def production_settings(pg_url, redis_url, tmp_path):
+    from backend.settings import load_settings
+
+    return load_settings(env={}, database_url=pg_url, redis_url=redis_url, data_dir=str(tmp_path), log_format="text")
+
+
+@pytest.fixture
+async def client(production_settings):
+    """An HTTP client for the app in production mode (PostgreSQL + Redis)."""
+    from litestar.testing import AsyncTestClient
+
+    from backend.app import create_app
+
+    async with AsyncTestClient(app=create_app(production_settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def embedded_server(artifacts_dir):
+    """The platform exactly as ``make run`` starts it (embedded mode), on a free port."""
+    data_dir = tempfile.mkdtemp(prefix="embedded.")
+    server = PlatformProcess("run", artifacts_dir, data_dir=data_dir, log_format="json")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

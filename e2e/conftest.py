@@ -1,0 +1,83 @@
+"""Playwright fixtures: Debian's Chromium (never a downloaded browser), device emulation,
+an axe-core scan, and screenshots kept under test-results/ as artifacts."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import async_playwright
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONES = ["iPhone SE", "iPhone 13", "Pixel 7"]
+KIOSK_PORTRAIT = {"viewport": {"width": 1080, "height": 1920}, "has_touch": True, "is_mobile": False}
+KIOSK_LANDSCAPE = {"viewport": {"width": 1920, "height": 1080}, "has_touch": True, "is_mobile": False}
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+async def playwright():
+    async with async_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+async def browser(playwright):
+    browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    await browser.close()
+
+
+@pytest.fixture
+def device(playwright):
+    """Context options for a named device ('iPhone 13', 'kiosk-portrait' ...)."""
+
+    def options(name: str) -> dict:
+        if name == "kiosk-portrait":
+            return dict(KIOSK_PORTRAIT)
+        if name == "kiosk-landscape":
+            return dict(KIOSK_LANDSCAPE)
+        return dict(playwright.devices[name])
+
+    return options
+
+
+@pytest.fixture
+def shot(artifacts_dir, request):
+    """Save a full-page screenshot named after the test and a step."""
+    folder = artifacts_dir / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    async def take(page, step: str) -> None:
+        name = f"{request.node.name}-{step}".replace("/", "_").replace(" ", "_").replace("[", "-").replace("]", "")
+        await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return take
+
+
+@pytest.fixture(scope="session")
+def axe():
+    checker = Axe()
+
+    async def scan(page) -> list[str]:
+        results = await checker.run(page, options=AXE_OPTIONS)
+        return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"]]
+
+    return scan

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install what the platform needs, idempotently; fast when everything is present.
+#   setup.sh python   the Python environment (.venv from requirements.lock) and npm assets
+#   setup.sh test     the above, plus redis-server, Chromium and PostgreSQL (Debian, as root)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+what=${1:-python}
+PYTHON=${PYTHON:-python3}
+
+if [ "$what" = test ]; then
+  missing=()
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+  id postgres >/dev/null 2>&1 || missing+=(postgresql)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing ${missing[*]}"
+      apt-get update -q
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    else
+      echo "setup: please install: ${missing[*]} (Debian packages)" >&2
+      exit 1
+    fi
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.lock | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing Python packages from requirements.lock"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
+  echo "$want" > "$stamp"
+fi
+
+# Front-end assets we serve ourselves (API docs); optional when npm is absent.
+if [ ! -d node_modules/swagger-ui-dist ] && command -v npm >/dev/null 2>&1; then
+  npm ci --no-audit --no-fund --loglevel=error || echo "setup: npm assets not installed; /schema will lack its assets" >&2
+fi

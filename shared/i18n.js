@@ -1,0 +1,36 @@
+// Message catalogs: zh-CN is written into the HTML (first paint needs no script);
+// other locales replace every [data-i18n] text and [data-i18n-label] aria-label.
+const STORAGE_KEY = "yjs.locale";
+export const LOCALES = ["zh-CN", "en"];
+let messages = {};
+
+export function currentLocale() {
+  const saved = localStorage.getItem(STORAGE_KEY);
+  return LOCALES.includes(saved) ? saved : "zh-CN";
+}
+
+export function t(key, params = {}) {
+  const text = messages[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => params[name] ?? "");
+}
+
+export async function setLocale(locale, root = document) {
+  const response = await fetch(`/shared/messages/${locale}.json`);
+  messages = await response.json();
+  localStorage.setItem(STORAGE_KEY, locale);
+  document.documentElement.lang = locale;
+  root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  root.querySelectorAll("[data-i18n-label]").forEach((el) => { el.setAttribute("aria-label", t(el.dataset.i18nLabel)); });
+  document.dispatchEvent(new CustomEvent("localechange", { detail: { locale } }));
+}
+
+/** Pick the text for the current locale from a bilingual record ({zh-CN, en} or name/name_en). */
+export function pick(record, field = "name") {
+  const en = currentLocale() === "en";
+  if (record == null) return "";
+  if (typeof record === "string") return record;
+  if (record["zh-CN"] !== undefined) return en ? record.en ?? record["zh-CN"] : record["zh-CN"];
+  const value = record[field];
+  if (value && typeof value === "object") return pick(value);
+  return en ? record[`${field}_en`] ?? value : value;
+}

@@ -1,0 +1,121 @@
+"""The app in production mode (PostgreSQL + Redis): health, readiness, errors, limits."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from litestar import Litestar, post
+from litestar.params import JSONBody
+from litestar.testing import TestClient
+from litestar.testing import create_test_client
+
+from backend.lib.problems import EXCEPTION_HANDLERS, ProblemError
+from backend.settings import load_settings
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+async def test_health_and_readiness_in_production_mode(client):
+    health = await client.get("/healthz")
+    assert health.status_code == 200 and health.json() == {"status": "ok", "mode": "production"}
+    assert health.headers["x-request-id"]
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+async def test_readiness_fails_clearly_when_redis_is_unreachable(pg_url, tmp_path):
+    from litestar.testing import AsyncTestClient
+
+    from backend.app import create_app
+    from tests.servers import free_port
+
+    settings = load_settings(env={}, database_url=pg_url, redis_url=f"redis://127.0.0.1:{free_port()}/0", data_dir=str(tmp_path))
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["code"] == "not_ready" and "redis: unavailable" in problem["detail"]
+
+
+async def test_unknown_route_is_a_problem_document_with_request_id(client):
+    response = await client.get("/api/v1/no-such-thing", headers={"X-Request-ID": "trace-123"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["code"] == "not_found" and problem["status"] == 404
+    assert problem["request_id"] == "trace-123" == response.headers["x-request-id"]
+
+
+async def test_request_id_header_is_not_trusted_blindly(client):
+    response = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert response.headers["x-request-id"] != "bad id\twith spaces"
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_openapi_documents_every_route(client):
+    document = (await client.get("/schema/openapi.json")).json()
+    assert document["openapi"].startswith("3.1")
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("summary"), f"{method.upper()} {path} has no summary"
+            assert operation.get("responses"), f"{method.upper()} {path} documents no response"
+
+
+class _Body(msgspec.Struct):
+    uscc: str
+    count: int = msgspec.field(default=0)
+
+
+@post("/echo")
+async def _echo(data: JSONBody[_Body]) -> _Body:
+    if data.uscc == "BAD":
+        raise ProblemError(422, "invalid_uscc", "统一社会信用代码校验位错误", field="uscc")
+    if data.uscc == "CRASH":
+        raise RuntimeError("database password is hunter2")
+    return data
+
+
+def test_validation_errors_name_each_field():
+    with create_test_client([_echo], exception_handlers=EXCEPTION_HANDLERS) as client:
+        response = client.post("/echo", json={"uscc": "X", "count": "many"})
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["code"] == "validation_failed"
+    assert [e["field"] for e in problem["errors"]] == ["count"]
+
+
+def test_domain_errors_keep_their_code_and_field():
+    with create_test_client([_echo], exception_handlers=EXCEPTION_HANDLERS) as client:
+        response = client.post("/echo", json={"uscc": "BAD"})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "invalid_uscc"
+    assert problem["errors"] == [{"field": "uscc", "code": "invalid_uscc", "message": "统一社会信用代码校验位错误"}]
+
+
+def test_unexpected_errors_are_500_problems_without_internals():
+    with create_test_client([_echo], exception_handlers=EXCEPTION_HANDLERS) as client:
+        response = client.post("/echo", json={"uscc": "CRASH"})
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert "hunter2" not in response.text
+
+
+def test_oversized_bodies_are_refused_with_413():
+    app = Litestar([_echo], exception_handlers=EXCEPTION_HANDLERS, request_max_body_size=1024)
+    with TestClient(app) as client:
+        response = client.post("/echo", content=b'{"uscc": "' + b"x" * 4096 + b'"}', headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_settings_switch_modes_from_the_environment():
+    embedded = load_settings(env={})
+    assert embedded.mode == "embedded" and embedded.run_worker_in_process and embedded.test_env_enabled
+    production = load_settings(env={"DATABASE_URL": "postgres://u@db/app", "REDIS_URL": "redis://r:6379/0", "PORT": "9000"})
+    assert production.mode == "production" and not production.run_worker_in_process and not production.test_env_enabled
+    assert production.port == 9000
+    with pytest.raises(SystemExit):
+        load_settings(env={"PORT": "eighty"})
