@@ -103,9 +103,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         channels_backend = MemoryChannelsBackend()
         stores = StoreRegistry(default_factory=lambda name: MemoryStore())
 
+    from backend.catalog import ROUTES as CATALOG_ROUTES
     from backend.system import ROUTES as SYSTEM_ROUTES
 
-    route_handlers: list = [*SYSTEM_ROUTES]
+    route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES]
     route_handlers += static_routes()
 
     return Litestar(

@@ -18,6 +18,7 @@ async def test_pwa_start_page_on_phones(browser, device, embedded_server, axe, s
     await page.wait_for_selector('[data-testid="guides"][aria-busy="false"]')
     assert await page.locator("h1").inner_text() == "企业注销登记“一件事”"
     assert await page.locator('[data-testid="matters"] li').count() == 6
+    assert await page.locator('[data-testid="guides"] a').count() == 12  # one guide per entity type
     # nothing is wider than the screen (usable at 320px)
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert (violations := await axe(page)) == [], "\n".join(violations)
@@ -37,6 +38,20 @@ async def test_pwa_start_page_on_phones(browser, device, embedded_server, axe, s
     await page.wait_for_function("document.documentElement.lang === 'en'")
     assert await page.evaluate("document.documentElement.dataset.textSize") == "large"
     assert errors == []
+    await context.close()
+
+
+async def test_guide_page_reads_well_on_a_phone(browser, device, embedded_server, axe, shot):
+    context = await browser.new_context(**device("iPhone SE"), locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(embedded_server.url + "/")
+    await page.locator('[data-testid="guides"] a').first.click()
+    await page.wait_for_load_state()
+    assert "/api/v1/guides/" in page.url
+    assert "办事指南" in await page.title()
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert (violations := await axe(page)) == [], "\n".join(violations)
+    await shot(page, "guide")
     await context.close()
 
 

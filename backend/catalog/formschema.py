@@ -1,0 +1,171 @@
+"""The merged form as JSON Schema 2020-12, and a small validator for the subset we emit.
+
+The subset: ``type``, ``enum``, ``const``, ``pattern``, ``minLength``/``maxLength``,
+``minimum``/``maximum``, ``format: date``, ``items``/``minItems``/``maxItems``,
+``properties``/``required``/``additionalProperties``. Custom identifier checks are named by
+``x-validator`` and run through ``backend.lib.validators`` (USCC, ID number, phone, division).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from backend.catalog.schemas import FormField, SubField
+from backend.lib.problems import FieldError, ProblemError
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _constraints(f: FormField | SubField) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": f.title.zh, "x-title-en": f.title.en, "type": f.type}
+    if f.format:
+        out["format"] = f.format
+    if f.pattern:
+        out["pattern"] = f.pattern
+    if f.min_length is not None:
+        out["minLength"] = f.min_length
+    if f.max_length is not None:
+        out["maxLength"] = f.max_length
+    if f.enum is not None:
+        out["enum"] = list(f.enum)
+        if f.enum_titles:
+            out["x-enum-titles"] = list(f.enum_titles)
+    return out
+
+
+def field_schema(f: FormField, count: int | None = None) -> dict[str, Any]:
+    """JSON Schema of one merged-form field; ``count`` fixes the length of array fields."""
+    out = _constraints(f)
+    if f.description:
+        out["description"] = f.description.zh
+        out["x-description-en"] = f.description.en
+    if f.minimum is not None:
+        out["minimum"] = f.minimum
+    if f.maximum is not None:
+        out["maximum"] = f.maximum
+    if f.const is not None:
+        out["const"] = f.const
+    if f.validator:
+        out["x-validator"] = f.validator
+    example: Any = f.example
+    if f.type == "array" and f.items:
+        out["items"] = {
+            "type": "object",
+            "properties": {s.key: {**_constraints(s), "examples": [s.example]} for s in f.items},
+            "required": [s.key for s in f.items],
+            "additionalProperties": False,
+        }
+        if count is not None:
+            out["minItems"] = out["maxItems"] = count
+            example = _array_example(f, count)
+    out["examples"] = [example]
+    return out
+
+
+def _array_example(f: FormField, count: int) -> list[Any]:
+    # The basic account closes last, so the example lists general accounts first.
+    base = f.example[0] if f.example else {}
+    rows = []
+    for i in range(count):
+        row = dict(base)
+        if "account_number" in row:
+            row["account_number"] = str(row["account_number"])[:-2] + f"{i:02d}"
+        if "account_type" in row and i < count - 1:
+            row["account_type"] = "general"
+        rows.append(row)
+    return rows
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def check(schema: dict[str, Any], value: Any, path: str = "") -> list[tuple[str, str]]:
+    """Validate ``value`` against a schema of our subset; return ``(path, message)`` pairs."""
+    errs: list[tuple[str, str]] = []
+    t = schema.get("type")
+    if t:
+        ok = isinstance(value, _TYPES[t]) and not (t == "integer" and isinstance(value, bool))
+        if not ok:
+            return [(path, f"应为 {t} 类型")]
+    if "const" in schema and value != schema["const"]:
+        errs.append((path, f"应为 {schema['const']!r}"))
+    if "enum" in schema and value not in schema["enum"]:
+        errs.append((path, "不在可选值范围内"))
+    if isinstance(value, str):
+        if "minLength" in schema and len(value) < schema["minLength"]:
+            errs.append((path, f"至少 {schema['minLength']} 个字符"))
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            errs.append((path, f"最多 {schema['maxLength']} 个字符"))
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            errs.append((path, "格式不正确"))
+        if schema.get("format") == "date":
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                errs.append((path, "应为 YYYY-MM-DD 日期"))
+    if isinstance(value, int) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            errs.append((path, f"不能小于 {schema['minimum']}"))
+        if "maximum" in schema and value > schema["maximum"]:
+            errs.append((path, f"不能大于 {schema['maximum']}"))
+    if isinstance(value, list):
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            errs.append((path, f"至少 {schema['minItems']} 项"))
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            errs.append((path, f"最多 {schema['maxItems']} 项"))
+        if "items" in schema:
+            for i, v in enumerate(value):
+                errs.extend(check(schema["items"], v, f"{path}[{i}]"))
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for key in schema.get("required", []):
+            if key not in value:
+                errs.append((_join(path, key), "必填"))
+        for key, v in value.items():
+            if key in props:
+                errs.extend(check(props[key], v, _join(path, key)))
+            elif schema.get("additionalProperties") is False:
+                errs.append((_join(path, key), "不允许的字段"))
+    if not errs and isinstance(value, str) and schema.get("x-validator"):
+        errs.extend(_custom(schema["x-validator"], value, path))
+    return errs
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _custom(name: str, value: str, path: str) -> list[tuple[str, str]]:
+    from backend.lib import validators
+
+    fn = {
+        "uscc": validators.validate_uscc,
+        "id_number": validators.validate_id_number,
+        "phone": validators.validate_phone,
+        "division": validators.validate_division,
+    }[name]
+    try:
+        fn(value, field=path)
+    except ProblemError as exc:
+        return [(path, exc.detail or exc.code)]
+    return []
+
+
+def validate_submission(schema: dict[str, Any], data: dict[str, Any]) -> None:
+    """Raise a 422 ``form_invalid`` problem listing every invalid field of a form submission."""
+    errs = check(schema, data)
+    if errs:
+        raise ProblemError(
+            422,
+            "form_invalid",
+            "申请表有字段需要修改。 Some fields of the form need correcting.",
+            errors=[FieldError(field=p or "form", code="invalid_value", message=m) for p, m in errs],
+        )

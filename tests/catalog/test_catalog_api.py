@@ -1,0 +1,141 @@
+"""HTTP API of the catalog context, through Litestar's test client with the problem handlers."""
+
+import pytest
+from litestar.testing import create_test_client
+
+from backend.catalog import ROUTES
+from backend.catalog.testing import FULL_ANSWERS, answers
+from backend.lib.problems import EXCEPTION_HANDLERS
+
+
+@pytest.fixture(scope="module")
+def client():
+    with create_test_client(route_handlers=ROUTES, exception_handlers=EXCEPTION_HANDLERS) as c:
+        yield c
+
+
+def assert_problem(response, status, code, field=None):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == code
+    if field:
+        assert field in [e["field"] for e in body["errors"]]
+    return body
+
+
+def test_catalog(client):
+    r = client.get("/api/v1/catalog")
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc["version"] == "2026.1"
+    assert len(doc["items"]) == 19 and len(doc["entity_types"]) == 12 and len(doc["matters"]) == 6
+    assert doc["items"][0]["name"] == {
+        "zh-CN": "一照一码户清税申报",
+        "en": "Tax clearance filing (unified-code taxpayers)",
+    }
+    route_q = next(q for q in doc["questions"] if q["key"] == "route")
+    assert [o["value"] for o in route_q["options"]] == ["simplified", "general"]
+    assert {s["code"] for s in doc["systems"]} >= {"etax", "xm-tax", "ytz-bank"}
+    assert doc["jurisdiction"]["code"] == "fujian-provincial"
+
+
+def test_catalog_unknown_version(client):
+    assert_problem(client.get("/api/v1/catalog?version=1999.1"), 422, "unknown_catalog_version", "version")
+
+
+def test_divisions_flag_the_jurisdiction(client):
+    divs = {d["code"]: d for d in client.get("/api/v1/divisions").json()}
+    assert divs["350102"]["in_jurisdiction"] and divs["350102"]["parent"] == "350100"
+    assert not divs["350203"]["in_jurisdiction"]
+    assert not divs["350000"]["in_jurisdiction"]
+
+
+def test_plan(client):
+    r = client.post("/api/v1/plans", json={"entity_type": "company", "region": "350102", "answers": FULL_ANSWERS})
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc["catalog_version"] == "2026.1" and doc["can_submit"]
+    items = {i["code"]: i for i in doc["items"]}
+    assert items["CUSTOMS"]["office"]["code"] == "customs-fz"
+    assert items["REG-COMPANY"]["depends_on"] == ["TAX-UNIFIED"]
+    assert items["BANK"]["quantity"] == 2
+    assert doc["form"]["$schema"].endswith("2020-12/schema")
+    assert doc["promised_days"] == 12
+    assert doc["reduction"]["steps"] == {"before": 8, "after": 1, "saved": 7, "percent": 88}
+
+
+def test_plan_with_pinned_catalog_version(client):
+    body = {"entity_type": "company", "region": "350102", "answers": answers(), "catalog_version": "2026.1"}
+    assert client.post("/api/v1/plans", json=body).json()["catalog_version"] == "2026.1"
+    body["catalog_version"] = "2020.1"
+    assert_problem(client.post("/api/v1/plans", json=body), 422, "unknown_catalog_version", "catalog_version")
+
+
+def test_plan_blockers_are_not_errors(client):
+    body = {"entity_type": "company", "region": "350203", "answers": answers(route="simplified", listed_company=True)}
+    doc = client.post("/api/v1/plans", json=body).json()
+    assert {b["code"] for b in doc["blockers"]} == {"outside_jurisdiction", "simplified_excluded_listed_company"}
+    assert doc["can_submit"] is False
+    assert doc["route_eligibility"]["simplified"]["eligible"] is False
+
+
+@pytest.mark.parametrize(
+    ("entity_type", "region", "changes", "code", "field"),
+    [
+        ("shop", "350102", {}, "unknown_entity_type", "entity_type"),
+        ("company", "440300", {}, "region_outside_fujian", "region"),
+        ("company", "359999", {}, "unknown_region", "region"),
+        ("company", "350102", {"bank_accounts": -1}, "invalid_answer", "answers.bank_accounts"),
+        ("company", "350102", {"favourite": 1}, "unknown_answer", "answers.favourite"),
+        ("individual", "350102", {"active_branches": 3}, "inconsistent_answer", "answers.active_branches"),
+    ],
+)
+def test_plan_422(client, entity_type, region, changes, code, field):
+    body = {"entity_type": entity_type, "region": region, "answers": answers(**changes)}
+    assert_problem(client.post("/api/v1/plans", json=body), 422, code, field)
+
+
+def test_malformed_body_is_a_validation_problem(client):
+    r = client.post("/api/v1/plans", json={"entity_type": "company", "answers": answers()})
+    assert_problem(r, 400, "validation_failed")
+
+
+def test_guide_json(client):
+    r = client.get("/api/v1/guides/company?route=simplified")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    doc = r.json()
+    assert doc["route"] == "simplified" and doc["entity_type"]["code"] == "company"
+    assert doc["reduction"]["form_fields"]["before"] > doc["reduction"]["form_fields"]["after"]
+    assert r.headers["vary"] == "Accept"
+
+
+@pytest.mark.parametrize("url,headers", [
+    ("/api/v1/guides/individual?route=general", {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}),
+    ("/api/v1/guides/individual?route=general&format=html", {"accept": "application/json"}),
+])  # fmt: skip
+def test_guide_html(client, url, headers):
+    r = client.get(url, headers=headers)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert '<html lang="zh-CN">' in r.text and "个体工商户" in r.text
+
+
+def test_guide_defaults_to_json_for_api_clients(client):
+    r = client.get("/api/v1/guides/coop", headers={"accept": "application/json, text/html"})
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json()["route"] == "general"
+
+
+def test_guide_errors(client):
+    assert_problem(client.get("/api/v1/guides/shop"), 422, "unknown_entity_type", "entity_type")
+    assert_problem(client.get("/api/v1/guides/company?route=fast"), 422, "invalid_route", "route")
+    assert_problem(client.get("/api/v1/guides/company?format=pdf"), 422, "invalid_format", "format")
+
+
+def test_openapi_schema_builds(client):
+    doc = client.get("/schema/openapi.json").json()
+    assert {"/api/v1/catalog", "/api/v1/plans", "/api/v1/guides/{entity_type}", "/api/v1/divisions"} <= set(
+        doc["paths"]
+    )
+    assert {"Plan", "PlanRequest", "CatalogView"} <= set(doc["components"]["schemas"])
