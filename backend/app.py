@@ -109,11 +109,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES]
     route_handlers += static_routes()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         dependencies={"platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware],
         plugins=[ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)],
         stores=stores,
         lifespan=[lifespan],
@@ -136,6 +135,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         logging_config=None,  # configure_logging owns the root logger (JSON, masked)
         debug=False,
     )
+    # Outermost, so that even routing errors (404, 405) carry a request ID and are logged.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app
 
 
 def static_routes() -> list:
