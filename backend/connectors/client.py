@@ -1,0 +1,293 @@
+"""The generic HTTP connector: one class, configured per system by its ``SystemSpec``.
+
+Every request is signed (detached JWS in ``X-Signature``, see ``signing``), names its client
+(``X-Client-Id``) and carries an ``Idempotency-Key``; every response's signature is checked
+against the system's JWKS before its body is believed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+import msgspec
+
+from backend.connectors.base import (
+    Ack,
+    CallbackRejected,
+    CallbackResult,
+    ItemStatus,
+    MemoryReplayGuard,
+    PermanentError,
+    PrecheckResult,
+    Reason,
+    ReplayGuard,
+    Submission,
+    TransientError,
+)
+from backend.connectors.signing import (
+    CLIENT_ID_HEADER,
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    SignatureError,
+    Signer,
+    Verifier,
+    peek_kid,
+)
+from backend.connectors.spec import SystemSpec
+
+JWKS_PATH = "/.well-known/jwks.json"
+_RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+_JWKS_REFRESH_INTERVAL = 5.0
+
+
+class Credentials(msgspec.Struct, frozen=True):
+    """Per-integration credentials: the client id the agency knows us by and our private JWK."""
+
+    client_id: str
+    signing_key: dict[str, Any]
+
+
+class _ProblemBody(msgspec.Struct):
+    code: str = "unknown"
+    detail: str | None = None
+    errors: list[dict[str, Any]] = []
+    reasons: list[Reason] = []
+
+
+def _missing_paths(payload: Mapping[str, Any], paths: list[str]) -> list[str]:
+    missing = []
+    for path in paths:
+        node: Any = payload
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or node.get(part) in (None, ""):
+                node = None
+                break
+            node = node[part]
+        if node is None:
+            missing.append(path)
+    return missing
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lower = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lower:
+            return value
+    return None
+
+
+class HttpConnector:
+    """Talks to one agency system over HTTP following the platform's interface standard (对接标准)."""
+
+    def __init__(
+        self,
+        spec: SystemSpec,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        system_jwks: Mapping[str, Any] | None = None,
+        client: httpx.AsyncClient | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
+        self.spec = spec
+        self.system = spec.code
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self._signer = Signer(credentials.signing_key)
+        self._static_jwks = system_jwks is not None
+        self._verifier: Verifier | None = Verifier(system_jwks) if system_jwks is not None else None
+        self._jwks_fetched_at = 0.0
+        self._jwks_lock = asyncio.Lock()
+        self._timeout = timeout or httpx.Timeout(**spec.timeouts)
+        self._client = client
+        self._owns_client = client is None
+        #: used by ``verify_callback`` when the caller passes no replay guard (embedded mode, tests)
+        self.replay_guard: ReplayGuard = MemoryReplayGuard()
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout)
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this connector created it."""
+        if self._client is not None and self._owns_client:
+            await self._client.aclose()
+            self._client = None
+
+    async def _load_jwks(self, *, force: bool = False) -> Verifier:
+        if self._verifier is not None and (self._static_jwks or not force):
+            return self._verifier
+        async with self._jwks_lock:
+            if self._verifier is not None and not force:
+                return self._verifier
+            if self._verifier is not None and time.monotonic() - self._jwks_fetched_at < _JWKS_REFRESH_INTERVAL:
+                return self._verifier
+            try:
+                resp = await self._http().get(self.base_url + JWKS_PATH, timeout=self._timeout)
+            except httpx.HTTPError as exc:
+                raise TransientError(f"{self.system}: JWKS unreachable ({exc!r})", code="jwks_unreachable") from exc
+            if resp.status_code != 200:
+                raise TransientError(f"{self.system}: JWKS answered {resp.status_code}", code="jwks_unreachable", status=resp.status_code)
+            try:
+                self._verifier = Verifier(resp.json())
+            except Exception as exc:
+                raise TransientError(f"{self.system}: JWKS malformed", code="jwks_malformed") from exc
+            self._jwks_fetched_at = time.monotonic()
+            return self._verifier
+
+    async def _verifier_for(self, signature: str | None) -> Verifier:
+        verifier = await self._load_jwks()
+        kid = peek_kid(signature)
+        if kid and not verifier.has_kid(kid) and not self._static_jwks:
+            verifier = await self._load_jwks(force=True)  # key rotation
+        return verifier
+
+    async def _call(
+        self, method: str, path: str, body: bytes = b"", *, idempotency_key: str | None = None
+    ) -> tuple[int, bytes, httpx.Headers]:
+        """Send one signed request and return the verified response (status, body, headers)."""
+        key = idempotency_key or uuid.uuid4().hex
+        signature, jti = self._signer.sign(body, htm=method, htu=path, idk=key)
+        headers = {
+            SIGNATURE_HEADER: signature,
+            CLIENT_ID_HEADER: self.credentials.client_id,
+            IDEMPOTENCY_HEADER: key,
+            "Accept": "application/json",
+        }
+        if body:
+            headers["Content-Type"] = "application/json"
+        try:
+            resp = await self._http().request(method, self.base_url + path, content=body or None, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"{self.system}: timeout ({type(exc).__name__})", code="timeout") from exc
+        except httpx.HTTPError as exc:
+            raise TransientError(f"{self.system}: network error ({exc!r})", code="network_error") from exc
+        status = resp.status_code
+        if status in _RETRYABLE:
+            retry_after = resp.headers.get("Retry-After")
+            raise TransientError(
+                f"{self.system}: HTTP {status}",
+                code="rate_limited" if status == 429 else "server_error",
+                status=status,
+                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+            )
+        verifier = await self._verifier_for(resp.headers.get(SIGNATURE_HEADER))
+        try:
+            header = verifier.verify(resp.headers.get(SIGNATURE_HEADER), resp.content)
+        except SignatureError as exc:
+            # Retrying with the same idempotency key is safe and returns the same answer.
+            raise TransientError(f"{self.system}: unverifiable response ({exc.code})", code="bad_response_signature", status=status) from exc
+        if header.get("irt") not in (None, jti):
+            raise TransientError(f"{self.system}: response answers another request", code="bad_response_signature", status=status)
+        return status, resp.content, resp.headers
+
+    @staticmethod
+    def _decode(kind: type, body: bytes, system: str, status: int) -> Any:
+        try:
+            return msgspec.json.decode(body, type=kind)
+        except msgspec.DecodeError as exc:
+            raise TransientError(f"{system}: malformed response body ({exc})", code="malformed_response", status=status) from exc
+
+    def _problem(self, status: int, body: bytes) -> _ProblemBody:
+        try:
+            return msgspec.json.decode(body, type=_ProblemBody)
+        except msgspec.DecodeError:
+            return _ProblemBody(code=f"http_{status}", detail=body[:200].decode("utf-8", "replace"))
+
+    def _ack_from(self, status: int, body: bytes) -> Ack:
+        if status in (200, 201, 202):
+            return self._decode(Ack, body, self.system, status)
+        problem = self._problem(status, body)
+        if status == 422:
+            reasons = list(problem.reasons) or [
+                Reason(code=str(e.get("code", problem.code)), message=str(e.get("message", "")), field=e.get("field"))
+                for e in problem.errors
+            ] or [Reason(code=problem.code, message=problem.detail or problem.code)]
+            return Ack(status="rejected", reasons=reasons)
+        raise PermanentError(f"{self.system}: HTTP {status} {problem.code}: {problem.detail or ''}", code=problem.code, status=status)
+
+    # -- the protocol -----------------------------------------------------------------------
+    def check_submission(self, sub: Submission) -> None:
+        """Refuse locally a submission that misses what the spec requires (a platform defect)."""
+        if not sub.idempotency_key:
+            raise PermanentError(f"{self.system}: submission without idempotency key", code="missing_idempotency_key")
+        if sub.item_code not in self.spec.items:
+            raise PermanentError(f"{self.system}: item {sub.item_code} is not handled here", code="wrong_system")
+        missing = _missing_paths(sub.payload, self.spec.required_paths)
+        if missing:
+            raise PermanentError(f"{self.system}: payload misses {', '.join(missing)}", code="invalid_submission")
+
+    @staticmethod
+    def wire_body(sub: Submission) -> bytes:
+        """The JSON body sent for a submission (the idempotency key travels as a header)."""
+        return msgspec.json.encode(msgspec.structs.replace(sub, idempotency_key=""))
+
+    async def submit(self, sub: Submission) -> Ack:
+        """Send one item; ``Ack(rejected)`` for a business refusal, ``TransientError`` to retry."""
+        self.check_submission(sub)
+        status, body, _ = await self._call("POST", self.spec.submit_path, self.wire_body(sub), idempotency_key=sub.idempotency_key)
+        return self._ack_from(status, body)
+
+    async def resubmit(self, reference: str, sub: Submission) -> Ack:
+        """Send corrected data (补正) for ``reference``."""
+        self.check_submission(sub)
+        path = self.spec.correction_path.format(reference=quote(reference, safe=""))
+        status, body, _ = await self._call("POST", path, self.wire_body(sub), idempotency_key=sub.idempotency_key)
+        return self._ack_from(status, body)
+
+    async def query(self, *, reference: str | None = None, item_ref: str | None = None) -> ItemStatus:
+        """The agency's current view of one item, by its reference or our item_ref."""
+        if reference:
+            path = self.spec.status_path.format(reference=quote(reference, safe=""))
+        elif item_ref:
+            path = self.spec.submit_path + "?" + urlencode({"item_ref": item_ref})
+        else:
+            raise ValueError("reference or item_ref is required")
+        status, body, _ = await self._call("GET", path)
+        if status == 200:
+            return self._decode(ItemStatus, body, self.system, status)
+        problem = self._problem(status, body)
+        raise PermanentError(f"{self.system}: HTTP {status} {problem.code}", code=problem.code, status=status)
+
+    async def precheck(self, uscc: str, item_code: str, region: str = "") -> PrecheckResult:
+        """Blockers the agency sees for this enterprise and item (注销预检)."""
+        body = msgspec.json.encode({"uscc": uscc, "item_code": item_code, "region": region})
+        status, resp, _ = await self._call("POST", self.spec.precheck_path, body)
+        if status == 200:
+            return self._decode(PrecheckResult, resp, self.system, status)
+        problem = self._problem(status, resp)
+        raise PermanentError(f"{self.system}: HTTP {status} {problem.code}", code=problem.code, status=status)
+
+    async def verify_callback(self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None) -> CallbackResult:
+        """Verify a callback (signature, freshness, novelty of ``jti``) and parse it.
+
+        ``seen(jti, expires_at) -> bool`` records a ``jti`` and says whether it was seen before;
+        back it with Redis or the DB when several processes receive callbacks.
+        """
+        seen = seen or self.replay_guard
+        signature = _header(headers, SIGNATURE_HEADER)
+        try:
+            verifier = await self._verifier_for(signature)
+        except TransientError as exc:
+            raise CallbackRejected(f"{self.system}: cannot load JWKS ({exc})", code="jwks_unavailable") from exc
+        try:
+            header = verifier.verify(signature, body)
+        except SignatureError as exc:
+            raise CallbackRejected(f"{self.system}: {exc}", code=exc.code) from exc
+        if seen(str(header["jti"]), float(header["exp"])):
+            raise CallbackRejected(f"{self.system}: callback replayed (jti {header['jti']})", code="replayed")
+        try:
+            result = msgspec.json.decode(body, type=CallbackResult)
+        except msgspec.DecodeError as exc:
+            raise CallbackRejected(f"{self.system}: malformed callback ({exc})", code="malformed_callback") from exc
+        if result.system != self.system:
+            raise CallbackRejected(f"{self.system}: callback names system {result.system}", code="wrong_system")
+        return result

@@ -1,0 +1,361 @@
+"""Interface conformance kit (对接标准符合性测试): check any system against our interface standard.
+
+    python -m backend.connectors.conformance --system etax --base-url http://127.0.0.1:8900/sim/etax
+
+It signs requests with its own key (``--key`` a private JWK file, or an ephemeral key it
+registers at the test entry's ``/admin/clients/{client_id}`` when ``--register`` is on),
+starts a callback receiver on 127.0.0.1, runs every contract check, prints one PASS/FAIL
+line per check and exits non-zero on any failure. The checks use the fixture enterprises of
+the test environment: an agency's test system must hold them (``GET /sandbox/enterprises``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import json
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+from backend.connectors.base import CallbackRejected, CallbackResult, MemoryReplayGuard, PermanentError
+from backend.connectors.client import Credentials, HttpConnector
+from backend.connectors.signing import SIGNATURE_HEADER, Signer, generate_signing_key, jwks_of
+
+
+@dataclass
+class CheckResult:
+    """One contract check's verdict."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class _CallbackSink:
+    """A tiny real-HTTP receiver that keeps raw callbacks for the kit to verify."""
+
+    def __init__(self, host: str, port: int) -> None:
+        from litestar import Litestar, Request, post
+
+        self.messages: list[tuple[dict[str, str], bytes]] = []
+        self._lock = threading.Lock()
+
+        @post("/callbacks", status_code=200)
+        async def receive(request: Request[Any, Any, Any]) -> dict[str, bool]:
+            body = await request.body()
+            with self._lock:
+                self.messages.append((dict(request.headers), body))
+            return {"ok": True}
+
+        import uvicorn
+
+        if port == 0:
+            with socket.socket() as s:
+                s.bind((host, 0))
+                port = int(s.getsockname()[1])
+        self.url = f"http://{host}:{port}/callbacks"
+        self._server = uvicorn.Server(uvicorn.Config(Litestar([receive], openapi_config=None), host=host, port=port, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("callback receiver did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+
+    def snapshot(self) -> list[tuple[dict[str, str], bytes]]:
+        with self._lock:
+            return list(self.messages)
+
+
+class ConformanceRun:
+    """Runs the contract checks for one system at one base URL."""
+
+    def __init__(self, system: str, base_url: str, credentials: Credentials, callback_url: str, sink: _CallbackSink | None,
+                 *, wait_seconds: float = 20.0) -> None:
+        from backend.connectors.registry import build_connector
+
+        self.system = system
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.callback_url = callback_url
+        self.sink = sink
+        self.wait_seconds = wait_seconds
+        self.conn: HttpConnector = build_connector(system, self.base_url, credentials)
+        self.spec = self.conn.spec
+        self.guard = MemoryReplayGuard()
+        self.verified: list[CallbackResult] = []
+        self.callback_failures: list[str] = []
+        self._checked = 0
+        self.state: dict[str, Any] = {}
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _submissions(self) -> tuple[Any, Any]:
+        from backend.sandbox.fixtures import load_fixtures
+        from backend.sandbox.samples import pick_enterprises, submission_for
+
+        data = load_fixtures()
+        ok, blocked = pick_enterprises(self.spec, data)
+        run = uuid.uuid4().hex[:8].upper()
+        good = submission_for(self.spec, ok, data, self.callback_url, case_number=f"CONF-{run}", item_ref=f"CONF-{run}/OK")
+        bad = submission_for(self.spec, blocked, data, self.callback_url, case_number=f"CONF-{run}", item_ref=f"CONF-{run}/BLOCKED") if blocked else None
+        return good, bad
+
+    async def _verify_new_callbacks(self) -> None:
+        if self.sink is None:
+            return
+        messages = self.sink.snapshot()
+        for headers, body in messages[self._checked :]:
+            try:
+                self.verified.append(await self.conn.verify_callback(headers, body, self.guard))
+            except CallbackRejected as exc:
+                self.callback_failures.append(exc.code)
+        self._checked = len(messages)
+
+    async def _wait_for(self, item_ref: str, predicate: Callable[[CallbackResult], bool]) -> CallbackResult | None:
+        deadline = time.monotonic() + self.wait_seconds
+        while time.monotonic() < deadline:
+            await self._verify_new_callbacks()
+            for r in self.verified:
+                if r.item_ref == item_ref and predicate(r):
+                    return r
+            await asyncio.sleep(0.05)
+        return None
+
+    async def _raw_post(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=10) as c:
+            return await c.post(self.base_url + self.spec.submit_path, content=body, headers={"Content-Type": "application/json", **headers})
+
+    # -- the checks ---------------------------------------------------------------------------
+    async def check_jwks(self) -> str:
+        async with httpx.AsyncClient(timeout=10) as c:
+            r = await c.get(self.base_url + "/.well-known/jwks.json")
+        assert r.status_code == 200, f"HTTP {r.status_code}"
+        keys = r.json().get("keys") or []
+        assert keys, "JWKS has no keys"
+        assert not any("d" in k for k in keys), "JWKS exposes private key material"
+        assert all(k.get("kid") for k in keys), "every key needs a kid"
+        return f"{len(keys)} key(s)"
+
+    async def check_accepts_valid_submission(self) -> str:
+        good, _ = self.state["subs"]
+        ack = await self.conn.submit(good)
+        assert ack.status == "accepted", f"status {ack.status}: {ack.reasons}"
+        assert ack.reference, "no reference returned"
+        self.state["reference"] = ack.reference
+        return f"reference {ack.reference} (response signature verified)"
+
+    async def check_idempotent_replay(self) -> str:
+        good, _ = self.state["subs"]
+        ack = await self.conn.submit(good)
+        assert ack.reference == self.state.get("reference"), f"replay returned {ack.reference}, first {self.state.get('reference')}"
+        assert not ack.duplicate, "an idempotent replay must not be reported as a duplicate send"
+        return "same Idempotency-Key → same reference"
+
+    async def check_key_reuse_refused(self) -> str:
+        good, _ = self.state["subs"]
+        other = msgspec.structs.replace(good, item_ref=good.item_ref + "-other", payload={**good.payload, "enterprise_name": "冲突测试"})
+        try:
+            ack = await self.conn.submit(other)
+        except PermanentError as exc:
+            assert exc.status in (409, 422), f"HTTP {exc.status}"
+            return f"HTTP {exc.status} {exc.code}"
+        raise AssertionError(f"the same key with another body was answered {ack.status} {ack.reference}")
+
+    async def check_rejects_unsigned(self) -> str:
+        good, _ = self.state["subs"]
+        sub = msgspec.structs.replace(good, item_ref=good.item_ref + "-unsigned", idempotency_key="")
+        r = await self._raw_post(HttpConnector.wire_body(sub), {"Idempotency-Key": uuid.uuid4().hex, "X-Client-Id": self.credentials.client_id})
+        assert r.status_code == 401, f"unsigned request answered HTTP {r.status_code}"
+        return "HTTP 401"
+
+    async def check_rejects_forged(self) -> str:
+        good, _ = self.state["subs"]
+        sub = msgspec.structs.replace(good, item_ref=good.item_ref + "-forged", idempotency_key="")
+        body = HttpConnector.wire_body(sub)
+        stranger = Signer(generate_signing_key(str(self.credentials.signing_key.get("kid", "x"))))
+        key = uuid.uuid4().hex
+        sig, _ = stranger.sign(body, htm="POST", htu=self.spec.submit_path, idk=key)
+        r = await self._raw_post(body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig})
+        assert r.status_code == 401, f"forged signature answered HTTP {r.status_code}"
+        key = uuid.uuid4().hex
+        sig, _ = Signer(self.credentials.signing_key).sign(body, htm="POST", htu=self.spec.submit_path, idk=key, now=time.time() - 3600)
+        r = await self._raw_post(body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig})
+        assert r.status_code == 401, f"expired signature answered HTTP {r.status_code}"
+        return "forged and expired signatures: HTTP 401"
+
+    async def check_signed_callbacks(self) -> str:
+        good, _ = self.state["subs"]
+        final = await self._wait_for(good.item_ref, lambda r: r.outcome == "completed")
+        await self._verify_new_callbacks()
+        assert final is not None, (
+            f"no verifiable 'completed' callback within {self.wait_seconds:.0f}s"
+            + (f"; refused callbacks: {sorted(set(self.callback_failures))}" if self.callback_failures else "")
+        )
+        events = sorted((r for r in self.verified if r.item_ref == good.item_ref), key=lambda r: r.sequence)
+        assert events[0].outcome == "accepted", f"first event is {events[0].outcome}, expected accepted"
+        assert final.reference == self.state.get("reference"), "callback reference differs from the acknowledgement"
+        assert final.documents, "a completed item must carry its result documents"
+        for doc in final.documents:
+            if doc.content_base64:
+                assert hashlib.sha256(base64.b64decode(doc.content_base64)).hexdigest() == doc.sha256, f"sha256 mismatch for {doc.name}"
+        return f"{len(events)} signed event(s) verified against the JWKS; documents hash-checked"
+
+    async def check_business_rejection(self) -> str:
+        _, bad = self.state["subs"]
+        if bad is None:
+            return "no blocking fixture for this system (skipped)"
+        ack = await self.conn.submit(bad)
+        if ack.status == "rejected":
+            reasons = ack.reasons
+        else:
+            final = await self._wait_for(bad.item_ref, lambda r: r.outcome == "rejected")
+            assert final is not None, "blocked enterprise did not get a 'rejected' result"
+            reasons = final.reasons
+        assert reasons and all(r.code and r.message for r in reasons), "a rejection must give coded reasons with messages"
+        return "reasons: " + ", ".join(r.code for r in reasons)
+
+    async def check_status_query(self) -> str:
+        good, _ = self.state["subs"]
+        status = await self.conn.query(reference=self.state["reference"])
+        assert status.item_ref == good.item_ref, f"item_ref {status.item_ref}"
+        assert status.status == "completed", f"status {status.status}, expected completed"
+        by_ref = await self.conn.query(item_ref=good.item_ref)
+        assert by_ref.reference == self.state["reference"], "query by item_ref returned another reference"
+        try:
+            await self.conn.query(reference="NO-SUCH-REFERENCE")
+        except PermanentError as exc:
+            assert exc.status == 404, f"unknown reference answered HTTP {exc.status}"
+        else:
+            raise AssertionError("unknown reference did not answer 404")
+        return "by reference, by item_ref, unknown → 404"
+
+    async def check_precheck(self) -> str:
+        _, bad = self.state["subs"]
+        if bad is None:
+            return "no blocking fixture for this system (skipped)"
+        result = await self.conn.precheck(bad.uscc, bad.item_code, bad.region)
+        assert result.uscc == bad.uscc, "pre-check answered for another enterprise"
+        return f"{len(result.blockers)} blocker(s)"
+
+    async def run(self) -> list[CheckResult]:
+        """Run every check in order; a failing check never stops the others."""
+        self.state["subs"] = self._submissions()
+        checks: list[tuple[str, Callable[[], Coroutine[Any, Any, str]]]] = [
+            ("jwks published", self.check_jwks),
+            ("accepts a valid signed submission", self.check_accepts_valid_submission),
+            ("idempotent replay returns the same reference", self.check_idempotent_replay),
+            ("idempotency key reused with another body is refused", self.check_key_reuse_refused),
+            ("rejects unsigned requests", self.check_rejects_unsigned),
+            ("rejects forged and expired signatures", self.check_rejects_forged),
+            ("result arrives by signed, verifiable callback", self.check_signed_callbacks),
+            ("business rejection carries reasons", self.check_business_rejection),
+            ("status query", self.check_status_query),
+            ("pre-check (注销预检)", self.check_precheck),
+        ]
+        results = []
+        for name, fn in checks:
+            try:
+                detail = await fn()
+                results.append(CheckResult(name, True, detail))
+            except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the run
+                results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
+        await self.conn.aclose()
+        return results
+
+
+def format_report(system: str, base_url: str, results: list[CheckResult]) -> str:
+    """Human-readable report: one PASS/FAIL line per check and a summary."""
+    lines = [f"对接标准符合性测试 / conformance: system={system} base_url={base_url}"]
+    for r in results:
+        lines.append(f"{'PASS' if r.passed else 'FAIL'}  {r.name}" + (f" — {r.detail}" if r.detail else ""))
+    failed = sum(not r.passed for r in results)
+    lines.append(f"{len(results) - failed} passed, {failed} failed")
+    return "\n".join(lines)
+
+
+async def run_conformance(
+    system: str,
+    base_url: str,
+    *,
+    client_id: str = "conformance-kit",
+    signing_key: dict[str, Any] | None = None,
+    register: bool = True,
+    callback_host: str = "127.0.0.1",
+    callback_port: int = 0,
+    public_callback_url: str | None = None,
+    wait_seconds: float = 20.0,
+) -> list[CheckResult]:
+    """Run the kit programmatically (tests, CI); see the module docstring."""
+    key = signing_key or generate_signing_key(f"{client_id}-{uuid.uuid4().hex[:6]}")
+    results: list[CheckResult] = []
+    if register:
+        try:
+            async with httpx.AsyncClient(timeout=10) as c:
+                r = await c.put(f"{base_url.rstrip('/')}/admin/clients/{client_id}", json=jwks_of(key))
+            results.append(CheckResult("register kit key at the test entry", r.status_code == 200, f"HTTP {r.status_code}"))
+        except httpx.HTTPError as exc:
+            results.append(CheckResult("register kit key at the test entry", False, repr(exc)))
+    sink = _CallbackSink(callback_host, callback_port)
+    sink.start()
+    try:
+        run = ConformanceRun(system, base_url, Credentials(client_id, key), public_callback_url or sink.url, sink, wait_seconds=wait_seconds)
+        results += await run.run()
+    finally:
+        sink.stop()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; exit status 1 when any check fails."""
+    from backend.connectors.registry import all_specs
+
+    parser = argparse.ArgumentParser(prog="python -m backend.connectors.conformance", description="对接标准符合性测试 / interface conformance kit")
+    parser.add_argument("--system", required=True, choices=sorted(all_specs()))
+    parser.add_argument("--base-url", required=True, help="the system's base URL (where /.well-known/jwks.json lives)")
+    parser.add_argument("--client-id", default="conformance-kit")
+    parser.add_argument("--key", type=Path, help="private JWK (JSON) registered with the system; default: an ephemeral key")
+    parser.add_argument("--no-register", action="store_true", help="do not register the key at /admin/clients/{client_id}")
+    parser.add_argument("--callback-host", default="127.0.0.1")
+    parser.add_argument("--callback-port", type=int, default=0)
+    parser.add_argument("--public-callback-url", help="callback URL as the system reaches it (behind NAT or a proxy)")
+    parser.add_argument("--wait", type=float, default=20.0, help="seconds to wait for each callback")
+    args = parser.parse_args(argv)
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    key = json.loads(args.key.read_text()) if args.key else None
+    if key is None and args.no_register:
+        print("--no-register needs --key (a key the system already trusts)", file=sys.stderr)
+        return 2
+    results = asyncio.run(
+        run_conformance(
+            args.system, args.base_url, client_id=args.client_id, signing_key=key, register=not args.no_register,
+            callback_host=args.callback_host, callback_port=args.callback_port, public_callback_url=args.public_callback_url,
+            wait_seconds=args.wait,
+        )
+    )
+    print(format_report(args.system, args.base_url, results))
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Generate each system's published interface standard (对接标准) ``openapi.yaml`` from its spec.
+
+    python -m backend.connectors.specgen          # rewrite every <system>/openapi.yaml
+    python -m backend.connectors.specgen --check  # exit 1 if a committed file is stale
+
+The wire shapes come from ``base.py`` (msgspec schemas) so the document and the code agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+from backend.connectors.base import Ack, CallbackResult, ItemStatus, PrecheckResult, Submission
+from backend.connectors.signing import DEFAULT_TTL, MAX_SKEW
+from backend.connectors.spec import PayloadField, SystemSpec
+
+HERE = Path(__file__).parent
+
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "missing_signature": (401, "请求未签名"),
+    "malformed_signature": (401, "签名不是分离式 JWS"),
+    "invalid_signature": (401, "签名校验失败（内容被篡改或密钥不符）"),
+    "unknown_key": (401, "签名所用 kid 不在客户端公钥集中"),
+    "expired_signature": (401, "签名已过期（exp）"),
+    "not_yet_valid": (401, "签名时间晚于当前时间（iat）"),
+    "unknown_client": (401, "X-Client-Id 未登记"),
+    "signature_scope_mismatch": (401, "签名中的 htm/htu/idk 与本次请求不符"),
+    "missing_idempotency_key": (400, "缺少 Idempotency-Key"),
+    "malformed_body": (400, "请求体不是合法 JSON"),
+    "idempotency_key_reused": (409, "同一幂等键对应了不同的请求内容"),
+    "not_awaiting_correction": (409, "事项不处于待补正状态"),
+    "invalid_submission": (422, "提交内容不符合对接标准（逐字段说明见 errors / reasons）"),
+    "unknown_reference": (404, "业务编号不存在"),
+    "service_unavailable": (503, "系统暂不可用，请按 Retry-After 重试（使用同一幂等键）"),
+}
+
+#: Business reason codes each check may give (the simulator's rules and real systems alike).
+BUSINESS_REASONS: dict[str, dict[str, str]] = {
+    "tax_arrears": {"tax_arrears": "存在未缴税款、滞纳金或罚款"},
+    "uncancelled_invoices": {"uncancelled_invoices": "发票未缴销"},
+    "active_branches": {"active_branches": "尚有分支机构未注销"},
+    "simplified_eligibility": {"abnormal_list": "列入经营异常名录，不适用简易注销", "pledged_equity": "股权（财产份额）出质，不适用简易注销",
+                               "outward_investments": "存在对外投资，不适用简易注销"},
+    "customs_filed": {"not_customs_filed": "无报关单位备案"},
+    "customs_pending_declarations": {"pending_customs_declarations": "报关单未办结"},
+    "si_registered": {"not_insured_unit": "未登记为参保单位"},
+    "si_arrears": {"si_arrears": "欠缴社会保险费"},
+    "bank_account_known": {"unknown_account": "账户不存在", "no_bank_account": "无银行结算账户"},
+    "basic_account_last": {"basic_account_not_last": "基本存款账户须最后撤销"},
+    "seals_on_file": {"no_seal_on_file": "无备案印章"},
+}
+
+DESCRIPTION = """\
+{name_zh}（{owner_zh}）与福建省企业注销“一件事”平台的对接标准。
+
+{notes}
+
+## 调用方式
+- 平台以 `POST {submit_path}` 推送一个事项；系统**异步受理**：立即返回 `202` 与业务编号（reference），
+  办理结果稍后以**签名回调**推送到提交中的 `callback_url`；也可随时查询状态。
+- `item_ref` 是平台对该事项的稳定编号：同一 `item_ref` 以不同幂等键再次提交时，系统返回原业务编号并标记 `duplicate: true`，不得重复办理。
+
+## 签名（JOSE，ES256）
+- 每个请求、响应和回调都在 `X-Signature` 头中携带**分离式 JWS**（RFC 7515 附录 F，`<protected>..<signature>`），载荷为 HTTP 报文体原文（GET 为空）。
+- 受保护头：`alg`=ES256、`kid`、`iat`、`exp`（有效期不超过 {ttl} 秒，允许 {skew} 秒时钟偏差）、`jti`（每条消息唯一，用于防重放）；
+  请求另含 `htm`（方法）、`htu`（相对本系统基地址的路径及查询串）与 `idk`（本次 `Idempotency-Key`）；响应另含 `irt`（所响应请求的 `jti`）。
+- 平台以 `X-Client-Id` 标识自身，公钥（JWKS）在对接登记时交换；本系统公钥发布于 `GET /.well-known/jwks.json`，轮换密钥时新旧并存。
+- 回调验签失败、过期或 `jti` 重复的，平台拒收（HTTP 400）。
+
+## 幂等
+- 每个 POST 必须携带 `Idempotency-Key`。同一客户端、同一幂等键、相同报文体：返回与首次**完全相同**的应答，不产生第二次效果；
+  报文体不同：`409 idempotency_key_reused`。幂等记录至少保留 7 天。
+- 遇网络错误、超时、`429`、`5xx` 时平台以同一幂等键重试（指数退避并加抖动）。
+
+## 回调
+- 每个事件 `event_id` 唯一；重发同一事件时 `event_id` 不变（每次重新签名，`jti` 不同）。`sequence` 按事项递增，平台以其判断先后，迟到的旧事件不会回退状态。
+- 事件依次为 `accepted`（已受理）→（可选）`in_progress`（办理中）→ `completed`（已办结，附结果文书及 SHA-256）/ `rejected`（不予办理，附业务原因）/ `correction_requested`（退回补正，附补正项）。
+- 平台返回 2xx 即表示已收妥；否则系统应以指数退避重发（建议至少 8 次、间隔上限 5 分钟）。
+
+## 业务拒绝
+业务上不予受理或不予办理是**结果**，以 `rejected` 回调（或 `422` 应答的 `reasons`）给出，原因码与中文说明见 `x-business-reasons`。
+"""
+
+
+def _payload_schema(fields: tuple[PayloadField, ...]) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for f in fields:
+        node: dict[str, Any] = {"type": f.type, "description": f.description_zh}
+        if f.type == "array":
+            node["items"] = {"type": "string"}
+        if f.properties:
+            node.update(_payload_schema(f.properties))
+        props[f.name] = node
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    required = [f.name for f in fields if f.required]
+    if required:
+        out["required"] = required
+    return out
+
+
+def _headers(post: bool) -> list[dict[str, Any]]:
+    params = [
+        {"name": "X-Client-Id", "in": "header", "required": True, "schema": {"type": "string"}, "description": "平台客户端标识（对接登记时分配）"},
+        {"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"}, "description": "分离式 JWS（见说明）"},
+    ]
+    if post:
+        params.append({"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "maxLength": 128}, "description": "幂等键"})
+    return params
+
+
+def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
+    signed = {"X-Signature": {"description": "本系统对响应体的分离式 JWS（含 irt）", "schema": {"type": "string"}}}
+    out = {str(k): {**v, "headers": signed} for k, v in ok.items()}
+    problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}, "headers": signed}
+    text = {400: "请求有误", 401: "未签名、签名无效或客户端未登记", 404: "业务编号不存在", 409: "幂等键冲突或状态不符",
+            422: "提交内容不符合对接标准", 429: "限流，请按 Retry-After 重试", 503: "暂不可用，请按 Retry-After 重试"}
+    for code in codes:
+        out[str(code)] = {"description": text[code], **problem}
+    return out
+
+
+def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of one system (``also``: other offices sharing the interface)."""
+    _, components = msgspec.json.schema_components([Submission, Ack, ItemStatus, CallbackResult, PrecheckResult], ref_template="#/components/schemas/{name}")
+    components["Submission"]["properties"]["payload"] = {"$ref": "#/components/schemas/Payload"}
+    components["Submission"]["properties"].pop("idempotency_key", None)
+    components["Submission"]["properties"]["item_code"]["enum"] = list(spec.items)
+    components["Payload"] = _payload_schema(spec.payload)
+    components["Problem"] = {
+        "type": "object", "required": ["type", "title", "status", "code"],
+        "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                       "code": {"type": "string", "enum": sorted(ERROR_CODES)}, "detail": {"type": "string"},
+                       "errors": {"type": "array", "items": {"type": "object"}}, "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}}},
+    }
+    components["JWKS"] = {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object"}}}}
+    zh = {"Submission": "平台推送的一个事项", "Ack": "受理应答", "ItemStatus": "事项状态", "CallbackResult": "签名回调事件",
+          "PrecheckResult": "注销预检结果", "Reason": "业务原因", "Correction": "补正项", "ResultDocument": "结果文书", "Payload": "事项数据"}
+    for name, text in zh.items():
+        if name in components:
+            components[name]["description"] = text
+
+    def ack(desc: str) -> dict[str, Any]:
+        return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}}
+
+    def status_ok() -> dict[str, Any]:
+        return {200: {"description": "事项状态", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemStatus"}}}}}
+
+    sub_body = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}}}
+    ref_param = {"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}, "description": "业务编号"}
+    paths = {
+        spec.submit_path: {
+            "post": {"operationId": "submitItem", "summary": "推送事项（异步受理）", "parameters": _headers(True), "requestBody": sub_body,
+                     "responses": _responses({202: ack("已接收，稍后回调"), 200: ack("同一事项已提交过（duplicate）")}, 400, 401, 409, 422, 429, 503)},
+            "get": {"operationId": "findItem", "summary": "按平台事项编号查询",
+                    "parameters": [*_headers(False), {"name": "item_ref", "in": "query", "required": True, "schema": {"type": "string"}}],
+                    "responses": _responses(status_ok(), 401, 404, 503)},
+        },
+        spec.status_path: {"get": {"operationId": "getItem", "summary": "按业务编号查询状态", "parameters": [ref_param, *_headers(False)],
+                                    "responses": _responses(status_ok(), 401, 404, 503)}},
+        spec.correction_path: {"post": {"operationId": "correctItem", "summary": "提交补正", "parameters": [ref_param, *_headers(True)],
+                                        "requestBody": sub_body, "responses": _responses({202: ack("补正已接收")}, 400, 401, 404, 409, 422, 503)}},
+        spec.precheck_path: {"post": {
+            "operationId": "precheck", "summary": "注销预检（返回阻碍事项）", "parameters": _headers(True),
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["uscc", "item_code"],
+                            "properties": {"uscc": {"type": "string"}, "item_code": {"type": "string"}, "region": {"type": "string"}}}}}},
+            "responses": _responses({200: {"description": "阻碍事项", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PrecheckResult"}}}}}, 401, 422, 503)}},
+        "/.well-known/jwks.json": {"get": {"operationId": "jwks", "summary": "本系统签名公钥集", "security": [],
+                                           "responses": {"200": {"description": "JWKS", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JWKS"}}}}}}},
+    }
+    offices = (spec, *also)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{spec.name_zh.split('（')[0]} 对接标准 / interface standard",
+            "version": "1.0.0",
+            "description": DESCRIPTION.format(
+                name_zh=spec.name_zh.split("（")[0], owner_zh="、".join(s.owner_zh for s in offices), notes="\n".join(s.notes_zh for s in offices),
+                submit_path=spec.submit_path, ttl=DEFAULT_TTL, skew=MAX_SKEW,
+            ),
+        },
+        "servers": [{"url": f"http://{{host}}/sim/{s.code}", "description": f"测试环境（{s.owner_zh}）", "variables": {"host": {"default": "127.0.0.1:8900"}}} for s in offices],
+        "x-system-codes": [s.code for s in offices],
+        "x-items": list(spec.items),
+        "x-two-way": spec.two_way,
+        "x-one-submission-per-account": spec.per_account,
+        "x-business-reasons": {code: text for check in spec.checks for code, text in BUSINESS_REASONS[check].items()},
+        "x-error-codes": {code: {"status": status, "description": text} for code, (status, text) in ERROR_CODES.items()},
+        "paths": paths,
+        "webhooks": {"itemResult": {"post": {
+            "summary": "办理结果回调（推送至 Submission.callback_url）",
+            "parameters": [{"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"}, "description": "本系统对回调报文体的分离式 JWS"}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CallbackResult"}}}},
+            "responses": {"200": {"description": "已收妥"}, "400": {"description": "验签失败、过期、重放或格式错误：平台拒收"}},
+        }}},
+        "components": {"schemas": components},
+    }
+
+
+def documents() -> dict[Path, str]:
+    """Every package's openapi.yaml text."""
+    from backend.connectors.registry import all_specs
+
+    by_package: dict[str, list[SystemSpec]] = {}
+    for s in all_specs().values():
+        by_package.setdefault(s.package, []).append(s)
+    out = {}
+    for package, specs in by_package.items():
+        doc = build_document(specs[0], tuple(specs[1:]))
+        header = "# Generated by `python -m backend.connectors.specgen` from the system's SystemSpec; do not edit by hand.\n"
+        out[HERE / package / "openapi.yaml"] = header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the documents, or with ``--check`` report stale ones."""
+    parser = argparse.ArgumentParser(prog="python -m backend.connectors.specgen")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    stale = []
+    for path, text in documents().items():
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(str(path))
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    if stale:
+        print("stale: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""``python -m backend.sandbox --port N``: run the test environment alone on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start every simulator under /sim/<system> and the /sandbox endpoints."""
+    parser = argparse.ArgumentParser(prog="python -m backend.sandbox", description="测试环境 / test environment")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8900)
+    parser.add_argument("--processing-seconds", type=float, default=2.0, help="simulated processing time per item")
+    parser.add_argument("--trust", action="append", default=[], metavar="CLIENT_ID=JWKS_FILE",
+                        help="trust this client's public JWKS (repeatable); otherwise clients register at /sim/<system>/admin/clients/<id>")
+    parser.add_argument("--closed-registration", action="store_true", help="refuse self-service key registration")
+    args = parser.parse_args(argv)
+
+    import json
+    from pathlib import Path
+
+    import uvicorn
+
+    from backend.sandbox.mount import create_sandbox_app
+
+    clients = {}
+    for item in args.trust:
+        client_id, _, path = item.partition("=")
+        clients[client_id] = json.loads(Path(path).read_text())
+    app = create_sandbox_app(processing_seconds=args.processing_seconds, clients=clients, open_registration=not args.closed_registration)
+    print(f"test environment on http://{args.host}:{args.port} — simulators under /sim/<system>, fixtures under /sandbox")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=3)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""All simulators in one ASGI app under ``/sim/<system>/...`` (standalone or embedded)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from litestar import Litestar, asgi
+from litestar.datastructures import State
+from litestar.handlers import ASGIRouteHandler
+from litestar.types import Receive, Scope, Send
+
+from backend.lib.problems import EXCEPTION_HANDLERS
+from backend.sandbox.simulator import SimulatorEngine, create_simulator_app
+
+#: Key under ``app.state`` where the sandbox routes find the simulator engines.
+SIMULATORS_STATE_KEY = "sandbox_simulators"
+SIM_PREFIX = "/sim"
+
+
+def build_simulators(systems: Iterable[str] | None = None, **engine_options: Any) -> dict[str, Litestar]:
+    """One simulator app per system code (all systems by default); options go to each engine."""
+    from backend.connectors.registry import all_specs
+
+    codes = list(systems) if systems is not None else list(all_specs())
+    keys: Mapping[str, Mapping[str, Any]] = engine_options.pop("signing_keys", None) or {}
+    return {code: create_simulator_app(code, signing_key=keys.get(code), **engine_options) for code in codes}
+
+
+def engines_of(simulators: Mapping[str, Litestar]) -> dict[str, SimulatorEngine]:
+    """The engines behind simulator apps."""
+    return {code: app.state.engine for code, app in simulators.items()}
+
+
+def simulator_mounts(simulators: Mapping[str, Litestar], prefix: str = SIM_PREFIX) -> list[ASGIRouteHandler]:
+    """ASGI mount handlers placing each simulator at ``{prefix}/{system}``."""
+    handlers = []
+    for code, app in simulators.items():
+
+        def make(target: Litestar) -> Any:
+            async def handler(scope: Scope, receive: Receive, send: Send) -> None:
+                await target(scope, receive, send)
+
+            return handler
+
+        handlers.append(asgi(f"{prefix}/{code}", is_mount=True, copy_scope=True, name=f"sim-{code}")(make(app)))
+    return handlers
+
+
+async def close_simulators(simulators: Mapping[str, Litestar]) -> None:
+    """Stop every simulator's background work (call from the host app's shutdown)."""
+    for engine in engines_of(simulators).values():
+        await engine.aclose()
+
+
+def sandbox_state(simulators: Mapping[str, Litestar]) -> dict[str, Any]:
+    """What the host app must put in its ``state`` for ``SANDBOX_ROUTES`` to find the simulators."""
+    return {SIMULATORS_STATE_KEY: engines_of(simulators)}
+
+
+def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engine_options: Any) -> Litestar:
+    """The test environment alone: every simulator under ``/sim/<system>`` plus ``/sandbox/...``."""
+    from backend.sandbox.routes import SANDBOX_ROUTES
+
+    sims = simulators if simulators is not None else build_simulators(**engine_options)
+
+    async def shutdown() -> None:
+        await close_simulators(sims)
+
+    return Litestar(
+        route_handlers=[*SANDBOX_ROUTES, *simulator_mounts(sims)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State(sandbox_state(sims)),
+        on_shutdown=[shutdown],
+    )

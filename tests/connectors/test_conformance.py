@@ -1,0 +1,87 @@
+"""The conformance kit passes our simulators and reports a broken implementation clearly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar import Request, Response
+
+from backend.connectors.conformance import format_report, main, run_conformance
+from backend.connectors.registry import all_specs
+from backend.connectors.signing import Signer, generate_signing_key
+from backend.sandbox.simulator import SimulatorEngine, create_simulator_app
+from connectors_support import LiveServer
+
+
+class BrokenEngine(SimulatorEngine):
+    """A careless implementation: ignores idempotency, trusts unsigned requests, signs callbacks with an unpublished key."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rogue = Signer(generate_signing_key(self.signer.kid))
+
+    def authenticate(self, request: Request[Any, Any, Any], body: bytes) -> tuple[str, str] | Response[bytes]:
+        if not request.headers.get("X-Signature"):
+            return "anonymous", ""
+        return super().authenticate(request, body)
+
+    def _replay(self, client_id: str, key: str, body: bytes, jti: str) -> Response[bytes] | None:
+        return None
+
+    def _remember(self, *args: Any) -> None:
+        return None
+
+    async def _deliver(self, url: str, event: Any, *, malformed_first: bool = False) -> bool:
+        real, self.signer = self.signer, self._rogue
+        try:
+            return await super()._deliver(url, event, malformed_first=malformed_first)
+        finally:
+            self.signer = real
+
+
+@pytest.fixture(scope="module")
+def broken_url():
+    spec = all_specs()["etax"]
+    engine = BrokenEngine(spec, callback_max_attempts=1)
+    # item_ref duplicates would hide the missing idempotency: forget item refs too
+    engine._by_item_ref = _Forgetful()
+    server = LiveServer(create_simulator_app("etax", engine)).start()
+    yield server.url
+    server.stop()
+
+
+class _Forgetful(dict):
+    def get(self, key, default=None):  # noqa: D102
+        return default
+
+
+@pytest.mark.asyncio
+async def test_kit_passes_our_simulator(env):
+    results = await run_conformance("amr", f"{env['sandbox'].url}/sim/amr", wait_seconds=10)
+    report = format_report("amr", "x", results)
+    assert all(r.passed for r in results), report
+    assert report.count("PASS") == len(results) and "0 failed" in report
+
+
+@pytest.mark.asyncio
+async def test_kit_reports_a_broken_simulator(broken_url):
+    results = await run_conformance("etax", broken_url, wait_seconds=1.5)
+    report = format_report("etax", broken_url, results)
+    verdict = {r.name: r.passed for r in results}
+    assert verdict["jwks published"] and verdict["accepts a valid signed submission"]
+    assert not verdict["idempotent replay returns the same reference"]
+    assert not verdict["idempotency key reused with another body is refused"]
+    assert not verdict["rejects unsigned requests"]
+    assert not verdict["result arrives by signed, verifiable callback"]
+    assert "FAIL  rejects unsigned requests — AssertionError: unsigned request answered HTTP 202" in report
+    assert "refused callbacks: ['invalid_signature']" in report
+    assert report.splitlines()[-1].endswith("failed") and " 0 failed" not in report
+
+
+def test_cli_exit_codes(env, broken_url, capsys):
+    assert main(["--system", "seal-security", "--base-url", f"{env['sandbox'].url}/sim/seal-security", "--wait", "10"]) == 0
+    assert "0 failed" in capsys.readouterr().out
+    assert main(["--system", "etax", "--base-url", broken_url, "--wait", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  rejects unsigned requests" in out

@@ -1,0 +1,45 @@
+"""``python -m backend.sandbox`` starts the test environment alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from backend.connectors.signing import generate_signing_key, jwks_of
+from connectors_support import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_one_command_starts_the_test_environment(tmp_path):
+    port = free_port()
+    jwks = tmp_path / "platform.jwks.json"
+    jwks.write_text(json.dumps(jwks_of(generate_signing_key("p1"))))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backend.sandbox", "--port", str(port), "--processing-seconds", "0", "--trust", f"platform={jwks}",
+         "--closed-registration"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{base}/sandbox/personas", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, "sandbox did not start"
+            time.sleep(0.1)
+        assert len(httpx.get(f"{base}/sandbox/simulators").json()) == 10
+        assert httpx.get(f"{base}/sim/amr/.well-known/jwks.json").json()["keys"]
+        r = httpx.put(f"{base}/sim/amr/admin/clients/x", json=jwks_of(generate_signing_key("x")))
+        assert r.status_code == 403 and r.json()["code"] == "registration_closed"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
