@@ -60,7 +60,7 @@ def serve(*, factory: bool) -> None:
 
 async def run_worker() -> None:
     from backend import db
-    from backend.app import build_platform, make_worker
+    from backend.app import build_platform, channel_publisher, make_worker
     from backend.lib.logging import configure_logging
 
     settings = get_settings()
@@ -68,6 +68,13 @@ async def run_worker() -> None:
     platform = build_platform(settings)
     db.bind(platform.engine)
     await db.start(platform.engine, settings)
+    channels = None
+    if platform.redis is not None:  # live updates reach the API processes' subscribers through Redis
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+
+        channels = RedisChannelsPubSubBackend(redis=platform.redis)
+        await channels.on_startup()
+        platform.cases.publish = channel_publisher(channels.publish)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -75,6 +82,10 @@ async def run_worker() -> None:
     try:
         await make_worker(platform).run(stop)
     finally:
+        if channels is not None:
+            await channels.on_shutdown()
+        for connector in platform.connectors.values():
+            await connector.aclose()
         await db.stop(platform.engine)
         if platform.redis is not None:
             await platform.redis.aclose()

@@ -15,6 +15,7 @@ from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -23,11 +24,18 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 
-from backend import db
+from collections.abc import Awaitable, Callable
+
+import msgspec
+from litestar import Request
+
+from backend import cases, db
+from backend.cases import Actor
+from backend.integration import build_embedded_simulators, build_platform_connectors
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.logging import configure_logging, request_id_middleware
-from backend.lib.problems import EXCEPTION_HANDLERS
+from backend.lib.problems import EXCEPTION_HANDLERS, ProblemError
 from backend.platform import Platform
 from backend.settings import ROOT, Settings, get_settings
 
@@ -50,13 +58,36 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
 
         redis = Redis.from_url(settings.redis_url, health_check_interval=10, socket_connect_timeout=2)
     waker = RedisWaker(redis) if redis is not None else MemoryWaker()
-    return Platform(
+    clock = clock or SystemClock()
+    platform = Platform(
         settings=settings,
         engine=db.make_engine(settings),
-        queue=Queue(waker, clock or SystemClock()),
-        clock=clock or SystemClock(),
+        queue=Queue(waker, clock),
+        clock=clock,
         redis=redis,
+        connectors=build_platform_connectors(settings),
     )
+    cases.configure(platform)
+    return platform
+
+
+def channel_publisher(publish: Callable[[bytes, list[str]], Awaitable[None] | None]) -> Callable[[str, dict], Awaitable[None]]:
+    """Case events → the ``case:<id>`` channel (Litestar channels: memory or Redis)."""
+
+    async def send(public_id: str, event: dict) -> None:
+        result = publish(msgspec.json.encode(event), [f"case:{public_id}"])
+        if result is not None:
+            await result
+
+    return send
+
+
+async def provide_actor(request: Request) -> Actor:
+    """The acting person, from whatever authenticates requests (identity); 401 without it."""
+    platform: Platform = request.app.state.platform
+    if platform.authenticate is None:
+        raise ProblemError(401, "unauthenticated", "请先登录。 Please sign in.")
+    return await platform.authenticate(request)
 
 
 def make_worker(platform: Platform) -> Worker:
@@ -73,8 +104,8 @@ def make_worker(platform: Platform) -> Worker:
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
     """Build the API app (and, in embedded mode, its in-process worker)."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_format)
     platform = build_platform(settings, clock)
+    simulators = build_embedded_simulators(settings) if settings.test_env_enabled and not settings.connector_base_url else {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -92,6 +123,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             if worker_task is not None:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(worker_task, timeout=10)
+            for connector in platform.connectors.values():
+                await connector.aclose()
+            if simulators:
+                from backend.sandbox.mount import close_simulators
+
+                await close_simulators(simulators)
             await db.stop(platform.engine)
             if platform.redis is not None:
                 await platform.redis.aclose()
@@ -103,17 +140,33 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         channels_backend = MemoryChannelsBackend()
         stores = StoreRegistry(default_factory=lambda name: MemoryStore())
 
+    from backend.cases.routes import ROUTES as CASE_ROUTES
     from backend.catalog import ROUTES as CATALOG_ROUTES
+    from backend.notifications import ROUTES as NOTIFICATION_ROUTES
     from backend.system import ROUTES as SYSTEM_ROUTES
 
-    route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES]
+    route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES, *CASE_ROUTES, *NOTIFICATION_ROUTES]
+    state: dict = {"platform": platform}
+    if settings.test_env_enabled:
+        from backend.sandbox.mount import sandbox_state, simulator_mounts
+        from backend.sandbox.routes import SANDBOX_ROUTES
+
+        route_handlers += SANDBOX_ROUTES
+        if simulators:
+            route_handlers += simulator_mounts(simulators)
+            state.update(sandbox_state(simulators))
     route_handlers += static_routes()
+    channels_plugin = ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)
+    platform.cases.publish = channel_publisher(lambda data, names: channels_plugin.publish(data, names))
 
     app = Litestar(
         route_handlers=route_handlers,
-        dependencies={"platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False)},
+        dependencies={
+            "platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False),
+            "actor": Provide(provide_actor),
+        },
         exception_handlers=EXCEPTION_HANDLERS,
-        plugins=[ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)],
+        plugins=[channels_plugin],
         stores=stores,
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
@@ -131,12 +184,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 )
             ],
         ),
-        state={"platform": platform},
+        state=State(state),
         logging_config=None,  # configure_logging owns the root logger (JSON, masked)
         debug=False,
     )
     # Outermost, so that even routing errors (404, 405) carry a request ID and are logged.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # Last: building the mounted simulator apps configures Litestar's default logging.
+    configure_logging(settings.log_level, settings.log_format)
     return app
 
 

@@ -13,5 +13,7 @@ DB = make_engine(get_settings())
 APP_REGISTRY = AppRegistry(
     apps=[
         "backend.jobs.piccolo_app",
+        "backend.cases.piccolo_app",
+        "backend.notifications.piccolo_app",
     ]
 )

@@ -23,6 +23,11 @@ class Platform:
     clock: Clock
     redis: Any = None  # redis.asyncio.Redis in production, None embedded
     job_handlers: dict[str, Any] = field(default_factory=dict)
+    connectors: dict[str, Any] = field(default_factory=dict)  # business system code -> Connector
+    cases: Any = None  # backend.cases.service.CaseService
+    dispatcher: Any = None  # backend.cases.dispatch.Dispatcher
+    notify_applicant: Any = None  # async (person_id, kind, data) -> None
+    authenticate: Any = None  # async (request) -> backend.cases.Actor (identity wires this)
 
 
 PlatformDep = NamedDependency[Platform]

@@ -42,6 +42,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_concurrency: int = 8
     worker_lease_seconds: float = 60.0
     worker_idle_seconds: float = 30.0
+    # Cases
+    draft_ttl_days: int = 30
+    draft_warning_days: int = 5
+    poll_seconds: float = 300.0
+    holiday_calendar: str = ""  # a YAML file in the shape of backend/lib/data/holidays.yaml
+    # Connectors: where the agency systems are (default: the test environment's simulators)
+    connector_base_url: str = ""
+    signing_key_file: str = ""
+    sim_processing_seconds: float = 0.5  # simulated agency processing time in the test environment
+    notify_webhook_url: str = ""
 
     @property
     def is_postgres(self) -> bool:

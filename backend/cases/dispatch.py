@@ -1,0 +1,301 @@
+"""Orchestration: send each item when its dependencies are done, apply what agencies answer.
+
+- ``cases.send`` (job): build the item's submission and call its connector with the key
+  ``<item ref>#<generation>`` (the same on every retry, so an agency never acts twice).
+  Network errors and 5xx retry with backoff; a business rejection is a result; the last
+  failed attempt marks the item 推送失败 for staff to re-drive.
+- callbacks: verified by the connector (JWS, freshness), refused if replayed (``jti``),
+  stored raw and applied once per ``event_id``; an outcome older than what the item has
+  already seen (``sequence``), or not a legal transition, is recorded but changes nothing.
+- ``cases.poll`` (job): asks the agency for the status of items whose callbacks may have
+  been lost, so an outage or a lost callback still ends with every case complete.
+- When an item completes, the items that depended on it are queued (registration's
+  result is pushed to customs, social insurance, bank and seal); when it is refused,
+  the items that depended on it stop.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from typing import Any
+
+import msgspec
+
+from backend.cases import states as st
+from backend.cases import timeline
+from backend.cases.service import POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date
+from backend.cases.tables import CallbackInbox, CallbackNonce, CaseDocument, CaseFile, CaseItem
+from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
+from backend.jobs import JobContext, PermanentFailure, RetryLater
+from backend.lib.problems import ProblemError
+
+log = logging.getLogger("backend.dispatch")
+
+OUTCOME_STATE = {
+    "accepted": st.ACCEPTED,
+    "in_progress": st.IN_PROGRESS,
+    "completed": st.COMPLETED,
+    "rejected": st.REJECTED,
+    "correction_requested": st.CORRECTION,
+    "received": st.SENT,
+}
+
+
+class Dispatcher:
+    """Sends items and applies outcomes; the service does the case-level bookkeeping."""
+
+    def __init__(self, service: CaseService, *, callback_base_url: str) -> None:
+        self.service = service
+        self.platform = service.platform
+        self.callback_base_url = callback_base_url.rstrip("/")
+
+    def handlers(self) -> dict[str, Any]:
+        return {SEND_JOB: self.send_job, POLL_JOB: self.poll_job}
+
+    def connector(self, system: str):
+        connector = self.platform.connectors.get(system)
+        if connector is None:
+            raise PermanentFailure(f"no connector configured for {system}")
+        return connector
+
+    # ------------------------------------------------------------------ sending
+
+    async def build_submission(self, item: dict[str, Any], case: dict[str, Any]) -> Submission:
+        record = await self.service._record(case["uscc"])
+        form = _load(case["form_data"], {})
+        applicant = record.party(case["created_by"]) or next((p for p in record.parties if p.role == "legal_rep"), record.parties[0])
+        payload: dict[str, Any] = {
+            "enterprise_name": record.name,
+            "entity_type": record.entity_type,
+            "route": case["route"],
+            "applicant": {"name": applicant.name, "id_number": applicant.id_number, "role": applicant.role, "phone": applicant.phone},
+            "form": form,
+            "tax_registration_region": case["region"],
+        }
+        siblings = await CaseItem.select(CaseItem.code, CaseItem.reference, CaseItem.closed_at, CaseItem.result, CaseItem.status).where(CaseItem.case_file == case["id"])
+        for s in siblings:
+            if s["status"] != st.COMPLETED:
+                continue
+            if s["code"].startswith("TAX-"):
+                payload["tax_clearance_reference"] = s["reference"]
+            if s["code"].startswith("REG-"):
+                payload["registration_result"] = {
+                    "reference": s["reference"],
+                    "deregistered_on": cst_date(s["closed_at"]).isoformat(),
+                    "documents": _load(s["result"], {}).get("documents", []),
+                }
+        if case["route"] == "simplified":
+            payload["investors_commitment"] = bool(form.get("investors_commitment", True))
+        if record.customs_code:
+            payload["customs_code"] = record.customs_code
+        seals = [s.seal_no for s in record.seals if s.system == item["system"]]
+        if seals:
+            payload["seal_numbers"] = seals
+        account = _load(item["account"], None)
+        if account:
+            payload["account"] = account
+        return Submission(
+            case_number=case["number"],
+            item_code=item["code"],
+            item_ref=item["ref"],
+            uscc=case["uscc"],
+            region=case["region"],
+            payload=payload,
+            callback_url=f"{self.callback_base_url}/api/v1/callbacks/{item['system']}",
+            idempotency_key=f"{item['ref']}#{item['generation']}",
+        )
+
+    async def send_job(self, job: JobContext) -> None:
+        ref, generation = job.payload["ref"], job.payload["generation"]
+        item = await CaseItem.select().where(CaseItem.ref == ref).first()
+        if item is None or item["status"] != st.QUEUED or item["generation"] != generation:
+            return  # already sent, withdrawn or superseded: nothing to do
+        case = await CaseFile.select().where(CaseFile.id == item["case_file"]).first()
+        connector = self.connector(item["system"])
+        submission = await self.build_submission(item, case)
+        try:
+            if generation > 1 and item["reference"]:
+                ack = await connector.resubmit(item["reference"], submission)
+            else:
+                ack = await connector.submit(submission)
+        except TransientError as exc:
+            if job.attempts >= job.max_attempts:
+                await self._dispatch_failed(item, case, f"{exc.code}: {exc}")
+            raise RetryLater(f"{item['system']}: {exc}", delay=exc.retry_after) from exc
+        except PermanentError as exc:
+            await self._dispatch_failed(item, case, f"{exc.code}: {exc}")
+            raise PermanentFailure(str(exc)) from exc
+        await self._record_ack(item, case, ack)
+
+    async def _record_ack(self, item: dict[str, Any], case: dict[str, Any], ack) -> None:
+        now = self.service.clock.now_ms()
+        events: list[dict[str, Any]] = []
+        async with self.service.transaction():
+            await self.service._lock(case["id"])
+            current = await CaseItem.select().where(CaseItem.id == item["id"]).first()
+            if ack.status == "rejected":
+                if current["status"] == st.QUEUED:
+                    reasons = [msgspec.to_builtins(r) for r in ack.reasons]
+                    await CaseItem.update({CaseItem.status: st.REJECTED, CaseItem.reasons: _json(reasons), CaseItem.closed_at: now, CaseItem.updated_at: now, CaseItem.reference: ack.reference}).where(CaseItem.id == item["id"])
+                    events.append(await timeline.append(case["id"], st.ITEM_OUTCOME.format(outcome="rejected"), at=now, item_ref=item["ref"], actor=item["system"], system=item["system"], message="; ".join(r.message for r in ack.reasons), data={"reasons": reasons, "synchronous": True}))
+                    await self._stop_dependents(case["id"], item["ref"], now, events)
+            else:
+                changes: dict[Any, Any] = {CaseItem.reference: current["reference"] or ack.reference, CaseItem.updated_at: now}
+                if current["status"] == st.QUEUED:
+                    changes.update({CaseItem.status: st.SENT, CaseItem.sent_at: now})
+                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}))
+                await CaseItem.update(changes).where(CaseItem.id == item["id"])
+                await self.platform.queue.enqueue(POLL_JOB, {"ref": item["ref"], "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{item['ref']}:{item['generation']}:1")
+            await self.service._refresh_case_status(case["id"], now, events)
+        await self.platform.queue.notify()
+        await self.service._announce(case["public_id"], events)
+
+    async def _dispatch_failed(self, item: dict[str, Any], case: dict[str, Any], error: str) -> None:
+        now = self.service.clock.now_ms()
+        async with self.service.transaction():
+            await self.service._lock(case["id"])
+            updated = await CaseItem.update({CaseItem.status: st.DISPATCH_FAILED, CaseItem.message: error[:1000], CaseItem.updated_at: now}).where((CaseItem.id == item["id"]) & (CaseItem.status == st.QUEUED)).returning(CaseItem.id)
+            events = [await timeline.append(case["id"], st.ITEM_DISPATCH_FAILED, at=now, item_ref=item["ref"], system=item["system"], message=error[:500])] if updated else []
+        log.error("item dispatch failed", extra={"item": item["ref"], "system": item["system"], "error": error})
+        await self.service._announce(case["public_id"], events)
+
+    # ------------------------------------------------------------------ outcomes
+
+    async def receive_callback(self, system: str, headers: dict[str, str], body: bytes) -> str:
+        """Verify, store and apply one agency callback; returns applied | duplicate | ignored."""
+        connector = self.platform.connectors.get(system)
+        if connector is None:
+            raise ProblemError(404, "unknown_system", "未知的业务系统。 Unknown business system.")
+        token: dict[str, Any] = {}
+
+        def remember(jti: str, expires_at: float) -> bool:
+            token.update(jti=jti, exp=expires_at)
+            return False
+
+        try:
+            result = await connector.verify_callback(headers, body, remember)
+        except CallbackRejected as exc:
+            raise ProblemError(401, "callback_rejected", f"回调未通过验证：{exc.code}。 Callback rejected.") from exc
+        now = self.service.clock.now_ms()
+        item = await CaseItem.select(CaseItem.case_file).where(CaseItem.ref == result.item_ref).first()
+        if item is None:
+            raise ProblemError(404, "unknown_item", "回调所指事项不存在。 The callback names an unknown item.")
+        async with self.service.transaction():
+            fresh = await CallbackNonce.insert(CallbackNonce(jti=f"{system}:{token['jti']}", expires_at=int(token["exp"] * 1000))).on_conflict(action="DO NOTHING").returning(CallbackNonce.id)
+            if not fresh:
+                raise ProblemError(401, "callback_replayed", "回调令牌已使用过。 Callback token already used.")
+            stored = await CallbackInbox.insert(CallbackInbox(key=f"{system}:{result.event_id}", system=system, body=body.decode("utf-8", "replace"), received_at=now)).on_conflict(action="DO NOTHING").returning(CallbackInbox.id)
+            if not stored:
+                return "duplicate"
+            outcome, public_id, events = await self._apply(result, item["case_file"], now, source="callback")
+            await CallbackInbox.update({CallbackInbox.applied: outcome == "applied"}).where(CallbackInbox.id == stored[0]["id"])
+        await self.platform.queue.notify()
+        await self.service._announce(public_id, events)
+        return outcome
+
+    async def _apply(self, result: CallbackResult, case_id: int, now: int, *, source: str) -> tuple[str, str, list[dict[str, Any]]]:
+        """Move an item by an agency outcome (inside the caller's transaction).
+
+        Returns (applied | ignored, the case's public id, the timeline events to announce).
+        """
+        events: list[dict[str, Any]] = []
+        await self.service._lock(case_id)
+        case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == case_id).first()
+        item = await CaseItem.select().where(CaseItem.ref == result.item_ref).first()
+        new = OUTCOME_STATE[result.outcome]
+        stale = result.sequence and result.sequence <= item["last_sequence"]
+        if stale or item["status"] == new or not st.can_move(item["status"], new):
+            events.append(await timeline.append(case_id, st.ITEM_IGNORED, at=now, item_ref=item["ref"], actor=result.system, system=result.system, data={"outcome": result.outcome, "sequence": result.sequence, "status": item["status"], "source": source}))
+            if result.sequence > item["last_sequence"]:
+                await CaseItem.update({CaseItem.last_sequence: result.sequence}).where(CaseItem.id == item["id"])
+            return "ignored", case["public_id"], events
+        changes: dict[Any, Any] = {CaseItem.status: new, CaseItem.updated_at: now, CaseItem.last_sequence: max(result.sequence, item["last_sequence"]), CaseItem.message: result.message}
+        if not item["reference"]:
+            changes[CaseItem.reference] = result.reference
+        if new in (st.ACCEPTED, st.IN_PROGRESS) and item["accepted_at"] is None:
+            changes[CaseItem.accepted_at] = now
+        if new == st.SENT or item["sent_at"] is None:
+            changes[CaseItem.sent_at] = item["sent_at"] or now
+        if new == st.CORRECTION:
+            changes[CaseItem.corrections] = _json([msgspec.to_builtins(c) for c in result.corrections])
+        if new == st.REJECTED:
+            changes[CaseItem.reasons] = _json([msgspec.to_builtins(r) for r in result.reasons])
+        if new in st.ITEM_TERMINAL:
+            changes[CaseItem.closed_at] = now
+        if new == st.COMPLETED:
+            documents = []
+            for d in result.documents:
+                content = base64.b64decode(d.content_base64) if d.content_base64 else None
+                if content is not None and hashlib.sha256(content).hexdigest() != d.sha256:
+                    log.warning("result document hash mismatch", extra={"item": item["ref"], "document": d.name})
+                    continue
+                await CaseDocument.insert(CaseDocument(case_file=case_id, item_ref=item["ref"], name=d.name, media_type=d.media_type, sha256=d.sha256, content=content, url=d.url or "", at=now))
+                documents.append({"name": d.name, "sha256": d.sha256})
+            changes[CaseItem.result] = _json({"reference": result.reference, "message": result.message, "documents": documents})
+        await CaseItem.update(changes).where(CaseItem.id == item["id"])
+        events.append(await timeline.append(
+            case_id, st.ITEM_OUTCOME.format(outcome=result.outcome), at=now, item_ref=item["ref"], actor=result.system, system=result.system, message=result.message,
+            data={"reference": result.reference, "sequence": result.sequence, "source": source,
+                  "reasons": [msgspec.to_builtins(r) for r in result.reasons], "corrections": [msgspec.to_builtins(c) for c in result.corrections]},
+        ))
+        if new == st.COMPLETED:
+            await self._release_dependents(case_id, now, events)
+        elif new == st.REJECTED:
+            await self._stop_dependents(case_id, item["ref"], now, events)
+        await self.service._refresh_case_status(case_id, now, events)
+        if new == st.CORRECTION and self.platform.notify_applicant:
+            owner = await CaseFile.select(CaseFile.created_by).where(CaseFile.id == case_id).first()
+            await self.platform.notify_applicant(owner["created_by"], "correction_requested", {"case": case["public_id"], "item": item["code"]})
+        return "applied", case["public_id"], events
+
+    async def _release_dependents(self, case_id: int, now: int, events: list[dict[str, Any]]) -> None:
+        items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on).where(CaseItem.case_file == case_id)
+        done = {i["ref"] for i in items if i["status"] == st.COMPLETED}
+        for i in items:
+            if i["status"] == st.WAITING and set(_load(i["depends_on"], [])) <= done:
+                events.append(await self.service._queue_item(case_id, i["ref"], now))
+
+    async def _stop_dependents(self, case_id: int, ref: str, now: int, events: list[dict[str, Any]]) -> None:
+        """Items that can never start because ``ref`` was refused (transitively)."""
+        items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system).where(CaseItem.case_file == case_id)
+        stopped = {ref}
+        changed = True
+        while changed:
+            changed = False
+            for i in items:
+                if i["ref"] not in stopped and i["status"] == st.WAITING and stopped & set(_load(i["depends_on"], [])):
+                    stopped.add(i["ref"])
+                    changed = True
+                    await CaseItem.update({CaseItem.status: st.CANCELLED, CaseItem.closed_at: now, CaseItem.updated_at: now}).where(CaseItem.ref == i["ref"])
+                    events.append(await timeline.append(case_id, st.ITEM_CANCELLED, at=now, item_ref=i["ref"], system=i["system"], data={"because": ref}))
+
+    # ------------------------------------------------------------------ polling
+
+    async def poll_job(self, job: JobContext) -> None:
+        """Ask the agency where an item stands (a safety net for lost callbacks)."""
+        ref, round_ = job.payload["ref"], job.payload.get("round", 1)
+        item = await CaseItem.select().where(CaseItem.ref == ref).first()
+        if item is None or item["status"] not in (st.SENT, st.ACCEPTED, st.IN_PROGRESS) or not item["reference"]:
+            return
+        connector = self.connector(item["system"])
+        try:
+            status = await connector.query(reference=item["reference"])
+        except TransientError as exc:
+            raise RetryLater(str(exc), delay=exc.retry_after) from exc
+        now = self.service.clock.now_ms()
+        if status.status in OUTCOME_STATE and OUTCOME_STATE[status.status] != item["status"] and status.status != "received":
+            result = CallbackResult(
+                event_id=f"poll:{ref}:{round_}", reference=status.reference, item_ref=ref, item_code=item["code"], system=item["system"],
+                outcome=status.status, sequence=0, occurred_at="", message=status.message, reasons=status.reasons,
+                corrections=status.corrections, documents=status.documents,
+            )
+            async with self.service.transaction():
+                _, public_id, events = await self._apply(result, item["case_file"], now, source="poll")
+            await self.platform.queue.notify()
+            await self.service._announce(public_id, events)
+        fresh = await CaseItem.select(CaseItem.status, CaseItem.generation).where(CaseItem.ref == ref).first()
+        if fresh["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
+            delay = min(self.service.poll_seconds * (2 ** min(round_, 5)), 6 * 3600)
+            await self.platform.queue.enqueue(POLL_JOB, {"ref": ref, "round": round_ + 1}, delay_seconds=delay, dedupe_key=f"poll:{ref}:{fresh['generation']}:{round_ + 1}")

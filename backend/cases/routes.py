@@ -1,0 +1,139 @@
+"""HTTP routes of the case context: thin handlers over ``CaseService`` and ``Dispatcher``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.channels import ChannelsPlugin
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, JSONBody
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from backend.cases.schemas import CaseCreate, CaseSummary, CaseUpdate, CaseView, CorrectionSubmit, MaterialView, Readiness
+from backend.cases.service import ActorDep
+from backend.lib.problems import ProblemError
+from backend.platform import PlatformDep
+
+KEEPALIVE_SECONDS = 15.0
+
+
+class MaterialUpload(msgspec.Struct):
+    code: str
+    file: UploadFile
+
+
+class WithdrawRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class CallbackAnswer(msgspec.Struct):
+    status: str
+
+
+def _download(filename: str, media_type: str, content: bytes) -> Response:
+    from urllib.parse import quote
+
+    return Response(
+        content=content,
+        media_type=media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}", "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+    )
+
+
+class CaseController(Controller):
+    """一次提交、一网查看 — drafts, submission and every result in one place."""
+
+    path = "/api/v1/cases"
+    tags = ["cases"]
+
+    @post("/", summary="Start a draft for an enterprise (prefilled from the registration record)")
+    async def create(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[CaseCreate]) -> CaseView:
+        return await platform.cases.create_draft(actor, data.uscc, data.channel)
+
+    @get("/", summary="My cases")
+    async def mine(self, platform: PlatformDep, actor: ActorDep) -> list[CaseSummary]:
+        return await platform.cases.list_mine(actor)
+
+    @get("/{case_id:str}", summary="One case: plan, items, results, materials and timeline")
+    async def read(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseView:
+        return await platform.cases.view(actor, case_id)
+
+    @patch("/{case_id:str}", summary="Save answers and form data (send `version` to detect concurrent edits)")
+    async def update(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[CaseUpdate]) -> CaseView:
+        return await platform.cases.update_draft(actor, case_id, answers=data.answers, form_data=data.form_data, version=data.version)
+
+    @post("/{case_id:str}/precheck", status_code=200, summary="注销预检: what blocks submission, asked of every applicable agency")
+    async def precheck(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> Readiness:
+        return await platform.cases.precheck(actor, case_id)
+
+    @post("/{case_id:str}/materials", summary="Upload a material (PDF, JPEG or PNG; checked by content)")
+    async def upload(
+        self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str],
+        data: Annotated[MaterialUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    ) -> MaterialView:
+        content = await data.file.read()
+        return await platform.cases.add_material(actor, case_id, data.code, data.file.filename or "upload", content)
+
+    @get("/{case_id:str}/materials/{material_id:int}", summary="Download an uploaded material", media_type="application/octet-stream")
+    async def material(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], material_id: FromPath[int]) -> Response:
+        return _download(*await platform.cases.material_content(actor, case_id, material_id))
+
+    @get("/{case_id:str}/documents/{document_id:int}", summary="Download a result document (清税证明, 准予注销登记通知书 ...)", media_type="application/octet-stream")
+    async def document(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], document_id: FromPath[int]) -> Response:
+        return _download(*await platform.cases.document_content(actor, case_id, document_id))
+
+    @post("/{case_id:str}/submit", status_code=200, summary="一次提交: submit once (requires an Idempotency-Key header)")
+    async def submit(self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseView:
+        return await platform.cases.submit(actor, case_id, request.headers.get("idempotency-key", ""))
+
+    @post("/{case_id:str}/items/{code:str}/correction", status_code=200, summary="补正: correct one item and send it again")
+    async def correction(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], code: FromPath[str], data: JSONBody[CorrectionSubmit]) -> CaseView:
+        return await platform.cases.correct(actor, case_id, code, data.form_data, data.message)
+
+    @post("/{case_id:str}/withdraw", status_code=200, summary="撤回: withdraw before any agency has accepted an item")
+    async def withdraw(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[WithdrawRequest | None] = None) -> CaseView:
+        return await platform.cases.withdraw(actor, case_id, data.reason if data else "")
+
+    @get("/{case_id:str}/events", summary="Live updates of a case (server-sent events)", media_type="text/event-stream")
+    async def events(self, platform: PlatformDep, actor: ActorDep, channels: ChannelsPlugin, case_id: FromPath[str]) -> ServerSentEvent:
+        view = await platform.cases.view(actor, case_id, with_plan=False)  # refuses what the actor may not see
+
+        async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
+            yield ServerSentEventMessage(event="snapshot", data=msgspec.json.encode({"status": view.status, "items": [{"ref": i.ref, "status": i.status} for i in view.items], "seq": view.timeline[-1].seq if view.timeline else 0}).decode())
+            async with channels.start_subscription([f"case:{case_id}"]) as subscriber:
+                events = subscriber.iter_events()
+                while True:
+                    try:
+                        message = await asyncio.wait_for(events.__anext__(), timeout=KEEPALIVE_SECONDS)
+                    except asyncio.TimeoutError:
+                        yield ServerSentEventMessage(comment="keep-alive")
+                        continue
+                    except StopAsyncIteration:
+                        return
+                    event = msgspec.json.decode(message)
+                    yield ServerSentEventMessage(event=event.get("type", "update"), data=message.decode(), id=str(event.get("seq", "")))
+
+        return ServerSentEvent(stream(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@post("/api/v1/callbacks/{system:str}", status_code=200, tags=["integration"], summary="Agency callback (signed JWS; idempotent on event_id)")
+async def agency_callback(request: Request, platform: PlatformDep, system: FromPath[str]) -> CallbackAnswer:
+    body = await request.body()
+    status = await platform.dispatcher.receive_callback(system, dict(request.headers), body)
+    return CallbackAnswer(status=status)
+
+
+@post("/api/v1/admin/items/{ref:str}/redrive", status_code=200, tags=["administration"], summary="Re-drive an item whose delivery failed")
+async def redrive_item(platform: PlatformDep, actor: ActorDep, ref: FromPath[str]) -> CallbackAnswer:
+    if "admin" not in actor.roles and "agency_staff" not in actor.roles:
+        raise ProblemError(403, "forbidden", "仅管理员或部门工作人员可以重新推送。 Only administrators and agency staff may re-drive.")
+    await platform.cases.redrive(actor, ref)
+    return CallbackAnswer(status="queued")
+
+
+ROUTES: list[Any] = [CaseController, agency_callback, redrive_item]

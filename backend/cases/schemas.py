@@ -1,0 +1,139 @@
+"""Wire shapes of the case API (separate create / update / read shapes)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+Uscc = Annotated[str, Meta(min_length=1, max_length=40, examples=["91350102MA0102003U"])]
+
+
+class CaseCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Start a draft for an enterprise."""
+
+    uscc: Uscc
+    channel: Annotated[str, Meta(pattern="^(pwa|kiosk|window)$")] = "pwa"
+
+
+class CaseUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Save answers and form data at any moment; ``version`` guards against lost updates."""
+
+    answers: dict[str, Any] | None = None
+    form_data: dict[str, Any] | None = None
+    version: Annotated[int, Meta(ge=1)] | None = None
+
+
+class CorrectionSubmit(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Corrected form fields for one item (补正); materials are uploaded separately first."""
+
+    form_data: dict[str, Any] = {}
+    message: Annotated[str, Meta(max_length=500)] = ""
+
+
+class Label(msgspec.Struct):
+    zh: str
+    en: str
+
+
+class ItemView(msgspec.Struct, omit_defaults=True):
+    ref: str
+    code: str
+    name: Label
+    system: str
+    status: str
+    status_label: Label
+    depends_on: list[str]
+    promised_days: int
+    office: str = ""
+    due_on: str = ""
+    reference: str | None = None
+    account: dict[str, Any] | None = None
+    message: str = ""
+    reasons: list[dict[str, Any]] = []
+    corrections: list[dict[str, Any]] = []
+    result: dict[str, Any] = {}
+    documents: list[dict[str, Any]] = []
+    queued_at: int | None = None
+    sent_at: int | None = None
+    accepted_at: int | None = None
+    closed_at: int | None = None
+
+
+class MaterialView(msgspec.Struct):
+    id: int
+    code: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    at: int
+
+
+class EventView(msgspec.Struct, omit_defaults=True):
+    seq: int
+    type: str
+    at: int
+    actor: str = ""
+    system: str = ""
+    item_ref: str | None = None
+    message: str = ""
+    data: dict[str, Any] = {}
+    hash: str = ""
+
+
+class CaseView(msgspec.Struct, omit_defaults=True):
+    id: str
+    status: str
+    status_label: Label
+    uscc: str
+    enterprise_name: str
+    entity_type: str
+    region: str
+    route: str
+    channel: str
+    catalog_version: str
+    version: int
+    answers: dict[str, Any]
+    form_data: dict[str, Any]
+    created_at: int
+    updated_at: int
+    number: str | None = None
+    submitted_at: int | None = None
+    closed_at: int | None = None
+    expires_at: int | None = None
+    plan: dict[str, Any] | None = None
+    plan_problems: list[dict[str, Any]] = []
+    items: list[ItemView] = []
+    materials: list[MaterialView] = []
+    timeline: list[EventView] = []
+    timeline_intact: bool = True
+
+
+class CaseSummary(msgspec.Struct, omit_defaults=True):
+    id: str
+    status: str
+    status_label: Label
+    uscc: str
+    enterprise_name: str
+    updated_at: int
+    number: str | None = None
+    items_done: int = 0
+    items_total: int = 0
+
+
+class Requirement(msgspec.Struct):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class Readiness(msgspec.Struct):
+    """注销预检: what blocks submission, from the plan and from every applicable agency system."""
+
+    ready: bool
+    blockers: list[dict[str, Any]]
+    missing: list[Requirement]
+    checked_systems: list[str]
+    unreachable_systems: list[str]

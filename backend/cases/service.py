@@ -1,0 +1,571 @@
+"""The case service: drafts, pre-check, materials, submission, corrections and withdrawal.
+
+Routes, workers and tests all call this. Every state change happens in one writing
+transaction that also appends to the hash-chained timeline and, where work follows,
+writes the job row (transactional outbox); live updates go out after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import date, timedelta
+from typing import Any
+
+import msgspec
+from litestar.di import NamedDependency
+from piccolo.engine.postgres import PostgresEngine
+
+from backend import db
+from backend.cases import states as st
+from backend.cases import timeline
+from backend.cases.directory import EnterpriseDirectory, EnterpriseRecord
+from backend.cases.materials import check_upload
+from backend.cases.numbering import next_number
+from backend.cases.schemas import CaseSummary, CaseView, EventView, ItemView, Label, MaterialView, Readiness, Requirement
+from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
+from backend.catalog import get_catalog, plan as make_plan, validate_submission
+from backend.lib.clock import to_datetime
+from backend.lib.problems import FieldError, ProblemError
+from backend.lib.validators import validate_uscc
+from backend.lib.workdays import WorkCalendar
+
+log = logging.getLogger("backend.cases")
+
+SEND_JOB = "cases.send"
+POLL_JOB = "cases.poll"
+EXPIRY_JOB = "cases.draft_expiry"
+
+DAY_MS = 24 * 3600 * 1000
+CST_MS = 8 * 3600 * 1000
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is acting: a person (applicant, agent, staff) or the platform itself."""
+
+    id: str
+    name: str = ""
+    kind: str = "person"  # person | staff | system | agency
+    roles: frozenset[str] = frozenset()
+
+
+SYSTEM = Actor(id="platform", name="平台", kind="system")
+ActorDep = NamedDependency[Actor]
+"""Route parameter type: ``actor: ActorDep`` injects the authenticated person."""
+
+Gate = Callable[[Any, "Actor"], Awaitable[list[Requirement]]]
+Publisher = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _load(text: str | None, default: Any) -> Any:
+    return msgspec.json.decode(text) if text else default
+
+
+def cst_date(ms: int) -> date:
+    """The calendar date in China Standard Time."""
+    return to_datetime(ms + CST_MS).date()
+
+
+class CaseService:
+    """Everything that changes a case."""
+
+    def __init__(
+        self,
+        platform,
+        directory: EnterpriseDirectory,
+        calendar: WorkCalendar,
+        *,
+        publish: Publisher | None = None,
+        draft_ttl_days: int = 30,
+        draft_warning_days: int = 5,
+        poll_seconds: float = 300.0,
+    ) -> None:
+        self.platform = platform
+        self.directory = directory
+        self.calendar = calendar
+        self.publish = publish
+        self.gates: list[Gate] = []  # identity adds: face verification, signatures
+        self.draft_ttl_days = draft_ttl_days
+        self.draft_warning_days = draft_warning_days
+        self.poll_seconds = poll_seconds
+        self.may_act_for: Callable[[Actor, str], Awaitable[bool]] = self._registered_party
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def clock(self):
+        return self.platform.clock
+
+    def transaction(self):
+        return db.writing_transaction(self.platform.engine)
+
+    async def _lock(self, case_id: int) -> None:
+        """Serialise writers of one case (SQLite serialises all writers already)."""
+        if isinstance(self.platform.engine, PostgresEngine):
+            await CaseFile.raw("SELECT id FROM case_file WHERE id = {} FOR UPDATE", case_id)
+
+    async def _announce(self, public_id: str, events: Iterable[dict[str, Any]]) -> None:
+        if self.publish is None:
+            return
+        for event in events:
+            try:
+                await self.publish(public_id, event)
+            except Exception as exc:  # live updates are best effort; the timeline is the record
+                log.warning("live update not published", extra={"error": repr(exc)})
+
+    async def _registered_party(self, actor: Actor, uscc: str) -> bool:
+        record = await self.directory.get(uscc)
+        return record is not None and record.party(actor.id) is not None
+
+    async def _record(self, uscc: str) -> EnterpriseRecord:
+        record = await self.directory.get(uscc)
+        if record is None:
+            raise ProblemError(
+                404,
+                "enterprise_not_found",
+                "登记系统中查无此统一社会信用代码的企业，请核对。 The registration system has no enterprise with this code.",
+                field="uscc",
+            )
+        return record
+
+    async def _case_row(self, public_id: str) -> dict[str, Any]:
+        row = await CaseFile.select().where(CaseFile.public_id == public_id).first()
+        if row is None:
+            raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
+        return row
+
+    async def case_for(self, actor: Actor, public_id: str) -> dict[str, Any]:
+        """The case row if ``actor`` may see it (the applicant's enterprise), else 404."""
+        row = await self._case_row(public_id)
+        if actor.kind in ("system", "staff"):
+            return row
+        if row["created_by"] == actor.id or await self.may_act_for(actor, row["uscc"]):
+            return row
+        raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")  # no hint that it exists
+
+    # ------------------------------------------------------------------ drafts
+
+    async def create_draft(self, actor: Actor, uscc: str, channel: str = "pwa") -> CaseView:
+        """A draft for an enterprise, prefilled from the registration record and e-licence."""
+        uscc = validate_uscc(uscc)
+        record = await self._record(uscc)
+        if not await self.may_act_for(actor, uscc):
+            raise ProblemError(403, "not_authorised_for_enterprise", "您不是该企业的法定代表人、投资人、清算组成员或受托经办人。 You may not act for this enterprise.", field="uscc")
+        catalog = get_catalog()
+        now = self.clock.now_ms()
+        public_id = uuid.uuid4().hex
+        form = self._prefill(record, actor)
+        async with self.transaction():
+            rows = await CaseFile.insert(
+                CaseFile(
+                    public_id=public_id,
+                    uscc=uscc,
+                    enterprise_name=record.name,
+                    entity_type=record.entity_type,
+                    region=record.region,
+                    status=st.DRAFT,
+                    channel=channel,
+                    catalog_version=catalog.version,
+                    answers="{}",
+                    form_data=_json(form),
+                    created_by=actor.id,
+                    created_at=now,
+                    updated_at=now,
+                    expires_at=now + self.draft_ttl_days * DAY_MS,
+                )
+            ).returning(CaseFile.id)
+            case_id = rows[0]["id"]
+            event = await timeline.append(case_id, st.CASE_CREATED, at=now, actor=actor.id, data={"channel": channel, "catalog_version": catalog.version})
+            await self.platform.queue.enqueue(EXPIRY_JOB, {"case": public_id}, delay_seconds=(self.draft_ttl_days - self.draft_warning_days) * 86400, dedupe_key=f"expiry-warn:{public_id}")
+        await self._announce(public_id, [event])
+        return await self.view(actor, public_id)
+
+    def _prefill(self, record: EnterpriseRecord, actor: Actor) -> dict[str, Any]:
+        legal_rep = next((p for p in record.parties if p.role == "legal_rep"), None)
+        me = record.party(actor.id)
+        values: dict[str, Any] = {"uscc": record.uscc, "entity_name": record.name, "region": record.region}
+        if legal_rep:
+            values["legal_rep_name"] = legal_rep.name
+            values["legal_rep_id_number"] = legal_rep.id_number
+        if me:
+            values["contact_phone"] = me.phone
+        if record.customs_code:
+            values["customs_code"] = record.customs_code
+        if record.bank_accounts:
+            values["bank_accounts"] = [
+                {"bank_name": a.bank_name, "account_number": a.account_no, "account_type": a.kind} for a in record.accounts_in_closing_order()
+            ]
+        if record.seals:
+            values["seal_count"] = len(record.seals)
+        return values
+
+    async def update_draft(self, actor: Actor, public_id: str, *, answers: dict | None, form_data: dict | None, version: int | None) -> CaseView:
+        """Save answers and form data; a stale ``version`` is a 409 so nothing is overwritten silently."""
+        row = await self.case_for(actor, public_id)
+        if row["status"] != st.DRAFT:
+            raise ProblemError(409, "case_not_editable", "申请已提交，不能再修改；如需补正请按事项办理。 The case was submitted and can no longer be edited.")
+        now = self.clock.now_ms()
+        async with self.transaction():
+            await self._lock(row["id"])
+            current = await CaseFile.select(CaseFile.version, CaseFile.answers, CaseFile.form_data).where(CaseFile.id == row["id"]).first()
+            if version is not None and version != current["version"]:
+                raise ProblemError(409, "version_conflict", "该申请已在其他设备上修改，请刷新后再保存。 The case changed elsewhere; reload and try again.", field="version")
+            new_answers = {**_load(current["answers"], {}), **(answers or {})}
+            new_form = {**_load(current["form_data"], {}), **(form_data or {})}
+            changes: dict[Any, Any] = {
+                CaseFile.answers: _json(new_answers),
+                CaseFile.form_data: _json(new_form),
+                CaseFile.version: current["version"] + 1,
+                CaseFile.updated_at: now,
+                CaseFile.expires_at: now + self.draft_ttl_days * DAY_MS,
+                CaseFile.expiry_warned_at: None,
+            }
+            if "route" in (answers or {}):
+                changes[CaseFile.route] = str(answers["route"])
+            await CaseFile.update(changes).where(CaseFile.id == row["id"])
+            event = await timeline.append(
+                row["id"], st.CASE_UPDATED, at=now, actor=actor.id,
+                data={"answers": sorted((answers or {}).keys()), "form_fields": sorted((form_data or {}).keys())},
+            )
+        await self._announce(public_id, [event])
+        return await self.view(actor, public_id)
+
+    async def plan_for(self, row: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
+        """The case's plan under its own catalog version, or (None, problems) while answers are incomplete."""
+        record = await self._record(row["uscc"])
+        catalog = get_catalog(row["catalog_version"])
+        try:
+            return make_plan(catalog, row["entity_type"], row["region"], _load(row["answers"], {}), facts=record.facts()), []
+        except ProblemError as exc:
+            errors = [msgspec.structs.asdict(e) for e in exc.errors or []] or [{"field": "answers", "code": exc.code, "message": exc.detail}]
+            return None, errors
+
+    # ------------------------------------------------------------------ materials
+
+    async def add_material(self, actor: Actor, public_id: str, code: str, filename: str, content: bytes) -> MaterialView:
+        row = await self.case_for(actor, public_id)
+        if row["status"] not in (st.DRAFT, st.ACTION_REQUIRED):
+            raise ProblemError(409, "case_not_editable", "当前状态不能上传材料。 Materials cannot be added now.")
+        media_type = check_upload(content)
+        plan, _ = await self.plan_for(row)
+        if plan is not None and code not in {m.code for m in plan.materials}:
+            raise ProblemError(422, "unknown_material", f"本申请不需要材料 {code}。 This case does not need that material.", field="code")
+        now = self.clock.now_ms()
+        digest = hashlib.sha256(content).hexdigest()
+        async with self.transaction():
+            await self._lock(row["id"])
+            rows = await CaseMaterial.insert(
+                CaseMaterial(case_file=row["id"], code=code, filename=filename[:200] or "upload", media_type=media_type, size=len(content), sha256=digest, content=content, uploaded_by=actor.id, at=now)
+            ).returning(CaseMaterial.id)
+            await CaseFile.update({CaseFile.updated_at: now}).where(CaseFile.id == row["id"])
+            event = await timeline.append(row["id"], st.MATERIAL_ADDED, at=now, actor=actor.id, data={"code": code, "sha256": digest, "size": len(content)})
+        await self._announce(public_id, [event])
+        return MaterialView(id=rows[0]["id"], code=code, filename=filename, media_type=media_type, size=len(content), sha256=digest, at=now)
+
+    async def material_content(self, actor: Actor, public_id: str, material_id: int) -> tuple[str, str, bytes]:
+        row = await self.case_for(actor, public_id)
+        m = await CaseMaterial.select().where((CaseMaterial.id == material_id) & (CaseMaterial.case_file == row["id"])).first()
+        if m is None:
+            raise ProblemError(404, "material_not_found", "找不到该材料。 No such material.")
+        return m["filename"], m["media_type"], bytes(m["content"])
+
+    async def document_content(self, actor: Actor, public_id: str, document_id: int) -> tuple[str, str, bytes]:
+        row = await self.case_for(actor, public_id)
+        d = await CaseDocument.select().where((CaseDocument.id == document_id) & (CaseDocument.case_file == row["id"])).first()
+        if d is None or d["content"] is None:
+            raise ProblemError(404, "document_not_found", "找不到该结果文书。 No such document.")
+        return d["name"], d["media_type"], bytes(d["content"])
+
+    # ------------------------------------------------------------------ readiness and submission
+
+    async def requirements(self, actor: Actor, row: dict[str, Any]) -> tuple[Any, list[dict[str, Any]], list[Requirement]]:
+        """(plan, blockers, missing requirements) for submitting this draft."""
+        plan, problems = await self.plan_for(row)
+        missing: list[Requirement] = [Requirement(code=p["code"], message=p["message"], field=p.get("field")) for p in problems]
+        if plan is None:
+            return None, [], missing
+        blockers = [msgspec.to_builtins(b) for b in plan.blockers]
+        try:
+            validate_submission(plan.form, _load(row["form_data"], {}))
+        except ProblemError as exc:
+            missing += [Requirement(code=e.code, message=e.message, field=f"form_data.{e.field}") for e in exc.errors or []]
+        uploaded = {r["code"] for r in await CaseMaterial.select(CaseMaterial.code).where(CaseMaterial.case_file == row["id"])}
+        for m in plan.materials:
+            if not m.waived and not m.physical and m.code not in uploaded:
+                missing.append(Requirement(code="material_missing", message=f"请上传：{m.name.zh} / Upload: {m.name.en}", field=f"materials.{m.code}"))
+        for gate in self.gates:
+            missing += await gate(row, actor)
+        return plan, blockers, missing
+
+    async def precheck(self, actor: Actor, public_id: str) -> Readiness:
+        """注销预检: plan blockers, missing requirements and every applicable agency's own blockers."""
+        row = await self.case_for(actor, public_id)
+        plan, blockers, missing = await self.requirements(actor, row)
+        checked: list[str] = []
+        unreachable: list[str] = []
+        if plan is not None:
+            connectors = self.platform.connectors
+
+            async def ask(code: str, system: str) -> None:
+                connector = connectors.get(system)
+                if connector is None:
+                    return
+                try:
+                    result = await connector.precheck(row["uscc"], code, row["region"])
+                except Exception as exc:
+                    log.warning("precheck failed", extra={"system": system, "error": repr(exc)})
+                    unreachable.append(system)
+                    return
+                checked.append(system)
+                for reason in result.blockers:
+                    blockers.append({"code": reason.code, "message": {"zh": reason.message, "en": reason.message}, "system": system, "item": code})
+
+            await asyncio.gather(*(ask(i.code, i.system.code) for i in plan.items))
+        return Readiness(ready=not blockers and not missing, blockers=blockers, missing=missing, checked_systems=sorted(checked), unreachable_systems=sorted(unreachable))
+
+    async def submit(self, actor: Actor, public_id: str, idempotency_key: str) -> CaseView:
+        """一次提交: check completeness, number the case, create its items and queue the first ones."""
+        if not idempotency_key or len(idempotency_key) > 100:
+            raise ProblemError(400, "idempotency_key_required", "提交时需要 Idempotency-Key 请求头（最长100字符）。 An Idempotency-Key header is required.", field="Idempotency-Key")
+        existing = await CaseFile.select(CaseFile.public_id).where(CaseFile.submit_key == idempotency_key).first()
+        if existing is not None:
+            if existing["public_id"] != public_id:
+                raise ProblemError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一申请。 This key was used for another case.", field="Idempotency-Key")
+            return await self.view(actor, public_id)
+        row = await self.case_for(actor, public_id)
+        if row["status"] != st.DRAFT:
+            return await self.view(actor, public_id)  # a second submit is harmless
+        plan, blockers, missing = await self.requirements(actor, row)
+        if blockers:
+            raise ProblemError(422, "case_blocked", "存在不能提交的情形，请先按提示处理。 Something blocks this application.", errors=[FieldError(field=f"blockers.{b['code']}", code=b["code"], message=b["message"]["zh"]) for b in blockers])
+        if missing:
+            raise ProblemError(422, "case_incomplete", "申请尚未填写完整。 The application is not complete.", errors=[FieldError(field=m.field or "case", code=m.code, message=m.message) for m in missing])
+        record = await self._record(row["uscc"])
+        now = self.clock.now_ms()
+        async with self.transaction():
+            await self._lock(row["id"])
+            fresh = await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first()
+            if fresh["status"] != st.DRAFT:  # a concurrent submit won
+                return await self.view(actor, public_id)
+            number = await next_number(now)
+            await CaseFile.update(
+                {CaseFile.status: st.SUBMITTED, CaseFile.number: number, CaseFile.submit_key: idempotency_key, CaseFile.submitted_at: now,
+                 CaseFile.updated_at: now, CaseFile.route: plan.route, CaseFile.expires_at: None, CaseFile.version: CaseFile.version + 1}
+            ).where(CaseFile.id == row["id"])
+            events = [await timeline.append(row["id"], st.CASE_SUBMITTED, at=now, actor=actor.id, data={"number": number, "items": [i.code for i in plan.items], "catalog_version": plan.catalog_version})]
+            items = self._instantiate(public_id, row, plan, record)
+            for item in items:
+                await CaseItem.insert(CaseItem(case_file=row["id"], updated_at=now, **item))
+            for item in items:
+                if not _load(item["depends_on"], []):
+                    events.append(await self._queue_item(row["id"], item["ref"], now))
+        await self.platform.queue.notify()
+        await self._announce(public_id, events)
+        return await self.view(actor, public_id)
+
+    def _instantiate(self, public_id: str, row: dict[str, Any], plan: Any, record: EnterpriseRecord) -> list[dict[str, Any]]:
+        """Case items from the plan: one per item; BANK once per account (basic last); SEAL once per seal system."""
+        refs_by_code: dict[str, list[str]] = {}
+        drafts: list[dict[str, Any]] = []
+        for p in plan.items:
+            base = dict(code=p.code, office=p.office.code if p.office else "", region=row["region"], promised_days=p.promised_days)
+            if p.code == "BANK" and record.bank_accounts:
+                accounts = record.accounts_in_closing_order()
+                for n, account in enumerate(accounts, start=1):
+                    ref = f"{public_id}.BANK.{n}"
+                    drafts.append(dict(base, ref=ref, system=p.system.code, account=_json(msgspec.to_builtins(account)), _deps=list(p.depends_on), _basic=account.kind == "basic"))
+                    refs_by_code.setdefault(p.code, []).append(ref)
+                continue
+            systems = [p.system.code]
+            if p.code == "SEAL":
+                on_file = [s for s in [p.system.code, *(x.code for x in p.also_systems)] if any(seal.system == s for seal in record.seals)]
+                systems = on_file or systems
+            for n, system in enumerate(systems, start=1):
+                ref = f"{public_id}.{p.code}" + (f".{n}" if len(systems) > 1 else "")
+                drafts.append(dict(base, ref=ref, system=system, _deps=list(p.depends_on)))
+                refs_by_code.setdefault(p.code, []).append(ref)
+        out = []
+        other_bank = [d["ref"] for d in drafts if d["code"] == "BANK" and not d.get("_basic")]
+        for d in drafts:
+            deps = [ref for code in d.pop("_deps") for ref in refs_by_code.get(code, [])]
+            if d.pop("_basic", False):
+                deps += other_bank  # 基本存款账户最后注销
+            d["depends_on"] = _json(deps)
+            d["status"] = st.WAITING
+            out.append(d)
+        return out
+
+    async def _queue_item(self, case_id: int, ref: str, now: int, *, actor: str = "platform") -> dict[str, Any]:
+        """Move an item to 待推送 and write its send job in the same transaction (the outbox)."""
+        item = await CaseItem.select(CaseItem.generation, CaseItem.promised_days, CaseItem.system).where(CaseItem.ref == ref).first()
+        due = self.calendar.add(cst_date(now), item["promised_days"]).isoformat() if item["promised_days"] else ""
+        await CaseItem.update({CaseItem.status: st.QUEUED, CaseItem.queued_at: now, CaseItem.due_on: due, CaseItem.updated_at: now}).where(CaseItem.ref == ref)
+        await self.platform.queue.enqueue(SEND_JOB, {"ref": ref, "generation": item["generation"]}, dedupe_key=f"send:{ref}:{item['generation']}", max_attempts=15)
+        return await timeline.append(case_id, st.ITEM_QUEUED, at=now, item_ref=ref, actor=actor, system=item["system"], data={"due_on": due})
+
+    # ------------------------------------------------------------------ withdrawal and corrections
+
+    async def withdraw(self, actor: Actor, public_id: str, reason: str = "") -> CaseView:
+        """撤回: allowed until an agency has accepted any item."""
+        row = await self.case_for(actor, public_id)
+        now = self.clock.now_ms()
+        async with self.transaction():
+            await self._lock(row["id"])
+            items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.system).where(CaseItem.case_file == row["id"])
+            status = (await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first())["status"]
+            if status in (st.CASE_WITHDRAWN, st.EXPIRED):
+                return await self.view(actor, public_id)
+            started = [i for i in items if i["status"] not in (st.WAITING, st.QUEUED, st.SENT, st.DISPATCH_FAILED)]
+            if started or status in (st.CASE_COMPLETED, st.CASE_REFUSED):
+                raise ProblemError(409, "withdrawal_not_allowed", "已有部门受理，不能整体撤回；请联系受理部门。 An agency has already accepted an item.")
+            events = []
+            for i in items:
+                await CaseItem.update({CaseItem.status: st.WITHDRAWN, CaseItem.closed_at: now, CaseItem.updated_at: now}).where(CaseItem.ref == i["ref"])
+                events.append(await timeline.append(row["id"], st.ITEM_WITHDRAWN, at=now, item_ref=i["ref"], actor=actor.id, system=i["system"]))
+            await CaseFile.update({CaseFile.status: st.CASE_WITHDRAWN, CaseFile.closed_at: now, CaseFile.updated_at: now, CaseFile.expires_at: None}).where(CaseFile.id == row["id"])
+            events.append(await timeline.append(row["id"], st.CASE_WITHDRAWN_EVENT, at=now, actor=actor.id, message=reason[:500]))
+        await self._announce(public_id, events)
+        return await self.view(actor, public_id)
+
+    async def correct(self, actor: Actor, public_id: str, code: str, form_data: dict[str, Any], message: str = "") -> CaseView:
+        """补正: update the fields an agency asked for and send that one item again; the others are untouched."""
+        row = await self.case_for(actor, public_id)
+        now = self.clock.now_ms()
+        async with self.transaction():
+            await self._lock(row["id"])
+            item = await CaseItem.select().where((CaseItem.case_file == row["id"]) & (CaseItem.code == code) & (CaseItem.status == st.CORRECTION)).first()
+            if item is None:
+                raise ProblemError(409, "no_correction_requested", "该事项没有待补正的内容。 This item is not awaiting corrections.", field="code")
+            if form_data:
+                current = _load((await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())["form_data"], {})
+                await CaseFile.update({CaseFile.form_data: _json({**current, **form_data}), CaseFile.updated_at: now}).where(CaseFile.id == row["id"])
+            await CaseItem.update({CaseItem.generation: item["generation"] + 1, CaseItem.corrections: "[]"}).where(CaseItem.id == item["id"])
+            events = [await timeline.append(row["id"], st.ITEM_CORRECTED, at=now, item_ref=item["ref"], actor=actor.id, system=item["system"], message=message[:500], data={"fields": sorted(form_data)})]
+            events.append(await self._queue_item(row["id"], item["ref"], now, actor=actor.id))
+            await self._refresh_case_status(row["id"], now, events)
+        await self.platform.queue.notify()
+        await self._announce(public_id, events)
+        return await self.view(actor, public_id)
+
+    async def redrive(self, actor: Actor, ref: str) -> None:
+        """Staff: send an item whose delivery failed again (same idempotency key: safe)."""
+        now = self.clock.now_ms()
+        item = await CaseItem.select(CaseItem.case_file, CaseItem.status).where(CaseItem.ref == ref).first()
+        if item is None or item["status"] != st.DISPATCH_FAILED:
+            raise ProblemError(409, "not_dispatch_failed", "该事项不处于推送失败状态。 The item's delivery has not failed.")
+        async with self.transaction():
+            await self._lock(item["case_file"])
+            events = [await timeline.append(item["case_file"], st.ITEM_REDRIVEN, at=now, item_ref=ref, actor=actor.id)]
+            events.append(await self._queue_item(item["case_file"], ref, now, actor=actor.id))
+        await self.platform.queue.notify()
+        case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first()
+        await self._announce(case["public_id"], events)
+
+    async def _refresh_case_status(self, case_id: int, now: int, events: list[dict[str, Any]]) -> None:
+        statuses = [r["status"] for r in await CaseItem.select(CaseItem.status).where(CaseItem.case_file == case_id)]
+        new = st.case_status(statuses)
+        current = await CaseFile.select(CaseFile.status).where(CaseFile.id == case_id).first()
+        if current["status"] == new:
+            return
+        closed = now if new in (st.CASE_COMPLETED, st.CASE_REFUSED, st.CASE_WITHDRAWN) else None
+        await CaseFile.update({CaseFile.status: new, CaseFile.updated_at: now, CaseFile.closed_at: closed}).where(CaseFile.id == case_id)
+        if closed:
+            events.append(await timeline.append(case_id, st.CASE_CLOSED, at=now, data={"status": new}))
+
+    # ------------------------------------------------------------------ draft expiry
+
+    async def expire_drafts_job(self, public_id: str) -> None:
+        """Warn before a draft expires, then expire it (re-scheduled when the draft was saved meanwhile)."""
+        row = await CaseFile.select().where(CaseFile.public_id == public_id).first()
+        if row is None or row["status"] != st.DRAFT or row["expires_at"] is None:
+            return
+        now = self.clock.now_ms()
+        warn_at = row["expires_at"] - self.draft_warning_days * DAY_MS
+        async with self.transaction():
+            await self._lock(row["id"])
+            if now < warn_at:
+                await self.platform.queue.enqueue(EXPIRY_JOB, {"case": public_id}, delay_seconds=(warn_at - now) / 1000)
+                return
+            if now < row["expires_at"]:
+                if row["expiry_warned_at"] is None:
+                    await CaseFile.update({CaseFile.expiry_warned_at: now}).where(CaseFile.id == row["id"])
+                    event = await timeline.append(row["id"], st.CASE_EXPIRY_WARNED, at=now, data={"expires_at": row["expires_at"]})
+                    await self.platform.queue.enqueue(EXPIRY_JOB, {"case": public_id}, delay_seconds=(row["expires_at"] - now) / 1000)
+                    events = [event]
+                else:
+                    await self.platform.queue.enqueue(EXPIRY_JOB, {"case": public_id}, delay_seconds=(row["expires_at"] - now) / 1000)
+                    return
+            else:
+                await CaseFile.update({CaseFile.status: st.EXPIRED, CaseFile.updated_at: now, CaseFile.closed_at: now}).where(CaseFile.id == row["id"])
+                events = [await timeline.append(row["id"], st.CASE_EXPIRED, at=now)]
+        await self._announce(public_id, events)
+        if events and events[0]["type"] == st.CASE_EXPIRY_WARNED and self.platform.notify_applicant:
+            await self.platform.notify_applicant(row["created_by"], "draft_expiring", {"case": public_id, "expires_at": row["expires_at"]})
+
+    # ------------------------------------------------------------------ reading
+
+    async def list_mine(self, actor: Actor) -> list[CaseSummary]:
+        rows = await CaseFile.select().where(CaseFile.created_by == actor.id).order_by(CaseFile.updated_at, ascending=False).limit(200)
+        ids = [r["id"] for r in rows]
+        counts: dict[int, list[int]] = {i: [0, 0] for i in ids}
+        if ids:
+            for item in await CaseItem.select(CaseItem.case_file, CaseItem.status).where(CaseItem.case_file.is_in(ids)):
+                counts[item["case_file"]][1] += 1
+                if item["status"] == st.COMPLETED:
+                    counts[item["case_file"]][0] += 1
+        return [
+            CaseSummary(
+                id=r["public_id"], status=r["status"], status_label=Label(*st.CASE_LABELS[r["status"]]), uscc=r["uscc"],
+                enterprise_name=r["enterprise_name"], updated_at=r["updated_at"], number=r["number"],
+                items_done=counts[r["id"]][0], items_total=counts[r["id"]][1],
+            )
+            for r in rows
+        ]
+
+    async def view(self, actor: Actor, public_id: str, *, with_plan: bool = True) -> CaseView:
+        row = await self.case_for(actor, public_id)
+        catalog = get_catalog(row["catalog_version"])
+        plan, problems = (await self.plan_for(row)) if (with_plan and row["status"] == st.DRAFT) else (None, [])
+        items = await CaseItem.select().where(CaseItem.case_file == row["id"]).order_by(CaseItem.id)
+        docs = await CaseDocument.select(CaseDocument.id, CaseDocument.item_ref, CaseDocument.name, CaseDocument.media_type, CaseDocument.sha256, CaseDocument.url).where(CaseDocument.case_file == row["id"])
+        docs_by_item: dict[str, list[dict[str, Any]]] = {}
+        for d in docs:
+            docs_by_item.setdefault(d["item_ref"], []).append({"id": d["id"], "name": d["name"], "media_type": d["media_type"], "sha256": d["sha256"], "href": f"/api/v1/cases/{public_id}/documents/{d['id']}"})
+        materials = await CaseMaterial.select(CaseMaterial.id, CaseMaterial.code, CaseMaterial.filename, CaseMaterial.media_type, CaseMaterial.size, CaseMaterial.sha256, CaseMaterial.at).where(CaseMaterial.case_file == row["id"])
+        events = await CaseEvent.select().where(CaseEvent.case_file == row["id"]).order_by(CaseEvent.seq)
+        intact, _ = await timeline.verify(row["id"])
+        return CaseView(
+            id=row["public_id"], status=row["status"], status_label=Label(*st.CASE_LABELS[row["status"]]), uscc=row["uscc"],
+            enterprise_name=row["enterprise_name"], entity_type=row["entity_type"], region=row["region"], route=row["route"],
+            channel=row["channel"], catalog_version=row["catalog_version"], version=row["version"],
+            answers=_load(row["answers"], {}), form_data=_load(row["form_data"], {}), created_at=row["created_at"], updated_at=row["updated_at"],
+            number=row["number"], submitted_at=row["submitted_at"], closed_at=row["closed_at"], expires_at=row["expires_at"],
+            plan=msgspec.to_builtins(plan) if plan is not None else None, plan_problems=problems,
+            items=[self._item_view(catalog, i, docs_by_item.get(i["ref"], [])) for i in items],
+            materials=[MaterialView(**m) for m in materials],
+            timeline=[EventView(seq=e["seq"], type=e["type"], at=e["at"], actor=e["actor"], system=e["system"], item_ref=e["item_ref"], message=e["message"], data=_load(e["data"], {}), hash=e["hash"]) for e in events],
+            timeline_intact=intact,
+        )
+
+    @staticmethod
+    def _item_view(catalog, i: dict[str, Any], documents: list[dict[str, Any]]) -> ItemView:
+        item = catalog.items.get(i["code"])
+        name = Label(item.name.zh, item.name.en) if item else Label(i["code"], i["code"])
+        return ItemView(
+            ref=i["ref"], code=i["code"], name=name, system=i["system"], status=i["status"], status_label=Label(*st.ITEM_LABELS[i["status"]]),
+            depends_on=_load(i["depends_on"], []), promised_days=i["promised_days"], office=i["office"], due_on=i["due_on"],
+            reference=i["reference"], account=_load(i["account"], None), message=i["message"], reasons=_load(i["reasons"], []),
+            corrections=_load(i["corrections"], []), result=_load(i["result"], {}), documents=documents, queued_at=i["queued_at"],
+            sent_at=i["sent_at"], accepted_at=i["accepted_at"], closed_at=i["closed_at"],
+        )
+
+
+def next_workday_after(calendar: WorkCalendar, day: date) -> date:
+    return calendar.add(day, 1) if calendar.is_working_day(day + timedelta(days=1)) else calendar.add(day, 1)

@@ -1,0 +1,54 @@
+"""The append-only, hash-chained timeline of a case.
+
+Each event's hash is SHA-256 over the previous hash and the event's canonical JSON, so a
+changed, removed or reordered event breaks the chain from that point on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import msgspec
+
+from backend.cases.tables import CaseEvent
+
+
+def event_hash(prev_hash: str, case_id: int, seq: int, type_: str, item_ref: str | None, actor: str, system: str, message: str, data: str, at: int) -> str:
+    canonical = msgspec.json.encode([prev_hash, case_id, seq, type_, item_ref or "", actor, system, message, data, at])
+    return hashlib.sha256(canonical).hexdigest()
+
+
+async def append(
+    case_id: int,
+    type_: str,
+    *,
+    at: int,
+    item_ref: str | None = None,
+    actor: str = "",
+    system: str = "",
+    message: str = "",
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Append one event (call inside the transaction that made the change; the case row is locked)."""
+    last = await CaseEvent.select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq, ascending=False).first()
+    seq = (last["seq"] + 1) if last else 1
+    prev = last["hash"] if last else ""
+    body = msgspec.json.encode(data or {}).decode()
+    digest = event_hash(prev, case_id, seq, type_, item_ref, actor, system, message, body, at)
+    await CaseEvent.insert(
+        CaseEvent(case_file=case_id, seq=seq, type=type_, item_ref=item_ref, actor=actor, system=system, message=message, data=body, at=at, prev_hash=prev, hash=digest)
+    )
+    return {"seq": seq, "type": type_, "item_ref": item_ref, "actor": actor, "system": system, "message": message, "data": data or {}, "at": at, "hash": digest}
+
+
+async def verify(case_id: int) -> tuple[bool, int | None]:
+    """(True, None) if the chain is intact, else (False, the first bad sequence number)."""
+    rows = await CaseEvent.select().where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq)
+    prev = ""
+    for expected_seq, row in enumerate(rows, start=1):
+        digest = event_hash(prev, case_id, row["seq"], row["type"], row["item_ref"], row["actor"], row["system"], row["message"], row["data"], row["at"])
+        if row["seq"] != expected_seq or row["prev_hash"] != prev or row["hash"] != digest:
+            return False, row["seq"]
+        prev = row["hash"]
+    return True, None

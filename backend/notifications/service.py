@@ -1,0 +1,51 @@
+"""Write notifications and deliver them to an outside channel through the job queue."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import msgspec
+
+from backend.jobs import JobContext, RetryLater
+from backend.notifications.tables import Notification
+
+log = logging.getLogger("backend.notifications")
+DELIVER_JOB = "notifications.deliver"
+
+#: zh-CN / English text of each kind of notification.
+MESSAGES = {
+    "correction_requested": ("您的注销申请有事项需要补正，请查看。", "An item of your application needs correcting."),
+    "draft_expiring": ("您的注销申请草稿即将过期，请尽快提交。", "Your draft application will expire soon."),
+    "case_closed": ("您的注销申请已办结。", "Your application has been completed."),
+    "signature_requested": ("有一份注销申请等待您签名。", "An application is waiting for your signature."),
+}
+
+
+async def notify(platform, person_id: str, kind: str, data: dict[str, Any]) -> None:
+    """Record an in-app notification and queue its outside delivery (call inside the causing transaction)."""
+    now = platform.clock.now_ms()
+    rows = await Notification.insert(
+        Notification(person_id=person_id, kind=kind, data=msgspec.json.encode(data).decode(), created_at=now)
+    ).returning(Notification.id)
+    if platform.settings.notify_webhook_url:
+        await platform.queue.enqueue(DELIVER_JOB, {"id": rows[0]["id"]}, dedupe_key=f"notify:{rows[0]['id']}")
+
+
+async def deliver_job(platform, job: JobContext) -> None:
+    """POST one notification to the configured gateway; retried on network errors and 5xx."""
+    row = await Notification.select().where(Notification.id == job.payload["id"]).first()
+    if row is None:
+        return
+    zh, en = MESSAGES.get(row["kind"], ("您有一条新消息。", "You have a new message."))
+    body = {"id": row["id"], "person_id": row["person_id"], "kind": row["kind"], "text": {"zh-CN": zh, "en": en}, "data": msgspec.json.decode(row["data"])}
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.post(platform.settings.notify_webhook_url, json=body, headers={"Idempotency-Key": f"notification-{row['id']}"})
+    except httpx.HTTPError as exc:
+        raise RetryLater(f"notification gateway unreachable: {exc!r}") from exc
+    if response.status_code >= 500 or response.status_code == 429:
+        raise RetryLater(f"notification gateway answered {response.status_code}")
+    if response.status_code >= 400:
+        log.error("notification refused by gateway", extra={"id": row["id"], "status": response.status_code})

@@ -1,0 +1,34 @@
+"""Helpers for case tests: complete a draft the way an applicant would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+HAPPY_USCC = "91350102MA0102003U"  # 福州榕鑫贸易有限公司: general route, every item applies and completes
+HAPPY_PERSON = "P002"  # its legal representative
+
+TINY_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+BASE_ANSWERS = {
+    "route": "general",
+    "under_investigation_or_litigation": False,
+    "revoked_or_closed": False,
+    "unpaid_penalties": False,
+    "listed_company": False,
+}
+
+
+def form_from_examples(plan: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """Fill every required field the prefill left empty with the schema's own example."""
+    out: dict[str, Any] = {}
+    for key in plan["form"].get("required", []):
+        if current.get(key) in (None, "", []):
+            out[key] = plan["form"]["properties"][key]["examples"][0]
+    return out
+
+
+def materials_to_upload(plan: dict[str, Any]) -> list[str]:
+    return [m["code"] for m in plan["materials"] if not m["waived"] and not m["physical"]]

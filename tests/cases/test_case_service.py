@@ -1,0 +1,147 @@
+"""Drafts, materials, submission and the timeline, on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from backend.cases import states as st
+from backend.cases.numbering import parse_number
+from backend.cases.service import Actor
+from backend.cases.tables import CaseEvent, CaseItem
+from backend.cases import timeline
+from backend.jobs.tables import Job
+from backend.lib.problems import ProblemError
+from tests.cases.support import BASE_ANSWERS, HAPPY_USCC, TINY_PDF, form_from_examples, materials_to_upload
+
+
+async def complete_draft(platform, actor, uscc=HAPPY_USCC):
+    view = await platform.cases.create_draft(actor, uscc)
+    view = await platform.cases.update_draft(actor, view.id, answers=BASE_ANSWERS, form_data=None, version=view.version)
+    assert view.plan is not None, view.plan_problems
+    view = await platform.cases.update_draft(actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=view.version)
+    for code in materials_to_upload(view.plan):
+        await platform.cases.add_material(actor, view.id, code, f"{code}.pdf", TINY_PDF)
+    return view
+
+
+async def test_draft_is_prefilled_from_the_registration_record(platform, applicant):
+    view = await platform.cases.create_draft(applicant, HAPPY_USCC)
+    assert view.status == st.DRAFT and view.number is None
+    assert view.enterprise_name == "福州榕鑫贸易有限公司"
+    assert view.form_data["uscc"] == HAPPY_USCC
+    assert view.form_data["legal_rep_name"] == "林晓燕"
+    assert [a["account_type"] for a in view.form_data["bank_accounts"]][-1] == "basic"  # basic account last
+    assert view.plan is None and {p["field"] for p in view.plan_problems} >= {"answers.route"}
+    assert [e.type for e in view.timeline] == [st.CASE_CREATED]
+
+
+@pytest.mark.parametrize(
+    ("uscc", "status", "code"),
+    [
+        ("91350102MA0102003X", 422, "invalid_uscc"),
+        ("91350102MA0Y999928", 404, "enterprise_not_found"),
+    ],
+)
+async def test_bad_or_unknown_codes_are_distinct_errors(platform, applicant, uscc, status, code):
+    with pytest.raises(ProblemError) as caught:
+        await platform.cases.create_draft(applicant, uscc)
+    assert (caught.value.status, caught.value.code) == (status, code)
+
+
+async def test_only_people_on_the_record_may_start_a_case(platform):
+    with pytest.raises(ProblemError) as caught:
+        await platform.cases.create_draft(Actor(id="P999"), HAPPY_USCC)
+    assert caught.value.status == 403
+
+
+async def test_stale_version_is_a_conflict_and_nothing_is_lost(platform, applicant):
+    view = await platform.cases.create_draft(applicant, HAPPY_USCC)
+    saved = await platform.cases.update_draft(applicant, view.id, answers={"route": "general"}, form_data={"contact_phone": "13800000000"}, version=view.version)
+    with pytest.raises(ProblemError) as caught:
+        await platform.cases.update_draft(applicant, view.id, answers=None, form_data={"contact_phone": "13900000000"}, version=view.version)
+    assert caught.value.code == "version_conflict"
+    again = await platform.cases.view(applicant, view.id)
+    assert again.form_data["contact_phone"] == "13800000000" and again.version == saved.version
+
+
+async def test_incomplete_application_lists_every_missing_piece(platform, applicant):
+    view = await platform.cases.create_draft(applicant, HAPPY_USCC)
+    await platform.cases.update_draft(applicant, view.id, answers=BASE_ANSWERS, form_data=None, version=None)
+    with pytest.raises(ProblemError) as caught:
+        await platform.cases.submit(applicant, view.id, "key-1")
+    assert caught.value.code == "case_incomplete"
+    fields = {e.field for e in caught.value.errors}
+    assert any(f.startswith("form_data.") for f in fields)
+    assert any(f.startswith("materials.") for f in fields)
+
+
+async def test_uploads_are_judged_by_content(platform, applicant):
+    view = await platform.cases.create_draft(applicant, HAPPY_USCC)
+    with pytest.raises(ProblemError) as caught:
+        await platform.cases.add_material(applicant, view.id, "x", "photo.pdf", b"<svg onload=alert(1)></svg>")
+    assert caught.value.status == 415
+    with pytest.raises(ProblemError) as caught:
+        await platform.cases.add_material(applicant, view.id, "x", "a.pdf", TINY_PDF.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</JS(app.alert(1))>>"))
+    assert caught.value.code == "unsafe_material"
+
+
+async def test_submit_once_numbers_the_case_and_queues_the_first_items(platform, applicant):
+    view = await complete_draft(platform, applicant)
+    submitted = await platform.cases.submit(applicant, view.id, "submit-key-1")
+    assert submitted.status == st.SUBMITTED
+    assert re.fullmatch(r"ZX\d{8}-\d{6}-\d", submitted.number) and parse_number(submitted.number) == submitted.number
+    by_code = {}
+    for item in submitted.items:
+        by_code.setdefault(item.code, []).append(item)
+    assert by_code["TAX-UNIFIED"][0].status == st.QUEUED and by_code["TAX-UNIFIED"][0].due_on
+    assert by_code["REG-COMPANY"][0].status == st.WAITING
+    assert by_code["REG-COMPANY"][0].depends_on == [by_code["TAX-UNIFIED"][0].ref]
+    banks = by_code["BANK"]
+    assert len(banks) == 3 and banks[-1].account["kind"] == "basic"
+    assert set(banks[-1].depends_on) >= {b.ref for b in banks[:-1]}  # the basic account closes last
+    assert await Job.count().where(Job.kind == "cases.send") == 1
+    # the same key again, or a second submit: the same case, nothing doubled
+    again = await platform.cases.submit(applicant, view.id, "submit-key-1")
+    assert again.number == submitted.number
+    assert await CaseItem.count() == len(submitted.items)
+    assert await Job.count().where(Job.kind == "cases.send") == 1
+
+
+async def test_concurrent_submits_make_one_case(platform, applicant):
+    view = await complete_draft(platform, applicant)
+    results = await asyncio.gather(*(platform.cases.submit(applicant, view.id, f"k-{n}") for n in range(5)), return_exceptions=True)
+    numbers = {r.number for r in results if not isinstance(r, Exception)}
+    assert len(numbers) == 1
+    assert await CaseItem.count() == len(results[0].items if not isinstance(results[0], Exception) else next(r for r in results if not isinstance(r, Exception)).items)
+
+
+async def test_withdrawal_before_acceptance(platform, applicant):
+    view = await complete_draft(platform, applicant)
+    await platform.cases.submit(applicant, view.id, "w-1")
+    withdrawn = await platform.cases.withdraw(applicant, view.id, "改为普通注销")
+    assert withdrawn.status == st.CASE_WITHDRAWN
+    assert {i.status for i in withdrawn.items} == {st.WITHDRAWN}
+
+
+async def test_tampering_with_the_timeline_shows(platform, applicant):
+    view = await complete_draft(platform, applicant)
+    await platform.cases.submit(applicant, view.id, "t-1")
+    case_id = (await CaseEvent.select(CaseEvent.case_file).first())["case_file"]
+    assert await timeline.verify(case_id) == (True, None)
+    await CaseEvent.update({CaseEvent.message: "edited"}).where((CaseEvent.case_file == case_id) & (CaseEvent.seq == 2))
+    assert await timeline.verify(case_id) == (False, 2)
+    assert (await platform.cases.view(applicant, view.id)).timeline_intact is False
+
+
+async def test_draft_expiry_warns_then_expires_in_virtual_time(platform, applicant):
+    view = await platform.cases.create_draft(applicant, HAPPY_USCC)
+    platform.clock.advance(26 * 86400)
+    await platform.cases.expire_drafts_job(view.id)
+    warned = await platform.cases.view(applicant, view.id)
+    assert warned.status == st.DRAFT and warned.timeline[-1].type == st.CASE_EXPIRY_WARNED
+    platform.clock.advance(5 * 86400)
+    await platform.cases.expire_drafts_job(view.id)
+    assert (await platform.cases.view(applicant, view.id)).status == st.EXPIRED

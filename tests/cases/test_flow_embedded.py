@@ -1,0 +1,91 @@
+"""One submission, every matter, in embedded mode: the real worker, connectors and simulators."""
+
+from __future__ import annotations
+
+from backend.cases import states as st
+from backend.cases.service import Actor
+from backend.sandbox.mount import SIMULATORS_STATE_KEY
+from tests.cases.live import serve_platform, wait_until
+from tests.cases.support import HAPPY_USCC, TINY_PDF
+from tests.cases.test_case_service import complete_draft
+
+CORRECTION_USCC = "91350902MA33022893"  # the registration system asks for a correction once
+
+
+async def closed_view(platform, actor, case_id, timeout=60):
+    async def closed():
+        view = await platform.cases.view(actor, case_id, with_plan=False)
+        return view if view.status in (st.CASE_COMPLETED, st.CASE_REFUSED, st.ACTION_REQUIRED) else None
+
+    return await wait_until(closed, timeout)
+
+
+async def test_every_item_completes_in_order_with_results(tmp_path):
+    async with serve_platform(tmp_path) as app:
+        platform = app.state.platform
+        actor = Actor(id="P002")
+        draft = await complete_draft(platform, actor)
+        await platform.cases.submit(actor, draft.id, "flow-1")
+        view = await closed_view(platform, actor, draft.id)
+        assert view.status == st.CASE_COMPLETED, [(i.code, i.status, i.message) for i in view.items]
+        by_code = {i.code: i for i in view.items}
+        assert {"TAX-UNIFIED", "REG-COMPANY", "CUSTOMS", "SI-PENSION", "SI-UNEMPLOYMENT", "BANK", "SEAL"} <= set(by_code)
+        # tax before registration; registration before everything pushed from its result
+        assert by_code["TAX-UNIFIED"].closed_at <= by_code["REG-COMPANY"].sent_at
+        for code in ("CUSTOMS", "SI-PENSION", "SEAL"):
+            assert by_code["REG-COMPANY"].closed_at <= by_code[code].sent_at
+        banks = [i for i in view.items if i.code == "BANK"]
+        assert banks[-1].account["kind"] == "basic" and all(b.closed_at <= banks[-1].sent_at for b in banks[:-1])
+        assert all(i.documents for i in view.items), "every item returns its result document"
+        assert view.timeline_intact
+        engines = app.state[SIMULATORS_STATE_KEY]
+        assert sum(e.stats.duplicates for e in engines.values()) == 0
+
+
+async def test_a_correction_touches_only_its_item(tmp_path):
+    async with serve_platform(tmp_path) as app:
+        platform = app.state.platform
+        actor = Actor(id="P071")
+        draft = await complete_draft(platform, actor, uscc=CORRECTION_USCC)
+        await platform.cases.submit(actor, draft.id, "corr-1")
+        view = await closed_view(platform, actor, draft.id)
+        assert view.status == st.ACTION_REQUIRED
+        reg = next(i for i in view.items if i.code.startswith("REG-"))
+        assert reg.status == st.CORRECTION and reg.corrections
+        tax_before = next(i for i in view.items if i.code.startswith("TAX-"))
+        fields = {c["name"]: "已按要求补正" for c in reg.corrections if c["kind"] == "field"}
+        for c in reg.corrections:
+            if c["kind"] == "material":
+                await platform.cases.add_material(actor, draft.id, c["name"], "fix.pdf", TINY_PDF)
+        await platform.cases.correct(actor, draft.id, reg.code, fields, "已补正")
+        view = await closed_view(platform, actor, draft.id)
+        assert view.status == st.CASE_COMPLETED
+        tax_after = next(i for i in view.items if i.code.startswith("TAX-"))
+        assert tax_after.closed_at == tax_before.closed_at  # untouched
+
+
+async def test_an_agency_outage_heals_without_a_manual_step(tmp_path):
+    async with serve_platform(tmp_path) as app:
+        platform = app.state.platform
+        engines = app.state[SIMULATORS_STATE_KEY]
+        engines["etax"].faults = type(engines["etax"].faults)(down=True)
+        actor = Actor(id="P002")
+        draft = await complete_draft(platform, actor)
+        await platform.cases.submit(actor, draft.id, "outage-1")
+
+        async def tax_retried():
+            view = await platform.cases.view(actor, draft.id, with_plan=False)
+            from backend.jobs.tables import Job
+
+            job = await Job.select(Job.attempts).where(Job.kind == "cases.send").first()
+            return job and job["attempts"] >= 2 and view
+
+        view = await wait_until(tax_retried, 30)
+        assert next(i for i in view.items if i.code.startswith("TAX-")).status == st.QUEUED
+        engines["etax"].faults = type(engines["etax"].faults)()  # the agency is back
+        from backend.jobs.tables import Job
+
+        await Job.update({Job.run_at: 0}).where(Job.status == "pending")  # skip the rest of the backoff
+        await platform.queue.notify()
+        view = await closed_view(platform, actor, draft.id)
+        assert view.status == st.CASE_COMPLETED
