@@ -29,6 +29,23 @@ def migrate() -> None:
     result = asyncio.run(run_forwards(app_name="all"))
     if not result.success:
         raise SystemExit(f"migrations failed: {result.message}")
+    asyncio.run(seed_reference_data())
+
+
+async def seed_reference_data() -> None:
+    """Records every deployment starts with (idempotent): one integration record per business system."""
+    from backend import db
+    from backend.integrations import seed
+    from backend.lib.clock import SystemClock
+
+    settings = get_settings()
+    engine = db.make_engine(settings)
+    db.bind(engine)
+    await db.start(engine, settings)
+    try:
+        await seed(SystemClock().now_ms())
+    finally:
+        await db.stop(engine)
 
 
 def serve(*, factory: bool) -> None:

@@ -142,10 +142,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     from backend.cases.routes import ROUTES as CASE_ROUTES
     from backend.catalog import ROUTES as CATALOG_ROUTES
+    from backend.integrations import ROUTES as INTEGRATION_ROUTES
     from backend.notifications import ROUTES as NOTIFICATION_ROUTES
     from backend.system import ROUTES as SYSTEM_ROUTES
 
-    route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES, *CASE_ROUTES, *NOTIFICATION_ROUTES]
+    route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES, *CASE_ROUTES, *NOTIFICATION_ROUTES, *INTEGRATION_ROUTES]
     state: dict = {"platform": platform}
     if settings.test_env_enabled:
         from backend.sandbox.mount import sandbox_state, simulator_mounts

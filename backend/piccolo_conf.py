@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "backend.jobs.piccolo_app",
         "backend.cases.piccolo_app",
         "backend.notifications.piccolo_app",
+        "backend.integrations.piccolo_app",
     ]
 )

@@ -1,0 +1,94 @@
+"""Seeding, listing, changing and exporting integration and contact records."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import msgspec
+
+from backend.catalog import get_catalog
+from backend.integrations.schemas import CONTACT_HEADERS, INTEGRATION_HEADERS
+from backend.integrations.tables import Contact, Integration
+
+_LEVEL = {"national_vertical": "国家级", "provincial": "省级", "city": "市级"}
+_DEPLOYMENT = {"national_vertical": "部委统建", "provincial": "分级部署", "city": "分级部署"}
+
+
+def _systems_of(catalog, item) -> set[str]:
+    """Every system that may handle ``item``: its own, routed ones, and additional ones."""
+    systems = {item.system, *item.also_systems}
+    if item.routing:
+        systems |= {rule.system for rule in catalog.routing[item.routing].rules if rule.system}
+    return systems
+
+
+async def seed(now_ms: int) -> int:
+    """One integration record per catalog business system that has none yet; returns how many were added."""
+    catalog = get_catalog()
+    existing = {r["system"] for r in await Integration.select(Integration.system)}
+    added = 0
+    for system in catalog.systems.values():
+        if system.code in existing:
+            continue
+        items = [i for i in catalog.items.values() if system.code in _systems_of(catalog, i)]
+        await Integration.insert(
+            Integration(
+                system=system.code,
+                filing_department=catalog.departments[system.department].name.zh,
+                system_name=system.name.zh,
+                ministry=catalog.departments[system.department].name.zh if system.kind == "national_vertical" else "",
+                deployment_mode=_DEPLOYMENT.get(system.kind, "其他"),
+                docking_mode="双向接口" if system.interface == "two_way" else "单向接口",
+                item_names="、".join(i.name.zh for i in items),
+                level=_LEVEL.get(system.kind, "分级管理"),
+                scenario="企业注销登记“一件事”",
+                updated_at=now_ms,
+            )
+        )
+        added += 1
+    return added
+
+
+def export_csv(rows: list[dict[str, Any]], headers: dict[str, str]) -> bytes:
+    """UTF-8 with a BOM, so spreadsheet programs open the Chinese headers correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers.values())
+    for row in rows:
+        writer.writerow([row.get(key, "") for key in headers])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def export_xlsx(rows: list[dict[str, Any]], headers: dict[str, str], title: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(list(headers.values()))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([row.get(key, "") for key in headers])
+    for column in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width * 2))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def export(rows: list[dict[str, Any]], kind: str, fmt: str) -> tuple[bytes, str, str]:
+    headers, title = (INTEGRATION_HEADERS, "系统对接需求") if kind == "integrations" else (CONTACT_HEADERS, "专班联络清单")
+    if fmt == "xlsx":
+        return export_xlsx(rows, headers, title), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{title}.xlsx"
+    return export_csv(rows, headers), "text/csv; charset=utf-8", f"{title}.csv"
+
+
+def changes_of(table, fields: msgspec.Struct, now_ms: int) -> dict[Any, Any]:
+    values = {getattr(table, k): v for k, v in msgspec.structs.asdict(fields).items() if v is not None}
+    values[table.updated_at] = now_ms
+    return values
