@@ -152,7 +152,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         from backend.sandbox.mount import sandbox_state, simulator_mounts
         from backend.sandbox.routes import SANDBOX_ROUTES
 
-        route_handlers += SANDBOX_ROUTES
+        from backend.cases.routes import SANDBOX_ROUTES as CASE_SANDBOX_ROUTES
+
+        route_handlers += [*SANDBOX_ROUTES, *CASE_SANDBOX_ROUTES]
         if simulators:
             route_handlers += simulator_mounts(simulators)
             state.update(sandbox_state(simulators))

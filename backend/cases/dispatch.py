@@ -25,7 +25,7 @@ import msgspec
 
 from backend.cases import states as st
 from backend.cases import timeline
-from backend.cases.service import POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date
+from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseDocument, CaseFile, CaseItem
 from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
 from backend.jobs import JobContext, PermanentFailure, RetryLater
@@ -52,7 +52,10 @@ class Dispatcher:
         self.callback_base_url = callback_base_url.rstrip("/")
 
     def handlers(self) -> dict[str, Any]:
-        return {SEND_JOB: self.send_job, POLL_JOB: self.poll_job}
+        return {SEND_JOB: self.send_job, POLL_JOB: self.poll_job, NOTICE_END_JOB: self.notice_end_job}
+
+    async def notice_end_job(self, job: JobContext) -> None:
+        await self.service.end_notice(job.payload["ref"])
 
     def connector(self, system: str):
         connector = self.platform.connectors.get(system)
@@ -113,6 +116,9 @@ class Dispatcher:
         if item is None or item["status"] != st.QUEUED or item["generation"] != generation:
             return  # already sent, withdrawn or superseded: nothing to do
         case = await CaseFile.select().where(CaseFile.id == item["case_file"]).first()
+        if item["system"] == "platform":  # a timed stage the platform runs itself
+            await self.service.start_notice(item, case)
+            return
         connector = self.connector(item["system"])
         submission = await self.build_submission(item, case)
         try:

@@ -128,6 +128,29 @@ async def agency_callback(request: Request, platform: PlatformDep, system: FromP
     return CallbackAnswer(status=status)
 
 
+class ObjectionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    message: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+@post("/api/v1/cases/{case_id:str}/objections", status_code=200, tags=["cases"], summary="异议: object during the publicity / objection window (staff)")
+async def object_to_case(platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[ObjectionRequest]) -> CaseView:
+    if not {"admin", "agency_staff", "window_staff"} & set(actor.roles):
+        raise ProblemError(403, "forbidden", "异议由部门或窗口工作人员登记。 Objections are recorded by staff.")
+    return await platform.cases.object(actor, case_id, data.message)
+
+
+@post("/sandbox/cases/{case_id:str}/notice/end", status_code=200, tags=["sandbox"], summary="Test environment: end a case's publicity period now")
+async def end_notice_now(platform: PlatformDep, case_id: FromPath[str]) -> CallbackAnswer:
+    from backend.cases.service import NOTICE
+    from backend.cases.tables import CaseFile, CaseItem
+
+    case = await CaseFile.select(CaseFile.id).where(CaseFile.public_id == case_id).first()
+    item = case and await CaseItem.select(CaseItem.ref).where((CaseItem.case_file == case["id"]) & (CaseItem.code == NOTICE)).first()
+    if not item or not await platform.cases.end_notice(item["ref"], early=True):
+        raise ProblemError(409, "no_open_notice", "该申请不在公示期内。 The case has no open publicity period.")
+    return CallbackAnswer(status="ended")
+
+
 @post("/api/v1/admin/items/{ref:str}/redrive", status_code=200, tags=["administration"], summary="Re-drive an item whose delivery failed")
 async def redrive_item(platform: PlatformDep, actor: ActorDep, ref: FromPath[str]) -> CallbackAnswer:
     if "admin" not in actor.roles and "agency_staff" not in actor.roles:
@@ -136,4 +159,5 @@ async def redrive_item(platform: PlatformDep, actor: ActorDep, ref: FromPath[str
     return CallbackAnswer(status="queued")
 
 
-ROUTES: list[Any] = [CaseController, agency_callback, redrive_item]
+ROUTES: list[Any] = [CaseController, agency_callback, redrive_item, object_to_case]
+SANDBOX_ROUTES: list[Any] = [end_notice_now]

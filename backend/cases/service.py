@@ -38,6 +38,8 @@ log = logging.getLogger("backend.cases")
 SEND_JOB = "cases.send"
 POLL_JOB = "cases.poll"
 EXPIRY_JOB = "cases.draft_expiry"
+NOTICE_END_JOB = "cases.notice_end"
+NOTICE = "NOTICE"  # the pseudo-item of a timed stage (公示期 / 异议期) the platform runs itself
 
 DAY_MS = 24 * 3600 * 1000
 CST_MS = 8 * 3600 * 1000
@@ -371,11 +373,24 @@ class CaseService:
         return await self.view(actor, public_id)
 
     def _instantiate(self, public_id: str, row: dict[str, Any], plan: Any, record: EnterpriseRecord) -> list[dict[str, Any]]:
-        """Case items from the plan: one per item; BANK once per account (basic last); SEAL once per seal system."""
+        """Case items from the plan: one per item; BANK once per account (basic last); SEAL once per seal
+        system; plus a NOTICE stage for each statutory period the catalog says blocks a matter."""
+        from backend.catalog.engine import context
+
+        catalog = get_catalog(plan.catalog_version)
+        ctx = context(catalog.entity_types[plan.entity_type], plan.answers)
         refs_by_code: dict[str, list[str]] = {}
         drafts: list[dict[str, Any]] = []
+        blocked_matters: dict[str, str] = {}
+        for period in catalog.periods:
+            if period.blocks and plan.route in period.routes and (period.when is None or period.when.holds(ctx)):
+                ref = f"{public_id}.{NOTICE}"
+                drafts.append(dict(code=NOTICE, office=period.code, region=row["region"], promised_days=0, ref=ref, system="platform", _deps=[]))
+                blocked_matters.update({matter: ref for matter in period.blocks})
+                break
         for p in plan.items:
-            base = dict(code=p.code, office=p.office.code if p.office else "", region=row["region"], promised_days=p.promised_days)
+            extra_deps = [blocked_matters[p.matter]] if p.matter in blocked_matters else []
+            base = dict(code=p.code, office=p.office.code if p.office else "", region=row["region"], promised_days=p.promised_days, _extra=extra_deps)
             if p.code == "BANK" and record.bank_accounts:
                 accounts = record.accounts_in_closing_order()
                 for n, account in enumerate(accounts, start=1):
@@ -394,7 +409,7 @@ class CaseService:
         out = []
         other_bank = [d["ref"] for d in drafts if d["code"] == "BANK" and not d.get("_basic")]
         for d in drafts:
-            deps = [ref for code in d.pop("_deps") for ref in refs_by_code.get(code, [])]
+            deps = [ref for code in d.pop("_deps") for ref in refs_by_code.get(code, [])] + d.pop("_extra", [])
             if d.pop("_basic", False):
                 deps += other_bank  # 基本存款账户最后注销
             d["depends_on"] = _json(deps)
@@ -479,6 +494,71 @@ class CaseService:
         if closed:
             events.append(await timeline.append(case_id, st.CASE_CLOSED, at=now, data={"status": new}))
 
+    # ------------------------------------------------------------------ timed stages (公示期 / 异议期)
+
+    def _period(self, catalog_version: str, code: str):
+        return next(p for p in get_catalog(catalog_version).periods if p.code == code)
+
+    async def start_notice(self, item: dict[str, Any], case: dict[str, Any]) -> None:
+        """Open the publicity / objection window; it ends by itself unless someone objects."""
+        now = self.clock.now_ms()
+        period = self._period(case["catalog_version"], item["office"])
+        start = cst_date(now)
+        end = self.calendar.add(start, period.days) if period.unit == "working" else start + timedelta(days=period.days)
+        ends_ms = now + (end - start).days * DAY_MS
+        async with self.transaction():
+            await self._lock(case["id"])
+            moved = await CaseItem.update(
+                {CaseItem.status: st.IN_PROGRESS, CaseItem.sent_at: now, CaseItem.accepted_at: now, CaseItem.due_on: end.isoformat(), CaseItem.updated_at: now,
+                 CaseItem.result: _json({"ends_at": ends_ms})}
+            ).where((CaseItem.id == item["id"]) & (CaseItem.status == st.QUEUED)).returning(CaseItem.id)
+            if not moved:
+                return
+            events = [await timeline.append(case["id"], st.NOTICE_STARTED, at=now, item_ref=item["ref"], data={"period": period.code, "days": period.days, "ends_on": end.isoformat()})]
+            await self.platform.queue.enqueue(NOTICE_END_JOB, {"ref": item["ref"]}, delay_seconds=(ends_ms - now) / 1000, dedupe_key=f"notice-end:{item['ref']}")
+        await self._announce(case["public_id"], events)
+
+    async def end_notice(self, ref: str, *, early: bool = False) -> bool:
+        """Close the window without objection (at its end; ``early`` in the test environment only)."""
+        item = await CaseItem.select().where(CaseItem.ref == ref).first()
+        if item is None or item["status"] != st.IN_PROGRESS:
+            return False
+        now = self.clock.now_ms()
+        ends_at = _load(item["result"], {}).get("ends_at", 0)
+        if now < ends_at and not early:
+            from backend.jobs import RetryLater
+
+            raise RetryLater("publicity period still running", delay=(ends_at - now) / 1000)
+        case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first()
+        async with self.transaction():
+            await self._lock(item["case_file"])
+            moved = await CaseItem.update({CaseItem.status: st.COMPLETED, CaseItem.closed_at: now, CaseItem.updated_at: now}).where((CaseItem.id == item["id"]) & (CaseItem.status == st.IN_PROGRESS)).returning(CaseItem.id)
+            if not moved:
+                return False
+            events = [await timeline.append(item["case_file"], st.NOTICE_ENDED, at=now, item_ref=ref, data={"early": early})]
+            await self.platform.dispatcher._release_dependents(item["case_file"], now, events)
+            await self._refresh_case_status(item["case_file"], now, events)
+        await self.platform.queue.notify()
+        await self._announce(case["public_id"], events)
+        return True
+
+    async def object(self, actor: Actor, public_id: str, message: str) -> CaseView:
+        """异议: a department or interested party objects during the window; the simplified route ends."""
+        row = await self._case_row(public_id)
+        now = self.clock.now_ms()
+        async with self.transaction():
+            await self._lock(row["id"])
+            item = await CaseItem.select().where((CaseItem.case_file == row["id"]) & (CaseItem.code == NOTICE)).first()
+            if item is None or item["status"] != st.IN_PROGRESS:
+                raise ProblemError(409, "no_open_notice", "该申请不在公示或异议期内。 The case has no open publicity period.")
+            reasons = [{"code": "objection", "message": message}]
+            await CaseItem.update({CaseItem.status: st.REJECTED, CaseItem.reasons: _json(reasons), CaseItem.closed_at: now, CaseItem.updated_at: now, CaseItem.message: message}).where(CaseItem.id == item["id"])
+            events = [await timeline.append(row["id"], st.NOTICE_OBJECTION, at=now, item_ref=item["ref"], actor=actor.id, message=message[:500])]
+            await self.platform.dispatcher._stop_dependents(row["id"], item["ref"], now, events)
+            await self._refresh_case_status(row["id"], now, events)
+        await self._announce(public_id, events)
+        return await self.view(SYSTEM, public_id)
+
     # ------------------------------------------------------------------ draft expiry
 
     async def expire_drafts_job(self, public_id: str) -> None:
@@ -557,7 +637,9 @@ class CaseService:
     @staticmethod
     def _item_view(catalog, i: dict[str, Any], documents: list[dict[str, Any]]) -> ItemView:
         item = catalog.items.get(i["code"])
-        name = Label(item.name.zh, item.name.en) if item else Label(i["code"], i["code"])
+        period = next((p for p in catalog.periods if p.code == i["office"]), None) if i["code"] == NOTICE else None
+        text = item.name if item else period.name if period else None
+        name = Label(text.zh, text.en) if text else Label(i["code"], i["code"])
         return ItemView(
             ref=i["ref"], code=i["code"], name=name, system=i["system"], status=i["status"], status_label=Label(*st.ITEM_LABELS[i["status"]]),
             depends_on=_load(i["depends_on"], []), promised_days=i["promised_days"], office=i["office"], due_on=i["due_on"],

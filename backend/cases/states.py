@@ -82,6 +82,9 @@ ITEM_DISPATCH_FAILED: Final = "item.dispatch_failed"
 ITEM_REDRIVEN: Final = "item.redriven"
 ITEM_CANCELLED: Final = "item.cancelled"
 ITEM_WITHDRAWN: Final = "item.withdrawn"
+NOTICE_STARTED: Final = "notice.started"
+NOTICE_ENDED: Final = "notice.ended"
+NOTICE_OBJECTION: Final = "notice.objection"
 
 
 def can_move(current: str, new: str) -> bool:

@@ -253,6 +253,8 @@ class Period(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True
     routes: list[Route]
     legal_basis: list[str]
     when: Condition | None = None
+    #: matters that wait for this period to end without objection: it becomes a timed stage of the case
+    blocks: list[Code] = []
 
 
 class Step(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
