@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from litestar import Request
 
-from backend import cases, db
+from backend import cases, db, identity
 from backend.cases import Actor
 from backend.integration import build_embedded_simulators, build_platform_connectors
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
@@ -45,8 +45,11 @@ API_VERSION = "0.1.0"
 
 def job_handlers(platform: Platform) -> dict:
     """Every bounded context's background job handlers, by job kind."""
+    from backend import identity
+
     handlers: dict = {}
     handlers.update(platform.job_handlers)
+    handlers.update(identity.JOB_HANDLERS(platform))
     return handlers
 
 
@@ -83,11 +86,20 @@ def channel_publisher(publish: Callable[[bytes, list[str]], Awaitable[None] | No
 
 
 async def provide_actor(request: Request) -> Actor:
-    """The acting person, from whatever authenticates requests (identity); 401 without it."""
-    platform: Platform = request.app.state.platform
-    if platform.authenticate is None:
-        raise ProblemError(401, "unauthenticated", "请先登录。 Please sign in.")
-    return await platform.authenticate(request)
+    """The acting person or staff member, from the identity context's principal (401 without one)."""
+    from backend.identity import provide_principal
+
+    principal = await provide_principal(request)
+    staff = bool({"agency_staff", "window_staff", "admin"} & set(principal.roles))
+    return Actor(
+        id=principal.person_id or principal.subject,
+        name=principal.name,
+        kind="staff" if staff and not principal.person_id else "person",
+        roles=frozenset(principal.roles),
+        agencies=frozenset(principal.agencies),
+        regions=tuple(principal.regions),
+        hall=principal.hall,
+    )
 
 
 def make_worker(platform: Platform) -> Worker:
@@ -111,6 +123,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(platform.engine)
         await db.start(platform.engine, settings)
+        await platform.queue.enqueue(identity.PURGE_JOB, {}, dedupe_key="identity.purge:bootstrap")  # re-schedules itself
         stop = asyncio.Event()
         worker_task = None
         if settings.run_worker_in_process:
@@ -146,7 +159,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from backend.notifications import ROUTES as NOTIFICATION_ROUTES
     from backend.system import ROUTES as SYSTEM_ROUTES
 
-    route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES, *CASE_ROUTES, *NOTIFICATION_ROUTES, *INTEGRATION_ROUTES]
+    route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES, *CASE_ROUTES, *NOTIFICATION_ROUTES, *INTEGRATION_ROUTES, *identity.ROUTES]
     state: dict = {"platform": platform}
     if settings.test_env_enabled:
         from backend.sandbox.mount import sandbox_state, simulator_mounts
@@ -154,7 +167,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
         from backend.cases.routes import SANDBOX_ROUTES as CASE_SANDBOX_ROUTES
 
-        route_handlers += [*SANDBOX_ROUTES, *CASE_SANDBOX_ROUTES]
+        route_handlers += [*SANDBOX_ROUTES, *CASE_SANDBOX_ROUTES, *identity.SANDBOX_ROUTES]
         if simulators:
             route_handlers += simulator_mounts(simulators)
             state.update(sandbox_state(simulators))
@@ -167,6 +180,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         dependencies={
             "platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False),
             "actor": Provide(provide_actor),
+            **identity.IDENTITY_DEPENDENCIES,
         },
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[channels_plugin],

@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "backend.cases.piccolo_app",
         "backend.notifications.piccolo_app",
         "backend.integrations.piccolo_app",
+        "backend.identity.piccolo_app",
     ]
 )

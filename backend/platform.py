@@ -27,7 +27,6 @@ class Platform:
     cases: Any = None  # backend.cases.service.CaseService
     dispatcher: Any = None  # backend.cases.dispatch.Dispatcher
     notify_applicant: Any = None  # async (person_id, kind, data) -> None
-    authenticate: Any = None  # async (request) -> backend.cases.Actor (identity wires this)
 
 
 PlatformDep = NamedDependency[Platform]

@@ -12,6 +12,17 @@ from pathlib import Path
 from backend.cases.service import EXPIRY_JOB, Actor, CaseService
 
 
+def _use_identity(platform, service: CaseService) -> None:
+    """Acting capacity (registration record or 授权委托) and the identity gate (face, signatures)."""
+    from backend.identity.bridge import may_person_act_for
+
+    async def may_act_for(actor: Actor, uscc: str) -> bool:
+        return await may_person_act_for(platform, actor.id, uscc) is not None
+
+    service.may_act_for = may_act_for
+    service.gates.append(service._identity_gate)
+
+
 def configure(platform) -> None:
     """Attach the case service, dispatcher and their job handlers to ``platform``."""
     from backend.cases.directory import SandboxDirectory, UnconfiguredDirectory
@@ -30,6 +41,7 @@ def configure(platform) -> None:
     platform.cases = service
     platform.dispatcher = dispatcher
     platform.notify_applicant = partial(notify, platform)
+    _use_identity(platform, service)
 
     async def expiry(job) -> None:
         await service.expire_drafts_job(job.payload["case"])

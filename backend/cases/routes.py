@@ -16,6 +16,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from backend.cases.schemas import CaseCreate, CaseSummary, CaseUpdate, CaseView, CorrectionSubmit, MaterialView, Readiness
 from backend.cases.service import ActorDep
+from backend.identity.signing import SigningCreated, SigningStatus
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 
@@ -86,6 +87,14 @@ class CaseController(Controller):
     @get("/{case_id:str}/documents/{document_id:int}", summary="Download a result document (清税证明, 准予注销登记通知书 ...)", media_type="application/octet-stream")
     async def document(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], document_id: FromPath[int]) -> Response:
         return _download(*await platform.cases.document_content(actor, case_id, document_id))
+
+    @post("/{case_id:str}/signatures", status_code=201, summary="Send the merged application for signing (one link per required signer)")
+    async def start_signing(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> SigningCreated:
+        return await platform.cases.start_signing(actor, case_id)
+
+    @get("/{case_id:str}/signatures", summary="Who has signed the current application")
+    async def signing(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> SigningStatus:
+        return await platform.cases.signing(actor, case_id)
 
     @post("/{case_id:str}/submit", status_code=200, summary="一次提交: submit once (requires an Idempotency-Key header)")
     async def submit(self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseView:

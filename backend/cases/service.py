@@ -52,6 +52,12 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     name: str = ""
     kind: str = "person"  # person | staff | system | agency
     roles: frozenset[str] = frozenset()
+    agencies: frozenset[str] = frozenset()  # business-system codes an agency staff member works for
+    regions: tuple[str, ...] = ()  # GB/T 2260 prefixes in a staff member's scope ("35" = the province)
+    hall: str | None = None  # service hall of window staff and kiosk terminals
+
+    def in_region(self, region: str) -> bool:
+        return any(region.startswith(prefix) for prefix in self.regions)
 
 
 SYSTEM = Actor(id="platform", name="平台", kind="system")
@@ -231,6 +237,8 @@ class CaseService:
             }
             if "route" in (answers or {}):
                 changes[CaseFile.route] = str(answers["route"])
+            if new_answers != _load(current["answers"], {}) or new_form != _load(current["form_data"], {}):
+                changes[CaseFile.signing_reference] = ""  # what was signed is no longer what would be submitted
             await CaseFile.update(changes).where(CaseFile.id == row["id"])
             event = await timeline.append(
                 row["id"], st.CASE_UPDATED, at=now, actor=actor.id,
@@ -285,9 +293,79 @@ class CaseService:
             raise ProblemError(404, "document_not_found", "找不到该结果文书。 No such document.")
         return d["name"], d["media_type"], bytes(d["content"])
 
+    # ------------------------------------------------------------------ signatures (电子签名)
+
+    #: Who must sign the application, by route, from the registration record's capacities.
+    SIGNER_ROLES = {
+        "simplified": {"legal_rep", "investor", "partner", "operator", "branch_head"},  # 全体投资人承诺书
+        "general": {"legal_rep", "liquidation_head", "liquidator", "operator", "branch_head"},  # 清算组
+    }
+
+    async def start_signing(self, actor: Actor, public_id: str):
+        """Render the merged application as a PDF and ask every required signer to sign it."""
+        from backend.identity import SignerRef, create_signing, render_pdf
+
+        row = await self.case_for(actor, public_id)
+        if row["status"] != st.DRAFT:
+            raise ProblemError(409, "case_not_editable", "申请已提交。 The case was already submitted.")
+        plan, blockers, missing = await self.requirements(actor, row, gates=False)
+        if plan is None or blockers or any(m.code != "material_missing" for m in missing):
+            raise ProblemError(422, "application_not_ready_to_sign", "请先完成办理情形和申请表，再发起签署。 Complete the situation and the form before signing.")
+        record = await self._record(row["uscc"])
+        roles = self.SIGNER_ROLES[plan.route]
+        signers = {p.person_id: p.name for p in record.parties if p.role in roles}
+        title = f"企业注销登记申请书（{record.name}）"
+        document = render_pdf(title, self._application_lines(row, plan, record))
+        reference = f"{public_id}.{uuid.uuid4().hex[:8]}"
+        created = await create_signing(self.platform, document, title, [SignerRef(person_id=k, name=v) for k, v in signers.items()], reference)
+        now = self.clock.now_ms()
+        async with self.transaction():
+            await self._lock(row["id"])
+            await CaseFile.update({CaseFile.signing_reference: reference, CaseFile.updated_at: now}).where(CaseFile.id == row["id"])
+            event = await timeline.append(row["id"], st.SIGNING_STARTED, at=now, actor=actor.id, data={"reference": reference, "sha256": created.sha256, "signers": sorted(signers)})
+        if self.platform.notify_applicant:
+            for person_id in signers:
+                if person_id != actor.id:
+                    await self.platform.notify_applicant(person_id, "signature_requested", {"case": public_id})
+        await self._announce(public_id, [event])
+        return created
+
+    async def signing(self, actor: Actor, public_id: str):
+        from backend.identity import signing_status
+
+        row = await self.case_for(actor, public_id)
+        return await signing_status(self.platform, row["signing_reference"] or f"{public_id}.unsigned")
+
+    def _application_lines(self, row: dict[str, Any], plan: Any, record: EnterpriseRecord) -> list[str]:
+        form = _load(row["form_data"], {})
+        lines = [f"统一社会信用代码：{record.uscc}", f"企业名称：{record.name}", f"注销方式：{'简易注销' if plan.route == 'simplified' else '普通注销'}", ""]
+        for key, schema in plan.form["properties"].items():
+            value = form.get(key)
+            if isinstance(value, list):
+                value = "；".join(", ".join(str(v) for v in (x.values() if isinstance(x, dict) else [x])) for x in value)
+            lines.append(f"{schema.get('title', key)}：{'' if value is None else value}")
+        lines += ["", "申请办理事项："] + [f"  {i.name.zh}（{i.department.name.zh}）" for i in plan.items]
+        lines += ["", "本人（本单位）承诺所填内容真实、合法、有效，并承担相应法律责任。"]
+        return lines
+
+    async def _identity_gate(self, row: dict[str, Any], actor: Actor) -> list[Requirement]:
+        """Face verification of the person submitting, and every required signature on the current text."""
+        from backend.identity import face_verified_at, signing_status
+
+        missing: list[Requirement] = []
+        if actor.kind == "person" and await face_verified_at(self.platform, actor.id, "submit", row["public_id"]) is None:
+            missing.append(Requirement(code="face_verification_required", message="请完成人脸识别。 Verify your face first.", field="face_verification"))
+        if not row["signing_reference"]:
+            missing.append(Requirement(code="signatures_missing", message="申请书尚未发起签署。 The application has not been sent for signing.", field="signatures"))
+        else:
+            status = await signing_status(self.platform, row["signing_reference"])
+            if not status.complete:
+                missing.append(Requirement(code="signatures_missing", message=f"尚待签署：{'、'.join(status.missing)}。 Signatures are missing.", field="signatures"))
+        return missing
+
     # ------------------------------------------------------------------ readiness and submission
 
-    async def requirements(self, actor: Actor, row: dict[str, Any]) -> tuple[Any, list[dict[str, Any]], list[Requirement]]:
+    async def requirements(self, actor: Actor, row: dict[str, Any], *, gates: bool = True) -> tuple[Any, list[dict[str, Any]], list[Requirement]]:
         """(plan, blockers, missing requirements) for submitting this draft."""
         plan, problems = await self.plan_for(row)
         missing: list[Requirement] = [Requirement(code=p["code"], message=p["message"], field=p.get("field")) for p in problems]
@@ -302,8 +380,9 @@ class CaseService:
         for m in plan.materials:
             if not m.waived and not m.physical and m.code not in uploaded:
                 missing.append(Requirement(code="material_missing", message=f"请上传：{m.name.zh} / Upload: {m.name.en}", field=f"materials.{m.code}"))
-        for gate in self.gates:
-            missing += await gate(row, actor)
+        if gates:
+            for gate in self.gates:
+                missing += await gate(row, actor)
         return plan, blockers, missing
 
     async def precheck(self, actor: Actor, public_id: str) -> Readiness:

@@ -21,6 +21,7 @@ class CaseFile(Table, tablename="case_file"):
     form_data = Text(default="{}")
     created_by = Varchar(length=64, index=True)
     submit_key = Varchar(length=100, null=True, default=None, unique=True)
+    signing_reference = Varchar(length=60, default="")  # the signing round of the current application text
     version = Integer(default=1)
     created_at = BigInt(default=0)
     updated_at = BigInt(default=0)

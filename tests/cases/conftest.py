@@ -7,6 +7,7 @@ import pytest
 from backend import db
 from backend.cases.service import Actor
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseCounter, CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
+from backend.identity.tables import TABLES as IDENTITY_TABLES
 from backend.jobs.tables import Job
 from backend.lib.clock import VirtualClock
 from backend.settings import load_settings
@@ -14,7 +15,7 @@ from tests.cases.support import HAPPY_PERSON
 
 
 async def clean_database() -> None:
-    for table in (CaseEvent, CaseDocument, CaseMaterial, CaseItem, CallbackInbox, CallbackNonce, CaseCounter, Job, CaseFile):
+    for table in (CaseEvent, CaseDocument, CaseMaterial, CaseItem, CallbackInbox, CallbackNonce, CaseCounter, Job, CaseFile, *IDENTITY_TABLES):
         await table.delete(force=True)
 
 

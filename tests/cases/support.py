@@ -32,3 +32,22 @@ def form_from_examples(plan: dict[str, Any], current: dict[str, Any]) -> dict[st
 
 def materials_to_upload(plan: dict[str, Any]) -> list[str]:
     return [m["code"] for m in plan["materials"] if not m["waived"] and not m["physical"]]
+
+
+async def sign_and_verify_face(platform, actor, case_id: str) -> None:
+    """Every required signer signs through the test environment's provider; the applicant verifies their face."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from backend.identity import get_identity, start_face_verification
+    from backend.identity.face import accept_face_result
+    from backend.identity.sandbox import sandbox_face_result, sandbox_signature
+    from backend.identity.signing import accept_signature
+
+    identity = get_identity(platform)
+    created = await platform.cases.start_signing(actor, case_id)
+    for link in created.requests:
+        q = {k: v[0] for k, v in parse_qs(urlsplit(link.sign_url).query).items()}
+        await accept_signature(platform, sandbox_signature(identity, q["request_id"], q["signer"], q["nonce"], q["sha256"]))
+    started = await start_face_verification(platform, actor.id, "submit", case_id)
+    nonce = parse_qs(urlsplit(started.provider_url).query)["nonce"][0]
+    await accept_face_result(platform, sandbox_face_result(identity, started.verification_id, nonce, "passed"))

@@ -9,7 +9,7 @@ from backend.cases import states as st
 from backend.cases.service import NOTICE, Actor
 from backend.jobs import JobContext, RetryLater
 from backend.jobs.tables import Job
-from tests.cases.support import BASE_ANSWERS, TINY_PDF, form_from_examples, materials_to_upload
+from tests.cases.support import BASE_ANSWERS, TINY_PDF, form_from_examples, materials_to_upload, sign_and_verify_face
 
 SIMPLIFIED_USCC = "91350104MA02041309"
 STAFF = Actor(id="staff-amr", kind="staff", roles=frozenset({"agency_staff"}))
@@ -23,6 +23,7 @@ async def submitted_simplified(platform):
     await platform.cases.update_draft(actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=None)
     for code in materials_to_upload(view.plan):
         await platform.cases.add_material(actor, view.id, code, "m.pdf", TINY_PDF)
+    await sign_and_verify_face(platform, actor, view.id)
     return actor, await platform.cases.submit(actor, view.id, f"notice-{view.id}")
 
 
