@@ -149,14 +149,35 @@ class CaseService:
             raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
         return row
 
-    async def case_for(self, actor: Actor, public_id: str) -> dict[str, Any]:
-        """The case row if ``actor`` may see it (the applicant's enterprise), else 404."""
+    async def case_for(self, actor: Actor, public_id: str, action: str = "read") -> dict[str, Any]:
+        """The case row if ``actor`` may see it, else 404 (no hint that it exists).
+
+        Applicants: cases of enterprises they may act for. Agency staff: cases with an item of
+        their agency in their regions. Administrators: every case. Every staff access is audited.
+        """
         row = await self._case_row(public_id)
-        if actor.kind in ("system", "staff"):
+        if actor.kind == "system":
             return row
-        if row["created_by"] == actor.id or await self.may_act_for(actor, row["uscc"]):
-            return row
-        raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")  # no hint that it exists
+        allowed = row["created_by"] == actor.id
+        staff = bool({"admin", "agency_staff", "window_staff"} & actor.roles)
+        if not allowed and "admin" in actor.roles:
+            allowed = True
+        if not allowed and "agency_staff" in actor.roles and actor.agencies:
+            items = await CaseItem.select(CaseItem.system, CaseItem.region).where(CaseItem.case_file == row["id"])
+            allowed = any(i["system"] in actor.agencies and actor.in_region(i["region"]) for i in items)
+        if not allowed and not staff:
+            allowed = await self.may_act_for(actor, row["uscc"])
+        if not allowed:
+            raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
+        if staff:
+            await self._audit(actor, public_id, action)
+        return row
+
+    async def _audit(self, actor: Actor, public_id: str, action: str) -> None:
+        from backend.identity import Principal, audit_access
+
+        principal = Principal(subject=actor.id, name=actor.name, roles=sorted(actor.roles), auth_method="oidc", agencies=sorted(actor.agencies), regions=list(actor.regions), hall=actor.hall)
+        await audit_access(self.platform, principal, public_id, action)
 
     # ------------------------------------------------------------------ drafts
 

@@ -1,0 +1,107 @@
+"""The case API over HTTP with real sessions (sandbox tokens), on PostgreSQL and Redis:
+who may see what, and every error as a problem document naming the field."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from backend import db
+from backend.settings import load_settings
+from tests.cases.conftest import clean_database
+from tests.cases.live import serve_platform
+from tests.cases.support import BASE_ANSWERS, HAPPY_USCC, TINY_PDF, form_from_examples, materials_to_upload, sign_and_verify_face
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture
+async def api(pg_url, redis_url, tmp_path):
+    """The production-mode app served over HTTP in this event loop, on a clean database."""
+    settings = load_settings(env={}, database_url=pg_url)
+    engine = db.make_engine(settings)
+    db.bind(engine)
+    await clean_database()
+    async with serve_platform(tmp_path, database_url=pg_url, redis_url=redis_url, connector_base_url="http://127.0.0.1:9/sim") as app:
+        async with httpx.AsyncClient(base_url=str(app.state.platform.settings.base_url)) as client:
+            client.app = app
+            yield client
+
+
+async def login(api, persona: str) -> dict[str, str]:
+    response = await api.post("/sandbox/token", json={"persona": persona})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == code, body
+    return body
+
+
+async def test_no_session_no_cases(api):
+    problem(await api.get("/api/v1/cases"), 401, "unauthenticated")
+
+
+async def test_applicants_see_only_their_enterprises_cases(api):
+    owner, stranger = await login(api, "applicant-p002"), await login(api, "applicant-p004")
+    created = await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=owner)
+    assert created.status_code == 201, created.text
+    case_id = created.json()["id"]
+    assert created.json()["form_data"]["legal_rep_name"] == "林晓燕"
+    assert [c["id"] for c in (await api.get("/api/v1/cases", headers=owner)).json()] == [case_id]
+    problem(await api.get(f"/api/v1/cases/{case_id}", headers=stranger), 404, "case_not_found")
+    assert (await api.get("/api/v1/cases", headers=stranger)).json() == []
+    problem(await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=stranger), 403, "not_authorised_for_enterprise")
+
+
+async def test_codes_are_checked_with_clear_errors(api):
+    owner = await login(api, "applicant-p002")
+    body = problem(await api.post("/api/v1/cases", json={"uscc": "91350102MA0102003X"}, headers=owner), 422, "invalid_uscc")
+    assert body["errors"][0]["field"] == "uscc"
+    problem(await api.post("/api/v1/cases", json={"uscc": "91350102MA0Y999928"}, headers=owner), 404, "enterprise_not_found")
+    problem(await api.post("/api/v1/cases", json={"uscc": 12}, headers=owner), 400, "validation_failed")
+
+
+async def test_drafts_refuse_stale_saves_bad_uploads_and_incomplete_submission(api):
+    owner = await login(api, "applicant-p002")
+    case = (await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=owner)).json()
+    saved = await api.patch(f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS, "version": case["version"]}, headers=owner)
+    assert saved.status_code == 200 and saved.json()["plan"]["items"]
+    problem(await api.patch(f"/api/v1/cases/{case['id']}", json={"form_data": {"contact_phone": "13900000000"}, "version": case["version"]}, headers=owner), 409, "version_conflict")
+    upload = await api.post(f"/api/v1/cases/{case['id']}/materials", files={"file": ("x.pdf", b"GIF89a....", "application/pdf")}, data={"code": "x"}, headers=owner)
+    problem(upload, 415, "unsupported_material")
+    problem(await api.post(f"/api/v1/cases/{case['id']}/submit", headers=owner), 400, "idempotency_key_required")
+    body = problem(await api.post(f"/api/v1/cases/{case['id']}/submit", headers={**owner, "Idempotency-Key": "k1"}), 422, "case_incomplete")
+    fields = {e["field"] for e in body["errors"]}
+    assert {"face_verification", "signatures"} <= fields and any(f.startswith("form_data.") for f in fields)
+
+
+async def test_submission_through_the_api_and_staff_scope_with_audit(api):
+    owner = await login(api, "applicant-p002")
+    platform = api.app.state.platform
+    case = (await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=owner)).json()
+    view = (await api.patch(f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS}, headers=owner)).json()
+    await api.patch(f"/api/v1/cases/{case['id']}", json={"form_data": form_from_examples(view["plan"], view["form_data"])}, headers=owner)
+    for code in materials_to_upload(view["plan"]):
+        response = await api.post(f"/api/v1/cases/{case['id']}/materials", files={"file": (f"{code}.pdf", TINY_PDF, "application/pdf")}, data={"code": code}, headers=owner)
+        assert response.status_code == 201, response.text
+    from backend.cases.service import Actor
+
+    await sign_and_verify_face(platform, Actor(id="P002"), case["id"])
+    signing = (await api.get(f"/api/v1/cases/{case['id']}/signatures", headers=owner)).json()
+    assert signing["complete"] is True
+    first = await api.post(f"/api/v1/cases/{case['id']}/submit", headers={**owner, "Idempotency-Key": "submit-1"})
+    assert first.status_code == 200, first.text
+    again = await api.post(f"/api/v1/cases/{case['id']}/submit", headers={**owner, "Idempotency-Key": "submit-1"})
+    assert again.json()["number"] == first.json()["number"]
+
+    amr, etax_only_xiamen = await login(api, "staff-amr"), await login(api, "staff-xm-tax")
+    assert (await api.get(f"/api/v1/cases/{case['id']}", headers=amr)).status_code == 200
+    problem(await api.get(f"/api/v1/cases/{case['id']}", headers=etax_only_xiamen), 404, "case_not_found")
+    admin = await login(api, "admin-platform")
+    records = (await api.get("/api/v1/audit/access", params={"case_id": case["id"]}, headers=admin)).json()
+    assert any(r["subject"] == "staff-amr" for r in records)
