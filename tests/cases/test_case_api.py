@@ -105,3 +105,34 @@ async def test_submission_through_the_api_and_staff_scope_with_audit(api):
     admin = await login(api, "admin-platform")
     records = (await api.get("/api/v1/audit/access", params={"case_id": case["id"]}, headers=admin)).json()
     assert any(r["subject"] == "staff-amr" for r in records)
+
+
+async def test_live_updates_arrive_over_server_sent_events(api):
+    import asyncio
+
+    import msgspec
+
+    owner = await login(api, "applicant-p002")
+    case = (await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=owner)).json()
+    problem(await api.get(f"/api/v1/cases/{case['id']}/events", headers=await login(api, "applicant-p004")), 404, "case_not_found")
+    events: list[tuple[str, dict]] = []
+
+    async def listen() -> None:
+        async with api.stream("GET", f"/api/v1/cases/{case['id']}/events", headers=owner, timeout=10) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            name = ""
+            async for line in response.aiter_lines():
+                if line.startswith("event:"):
+                    name = line.split(":", 1)[1].strip()
+                elif line.startswith("data:"):
+                    events.append((name, msgspec.json.decode(line.split(":", 1)[1].strip())))
+                    if name == "case.updated":
+                        return
+
+    listener = asyncio.create_task(listen())
+    while not events:
+        await asyncio.sleep(0.05)
+    assert events[0][0] == "snapshot" and events[0][1]["status"] == "draft"
+    await api.patch(f"/api/v1/cases/{case['id']}", json={"answers": {"route": "general"}}, headers=owner)
+    await asyncio.wait_for(listener, 5)
+    assert events[-1][0] == "case.updated" and events[-1][1]["data"]["answers"] == ["route"]
