@@ -89,3 +89,19 @@ async def test_an_agency_outage_heals_without_a_manual_step(tmp_path):
         await platform.queue.notify()
         view = await closed_view(platform, actor, draft.id)
         assert view.status == st.CASE_COMPLETED
+
+
+async def test_precheck_asks_every_agency_and_says_what_blocks(tmp_path):
+    async with serve_platform(tmp_path) as app:
+        platform = app.state.platform
+        actor = Actor(id="P082")  # 91350524MA3724801K: tax arrears, pending customs declarations, social insurance arrears
+        draft = await platform.cases.create_draft(actor, "91350524MA3724801K")
+        from tests.cases.support import BASE_ANSWERS
+
+        await platform.cases.update_draft(actor, draft.id, answers=BASE_ANSWERS, form_data=None, version=None)
+        report = await platform.cases.precheck(actor, draft.id)
+        assert report.ready is False and not report.unreachable_systems
+        blocked_by = {(b["system"], b["code"]) for b in report.blockers if "system" in b}
+        systems = {system for system, _ in blocked_by}
+        assert {"etax", "customs-xm", "si-pension"} & systems, blocked_by
+        assert any(code == "tax_arrears" for _, code in blocked_by)
