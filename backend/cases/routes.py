@@ -10,6 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -109,7 +110,7 @@ class CaseController(Controller):
         return await platform.cases.withdraw(actor, case_id, data.reason if data else "")
 
     @get("/{case_id:str}/events", summary="Live updates of a case (server-sent events)", media_type="text/event-stream")
-    async def events(self, platform: PlatformDep, actor: ActorDep, channels: ChannelsPlugin, case_id: FromPath[str]) -> ServerSentEvent:
+    async def events(self, platform: PlatformDep, actor: ActorDep, channels: NamedDependency[ChannelsPlugin], case_id: FromPath[str]) -> ServerSentEvent:
         view = await platform.cases.view(actor, case_id, with_plan=False)  # refuses what the actor may not see
 
         async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
