@@ -42,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_concurrency: int = 8
     worker_lease_seconds: float = 60.0
     worker_idle_seconds: float = 30.0
+    jurisdiction: str = ""  # the catalog's jurisdiction this deployment serves (default: the catalog's default)
     # Cases
     draft_ttl_days: int = 30
     draft_warning_days: int = 5

@@ -273,7 +273,8 @@ class CaseService:
         record = await self._record(row["uscc"])
         catalog = get_catalog(row["catalog_version"])
         try:
-            return make_plan(catalog, row["entity_type"], row["region"], _load(row["answers"], {}), facts=record.facts()), []
+            jurisdiction = self.platform.settings.jurisdiction or None
+            return make_plan(catalog, row["entity_type"], row["region"], _load(row["answers"], {}), facts=record.facts(), jurisdiction=jurisdiction), []
         except ProblemError as exc:
             errors = [msgspec.structs.asdict(e) for e in exc.errors or []] or [{"field": "answers", "code": exc.code, "message": exc.detail}]
             return None, errors

@@ -12,6 +12,7 @@ from backend.catalog import engine, guide
 from backend.catalog import schemas as s
 from backend.catalog.loader import Catalog, get_catalog, get_divisions
 from backend.lib.problems import ProblemError
+from backend.platform import PlatformDep
 
 
 def catalog_view(catalog: Catalog) -> s.CatalogView:
@@ -94,8 +95,9 @@ class CatalogController(Controller):
         return _catalog_view_cached(get_catalog(version, field="version"))
 
     @get("/divisions", summary="Fujian GB/T 2260 divisions, flagged with the deployment's jurisdiction")
-    async def list_divisions(self) -> list[s.DivisionView]:
-        juris = get_catalog().default_jurisdiction
+    async def list_divisions(self, platform: PlatformDep) -> list[s.DivisionView]:
+        catalog = get_catalog()
+        juris = catalog.jurisdictions.get(platform.settings.jurisdiction) or catalog.default_jurisdiction
         divs = get_divisions()
         return [
             s.DivisionView(
@@ -110,9 +112,9 @@ class CatalogController(Controller):
         ]
 
     @post("/plans", status_code=200, summary="Plan a deregistration from the entity and its situation")
-    async def create_plan(self, data: JSONBody[s.PlanRequest]) -> s.Plan:
+    async def create_plan(self, platform: PlatformDep, data: JSONBody[s.PlanRequest]) -> s.Plan:
         catalog = get_catalog(data.catalog_version)
-        return engine.plan(catalog, data.entity_type, data.region, data.answers)
+        return engine.plan(catalog, data.entity_type, data.region, data.answers, jurisdiction=platform.settings.jurisdiction or None)
 
     @get(
         "/guides/{entity_type:str}",

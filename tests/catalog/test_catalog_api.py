@@ -8,10 +8,32 @@ from backend.catalog.testing import FULL_ANSWERS, answers
 from backend.lib.problems import EXCEPTION_HANDLERS
 
 
+def _client(**settings):
+    from litestar.di import Provide
+
+    from backend.app import build_platform
+    from backend.settings import load_settings
+
+    platform = build_platform(load_settings(env={}, **settings))  # connects to nothing; the catalog reads its settings
+    return create_test_client(
+        route_handlers=ROUTES, exception_handlers=EXCEPTION_HANDLERS,
+        dependencies={"platform": Provide(lambda: platform, sync_to_thread=False)},
+    )
+
+
 @pytest.fixture(scope="module")
 def client():
-    with create_test_client(route_handlers=ROUTES, exception_handlers=EXCEPTION_HANDLERS) as c:
+    with _client() as c:
         yield c
+
+
+def test_a_xiamen_deployment_serves_xiamen_and_sends_the_rest_elsewhere():
+    with _client(jurisdiction="xiamen") as xiamen:
+        body = {"entity_type": "company", "answers": answers()}
+        at_home = xiamen.post("/api/v1/plans", json={**body, "region": "350203"}).json()
+        elsewhere = xiamen.post("/api/v1/plans", json={**body, "region": "350102"}).json()
+    assert at_home["jurisdiction"] == "xiamen" and at_home["can_submit"]
+    assert "outside_jurisdiction" in {b["code"] for b in elsewhere["blockers"]}
 
 
 def assert_problem(response, status, code, field=None):
