@@ -32,6 +32,7 @@ from litestar import Request
 from backend import cases, db, identity
 from backend.cases import Actor
 from backend.integration import build_embedded_simulators, build_platform_connectors
+from backend.registration import default_directory
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.logging import configure_logging, request_id_middleware
@@ -69,6 +70,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         clock=clock,
         redis=redis,
         connectors=build_platform_connectors(settings),
+        registration=default_directory(settings.test_env_enabled),
     )
     cases.configure(platform)
     return platform

@@ -24,6 +24,7 @@ class Platform:
     redis: Any = None  # redis.asyncio.Redis in production, None embedded
     job_handlers: dict[str, Any] = field(default_factory=dict)
     connectors: dict[str, Any] = field(default_factory=dict)  # business system code -> Connector
+    registration: Any = None  # backend.registration.RegistrationDirectory
     cases: Any = None  # backend.cases.service.CaseService
     dispatcher: Any = None  # backend.cases.dispatch.Dispatcher
     notify_applicant: Any = None  # async (person_id, kind, data) -> None

@@ -25,16 +25,14 @@ def _use_identity(platform, service: CaseService) -> None:
 
 def configure(platform) -> None:
     """Attach the case service, dispatcher and their job handlers to ``platform``."""
-    from backend.cases.directory import SandboxDirectory, UnconfiguredDirectory
     from backend.cases.dispatch import Dispatcher
     from backend.lib.workdays import WorkCalendar, default_calendar
     from backend.notifications import DELIVER_JOB, deliver_job, notify
 
     settings = platform.settings
     calendar = WorkCalendar.from_file(Path(settings.holiday_calendar)) if settings.holiday_calendar else default_calendar()
-    directory = SandboxDirectory() if settings.test_env_enabled else UnconfiguredDirectory()
     service = CaseService(
-        platform, directory, calendar,
+        platform, calendar,
         draft_ttl_days=settings.draft_ttl_days, draft_warning_days=settings.draft_warning_days, poll_seconds=settings.poll_seconds,
     )
     dispatcher = Dispatcher(service, callback_base_url=settings.base_url)

@@ -22,7 +22,6 @@ from piccolo.engine.postgres import PostgresEngine
 from backend import db
 from backend.cases import states as st
 from backend.cases import timeline
-from backend.cases.directory import EnterpriseDirectory, EnterpriseRecord
 from backend.cases.materials import check_upload
 from backend.cases.numbering import next_number
 from backend.cases.schemas import CaseSummary, CaseView, EventView, ItemView, Label, MaterialView, Readiness, Requirement
@@ -32,6 +31,7 @@ from backend.lib.clock import to_datetime
 from backend.lib.problems import FieldError, ProblemError
 from backend.lib.validators import validate_uscc
 from backend.lib.workdays import WorkCalendar
+from backend.registration import EnterpriseRecord
 
 log = logging.getLogger("backend.cases")
 
@@ -87,7 +87,6 @@ class CaseService:
     def __init__(
         self,
         platform,
-        directory: EnterpriseDirectory,
         calendar: WorkCalendar,
         *,
         publish: Publisher | None = None,
@@ -96,7 +95,6 @@ class CaseService:
         poll_seconds: float = 300.0,
     ) -> None:
         self.platform = platform
-        self.directory = directory
         self.calendar = calendar
         self.publish = publish
         self.gates: list[Gate] = []  # identity adds: face verification, signatures
@@ -129,11 +127,11 @@ class CaseService:
                 log.warning("live update not published", extra={"error": repr(exc)})
 
     async def _registered_party(self, actor: Actor, uscc: str) -> bool:
-        record = await self.directory.get(uscc)
+        record = await self.platform.registration.enterprise(uscc)
         return record is not None and record.party(actor.id) is not None
 
     async def _record(self, uscc: str) -> EnterpriseRecord:
-        record = await self.directory.get(uscc)
+        record = await self.platform.registration.enterprise(uscc)
         if record is None:
             raise ProblemError(
                 404,

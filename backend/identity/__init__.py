@@ -11,11 +11,6 @@ from backend.identity.audit import AccessRecord, access_records, audit_access
 from backend.identity.config import IdentityConfig, configure_identity, get_identity
 from backend.identity.directory import (
     ActingCapacity,
-    PersonRecord,
-    RegisteredActor,
-    RegisteredEnterprise,
-    RegistrationDirectory,
-    SandboxDirectory,
     enterprises_for,
     may_act_for,
     registration_directory,
@@ -72,7 +67,7 @@ JOB_HANDLERS = identity_job_handlers
 __all__ = [
     "ADMIN", "AGENCY_STAFF", "PURGE_JOB", "may_person_act_for", "identity_job_handlers", "purge_expired", "APPLICANT", "IDENTITY_DEPENDENCIES", "JOB_HANDLERS", "KIOSK_TERMINAL", "ROUTES", "SANDBOX_ROUTES",
     "TABLES", "TESTER", "WINDOW_STAFF", "AccessRecord", "ActingCapacity", "FaceStart", "FaceVerificationView", "IdentityConfig",
-    "Licence", "OptionalPrincipalDep", "PersonRecord", "Principal", "PrincipalDep", "RegisteredActor", "RegisteredEnterprise", "RegistrationDirectory", "SandboxDirectory",
+    "Licence", "OptionalPrincipalDep", "Principal", "PrincipalDep",
     "SealVerification", "SignerRef", "SigningCreated", "SigningStatus", "access_records", "audit_access", "authenticated",
     "configure_identity", "create_signing", "end_kiosk_session", "enterprises_for", "face_verified_at", "fetch_licence",
     "get_identity", "mask_id_number", "mask_phone", "may_act_for", "provide_principal", "registration_directory", "render_pdf",

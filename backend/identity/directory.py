@@ -1,14 +1,12 @@
 """Who may act for which enterprise: the registration record (法定代表人, 投资人/合伙人, 清算组)
 or a mandate (授权委托) the legal representative recorded for an agent.
 
-The registration system is behind ``RegistrationDirectory``; the test environment's fixture
-dataset stands in for it (``SandboxDirectory``). Production plugs its lookup in with
-``set_registration_directory(platform, directory)``.
+The registration record comes from ``platform.registration`` (``backend.registration``).
 """
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Literal
 
 import msgspec
 
@@ -19,6 +17,7 @@ from backend.identity.tables import Mandate
 from backend.lib.problems import ProblemError
 from backend.lib.validators import validate_id_number, validate_uscc
 from backend.platform import Platform
+from backend.registration import RegistrationDirectory, same_person
 
 #: Capacities from the registration record that make someone able to act for the enterprise.
 REGISTERED_CAPACITIES = frozenset({"legal_rep", "operator", "investor", "partner", "branch_head", "liquidator", "liquidation_head", "agent"})
@@ -26,114 +25,14 @@ REGISTERED_CAPACITIES = frozenset({"legal_rep", "operator", "investor", "partner
 GRANTING_CAPACITIES = frozenset({"legal_rep", "operator"})
 
 
-class PersonRecord(msgspec.Struct, frozen=True):
-    """A natural person as the registration system knows them."""
-
-    person_id: str
-    name: str
-    id_number: str
-    phone: str = ""
-
-
-class RegisteredActor(msgspec.Struct, frozen=True):
-    person_id: str
-    name: str
-    id_number: str
-    role: str
-
-
-class RegisteredEnterprise(msgspec.Struct, frozen=True):
-    """The registration record's facts identity needs."""
-
-    uscc: str
-    name: str
-    entity_type: str
-    region: str
-    route: str
-    actors: list[RegisteredActor]
-
-
-class RegistrationDirectory(Protocol):
-    """The registration system's record, as identity needs it."""
-
-    async def enterprise(self, uscc: str) -> RegisteredEnterprise | None: ...
-
-    async def enterprises_of(self, person_id: str | None, id_number: str | None) -> list[RegisteredEnterprise]: ...
-
-    async def person(self, person_id: str) -> PersonRecord | None: ...
-
-    async def person_by_id_number(self, id_number: str) -> PersonRecord | None: ...
-
-
-class SandboxDirectory:
-    """The test environment's fixture dataset (``backend.sandbox.fixtures``) as the registration record."""
-
-    def __init__(self) -> None:
-        self._by_uscc: dict[str, RegisteredEnterprise] | None = None
-        self._people: dict[str, PersonRecord] = {}
-        self._by_id_number: dict[str, PersonRecord] = {}
-
-    def _load(self) -> dict[str, RegisteredEnterprise]:
-        if self._by_uscc is None:
-            from backend.sandbox.fixtures import load_fixtures
-
-            data = load_fixtures()
-            self._people = {p.id: PersonRecord(p.id, p.name, p.id_number, p.phone) for p in data.people}
-            self._by_id_number = {p.id_number: p for p in self._people.values()}
-            out = {}
-            for e in data.enterprises:
-                actors = [
-                    RegisteredActor(a.person_id, self._people[a.person_id].name, self._people[a.person_id].id_number, a.role)
-                    for a in e.actors
-                    if a.person_id in self._people
-                ]
-                out[e.uscc] = RegisteredEnterprise(e.uscc, e.name, e.entity_type, e.region, e.route, actors)
-            self._by_uscc = out
-        return self._by_uscc
-
-    async def enterprise(self, uscc: str) -> RegisteredEnterprise | None:
-        return self._load().get(uscc)
-
-    async def enterprises_of(self, person_id: str | None, id_number: str | None) -> list[RegisteredEnterprise]:
-        return [e for e in self._load().values() if any(_same_person(a, person_id, id_number) for a in e.actors)]
-
-    async def person(self, person_id: str) -> PersonRecord | None:
-        self._load()
-        return self._people.get(person_id)
-
-    async def person_by_id_number(self, id_number: str) -> PersonRecord | None:
-        self._load()
-        return self._by_id_number.get(id_number)
-
-
-class UnavailableDirectory:
-    """Production without a configured registration lookup: every question is a 503."""
-
-    async def _fail(self, *_: object) -> None:
-        raise ProblemError(503, "registration_unavailable", "登记系统暂不可用。 The registration lookup is not configured.")
-
-    enterprise = enterprises_of = person = person_by_id_number = _fail  # type: ignore[assignment]
-
-
-_DIRECTORIES: dict[int, RegistrationDirectory] = {}
-
-
 def set_registration_directory(platform: Platform, directory: RegistrationDirectory) -> None:
     """Plug in the registration lookup for ``platform`` (production)."""
-    _DIRECTORIES[id(platform)] = directory
+    platform.registration = directory
 
 
 def registration_directory(platform: Platform) -> RegistrationDirectory:
-    """The registration lookup: the configured one, else the fixture dataset in the test environment."""
-    directory = _DIRECTORIES.get(id(platform))
-    if directory is None:
-        directory = SandboxDirectory() if platform.settings.test_env_enabled else UnavailableDirectory()
-        _DIRECTORIES[id(platform)] = directory
-    return directory
-
-
-def _same_person(actor: RegisteredActor, person_id: str | None, id_number: str | None) -> bool:
-    return bool((id_number and actor.id_number == id_number) or (person_id and actor.person_id == person_id))
+    """The registration lookup of ``platform`` (the fixture dataset in the test environment)."""
+    return platform.registration
 
 
 # ---- acting capacity -------------------------------------------------------------------------
@@ -170,7 +69,7 @@ async def may_act_for(platform: Platform, principal: Principal, uscc: str) -> Ac
     enterprise = await directory.enterprise(uscc)
     if enterprise is None:
         return None
-    capacities = sorted({a.role for a in enterprise.actors if _same_person(a, principal.person_id, principal.id_number) and a.role in REGISTERED_CAPACITIES})
+    capacities = sorted({a.role for a in enterprise.parties if same_person(a, principal.person_id, principal.id_number) and a.role in REGISTERED_CAPACITIES})
     if capacities:
         return ActingCapacity(uscc=uscc, enterprise_name=enterprise.name, source="registration", capacities=capacities)
     mandate = await _active_mandate(get_identity(platform), principal, uscc)

@@ -238,7 +238,7 @@ async def enterprise(platform: PlatformDep, principal: PrincipalDep, uscc: FromP
     record = await directory.registration_directory(platform).enterprise(uscc)
     assert record is not None
     actors = []
-    for a in record.actors:
+    for a in record.parties:
         mine = a.id_number == principal.id_number
         actors.append(EnterpriseActor(name=a.name, role=a.role, id_number=a.id_number if mine else mask_id_number(a.id_number) or "", is_me=mine))
     return EnterpriseView(uscc=record.uscc, name=record.name, entity_type=record.entity_type, region=record.region, route=record.route, capacity=capacity, actors=actors)

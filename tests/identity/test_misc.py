@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from litestar.testing import AsyncTestClient
 
-from backend.identity import Principal, RegisteredActor, RegisteredEnterprise, mask_id_number, mask_phone, may_act_for, purge_expired, set_registration_directory
+from backend.identity import Principal, mask_id_number, mask_phone, may_act_for, purge_expired, set_registration_directory
 from backend.identity.tables import LoginRequest, SeenJti
 from backend.lib.problems import ProblemError
+from backend.registration import EnterpriseRecord, Party
 from backend.settings import load_settings
 from tests.identity.conftest import TEST_BASE, build_identity_app, in_app
 
@@ -42,7 +43,7 @@ class OneEnterprise:
 
     async def enterprise(self, uscc):
         if uscc == "91350102MA0102003U":
-            return RegisteredEnterprise(uscc, "甲公司", "company", "350102", "simplified", [RegisteredActor("P900", "甲", PERSON.id_number, "legal_rep")])
+            return EnterpriseRecord(uscc=uscc, name="甲公司", entity_type="company", region="350102", route="simplified", parties=[Party("P900", "甲", PERSON.id_number, "legal_rep")])
         return None
 
     async def enterprises_of(self, person_id, id_number):
