@@ -27,6 +27,7 @@ from backend.cases.numbering import next_number
 from backend.cases.schemas import CaseSummary, CaseView, EventView, ItemView, Label, MaterialView, Readiness, Requirement
 from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
 from backend.catalog import get_catalog, plan as make_plan, validate_submission
+from backend.jobs.tables import Job
 from backend.lib.clock import to_datetime
 from backend.lib.problems import FieldError, ProblemError
 from backend.lib.validators import validate_uscc
@@ -576,6 +577,9 @@ class CaseService:
             raise ProblemError(409, "not_dispatch_failed", "该事项不处于推送失败状态。 The item's delivery has not failed.")
         async with self.transaction():
             await self._lock(item["case_file"])
+            # the dead send job keeps its record but gives up its dedupe key, so a new one can be written
+            generation = (await CaseItem.select(CaseItem.generation).where(CaseItem.ref == ref).first())["generation"]
+            await Job.update({Job.dedupe_key: None}).where((Job.dedupe_key == f"send:{ref}:{generation}") & (Job.status == "dead"))
             events = [await timeline.append(item["case_file"], st.ITEM_REDRIVEN, at=now, item_ref=ref, actor=actor.id)]
             events.append(await self._queue_item(item["case_file"], ref, now, actor=actor.id))
         await self.platform.queue.notify()

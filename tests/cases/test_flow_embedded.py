@@ -105,3 +105,31 @@ async def test_precheck_asks_every_agency_and_says_what_blocks(tmp_path):
         systems = {system for system, _ in blocked_by}
         assert {"etax", "customs-xm", "si-pension"} & systems, blocked_by
         assert any(code == "tax_arrears" for _, code in blocked_by)
+
+
+async def test_a_dead_lettered_item_is_redriven_by_staff_and_completes(tmp_path):
+    from backend.jobs.tables import Job
+
+    async with serve_platform(tmp_path) as app:
+        platform = app.state.platform
+        engines = app.state[SIMULATORS_STATE_KEY]
+        engines["etax"].faults = type(engines["etax"].faults)(down=True)
+        actor = Actor(id="P002")
+        draft = await complete_draft(platform, actor)
+        await platform.cases.submit(actor, draft.id, "dead-1")
+        await Job.update({Job.max_attempts: 2, Job.run_at: 0}).where(Job.kind == "cases.send")
+
+        async def failed():
+            await Job.update({Job.run_at: 0}).where((Job.kind == "cases.send") & (Job.status == "pending"))
+            await platform.queue.notify()
+            view = await platform.cases.view(actor, draft.id, with_plan=False)
+            tax = next(i for i in view.items if i.code.startswith("TAX-"))
+            return tax if tax.status == st.DISPATCH_FAILED else None
+
+        tax = await wait_until(failed, 30)
+        assert await Job.count().where((Job.kind == "cases.send") & (Job.status == "dead")) == 1
+        engines["etax"].faults = type(engines["etax"].faults)()
+        await platform.cases.redrive(Actor(id="admin", kind="staff", roles=frozenset({"admin"})), tax.ref)
+        view = await closed_view(platform, actor, draft.id)
+        assert view.status == st.CASE_COMPLETED
+        assert sum(e.stats.duplicates for e in engines.values()) == 0
