@@ -46,11 +46,12 @@ API_VERSION = "0.1.0"
 
 def job_handlers(platform: Platform) -> dict:
     """Every bounded context's background job handlers, by job kind."""
-    from backend import identity
+    from backend import identity, ratings
 
     handlers: dict = {}
     handlers.update(platform.job_handlers)
     handlers.update(identity.JOB_HANDLERS(platform))
+    handlers.update(ratings.JOB_HANDLERS(platform))
     return handlers
 
 
@@ -158,10 +159,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from backend.cases.routes import ROUTES as CASE_ROUTES
     from backend.catalog import ROUTES as CATALOG_ROUTES
     from backend.integrations import ROUTES as INTEGRATION_ROUTES
+    from backend.ratings import ROUTES as RATING_ROUTES
+    from backend.stats import ROUTES as STATS_ROUTES
+    from backend.workbench import ROUTES as WORKBENCH_ROUTES
     from backend.notifications import ROUTES as NOTIFICATION_ROUTES
     from backend.system import ROUTES as SYSTEM_ROUTES
 
-    route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES, *CASE_ROUTES, *NOTIFICATION_ROUTES, *INTEGRATION_ROUTES, *identity.ROUTES]
+    route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES, *CASE_ROUTES, *NOTIFICATION_ROUTES, *INTEGRATION_ROUTES, *identity.ROUTES,
+                           *WORKBENCH_ROUTES, *RATING_ROUTES, *STATS_ROUTES]
     state: dict = {"platform": platform}
     if settings.test_env_enabled:
         from backend.sandbox.mount import sandbox_state, simulator_mounts
@@ -215,10 +220,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 
 def static_routes() -> list:
-    """The front ends: the PWA at ``/``, the kiosk at ``/kiosk/``, shared code at ``/shared/``."""
+    """The front ends: the PWA at ``/``, the kiosk at ``/kiosk/``, the back office at ``/staff/``, shared code at ``/shared/``."""
     routes = [
         create_static_files_router(path="/shared", directories=[ROOT / "shared"], include_in_schema=False, name="shared"),
         create_static_files_router(path="/kiosk", directories=[ROOT / "kiosk"], html_mode=True, include_in_schema=False, name="kiosk"),
+        create_static_files_router(path="/staff", directories=[ROOT / "staff"], html_mode=True, include_in_schema=False, name="staff"),
         create_static_files_router(path="/", directories=[ROOT / "pwa"], html_mode=True, include_in_schema=False, name="pwa"),
     ]
     swagger = ROOT / "node_modules" / "swagger-ui-dist"

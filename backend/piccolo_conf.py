@@ -17,5 +17,7 @@ APP_REGISTRY = AppRegistry(
         "backend.notifications.piccolo_app",
         "backend.integrations.piccolo_app",
         "backend.identity.piccolo_app",
+        "backend.workbench.piccolo_app",
+        "backend.ratings.piccolo_app",
     ]
 )

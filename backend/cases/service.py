@@ -413,12 +413,10 @@ class CaseService:
         checked: list[str] = []
         unreachable: list[str] = []
         if plan is not None:
-            connectors = self.platform.connectors
+            from backend.workbench.connector import mode_aware
 
             async def ask(code: str, system: str) -> None:
-                connector = connectors.get(system)
-                if connector is None:
-                    return
+                connector = mode_aware(self.platform, system)
                 try:
                     result = await connector.precheck(row["uscc"], code, row["region"])
                 except Exception as exc:

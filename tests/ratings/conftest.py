@@ -1,0 +1,16 @@
+"""好差评 tests use the back-office platform fixture, starting on 2026-09-30 (the day before National Day)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.workbench.conftest import platform  # noqa: F401 - the shared fixture
+
+CST = timezone(timedelta(hours=8))
+
+
+@pytest.fixture
+def start_ms() -> int:
+    return int(datetime(2026, 9, 30, 10, 0, tzinfo=CST).timestamp() * 1000)
