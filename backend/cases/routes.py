@@ -161,13 +161,5 @@ async def end_notice_now(platform: PlatformDep, case_id: FromPath[str]) -> Callb
     return CallbackAnswer(status="ended")
 
 
-@post("/api/v1/admin/items/{ref:str}/redrive", status_code=200, tags=["administration"], summary="Re-drive an item whose delivery failed")
-async def redrive_item(platform: PlatformDep, actor: ActorDep, ref: FromPath[str]) -> CallbackAnswer:
-    if "admin" not in actor.roles and "agency_staff" not in actor.roles:
-        raise ProblemError(403, "forbidden", "仅管理员或部门工作人员可以重新推送。 Only administrators and agency staff may re-drive.")
-    await platform.cases.redrive(actor, ref)
-    return CallbackAnswer(status="queued")
-
-
-ROUTES: list[Any] = [CaseController, agency_callback, redrive_item, object_to_case]
+ROUTES: list[Any] = [CaseController, agency_callback, object_to_case]
 SANDBOX_ROUTES: list[Any] = [end_notice_now]

@@ -575,9 +575,11 @@ class CaseService:
             raise ProblemError(409, "not_dispatch_failed", "该事项不处于推送失败状态。 The item's delivery has not failed.")
         async with self.transaction():
             await self._lock(item["case_file"])
-            # the dead send job keeps its record but gives up its dedupe key, so a new one can be written
+            # the dead send job goes round again (its dedupe key would stop a new one being written)
             generation = (await CaseItem.select(CaseItem.generation).where(CaseItem.ref == ref).first())["generation"]
-            await Job.update({Job.dedupe_key: None}).where((Job.dedupe_key == f"send:{ref}:{generation}") & (Job.status == "dead"))
+            await Job.update({Job.status: "pending", Job.attempts: 0, Job.run_at: now, Job.last_error: ""}).where(
+                (Job.dedupe_key == f"send:{ref}:{generation}") & (Job.status == "dead")
+            )
             events = [await timeline.append(item["case_file"], st.ITEM_REDRIVEN, at=now, item_ref=ref, actor=actor.id)]
             events.append(await self._queue_item(item["case_file"], ref, now, actor=actor.id))
         await self.platform.queue.notify()

@@ -87,16 +87,9 @@ async def dead_letters(actor: Actor) -> list[DeadLetter]:
 
 
 async def redrive_item(platform, actor: Actor, ref: str) -> None:
-    """Re-drive an item whose delivery failed: the case service re-queues it, and its dead send job
-    (whose dedupe key would otherwise stop a new one being written) goes round again."""
+    """Re-drive an item whose delivery failed (the case service writes a fresh send job)."""
     require_admin(actor)
-    from backend.cases.service import SEND_JOB
-    from backend.jobs.tables import Job
-
     await platform.cases.redrive(actor, ref)
-    for job in await Job.select(Job.id, Job.payload).where((Job.kind == SEND_JOB) & (Job.status == "dead")):
-        if _load(job["payload"], {}).get("ref") == ref:
-            await platform.queue.redrive(job["id"])
 
 
 async def redrive_job(platform, actor: Actor, job_id: int) -> bool:
