@@ -61,6 +61,10 @@ async def test_openapi_documents_every_route(client):
         for method, operation in operations.items():
             assert operation.get("summary"), f"{method.upper()} {path} has no summary"
             assert operation.get("responses"), f"{method.upper()} {path} documents no response"
+    import re
+
+    refs = set(re.findall(r'"#/components/schemas/([^"]+)"', (await client.get("/schema/openapi.json")).text))
+    assert refs <= set(document["components"]["schemas"]), f"unresolvable: {refs - set(document['components']['schemas'])}"
 
 
 class _Body(msgspec.Struct):

@@ -20,7 +20,7 @@ from backend.workbench.schemas import (
     ActionResult,
     AssistedStart,
     AssistedView,
-    CorrectionRequest,
+    StaffCorrection,
     ModeChange,
     ModeView,
     RefusalRequest,
@@ -72,7 +72,7 @@ class WorkbenchController(Controller):
         return ActionResult(outcome=outcome, item=item)
 
     @post("/items/{ref:str}/correction", status_code=200, summary="退回补正: pick fields and materials, add a message")
-    async def correction(self, platform: PlatformDep, actor: ActorDep, ref: FromPath[str], data: JSONBody[CorrectionRequest]) -> ActionResult:
+    async def correction(self, platform: PlatformDep, actor: ActorDep, ref: FromPath[str], data: JSONBody[StaffCorrection]) -> ActionResult:
         picks = [Correction(kind=p.kind, name=p.name, message=p.message or data.message) for p in data.items]
         outcome, item = await _wb(platform).request_correction(actor, ref, picks, data.message)
         return ActionResult(outcome=outcome, item=item)

@@ -93,10 +93,10 @@ class CorrectionPick(msgspec.Struct, forbid_unknown_fields=True):
     message: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
-class CorrectionRequest(msgspec.Struct, forbid_unknown_fields=True):
+class StaffCorrection(msgspec.Struct, forbid_unknown_fields=True):
     """退回补正: which fields and materials, and a message to the applicant."""
 
-    items: Annotated[list[CorrectionPick], msgspec.Meta(min_length=1, max_length=50)]
+    items: list[CorrectionPick]  # 1 to 50, checked by the service (a constrained list of structs breaks the OpenAPI document)
     message: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 
 

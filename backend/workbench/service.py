@@ -198,6 +198,8 @@ class Workbench:
 
     async def request_correction(self, actor: Actor, ref: str, picks: list[Correction], message: str) -> tuple[str, WorkItem]:
         """退回补正: the applicant corrects the picked fields and materials of this item only."""
+        if not 1 <= len(picks) <= 50:
+            raise ProblemError(422, "invalid_correction", "请选择 1 至 50 项需要补正的字段或材料。 Pick 1 to 50 fields or materials.", field="items")
         item, case = await self._scoped(actor, ref)
         catalog = get_catalog(case["catalog_version"])
         for c in picks:
