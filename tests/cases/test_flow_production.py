@@ -116,6 +116,11 @@ async def test_200_cases_survive_a_killed_worker(pg_url, redis_url, test_environ
             stats = [(await client.get(f"{sandbox_url}/sim/{system}/admin/stats")).json() for system in platform.connectors]
         assert sum(s["duplicates"] for s in stats) == 0, stats
         assert sum(s["submissions"] for s in stats) >= CASES * 7
+        # no full USCC or resident ID number in any log line of the API or the workers
+        import re
+
+        logs = "".join(p.log() for p in [api, *workers])
+        assert "worker started" in logs and not re.search(r"(?<![0-9A-Z])(?:9[1-3]35|35\d{2})[0-9A-Z]{14}(?![0-9A-Z])", logs)
     finally:
         for proc in [*workers, api]:
             proc.stop()
