@@ -14,9 +14,18 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => params[name] ?? "");
 }
 
-export async function setLocale(locale, root = document) {
+let loaded = "";
+
+/** Load the current locale's catalog once (zh-CN pages need it only for script-made text). */
+export async function loadMessages(locale = currentLocale()) {
+  if (loaded === locale) return;
   const response = await fetch(`/shared/messages/${locale}.json`);
   messages = await response.json();
+  loaded = locale;
+}
+
+export async function setLocale(locale, root = document) {
+  await loadMessages(locale);
   localStorage.setItem(STORAGE_KEY, locale);
   document.documentElement.lang = locale;
   root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });

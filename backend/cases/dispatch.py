@@ -26,6 +26,7 @@ import msgspec
 from backend.cases import states as st
 from backend.cases import timeline
 from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date
+from backend.catalog import get_catalog
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseDocument, CaseFile, CaseItem
 from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
 from backend.jobs import JobContext, PermanentFailure, RetryLater
@@ -41,6 +42,46 @@ OUTCOME_STATE = {
     "correction_requested": st.CORRECTION,
     "received": st.SENT,
 }
+
+
+def _item_maps(catalog_version: str, item_code: str) -> dict[str, str]:
+    """Form key → the field name in this item's interface standard (from the catalog's ``maps``)."""
+    catalog = get_catalog(catalog_version)
+    item = catalog.items.get(item_code)
+    if item is None:
+        return {}
+    out = {}
+    for field in catalog.fields.values():
+        name = field.maps.get(item.code) or field.maps.get(item.matter)
+        if name:
+            out[field.key] = name
+    return out
+
+
+def project_form(catalog_version: str, item_code: str, form: dict[str, Any]) -> dict[str, Any]:
+    """The merged form as this item's agency names its fields (表单整合: each field entered once)."""
+    return {name: form[key] for key, name in _item_maps(catalog_version, item_code).items() if key in form}
+
+
+def form_corrections(catalog_version: str, item_code: str, corrections) -> list[dict[str, Any]]:
+    """An agency's correction request in the applicant's terms: its field names become form keys."""
+    from backend.catalog.formschema import field_schema
+
+    catalog = get_catalog(catalog_version)
+    reverse = {name: key for key, name in _item_maps(catalog_version, item_code).items()}
+    out = []
+    for c in corrections:
+        entry = msgspec.to_builtins(c)
+        if c.kind == "field" and c.name in reverse:
+            entry = {**entry, "name": reverse[c.name], "agency_name": c.name}
+        if c.kind == "field" and entry["name"] in catalog.fields:
+            field = catalog.fields[entry["name"]]
+            entry.update(label={"zh": field.title.zh, "en": field.title.en}, schema=field_schema(field))
+        elif c.kind == "material" and c.name in catalog.materials:
+            name = catalog.materials[c.name].name
+            entry.update(label={"zh": name.zh, "en": name.en})
+        out.append(entry)
+    return out
 
 
 class Dispatcher:
@@ -74,7 +115,7 @@ class Dispatcher:
             "entity_type": record.entity_type,
             "route": case["route"],
             "applicant": {"name": applicant.name, "id_number": applicant.id_number, "role": applicant.role, "phone": applicant.phone},
-            "form": form,
+            "fields": project_form(case["catalog_version"], item["code"], form),
             "tax_registration_region": case["region"],
         }
         siblings = await CaseItem.select(CaseItem.code, CaseItem.reference, CaseItem.closed_at, CaseItem.result, CaseItem.status).where(CaseItem.case_file == case["id"])
@@ -208,7 +249,8 @@ class Dispatcher:
         """
         events: list[dict[str, Any]] = []
         await self.service._lock(case_id)
-        case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == case_id).first()
+        case = await CaseFile.select(CaseFile.public_id, CaseFile.catalog_version).where(CaseFile.id == case_id).first()
+        case_catalog_version = case["catalog_version"]
         item = await CaseItem.select().where(CaseItem.ref == result.item_ref).first()
         new = OUTCOME_STATE[result.outcome]
         stale = result.sequence and result.sequence <= item["last_sequence"]
@@ -225,7 +267,7 @@ class Dispatcher:
         if new == st.SENT or item["sent_at"] is None:
             changes[CaseItem.sent_at] = item["sent_at"] or now
         if new == st.CORRECTION:
-            changes[CaseItem.corrections] = _json([msgspec.to_builtins(c) for c in result.corrections])
+            changes[CaseItem.corrections] = _json(form_corrections(case_catalog_version, item["code"], result.corrections))
         if new == st.REJECTED:
             changes[CaseItem.reasons] = _json([msgspec.to_builtins(r) for r in result.reasons])
         if new in st.ITEM_TERMINAL:

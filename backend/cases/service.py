@@ -399,7 +399,7 @@ class CaseService:
             missing += [Requirement(code=e.code, message=e.message, field=f"form_data.{e.field}") for e in exc.errors or []]
         uploaded = {r["code"] for r in await CaseMaterial.select(CaseMaterial.code).where(CaseMaterial.case_file == row["id"])}
         for m in plan.materials:
-            if not m.waived and not m.physical and m.code not in uploaded:
+            if not m.waived and not m.physical and not m.online and m.code not in uploaded:
                 missing.append(Requirement(code="material_missing", message=f"请上传：{m.name.zh} / Upload: {m.name.en}", field=f"materials.{m.code}"))
         if gates:
             for gate in self.gates:

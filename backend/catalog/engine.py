@@ -245,19 +245,23 @@ def plan_materials(
             if (w.when is None or w.when.holds(ctx)) and (w.matter is None or w.matter in matters_applicable):
                 waiver = s.WaiverView(source=w.source, reason=w.reason, legal_basis=w.legal_basis)
                 break
-        out.append(
-            s.PlanMaterial(
-                code=m.code,
-                name=m.name,
-                needed_by=needed_by,
-                waived=waiver is not None,
-                physical=m.physical,
-                waiver=waiver,
-                condition=m.when_text,
-                legal_basis=m.legal_basis,
-            )
-        )
+        out.append(plan_material(m, needed_by, waiver))
     return out, before
+
+
+def plan_material(m: s.Material, needed_by: list[str], waiver: s.WaiverView | None) -> s.PlanMaterial:
+    """A material as plans and guides show it."""
+    return s.PlanMaterial(
+        code=m.code,
+        name=m.name,
+        needed_by=needed_by,
+        waived=waiver is not None,
+        physical=m.physical,
+        online=m.online,
+        waiver=waiver,
+        condition=m.when_text,
+        legal_basis=m.legal_basis,
+    )
 
 
 def plan_form(

@@ -181,18 +181,7 @@ def build_guide(catalog: Catalog, entity_type: str, route: str) -> s.Guide:
             ),
             None,
         )
-        materials.append(
-            s.PlanMaterial(
-                code=m.code,
-                name=m.name,
-                needed_by=needed_by,
-                waived=waiver is not None,
-                physical=m.physical,
-                waiver=waiver,
-                condition=m.when_text,
-                legal_basis=m.legal_basis,
-            )
-        )
+        materials.append(engine.plan_material(m, needed_by, waiver))
 
     steps = [
         s.GuideStep(order=n, code=st.code, name=st.name, legal_basis=st.legal_basis)
@@ -348,7 +337,8 @@ def render_html(guide: s.Guide) -> str:
             (
                 f'<span class="waived">免提交</span>：{_t(m.waiver.reason)}'
                 if m.waiver
-                else "交回实物（可邮寄或到窗口，最多跑一次）" if m.physical else "在线提交"
+                else "交回实物（可邮寄或到窗口，最多跑一次）" if m.physical
+                else "在线填写并电子签名" if m.online else "在线提交"
             ),
         ]
         for m in guide.materials

@@ -345,6 +345,8 @@ class Material(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=Tr
     when_text: Text | None = None
     waivers: list[Waiver] = []
     physical: bool = False
+    #: produced in the application itself (the merged form, e-signed commitments): nothing to upload
+    online: bool = False
     legal_basis: list[str] = []
 
 
@@ -538,6 +540,7 @@ class PlanMaterial(Struct, omit_defaults=True):
     needed_by: list[str]
     waived: bool
     physical: bool
+    online: bool = False
     waiver: WaiverView | None = None
     condition: Text | None = None
     legal_basis: list[str] = []

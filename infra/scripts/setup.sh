@@ -12,6 +12,8 @@ if [ "$what" = test ]; then
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)  # CJK glyphs in screenshots
+  command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)  # tests read our QR codes like a phone camera
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
   id postgres >/dev/null 2>&1 || missing+=(postgresql)
   if [ ${#missing[@]} -gt 0 ]; then

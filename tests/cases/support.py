@@ -31,7 +31,7 @@ def form_from_examples(plan: dict[str, Any], current: dict[str, Any]) -> dict[st
 
 
 def materials_to_upload(plan: dict[str, Any]) -> list[str]:
-    return [m["code"] for m in plan["materials"] if not m["waived"] and not m["physical"]]
+    return [m["code"] for m in plan["materials"] if not m["waived"] and not m["physical"] and not m.get("online")]
 
 
 async def sign_and_verify_face(platform, actor, case_id: str) -> None:

@@ -1,0 +1,62 @@
+"""Prepare cases through the public API (as a script would, with a bearer token), so the
+browser tests can start where they need to: a submitted case awaiting corrections, etc."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+def _client(base: str, person: str) -> httpx.Client:
+    token = httpx.post(base + "/sandbox/token", json={"persona": f"person-{person}"}).raise_for_status().json()["access_token"]
+    return httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"})
+
+
+def prepared_draft(base: str, person: str, uscc: str, route: str) -> dict:
+    """A draft with every answer, form field and material, ready to be signed."""
+    with _client(base, person) as http:
+        view = http.post("/api/v1/cases", json={"uscc": uscc}).raise_for_status().json()
+        catalog = http.get("/api/v1/catalog").raise_for_status().json()
+        kinds = {q["key"]: q["type"] for q in catalog["questions"]}
+        for _ in range(5):
+            missing = [p["field"].removeprefix("answers.") for p in view.get("plan_problems", []) if p["code"] == "missing_answer"]
+            if not missing:
+                break
+            answers = {k: route if k == "route" else 0 if kinds.get(k) == "count" else False for k in missing}
+            view = http.patch(f"/api/v1/cases/{view['id']}", json={"answers": answers, "version": view["version"]}).raise_for_status().json()
+        form = view["plan"]["form"]
+        data = dict(view["form_data"])
+        for key in form.get("required", []):
+            if key not in data:
+                data[key] = form["properties"][key]["examples"][0]
+        view = http.patch(f"/api/v1/cases/{view['id']}", json={"form_data": data, "version": view["version"]}).raise_for_status().json()
+        for m in view["plan"]["materials"]:
+            if not m["waived"] and not m["physical"]:
+                http.post(f"/api/v1/cases/{view['id']}/materials", data={"code": m["code"]}, files={"file": (f"{m['code']}.pdf", PDF, "application/pdf")}).raise_for_status()
+        return view
+
+
+def sign(base: str, sign_url: str) -> None:
+    """The signer approves on the sandbox signing provider (as its page's form does)."""
+    q = _query(sign_url)
+    httpx.post(base + "/sandbox/sign/session", data={k: q[k] for k in ("request_id", "signer", "nonce", "sha256")} | {"decision": "signed"}).raise_for_status()
+
+
+def submitted_case(base: str, person: str, uscc: str, route: str) -> dict:
+    """Log in as ``person``, fill every answer, field, material, signature and face check, and submit."""
+    view = prepared_draft(base, person, uscc, route)
+    with _client(base, person) as http:
+        signing = http.post(f"/api/v1/cases/{view['id']}/signatures").raise_for_status().json()
+        for request in signing["requests"]:
+            sign(base, request["sign_url"])
+        face = http.post("/api/v1/face-verifications", json={"purpose": "submit", "reference": view["id"]}).raise_for_status().json()
+        q = _query(face["provider_url"])
+        http.post("/sandbox/face/session", data={"verification_id": q["verification_id"], "nonce": q["nonce"], "decision": "passed"}).raise_for_status()
+        return http.post(f"/api/v1/cases/{view['id']}/submit", headers={"Idempotency-Key": f"setup-{view['id']}"}).raise_for_status().json()

@@ -1,0 +1,303 @@
+"""The applicant's whole journey on three phones: start page, login through the sandbox
+persona picker as 林晓燕 (P002, legal representative of 91350102MA0102003U), choose the
+enterprise, situation questions one per page, pre-check, task list, prefilled form with
+check answers, an edit made offline that syncs when back online, materials, co-signers by
+link/QR, face verification, submission (once), confirmation, and the live case page.
+Every page gets an axe-core scan and a screenshot."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from e2e.conftest import PHONES
+
+USCC = "91350102MA0102003U"
+PERSONA = "applicant-p002"
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+class Journey:
+    """Page object: the PWA on one phone, with an axe scan and a screenshot per step."""
+
+    def __init__(self, page: Page, base: str, axe, shot) -> None:
+        self.page, self.base, self.axe, self.shot = page, base, axe, shot
+        self.steps = 0
+        self.started = time.monotonic()
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    async def check(self, name: str) -> None:
+        """The page is ready: scan it, check nothing overflows a phone screen, keep a screenshot."""
+        await self.page.wait_for_selector('#view[aria-busy="false"], #start-page:not([hidden])')
+        violations = await self.axe(self.page)
+        assert violations == [], f"{name}:\n" + "\n".join(violations)
+        assert await self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"{name} overflows"
+        self.steps += 1
+        print(f"{time.monotonic() - self.started:6.1f}s {name}")
+        await self.shot(self.page, f"{self.steps:02d}-{name}")
+
+    async def heading(self) -> str:
+        return (await self.page.locator("#view h1").inner_text()).strip()
+
+    def testid(self, value: str):
+        return self.page.get_by_test_id(value)
+
+    async def wait_route(self, pattern: str) -> None:
+        await self.page.wait_for_function("re => new RegExp(re).test(location.hash)", arg=pattern)
+        await self.page.wait_for_selector('#view[aria-busy="false"]')
+
+
+async def login(j: Journey) -> None:
+    page = j.page
+    await j.testid("login").click()
+    await page.wait_for_url(re.compile(r"/sandbox/oidc/authorize"))
+    await j.shot(page, "00-persona-picker")
+    await page.get_by_test_id(f"persona-{PERSONA}").click()
+    await page.wait_for_url(re.compile(r"#/enterprises$"))
+
+
+async def run_journey(j: Journey, context, server) -> str:
+    page = j.page
+    await page.goto(server.url + "/")
+    await page.wait_for_selector('[data-testid="guides"][aria-busy="false"]')
+    await j.check("start")
+    await j.testid("start-now").click()
+    await j.wait_route("#/enterprises")
+    assert await j.heading() == "请先登录"
+    await j.check("login")
+    await login(j)
+    await j.wait_route("#/enterprises")
+    await expect(page.locator("#view h1")).to_contain_text("要注销哪家企业")
+    await j.check("enterprise-choice")
+    await page.get_by_label(re.compile("福州榕鑫贸易有限公司")).check()
+    await j.testid("continue").click()
+
+    # Situation questions, one per page: only what the registration record does not tell.
+    await j.wait_route(r"#/case/\w+/q/")
+    case_id = re.search(r"#/case/(\w+)/", page.url).group(1)
+    asked = []
+    while "/q/" in page.url:
+        key = page.url.rsplit("/", 1)[1]
+        asked.append(key)
+        if key == "route":
+            await j.check("question-route")
+            await j.testid("continue").click()  # nothing chosen: the error summary links to the field
+            await expect(j.testid("error-summary")).to_be_focused()
+            await j.check("question-error")
+            await page.get_by_label("简易注销").check()
+        else:
+            await page.locator("input[type=radio][value=false]").check()
+            await j.check(f"question-{key}")
+        await j.testid("continue").click()
+        await page.wait_for_function("k => !location.hash.endsWith('/q/' + k)", arg=key)
+        await page.wait_for_selector('#view[aria-busy="false"]')
+    assert "route" in asked and "has_customs_filing" not in asked  # facts from the record are not asked
+
+    await j.wait_route(r"/precheck$")
+    await expect(j.testid("planned-items")).to_be_visible()
+    await j.check("precheck")
+    await j.testid("continue").click()
+
+    await j.wait_route(r"/tasks$")
+    await expect(j.testid("task-submit")).to_contain_text("暂不能开始")
+    await expect(j.testid("task-situation")).to_contain_text("已完成")
+    await j.check("tasks")
+
+    # English and large text re-render the page in place; the choice is kept.
+    await page.get_by_role("button", name="切换为英文").click()
+    await expect(page.locator("#view h1")).to_contain_text("Your application")
+    await expect(j.testid("task-submit")).to_contain_text("Cannot start yet")
+    await page.get_by_role("button", name="Large text").click()
+    await j.check("tasks-en-large")
+    await page.get_by_role("button", name="Large text").click()
+    await page.get_by_role("button", name="Switch to Chinese").click()
+    await expect(page.locator("#view h1")).to_contain_text("注销申请")
+
+    await j.testid("task-enterprise").get_by_role("link").click()
+    await j.wait_route(r"/enterprise$")
+    await j.check("enterprise")
+    await j.testid("confirm-enterprise").click()
+
+    # The merged form, prefilled from the registration record.
+    await j.wait_route(r"/tasks$")
+    await j.testid("task-form").get_by_role("link").click()
+    await j.wait_route(r"/form$")
+    assert await page.locator("#f-entity_name").input_value() == "福州榕鑫贸易有限公司"
+    await j.testid("save-form").click()  # declarations not ticked yet: errors with links
+    await expect(j.testid("error-summary")).to_be_visible()
+    await j.check("form-errors")
+    await page.get_by_label("股东会（出资人、合伙人、成员大会）决议解散").check()
+    for key in ("investors_commitment", "tax_settled", "invoices_cancelled", "si_settled"):
+        await page.locator(f"#f-{key}").check()
+    await page.locator("#f-si_unit_number").fill("35010200012345")
+    await j.check("form")
+    await j.testid("save-form").click()
+    await j.wait_route(r"/check$")
+    await expect(j.testid("form-summary")).to_contain_text("35010200012345")
+    await j.check("form-check")
+
+    # Offline: change an answer through its change link, save, reload (served by the service worker), sync.
+    await page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    await context.set_offline(True)
+    await j.testid("form-summary").get_by_role("link", name=re.compile("修改 联系手机号码")).click()
+    await j.wait_route(r"/form\?field=contact_phone")
+    await expect(page.locator("#f-contact_phone")).to_be_focused()
+    await page.locator("#f-contact_phone").fill("13800138000")
+    await j.testid("save-form").click()
+    await j.wait_route(r"/check$")
+    await expect(j.testid("sync-pending")).to_be_visible()
+    await expect(j.testid("offline-banner")).to_be_visible()
+    await page.reload()
+    await j.wait_route(r"/check$")
+    await expect(j.testid("form-summary")).to_contain_text("13800138000")
+    await j.check("offline-edit")
+    # meanwhile the draft changes elsewhere (another device): the queued edit is now stale (409) and is re-applied
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        token = (await http.post("/sandbox/token", json={"persona": "person-P002"})).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        version = (await http.get(f"/api/v1/cases/{case_id}", headers=auth)).json()["version"]
+        (await http.patch(f"/api/v1/cases/{case_id}", json={"form_data": {"seal_count": 2}, "version": version}, headers=auth)).raise_for_status()
+    await context.set_offline(False)
+    await expect(j.testid("offline-banner")).to_be_hidden()
+    for _ in range(50):  # the outbox sends the edit once the connection is back
+        synced = (await (await page.request.get(f"{server.url}/api/v1/cases/{case_id}")).json())["form_data"]
+        if synced["contact_phone"] == "13800138000":
+            break
+        await page.wait_for_timeout(200)
+    else:
+        raise AssertionError("the offline edit was not synced")
+    assert synced["seal_count"] == 2  # the other device's change is kept
+    await page.reload()
+    await j.wait_route(r"/check$")
+    await expect(j.testid("sync-done")).to_be_visible()
+    await j.testid("confirm-form").click()
+
+    # Materials: waived ones say why; the rest are uploaded.
+    await j.wait_route(r"/tasks$")
+    await j.testid("task-materials").get_by_role("link").click()
+    await j.wait_route(r"/materials$")
+    await expect(j.testid("materials-waived")).to_contain_text("电子证照")
+    await expect(j.testid("materials-online")).to_contain_text("合并申请表")  # filled and e-signed here, not uploaded
+    assert await page.locator('form[data-testid^="upload-"] input[type=file][capture]').count() == await page.locator('form[data-testid^="upload-"]').count()
+    await j.check("materials")
+    forms = page.locator('form[data-testid^="upload-"]')
+    for i in range(await forms.count()):
+        form = page.locator('form[data-testid^="upload-"]').nth(i)
+        code = (await form.get_attribute("data-testid")).removeprefix("upload-")
+        await form.locator("input[type=file]").set_input_files({"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF})
+        await form.locator("button[type=submit]").click()
+        await expect(j.testid(f"uploaded-{code}")).to_be_visible()
+    await j.check("materials-uploaded")
+    await j.testid("continue").click()
+
+    # Signatures: invite co-signers by link / QR code; everyone signs on the sandbox provider.
+    await j.wait_route(r"/tasks$")
+    await j.testid("task-signatures").get_by_role("link").click()
+    await j.wait_route(r"/signatures$")
+    if await j.testid("sign-unavailable").count() == 0:
+        await j.testid("start-signing").click()
+        await expect(j.testid("signers")).to_be_visible()
+        await j.check("signatures")
+        urls = [await el.get_attribute("data-url") for el in await j.testid("sign-qr").all()]
+        urls += [await el.get_attribute("href") for el in await j.testid("sign-myself").all()]
+        assert urls
+        signer = await context.new_page()
+        for url in urls:
+            await signer.goto(url)
+            await signer.get_by_test_id("sign").click()
+            await expect(signer.get_by_test_id("sign-outcome")).to_have_text("已签署")
+        await signer.close()
+        await expect(j.testid("sign-complete")).to_be_visible(timeout=10000)
+        await j.check("signatures-complete")
+        await j.testid("continue").click()
+    else:
+        await j.check("signatures-unavailable")
+        await page.goto(f"{server.url}/#/case/{case_id}/tasks")
+
+    # Face verification on the sandbox provider's page, result back by polling.
+    await j.wait_route(r"/tasks$")
+    await j.testid("task-face").get_by_role("link").click()
+    await j.wait_route(r"/face$")
+    await j.check("face")
+    await j.testid("face-start").click()
+    provider = await j.testid("face-open").get_attribute("href")
+    await j.check("face-waiting")
+    phone = await context.new_page()
+    await phone.goto(provider)
+    await phone.get_by_test_id("face-pass").click()
+    await expect(phone.get_by_test_id("face-outcome")).to_have_text("通过")
+    await phone.close()
+    await expect(j.testid("face-passed")).to_be_visible(timeout=10000)
+    await j.check("face-passed")
+    await j.testid("continue").click()
+
+    # Check answers and submit once: a double tap sends one submission.
+    await j.wait_route(r"/tasks$")
+    await expect(j.testid("task-submit")).to_contain_text("未开始")
+    await j.check("tasks-ready")
+    await j.testid("task-submit").get_by_role("link").click()
+    await j.wait_route(r"/submit$")
+    await expect(j.testid("form-summary")).to_contain_text("13800138000")
+    await j.check("check-answers")
+    submits: list[str] = []
+    page.on("request", lambda r: submits.append(r.headers.get("idempotency-key", "")) if r.url.endswith("/submit") else None)
+    await j.testid("submit").dblclick()
+    await j.wait_route(r"/done$")
+    assert len(submits) == 1 and submits[0]
+    number = (await j.testid("case-number").inner_text()).strip()
+    assert number
+    await j.check("confirmation")
+
+    # The case page: every matter with promised dates, updated live.
+    await j.testid("view-case").click()
+    await j.wait_route(rf"#/case/{case_id}$")
+    await expect(page.locator('[data-testid^="item-"]').first).to_be_visible()
+    await expect(page.locator('[data-testid="items"]')).to_contain_text("承诺办结日期")
+    await j.check("case")
+    # the publicity period (公示) ends in the test environment: registration moves on, live
+    waiting = await page.locator('[data-testid^="item-"][data-status="waiting"]').count()
+    assert waiting > 0
+    response = await page.request.post(f"{server.url}/sandbox/cases/{case_id}/notice/end")
+    assert response.ok
+    await expect(j.testid("live-status")).to_contain_text("进度已更新", timeout=15000)
+    await page.wait_for_function("n => document.querySelectorAll('[data-testid^=item-][data-status=waiting]').length < n", arg=waiting, timeout=15000)
+    await j.check("case-live")
+
+    # 好差评: one rating per matter once it is done
+    rate = page.locator('[data-testid^="rate-"]').first
+    await rate.click()
+    await j.wait_route(r"/rate/")
+    await j.check("rate")
+    await page.get_by_label("非常满意").check()
+    await j.testid("send-rating").click()
+    await j.wait_route(rf"#/case/{case_id}$")
+    await expect(page.locator('[data-testid^="rated-"]').first).to_contain_text("非常满意")
+
+    await j.testid("nav-cases").click()
+    await j.wait_route(r"#/cases$")
+    await expect(j.testid("case-list")).to_contain_text(number)
+    await j.check("my-cases")
+    await j.testid("nav-notifications").click()
+    await j.wait_route(r"#/notifications$")
+    await j.check("notifications")
+    return case_id
+
+
+@pytest.mark.parametrize("name", PHONES)
+async def test_whole_journey_on_a_phone(browser, device, pwa_server, axe, shot, name):
+    context = await browser.new_context(**device(name), locale="zh-CN")
+    page = await context.new_page()
+    journey = Journey(page, pwa_server.url, axe, shot)
+    try:
+        await run_journey(journey, context, pwa_server)
+        assert journey.errors == []
+    except BaseException:
+        await shot(page, "failure")
+        raise
+    finally:
+        await context.close()

@@ -1,0 +1,852 @@
+// The applicant's journey, loaded when the start page hands over to a hash route (#/...).
+// Every page is a function of the case view from the API (or, offline, the copy kept on
+// the device); pages return nodes, `render` swaps them in, sets the title and moves focus.
+import { api, ApiError, idempotencyKey } from "/shared/api.js";
+import { currentLocale, loadMessages, pick, t } from "/shared/i18n.js";
+import { announce, errorSummary, h, once, radios, summaryList, tag, taskList } from "/shared/ui.js";
+import { displayValue, fieldId, readFields, schemaFields, titleOf, validateFields } from "/shared/schema-form.js";
+import { cachedCase, draftMeta, flushOutbox, pending, rememberCase, saveDraft, setDraftMeta } from "/shared/drafts.js";
+import { qrSvg } from "/shared/qr.js";
+
+let me = null;
+let catalog = null;
+let cleanups = [];
+let rootEl = null;
+let currentHash = "";
+
+const label = (l) => (l ? (currentLocale() === "en" ? l.en : l.zh) ?? l.zh ?? "" : "");
+const fmtTime = (ms) => (ms ? new Date(ms).toLocaleString(currentLocale(), { dateStyle: "medium", timeStyle: "short" }) : "");
+const fmtDate = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(currentLocale(), { dateStyle: "medium" }) : "");
+const later = (fn, ms) => { const id = setInterval(fn, ms); cleanups.push(() => clearInterval(id)); };
+
+export function leave() {
+  cleanups.forEach((fn) => fn());
+  cleanups = [];
+}
+
+/** Go to a route; re-renders when it is already the current one. */
+export function navigate(hash) {
+  if (location.hash === hash) render(hash, rootEl);
+  else location.hash = hash;
+}
+
+export async function render(hash, root) {
+  root.setAttribute("aria-busy", "true");
+  leave();
+  rootEl = root;
+  currentHash = hash;
+  await loadMessages();
+  const [path, query] = hash.slice(1).split("?");
+  const params = new URLSearchParams(query || "");
+  const parts = path.split("/").filter(Boolean);
+  root.setAttribute("aria-busy", "true");
+  let nodes;
+  try {
+    nodes = await route(parts, params);
+  } catch (error) {
+    nodes = error instanceof ApiError && error.status === 401 ? loginPage() : errorPage(error);
+  }
+  if (nodes === null || currentHash !== hash) return; // redirected, or the user moved on
+  root.replaceChildren(...[nodes].flat(Infinity).filter(Boolean));
+  root.setAttribute("aria-busy", "false");
+  const heading = root.querySelector("h1");
+  const titleText = heading?.cloneNode(true);
+  titleText?.querySelector(".caption")?.remove();
+  document.title = `${titleText?.textContent || ""} - ${t("service.name")}`;
+  const target = root.querySelector('[data-testid="error-summary"]') || heading;
+  if (target) {
+    target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
+  }
+  const field = params.get("field");
+  if (field) document.getElementById(fieldId([field]))?.focus();
+  else window.scrollTo(0, 0);
+  refreshBadge();
+}
+
+async function route(parts, params) {
+  const [first, id, step, arg] = parts;
+  if (first === "enterprises") return enterprisesPage();
+  if (first === "cases") return casesPage();
+  if (first === "notifications") return notificationsPage();
+  if (first === "login") return loginPage();
+  if (first !== "case" || !id) return notFoundPage();
+  await getMe();
+  const view = await loadCase(id);
+  const pages = {
+    undefined: casePage, q: questionPage, precheck: precheckPage, tasks: tasksPage, enterprise: enterprisePage, situation: situationPage,
+    form: formPage, check: formCheckPage, materials: materialsPage, signatures: signaturesPage, face: facePage, submit: submitPage,
+    done: donePage, withdraw: withdrawPage, correction: correctionPage, rate: ratePage,
+  };
+  const page = pages[step];
+  if (!page) return notFoundPage();
+  if (view.status !== "draft" && !["done", undefined, "withdraw", "correction", "rate"].includes(step)) return redirect(`#/case/${id}`);
+  return page(view, arg, params);
+}
+
+function redirect(hash) {
+  setTimeout(() => navigate(hash), 0);
+  return null;
+}
+
+// ---- data -----------------------------------------------------------------------------------
+
+async function getMe() {
+  me ||= await api("/api/v1/me");
+  return me;
+}
+
+async function getCatalog() {
+  catalog ||= await api("/api/v1/catalog");
+  return catalog;
+}
+
+async function hasPending(id) {
+  return (await pending().catch(() => [])).some((e) => e.caseId === id);
+}
+
+/** The case from the server; offline (or with edits still queued) the copy on this device. */
+async function loadCase(id) {
+  if (navigator.onLine && (await hasPending(id))) await flushOutbox();
+  if (await hasPending(id)) {
+    const local = cachedCase(id);
+    if (local) return local;
+  }
+  try {
+    return rememberCase(await api(`/api/v1/cases/${id}`));
+  } catch (error) {
+    const local = cachedCase(id);
+    if (error instanceof ApiError && error.code === "offline" && local) return local;
+    throw error;
+  }
+}
+
+function missingAnswers(view) {
+  return (view.plan_problems || []).filter((p) => p.code === "missing_answer").map((p) => p.field.replace(/^answers\./, "")).filter((k) => view.answers[k] === undefined);
+}
+
+async function signingStatus(id) {
+  try {
+    return await api(`/api/v1/cases/${id}/signatures`);
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return { unavailable: true, documents: [], complete: false, missing: [] };
+    if (error instanceof ApiError && error.code === "offline") return { offline: true, documents: [], complete: false, missing: [] };
+    throw error;
+  }
+}
+
+function uploadsNeeded(view) {
+  return (view.plan?.materials || []).filter((m) => !m.waived && !m.physical && !m.online);
+}
+
+function taskStates(view, signing) {
+  const meta = draftMeta(view.id);
+  const missing = missingAnswers(view);
+  const hasPlan = Boolean(view.plan);
+  const formErrors = hasPlan ? validateFields(view.plan.form, view.form_data) : {};
+  const formDone = hasPlan && !Object.keys(formErrors).length && meta.formChecked;
+  const uploaded = new Set((view.materials || []).map((m) => m.code));
+  const uploads = uploadsNeeded(view);
+  const materialsDone = hasPlan && uploads.every((m) => uploaded.has(m.code));
+  const signDone = Boolean(signing?.complete) || Boolean(signing?.unavailable);
+  const faceDone = meta.face?.status === "passed";
+  const base = `#/case/${view.id}`;
+  const state = (done, started, canStart = true) => (!canStart ? "cannot" : done ? "done" : started ? "progress" : "todo");
+  const tasks = [
+    { id: "enterprise", href: `${base}/enterprise`, s: state(meta.confirmed, false) },
+    { id: "situation", href: missing.length ? `${base}/q/${missing[0]}` : `${base}/situation`, s: state(!missing.length, Object.keys(view.answers).length > 0) },
+    { id: "form", href: `${base}/form`, s: state(formDone, hasPlan && Object.keys(formErrors).length < Object.keys(view.plan.form.properties).length, hasPlan) },
+    { id: "materials", href: `${base}/materials`, s: state(materialsDone, uploaded.size > 0, hasPlan) },
+    { id: "signatures", href: `${base}/signatures`, s: state(signDone, Boolean(signing?.documents?.length), formDone) },
+    { id: "face", href: `${base}/face`, s: state(faceDone, Boolean(meta.face), formDone) },
+  ];
+  const ready = tasks.every((task) => task.s === "done");
+  tasks.push({ id: "submit", href: `${base}/submit`, s: ready ? "todo" : "cannot" });
+  return tasks;
+}
+
+// ---- shared page parts ---------------------------------------------------------------------------
+
+const back = (href) => h("a", { href, class: "back-link", "data-testid": "back" }, t("common.back"));
+const caption = (view) => h("span", { class: "caption" }, view.enterprise_name);
+const heading = (text, view) => h("h1", {}, view ? caption(view) : null, text);
+
+function problemMessage(error) {
+  if (error instanceof ApiError && error.code === "offline") return t("error.offline");
+  return error?.message || t("error.generic");
+}
+
+function errorsFromApi(error, prefix = "") {
+  const list = (error instanceof ApiError ? error.errors : []).map((e) => {
+    const field = String(e.field || "").replace(/^form_data\./, "");
+    return { field: prefix && field ? fieldId([field]) : null, message: e.message || e.detail || String(e) };
+  });
+  return list.length ? list : [{ field: null, message: problemMessage(error) }];
+}
+
+function loginPage() {
+  const returnTo = `/${location.hash}`;
+  return [
+    h("h1", {}, t("login.title")),
+    h("p", {}, t("login.body")),
+    h("p", {}, h("a", { class: "button", href: `/auth/login?return_to=${encodeURIComponent(returnTo)}`, "data-testid": "login" }, t("login.button"))),
+    h("p", { class: "hint" }, t("login.hint")),
+  ];
+}
+
+function errorPage(error) {
+  return [h("h1", {}, t("error.title")), h("p", { "data-testid": "error-message" }, problemMessage(error)), h("p", {}, h("a", { href: "#/cases" }, t("nav.cases")))];
+}
+
+function notFoundPage() {
+  return [h("h1", {}, t("error.notFound")), h("p", {}, h("a", { href: "#/cases" }, t("nav.cases")))];
+}
+
+async function refreshBadge() {
+  const badge = document.querySelector('[data-testid="notification-count"]');
+  if (!badge || !me) return;
+  try {
+    const unread = (await api("/api/v1/notifications")).filter((n) => !n.read_at).length;
+    badge.hidden = unread === 0;
+    badge.textContent = String(unread);
+    badge.setAttribute("aria-label", t("nav.unread", { n: unread }));
+  } catch { /* offline: keep the last count */ }
+}
+
+// ---- choose the enterprise ----------------------------------------------------------------------
+
+async function enterprisesPage(errors = []) {
+  const who = await getMe();
+  const mine = await api("/api/v1/cases").catch(() => []);
+  const list = who.enterprises || [];
+  if (!list.length) return [h("h1", {}, t("enterprises.none.title")), h("p", {}, t("enterprises.none.body"))];
+  const form = h("form", { novalidate: true, "data-testid": "enterprise-form" },
+    radios({
+      name: "uscc", legend: t("enterprises.title"), headingLegend: true, error: errors[0]?.message,
+      hint: t("enterprises.hint", { name: who.name }),
+      value: list.length === 1 ? list[0].uscc : undefined,
+      options: list.map((e) => ({ value: e.uscc, label: `${e.enterprise_name}`, hint: `${e.uscc} · ${e.capacities.map((c) => t(`role.${c}`)).join("、")}` })),
+    }),
+    h("button", { class: "button", type: "submit", "data-testid": "continue" }, t("common.continue")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const uscc = form.elements.uscc?.value || form.querySelector("input[name=uscc]:checked")?.value;
+    if (!uscc) return render_(await enterprisesPage([{ field: "uscc", message: t("enterprises.error") }]));
+    await once(event.submitter || form.querySelector("button"), t("common.busy"), async () => {
+      const draft = mine.find((c) => c.uscc === uscc && c.status === "draft");
+      const view = draft ? await loadCase(draft.id) : rememberCase(await api("/api/v1/cases", { method: "POST", body: { uscc, channel: "pwa" } }));
+      const missing = missingAnswers(view);
+      navigate(missing.length ? `#/case/${view.id}/q/${missing[0]}` : `#/case/${view.id}/tasks`);
+    }).catch((error) => render_([errorSummary(errorsFromApi(error)), form]));
+  });
+  return [errorSummary(errors), back("#"), form].filter(Boolean);
+}
+
+// ---- situation questions, one per page --------------------------------------------------------------
+
+async function questionPage(view, key, params, errors = []) {
+  const cat = await getCatalog();
+  const q = cat.questions.find((x) => x.key === key);
+  if (!q) return notFoundPage();
+  const value = view.answers[key];
+  const name = `answer-${key}`;
+  let control;
+  if (q.type === "count") {
+    const id = name;
+    control = h("div", { class: `field${errors.length ? " field--error" : ""}` },
+      h("h1", {}, h("label", { for: id }, caption(view), pick(q.text))),
+      q.help ? h("p", { class: "hint", id: `${id}-hint` }, pick(q.help)) : null,
+      errors.length ? h("p", { class: "field-error", id: `${id}-error` }, errors[0].message) : null,
+      h("input", { class: "input input--short", id, name, type: "text", inputmode: "numeric", value: value ?? "", "aria-describedby": [q.help ? `${id}-hint` : "", errors.length ? `${id}-error` : ""].join(" ").trim() || null }));
+  } else {
+    const options = q.type === "choice" ? q.options.map((o) => ({ value: o.value, label: pick(o.text) })) : [{ value: "true", label: t("common.yes") }, { value: "false", label: t("common.no") }];
+    control = radios({ name, legend: pick(q.text), headingLegend: true, hint: q.help ? pick(q.help) : "", options, value: value === undefined ? undefined : String(value), error: errors[0]?.message });
+    control.querySelector("h1").prepend(caption(view));
+  }
+  const form = h("form", { novalidate: true, "data-testid": "question-form" }, control, h("button", { class: "button", type: "submit", "data-testid": "continue" }, t("common.continue")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    let answer;
+    if (q.type === "count") {
+      const raw = form.elements[name].value.trim();
+      if (!/^\d+$/.test(raw) || Number(raw) > (q.maximum ?? 1e9)) return render_(await questionPage(view, key, params, [{ field: name, message: t("question.error.count", { max: q.maximum ?? "" }) }]));
+      answer = Number(raw);
+    } else {
+      const checked = form.querySelector(`input[name="${name}"]:checked`);
+      if (!checked) return render_(await questionPage(view, key, params, [{ field: name, message: t("question.error.choose") }]));
+      answer = q.type === "choice" ? checked.value : checked.value === "true";
+    }
+    await once(form.querySelector("button"), t("common.busy"), async () => {
+      const saved = await saveDraft(view, { answers: { [key]: answer } });
+      if (saved.queued) announce(t("draft.queued"));
+      const next = missingAnswers(saved.view).filter((k) => k !== key);
+      navigate(params.get("return") === "situation" ? `#/case/${view.id}/situation` : next.length ? `#/case/${view.id}/q/${next[0]}` : `#/case/${view.id}/precheck`);
+    }).catch((error) => render_([errorSummary(errorsFromApi(error)), form]));
+  });
+  const known = Object.keys(view.plan?.answers || {}).length - Object.keys(view.answers).length;
+  return [errorSummary(errors), back(`#/case/${view.id}/tasks`), form, known > 0 ? h("p", { class: "hint" }, t("question.known")) : null].filter(Boolean);
+}
+
+async function situationPage(view) {
+  const cat = await getCatalog();
+  const facts = view.plan?.answers || {};
+  const rows = cat.questions.filter((q) => facts[q.key] !== undefined || view.answers[q.key] !== undefined).map((q) => {
+    const value = view.answers[q.key] ?? facts[q.key];
+    const text = q.type === "choice" ? pick(q.options.find((o) => o.value === value)?.text) : q.type === "boolean" ? (value ? t("common.yes") : t("common.no")) : String(value);
+    const mine = view.answers[q.key] !== undefined;
+    return { key: pick(q.text), value: text, href: mine ? `#/case/${view.id}/q/${q.key}?return=situation` : null, note: mine ? null : t("situation.fromRecord") };
+  });
+  return [back(`#/case/${view.id}/tasks`), heading(t("situation.title"), view), h("p", {}, t("situation.lead")), summaryList(rows, "situation"),
+    h("a", { class: "button", href: `#/case/${view.id}/tasks`, "data-testid": "continue" }, t("common.continue"))];
+}
+
+// ---- pre-check -------------------------------------------------------------------------------------
+
+async function precheckPage(view) {
+  if (!view.plan) return redirect(`#/case/${view.id}/q/${missingAnswers(view)[0] || ""}`);
+  let report = null;
+  try {
+    report = await api(`/api/v1/cases/${view.id}/precheck`, { method: "POST" });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === "offline")) throw error;
+  }
+  const plan = view.plan;
+  const blockers = [...(plan.blockers || []), ...(report?.blockers || [])];
+  const missing = report?.missing || [];
+  const linkFor = (m) => (m.field?.startsWith("form_data.") ? `#/case/${view.id}/form?field=${m.field.slice(10)}` : m.field?.startsWith("materials.") ? `#/case/${view.id}/materials` : `#/case/${view.id}/tasks`);
+  return [
+    back(`#/case/${view.id}/tasks`),
+    heading(t("precheck.title"), view),
+    report === null ? h("div", { class: "inset" }, t("precheck.offline")) : null,
+    blockers.length
+      ? h("div", { class: "warning-box", "data-testid": "blockers" }, h("h2", {}, t("precheck.blockers")), h("ul", {}, blockers.map((b) => h("li", {}, typeof b.message === "object" ? pick(b.message) : b.message || b.code))))
+      : h("div", { class: "panel panel--ok", "data-testid": "no-blockers" }, h("p", {}, t("precheck.noBlockers"))),
+    h("h2", {}, t("precheck.items", { n: plan.items.length, days: plan.promised_days })),
+    h("ol", { class: "items", "data-testid": "planned-items" }, plan.items.map((item) => h("li", {}, h("strong", {}, pick(item.name)), h("br"), h("span", { class: "hint" }, `${pick(item.department.name)} · ${t("precheck.days", { n: item.promised_days })}`)))),
+    plan.reduction ? h("p", { class: "hint" }, t("precheck.reduction", { materials: plan.reduction.materials.saved, fields: plan.reduction.form_fields.saved, visits: plan.reduction.visits.saved })) : null,
+    (plan.notices || []).length ? h("div", { class: "inset" }, h("h2", {}, t("precheck.notices")), h("ul", {}, plan.notices.map((n) => h("li", {}, pick(n.message))))) : null,
+    missing.length ? h("div", { "data-testid": "precheck-missing" }, h("h2", {}, t("precheck.todo")), h("ul", {}, missing.map((m) => h("li", {}, h("a", { href: linkFor(m) }, m.message))))) : null,
+    (report?.unreachable_systems || []).length ? h("p", { class: "hint" }, t("precheck.unreachable", { systems: report.unreachable_systems.join("、") })) : null,
+    report ? h("p", { class: "hint" }, t("precheck.checked", { n: report.checked_systems.length })) : null,
+    h("a", { class: "button", href: `#/case/${view.id}/tasks`, "data-testid": "continue" }, t("precheck.continue")),
+  ];
+}
+
+// ---- task list ----------------------------------------------------------------------------------------
+
+const STATUS_KIND = { done: "done", progress: "progress", todo: "todo", cannot: "cannot" };
+
+async function tasksPage(view) {
+  const signing = await signingStatus(view.id);
+  const tasks = taskStates(view, signing).map((task) => ({
+    id: task.id, title: t(`task.${task.id}`), href: task.s === "cannot" ? null : task.href, status: t(`task.status.${task.s}`), statusKind: STATUS_KIND[task.s],
+  }));
+  const done = tasks.filter((task) => task.statusKind === "done").length;
+  const queued = await hasPending(view.id);
+  return [
+    heading(t("tasks.title"), view),
+    h("p", { "data-testid": "task-progress" }, t("tasks.progress", { done, total: tasks.length - 1 })),
+    queued ? h("div", { class: "inset", "data-testid": "sync-pending" }, t("draft.queued")) : null,
+    view.expires_at ? h("p", { class: "hint" }, t("tasks.expires", { date: fmtTime(view.expires_at) })) : null,
+    taskList(tasks),
+    h("p", {}, h("a", { href: `#/case/${view.id}/precheck` }, t("tasks.precheck"))),
+    h("p", { class: "hint" }, t("tasks.saved")),
+  ];
+}
+
+// ---- enterprise data ------------------------------------------------------------------------------------
+
+async function enterprisePage(view) {
+  let record = null;
+  try {
+    record = await api(`/api/v1/enterprises/${view.uscc}`);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === "offline")) throw error;
+  }
+  const region = view.plan?.region;
+  const rows = [
+    { key: t("enterprise.name"), value: record?.name || view.enterprise_name },
+    { key: t("enterprise.uscc"), value: view.uscc },
+    { key: t("enterprise.type"), value: pick((await getCatalog()).entity_types.find((e) => e.code === (record?.entity_type || view.entity_type))) },
+    { key: t("enterprise.region"), value: region ? `${pick(region)}（${region.code}）` : view.region },
+  ];
+  const button = h("button", { class: "button", type: "button", "data-testid": "confirm-enterprise" }, t("enterprise.confirm"));
+  button.addEventListener("click", () => { setDraftMeta(view.id, { confirmed: true }); navigate(`#/case/${view.id}/tasks`); });
+  return [
+    back(`#/case/${view.id}/tasks`), heading(t("enterprise.title"), view), h("p", {}, t("enterprise.lead")), summaryList(rows, "enterprise"),
+    record ? h("h2", {}, t("enterprise.actors")) : null,
+    record ? h("ul", { class: "plain", "data-testid": "actors" }, record.actors.map((a) => h("li", {}, `${a.name}（${t(`role.${a.role}`)}）${a.id_number}${a.is_me ? ` · ${t("enterprise.me")}` : ""}`))) : null,
+    h("details", {}, h("summary", {}, t("enterprise.wrong")), h("p", {}, t("enterprise.wrong.body"))),
+    button,
+  ];
+}
+
+// ---- the merged application form -------------------------------------------------------------------------
+
+async function formPage(view, _arg, params, errors = {}) {
+  if (!view.plan) return redirect(`#/case/${view.id}/tasks`);
+  const schema = view.plan.form;
+  const form = h("form", { novalidate: true, "data-testid": "application-form" },
+    schemaFields(schema, view.form_data, errors),
+    h("button", { class: "button", type: "submit", "data-testid": "save-form" }, t("form.save")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = readFields(schema, form);
+    const problems = validateFields(schema, data);
+    if (Object.keys(problems).length) {
+      return render_(await formPage({ ...view, form_data: { ...view.form_data, ...data } }, null, new URLSearchParams(), problems));
+    }
+    await once(form.querySelector('[data-testid="save-form"]'), t("common.busy"), async () => {
+      // Only the fields changed here are sent: an edit made elsewhere to other fields survives the merge.
+      const changed = Object.fromEntries(Object.entries(data).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(view.form_data[k])).map(([k, v]) => [k, v ?? null]));
+      if (Object.keys(changed).length) {
+        const saved = await saveDraft(view, { form_data: changed });
+        announce(saved.queued ? t("draft.queued") : t("draft.saved"));
+      }
+      setDraftMeta(view.id, { formChecked: false });
+      navigate(`#/case/${view.id}/check`);
+    }).catch((error) => render_([errorSummary(errorsFromApi(error, "form")), form]));
+  });
+  const list = Object.entries(errors).map(([k, message]) => ({ field: fieldId([k]), message: `${titleOf(schema.properties[k])}：${message}` }));
+  return [errorSummary(list), back(`#/case/${view.id}/tasks`), heading(pick({ "zh-CN": schema.title, en: schema["x-title-en"] }), view), h("p", {}, t("form.lead")), form].filter(Boolean);
+}
+
+/** Replace the page in place (after an error or an update) and move focus like a page change. */
+function render_(nodes) {
+  rootEl.replaceChildren(...[nodes].flat(Infinity).filter(Boolean));
+  const target = rootEl.querySelector('[data-testid="error-summary"]') || rootEl.querySelector("h1");
+  target?.setAttribute("tabindex", "-1");
+  target?.focus();
+}
+
+function formRows(view) {
+  const schema = view.plan.form;
+  return Object.entries(schema.properties).map(([k, p]) => ({ key: titleOf(p), value: displayValue(p, view.form_data[k]), href: `#/case/${view.id}/form?field=${k}` }));
+}
+
+async function formCheckPage(view) {
+  if (!view.plan) return redirect(`#/case/${view.id}/tasks`);
+  const errors = validateFields(view.plan.form, view.form_data);
+  const button = h("button", { class: "button", type: "button", "data-testid": "confirm-form" }, t("form.check.confirm"));
+  button.addEventListener("click", () => {
+    if (Object.keys(errors).length) return navigate(`#/case/${view.id}/form`);
+    setDraftMeta(view.id, { formChecked: true });
+    navigate(`#/case/${view.id}/tasks`);
+  });
+  const queued = await hasPending(view.id);
+  return [
+    back(`#/case/${view.id}/form`), heading(t("form.check.title"), view),
+    queued ? h("div", { class: "inset", "data-testid": "sync-pending" }, t("draft.queued")) : h("p", { class: "hint", "data-testid": "sync-done" }, t("draft.savedAt", { time: fmtTime(view.updated_at) })),
+    Object.keys(errors).length ? h("div", { class: "warning-box" }, t("form.check.incomplete", { n: Object.keys(errors).length })) : null,
+    summaryList(formRows(view), "form-summary"), button,
+  ];
+}
+
+// ---- materials ----------------------------------------------------------------------------------------------
+
+async function materialsPage(view, _arg, _params, note = "") {
+  if (!view.plan) return redirect(`#/case/${view.id}/tasks`);
+  const materials = view.plan.materials;
+  const uploaded = view.materials || [];
+  const waived = materials.filter((m) => m.waived);
+  const physical = materials.filter((m) => !m.waived && m.physical);
+  const online = materials.filter((m) => !m.waived && m.online);
+  const uploads = uploadsNeeded(view);
+  const neededBy = (m) => t("materials.neededBy", { items: m.needed_by.map((c) => pick(view.plan.items.find((i) => i.code === c)?.name) || c).join("、") });
+  const uploadForm = (m) => {
+    const id = `file-${m.code}`;
+    const done = uploaded.filter((u) => u.code === m.code);
+    const form = h("form", { class: "upload", "data-testid": `upload-${m.code}`, novalidate: true },
+      h("label", { for: id, class: "label--bold" }, pick(m.name)),
+      h("p", { class: "hint", id: `${id}-hint` }, `${neededBy(m)} ${t("materials.types")}`),
+      done.length ? h("p", { class: "ok-text", "data-testid": `uploaded-${m.code}` }, t("materials.uploaded", { files: done.map((u) => u.filename).join("、") })) : null,
+      h("input", { type: "file", id, name: "file", accept: "image/*,application/pdf", capture: "environment", "aria-describedby": `${id}-hint` }),
+      h("button", { class: "button button--secondary", type: "submit" }, done.length ? t("materials.replace") : t("materials.upload")));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const file = form.elements.file.files[0];
+      if (!file) return render_(await materialsPage(view, null, null, [{ field: id, message: t("materials.error.choose") }]));
+      const body = new FormData();
+      body.append("code", m.code);
+      body.append("file", file);
+      announce(t("materials.uploading"));
+      await once(form.querySelector("button"), t("materials.uploading"), async () => {
+        await api(`/api/v1/cases/${view.id}/materials`, { method: "POST", form: body });
+        const fresh = rememberCase(await api(`/api/v1/cases/${view.id}`));
+        render_(await materialsPage(fresh, null, null, t("materials.done", { name: pick(m.name) })));
+        announce(t("materials.done", { name: pick(m.name) }));
+      }).catch(async (error) => render_(await materialsPage(view, null, null, [{ field: id, message: problemMessage(error) }])));
+    });
+    return form;
+  };
+  const waiverText = (m) => `${t(`waiver.${m.waiver?.source}`)}：${pick(m.waiver?.reason)}`;
+  return [
+    Array.isArray(note) ? errorSummary(note) : null,
+    back(`#/case/${view.id}/tasks`), heading(t("materials.title"), view),
+    typeof note === "string" && note ? h("div", { class: "panel panel--ok", role: "status" }, note) : null,
+    h("h2", {}, t("materials.waived", { n: waived.length })),
+    h("ul", { class: "plain materials", "data-testid": "materials-waived" }, waived.map((m) => h("li", {}, tag(t("materials.tag.waived"), "done"), " ", h("strong", {}, pick(m.name)), h("br"), h("span", { class: "hint" }, waiverText(m))))),
+    online.length ? [h("h2", {}, t("materials.online")), h("ul", { class: "plain materials", "data-testid": "materials-online" }, online.map((m) => h("li", {}, h("strong", {}, pick(m.name)), h("br"), h("span", { class: "hint" }, t("materials.online.hint")))))] : null,
+    h("h2", {}, t("materials.toUpload", { n: uploads.length })),
+    uploads.length ? uploads.map(uploadForm) : h("p", {}, t("materials.none")),
+    physical.length ? [h("h2", {}, t("materials.physical")), h("ul", { class: "plain materials", "data-testid": "materials-physical" }, physical.map((m) => h("li", {}, h("strong", {}, pick(m.name)), h("br"), h("span", { class: "hint" }, neededBy(m)))))] : null,
+    h("a", { class: "button", href: `#/case/${view.id}/tasks`, "data-testid": "continue" }, t("common.continue")),
+  ];
+}
+
+// ---- signatures ----------------------------------------------------------------------------------------------
+
+async function signaturesPage(view, _arg, _params, problem = null) {
+  const status = await signingStatus(view.id);
+  const meta = draftMeta(view.id);
+  const links = meta.signLinks || {};
+  const parts = [back(`#/case/${view.id}/tasks`), heading(t("sign.title"), view), problem ? errorSummary([{ message: problem }]) : null];
+  if (status.unavailable) return [...parts, h("div", { class: "inset", "data-testid": "sign-unavailable" }, t("sign.unavailable"))];
+  if (status.offline) return [...parts, h("div", { class: "inset" }, t("error.offline"))];
+  if (!status.documents.length) {
+    const button = h("button", { class: "button", type: "button", "data-testid": "start-signing" }, t("sign.start"));
+    button.addEventListener("click", () => once(button, t("common.busy"), async () => {
+      try {
+        const created = await api(`/api/v1/cases/${view.id}/signatures`, { method: "POST", idempotent: true });
+        const map = { ...links };
+        for (const r of created.requests || created.links || []) map[r.person_id] = r.sign_url;
+        setDraftMeta(view.id, { signLinks: map });
+        render_(await signaturesPage(view));
+        announce(t("sign.created"));
+      } catch (error) {
+        const text = error instanceof ApiError && (error.status === 404 || error.status === 405) ? t("sign.unavailable") : problemMessage(error);
+        render_(await signaturesPage(view, null, null, text));
+      }
+    }));
+    return [...parts, h("p", {}, t("sign.lead")), button];
+  }
+  const signerCard = (s) => {
+    const url = links[s.person_id];
+    const mine = s.person_id === me?.person_id || (s.person_id === "***" ? false : s.name === me?.name);
+    const statusTag = tag(t(`sign.status.${s.status}`), s.status === "signed" ? "done" : s.status === "declined" ? "cannot" : "todo");
+    const card = h("li", { class: "signer", "data-testid": `signer-${s.request_id}` }, h("p", {}, h("strong", {}, s.name), " ", statusTag, s.signed_at ? h("span", { class: "hint" }, ` ${fmtTime(s.signed_at * (s.signed_at < 1e12 ? 1000 : 1))}`) : null));
+    if (s.status === "pending" && url) {
+      if (mine) card.append(h("p", {}, h("a", { class: "button", href: url, target: "_blank", rel: "noopener", "data-testid": "sign-myself" }, t("sign.myself"))));
+      else {
+        const copy = h("button", { class: "button button--secondary", type: "button" }, t("sign.copy"));
+        copy.addEventListener("click", async () => {
+          try {
+            if (navigator.share) await navigator.share({ title: t("sign.title"), url });
+            else await navigator.clipboard.writeText(url);
+            announce(t("sign.copied"));
+          } catch { announce(t("sign.copyFailed")); }
+        });
+        card.append(h("p", { class: "hint" }, t("sign.invite", { name: s.name })),
+          h("div", { class: "qr", "data-testid": "sign-qr", "data-url": url, html: qrSvg(url, { label: t("sign.qr", { name: s.name }) }) }),
+          h("p", {}, copy, " ", h("a", { href: url, target: "_blank", rel: "noopener", "data-testid": "sign-link" }, t("sign.open"))));
+      }
+    }
+    return card;
+  };
+  const signers = status.documents.flatMap((d) => d.signers);
+  later(async () => {
+    const fresh = await signingStatus(view.id).catch(() => null);
+    if (fresh && JSON.stringify(fresh.documents) !== JSON.stringify(status.documents)) {
+      render_(await signaturesPage(view));
+      announce(fresh.complete ? t("sign.complete") : t("sign.updated"));
+    }
+  }, 3000);
+  return [
+    ...parts,
+    status.complete ? h("div", { class: "panel panel--ok", "data-testid": "sign-complete" }, t("sign.complete")) : h("p", {}, t("sign.waiting", { n: status.missing.length })),
+    h("ul", { class: "plain", "data-testid": "signers" }, signers.map(signerCard)),
+    h("a", { class: "button", href: `#/case/${view.id}/tasks`, "data-testid": "continue" }, t("common.continue")),
+  ];
+}
+
+// ---- face verification -------------------------------------------------------------------------------------------
+
+async function facePage(view, _arg, _params, problem = null) {
+  const meta = draftMeta(view.id);
+  const face = meta.face;
+  const parts = [back(`#/case/${view.id}/tasks`), heading(t("face.title"), view), problem ? errorSummary([{ message: problem }]) : null];
+  if (face?.status === "passed") return [...parts, h("div", { class: "panel panel--ok", "data-testid": "face-passed" }, t("face.passed")), h("a", { class: "button", href: `#/case/${view.id}/tasks`, "data-testid": "continue" }, t("common.continue"))];
+  const start = h("button", { class: face ? "button button--secondary" : "button", type: "button", "data-testid": "face-start" }, face ? t("face.again") : t("face.start"));
+  start.addEventListener("click", () => once(start, t("common.busy"), async () => {
+    try {
+      const started = await api("/api/v1/face-verifications", { method: "POST", body: { purpose: "submit", reference: view.id } });
+      setDraftMeta(view.id, { face: { id: started.verification_id, url: started.provider_url, status: "pending" } });
+      render_(await facePage(view));
+    } catch (error) {
+      render_(await facePage(view, null, null, problemMessage(error)));
+    }
+  }));
+  const out = [...parts, h("p", {}, t("face.lead")), h("ul", {}, [1, 2, 3].map((n) => h("li", {}, t(`face.tip.${n}`))))];
+  if (face?.status === "pending" && face.url) {
+    out.push(h("p", {}, h("a", { class: "button", href: face.url, target: "_blank", rel: "noopener", "data-testid": "face-open" }, t("face.open"))),
+      h("p", { class: "hint", "data-testid": "face-waiting", role: "status" }, t("face.waiting")));
+    later(async () => {
+      const now = await api(`/api/v1/face-verifications/${face.id}`).catch(() => null);
+      if (now && now.status !== "pending") {
+        setDraftMeta(view.id, { face: { ...face, status: now.status } });
+        render_(await facePage(view, null, null, now.status === "passed" ? null : t(`face.${now.status}`)));
+        announce(now.status === "passed" ? t("face.passed") : t(`face.${now.status}`));
+      }
+    }, 2000);
+  }
+  out.push(start);
+  return out;
+}
+
+// ---- check answers and submit ---------------------------------------------------------------------------------------
+
+async function submitPage(view, _arg, _params, errors = []) {
+  if (!view.plan) return redirect(`#/case/${view.id}/tasks`);
+  const signing = await signingStatus(view.id);
+  const tasks = taskStates(view, signing);
+  const open = tasks.filter((task) => task.id !== "submit" && task.s !== "done");
+  const cat = await getCatalog();
+  const answerRows = Object.entries(view.answers).map(([k, v]) => {
+    const q = cat.questions.find((x) => x.key === k);
+    const text = q?.type === "choice" ? pick(q.options.find((o) => o.value === v)?.text) : typeof v === "boolean" ? (v ? t("common.yes") : t("common.no")) : String(v);
+    return { key: q ? pick(q.text) : k, value: text, href: `#/case/${view.id}/q/${k}?return=situation` };
+  });
+  const uploaded = view.materials || [];
+  const meta = draftMeta(view.id);
+  const parts = [
+    errorSummary(errors), back(`#/case/${view.id}/tasks`), heading(t("submit.title"), view),
+    h("h2", {}, t("task.situation")), summaryList(answerRows, "answers-summary"),
+    h("h2", {}, t("task.form")), summaryList(formRows(view), "form-summary"),
+    h("h2", {}, t("task.materials")), summaryList(uploaded.map((m) => ({ key: pick(view.plan.materials.find((x) => x.code === m.code)?.name) || m.code, value: m.filename, href: `#/case/${view.id}/materials` })), "materials-summary"),
+    h("h2", {}, t("submit.more")),
+    summaryList([
+      { key: t("task.signatures"), value: signing.unavailable ? t("sign.unavailable.short") : signing.complete ? t("sign.complete") : t("sign.waiting", { n: signing.missing.length }), href: `#/case/${view.id}/signatures` },
+      { key: t("task.face"), value: meta.face?.status === "passed" ? t("face.passed") : t("task.status.todo"), href: `#/case/${view.id}/face` },
+    ], "gates-summary"),
+  ].filter(Boolean);
+  if (open.length) {
+    return [...parts, h("div", { class: "warning-box", "data-testid": "submit-blocked" }, h("h2", {}, t("submit.blocked")), h("ul", {}, open.map((task) => h("li", {}, h("a", { href: task.href }, t(`task.${task.id}`))))))];
+  }
+  const button = h("button", { class: "button", type: "button", "data-testid": "submit" }, t("submit.button"));
+  button.addEventListener("click", () => once(button, t("submit.busy"), async () => {
+    const key = draftMeta(view.id).submitKey || setDraftMeta(view.id, { submitKey: idempotencyKey() }).submitKey;
+    try {
+      const submitted = rememberCase(await api(`/api/v1/cases/${view.id}/submit`, { method: "POST", headers: { "Idempotency-Key": key } }));
+      navigate(`#/case/${submitted.id}/done`);
+    } catch (error) {
+      // a face check older than the platform accepts must be done again
+      if (error instanceof ApiError && error.errors.some((e) => e.code === "face_verification_required")) setDraftMeta(view.id, { face: null });
+      render_(await submitPage(view, null, null, errorsFromApi(error)));
+    }
+  }));
+  return [...parts, h("h2", {}, t("submit.declaration.title")), h("p", {}, t("submit.declaration")), button];
+}
+
+async function donePage(view) {
+  if (view.status === "draft") return redirect(`#/case/${view.id}/submit`);
+  return [
+    h("div", { class: "confirmation", "data-testid": "confirmation" }, h("h1", {}, t("done.title")), h("p", {}, t("done.number")), h("p", { class: "confirmation__number", "data-testid": "case-number" }, view.number)),
+    h("h2", {}, t("done.next")), h("p", {}, t("done.next.body", { days: view.plan?.promised_days ?? "" })),
+    h("p", {}, h("a", { class: "button", href: `#/case/${view.id}`, "data-testid": "view-case" }, t("done.view"))),
+  ];
+}
+
+// ---- the case page: progress of every matter, live ------------------------------------------------------------------------
+
+function itemCard(view, item, rated = {}) {
+  const kind = { completed: "done", rejected: "cannot", cancelled: "cannot", correction_requested: "warn", dispatch_failed: "warn", withdrawn: "cannot" }[item.status] || "progress";
+  const dates = [
+    item.due_on ? { key: t("case.due"), value: fmtDate(item.due_on) } : null,
+    item.sent_at ? { key: t("case.sent"), value: fmtTime(item.sent_at) } : null,
+    item.accepted_at ? { key: t("case.accepted"), value: fmtTime(item.accepted_at) } : null,
+    item.closed_at ? { key: t("case.closed"), value: fmtTime(item.closed_at) } : null,
+    item.office ? { key: t("case.office"), value: item.office } : null,
+    item.account ? { key: t("case.account"), value: `${item.account.bank_name || ""} ${item.account.account_number || ""}` } : null,
+  ].filter(Boolean);
+  return h("li", { class: "item", "data-testid": `item-${item.ref}`, "data-status": item.status },
+    h("h2", { class: "item__title" }, label(item.name)), h("p", {}, tag(label(item.status_label), kind)),
+    dates.length ? summaryList(dates, `dates-${item.ref}`) : null,
+    item.message ? h("p", {}, item.message) : null,
+    item.reasons?.length ? h("ul", {}, item.reasons.map((r) => h("li", {}, r.message))) : null,
+    item.status === "correction_requested" ? h("div", { class: "warning-box", "data-testid": `correction-${item.ref}` },
+      h("h3", {}, t("case.correction")), h("ul", {}, (item.corrections || []).map((c) => h("li", {}, `${c.label ? label(c.label) : c.name}：${c.message}`))),
+      h("a", { class: "button", href: `#/case/${view.id}/correction/${item.ref}` }, t("case.correction.fix"))) : null,
+    item.documents?.length ? h("ul", { class: "plain documents" }, item.documents.map((d) => h("li", {}, h("a", { href: d.href, download: "", "data-testid": "document" }, t("case.download", { name: d.name }))))) : null,
+    rated?.[item.code] ? h("p", { "data-testid": `rated-${item.ref}` }, t("rate.given", { level: pick(rated[item.code].level_label) || rated[item.code].level }))
+      : CLOSED.includes(item.status) && item.status !== "withdrawn" && item.code !== "NOTICE" ? h("p", {}, h("a", { href: `#/case/${view.id}/rate/${item.ref}`, "data-testid": `rate-${item.ref}` }, t("rate.link"), h("span", { class: "visually-hidden" }, ` ${label(item.name)}`))) : null);
+}
+
+const CLOSED = ["completed", "rejected", "cancelled", "withdrawn"];
+
+/** My 好差评 ratings of this case's matters, by item code (empty when the rating service is not there). */
+async function ratingsOf(caseId) {
+  try {
+    const mine = await api("/api/v1/ratings/mine");
+    return Object.fromEntries(mine.filter((r) => r.case_id === caseId && r.kind === "matter").map((r) => [r.item_code, r]));
+  } catch {
+    return {};
+  }
+}
+
+async function casePage(view) {
+  if (view.status === "draft") return redirect(`#/case/${view.id}/tasks`);
+  let rated = await ratingsOf(view.id);
+  const items = h("ol", { class: "plain item-list", "data-testid": "items", "aria-live": "off" }, view.items.map((item) => itemCard(view, item, rated)));
+  const status = h("p", { "data-testid": "case-status" }, tag(label(view.status_label), view.status === "completed" ? "done" : "progress"));
+  const done = view.items.filter((i) => i.status === "completed").length;
+  const progress = h("p", { "data-testid": "case-progress" }, t("case.progress", { done, total: view.items.length }));
+  let last = view;
+  const refresh = async () => {
+    try {
+      const fresh = rememberCase(await api(`/api/v1/cases/${view.id}`));
+      if (fresh.updated_at === last.updated_at && JSON.stringify(fresh.items) === JSON.stringify(last.items)) return;
+      last = fresh;
+      rated = await ratingsOf(view.id);
+      items.replaceChildren(...fresh.items.map((item) => itemCard(fresh, item, rated)));
+      status.replaceChildren(tag(label(fresh.status_label), fresh.status === "completed" ? "done" : "progress"));
+      const n = fresh.items.filter((i) => i.status === "completed").length;
+      progress.textContent = t("case.progress", { done: n, total: fresh.items.length });
+      announce(t("case.updated", { done: n, total: fresh.items.length }));
+    } catch { /* offline: keep what is shown */ }
+  };
+  let timer = null;
+  const soon = () => { clearTimeout(timer); timer = setTimeout(refresh, 300); };
+  const poll = () => later(refresh, 10000);
+  if ("EventSource" in window && !["completed", "refused", "withdrawn"].includes(view.status)) {
+    const source = new EventSource(`/api/v1/cases/${view.id}/events`);
+    source.onmessage = soon;
+    const types = ["case.submitted", "case.updated", "case.withdrawn", "case.closed", "item.queued", "item.sent", "item.accepted", "item.in_progress", "item.completed", "item.rejected", "item.correction_requested", "item.corrected", "item.dispatch_failed", "item.redriven", "item.cancelled", "item.withdrawn", "notice.started", "notice.ended", "notice.objection", "material.added", "update"];
+    types.forEach((type) => source.addEventListener(type, soon));
+    source.onerror = () => { if (source.readyState === EventSource.CLOSED) poll(); };
+    cleanups.push(() => source.close());
+  } else poll();
+  cleanups.push(() => clearTimeout(timer));
+  // 撤回 is possible until an agency has taken up any item (the backend's rule).
+  const canWithdraw = ["submitted", "action_required"].includes(view.status) && view.items.every((i) => ["waiting", "queued", "sent", "dispatch_failed"].includes(i.status));
+  return [
+    back("#/cases"),
+    h("h1", {}, caption(view), t("case.title")),
+    summaryList([
+      { key: t("case.number"), value: view.number },
+      { key: t("case.submittedAt"), value: fmtTime(view.submitted_at) },
+      { key: t("case.promised"), value: fmtDate(view.items.map((i) => i.due_on).filter(Boolean).sort().pop()) },
+    ], "case-summary"),
+    status, progress, items,
+    canWithdraw ? h("p", {}, h("a", { href: `#/case/${view.id}/withdraw`, class: "warning-link", "data-testid": "withdraw-link" }, t("case.withdraw"))) : null,
+  ];
+}
+
+async function correctionPage(view, ref, _params, errors = []) {
+  const item = view.items.find((i) => i.ref === ref);
+  if (!item) return notFoundPage();
+  // the agency's request carries each field's label and schema (the plan is a draft's only)
+  const schema = { properties: Object.fromEntries((item.corrections || []).filter((c) => c.schema).map((c) => [c.name, c.schema])) };
+  const fields = (item.corrections || []).filter((c) => c.kind === "field");
+  const files = (item.corrections || []).filter((c) => c.kind === "material");
+  const known = fields.filter((c) => schema.properties[c.name]).map((c) => c.name);
+  const form = h("form", { novalidate: true, "data-testid": "correction-form" },
+    h("ul", { class: "warning-box" }, (item.corrections || []).map((c) => h("li", {}, `${c.label ? label(c.label) : c.name}：${c.message}`))),
+    schemaFields(schema, view.form_data, Object.fromEntries(errors.filter((e) => e.key).map((e) => [e.key, e.message])), known),
+    fields.filter((c) => !schema.properties[c.name]).map((c) => h("div", { class: "field" }, h("label", { for: `c-${c.name}` }, c.name), h("input", { class: "input", id: `c-${c.name}`, name: `c-${c.name}` }))),
+    files.map((c) => h("div", { class: "field" }, h("label", { for: `m-${c.name}` }, t("correction.file", { name: c.label ? label(c.label) : c.name })), h("input", { type: "file", id: `m-${c.name}`, name: `m-${c.name}`, accept: "image/*,application/pdf", capture: "environment" }))),
+    h("div", { class: "field" }, h("label", { for: "correction-message" }, t("correction.message")), h("textarea", { class: "input", id: "correction-message", name: "message", rows: "3", maxlength: "500" })),
+    h("button", { class: "button", type: "submit", "data-testid": "send-correction" }, t("correction.send")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = readFields(schema, form, known);
+    const problems = validateFields(schema, data, known);
+    if (Object.keys(problems).length) return render_(await correctionPage(view, ref, null, Object.entries(problems).map(([key, message]) => ({ key, field: fieldId([key]), message }))));
+    fields.filter((c) => !schema.properties[c.name]).forEach((c) => { data[c.name] = form.elements[`c-${c.name}`].value; });
+    await once(form.querySelector('[data-testid="send-correction"]'), t("common.busy"), async () => {
+      for (const c of files) {
+        const file = form.elements[`m-${c.name}`].files[0];
+        if (!file) continue;
+        const body = new FormData();
+        body.append("code", c.name);
+        body.append("file", file);
+        await api(`/api/v1/cases/${view.id}/materials`, { method: "POST", form: body });
+      }
+      rememberCase(await api(`/api/v1/cases/${view.id}/items/${item.code}/correction`, { method: "POST", body: { form_data: data, message: form.elements.message.value } }));
+      navigate(`#/case/${view.id}`);
+    }).catch(async (error) => render_(await correctionPage(view, ref, null, errorsFromApi(error))));
+  });
+  return [errorSummary(errors), back(`#/case/${view.id}`), heading(t("correction.title", { item: label(item.name) }), view), form].filter(Boolean);
+}
+
+async function ratePage(view, ref, _params, errors = []) {
+  const item = view.items.find((i) => i.ref === ref);
+  if (!item) return notFoundPage();
+  const scale = await api("/api/v1/ratings/scale");
+  const form = h("form", { novalidate: true, "data-testid": "rate-form" },
+    radios({ name: "level", legend: t("rate.question", { item: label(item.name) }), headingLegend: true, error: errors.find((e) => e.field === "level")?.message, options: scale.levels.map((l) => ({ value: l.level, label: pick(l) })) }),
+    h("div", { class: "field" }, h("label", { for: "rate-comment" }, t("rate.comment")), h("p", { class: "hint", id: "rate-comment-hint" }, t("rate.comment.hint")), h("textarea", { class: "input", id: "rate-comment", name: "comment", rows: "3", maxlength: "1000", "aria-describedby": "rate-comment-hint" })),
+    h("button", { class: "button", type: "submit", "data-testid": "send-rating" }, t("rate.send")));
+  form.querySelector("h1").prepend(caption(view));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const level = form.querySelector("input[name=level]:checked")?.value;
+    if (!level) return render_(await ratePage(view, ref, null, [{ field: "level", message: t("rate.error") }]));
+    await once(form.querySelector('[data-testid="send-rating"]'), t("common.busy"), async () => {
+      await api("/api/v1/ratings/matters", { method: "POST", body: { case_id: view.id, item_ref: ref, level: Number(level), comment: form.elements.comment.value } });
+      announce(t("rate.thanks"));
+      navigate(`#/case/${view.id}`);
+    }).catch(async (error) => render_(await ratePage(view, ref, null, errorsFromApi(error))));
+  });
+  return [errorSummary(errors), back(`#/case/${view.id}`), form].filter(Boolean);
+}
+
+async function withdrawPage(view, _arg, _params, errors = []) {
+  const form = h("form", { novalidate: true, "data-testid": "withdraw-form" },
+    h("div", { class: "warning-box" }, t("withdraw.warning")),
+    h("div", { class: "field" }, h("label", { for: "withdraw-reason" }, t("withdraw.reason")), h("textarea", { class: "input", id: "withdraw-reason", name: "reason", rows: "3", maxlength: "500" })),
+    h("button", { class: "button button--warning", type: "submit", "data-testid": "confirm-withdraw" }, t("withdraw.confirm")), " ",
+    h("a", { href: `#/case/${view.id}` }, t("withdraw.cancel")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await once(form.querySelector("button"), t("common.busy"), async () => {
+      rememberCase(await api(`/api/v1/cases/${view.id}/withdraw`, { method: "POST", body: { reason: form.elements.reason.value } }));
+      announce(t("withdraw.done"));
+      navigate(`#/case/${view.id}`);
+    }).catch(async (error) => render_(await withdrawPage(view, null, null, errorsFromApi(error))));
+  });
+  return [errorSummary(errors), back(`#/case/${view.id}`), heading(t("withdraw.title"), view), form].filter(Boolean);
+}
+
+// ---- my cases and notifications ------------------------------------------------------------------------------------------
+
+async function casesPage() {
+  await getMe();
+  let cases;
+  try {
+    cases = await api("/api/v1/cases");
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "offline") cases = [];
+    else throw error;
+  }
+  const logout = h("button", { class: "button button--secondary", type: "button", "data-testid": "logout" }, t("cases.logout"));
+  logout.addEventListener("click", () => once(logout, t("common.busy"), async () => {
+    await api("/auth/logout", { method: "POST" }).catch(() => {});
+    navigator.serviceWorker?.controller?.postMessage({ type: "CLEAR_DATA" });
+    Object.keys(localStorage).filter((k) => k.startsWith("yjs.case.") || k.startsWith("yjs.meta.")).forEach((k) => localStorage.removeItem(k));
+    me = null;
+    location.hash = "";
+  }));
+  return [
+    h("h1", {}, t("cases.title")),
+    h("p", {}, t("cases.signedIn", { name: me.name })),
+    cases.length ? h("ul", { class: "plain card-list", "data-testid": "case-list" }, cases.map((c) => h("li", { class: "card" },
+      h("a", { href: c.status === "draft" ? `#/case/${c.id}/tasks` : `#/case/${c.id}` }, c.enterprise_name),
+      h("p", {}, tag(label(c.status_label), c.status === "draft" ? "todo" : c.status === "completed" ? "done" : "progress"), " ", c.number || ""),
+      h("p", { class: "hint" }, c.items_total ? t("case.progress", { done: c.items_done, total: c.items_total }) : t("cases.updated", { time: fmtTime(c.updated_at) }))))) : h("p", {}, t("cases.none")),
+    h("p", {}, h("a", { class: "button", href: "#/enterprises", "data-testid": "new-case" }, t("cases.new"))),
+    logout,
+  ];
+}
+
+async function notificationsPage() {
+  await getMe();
+  const list = await api("/api/v1/notifications");
+  for (const n of list.filter((x) => !x.read_at)) api(`/api/v1/notifications/${n.id}/read`, { method: "POST" }).catch(() => {});
+  return [
+    h("h1", {}, t("notifications.title")),
+    list.length ? h("ul", { class: "plain card-list", "data-testid": "notifications" }, list.map((n) => h("li", { class: `card${n.read_at ? "" : " card--unread"}` },
+      h("p", {}, n.read_at ? null : tag(t("notifications.new"), "progress"), " ", label(n.text) || n.kind),
+      h("p", { class: "hint" }, fmtTime(n.created_at)),
+      n.data?.case ? h("a", { href: `#/case/${n.data.case}` }, t("notifications.open")) : null))) : h("p", {}, t("notifications.none")),
+  ];
+}
