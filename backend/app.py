@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         channels_backend = MemoryChannelsBackend()
         stores = StoreRegistry(default_factory=lambda name: MemoryStore())
 
+    from backend.administration import ROUTES as ADMINISTRATION_ROUTES
     from backend.cases.routes import ROUTES as CASE_ROUTES
     from backend.catalog import ROUTES as CATALOG_ROUTES
     from backend.integrations import ROUTES as INTEGRATION_ROUTES
@@ -166,7 +167,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from backend.system import ROUTES as SYSTEM_ROUTES
 
     route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES, *CASE_ROUTES, *NOTIFICATION_ROUTES, *INTEGRATION_ROUTES, *identity.ROUTES,
-                           *WORKBENCH_ROUTES, *RATING_ROUTES, *STATS_ROUTES]
+                           *WORKBENCH_ROUTES, *RATING_ROUTES, *STATS_ROUTES, *ADMINISTRATION_ROUTES]
     state: dict = {"platform": platform}
     if settings.test_env_enabled:
         from backend.sandbox.mount import sandbox_state, simulator_mounts

@@ -19,5 +19,6 @@ APP_REGISTRY = AppRegistry(
         "backend.identity.piccolo_app",
         "backend.workbench.piccolo_app",
         "backend.ratings.piccolo_app",
+        "backend.administration.piccolo_app",
     ]
 )

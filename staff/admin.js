@@ -1,4 +1,6 @@
-// 系统管理: connector modes, dead letters (re-drive), integrations and contacts, catalog versions and diff, jurisdiction.
+// 系统管理: connector modes, dead letters (re-drive), integrations and contacts, catalog versions and diff,
+// catalog publication (publish, roll back), users and roles (the staff directory), jurisdiction.
+import { ApiError } from "/shared/api.js";
 import { api, dateTime, h, pickText, showError, showOk } from "/staff/staff.js";
 import { table } from "/staff/figures.js";
 
@@ -68,6 +70,8 @@ async function contacts() {
 
 async function versions() {
   const rows = await api("/api/v1/admin/catalog/versions");
+  const published = await api("/api/v1/admin/catalog/publications").catch(() => null);
+  if (published) for (const v of rows) v.current = v.version === published.current;
   for (const id of ["diff-base", "diff-other"]) $(id).replaceChildren(...rows.map((v) => h("option", { value: v.version }, v.version)));
   if (rows.length > 1) $("diff-other").value = rows[rows.length - 1].version;
   return table("事项目录版本", ["版本", "生效日期", "事项", "材料", "表单字段", "规则", "当前"], rows.map((v) => [v.version, v.effective_from, v.items, v.materials, v.form_fields, v.rules, v.current ? "是" : "否"]));
@@ -95,9 +99,231 @@ async function jurisdiction() {
     h("dt", {}, "目录版本"), h("dd", {}, j.catalog_version));
 }
 
+// ---------------------------------------------------------------- 事项目录发布
+
+const ACTIONS = { publish: "发布", rollback: "回退" };
+
+async function publication() {
+  const state = await api("/api/v1/admin/catalog/publications");
+  $("publish-version").replaceChildren(...state.versions.map((v) => h("option", { value: v.version, selected: v.current || null },
+    `${v.version}${v.current ? "（当前）" : ""}${v.latest ? "（最新）" : ""}`)));
+  $("rollback-go").disabled = !state.can_roll_back_to;
+  $("rollback-go").textContent = state.can_roll_back_to ? `回退到上一发布版本（${state.can_roll_back_to}）` : "回退到上一发布版本（无可回退）";
+  $("publication-history").replaceChildren(state.history.length
+    ? table("发布记录（最新在前）", ["时间", "操作", "版本", "此前版本", "操作人", "说明"],
+      state.history.map((r) => [dateTime(r.published_at), ACTIONS[r.action] || r.action, r.version, r.previous_version || "—", r.published_by, r.note || "—"]), "publication-history")
+    : h("p", { "data-testid": "publication-empty" }, "尚无发布记录：新建申请使用部署中最新的目录版本。"));
+  return h("div", {},
+    h("p", { "data-testid": "catalog-current" }, "当前发布版本：", h("strong", {}, state.current),
+      state.source === "default" ? "（未发布过，默认使用最新版本）" : ""),
+    table("各目录版本的发布情况", ["版本", "生效日期", "状态", "发布次数", "最近发布"], state.versions.map((v) =>
+      [v.version, v.effective_from, [v.current ? "当前" : "", v.latest ? "最新" : ""].filter(Boolean).join("、") || "—", v.published_count, v.last_published_at ? dateTime(v.last_published_at) : "—"]), "publication-versions"));
+}
+
+async function afterPublication(text) {
+  $("publish-note").value = "";
+  showOk(messages, text);
+  await section("publication", publication);
+  await section("versions", versions);
+}
+
+$("publish-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const version = $("publish-version").value;
+  try {
+    await api("/api/v1/admin/catalog/publications", { method: "POST", body: { version, note: $("publish-note").value.trim() } });
+    await afterPublication(`已发布目录版本 ${version}，新建申请将使用该版本。`);
+  } catch (error) {
+    showError(messages, error);
+  }
+});
+
+$("rollback-go").addEventListener("click", async () => {
+  try {
+    const row = await api("/api/v1/admin/catalog/rollback", { method: "POST", body: { note: $("publish-note").value.trim() } });
+    await afterPublication(`已回退，当前发布版本为 ${row.version}。`);
+  } catch (error) {
+    showError(messages, error);
+  }
+});
+
+// ---------------------------------------------------------------- 用户与角色
+
+const ROLE_LABELS = { agency_staff: "部门工作人员", window_staff: "窗口工作人员", admin: "平台管理员" };
+const FIELD_LABELS = { subject: "工号", name: "姓名", roles: "角色", agencies: "业务系统", regions: "辖区", hall: "服务大厅", active: "启用" };
+let agencyCodes = [];
+let editing = null; // subject being changed, or null when adding
+
+async function loadAgencies() {
+  try {
+    const systems = await api("/api/v1/admin/connector-modes");
+    agencyCodes = systems.map((s) => s.system);
+    $("staff-agencies").replaceChildren(...systems.map((s) => h("div", { class: "checkbox" },
+      h("input", { type: "checkbox", id: `staff-agency-${s.system}`, name: "agencies", value: s.system }),
+      h("label", { for: `staff-agency-${s.system}` }, `${pickText(s.name)}（${s.system}）`))));
+  } catch (error) {
+    showError(messages, error);
+  }
+}
+
+async function staffTable() {
+  const rows = await api("/api/v1/admin/staff");
+  if (!rows.length) return h("p", { "data-testid": "staff-empty" }, "名录中尚无工作人员。");
+  return h("table", { class: "data", "data-testid": "staff-table" },
+    h("caption", {}, "工作人员名录"),
+    h("thead", {}, h("tr", {}, ["工号", "姓名", "角色", "业务系统", "辖区", "服务大厅", "状态", "操作"].map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, rows.map((m) => h("tr", { "data-subject": m.subject },
+      h("th", { scope: "row" }, h("code", {}, m.subject)), h("td", {}, m.name),
+      h("td", {}, m.roles.map((r) => ROLE_LABELS[r] || r).join("、")), h("td", {}, m.agencies.join("、") || "—"),
+      h("td", {}, m.regions.join("、") || "—"), h("td", {}, m.hall || "—"),
+      h("td", { "data-testid": "staff-status" }, m.active ? "启用" : "已停用"),
+      h("td", {}, h("div", { class: "actions" },
+        button(`修改：${m.name}（${m.subject}）`, async () => startEdit(m), `edit-${m.subject}`, true),
+        m.active ? button(`停用：${m.name}（${m.subject}）`, async () => {
+          await api(`/api/v1/admin/staff/${encodeURIComponent(m.subject)}/deactivate`, { method: "POST" });
+          showOk(messages, `已停用 ${m.name}（${m.subject}），自下次登录起不再授予角色。`);
+          await section("staff", staffTable);
+        }, `deactivate-${m.subject}`, true) : null))))));
+}
+
+function checked(name) {
+  return [...document.querySelectorAll(`#staff-form input[name="${name}"]:checked`)].map((i) => i.value);
+}
+
+function formValues() {
+  return {
+    subject: $("staff-subject").value.trim(),
+    name: $("staff-name").value.trim(),
+    roles: checked("roles"),
+    agencies: checked("agencies"),
+    regions: $("staff-regions").value.split(/[,，、\s]+/).map((r) => r.trim()).filter(Boolean),
+    hall: $("staff-hall").value.trim(),
+    active: $("staff-active").checked,
+  };
+}
+
+function setBoxes(name, values) {
+  for (const input of document.querySelectorAll(`#staff-form input[name="${name}"]`)) input.checked = values.includes(input.value);
+}
+
+function startEdit(member) {
+  editing = member.subject;
+  clearErrors();
+  $("h-staff-form").textContent = `修改工作人员：${member.name}（${member.subject}）`;
+  $("staff-subject").value = member.subject;
+  $("staff-subject").readOnly = true;
+  $("staff-name").value = member.name;
+  setBoxes("roles", member.roles);
+  setBoxes("agencies", member.agencies);
+  $("staff-regions").value = member.regions.join(", ");
+  $("staff-hall").value = member.hall || "";
+  $("staff-active").checked = member.active;
+  if (!$("staff-cancel")) {
+    $("staff-actions").append(h("button", { type: "button", id: "staff-cancel", class: "button button--secondary", onclick: resetForm }, "取消修改"));
+  }
+  $("staff-name").focus();
+}
+
+function resetForm() {
+  editing = null;
+  $("staff-form").reset();
+  $("staff-subject").readOnly = false;
+  $("h-staff-form").textContent = "新增工作人员";
+  $("staff-cancel")?.remove();
+  clearErrors();
+}
+
+/** The element an error's link moves focus to, for a field name such as "roles.1" or "regions". */
+function fieldTarget(field) {
+  const base = field.split(".")[0];
+  if (base === "roles") return "staff-role-agency_staff";
+  if (base === "agencies") return agencyCodes.length ? `staff-agency-${agencyCodes[0]}` : "staff-subject";
+  return $(`staff-${base}`) ? `staff-${base}` : null;
+}
+
+function clearErrors() {
+  $("staff-errors").replaceChildren();
+  for (const el of document.querySelectorAll("#staff-form .field-error")) el.remove();
+  for (const el of document.querySelectorAll("#staff-form .field--error")) el.classList.remove("field--error");
+  for (const el of document.querySelectorAll("#staff-form [aria-invalid]")) el.removeAttribute("aria-invalid");
+  for (const el of document.querySelectorAll("#staff-form [data-described]")) {
+    el.setAttribute("aria-describedby", el.dataset.described);
+    el.removeAttribute("data-described");
+  }
+}
+
+function describe(el, id) {
+  if (!el) return;
+  const before = el.getAttribute("aria-describedby") || "";
+  if (!el.hasAttribute("data-described")) el.dataset.described = before;
+  el.setAttribute("aria-describedby", `${before} ${id}`.trim());
+}
+
+/** The error summary (links to each field) and an inline message at each field (GOV.UK pattern). */
+function showFieldErrors(errors) {
+  clearErrors();
+  const items = errors.map((e) => ({ ...e, base: e.field.split(".")[0], target: fieldTarget(e.field) }));
+  $("staff-errors").replaceChildren(h("div", { class: "error-summary", role: "alert", tabindex: "-1", "aria-labelledby": "staff-error-title", "data-testid": "staff-error-summary" },
+    h("h2", { id: "staff-error-title" }, "请修改以下问题"),
+    h("ul", {}, items.map((e) => h("li", {}, e.target
+      ? h("a", { href: `#${e.target}`, onclick: (ev) => { ev.preventDefault(); $(e.target)?.focus(); } }, `${FIELD_LABELS[e.base] || e.base}：${e.message}`)
+      : `${FIELD_LABELS[e.base] || e.base}：${e.message}`)))));
+  for (const [base, list] of Object.entries(Object.groupBy ? Object.groupBy(items, (e) => e.base) : groupBy(items))) {
+    const container = $(`staff-field-${base}`);
+    if (!container) continue;
+    const id = `staff-${base}-error`;
+    const message = h("p", { class: "field-error", id, "data-testid": `error-${base}` }, h("span", { class: "visually-hidden" }, "错误："), list.map((e) => e.message).join(" "));
+    const anchor = container.querySelector("legend") || container.querySelector("label");
+    (anchor?.nextElementSibling?.classList.contains("hint") ? anchor.nextElementSibling : anchor).after(message);
+    container.classList.add("field--error");
+    if (container.tagName === "FIELDSET") describe(container, id);
+    else {
+      const input = container.querySelector("input");
+      input?.setAttribute("aria-invalid", "true");
+      describe(input, id);
+    }
+  }
+  $("staff-errors").firstChild.focus();
+}
+
+function groupBy(items) {
+  const out = {};
+  for (const e of items) (out[e.base] ||= []).push(e);
+  return out;
+}
+
+$("staff-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const values = formValues();
+  $("staff-save").disabled = true;
+  try {
+    if (editing) {
+      const { subject, ...change } = values;
+      await api(`/api/v1/admin/staff/${encodeURIComponent(editing)}`, { method: "PATCH", body: change });
+      showOk(messages, `已保存 ${values.name}（${editing}）的角色与范围。`);
+    } else {
+      await api("/api/v1/admin/staff", { method: "POST", body: values });
+      showOk(messages, `已添加 ${values.name}（${values.subject}）。`);
+    }
+    resetForm();
+    await section("staff", staffTable);
+  } catch (error) {
+    if (error instanceof ApiError && error.errors.length) {
+      messages.replaceChildren();
+      showFieldErrors(error.errors);
+    } else {
+      showError(messages, error);
+    }
+  } finally {
+    $("staff-save").disabled = false;
+  }
+});
+
 section("modes", modes);
 section("dead", dead);
 section("integrations", integrations);
 section("contacts", contacts);
 section("versions", versions);
 section("jurisdiction", jurisdiction);
+section("publication", publication);
+loadAgencies().then(() => section("staff", staffTable));

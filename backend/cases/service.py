@@ -186,7 +186,9 @@ class CaseService:
         record = await self._record(uscc)
         if not await self.may_act_for(actor, uscc):
             raise ProblemError(403, "not_authorised_for_enterprise", "您不是该企业的法定代表人、投资人、清算组成员或受托经办人。 You may not act for this enterprise.", field="uscc")
-        catalog = get_catalog()
+        from backend.administration import current_catalog_version
+
+        catalog = get_catalog(await current_catalog_version(self.platform))  # the published version; the case keeps it
         now = self.clock.now_ms()
         public_id = uuid.uuid4().hex
         form = self._prefill(record, actor)

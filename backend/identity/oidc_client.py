@@ -147,4 +147,7 @@ async def finish_login(identity: Identity, code: str, state: str) -> tuple[Princ
     if not id_token:
         raise _login_failed("身份提供方未返回身份令牌。 No ID token in the token response.")
     claims = await validate_id_token(identity, id_token, row.nonce)
+    from backend.administration import overlay_staff_claims
+
+    claims = await overlay_staff_claims(identity.platform, claims)  # staff roles from the platform's directory
     return principal_from_claims(claims, "oidc"), row.return_to
