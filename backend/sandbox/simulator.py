@@ -335,8 +335,8 @@ class SimulatorEngine:
     def _remember(self, client_id: str, key: str, body: bytes, status: int, answer: bytes) -> None:
         self._by_key[(client_id, key)] = (hashlib.sha256(body).hexdigest(), status, answer)
 
-    async def handle_submit(self, request: Request[Any, Any, Any]) -> Response[bytes]:
-        """POST submissions: verify, deduplicate, accept, process later."""
+    async def _admit(self, request: Request[Any, Any, Any]) -> Response[bytes] | tuple[bytes, str, str, str]:
+        """Faults, signature and idempotency for a write: an answer to send now, or (body, client, jti, key)."""
         if (gate := await self.fault_gate()) is not None:
             return gate
         body = await request.body()
@@ -349,6 +349,14 @@ class SimulatorEngine:
             return self.problem(400, "missing_idempotency_key", "缺少 Idempotency-Key / Idempotency-Key header is required.", irt=jti)
         if (replayed := self._replay(client_id, key, body, jti)) is not None:
             return replayed
+        return body, client_id, jti, key
+
+    async def handle_submit(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        """POST submissions: verify, deduplicate, accept, process later."""
+        admitted = await self._admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        body, client_id, jti, key = admitted
         sub = self._decode_submission(body, jti)
         if isinstance(sub, Response):
             return sub
@@ -372,18 +380,10 @@ class SimulatorEngine:
 
     async def handle_correction(self, request: Request[Any, Any, Any], reference: str) -> Response[bytes]:
         """POST corrections (补正) for an item awaiting them."""
-        if (gate := await self.fault_gate()) is not None:
-            return gate
-        body = await request.body()
-        auth = self.authenticate(request, body)
-        if isinstance(auth, Response):
-            return auth
-        client_id, jti = auth
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        if not key:
-            return self.problem(400, "missing_idempotency_key", "缺少 Idempotency-Key / Idempotency-Key header is required.", irt=jti)
-        if (replayed := self._replay(client_id, key, body, jti)) is not None:
-            return replayed
+        admitted = await self._admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        body, client_id, jti, key = admitted
         item = self.items.get(reference)
         if item is None:
             return self.problem(404, "unknown_reference", "业务编号不存在 / Unknown reference.", irt=jti)

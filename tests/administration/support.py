@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.servers import ROOT, backend_env
 
 async def clean(platform) -> None:
     from backend.administration.piccolo_app import APP_CONFIG
@@ -46,28 +43,9 @@ def restore_catalogs() -> None:
 
 @contextlib.asynccontextmanager
 async def serve(database_url: str, data_dir: Path, **overrides):
-    """The app (administration wired) over real HTTP inside the test's event loop; yields (app, base_url).
-    """
-    import asyncio
+    """The app over real HTTP inside the test's event loop (no in-process worker); yields (app, base_url)."""
+    from tests.cases.live import serve_platform
 
-    import uvicorn
-
-    from backend.app import create_app
-    from backend.settings import load_settings
-    from tests.servers import free_port
-
-    port = free_port()
-    options = {"test_env": True, "log_format": "text", "log_level": "WARNING", "in_process_worker": False, "connector_base_url": "http://127.0.0.1:9/sim", **overrides}
-    settings = load_settings(env={}, database_url=database_url, data_dir=str(data_dir), port=port, **options)
-    app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", access_log=False))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    try:
-        yield app, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    options = {"in_process_worker": False, "connector_base_url": "http://127.0.0.1:9/sim", **overrides}
+    async with serve_platform(data_dir, database_url=database_url, **options) as app:
+        yield app, app.state.platform.settings.base_url
