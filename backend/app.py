@@ -175,7 +175,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
         from backend.cases.routes import SANDBOX_ROUTES as CASE_SANDBOX_ROUTES
 
-        route_handlers += [*SANDBOX_ROUTES, *CASE_SANDBOX_ROUTES, *identity.SANDBOX_ROUTES]
+        from backend.devicebridge import SANDBOX_ROUTES as DEVICE_SANDBOX_ROUTES
+
+        route_handlers += [*SANDBOX_ROUTES, *CASE_SANDBOX_ROUTES, *identity.SANDBOX_ROUTES, *DEVICE_SANDBOX_ROUTES]
         if simulators:
             route_handlers += simulator_mounts(simulators)
             state.update(sandbox_state(simulators))

@@ -15,17 +15,22 @@ export function t(key, params = {}) {
 }
 
 let loaded = "";
+let wanted = "";
 
 /** Load the current locale's catalog once (zh-CN pages need it only for script-made text). */
 export async function loadMessages(locale = currentLocale()) {
   if (loaded === locale) return;
+  wanted = locale;
   const response = await fetch(`/shared/messages/${locale}.json`);
-  messages = await response.json();
+  const catalog = await response.json();
+  if (wanted !== locale) return; // a later switch won the race: its catalog applies, not this one
+  messages = catalog;
   loaded = locale;
 }
 
 export async function setLocale(locale, root = document) {
   await loadMessages(locale);
+  if (wanted !== locale) return;
   localStorage.setItem(STORAGE_KEY, locale);
   document.documentElement.lang = locale;
   root.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
