@@ -322,8 +322,7 @@ function progressScreen(error = "") {
     const number = parseNumber(digits);
     if (!number) return show(() => progressScreen(kt("k.progress.invalid")), "progress");
     try {
-      const mine = await visitorApi("/api/v1/cases");
-      const hit = mine.find((c) => c.number === number);
+      const [hit] = await visitorApi(`/api/v1/cases?number=${encodeURIComponent(number)}`);
       if (!hit) return show(() => progressScreen(kt("k.progress.notFound")), "progress");
       await openCase(hit.id);
     } catch (e) {

@@ -12,7 +12,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from backend.cases.schemas import CaseCreate, CaseSummary, CaseUpdate, CaseView, CorrectionSubmit, MaterialView, Readiness
@@ -57,8 +57,10 @@ class CaseController(Controller):
     async def create(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[CaseCreate]) -> CaseView:
         return await platform.cases.create_draft(actor, data.uscc, data.channel)
 
-    @get("/", summary="My cases")
-    async def mine(self, platform: PlatformDep, actor: ActorDep) -> list[CaseSummary]:
+    @get("/", summary="My cases, or the case with a given number (`?number=`, digits alone accepted) if I may see it")
+    async def mine(self, platform: PlatformDep, actor: ActorDep, number: Annotated[str | None, QueryParameter(max_length=40)] = None) -> list[CaseSummary]:
+        if number is not None:
+            return await platform.cases.find_by_number(actor, number)
         return await platform.cases.list_mine(actor)
 
     @get("/{case_id:str}", summary="One case: plan, items, results, materials and timeline")

@@ -696,8 +696,27 @@ class CaseService:
 
     # ------------------------------------------------------------------ reading
 
+    async def find_by_number(self, actor: Actor, text: str) -> list[CaseSummary]:
+        """The case with this number if the actor may see it (any enterprise they act for), else nothing."""
+        from backend.cases.numbering import parse_number
+
+        number = parse_number(text)
+        if number is None:
+            raise ProblemError(422, "invalid_case_number", "申请编号有误，请核对后重新输入。 That case number is not valid.", field="number")
+        row = await CaseFile.select(CaseFile.public_id).where(CaseFile.number == number).first()
+        if row is None:
+            return []
+        try:
+            await self.case_for(actor, row["public_id"])
+        except ProblemError:
+            return []
+        return await self._summaries(CaseFile.number == number)
+
     async def list_mine(self, actor: Actor) -> list[CaseSummary]:
-        rows = await CaseFile.select().where(CaseFile.created_by == actor.id).order_by(CaseFile.updated_at, ascending=False).limit(200)
+        return await self._summaries(CaseFile.created_by == actor.id)
+
+    async def _summaries(self, where) -> list[CaseSummary]:
+        rows = await CaseFile.select().where(where).order_by(CaseFile.updated_at, ascending=False).limit(200)
         ids = [r["id"] for r in rows]
         counts: dict[int, list[int]] = {i: [0, 0] for i in ids}
         if ids:

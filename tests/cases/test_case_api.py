@@ -136,3 +136,18 @@ async def test_live_updates_arrive_over_server_sent_events(api):
     await api.patch(f"/api/v1/cases/{case['id']}", json={"answers": {"route": "general"}}, headers=owner)
     await asyncio.wait_for(listener, 5)
     assert events[-1][0] == "case.updated" and events[-1][1]["data"]["answers"] == ["route"]
+
+
+async def test_a_case_is_found_by_its_number_only_by_those_who_may_see_it(api):
+    owner = await login(api, "applicant-p002")
+    platform = api.app.state.platform
+    from backend.cases.service import Actor
+    from tests.cases.test_case_service import complete_draft
+
+    draft = await complete_draft(platform, Actor(id="P002"))
+    number = (await platform.cases.submit(Actor(id="P002"), draft.id, "by-number")).number
+    digits = "".join(ch for ch in number if ch.isdigit())
+    found = (await api.get("/api/v1/cases", params={"number": digits}, headers=owner)).json()
+    assert [c["number"] for c in found] == [number]
+    assert (await api.get("/api/v1/cases", params={"number": digits}, headers=await login(api, "applicant-p004"))).json() == []
+    problem(await api.get("/api/v1/cases", params={"number": digits[:-1] + str((int(digits[-1]) + 1) % 10)}, headers=owner), 422, "invalid_case_number")
