@@ -36,7 +36,7 @@ from backend.registration import default_directory
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.logging import configure_logging, request_id_middleware
-from backend.lib.problems import EXCEPTION_HANDLERS, ProblemError
+from backend.lib.problems import EXCEPTION_HANDLERS
 from backend.platform import Platform
 from backend.settings import ROOT, Settings, get_settings
 

@@ -771,7 +771,3 @@ class CaseService:
             corrections=_load(i["corrections"], []), result=_load(i["result"], {}), documents=documents, queued_at=i["queued_at"],
             sent_at=i["sent_at"], accepted_at=i["accepted_at"], closed_at=i["closed_at"],
         )
-
-
-def next_workday_after(calendar: WorkCalendar, day: date) -> date:
-    return calendar.add(day, 1) if calendar.is_working_day(day + timedelta(days=1)) else calendar.add(day, 1)

@@ -10,7 +10,7 @@ import msgspec
 
 from backend.catalog import get_catalog
 from backend.integrations.schemas import CONTACT_HEADERS, INTEGRATION_HEADERS
-from backend.integrations.tables import Contact, Integration
+from backend.integrations.tables import Integration
 
 _LEVEL = {"national_vertical": "国家级", "provincial": "省级", "city": "市级"}
 _DEPLOYMENT = {"national_vertical": "部委统建", "provincial": "分级部署", "city": "分级部署"}
