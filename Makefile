@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test setup test-setup lint bench
+.PHONY: run test setup test-setup lint bench faults security
 
 run: setup ## start the whole platform in embedded mode on http://$(HOST):$(PORT)
 	$(PY) -m backend run
@@ -12,8 +12,28 @@ run: setup ## start the whole platform in embedded mode on http://$(HOST):$(PORT
 test: test-setup ## unit, integration (PostgreSQL, Redis) and end-to-end (Chromium) tests
 	$(PY) -m pytest
 
+faults: test-setup ## the fault-injection suite (also part of `make test`)
+	$(PY) -m pytest tests/faults
+
+security: test-setup ## the security suite (also part of `make test`)
+	$(PY) -m pytest tests/security
+
+bench: test-setup ## the benchmarks (on demand; figures land in bench/results/ and docs/benchmarks.md)
+	@bash infra/scripts/setup.sh bench
+	$(PY) -m bench $(BENCH)
+
 setup:
 	@bash infra/scripts/setup.sh python
 
-test-setup:
+test-faults: test-setup ## the fault-injection suite (also part of `make test`)
+	$(PY) -m pytest tests/faults
+
+security: test-setup ## the security suite (also part of `make test`)
+	$(PY) -m pytest tests/security
+
+bench: test-setup ## the benchmarks (on demand; figures land in bench/results/ and docs/benchmarks.md)
+	@bash infra/scripts/setup.sh bench
+	$(PY) -m bench $(BENCH)
+
+setup:
 	@bash infra/scripts/setup.sh test

@@ -2,6 +2,7 @@
 # Install what the platform needs, idempotently; fast when everything is present.
 #   setup.sh python   the Python environment (.venv from requirements.lock) and npm assets
 #   setup.sh test     the above, plus redis-server, Chromium and PostgreSQL (Debian, as root)
+#   setup.sh bench    wrk and Lighthouse for the benchmarks (after `setup.sh test`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 what=${1:-python}
@@ -43,4 +44,19 @@ fi
 # Front-end assets we serve ourselves (API docs); optional when npm is absent.
 if [ ! -d node_modules/swagger-ui-dist ] && command -v npm >/dev/null 2>&1; then
   npm ci --no-audit --no-fund --loglevel=error || echo "setup: npm assets not installed; /schema will lack its assets" >&2
+fi
+
+# Benchmarks (`make bench`): wrk as the load generator, Lighthouse from npm (bench/package-lock.json).
+if [ "$what" = bench ]; then
+  if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk; }
+    else
+      echo "setup: please install wrk (Debian package)" >&2
+      exit 1
+    fi
+  fi
+  if [ -f bench/package-lock.json ] && [ ! -d bench/node_modules ]; then
+    (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 fi
