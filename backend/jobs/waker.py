@@ -56,11 +56,15 @@ class RedisWaker:
 
     async def listen(self, poke: Callable[[], None]) -> None:
         delay = 0.5
+        lost = False
         while True:
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(CHANNEL)
+                if lost:
+                    log.warning("wake-up channel back", extra={"channel": CHANNEL})
                 delay = 0.5
+                lost = False
                 poke()  # after (re)connecting, look for work missed meanwhile
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
@@ -69,6 +73,7 @@ class RedisWaker:
                 raise
             except Exception as exc:
                 log.warning("wake-up channel lost; retrying", extra={"error": repr(exc), "retry_in": delay})
+                lost = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
             finally:

@@ -19,7 +19,7 @@ class Health(msgspec.Struct):
 
 
 class Readiness(msgspec.Struct):
-    status: Literal["ready"]
+    status: Literal["ready", "degraded"]
     checks: dict[str, str]
 
 
@@ -44,17 +44,29 @@ async def _check(name: str, probe) -> tuple[str, str]:
 @get(
     "/readyz",
     summary="Readiness",
-    description="200 when the database (and Redis, in production) answer; 503 problem `not_ready` otherwise.",
+    description=(
+        "200 `ready` when the database and Redis answer; 200 `degraded` when only Redis is down "
+        "(the API still serves everything); 503 problem `not_ready` when the database is down."
+    ),
     tags=["system"],
 )
 async def ready(platform: PlatformDep) -> Readiness:
+    """Readiness for the load balancer.
+
+    Only the database makes an API process unready. Redis carries wake-ups, live updates and
+    shared rate-limit counters, all of which degrade (timers, polling, per-process limits:
+    ``backend.system.degraded``); and since every API process shares the one Redis, answering
+    503 for it would take the whole service out of rotation over something it can work without.
+    So a Redis outage answers 200 with ``status: degraded`` and the failing check, for
+    monitoring to alert on.
+    """
     probes = [_check("database", ping(platform.engine))]
     if platform.redis is not None:
         probes.append(_check("redis", platform.redis.ping()))
     checks = dict(await asyncio.gather(*probes))
     if platform.redis is None:
         checks["redis"] = "not_configured"
-    if any(value.startswith("unavailable") for value in checks.values()):
-        raise ProblemError(503, "not_ready", "; ".join(f"{k}: {v}" for k, v in checks.items()))
-    return Readiness(status="ready", checks=checks)
+    if checks["database"] != "ok":
+        raise ProblemError(503, "not_ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), headers={"Retry-After": "5"})
+    return Readiness(status="degraded" if checks["redis"].startswith("unavailable") else "ready", checks=checks)
 
