@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -39,6 +38,7 @@ from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.problems import EXCEPTION_HANDLERS
 from backend.platform import Platform
 from backend.settings import ROOT, Settings, get_settings
+from backend.system.degraded import FallbackStore, ResilientRedisChannels, outage_exception_handlers
 
 log = logging.getLogger("backend")
 API_VERSION = "0.1.0"
@@ -61,7 +61,15 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        redis = Redis.from_url(settings.redis_url, health_check_interval=10, socket_connect_timeout=2)
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialWithJitterBackoff
+
+        # Few, quick retries: during a Redis outage every caller degrades (backend.system.degraded)
+        # instead of waiting seconds on redis-py's default ten retries.
+        redis = Redis.from_url(
+            settings.redis_url, health_check_interval=10, socket_connect_timeout=2, socket_timeout=5,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), 2),
+        )
     waker = RedisWaker(redis) if redis is not None else MemoryWaker()
     clock = clock or SystemClock()
     platform = Platform(
@@ -149,9 +157,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             if platform.redis is not None:
                 await platform.redis.aclose()
 
-    if platform.redis is not None:
-        channels_backend = RedisChannelsPubSubBackend(redis=platform.redis)
-        stores = StoreRegistry(default_factory=lambda name: RedisStore(platform.redis, namespace=f"yjs:{name}"))
+    if platform.redis is not None:  # both degrade to this process alone while Redis is down
+        channels_backend = ResilientRedisChannels(platform.redis)
+        stores = StoreRegistry(default_factory=lambda name: FallbackStore(RedisStore(platform.redis, namespace=f"yjs:{name}"), name))
     else:
         channels_backend = MemoryChannelsBackend()
         stores = StoreRegistry(default_factory=lambda name: MemoryStore())
@@ -192,7 +200,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "actor": Provide(provide_actor),
             **identity.IDENTITY_DEPENDENCIES,
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **outage_exception_handlers()},
         plugins=[channels_plugin],
         stores=stores,
         lifespan=[lifespan],

@@ -20,6 +20,7 @@ from backend.cases.service import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
+from backend.system.degraded import live_updates_available
 
 KEEPALIVE_SECONDS = 15.0
 
@@ -114,6 +115,8 @@ class CaseController(Controller):
     @get("/{case_id:str}/events", summary="Live updates of a case (server-sent events)", media_type="text/event-stream")
     async def events(self, platform: PlatformDep, actor: ActorDep, channels: NamedDependency[ChannelsPlugin], case_id: FromPath[str]) -> ServerSentEvent:
         view = await platform.cases.view(actor, case_id, with_plan=False)  # refuses what the actor may not see
+        if not live_updates_available(channels):  # Redis down: a 503 makes EventSource clients poll instead
+            raise ProblemError(503, "live_updates_unavailable", "实时更新暂不可用，请刷新查看。 Live updates are unavailable; please poll.", headers={"Retry-After": "10"})
 
         async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
             yield ServerSentEventMessage(event="snapshot", data=msgspec.json.encode({"status": view.status, "items": [{"ref": i.ref, "status": i.status} for i in view.items], "seq": view.timeline[-1].seq if view.timeline else 0}).decode())
@@ -123,6 +126,8 @@ class CaseController(Controller):
                     try:
                         message = await asyncio.wait_for(events.__anext__(), timeout=KEEPALIVE_SECONDS)
                     except asyncio.TimeoutError:
+                        if not live_updates_available(channels):
+                            return  # the client reconnects, gets 503 and polls until Redis is back
                         yield ServerSentEventMessage(comment="keep-alive")
                         continue
                     except StopAsyncIteration:
