@@ -51,3 +51,15 @@ async def sign_and_verify_face(platform, actor, case_id: str) -> None:
     started = await start_face_verification(platform, actor.id, "submit", case_id)
     nonce = parse_qs(urlsplit(started.provider_url).query)["nonce"][0]
     await accept_face_result(platform, sandbox_face_result(identity, started.verification_id, nonce, "passed"))
+
+
+async def complete_draft(platform, actor, uscc=HAPPY_USCC):
+    """A draft ready to submit: answers, form, materials, every signature and the face check."""
+    view = await platform.cases.create_draft(actor, uscc)
+    view = await platform.cases.update_draft(actor, view.id, answers=BASE_ANSWERS, form_data=None, version=view.version)
+    assert view.plan is not None, view.plan_problems
+    view = await platform.cases.update_draft(actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=view.version)
+    for code in materials_to_upload(view.plan):
+        await platform.cases.add_material(actor, view.id, code, f"{code}.pdf", TINY_PDF)
+    await sign_and_verify_face(platform, actor, view.id)
+    return view

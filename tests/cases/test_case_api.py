@@ -142,7 +142,7 @@ async def test_a_case_is_found_by_its_number_only_by_those_who_may_see_it(api):
     owner = await login(api, "applicant-p002")
     platform = api.app.state.platform
     from backend.cases.service import Actor
-    from tests.cases.test_case_service import complete_draft
+    from tests.cases.support import complete_draft
 
     draft = await complete_draft(platform, Actor(id="P002"))
     number = (await platform.cases.submit(Actor(id="P002"), draft.id, "by-number")).number

@@ -14,18 +14,7 @@ from backend.cases.tables import CaseEvent, CaseItem
 from backend.cases import timeline
 from backend.jobs.tables import Job
 from backend.lib.problems import ProblemError
-from tests.cases.support import BASE_ANSWERS, HAPPY_USCC, TINY_PDF, form_from_examples, materials_to_upload, sign_and_verify_face
-
-
-async def complete_draft(platform, actor, uscc=HAPPY_USCC):
-    view = await platform.cases.create_draft(actor, uscc)
-    view = await platform.cases.update_draft(actor, view.id, answers=BASE_ANSWERS, form_data=None, version=view.version)
-    assert view.plan is not None, view.plan_problems
-    view = await platform.cases.update_draft(actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=view.version)
-    for code in materials_to_upload(view.plan):
-        await platform.cases.add_material(actor, view.id, code, f"{code}.pdf", TINY_PDF)
-    await sign_and_verify_face(platform, actor, view.id)
-    return view
+from tests.cases.support import BASE_ANSWERS, HAPPY_USCC, TINY_PDF, complete_draft, form_from_examples, materials_to_upload, sign_and_verify_face
 
 
 async def test_draft_is_prefilled_from_the_registration_record(platform, applicant):

@@ -2,7 +2,7 @@
 
 Service tests pass ``Actor`` values directly (the same ids and scopes as the sandbox
 personas); HTTP and browser tests log in through identity's real ``POST /sandbox/token``.
-Cases are completed with ``tests.cases.test_case_service.complete_draft``, which signs and
+Cases are completed with ``tests.cases.support.complete_draft``, which signs and
 verifies the applicant's face through the test environment's providers.
 """
 

@@ -10,7 +10,7 @@ from backend.jobs.tables import Job
 from backend.lib.problems import ProblemError
 from backend.workbench import admin
 from backend.catalog import get_catalog
-from tests.cases.test_case_service import complete_draft
+from tests.cases.support import complete_draft
 from tests.workbench.support import ADMIN, APPLICANT, STAFF_AMR, item_by_code, run_jobs
 
 
