@@ -37,6 +37,7 @@ from backend.registration import EnterpriseRecord
 log = logging.getLogger("backend.cases")
 
 SEND_JOB = "cases.send"
+SEND_ATTEMPTS = 15  # retries with capped backoff before 推送失败 (a person re-drives it)
 POLL_JOB = "cases.poll"
 EXPIRY_JOB = "cases.draft_expiry"
 NOTICE_END_JOB = "cases.notice_end"
@@ -153,6 +154,7 @@ class CaseService:
 
         Applicants: cases of enterprises they may act for. Agency staff: cases with an item of
         their agency in their regions. Administrators: every case. Every staff access is audited.
+        Staff only read: any other ``action`` (update, upload, sign, submit ...) is the applicant's (403).
         """
         row = await self._case_row(public_id)
         if actor.kind == "system":
@@ -168,6 +170,9 @@ class CaseService:
             allowed = await self.may_act_for(actor, row["uscc"])
         if not allowed:
             raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
+        if action != "read" and staff and row["created_by"] != actor.id:
+            # Staff may look, not act: editing, signing, submitting, withdrawing are the applicant's.
+            raise ProblemError(403, "forbidden", "工作人员不能代替申请人办理该操作。 Staff cannot act for the applicant.")
         if staff:
             await self._audit(actor, public_id, action)
         return row
@@ -238,7 +243,7 @@ class CaseService:
 
     async def update_draft(self, actor: Actor, public_id: str, *, answers: dict | None, form_data: dict | None, version: int | None) -> CaseView:
         """Save answers and form data; a stale ``version`` is a 409 so nothing is overwritten silently."""
-        row = await self.case_for(actor, public_id)
+        row = await self.case_for(actor, public_id, "update")
         if row["status"] != st.DRAFT:
             raise ProblemError(409, "case_not_editable", "申请已提交，不能再修改；如需补正请按事项办理。 The case was submitted and can no longer be edited.")
         now = self.clock.now_ms()
@@ -283,7 +288,7 @@ class CaseService:
     # ------------------------------------------------------------------ materials
 
     async def add_material(self, actor: Actor, public_id: str, code: str, filename: str, content: bytes) -> MaterialView:
-        row = await self.case_for(actor, public_id)
+        row = await self.case_for(actor, public_id, "upload")
         if row["status"] not in (st.DRAFT, st.ACTION_REQUIRED):
             raise ProblemError(409, "case_not_editable", "当前状态不能上传材料。 Materials cannot be added now.")
         media_type = check_upload(content)
@@ -328,7 +333,7 @@ class CaseService:
         """Render the merged application as a PDF and ask every required signer to sign it."""
         from backend.identity import SignerRef, create_signing, render_pdf
 
-        row = await self.case_for(actor, public_id)
+        row = await self.case_for(actor, public_id, "sign")
         if row["status"] != st.DRAFT:
             raise ProblemError(409, "case_not_editable", "申请已提交。 The case was already submitted.")
         plan, blockers, missing = await self.requirements(actor, row, gates=False)
@@ -410,7 +415,7 @@ class CaseService:
 
     async def precheck(self, actor: Actor, public_id: str) -> Readiness:
         """注销预检: plan blockers, missing requirements and every applicable agency's own blockers."""
-        row = await self.case_for(actor, public_id)
+        row = await self.case_for(actor, public_id, "precheck")
         plan, blockers, missing = await self.requirements(actor, row)
         checked: list[str] = []
         unreachable: list[str] = []
@@ -441,7 +446,7 @@ class CaseService:
             if existing["public_id"] != public_id:
                 raise ProblemError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一申请。 This key was used for another case.", field="Idempotency-Key")
             return await self.view(actor, public_id)
-        row = await self.case_for(actor, public_id)
+        row = await self.case_for(actor, public_id, "submit")
         if row["status"] != st.DRAFT:
             return await self.view(actor, public_id)  # a second submit is harmless
         plan, blockers, missing = await self.requirements(actor, row)
@@ -463,11 +468,13 @@ class CaseService:
             ).where(CaseFile.id == row["id"])
             events = [await timeline.append(row["id"], st.CASE_SUBMITTED, at=now, actor=actor.id, data={"number": number, "items": [i.code for i in plan.items], "catalog_version": plan.catalog_version})]
             items = self._instantiate(public_id, row, plan, record)
-            for item in items:
-                await CaseItem.insert(CaseItem(case_file=row["id"], updated_at=now, **item))
-            for item in items:
-                if not _load(item["depends_on"], []):
-                    events.append(await self._queue_item(row["id"], item["ref"], now))
+            first = [item for item in items if not _load(item["depends_on"], [])]
+            for item in first:  # queued at once: same as _queue_item, without reading back what we hold
+                item.update(status=st.QUEUED, queued_at=now, due_on=self._due_on(now, item["promised_days"]))
+            await CaseItem.insert(*(CaseItem(case_file=row["id"], updated_at=now, **item) for item in items))
+            for item in first:
+                await self.platform.queue.enqueue(SEND_JOB, {"ref": item["ref"], "generation": 1}, dedupe_key=f"send:{item['ref']}:1", max_attempts=SEND_ATTEMPTS)
+                events.append(await timeline.append(row["id"], st.ITEM_QUEUED, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"due_on": item["due_on"]}, after=events[-1]))
         await self.platform.queue.notify()
         await self._announce(public_id, events)
         return await self.view(actor, public_id)
@@ -517,19 +524,22 @@ class CaseService:
             out.append(d)
         return out
 
+    def _due_on(self, now: int, promised_days: int) -> str:
+        return self.calendar.add(cst_date(now), promised_days).isoformat() if promised_days else ""
+
     async def _queue_item(self, case_id: int, ref: str, now: int, *, actor: str = "platform") -> dict[str, Any]:
         """Move an item to 待推送 and write its send job in the same transaction (the outbox)."""
         item = await CaseItem.select(CaseItem.generation, CaseItem.promised_days, CaseItem.system).where(CaseItem.ref == ref).first()
-        due = self.calendar.add(cst_date(now), item["promised_days"]).isoformat() if item["promised_days"] else ""
+        due = self._due_on(now, item["promised_days"])
         await CaseItem.update({CaseItem.status: st.QUEUED, CaseItem.queued_at: now, CaseItem.due_on: due, CaseItem.updated_at: now}).where(CaseItem.ref == ref)
-        await self.platform.queue.enqueue(SEND_JOB, {"ref": ref, "generation": item["generation"]}, dedupe_key=f"send:{ref}:{item['generation']}", max_attempts=15)
+        await self.platform.queue.enqueue(SEND_JOB, {"ref": ref, "generation": item["generation"]}, dedupe_key=f"send:{ref}:{item['generation']}", max_attempts=SEND_ATTEMPTS)
         return await timeline.append(case_id, st.ITEM_QUEUED, at=now, item_ref=ref, actor=actor, system=item["system"], data={"due_on": due})
 
     # ------------------------------------------------------------------ withdrawal and corrections
 
     async def withdraw(self, actor: Actor, public_id: str, reason: str = "") -> CaseView:
         """撤回: allowed until an agency has accepted any item."""
-        row = await self.case_for(actor, public_id)
+        row = await self.case_for(actor, public_id, "withdraw")
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
@@ -551,7 +561,7 @@ class CaseService:
 
     async def correct(self, actor: Actor, public_id: str, code: str, form_data: dict[str, Any], message: str = "") -> CaseView:
         """补正: update the fields an agency asked for and send that one item again; the others are untouched."""
-        row = await self.case_for(actor, public_id)
+        row = await self.case_for(actor, public_id, "correct")
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
@@ -744,7 +754,7 @@ class CaseService:
             docs_by_item.setdefault(d["item_ref"], []).append({"id": d["id"], "name": d["name"], "media_type": d["media_type"], "sha256": d["sha256"], "href": f"/api/v1/cases/{public_id}/documents/{d['id']}"})
         materials = await CaseMaterial.select(CaseMaterial.id, CaseMaterial.code, CaseMaterial.filename, CaseMaterial.media_type, CaseMaterial.size, CaseMaterial.sha256, CaseMaterial.at).where(CaseMaterial.case_file == row["id"])
         events = await CaseEvent.select().where(CaseEvent.case_file == row["id"]).order_by(CaseEvent.seq)
-        intact, _ = await timeline.verify(row["id"])
+        intact, _ = timeline.verify_rows(row["id"], events)
         return CaseView(
             id=row["public_id"], status=row["status"], status_label=Label(*st.CASE_LABELS[row["status"]]), uscc=row["uscc"],
             enterprise_name=row["enterprise_name"], entity_type=row["entity_type"], region=row["region"], route=row["route"],

@@ -29,9 +29,13 @@ async def append(
     system: str = "",
     message: str = "",
     data: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Append one event (call inside the transaction that made the change; the case row is locked)."""
-    last = await CaseEvent.select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq, ascending=False).first()
+    """Append one event (call inside the transaction that made the change; the case row is locked).
+
+    ``after`` is the event this transaction appended last, when there is one: it saves reading it back.
+    """
+    last = after or await CaseEvent.select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq, ascending=False).first()
     seq = (last["seq"] + 1) if last else 1
     prev = last["hash"] if last else ""
     body = msgspec.json.encode(data or {}).decode()
@@ -44,7 +48,11 @@ async def append(
 
 async def verify(case_id: int) -> tuple[bool, int | None]:
     """(True, None) if the chain is intact, else (False, the first bad sequence number)."""
-    rows = await CaseEvent.select().where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq)
+    return verify_rows(case_id, await CaseEvent.select().where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq))
+
+
+def verify_rows(case_id: int, rows: list[dict[str, Any]]) -> tuple[bool, int | None]:
+    """``verify`` over rows already read (every column, in ``seq`` order)."""
     prev = ""
     for expected_seq, row in enumerate(rows, start=1):
         digest = event_hash(prev, case_id, row["seq"], row["type"], row["item_ref"], row["actor"], row["system"], row["message"], row["data"], row["at"])
