@@ -1,0 +1,141 @@
+"""API throughput and latency at fixed concurrency, beside a bare Litestar endpoint measured in
+the same run: case-status reads (wrk, 50 connections) and submissions (asyncio client), plus
+the dispatch lag from submission to the first agency request. Production mode on PostgreSQL.
+
+Targets (issue 10): status reads ≥ ½ the bare endpoint's throughput with p99 ≤ 25 ms;
+submissions p99 ≤ 100 ms; dispatch lag p99 ≤ 0.5 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import httpx
+
+from bench.harness import ROOT, bare_litestar, gather_limited, now, percentile, production_stack, target, wrk
+
+API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+READ_CONNECTIONS = 50
+READ_SECONDS = int(os.environ.get("BENCH_READ_SECONDS", "15"))
+READ_CASES = 40
+SUBMISSIONS = int(os.environ.get("BENCH_SUBMISSIONS", "300"))
+SUBMIT_CONCURRENCY = 10
+APPLICANTS = [("91350102MA0102003U", "P002", "applicant-p002"), ("91350128MA0428396P", "P010", "applicant-p010")]
+
+
+async def prepare(stack, n: int, *, submit: bool) -> list[tuple[str, str]]:
+    """``n`` complete drafts (optionally submitted) made the way an applicant would, in this process."""
+    from backend import db
+    from backend.app import build_platform
+    from backend.cases.service import Actor
+    from backend.settings import load_settings
+    from tests.cases.support import complete_draft
+
+    settings = load_settings(env={}, **{k: v for k, v in stack.settings.items() if k != "test_env"}, test_env=True)
+    platform = build_platform(settings)
+    db.bind(platform.engine)
+    await db.start(platform.engine, settings)
+    try:
+        async def one(i: int) -> tuple[str, str]:
+            uscc, person, persona = APPLICANTS[i % len(APPLICANTS)]
+            draft = await complete_draft(platform, Actor(id=person), uscc=uscc)
+            if submit:
+                await platform.cases.submit(Actor(id=person), draft.id, f"bench-read-{draft.id}")
+            return draft.id, persona
+
+        return await gather_limited(n, 8, one)
+    finally:
+        for connector in platform.connectors.values():
+            await connector.aclose()
+        await db.stop(platform.engine)
+
+
+async def post_many(urls: list[tuple[str, dict]], concurrency: int) -> tuple[list[float], float, int]:
+    """POST each (url, headers) once at ``concurrency``; (latencies in ms, seconds, non-2xx)."""
+    latencies: list[float] = []
+    failures = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        async def one(i: int) -> None:
+            nonlocal failures
+            url, headers = urls[i]
+            started = now()
+            answer = await client.post(url, headers=headers, json={})
+            latencies.append((now() - started) * 1000)
+            failures += answer.status_code >= 300
+        started = now()
+        await gather_limited(len(urls), concurrency, one)
+        return latencies, now() - started, failures
+
+
+def summary(latencies: list[float], seconds: float, failures: int) -> dict:
+    return {
+        "requests": len(latencies), "requests_per_s": round(len(latencies) / seconds, 1), "failures": failures,
+        **{f"p{p}_ms": round(percentile(latencies, p), 2) for p in (50, 90, 99)},
+    }
+
+
+async def dispatch_lags(stack, ids: list[str]) -> list[float]:
+    """Seconds from each case's submission to its first item accepted by an agency system."""
+    import asyncpg
+
+    conn = await asyncpg.connect(stack.pg.url)
+    try:
+        for _ in range(120):
+            rows = await conn.fetch(
+                "SELECT f.public_id, f.submitted_at, min(i.sent_at) AS first_sent FROM case_file f JOIN case_item i ON i.case_file = f.id "
+                "WHERE f.public_id = any($1::text[]) GROUP BY f.public_id, f.submitted_at", ids,
+            )
+            if len(rows) == len(ids) and all(r["first_sent"] for r in rows):
+                return [(r["first_sent"] - r["submitted_at"]) / 1000 for r in rows]
+            await asyncio.sleep(1)
+        raise RuntimeError("not every case reached an agency within 120 s")
+    finally:
+        await conn.close()
+
+
+def run() -> dict:
+    with production_stack() as stack:
+        stack.start_api(API_PROCESSES)
+        read_cases = asyncio.run(prepare(stack, READ_CASES, submit=True))
+        tokens = {persona: stack.token(persona) for _, _, persona in APPLICANTS}
+        targets_file = stack.work / "targets.txt"
+        results: dict = {"config": {"api_processes": API_PROCESSES, "workers": WORKERS, "read_connections": READ_CONNECTIONS, "read_seconds": READ_SECONDS, "read_cases": READ_CASES, "submissions": SUBMISSIONS, "submit_concurrency": SUBMIT_CONCURRENCY, "load_generator": "wrk 4.1 (2 threads) for reads; httpx asyncio client for submissions"}}
+
+        reads = {}
+        for name, path in [("status", "/api/v1/cases/{id}/status"), ("full_view", "/api/v1/cases/{id}")]:
+            targets_file.write_text("".join(f"{path.format(id=case_id)} {tokens[persona]}\n" for case_id, persona in read_cases))
+            env = {"BENCH_TARGETS": str(targets_file)}
+            wrk(stack.api.url, connections=READ_CONNECTIONS, seconds=3, script=ROOT / "bench" / "rotate.lua", env=env)  # warm-up
+            reads[name] = wrk(stack.api.url, connections=READ_CONNECTIONS, seconds=READ_SECONDS, script=ROOT / "bench" / "rotate.lua", env=env)
+        with bare_litestar(API_PROCESSES) as bare_url:
+            wrk(bare_url + "/bare/status", connections=READ_CONNECTIONS, seconds=3)
+            reads["bare_litestar"] = wrk(bare_url + "/bare/status", connections=READ_CONNECTIONS, seconds=READ_SECONDS)
+            bare_submit = asyncio.run(post_many([(bare_url + "/bare/submit", {})] * SUBMISSIONS, SUBMIT_CONCURRENCY))
+        reads["status_to_bare_ratio"] = round(reads["status"]["requests_per_s"] / reads["bare_litestar"]["requests_per_s"], 3)
+        results["reads"] = reads
+
+        drafts = asyncio.run(prepare(stack, SUBMISSIONS, submit=False))
+        stack.start_workers(WORKERS)
+        tokens = {persona: stack.token(persona) for _, _, persona in APPLICANTS}
+        urls = [(f"{stack.api.url}/api/v1/cases/{case_id}/submit", {"Authorization": f"Bearer {tokens[persona]}", "Idempotency-Key": str(uuid.uuid4())}) for case_id, persona in drafts]
+        submitted = asyncio.run(post_many(urls, SUBMIT_CONCURRENCY))
+        submissions = {"platform": summary(*submitted), "bare_litestar": summary(*bare_submit)}
+        submissions["throughput_ratio"] = round(submissions["platform"]["requests_per_s"] / submissions["bare_litestar"]["requests_per_s"], 3)
+        results["submissions"] = submissions
+        lags = asyncio.run(dispatch_lags(stack, [case_id for case_id, _ in drafts]))
+        results["dispatch_lag_s"] = {f"p{p}": round(percentile(lags, p), 3) for p in (50, 90, 99)} | {"max": round(max(lags), 3)}
+
+    status = reads["status"]
+    results["targets"] = [
+        target("status reads / bare Litestar throughput", reads["status_to_bare_ratio"], 0.5, at_least=True),
+        target("status read p99 at 50 connections", status.get("p99_ms", float("inf")), 25, unit=" ms"),
+        target("status reads without errors", status["non_2xx"] + status["socket_errors"], 0),
+        target("submission p99", submissions["platform"]["p99_ms"], 100, unit=" ms"),
+        target("submissions without errors", submissions["platform"]["failures"], 0),
+        target("dispatch lag p99", results["dispatch_lag_s"]["p99"], 0.5, unit=" s"),
+    ]
+    return results

@@ -1,0 +1,146 @@
+"""Pipeline throughput: cases through every applicable simulated agency system (zero simulated
+processing time) on PostgreSQL with several workers, and the memory of the API and worker
+processes under that load.
+
+Method: N complete drafts are made and submitted the way an applicant would (in this process,
+on the same database) while no worker runs, so every first send job waits in the queue; then
+the workers start and the clock runs until every case is closed. Agencies call back through
+the API (``python -m backend api``), exactly as in production.
+
+Targets (issue 10): 1,000 cases in at most 60 s with two workers; API process ≤ 150 MB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from bench.api import APPLICANTS
+from bench.harness import gather_limited, now, process_tree, production_stack, rss_mb, target
+
+CASES = int(os.environ.get("BENCH_CASES", "1000"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))
+TIMEOUT = float(os.environ.get("BENCH_PIPELINE_TIMEOUT", "600"))
+
+
+async def submit_cases(stack, n: int) -> float:
+    from backend import db
+    from backend.app import build_platform
+    from backend.cases.service import Actor
+    from backend.settings import load_settings
+    from tests.cases.support import complete_draft
+
+    settings = load_settings(env={}, **{k: v for k, v in stack.settings.items() if k != "test_env"}, test_env=True)
+    platform = build_platform(settings)
+    db.bind(platform.engine)
+    await db.start(platform.engine, settings)
+    started = now()
+    try:
+        async def one(i: int) -> None:
+            uscc, person, _ = APPLICANTS[i % len(APPLICANTS)]
+            draft = await complete_draft(platform, Actor(id=person), uscc=uscc)
+            await platform.cases.submit(Actor(id=person), draft.id, f"bench-pipeline-{i}")
+
+        await gather_limited(n, 16, one)
+        return now() - started
+    finally:
+        for connector in platform.connectors.values():
+            await connector.aclose()
+        await db.stop(platform.engine)
+
+
+class MemorySampler(threading.Thread):
+    """Peak resident memory per process of each role, sampled every 0.25 s."""
+
+    def __init__(self, roles: dict[str, list[int]]) -> None:
+        super().__init__(daemon=True)
+        self.roles = roles
+        self.peak: dict[str, float] = {role: 0.0 for role in roles}
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.wait(0.25):
+            for role, roots in self.roles.items():
+                for root in roots:
+                    for pid in process_tree(root):
+                        try:
+                            self.peak[role] = max(self.peak[role], rss_mb(pid)[1])
+                        except (FileNotFoundError, KeyError, ProcessLookupError):
+                            pass
+
+
+async def wait_closed(stack, n: int) -> tuple[float, dict]:
+    import asyncpg
+
+    conn = await asyncpg.connect(stack.pg.url)
+    started = now()
+    try:
+        while now() - started < TIMEOUT:
+            counts = {r["status"]: r["n"] for r in await conn.fetch("SELECT status, count(*) AS n FROM case_file GROUP BY status")}
+            if sum(v for k, v in counts.items() if k not in ("submitted", "action_required", "draft")) >= n:
+                break
+            await asyncio.sleep(0.2)
+        elapsed = now() - started
+        items = await conn.fetchval("SELECT count(*) FROM case_item")
+        dead = await conn.fetchval("SELECT count(*) FROM job WHERE status = 'dead'")
+        return elapsed, {"case_statuses": counts, "items": items, "dead_jobs": dead}
+    finally:
+        await conn.close()
+
+
+def profile(pids: list[int]) -> list[subprocess.Popen]:
+    """With BENCH_PROFILE=<dir>, sample each process with py-spy (collapsed stacks) while the pipeline runs."""
+    out = os.environ.get("BENCH_PROFILE")
+    if not out:
+        return []
+    os.makedirs(out, exist_ok=True)
+    seconds = os.environ.get("BENCH_PROFILE_SECONDS", "20")
+    return [subprocess.Popen(["py-spy", "record", "--nonblocking", "-r", "50", "-d", seconds, "-f", "raw", "-o", f"{out}/{pid}.txt", "-p", str(pid)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in pids]
+
+
+def run() -> dict:
+    with production_stack() as stack:
+        api = stack.start_api(API_PROCESSES)
+        print(f"pipeline: preparing and submitting {CASES} cases", file=sys.stderr)
+        prepare_s = asyncio.run(submit_cases(stack, CASES))
+        sampler = MemorySampler({"api": [api.proc.pid], "worker": []})
+        print(f"pipeline: {CASES} cases submitted in {prepare_s:.0f} s; starting {WORKERS} workers", file=sys.stderr)
+        stack.start_workers(WORKERS)
+        sampler.roles["worker"] = [w.proc.pid for w in stack.workers]
+        sampler.start()
+        profilers = profile([*process_tree(api.proc.pid)[1:], *(w.proc.pid for w in stack.workers)])
+        elapsed, outcome = asyncio.run(wait_closed(stack, CASES))
+        for p in profilers:
+            p.wait(60)
+        sampler.stop_event.set()
+        sampler.join()
+        stats = stack.sim_stats()
+        time.sleep(0.5)
+    completed = outcome["case_statuses"].get("completed", 0)
+    sent = sum(s["submissions"] for s in stats)
+    result = {
+        "config": {"cases": CASES, "workers": WORKERS, "api_processes": API_PROCESSES, "simulated_processing_seconds": 0},
+        "prepare_and_submit_s": round(prepare_s, 1),
+        "pipeline_s": round(elapsed, 1),
+        "cases_per_s": round(CASES / elapsed, 1),
+        "agency_submissions": sent,
+        "agency_submissions_per_s": round(sent / elapsed, 1),
+        "callbacks_delivered": sum(s["callbacks_delivered"] for s in stats),
+        "duplicates": sum(s["duplicates"] for s in stats),
+        **outcome,
+        "peak_rss_mb": {role: round(mb, 1) for role, mb in sampler.peak.items()},
+    }
+    result["targets"] = [
+        target(f"{CASES} cases through the simulators with {WORKERS} workers", result["pipeline_s"], 60, unit=" s"),
+        target("every case completed", completed, CASES, at_least=True),
+        target("no item sent twice", result["duplicates"], 0),
+        target("no dead jobs", outcome["dead_jobs"], 0),
+        target("API process peak memory", result["peak_rss_mb"]["api"], 150, unit=" MB"),
+    ]
+    return result
