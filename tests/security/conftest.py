@@ -1,0 +1,64 @@
+"""The platform under attack: embedded mode (SQLite, in-process worker, simulated agencies),
+served by uvicorn on a free loopback port inside the test's event loop, so tests reach it over
+real HTTP and may still look at its database and simulators.
+
+One platform serves the whole security session; tests that exhaust a rate limit or fuzz
+the API with administrator rights get platforms of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from tests.cases.live import serve_platform
+from tests.security.support import CASE_USCC, tokens_for_roles
+
+
+@dataclass
+class Live:
+    """A running platform: its app (state, routes), its URL and a client for it."""
+
+    app: object
+    url: str
+    client: httpx.AsyncClient
+    tokens: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def platform(self):
+        return self.app.state.platform
+
+
+@pytest.fixture(scope="session")
+async def live(tmp_path_factory):
+    async with serve_platform(tmp_path_factory.mktemp("security")) as app:
+        url = app.state.platform.settings.base_url
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            server = Live(app=app, url=url, client=client)
+            server.tokens = await tokens_for_roles(client)  # once: /sandbox/token is rate limited
+            yield server
+
+
+@dataclass
+class World:
+    """Resources every role is tried against: a submitted case of CASE_USCC and its first item."""
+
+    case_id: str
+    item_ref: str
+    material_id: int
+    document_id: int
+
+
+@pytest.fixture(scope="session")
+async def world(live) -> World:
+    from tests.security.support import ready_draft, submit, wait_for_status
+
+    owner = live.tokens["owner"]
+    case_id = await ready_draft(live.client, owner, CASE_USCC)
+    await submit(live.client, owner, case_id, f"security-{case_id}")
+    view = await wait_for_status(live.client, owner, case_id, {"completed", "refused"})
+    assert view["status"] == "completed", [(i["code"], i["status"], i["message"]) for i in view["items"]]
+    amr = next(i for i in view["items"] if i["system"] == "amr")
+    return World(case_id=case_id, item_ref=amr["ref"], material_id=view["materials"][0]["id"], document_id=amr["documents"][0]["id"])
