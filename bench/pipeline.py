@@ -84,6 +84,10 @@ async def wait_closed(stack, n: int) -> tuple[float, dict]:
             counts = {r["status"]: r["n"] for r in await conn.fetch("SELECT status, count(*) AS n FROM case_file GROUP BY status")}
             if sum(v for k, v in counts.items() if k not in ("submitted", "action_required", "draft")) >= n:
                 break
+            if int(now() - started) // 5 != int(now() - started - 0.2) // 5:
+                items = {r["status"]: r["n"] for r in await conn.fetch("SELECT status, count(*) AS n FROM case_item GROUP BY status")}
+                jobs = {f'{r["kind"]}/{r["status"]}': r["n"] for r in await conn.fetch("SELECT kind, status, count(*) AS n FROM job GROUP BY kind, status")}
+                print(f"pipeline: {now() - started:5.0f} s cases {counts} items {items} jobs {jobs}", file=sys.stderr)
             await asyncio.sleep(0.2)
         elapsed = now() - started
         items = await conn.fetchval("SELECT count(*) FROM case_item")

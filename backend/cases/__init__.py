@@ -34,6 +34,7 @@ def configure(platform) -> None:
     service = CaseService(
         platform, calendar,
         draft_ttl_days=settings.draft_ttl_days, draft_warning_days=settings.draft_warning_days, poll_seconds=settings.poll_seconds,
+        status_cache_seconds=settings.status_cache_seconds,
     )
     dispatcher = Dispatcher(service, callback_base_url=settings.base_url)
     platform.cases = service

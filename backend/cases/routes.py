@@ -15,7 +15,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from backend.cases.schemas import CaseCreate, CaseSummary, CaseUpdate, CaseView, CorrectionSubmit, MaterialView, Readiness
+from backend.cases.schemas import CaseCreate, CaseStatus, CaseSummary, CaseUpdate, CaseView, CorrectionSubmit, MaterialView, Readiness
 from backend.cases.service import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus
 from backend.lib.problems import ProblemError
@@ -67,6 +67,10 @@ class CaseController(Controller):
     @get("/{case_id:str}", summary="One case: plan, items, results, materials and timeline")
     async def read(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseView:
         return await platform.cases.view(actor, case_id)
+
+    @get("/{case_id:str}/status", summary="Where a case stands (status and each item's): small and fast, for polling; at most `STATUS_CACHE_SECONDS` behind")
+    async def status(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseStatus:
+        return await platform.cases.status(actor, case_id)
 
     @patch("/{case_id:str}", summary="Save answers and form data (send `version` to detect concurrent edits)")
     async def update(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[CaseUpdate]) -> CaseView:

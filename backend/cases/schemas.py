@@ -111,6 +111,24 @@ class CaseView(msgspec.Struct, omit_defaults=True):
     timeline_intact: bool = True
 
 
+class ItemStatus(msgspec.Struct, omit_defaults=True):
+    ref: str
+    code: str
+    status: str
+    due_on: str = ""
+    closed_at: int | None = None
+
+
+class CaseStatus(msgspec.Struct, omit_defaults=True):
+    """Where a case stands, in a few hundred bytes: what phones poll and kiosks show."""
+
+    id: str
+    status: str
+    updated_at: int
+    number: str | None = None
+    items: list[ItemStatus] = []
+
+
 class CaseSummary(msgspec.Struct, omit_defaults=True):
     id: str
     status: str

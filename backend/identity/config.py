@@ -164,6 +164,8 @@ class Identity:
     keys: dict[str, ECKey]
     sources: dict[str, KeySource] = field(default_factory=dict)
     oidc_metadata: dict[str, Any] | None = None
+    #: access tokens whose signature this process has checked (token → claims); expiry is checked on every use
+    verified_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:

@@ -127,16 +127,31 @@ def encode_access_token(identity: Identity, principal: Principal, csrf: str, ttl
     return jwt.encode({"alg": "ES256", "kid": key.kid, "typ": "at+jwt"}, claims, key), ttl
 
 
+VERIFIED_TOKENS_MAX = 20_000
+
+
 def decode_access_token(identity: Identity, token: str) -> dict[str, Any]:
-    """Verify signature, issuer, audience and expiry (on the platform clock) and return the claims."""
-    try:
-        decoded = jwt.decode(token, public_keyset(identity.signing_key(PLATFORM_KEY)), algorithms=["ES256"])
-    except (JoseError, ValueError) as exc:
-        raise unauthenticated("登录凭证无效。 The access token is invalid.") from exc
-    claims = decoded.claims
-    if decoded.header.get("typ") != "at+jwt" or claims.get("iss") != identity.platform_issuer or claims.get("aud") != TOKEN_AUDIENCE:
-        raise unauthenticated("登录凭证无效。 The access token is invalid.")
-    if not isinstance(claims.get("exp"), int) or claims["exp"] <= identity.now_s():
+    """Verify signature, issuer, audience and expiry (on the platform clock) and return the claims.
+
+    A token's signature is checked once per process (the verified claims are kept until the token
+    expires), so a phone polling its case costs no signature check per request.
+    """
+    claims = identity.verified_tokens.get(token)
+    if claims is None:
+        try:
+            decoded = jwt.decode(token, public_keyset(identity.signing_key(PLATFORM_KEY)), algorithms=["ES256"])
+        except (JoseError, ValueError) as exc:
+            raise unauthenticated("登录凭证无效。 The access token is invalid.") from exc
+        claims = decoded.claims
+        if decoded.header.get("typ") != "at+jwt" or claims.get("iss") != identity.platform_issuer or claims.get("aud") != TOKEN_AUDIENCE:
+            raise unauthenticated("登录凭证无效。 The access token is invalid.")
+        if not isinstance(claims.get("exp"), int):
+            raise unauthenticated("登录凭证无效。 The access token is invalid.")
+        if len(identity.verified_tokens) >= VERIFIED_TOKENS_MAX:
+            identity.verified_tokens.clear()
+        identity.verified_tokens[token] = claims
+    if claims["exp"] <= identity.now_s():
+        identity.verified_tokens.pop(token, None)
         raise unauthenticated("登录已过期，请重新登录。 The access token has expired.")
     return claims
 

@@ -98,13 +98,21 @@ async def test_submission_through_the_api_and_staff_scope_with_audit(api):
     assert first.status_code == 200, first.text
     again = await api.post(f"/api/v1/cases/{case['id']}/submit", headers={**owner, "Idempotency-Key": "submit-1"})
     assert again.json()["number"] == first.json()["number"]
+    status = (await api.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()  # the lean read agrees with the view
+    assert (status["number"], status["status"]) == (first.json()["number"], "submitted")
+    assert [(i["ref"], i["status"], i.get("due_on", "")) for i in status["items"]] == [(i["ref"], i["status"], i.get("due_on", "")) for i in first.json()["items"]]
+    problem(await api.get(f"/api/v1/cases/{case['id']}/status", headers=await login(api, "applicant-p004")), 404, "case_not_found")
+    problem(await api.get(f"/api/v1/cases/{case['id']}/status"), 401, "unauthenticated")
 
     amr, etax_only_xiamen = await login(api, "staff-amr"), await login(api, "staff-xm-tax")
     assert (await api.get(f"/api/v1/cases/{case['id']}", headers=amr)).status_code == 200
+    assert (await api.get(f"/api/v1/cases/{case['id']}/status", headers=amr)).status_code == 200
     problem(await api.get(f"/api/v1/cases/{case['id']}", headers=etax_only_xiamen), 404, "case_not_found")
+    problem(await api.get(f"/api/v1/cases/{case['id']}/status", headers=etax_only_xiamen), 404, "case_not_found")
     admin = await login(api, "admin-platform")
     records = (await api.get("/api/v1/audit/access", params={"case_id": case["id"]}, headers=admin)).json()
     assert any(r["subject"] == "staff-amr" for r in records)
+    assert {r["action"] for r in records if r["subject"] == "staff-amr"} >= {"read", "status"}
 
 
 async def test_live_updates_arrive_over_server_sent_events(api):
