@@ -87,6 +87,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/cases"): Rule(OWNER, why="only who may act for the enterprise"),
     ("GET", "/api/v1/cases"): Rule(SIGNED_IN, why="each sees their own"),
     ("GET", "/api/v1/cases/{case_id:str}"): Rule(CASE_READERS, hidden=True),
+    ("GET", "/api/v1/cases/{case_id:str}/status"): Rule(CASE_READERS, hidden=True),
     ("GET", "/api/v1/cases/{case_id:str}/events"): Rule(CASE_READERS, hidden=True),
     ("GET", "/api/v1/cases/{case_id:str}/materials/{material_id:int}"): Rule(CASE_READERS, hidden=True),
     ("GET", "/api/v1/cases/{case_id:str}/documents/{document_id:int}"): Rule(CASE_READERS, hidden=True),
