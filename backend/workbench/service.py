@@ -210,9 +210,9 @@ class Workbench:
 
     async def approve(self, actor: Actor, ref: str, filename: str, content: bytes, message: str = "") -> tuple[str, WorkItem]:
         """办结 with the result document (a PDF, checked by content)."""
-        from backend.cases.materials import check_upload
+        from backend.cases.materials import check_upload, sniff
 
-        if check_upload(content) != "application/pdf":
+        if sniff(content) not in (None, "application/pdf") or check_upload(content) != "application/pdf":  # unknown content: 415
             raise ProblemError(422, "result_not_pdf", "结果文书须为 PDF 文件。 The result document must be a PDF.", field="file")
         name = (filename or "result.pdf")[:120]
         document = ResultDocument(name=name, media_type="application/pdf", sha256=hashlib.sha256(content).hexdigest(), content_base64=base64.b64encode(content).decode())
