@@ -46,8 +46,11 @@ function clamp(n, lo, hi) {
 let kioskMessages = {};
 async function loadKioskMessages() {
   const locale = currentLocale();
-  await loadMessages(locale);
-  const loaded = await fetch(`/kiosk/messages/${locale}.json`).then((r) => r.json()).catch(() => ({}));
+  // Both catalogs at once: the attract screen waits for them.
+  const [, loaded] = await Promise.all([
+    loadMessages(locale),
+    fetch(`/kiosk/messages/${locale}.json`).then((r) => r.json()).catch(() => ({})),
+  ]);
   if (locale === currentLocale()) kioskMessages = loaded; // a later switch wins, whichever answer comes first
 }
 function kt(key, values = {}) {
