@@ -30,6 +30,7 @@ from backend.catalog import get_catalog
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseDocument, CaseFile, CaseItem
 from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
 from backend.jobs import JobContext, PermanentFailure, RetryLater
+from backend.jobs.queue import backoff_seconds
 from backend.lib.problems import ProblemError
 
 log = logging.getLogger("backend.dispatch")
@@ -82,6 +83,12 @@ def form_corrections(catalog_version: str, item_code: str, corrections) -> list[
             entry.update(label={"zh": name.zh, "en": name.en})
         out.append(entry)
     return out
+
+
+def retry_delay(exc: TransientError, job: JobContext) -> float:
+    """An agency's ``Retry-After`` is a floor, not the schedule: the backoff still grows, so an
+    outage longer than a dozen quick retries does not use up every attempt (推送失败)."""
+    return max(exc.retry_after or 0.0, backoff_seconds(job.attempts))
 
 
 class Dispatcher:
@@ -155,6 +162,11 @@ class Dispatcher:
         ref, generation = job.payload["ref"], job.payload["generation"]
         item = await CaseItem.select().where(CaseItem.ref == ref).first()
         if item is None or item["status"] != st.QUEUED or item["generation"] != generation:
+            if item is not None and item["generation"] == generation and item["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
+                # Sent, and a callback got here first, while the worker that sent it died before
+                # recording the answer: make sure the item is still polled, or a lost final
+                # callback would leave it open for ever (the dedupe key makes this a no-op otherwise).
+                await self.platform.queue.enqueue(POLL_JOB, {"ref": ref, "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{ref}:{generation}:1")
             return  # already sent, withdrawn or superseded: nothing to do
         case = await CaseFile.select().where(CaseFile.id == item["case_file"]).first()
         if item["system"] == "platform":  # a timed stage the platform runs itself
@@ -170,7 +182,7 @@ class Dispatcher:
         except TransientError as exc:
             if job.attempts >= job.max_attempts:
                 await self._dispatch_failed(item, case, f"{exc.code}: {exc}")
-            raise RetryLater(f"{item['system']}: {exc}", delay=exc.retry_after) from exc
+            raise RetryLater(f"{item['system']}: {exc}", delay=retry_delay(exc, job)) from exc
         except PermanentError as exc:
             await self._dispatch_failed(item, case, f"{exc.code}: {exc}")
             raise PermanentFailure(str(exc)) from exc
@@ -331,7 +343,7 @@ class Dispatcher:
         try:
             status = await connector.query(reference=item["reference"])
         except TransientError as exc:
-            raise RetryLater(str(exc), delay=exc.retry_after) from exc
+            raise RetryLater(str(exc), delay=retry_delay(exc, job)) from exc
         now = self.service.clock.now_ms()
         if status.status in OUTCOME_STATE and OUTCOME_STATE[status.status] != item["status"] and status.status != "received":
             result = CallbackResult(
