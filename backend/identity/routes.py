@@ -17,6 +17,7 @@ from backend.identity import audit, directory, face, kiosk, licence, signing, te
 from backend.identity.config import get_identity
 from backend.identity.masking import mask_id_number
 from backend.identity.oidc_client import finish_login, start_login
+from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.principal import (
     ACCESS_COOKIE,
     ADMIN,
@@ -392,7 +393,7 @@ async def access_audit(platform: PlatformDep, case_id: FromQuery[str | None] = N
     return await audit.access_records(platform, case_id, subject)
 
 
-AUTH_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 60), store="identity_auth_rate_limit")
+AUTH_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 60), store="identity_auth_rate_limit", middleware_class=SharedRateLimitMiddleware)
 
 ROUTES: list[Any] = [
     Router(path="/", route_handlers=[login, callback, refresh, logout, terminal_token], middleware=[AUTH_RATE_LIMIT.middleware], dependencies=ROUTER_DEPENDENCIES, tags=["auth"]),

@@ -47,6 +47,7 @@ from backend.identity.config import (
 from backend.identity.face import FACE_RESULT_TYP, accept_face_result, face_provider_base
 from backend.identity.licence import LICENCE_TYP, licence_provider_base
 from backend.identity.personas import find_persona, persona_claims, principal_from_claims, sandbox_personas
+from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.principal import ROUTER_DEPENDENCIES, TokenPair, new_id, sha256_hex
 from backend.identity.sessions import issue_session
 from backend.identity.signed import consume_jti, sign_message, verify_message
@@ -533,7 +534,7 @@ def licence_of(request: Request, uscc: FromPath[str]) -> Response:
     return Response({"licence": token})
 
 
-SANDBOX_TOKEN_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 60), store="identity_sandbox_rate_limit")
+SANDBOX_TOKEN_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 60), store="identity_sandbox_rate_limit", middleware_class=SharedRateLimitMiddleware)
 
 SANDBOX_ROUTES: list = [
     Router(

@@ -155,6 +155,10 @@ _HTTP_CODES = {
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     code = _HTTP_CODES.get(status, "http_error" if status < 500 else "internal_error")
+    headers = dict(exc.headers or {})
+    if status == 429 and "Retry-After" not in headers:
+        # Litestar's rate limiter says when the window resets (RateLimit-Reset) but not Retry-After (RFC 9110).
+        headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "60"))))
     return problem_response(
         request,
         Problem(
@@ -164,7 +168,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
             code=code,
             detail=exc.detail if status < 500 else None,
         ),
-        exc.headers,
+        headers,
     )
 
 
