@@ -51,10 +51,15 @@ def bind(engine: Engine) -> None:
         table._meta.db = engine
 
 
+async def _keep_session(connection) -> None:
+    """Connections go back to the pool without asyncpg's reset query (RESET ALL, UNLISTEN, CLOSE ALL ...):
+    we keep no session state, and an open transaction is still rolled back. One round trip less per query."""
+
+
 async def start(engine: Engine, settings: Settings) -> None:
     """Open the pool (PostgreSQL) or set the journal mode (SQLite)."""
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+        await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=_keep_session)
     else:
         await engine.run_ddl("PRAGMA journal_mode=WAL")
 

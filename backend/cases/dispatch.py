@@ -207,7 +207,8 @@ class Dispatcher:
                     events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}))
                 await CaseItem.update(changes).where(CaseItem.id == item["id"])
                 await self.platform.queue.enqueue(POLL_JOB, {"ref": item["ref"], "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{item['ref']}:{item['generation']}:1")
-            await self.service._refresh_case_status(case["id"], now, events)
+            if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
+                await self.service._refresh_case_status(case["id"], now, events)
         await self.platform.queue.notify()
         await self.service._announce(case["public_id"], events)
 
@@ -245,11 +246,12 @@ class Dispatcher:
             fresh = await CallbackNonce.insert(CallbackNonce(jti=f"{system}:{token['jti']}", expires_at=int(token["exp"] * 1000))).on_conflict(action="DO NOTHING").returning(CallbackNonce.id)
             if not fresh:
                 raise ProblemError(401, "callback_replayed", "回调令牌已使用过。 Callback token already used.")
-            stored = await CallbackInbox.insert(CallbackInbox(key=f"{system}:{result.event_id}", system=system, body=body.decode("utf-8", "replace"), received_at=now)).on_conflict(action="DO NOTHING").returning(CallbackInbox.id)
+            stored = await CallbackInbox.insert(CallbackInbox(key=f"{system}:{result.event_id}", system=system, body=body.decode("utf-8", "replace"), received_at=now, applied=True)).on_conflict(action="DO NOTHING").returning(CallbackInbox.id)
             if not stored:
                 return "duplicate"
             outcome, public_id, events = await self._apply(result, item["case_file"], now, source="callback")
-            await CallbackInbox.update({CallbackInbox.applied: outcome == "applied"}).where(CallbackInbox.id == stored[0]["id"])
+            if outcome != "applied":
+                await CallbackInbox.update({CallbackInbox.applied: False}).where(CallbackInbox.id == stored[0]["id"])
         await self.platform.queue.notify()
         await self.service._announce(public_id, events)
         return outcome
@@ -260,8 +262,7 @@ class Dispatcher:
         Returns (applied | ignored, the case's public id, the timeline events to announce).
         """
         events: list[dict[str, Any]] = []
-        await self.service._lock(case_id)
-        case = await CaseFile.select(CaseFile.public_id, CaseFile.catalog_version).where(CaseFile.id == case_id).first()
+        case = await self.service._locked_case(case_id)
         case_catalog_version = case["catalog_version"]
         item = await CaseItem.select().where(CaseItem.ref == result.item_ref).first()
         new = OUTCOME_STATE[result.outcome]
@@ -300,26 +301,30 @@ class Dispatcher:
             data={"reference": result.reference, "sequence": result.sequence, "source": source,
                   "reasons": [msgspec.to_builtins(r) for r in result.reasons], "corrections": [msgspec.to_builtins(c) for c in result.corrections]},
         ))
+        siblings = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system, CaseItem.generation, CaseItem.promised_days).where(CaseItem.case_file == case_id)
         if new == st.COMPLETED:
-            await self._release_dependents(case_id, now, events)
+            await self._release_dependents(case_id, now, events, siblings)
         elif new == st.REJECTED:
-            await self._stop_dependents(case_id, item["ref"], now, events)
-        await self.service._refresh_case_status(case_id, now, events)
+            await self._stop_dependents(case_id, item["ref"], now, events, siblings)
+        await self.service._refresh_case_status(case_id, now, events, statuses=[i["status"] for i in siblings], current=case["status"])
         if new == st.CORRECTION and self.platform.notify_applicant:
-            owner = await CaseFile.select(CaseFile.created_by).where(CaseFile.id == case_id).first()
-            await self.platform.notify_applicant(owner["created_by"], "correction_requested", {"case": case["public_id"], "item": item["code"]})
+            await self.platform.notify_applicant(case["created_by"], "correction_requested", {"case": case["public_id"], "item": item["code"]})
         return "applied", case["public_id"], events
 
-    async def _release_dependents(self, case_id: int, now: int, events: list[dict[str, Any]]) -> None:
-        items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on).where(CaseItem.case_file == case_id)
+    async def _release_dependents(self, case_id: int, now: int, events: list[dict[str, Any]], items: list[dict[str, Any]] | None = None) -> None:
+        """Queue the items whose prerequisites are all complete (``items``: the case's if read already; updated in place)."""
+        if items is None:
+            items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system, CaseItem.generation, CaseItem.promised_days).where(CaseItem.case_file == case_id)
         done = {i["ref"] for i in items if i["status"] == st.COMPLETED}
         for i in items:
             if i["status"] == st.WAITING and set(_load(i["depends_on"], [])) <= done:
-                events.append(await self.service._queue_item(case_id, i["ref"], now))
+                events.append(await self.service._queue_item(case_id, i["ref"], now, item=i, after=events[-1] if events else None))
+                i["status"] = st.QUEUED
 
-    async def _stop_dependents(self, case_id: int, ref: str, now: int, events: list[dict[str, Any]]) -> None:
-        """Items that can never start because ``ref`` was refused (transitively)."""
-        items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system).where(CaseItem.case_file == case_id)
+    async def _stop_dependents(self, case_id: int, ref: str, now: int, events: list[dict[str, Any]], items: list[dict[str, Any]] | None = None) -> None:
+        """Items that can never start because ``ref`` was refused (transitively; ``items`` as for ``_release_dependents``)."""
+        if items is None:
+            items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system).where(CaseItem.case_file == case_id)
         stopped = {ref}
         changed = True
         while changed:
@@ -329,7 +334,8 @@ class Dispatcher:
                     stopped.add(i["ref"])
                     changed = True
                     await CaseItem.update({CaseItem.status: st.CANCELLED, CaseItem.closed_at: now, CaseItem.updated_at: now}).where(CaseItem.ref == i["ref"])
-                    events.append(await timeline.append(case_id, st.ITEM_CANCELLED, at=now, item_ref=i["ref"], system=i["system"], data={"because": ref}))
+                    events.append(await timeline.append(case_id, st.ITEM_CANCELLED, at=now, item_ref=i["ref"], system=i["system"], data={"because": ref}, after=events[-1] if events else None))
+                    i["status"] = st.CANCELLED
 
     # ------------------------------------------------------------------ polling
 

@@ -124,6 +124,12 @@ class CaseService:
         if isinstance(self.platform.engine, PostgresEngine):
             await CaseFile.raw("SELECT id FROM case_file WHERE id = {} FOR UPDATE", case_id)
 
+    async def _locked_case(self, case_id: int) -> dict[str, Any]:
+        """Lock the case row (as ``_lock``) and read what outcome handling needs, in one statement."""
+        lock = " FOR UPDATE" if isinstance(self.platform.engine, PostgresEngine) else ""
+        rows = await CaseFile.raw("SELECT public_id, catalog_version, status, created_by FROM case_file WHERE id = {}" + lock, case_id)
+        return rows[0]
+
     async def _announce(self, public_id: str, events: Iterable[dict[str, Any]]) -> None:
         self._status_cache.pop(public_id, None)
         if self.publish is None:
@@ -559,13 +565,17 @@ class CaseService:
     def _due_on(self, now: int, promised_days: int) -> str:
         return self.calendar.add(cst_date(now), promised_days).isoformat() if promised_days else ""
 
-    async def _queue_item(self, case_id: int, ref: str, now: int, *, actor: str = "platform") -> dict[str, Any]:
-        """Move an item to 待推送 and write its send job in the same transaction (the outbox)."""
-        item = await CaseItem.select(CaseItem.generation, CaseItem.promised_days, CaseItem.system).where(CaseItem.ref == ref).first()
+    async def _queue_item(self, case_id: int, ref: str, now: int, *, actor: str = "platform", item: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Move an item to 待推送 and write its send job in the same transaction (the outbox).
+
+        ``item`` (its generation, promised days and system) and ``after`` (the case's last event) when read already.
+        """
+        if item is None:
+            item = await CaseItem.select(CaseItem.generation, CaseItem.promised_days, CaseItem.system).where(CaseItem.ref == ref).first()
         due = self._due_on(now, item["promised_days"])
         await CaseItem.update({CaseItem.status: st.QUEUED, CaseItem.queued_at: now, CaseItem.due_on: due, CaseItem.updated_at: now}).where(CaseItem.ref == ref)
         await self.platform.queue.enqueue(SEND_JOB, {"ref": ref, "generation": item["generation"]}, dedupe_key=f"send:{ref}:{item['generation']}", max_attempts=SEND_ATTEMPTS)
-        return await timeline.append(case_id, st.ITEM_QUEUED, at=now, item_ref=ref, actor=actor, system=item["system"], data={"due_on": due})
+        return await timeline.append(case_id, st.ITEM_QUEUED, at=now, item_ref=ref, actor=actor, system=item["system"], data={"due_on": due}, after=after)
 
     # ------------------------------------------------------------------ withdrawal and corrections
 
@@ -630,16 +640,19 @@ class CaseService:
         case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first()
         await self._announce(case["public_id"], events)
 
-    async def _refresh_case_status(self, case_id: int, now: int, events: list[dict[str, Any]]) -> None:
-        statuses = [r["status"] for r in await CaseItem.select(CaseItem.status).where(CaseItem.case_file == case_id)]
+    async def _refresh_case_status(self, case_id: int, now: int, events: list[dict[str, Any]], *, statuses: list[str] | None = None, current: str | None = None) -> None:
+        """Derive the case's status from its items' (``statuses`` and the ``current`` case status when known)."""
+        if statuses is None:
+            statuses = [r["status"] for r in await CaseItem.select(CaseItem.status).where(CaseItem.case_file == case_id)]
         new = st.case_status(statuses)
-        current = await CaseFile.select(CaseFile.status).where(CaseFile.id == case_id).first()
-        if current["status"] == new:
+        if current is None:
+            current = (await CaseFile.select(CaseFile.status).where(CaseFile.id == case_id).first())["status"]
+        if current == new:
             return
         closed = now if new in (st.CASE_COMPLETED, st.CASE_REFUSED, st.CASE_WITHDRAWN) else None
         await CaseFile.update({CaseFile.status: new, CaseFile.updated_at: now, CaseFile.closed_at: closed}).where(CaseFile.id == case_id)
         if closed:
-            events.append(await timeline.append(case_id, st.CASE_CLOSED, at=now, data={"status": new}))
+            events.append(await timeline.append(case_id, st.CASE_CLOSED, at=now, data={"status": new}, after=events[-1] if events else None))
 
     # ------------------------------------------------------------------ timed stages (公示期 / 异议期)
 
