@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -102,6 +103,14 @@ class Stack:
         answer.raise_for_status()
         return answer.json()["access_token"]
 
+    def roles(self) -> dict[str, list[int]]:
+        """Root process ids per role, for memory and CPU accounting."""
+        postmaster = int((self.pg.dir / "data" / "postmaster.pid").read_text().split()[0])
+        return {
+            "api": [self.api.proc.pid] if self.api else [], "worker": [w.proc.pid for w in self.workers],
+            "test_environment": [self.sandbox.proc.pid], "postgresql": [postmaster], "redis": [self.redis.proc.pid],
+        }
+
     def sim_stats(self) -> list[dict]:
         """Counters of every simulated agency system (submissions, duplicates, callbacks ...)."""
         return [s["stats"] for s in httpx.get(self.sandbox.url + "/sandbox/simulators", timeout=10).json()]
@@ -176,6 +185,19 @@ def rss_mb(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of one process in MB."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def process_tree(pid: int) -> list[int]:

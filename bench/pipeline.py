@@ -20,7 +20,7 @@ import threading
 import time
 
 from bench.api import APPLICANTS
-from bench.harness import gather_limited, now, process_tree, production_stack, rss_mb, target
+from bench.harness import cpu_seconds, gather_limited, now, process_tree, production_stack, rss_mb, target
 
 CASES = int(os.environ.get("BENCH_CASES", "1000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
@@ -113,13 +113,15 @@ def run() -> dict:
         api = stack.start_api(API_PROCESSES)
         print(f"pipeline: preparing and submitting {CASES} cases", file=sys.stderr)
         prepare_s = asyncio.run(submit_cases(stack, CASES))
-        sampler = MemorySampler({"api": [api.proc.pid], "worker": []})
         print(f"pipeline: {CASES} cases submitted in {prepare_s:.0f} s; starting {WORKERS} workers", file=sys.stderr)
         stack.start_workers(WORKERS)
-        sampler.roles["worker"] = [w.proc.pid for w in stack.workers]
+        roles = stack.roles()
+        sampler = MemorySampler({"api": roles["api"], "worker": roles["worker"]})
+        cpu_before = {role: cpu_seconds([p for root in roots for p in process_tree(root)]) for role, roots in roles.items()}
         sampler.start()
         profilers = profile([*process_tree(api.proc.pid)[1:], *(w.proc.pid for w in stack.workers)])
         elapsed, outcome = asyncio.run(wait_closed(stack, CASES))
+        cpu = {role: round(cpu_seconds([p for root in roots for p in process_tree(root)]) - cpu_before[role], 1) for role, roots in roles.items()}
         for p in profilers:
             p.wait(60)
         sampler.stop_event.set()
@@ -139,6 +141,8 @@ def run() -> dict:
         "duplicates": sum(s["duplicates"] for s in stats),
         **outcome,
         "peak_rss_mb": {role: round(mb, 1) for role, mb in sampler.peak.items()},
+        "cpu_seconds_by_role": cpu,
+        "cpu_ms_per_agency_submission": {role: round(1000 * seconds / max(sent, 1), 2) for role, seconds in cpu.items()},
     }
     result["targets"] = [
         target(f"{CASES} cases through the simulators with {WORKERS} workers", result["pipeline_s"], 60, unit=" s"),
