@@ -87,9 +87,9 @@ async def run_worker() -> None:
     await db.start(platform.engine, settings)
     channels = None
     if platform.redis is not None:  # live updates reach the API processes' subscribers through Redis
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from backend.system.degraded import ResilientRedisChannels
 
-        channels = RedisChannelsPubSubBackend(redis=platform.redis)
+        channels = ResilientRedisChannels(platform.redis)  # while Redis is down, events are dropped at once
         await channels.on_startup()
         platform.cases.publish = channel_publisher(channels.publish)
     stop = asyncio.Event()

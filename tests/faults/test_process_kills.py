@@ -81,11 +81,16 @@ async def test_200_cases_survive_random_sigkills_of_workers_and_api(pg_url, redi
 
             loop = asyncio.get_running_loop()
             began = loop.time()
-            for start in range(0, CASES, 25):
-                await asyncio.gather(*(one(n) for n in range(start, min(start + 25, CASES))))
+            at_once = asyncio.Semaphore(25)  # applicants busy at the same moment
+
+            async def applicant(n: int) -> None:
+                async with at_once:
+                    await one(n)
+
+            await asyncio.gather(*(applicant(n) for n in range(CASES)))
             submitted_after = loop.time() - began
             await chaos_task  # the last kills may fall after the last submission, while work is in flight
-            await wait_until_settled(timeout=180)
+            await wait_until_settled(timeout=240)
             settled_after = loop.time() - began
         print("\n".join([f"kills (seed {seed}):", *journal, f"submit retries after dropped connections / 5xx: {applicants.retries}",
                          f"{CASES} submitted after {submitted_after:.0f}s, settled after {settled_after:.0f}s"]))
