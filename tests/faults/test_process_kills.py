@@ -92,15 +92,15 @@ async def test_200_cases_survive_random_sigkills_of_workers_and_api(pg_url, redi
             await chaos_task  # the last kills may fall after the last submission, while work is in flight
             await wait_until_settled(timeout=240)
             settled_after = loop.time() - began
-        print("\n".join([f"kills (seed {seed}):", *journal, f"submit retries after dropped connections / 5xx: {applicants.retries}",
-                         f"{CASES} submitted after {submitted_after:.0f}s, settled after {settled_after:.0f}s"]))
+            print(f"{CASES} submitted after {submitted_after:.0f}s, settled after {settled_after:.0f}s")
         assert len(journal) == len(KILLS), journal
         await assert_outcome(sandbox, CASES, submitted)
         logs = stack.logs()
         assert "worker started" in logs
         leaked = FULL_IDENTIFIER.search(logs)
         assert leaked is None, f"full identifier in a log line: ...{logs[max(0, leaked.start() - 200):leaked.end() + 50]}"
-    finally:
+    finally:  # shown with a failure: what was killed when, to reproduce with FAULT_SEED
+        print("\n".join([f"kills (FAULT_SEED={seed}):", *journal, f"submit retries after dropped connections / 5xx: {applicants.retries}"]))
         if not chaos_task.done():
             chaos_task.cancel()
         stack.stop()
