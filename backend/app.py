@@ -36,7 +36,7 @@ from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.problems import EXCEPTION_HANDLERS
-from backend.platform import Platform
+from backend.platform import Platform, PlatformDep
 from backend.settings import ROOT, Settings, get_settings
 from backend.system.degraded import FallbackStore, ResilientRedisChannels, outage_exception_handlers
 
@@ -96,8 +96,12 @@ def channel_publisher(publish: Callable[[bytes, list[str]], Awaitable[None] | No
     return send
 
 
-async def provide_actor(request: Request) -> Actor:
-    """The acting person or staff member, from the identity context's principal (401 without one)."""
+async def provide_actor(request: Request, platform: PlatformDep) -> Actor:
+    """The acting person or staff member, from the identity context's principal (401 without one).
+
+    It names ``platform`` so Litestar resolves the two one after the other: dependencies of one
+    level are resolved concurrently in an anyio task group, which costs more than both together.
+    """
     from backend.identity import provide_principal
 
     principal = await provide_principal(request)
