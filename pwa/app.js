@@ -47,7 +47,16 @@ window.addEventListener("online", async () => {
 showOffline();
 
 // Service worker: offline shell; a waiting worker means a new version, offered to the user.
-if ("serviceWorker" in navigator) {
+// Registered only once the page has painted: installing it fetches the whole shell, which on a
+// first visit would otherwise compete with the page's own requests and hold up its first paint.
+function afterFirstPaint(fn) {
+  const later = () => setTimeout(fn, 0);
+  if (!(window.PerformanceObserver?.supportedEntryTypes || []).includes("paint")) return setTimeout(fn, 1000);
+  if (performance.getEntriesByName("first-contentful-paint").length) return later();
+  const observer = new PerformanceObserver(() => { observer.disconnect(); later(); });
+  observer.observe({ type: "paint", buffered: true });
+}
+if ("serviceWorker" in navigator) afterFirstPaint(() => {
   const banner = document.querySelector('[data-testid="update-banner"]');
   const offer = (worker) => {
     banner.hidden = false;
@@ -66,4 +75,4 @@ if ("serviceWorker" in navigator) {
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (!banner.hidden && !reloading) { reloading = true; location.reload(); }
   });
-}
+});
