@@ -41,7 +41,10 @@ RUNS = int(os.environ.get("LIGHTHOUSE_RUNS", "3"))
 # Before each run, wait (at most this long) for the machine's 1-minute load to drop below its
 # core count: Lighthouse times tasks by the wall clock, so other work on the machine shows up
 # as blocking time. The load at the start of each run is reported beside its scores.
-QUIET_WAIT_S = float(os.environ.get("LIGHTHOUSE_QUIET_WAIT", "90"))
+QUIET_WAIT_S = float(os.environ.get("LIGHTHOUSE_QUIET_WAIT", "30"))
+# As root, Lighthouse and its Chromium run at a raised CPU priority (nice -10) for the same
+# reason; the machine's other work still runs, it just intrudes less on the page's timings.
+NICE = ["nice", "-n", "-10"] if os.geteuid() == 0 and os.environ.get("LIGHTHOUSE_NICE", "1") != "0" else []
 BUDGET_BYTES = 60 * 1024
 KIOSK_SCREEN = ["--preset=desktop", "--screenEmulation.width=1080", "--screenEmulation.height=1920", "--screenEmulation.deviceScaleFactor=1"]
 
@@ -67,7 +70,7 @@ METRICS = {
 
 def lighthouse(url: str, extra: list[str], out: Path) -> dict:
     """One Lighthouse run; the parsed JSON report."""
-    cmd = [str(LIGHTHOUSE), url, f"--chrome-flags={CHROME_FLAGS}", f"--only-categories={CATEGORIES}",
+    cmd = [*NICE, str(LIGHTHOUSE), url, f"--chrome-flags={CHROME_FLAGS}", f"--only-categories={CATEGORIES}",
            "--output=json", f"--output-path={out}", "--quiet", *extra]
     env = {**os.environ, "CHROME_PATH": CHROME}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
@@ -178,7 +181,7 @@ def run() -> dict:
         size = assets[name]["gzip_bytes"]
         targets.append({"name": f"{label} first page JS+CSS, gzip", "value": f"{size / 1024:.1f} KB", "target": "≤ 60 KB", "met": size <= BUDGET_BYTES})
     return {
-        "tool": {"lighthouse": version, "chromium": chromium, "chrome_flags": CHROME_FLAGS, "categories": CATEGORIES, "runs_per_page": RUNS},
+        "tool": {"lighthouse": version, "chromium": chromium, "chrome_flags": CHROME_FLAGS, "categories": CATEGORIES, "runs_per_page": RUNS, "nice": " ".join(NICE) or None},
         "pages": pages,
         "targets": targets,
     }
