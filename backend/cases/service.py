@@ -44,6 +44,9 @@ EXPIRY_JOB = "cases.draft_expiry"
 NOTICE_END_JOB = "cases.notice_end"
 NOTICE = "NOTICE"  # the pseudo-item of a timed stage (公示期 / 异议期) the platform runs itself
 
+# What only the applicant (or whoever may act for the enterprise) does to a case; staff may only read it.
+APPLICANT_ACTIONS = frozenset({"update", "upload", "sign", "precheck", "submit", "withdraw", "correct"})
+
 DAY_MS = 24 * 3600 * 1000
 STATUS_CACHE_MAX = 50_000
 CST_MS = 8 * 3600 * 1000
@@ -172,6 +175,7 @@ class CaseService:
 
         Applicants: cases of enterprises they may act for. Agency staff: cases with an item of
         their agency in their regions. Administrators: every case. Every staff access is audited.
+        Staff only read: the ``APPLICANT_ACTIONS`` are the applicant's (403 to staff).
         """
         if actor.kind == "system":
             return
@@ -185,6 +189,10 @@ class CaseService:
             allowed = await self.may_act_for(actor, row["uscc"])
         if not allowed:
             raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
+        if action in APPLICANT_ACTIONS and staff and row["created_by"] != actor.id:
+            # Staff may look, not act: editing, signing, submitting, withdrawing are the applicant's
+            # (tests/security/test_authorization_matrix.py fails if this goes).
+            raise ProblemError(403, "forbidden", "工作人员不能代替申请人办理该操作。 Staff cannot act for the applicant.")
         if staff:
             await self._audit(actor, row["public_id"], action)
 
