@@ -26,7 +26,7 @@ from schemathesis.core.failures import FailureGroup
 
 from tests.servers import PlatformProcess
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 SEED = 20261126
 IDENTITIES = {"anonymous": None, "applicant": "applicant-p002", "admin": "admin-platform"}
 SKIP = {("GET", "/api/v1/cases/{case_id}/events")}  # an endless event stream; its access is in the matrix
