@@ -48,7 +48,7 @@ async def test_postgres_restart_mid_run(own_postgres, redis_url, sandbox, test_p
     submitted: dict[str, str] = {}
     stack.start()
     try:
-        drafts = [await ready_draft(platform, n) for n in range(BEFORE + DURING)]
+        drafts = await asyncio.gather(*(ready_draft(platform, n) for n in range(BEFORE + DURING)))
         async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0)) as client:
 
             async def submit(n: int) -> None:

@@ -73,7 +73,7 @@ async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redi
     stack.start()
     watchers: list[asyncio.Task] = []
     try:
-        drafts = [await ready_draft(platform, n) for n in range(3 * BATCH)]
+        drafts = await asyncio.gather(*(ready_draft(platform, n) for n in range(3 * BATCH)))
         async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0)) as client:
 
             async def submit(n: int) -> dict:
