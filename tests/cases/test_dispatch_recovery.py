@@ -11,7 +11,7 @@ from backend.cases.tables import CaseItem
 from backend.connectors.base import TransientError
 from backend.jobs import JobContext
 from backend.jobs.tables import Job
-from tests.cases.test_case_service import complete_draft
+from tests.cases.support import complete_draft
 
 
 async def test_an_item_a_callback_moved_on_before_the_ack_was_recorded_is_still_polled(platform, applicant):
