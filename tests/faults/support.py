@@ -181,16 +181,10 @@ class Applicants:
 
 async def ready_draft(platform, n: int) -> tuple[str, str]:
     """A draft of a clean enterprise, ready to submit (answers, form, materials, signatures, face)."""
-    from tests.cases.support import BASE_ANSWERS, TINY_PDF, form_from_examples, materials_to_upload, sign_and_verify_face
+    from tests.cases.support import complete_draft
 
     uscc, person = CLEAN[n % len(CLEAN)]
-    actor = Actor(id=person)
-    view = await platform.cases.create_draft(actor, uscc)
-    view = await platform.cases.update_draft(actor, view.id, answers=BASE_ANSWERS, form_data=None, version=view.version)
-    view = await platform.cases.update_draft(actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=view.version)
-    for code in materials_to_upload(view.plan):
-        await platform.cases.add_material(actor, view.id, code, f"{code}.pdf", TINY_PDF)
-    await sign_and_verify_face(platform, actor, view.id)
+    view = await complete_draft(platform, Actor(id=person), uscc=uscc)
     return view.id, person
 
 
