@@ -112,6 +112,7 @@ class CaseService:
         self.may_act_for: Callable[[Actor, str], Awaitable[bool]] = self._registered_party
         self.status_cache_seconds = status_cache_seconds
         self._status_cache: dict[str, tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]] = {}
+        self._status_loading: dict[str, asyncio.Future] = {}
 
     # ------------------------------------------------------------------ plumbing
 
@@ -198,30 +199,40 @@ class CaseService:
 
     async def status(self, actor: Actor, public_id: str) -> CaseStatus:
         """Where a case stands: one query, and a per-process cache of ``status_cache_seconds`` that
-        absorbs polling (changes made in this process evict it; others show within that time)."""
+        absorbs polling (changes made in this process evict it; others show within that time).
+        Concurrent reads of one case share a single query."""
         cached = self._status_cache.get(public_id)
         if cached is None or cached[0] < time.monotonic():
-            rows = await CaseFile.raw(
-                "SELECT f.id, f.public_id, f.number, f.status, f.updated_at, f.created_by, f.uscc, i.ref, i.code, "
-                "i.status AS item_status, i.due_on, i.closed_at, i.system, i.region "
-                "FROM case_file f LEFT JOIN case_item i ON i.case_file = f.id WHERE f.public_id = {} ORDER BY i.id",
-                public_id,
-            )
-            if not rows:
-                raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
-            head, items = rows[0], [r for r in rows if r["ref"] is not None]
-            view = CaseStatus(
-                id=public_id, status=head["status"], updated_at=head["updated_at"], number=head["number"],
-                items=[ItemStatus(ref=i["ref"], code=i["code"], status=i["item_status"], due_on=i["due_on"], closed_at=i["closed_at"]) for i in items],
-            )
-            cached = (time.monotonic() + self.status_cache_seconds, head, items, view)
-            if self.status_cache_seconds > 0:
-                if len(self._status_cache) >= STATUS_CACHE_MAX:
-                    self._status_cache.clear()
-                self._status_cache[public_id] = cached
+            loading = self._status_loading.get(public_id)
+            if loading is None:
+                loading = asyncio.ensure_future(self._load_status(public_id))
+                self._status_loading[public_id] = loading
+                loading.add_done_callback(lambda _: self._status_loading.pop(public_id, None))
+            cached = await asyncio.shield(loading)
         _, head, items, view = cached
         await self._authorize(actor, head, "status", items)
         return view
+
+    async def _load_status(self, public_id: str) -> tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]:
+        rows = await CaseFile.raw(
+            "SELECT f.id, f.public_id, f.number, f.status, f.updated_at, f.created_by, f.uscc, i.ref, i.code, "
+            "i.status AS item_status, i.due_on, i.closed_at, i.system, i.region "
+            "FROM case_file f LEFT JOIN case_item i ON i.case_file = f.id WHERE f.public_id = {} ORDER BY i.id",
+            public_id,
+        )
+        if not rows:
+            raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
+        head, items = rows[0], [r for r in rows if r["ref"] is not None]
+        view = CaseStatus(
+            id=public_id, status=head["status"], updated_at=head["updated_at"], number=head["number"],
+            items=[ItemStatus(ref=i["ref"], code=i["code"], status=i["item_status"], due_on=i["due_on"], closed_at=i["closed_at"]) for i in items],
+        )
+        loaded = (time.monotonic() + self.status_cache_seconds, head, items, view)
+        if self.status_cache_seconds > 0:
+            if len(self._status_cache) >= STATUS_CACHE_MAX:
+                self._status_cache.clear()
+            self._status_cache[public_id] = loaded
+        return loaded
 
     async def _audit(self, actor: Actor, public_id: str, action: str) -> None:
         from backend.identity import Principal, audit_access
