@@ -1,4 +1,5 @@
-"""``python -m bench [api|pipeline|lighthouse ...]``: run benchmarks, print and save the figures."""
+"""``python -m bench [api|pipeline|lighthouse ...]``: run benchmarks, print and save the figures;
+``python -m bench report`` writes the latest figures into docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ def machine() -> dict:
 
 
 def main(argv: list[str]) -> int:
+    if argv == ["report"]:
+        from bench.report import main as report
+
+        return report()
     names = argv or SUITES
     unknown = [n for n in names if n not in SUITES]
     if unknown:
