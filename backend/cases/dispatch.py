@@ -125,7 +125,9 @@ class Dispatcher:
             "fields": project_form(case["catalog_version"], item["code"], form),
             "tax_registration_region": case["region"],
         }
-        siblings = await CaseItem.select(CaseItem.code, CaseItem.reference, CaseItem.closed_at, CaseItem.result, CaseItem.status).where(CaseItem.case_file == case["id"])
+        siblings = []  # what earlier matters produced (tax clearance, the deregistration) goes to those that waited for them
+        if _load(item["depends_on"], []):
+            siblings = await CaseItem.select(CaseItem.code, CaseItem.reference, CaseItem.closed_at, CaseItem.result, CaseItem.status).where(CaseItem.case_file == case["id"])
         for s in siblings:
             if s["status"] != st.COMPLETED:
                 continue
@@ -192,19 +194,19 @@ class Dispatcher:
         now = self.service.clock.now_ms()
         events: list[dict[str, Any]] = []
         async with self.service.transaction():
-            await self.service._lock(case["id"])
+            last_event = (await self.service._locked_case(case["id"]))["last_event"]
             current = await CaseItem.select().where(CaseItem.id == item["id"]).first()
             if ack.status == "rejected":
                 if current["status"] == st.QUEUED:
                     reasons = [msgspec.to_builtins(r) for r in ack.reasons]
                     await CaseItem.update({CaseItem.status: st.REJECTED, CaseItem.reasons: _json(reasons), CaseItem.closed_at: now, CaseItem.updated_at: now, CaseItem.reference: ack.reference}).where(CaseItem.id == item["id"])
-                    events.append(await timeline.append(case["id"], st.ITEM_OUTCOME.format(outcome="rejected"), at=now, item_ref=item["ref"], actor=item["system"], system=item["system"], message="; ".join(r.message for r in ack.reasons), data={"reasons": reasons, "synchronous": True}))
+                    events.append(await timeline.append(case["id"], st.ITEM_OUTCOME.format(outcome="rejected"), at=now, item_ref=item["ref"], actor=item["system"], system=item["system"], message="; ".join(r.message for r in ack.reasons), data={"reasons": reasons, "synchronous": True}, after=last_event))
                     await self._stop_dependents(case["id"], item["ref"], now, events)
             else:
                 changes: dict[Any, Any] = {CaseItem.reference: current["reference"] or ack.reference, CaseItem.updated_at: now}
                 if current["status"] == st.QUEUED:
                     changes.update({CaseItem.status: st.SENT, CaseItem.sent_at: now})
-                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}))
+                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event))
                 await CaseItem.update(changes).where(CaseItem.id == item["id"])
                 await self.platform.queue.enqueue(POLL_JOB, {"ref": item["ref"], "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{item['ref']}:{item['generation']}:1")
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
@@ -268,7 +270,7 @@ class Dispatcher:
         new = OUTCOME_STATE[result.outcome]
         stale = result.sequence and result.sequence <= item["last_sequence"]
         if stale or item["status"] == new or not st.can_move(item["status"], new):
-            events.append(await timeline.append(case_id, st.ITEM_IGNORED, at=now, item_ref=item["ref"], actor=result.system, system=result.system, data={"outcome": result.outcome, "sequence": result.sequence, "status": item["status"], "source": source}))
+            events.append(await timeline.append(case_id, st.ITEM_IGNORED, at=now, item_ref=item["ref"], actor=result.system, system=result.system, data={"outcome": result.outcome, "sequence": result.sequence, "status": item["status"], "source": source}, after=case["last_event"]))
             if result.sequence > item["last_sequence"]:
                 await CaseItem.update({CaseItem.last_sequence: result.sequence}).where(CaseItem.id == item["id"])
             return "ignored", case["public_id"], events
@@ -300,6 +302,7 @@ class Dispatcher:
             case_id, st.ITEM_OUTCOME.format(outcome=result.outcome), at=now, item_ref=item["ref"], actor=result.system, system=result.system, message=result.message,
             data={"reference": result.reference, "sequence": result.sequence, "source": source,
                   "reasons": [msgspec.to_builtins(r) for r in result.reasons], "corrections": [msgspec.to_builtins(c) for c in result.corrections]},
+            after=case["last_event"],
         ))
         siblings = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system, CaseItem.generation, CaseItem.promised_days).where(CaseItem.case_file == case_id)
         if new == st.COMPLETED:

@@ -129,10 +129,18 @@ class CaseService:
             await CaseFile.raw("SELECT id FROM case_file WHERE id = {} FOR UPDATE", case_id)
 
     async def _locked_case(self, case_id: int) -> dict[str, Any]:
-        """Lock the case row (as ``_lock``) and read what outcome handling needs, in one statement."""
-        lock = " FOR UPDATE" if isinstance(self.platform.engine, PostgresEngine) else ""
-        rows = await CaseFile.raw("SELECT public_id, catalog_version, status, created_by FROM case_file WHERE id = {}" + lock, case_id)
-        return rows[0]
+        """Lock the case row (as ``_lock``) and read what outcome handling needs, in one statement;
+        ``last_event`` is the timeline's last event (``timeline.append(after=...)``), or None."""
+        lock = " FOR UPDATE OF f" if isinstance(self.platform.engine, PostgresEngine) else ""
+        last = "(SELECT e.{} FROM case_event e WHERE e.case_file = f.id ORDER BY e.seq DESC LIMIT 1)"
+        rows = await CaseFile.raw(
+            f"SELECT f.public_id, f.catalog_version, f.status, f.created_by, {last.format('seq')} AS last_seq, {last.format('hash')} AS last_hash "
+            "FROM case_file f WHERE f.id = {}" + lock,
+            case_id,
+        )
+        row = rows[0]
+        row["last_event"] = {"seq": row["last_seq"], "hash": row["last_hash"]} if row["last_seq"] is not None else None
+        return row
 
     async def _announce(self, public_id: str, events: Iterable[dict[str, Any]]) -> None:
         self._status_cache.pop(public_id, None)
