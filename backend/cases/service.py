@@ -129,13 +129,19 @@ class CaseService:
             await CaseFile.raw("SELECT id FROM case_file WHERE id = {} FOR UPDATE", case_id)
 
     async def _locked_case(self, case_id: int) -> dict[str, Any]:
-        """Lock the case row (as ``_lock``) and read what outcome handling needs, in one statement;
-        ``last_event`` is the timeline's last event (``timeline.append(after=...)``), or None."""
-        lock = " FOR UPDATE OF f" if isinstance(self.platform.engine, PostgresEngine) else ""
+        """Lock the case row (``_lock``), then read what outcome handling needs;
+        ``last_event`` is the timeline's last event (``timeline.append(after=...)``), or None.
+
+        Two statements, not one ``SELECT ... FOR UPDATE``: a statement that waited for the lock
+        re-reads the locked row but still sees other tables as they were when it began, so the
+        timeline's last event would miss the one the previous lock holder appended (duplicate
+        ``seq``, found by the fault suite's concurrent callbacks).
+        """
+        await self._lock(case_id)
         last = "(SELECT e.{} FROM case_event e WHERE e.case_file = f.id ORDER BY e.seq DESC LIMIT 1)"
         rows = await CaseFile.raw(
             f"SELECT f.public_id, f.catalog_version, f.status, f.created_by, {last.format('seq')} AS last_seq, {last.format('hash')} AS last_hash "
-            "FROM case_file f WHERE f.id = {}" + lock,
+            "FROM case_file f WHERE f.id = {}",
             case_id,
         )
         row = rows[0]

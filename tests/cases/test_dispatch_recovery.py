@@ -34,3 +34,38 @@ def test_an_agencys_retry_after_is_a_floor_under_a_growing_backoff():
     assert retry_delay(TransientError("503", retry_after=1.0), job) >= 128  # not 1s: the outage would outlast every attempt
     first = JobContext(id=1, kind=SEND_JOB, payload={}, attempts=1, max_attempts=12)
     assert retry_delay(TransientError("503", retry_after=30.0), first) == 30.0  # and never sooner than the agency asked
+
+
+async def test_whoever_waited_for_the_case_lock_sees_the_event_its_holder_appended(platform, applicant):
+    import asyncio
+
+    from backend.cases import timeline
+    from backend.cases.tables import CaseFile
+    from tests.cases.support import HAPPY_USCC
+
+    view = await platform.cases.create_draft(applicant, HAPPY_USCC)
+    case_id = (await CaseFile.select(CaseFile.id).where(CaseFile.public_id == view.id).first())["id"]
+    service = platform.cases
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> dict:
+        async with service.transaction():
+            locked = await service._locked_case(case_id)
+            holding.set()
+            await release.wait()
+            return await timeline.append(case_id, st.CASE_UPDATED, at=1, after=locked["last_event"])
+
+    async def waiter() -> dict:
+        await holding.wait()
+        async with service.transaction():
+            locked = await service._locked_case(case_id)  # waits until the holder commits
+            return await timeline.append(case_id, st.CASE_UPDATED, at=2, after=locked["last_event"])
+
+    first = asyncio.create_task(holder())
+    second = asyncio.create_task(waiter())
+    await holding.wait()
+    await asyncio.sleep(0.3)  # the waiter is now blocked on the lock
+    release.set()
+    appended = await asyncio.gather(first, second)
+    assert [e["seq"] for e in appended] == [2, 3]  # after case.created, one after the other
+    assert await timeline.verify(case_id) == (True, None)
