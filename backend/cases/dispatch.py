@@ -162,7 +162,7 @@ class Dispatcher:
 
     async def send_job(self, job: JobContext) -> None:
         ref, generation = job.payload["ref"], job.payload["generation"]
-        item = await CaseItem.select().where(CaseItem.ref == ref).first()
+        item = await CaseItem.select(*CaseItem.all_columns(), *CaseItem.case_file.all_columns(exclude=["id"])).where(CaseItem.ref == ref).first()
         if item is None or item["status"] != st.QUEUED or item["generation"] != generation:
             if item is not None and item["generation"] == generation and item["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
                 # Sent, and a callback got here first, while the worker that sent it died before
@@ -170,7 +170,7 @@ class Dispatcher:
                 # callback would leave it open for ever (the dedupe key makes this a no-op otherwise).
                 await self.platform.queue.enqueue(POLL_JOB, {"ref": ref, "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{ref}:{generation}:1")
             return  # already sent, withdrawn or superseded: nothing to do
-        case = await CaseFile.select().where(CaseFile.id == item["case_file"]).first()
+        case = {"id": item["case_file"]} | {k.removeprefix("case_file."): v for k, v in item.items() if k.startswith("case_file.")}  # same query
         if item["system"] == "platform":  # a timed stage the platform runs itself
             await self.service.start_notice(item, case)
             return

@@ -11,7 +11,7 @@ from backend.cases.service import Actor, _load
 from backend.cases.tables import CaseFile, CaseItem
 from backend.catalog import get_catalog
 from backend.lib.problems import ProblemError
-from backend.workbench.connector import API, MODES, connector_mode
+from backend.workbench.connector import API, MODES, connector_mode, known_modes
 from backend.workbench.schemas import ModeView
 from backend.workbench.tables import ConnectorMode
 
@@ -50,6 +50,7 @@ async def set_mode(platform, actor: Actor, system: str, mode: str, note: str = "
         updated = await ConnectorMode.update({ConnectorMode.mode: mode, ConnectorMode.changed_by: actor.id, ConnectorMode.note: note, ConnectorMode.updated_at: now}).where(ConnectorMode.system == system).returning(ConnectorMode.id)
         if not updated:
             await ConnectorMode.insert(ConnectorMode(system=system, mode=mode, changed_by=actor.id, note=note, updated_at=now))
+    known_modes(platform).pop(system, None)  # this process sends the new way at once; others within MODE_CACHE_SECONDS
     s = _systems()[system]
     return ModeView(system=system, name={"zh-CN": s.name.zh, "en": s.name.en}, mode=await connector_mode(system), changed_by=actor.id, updated_at=now, note=note)
 

@@ -14,6 +14,7 @@ system; ``mode_aware`` picks the manual connector at call time when the mode say
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -91,16 +92,26 @@ class ManualConnector:
         return None
 
 
+MODE_CACHE_SECONDS = 5.0  # a switch made in another process reaches this one within this time
+
+
 class ModeAwareConnector:
     """Delegates each call to the system's API connector or to the manual one, by the current mode."""
 
-    def __init__(self, system: str, api: Any | None) -> None:
+    def __init__(self, system: str, api: Any | None, modes: dict[str, tuple[float, str]] | None = None) -> None:
         self.system = system
         self.api = api
         self.manual = ManualConnector(system)
+        self.modes = modes if modes is not None else {}  # system → (valid until, mode), shared per platform
+
+    async def mode(self) -> str:
+        known = self.modes.get(self.system)
+        if known is None or known[0] < time.monotonic():
+            known = self.modes[self.system] = (time.monotonic() + MODE_CACHE_SECONDS, await connector_mode(self.system))
+        return known[1]
 
     async def current(self):
-        if await connector_mode(self.system) == MANUAL:
+        if await self.mode() == MANUAL:
             return self.manual
         if self.api is None:
             raise PermanentError(f"no connector configured for {self.system}", code="no_connector")
@@ -134,5 +145,10 @@ def mode_aware(platform, system: str) -> ModeAwareConnector:
     cache: dict[str, ModeAwareConnector] = platform.__dict__.setdefault("_mode_aware_connectors", {})
     connector = cache.get(system)
     if connector is None or connector.api is not platform.connectors.get(system):
-        connector = cache[system] = ModeAwareConnector(system, platform.connectors.get(system))
+        connector = cache[system] = ModeAwareConnector(system, platform.connectors.get(system), known_modes(platform))
     return connector
+
+
+def known_modes(platform) -> dict[str, tuple[float, str]]:
+    """The modes this process has read recently (``set_mode`` forgets a system's at once)."""
+    return platform.__dict__.setdefault("_connector_modes", {})
