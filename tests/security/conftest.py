@@ -2,8 +2,12 @@
 served by uvicorn on a free loopback port inside the test's event loop, so tests reach it over
 real HTTP and may still look at its database and simulators.
 
-One platform serves the whole security session; tests that exhaust a rate limit or fuzz
-the API with administrator rights get platforms of their own.
+One platform serves the security suite (package scope: it stops when the suite ends, so its
+in-process worker never outlives it); tests that exhaust a rate limit or fuzz the API with
+administrator rights get platforms of their own.
+
+Piccolo binds tables to one engine per process: an app started in-process by a test (a rate-limit
+test's) rebinds them, so after every test they are bound back to what they were.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ class Live:
         return self.app.state.platform
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def live(tmp_path_factory):
     async with serve_platform(tmp_path_factory.mktemp("security")) as app:
         url = app.state.platform.settings.base_url
@@ -39,6 +43,17 @@ async def live(tmp_path_factory):
             server = Live(app=app, url=url, client=client)
             server.tokens = await tokens_for_roles(client)  # once: /sandbox/token is rate limited
             yield server
+
+
+@pytest.fixture(autouse=True)
+def tables_stay_bound():
+    """Whatever app a test starts in-process, the tables point where they pointed before it afterwards."""
+    from backend import db
+    from backend.cases.tables import CaseFile
+
+    engine = CaseFile._meta.db
+    yield
+    db.bind(engine)
 
 
 @dataclass
@@ -51,7 +66,7 @@ class World:
     document_id: int
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def world(live) -> World:
     from tests.security.support import ready_draft, submit, wait_for_status
 

@@ -19,6 +19,7 @@ import base64
 import json
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from litestar.routes import ASGIRoute, HTTPRoute
 
@@ -232,18 +233,30 @@ def test_every_route_is_classified(live):
     assert not custom_options, f"OPTIONS handlers of our own must be classified: {custom_options}"
 
 
-async def test_test_environment_is_absent_in_production(client):
-    """The production app (PostgreSQL and Redis): the sandbox and the simulators are not even routed."""
-    app = client.app
-    assert app.state.platform.settings.mode == "production" and not app.state.platform.settings.test_env_enabled
-    handlers, mounts, _ = app_routes(app)
-    leaked = sorted(p for _, p in handlers if p.startswith(("/sandbox", "/sim"))) + sorted(mounts)
-    assert not leaked, leaked
-    expected_in_production = {key for key, rule in POLICY.items() if rule is not TEST_ENV}
-    assert handlers == expected_in_production, handlers ^ expected_in_production
-    assert (await client.post("/sandbox/token", json={"persona": "admin-platform"})).status_code in (404, 405)
-    assert (await client.get("/sandbox/personas")).status_code == 404
-    assert (await client.get("/sim/etax/.well-known/jwks.json")).status_code == 404
+async def test_test_environment_is_absent_in_production(pg_url, redis_url, tmp_path):
+    """The production app (PostgreSQL and Redis): the sandbox and the simulators are not even routed.
+
+    Asked without starting its lifespan: routing needs no database, and the shared platform's
+    tables stay bound to its own.
+    """
+    from backend.app import create_app
+    from backend.settings import load_settings
+
+    settings = load_settings(env={}, database_url=pg_url, redis_url=redis_url, data_dir=str(tmp_path))
+    assert settings.mode == "production" and not settings.test_env_enabled
+    app = create_app(settings)
+    try:
+        handlers, mounts, _ = app_routes(app)
+        leaked = sorted(p for _, p in handlers if p.startswith(("/sandbox", "/sim"))) + sorted(mounts)
+        assert not leaked, leaked
+        expected_in_production = {key for key, rule in POLICY.items() if rule is not TEST_ENV}
+        assert handlers == expected_in_production, handlers ^ expected_in_production
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://production.test") as client:
+            assert (await client.post("/sandbox/token", json={"persona": "admin-platform"})).status_code in (404, 405)
+            assert (await client.get("/sandbox/personas")).status_code == 404
+            assert (await client.get("/sim/etax/.well-known/jwks.json")).status_code == 404
+    finally:
+        await app.state.platform.redis.aclose()
 
 
 # ---- the matrix ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from backend.app import create_app
 from backend.identity.routes import AUTH_RATE_LIMIT
 from backend.identity.sandbox import SANDBOX_TOKEN_RATE_LIMIT
 from backend.settings import load_settings
-from tests.servers import PlatformProcess, wait_for
+from tests.servers import PlatformProcess, run_migrations, wait_for
 
 LIMIT = AUTH_RATE_LIMIT.rate_limit[1]
 
@@ -41,8 +41,10 @@ def clear_limits(redis_url: str) -> None:
         client.close()
 
 
-async def test_sandbox_token_and_auth_limits_in_embedded_mode(sqlite_url, tmp_path):
-    settings = load_settings(env={}, database_url=sqlite_url, data_dir=str(tmp_path), test_env=True, connector_base_url="http://127.0.0.1:9/sim")
+async def test_sandbox_token_and_auth_limits_in_embedded_mode(tmp_path):
+    url = "sqlite:///" + str(tmp_path / "platform.sqlite")  # a database of its own: nothing else's jobs in it
+    run_migrations(database_url=url)
+    settings = load_settings(env={}, database_url=url, data_dir=str(tmp_path), test_env=True, connector_base_url="http://127.0.0.1:9/sim")
     async with AsyncTestClient(app=create_app(settings)) as client:
         assert SANDBOX_TOKEN_RATE_LIMIT.rate_limit[1] == LIMIT
         answers = [(await client.post("/sandbox/token", json={"persona": "tester-qa"})).status_code for _ in range(LIMIT)]
