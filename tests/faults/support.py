@@ -218,6 +218,10 @@ async def assert_outcome(sandbox: Sandbox, cases: int, submitted: dict[str, str]
     assert statuses == {st.CASE_COMPLETED}, statuses
     dead = await Job.select(Job.kind, Job.last_error).where(Job.status == "dead")
     assert dead == [], dead[:5]
+    from backend.cases import timeline
+
+    for row in await CaseFile.select(CaseFile.id):  # every timeline's hash chain intact under concurrent writers
+        assert await timeline.verify(row["id"]) == (True, None), row
     stats = await sandbox.stats()
     assert sum(s["duplicates"] for s in stats) == 0, [(s["system"], s["duplicate_item_refs"]) for s in stats if s["duplicates"]]
     assert sum(s["submissions"] for s in stats) >= cases * MIN_SUBMISSIONS_PER_CASE, stats

@@ -97,6 +97,7 @@ async def test_200_cases_survive_random_sigkills_of_workers_and_api(pg_url, redi
         await assert_outcome(sandbox, CASES, submitted)
         logs = stack.logs()
         assert "worker started" in logs
+        assert "unhandled error" not in logs, [line for line in logs.splitlines() if "unhandled error" in line][:2]  # no 500s
         leaked = FULL_IDENTIFIER.search(logs)
         assert leaked is None, f"full identifier in a log line: ...{logs[max(0, leaked.start() - 200):leaked.end() + 50]}"
     finally:  # shown with a failure: what was killed when, to reproduce with FAULT_SEED
