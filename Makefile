@@ -25,15 +25,5 @@ bench: test-setup ## the benchmarks (on demand; figures land in bench/results/ a
 setup:
 	@bash infra/scripts/setup.sh python
 
-test-faults: test-setup ## the fault-injection suite (also part of `make test`)
-	$(PY) -m pytest tests/faults
-
-security: test-setup ## the security suite (also part of `make test`)
-	$(PY) -m pytest tests/security
-
-bench: test-setup ## the benchmarks (on demand; figures land in bench/results/ and docs/benchmarks.md)
-	@bash infra/scripts/setup.sh bench
-	$(PY) -m bench $(BENCH)
-
-setup:
+test-setup:
 	@bash infra/scripts/setup.sh test
