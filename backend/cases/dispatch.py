@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 import msgspec
+from piccolo.engine.postgres import PostgresEngine
 
 from backend.cases import states as st
 from backend.cases import timeline
@@ -241,32 +242,52 @@ class Dispatcher:
         except CallbackRejected as exc:
             raise ProblemError(401, "callback_rejected", f"回调未通过验证：{exc.code}。 Callback rejected.") from exc
         now = self.service.clock.now_ms()
-        item = await CaseItem.select(CaseItem.case_file).where(CaseItem.ref == result.item_ref).first()
-        if item is None:
-            raise ProblemError(404, "unknown_item", "回调所指事项不存在。 The callback names an unknown item.")
-        async with self.service.transaction():
+        async with self.service.transaction():  # an unknown item is refused inside it (404), and nothing is kept
             fresh = await CallbackNonce.insert(CallbackNonce(jti=f"{system}:{token['jti']}", expires_at=int(token["exp"] * 1000))).on_conflict(action="DO NOTHING").returning(CallbackNonce.id)
             if not fresh:
                 raise ProblemError(401, "callback_replayed", "回调令牌已使用过。 Callback token already used.")
             stored = await CallbackInbox.insert(CallbackInbox(key=f"{system}:{result.event_id}", system=system, body=body.decode("utf-8", "replace"), received_at=now, applied=True)).on_conflict(action="DO NOTHING").returning(CallbackInbox.id)
             if not stored:
                 return "duplicate"
-            outcome, public_id, events = await self._apply(result, item["case_file"], now, source="callback")
+            outcome, public_id, events = await self._apply(result, now, source="callback")
             if outcome != "applied":
                 await CallbackInbox.update({CallbackInbox.applied: False}).where(CallbackInbox.id == stored[0]["id"])
         await self.platform.queue.notify()
         await self.service._announce(public_id, events)
         return outcome
 
-    async def _apply(self, result: CallbackResult, case_id: int, now: int, *, source: str) -> tuple[str, str, list[dict[str, Any]]]:
+    async def _locked_item(self, ref: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(case, item) for an item ref, with the case row locked (as ``CaseService._lock``) and the
+        timeline's last event; 404 ``unknown_item`` when there is no such item.
+
+        The lock is its own statement and the read comes after it (see ``CaseService._locked_case``):
+        a statement that waited for the lock would see the item and the timeline as they were before.
+        """
+        if isinstance(self.platform.engine, PostgresEngine):
+            await CaseFile.raw("SELECT id FROM case_file WHERE id = (SELECT case_file FROM case_item WHERE ref = {}) FOR UPDATE", ref)
+        last = "(SELECT e.{} FROM case_event e WHERE e.case_file = f.id ORDER BY e.seq DESC LIMIT 1)"
+        rows = await CaseItem.raw(
+            "SELECT i.*, f.public_id AS f_public_id, f.catalog_version AS f_catalog_version, f.status AS f_status, f.created_by AS f_created_by, "
+            f"{last.format('seq')} AS f_last_seq, {last.format('hash')} AS f_last_hash "
+            "FROM case_item i JOIN case_file f ON f.id = i.case_file WHERE i.ref = {}",
+            ref,
+        )
+        if not rows:
+            raise ProblemError(404, "unknown_item", "回调所指事项不存在。 The callback names an unknown item.")
+        item = {k: v for k, v in rows[0].items() if not k.startswith("f_")}
+        case = {k[2:]: v for k, v in rows[0].items() if k.startswith("f_")} | {"id": item["case_file"]}
+        case["last_event"] = {"seq": case["last_seq"], "hash": case["last_hash"]} if case["last_seq"] is not None else None
+        return case, item
+
+    async def _apply(self, result: CallbackResult, now: int, *, source: str) -> tuple[str, str, list[dict[str, Any]]]:
         """Move an item by an agency outcome (inside the caller's transaction).
 
         Returns (applied | ignored, the case's public id, the timeline events to announce).
         """
         events: list[dict[str, Any]] = []
-        case = await self.service._locked_case(case_id)
+        case, item = await self._locked_item(result.item_ref)
+        case_id = case["id"]
         case_catalog_version = case["catalog_version"]
-        item = await CaseItem.select().where(CaseItem.ref == result.item_ref).first()
         new = OUTCOME_STATE[result.outcome]
         stale = result.sequence and result.sequence <= item["last_sequence"]
         if stale or item["status"] == new or not st.can_move(item["status"], new):
@@ -361,7 +382,7 @@ class Dispatcher:
                 corrections=status.corrections, documents=status.documents,
             )
             async with self.service.transaction():
-                _, public_id, events = await self._apply(result, item["case_file"], now, source="poll")
+                _, public_id, events = await self._apply(result, now, source="poll")
             await self.platform.queue.notify()
             await self.service._announce(public_id, events)
         fresh = await CaseItem.select(CaseItem.status, CaseItem.generation).where(CaseItem.ref == ref).first()

@@ -239,7 +239,7 @@ class Workbench:
                 system=current["system"], outcome=outcome, sequence=sequence, occurred_at=to_datetime(now).isoformat(), message=message,  # type: ignore[arg-type]
                 reasons=list(reasons), corrections=list(corrections), documents=list(documents),
             )
-            applied, public_id, events = await self.platform.dispatcher._apply(result, case["id"], now, source="workbench")
+            applied, public_id, events = await self.platform.dispatcher._apply(result, now, source="workbench")
             if applied == "applied":
                 await StaffAction.insert(StaffAction(
                     item_ref=ref, case_public_id=case["public_id"], system=current["system"], actor=actor.id, actor_name=actor.name,
