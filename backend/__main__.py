@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 
+from backend.lib.warmup import SERVER_PROCESS
 from backend.settings import get_settings
 
 log = logging.getLogger("backend")
@@ -85,6 +86,9 @@ async def run_worker() -> None:
     platform = build_platform(settings)
     db.bind(platform.engine)
     await db.start(platform.engine, settings)
+    from backend.lib.warmup import warm_up
+
+    warm_up()
     channels = None
     if platform.redis is not None:  # live updates reach the API processes' subscribers through Redis
         from backend.system.degraded import ResilientRedisChannels
@@ -112,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "api", "worker", "migrate"])
     args = parser.parse_args(argv)
+    os.environ[SERVER_PROCESS] = "1"  # inherited by uvicorn's worker processes (see backend.lib.warmup)
     if args.command == "migrate":
         migrate()
     elif args.command == "run":

@@ -36,6 +36,7 @@ from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.problems import EXCEPTION_HANDLERS
+from backend.lib.warmup import warm_up
 from backend.platform import Platform, PlatformDep
 from backend.settings import ROOT, Settings, get_settings
 from backend.system.degraded import FallbackStore, ResilientRedisChannels, outage_exception_handlers
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(platform.engine)
         await db.start(platform.engine, settings)
+        warm_up()
         await platform.queue.enqueue(identity.PURGE_JOB, {}, dedupe_key="identity.purge:bootstrap")  # re-schedules itself
         stop = asyncio.Event()
         worker_task = None

@@ -36,6 +36,7 @@ from backend.lib.problems import ProblemError
 
 log = logging.getLogger("backend.dispatch")
 
+WAKE_ON_OUTCOME = st.ITEM_OUTCOME.format(outcome="correction_requested")  # the applicant is notified (a delivery job)
 OUTCOME_STATE = {
     "accepted": st.ACCEPTED,
     "in_progress": st.IN_PROGRESS,
@@ -212,7 +213,7 @@ class Dispatcher:
                 await self.platform.queue.enqueue(POLL_JOB, {"ref": item["ref"], "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{item['ref']}:{item['generation']}:1")
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
                 await self.service._refresh_case_status(case["id"], now, events)
-        await self.platform.queue.notify()
+        await self._wake_workers(events)
         await self.service._announce(case["public_id"], events)
 
     async def _dispatch_failed(self, item: dict[str, Any], case: dict[str, Any], error: str) -> None:
@@ -252,9 +253,16 @@ class Dispatcher:
             outcome, public_id, events = await self._apply(result, now, source="callback")
             if outcome != "applied":
                 await CallbackInbox.update({CallbackInbox.applied: False}).where(CallbackInbox.id == stored[0]["id"])
-        await self.platform.queue.notify()
+        await self._wake_workers(events)
         await self.service._announce(public_id, events)
         return outcome
+
+    async def _wake_workers(self, events: list[dict[str, Any]]) -> None:
+        """Wake the workers when these changes queued work for now (items released, a correction
+        to notify about); a wake-up makes every worker query for work, so none is sent for nothing.
+        Delayed jobs (polls) are found by the workers' timers."""
+        if any(e["type"] in (st.ITEM_QUEUED, WAKE_ON_OUTCOME) for e in events):
+            await self.platform.queue.notify()
 
     async def _locked_item(self, ref: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """(case, item) for an item ref, with the case row locked (as ``CaseService._lock``) and the
@@ -383,7 +391,7 @@ class Dispatcher:
             )
             async with self.service.transaction():
                 _, public_id, events = await self._apply(result, now, source="poll")
-            await self.platform.queue.notify()
+            await self._wake_workers(events)
             await self.service._announce(public_id, events)
         fresh = await CaseItem.select(CaseItem.status, CaseItem.generation).where(CaseItem.ref == ref).first()
         if fresh["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
