@@ -64,6 +64,12 @@ from backend.sandbox.rules import SimContext, run_checks
 
 log = logging.getLogger("backend.sandbox.simulator")
 
+# Callbacks in flight per simulated system. They queue on a semaphore of this size, never in
+# httpx's connection pool: requests that time out while waiting for a pool slot can leak the
+# slot for good (httpcore 1.0.9, encode/httpcore#1093), after which every callback fails with
+# PoolTimeout. A real agency system limits its outbound calls the same way.
+CALLBACK_CONNECTIONS = 32
+
 
 class Outage(msgspec.Struct, frozen=True):
     """A window (epoch seconds) during which the system answers 503."""
@@ -175,6 +181,7 @@ class SimulatorEngine:
         self.ctx = SimContext(system=spec.code)
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
+        self._deliveries = asyncio.Semaphore(CALLBACK_CONNECTIONS)
 
     # -- setup ------------------------------------------------------------------------------
     @property
@@ -514,20 +521,22 @@ class SimulatorEngine:
     async def _deliver(self, url: str, event: CallbackResult, *, malformed_first: bool = False) -> bool:
         """POST one signed event, retrying with capped exponential backoff until 2xx."""
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0))
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0), limits=httpx.Limits(max_connections=CALLBACK_CONNECTIONS, max_keepalive_connections=CALLBACK_CONNECTIONS))
         body = msgspec.json.encode(event)
         if malformed_first:
             self.stats.faults_injected += 1
             signature, _ = self.signer.sign(body)
             try:  # the same signature over a corrupted body: a correct receiver refuses it
-                await self._http.post(url, content=body[:-7] + b"garbage", headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"})
+                async with self._deliveries:
+                    await self._http.post(url, content=body[:-7] + b"garbage", headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"})
             except Exception:  # noqa: BLE001
                 pass
         delay = self.callback_backoff
         for attempt in range(1, self.callback_max_attempts + 1):
             signature, _ = self.signer.sign(body)  # fresh jti and iat per attempt
             try:
-                resp = await self._http.post(url, content=body, headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"})
+                async with self._deliveries:  # callbacks wait here, never in httpx's pool (see CALLBACK_CONNECTIONS)
+                    resp = await self._http.post(url, content=body, headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"})
                 if 200 <= resp.status_code < 300:
                     self.stats.callbacks_delivered += 1
                     return True
