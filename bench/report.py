@@ -57,7 +57,7 @@ def _lighthouse(r: dict) -> list[str]:
         s, m = p["scores"], p["metrics"]
         budget = p.get("first_page_js_css", {}).get("gzip_bytes")
         out.append(f"| {p['name']} `{p['path']}` | {p['emulation']} | {s.get('performance')} | {s.get('accessibility')} | {s.get('best-practices')} | "
-                   f"{round(m['fcp_ms'])} | {round(m['lcp_ms'])} | {round(m['tbt_ms'])} | {m['cls']} | {f'{budget / 1024:.1f} KB' if budget else ''} |")
+                   f"{round(m['fcp_ms'])} | {round(m['lcp_ms'])} | {round(m['tbt_ms'])} | {round(m['cls'], 3)} | {f'{budget / 1024:.1f} KB' if budget else ''} |")
     return out
 
 
