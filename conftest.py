@@ -61,6 +61,17 @@ def redis_server():
         server.destroy()
 
 
+@pytest.fixture
+def own_redis():
+    """A private redis-server this test may stop and start again (the session's stays untouched)."""
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
 @pytest.fixture(scope="session")
 def redis_url(redis_server) -> str:
     return os.environ.get("TEST_REDIS_URL") or redis_server.url

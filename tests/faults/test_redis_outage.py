@@ -19,21 +19,10 @@ import httpx
 import pytest
 
 from tests.faults.support import Applicants, Stack, assert_outcome, ready_draft, wait_until_settled
-from tests.servers import RedisServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 BATCH = 6  # cases before, during and after the outage
-
-
-@pytest.fixture
-def own_redis():
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.destroy()
 
 
 async def follow(client: httpx.AsyncClient, url: str, token: str, seen: list[str]) -> None:

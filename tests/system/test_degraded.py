@@ -16,16 +16,6 @@ from tests.servers import RedisServer
 pytestmark = [pytest.mark.redis]
 
 
-@pytest.fixture
-def own_redis():
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.destroy()
-
-
 def client(server: RedisServer) -> Redis:
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
