@@ -88,24 +88,31 @@ class Queue:
         await self.waker.notify()
 
     async def claim(self, worker_id: str, kinds: Iterable[str], limit: int, lease_seconds: float) -> list[JobContext]:
-        """Take up to ``limit`` due jobs of ``kinds``, including ones whose lease ran out."""
+        """Take up to ``limit`` due jobs of ``kinds``: pending ones first, then ones whose lease ran out.
+
+        Two statements, each on its own partial index (pending by ``run_at``, running by
+        ``locked_until``): one query over both conditions walked every finished job.
+        """
         kinds = list(kinds)
         if not kinds or limit <= 0:
             return []
         now = self.clock.now_ms()
+        claimed = await self._claim(worker_id, kinds, limit, lease_seconds, now, "status = 'pending' AND run_at <= {}", "run_at")
+        if len(claimed) < limit:
+            claimed += await self._claim(worker_id, kinds, limit - len(claimed), lease_seconds, now, "status = 'running' AND locked_until <= {}", "locked_until")
+        return claimed
+
+    async def _claim(self, worker_id: str, kinds: list[str], limit: int, lease_seconds: float, now: int, due: str, order: str) -> list[JobContext]:
         lock = " FOR UPDATE SKIP LOCKED" if isinstance(Job._meta.db, PostgresEngine) else ""
         kind_list = ", ".join("{}" for _ in kinds)
         rows = await Job.raw(
             "UPDATE job SET status = 'running', attempts = attempts + 1, locked_by = {}, locked_until = {} "
-            "WHERE id IN (SELECT id FROM job WHERE kind IN (" + kind_list + ") "
-            "AND ((status = 'pending' AND run_at <= {}) OR (status = 'running' AND locked_until <= {})) "
-            "ORDER BY run_at LIMIT {}" + lock + ") "
+            f"WHERE id IN (SELECT id FROM job WHERE {due} AND kind IN ({kind_list}) ORDER BY {order} LIMIT {{}}{lock}) "
             "RETURNING id, kind, payload, attempts, max_attempts",
             worker_id,
             now + int(lease_seconds * 1000),
+            now,
             *kinds,
-            now,
-            now,
             limit,
         )
         return [
@@ -147,17 +154,19 @@ class Queue:
         return bool(rows)
 
     async def next_due_ms(self, kinds: Iterable[str]) -> int | None:
-        """When the next job of ``kinds`` becomes claimable, if any is waiting."""
+        """When the next job of ``kinds`` becomes claimable, if any is waiting (on the partial indexes)."""
         kinds = list(kinds)
         if not kinds:
             return None
+        kind_list = ", ".join("{}" for _ in kinds)
         rows = await Job.raw(
-            "SELECT MIN(CASE WHEN status = 'pending' THEN run_at ELSE locked_until END) AS due FROM job "
-            "WHERE status IN ('pending', 'running') AND kind IN (" + ", ".join("{}" for _ in kinds) + ")",
+            f"SELECT (SELECT MIN(run_at) FROM job WHERE status = 'pending' AND kind IN ({kind_list})) AS pending, "
+            f"(SELECT MIN(locked_until) FROM job WHERE status = 'running' AND kind IN ({kind_list})) AS running",
+            *kinds,
             *kinds,
         )
-        due = rows[0]["due"] if rows else None
-        return int(due) if due is not None else None
+        due = [int(v) for v in (rows[0]["pending"], rows[0]["running"]) if v is not None] if rows else []
+        return min(due) if due else None
 
     async def counts(self) -> dict[str, int]:
         """Jobs by status, for readiness and the back office."""
