@@ -48,28 +48,27 @@ def pg_url(postgres_server) -> str:
     return url
 
 
+def _throwaway_redis():
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     if os.environ.get("TEST_REDIS_URL"):
         yield None
         return
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.destroy()
+    yield from _throwaway_redis()
 
 
 @pytest.fixture
 def own_redis():
     """A private redis-server this test may stop and start again (the session's stays untouched)."""
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.destroy()
+    yield from _throwaway_redis()
 
 
 @pytest.fixture(scope="session")

@@ -129,6 +129,19 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def clear_rate_limits(redis_url: str) -> None:
+    """Forget the identity rate-limit counters kept in Redis (a fresh window for the next test)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter("yjs:identity_*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def backend_env(**settings: str) -> dict[str, str]:
     """The environment for a platform subprocess: ours, minus mode switches, plus ``settings``."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PORT", "HOST", "DATA_DIR"}}

@@ -26,7 +26,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from backend.cases import states as st
 from backend.cases import timeline
-from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date
+from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date, last_event_columns, with_last_event
 from backend.catalog import get_catalog
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseDocument, CaseFile, CaseItem
 from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
@@ -273,18 +273,16 @@ class Dispatcher:
         """
         if isinstance(self.platform.engine, PostgresEngine):
             await CaseFile.raw("SELECT id FROM case_file WHERE id = (SELECT case_file FROM case_item WHERE ref = {}) FOR UPDATE", ref)
-        last = "(SELECT e.{} FROM case_event e WHERE e.case_file = f.id ORDER BY e.seq DESC LIMIT 1)"
         rows = await CaseItem.raw(
-            "SELECT i.*, f.public_id AS f_public_id, f.catalog_version AS f_catalog_version, f.status AS f_status, f.created_by AS f_created_by, "
-            f"{last.format('seq')} AS f_last_seq, {last.format('hash')} AS f_last_hash "
+            "SELECT i.*, f.public_id AS f_public_id, f.catalog_version AS f_catalog_version, f.status AS f_status, "
+            f"f.created_by AS f_created_by, {last_event_columns('f_')} "
             "FROM case_item i JOIN case_file f ON f.id = i.case_file WHERE i.ref = {}",
             ref,
         )
         if not rows:
             raise ProblemError(404, "unknown_item", "回调所指事项不存在。 The callback names an unknown item.")
         item = {k: v for k, v in rows[0].items() if not k.startswith("f_")}
-        case = {k[2:]: v for k, v in rows[0].items() if k.startswith("f_")} | {"id": item["case_file"]}
-        case["last_event"] = {"seq": case["last_seq"], "hash": case["last_hash"]} if case["last_seq"] is not None else None
+        case = with_last_event({k[2:]: v for k, v in rows[0].items() if k.startswith("f_")} | {"id": item["case_file"]})
         return case, item
 
     async def _apply(self, result: CallbackResult, now: int, *, source: str) -> tuple[str, str, list[dict[str, Any]]]:

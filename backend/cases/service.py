@@ -48,6 +48,18 @@ NOTICE = "NOTICE"  # the pseudo-item of a timed stage (公示期 / 异议期) th
 APPLICANT_ACTIONS = frozenset({"update", "upload", "sign", "precheck", "submit", "withdraw", "correct"})
 
 DAY_MS = 24 * 3600 * 1000
+
+def last_event_columns(prefix: str = "") -> str:
+    """SQL columns ``<prefix>last_seq`` and ``<prefix>last_hash``: the timeline's last event of case ``f``."""
+    return ", ".join(
+        f"(SELECT e.{column} FROM case_event e WHERE e.case_file = f.id ORDER BY e.seq DESC LIMIT 1) AS {prefix}last_{column}" for column in ("seq", "hash")
+    )
+
+
+def with_last_event(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with ``last_event`` for ``timeline.append(after=...)``: None when the timeline is empty."""
+    row["last_event"] = {"seq": row["last_seq"], "hash": row["last_hash"]} if row["last_seq"] is not None else None
+    return row
 STATUS_CACHE_MAX = 50_000
 CST_MS = 8 * 3600 * 1000
 
@@ -138,15 +150,8 @@ class CaseService:
         ``seq``, found by the fault suite's concurrent callbacks).
         """
         await self._lock(case_id)
-        last = "(SELECT e.{} FROM case_event e WHERE e.case_file = f.id ORDER BY e.seq DESC LIMIT 1)"
-        rows = await CaseFile.raw(
-            f"SELECT f.public_id, f.catalog_version, f.status, f.created_by, {last.format('seq')} AS last_seq, {last.format('hash')} AS last_hash "
-            "FROM case_file f WHERE f.id = {}",
-            case_id,
-        )
-        row = rows[0]
-        row["last_event"] = {"seq": row["last_seq"], "hash": row["last_hash"]} if row["last_seq"] is not None else None
-        return row
+        rows = await CaseFile.raw(f"SELECT f.public_id, f.catalog_version, f.status, f.created_by, {last_event_columns()} FROM case_file f WHERE f.id = {{}}", case_id)
+        return with_last_event(rows[0])
 
     async def _announce(self, public_id: str, events: Iterable[dict[str, Any]]) -> None:
         self._status_cache.pop(public_id, None)

@@ -214,6 +214,8 @@ class ResilientRedisChannels(ChannelsBackend):
                 yield channel, message["data"]
 
     async def get_history(self, channel: str, limit: int | None = None) -> list[bytes]:
+        """Part of Litestar's backend interface; pub/sub keeps no history (as Litestar's own
+        ``RedisChannelsPubSubBackend``), and nothing here asks for it: clients read the timeline."""
         raise NotImplementedError("pub/sub keeps no history")
 
 

@@ -29,7 +29,7 @@ from backend.lib.clock import VirtualClock
 from backend.lib.logging import request_id_middleware
 from backend.lib.problems import EXCEPTION_HANDLERS
 from backend.settings import load_settings
-from tests.servers import free_port, wait_for
+from tests.servers import clear_rate_limits, free_port, wait_for
 
 TEST_BASE = "http://testserver.local"
 
@@ -72,21 +72,11 @@ def build_identity_app(settings, *, clock=None, keys_file: str, transport_to_sel
     return app
 
 
-def _clear_rate_limits(redis_url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter("yjs:identity_*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 @pytest.fixture
 def pg_settings(pg_url, redis_url, tmp_path):
-    _clear_rate_limits(redis_url)
+    clear_rate_limits(redis_url)
     return load_settings(env={}, database_url=pg_url, redis_url=redis_url, data_dir=str(tmp_path), public_url=TEST_BASE, test_env=True, log_format="text")
 
 
@@ -148,7 +138,7 @@ def live_server(request, tmp_path):
     if request.param == "postgres":
         pg_url = request.getfixturevalue("pg_url")
         redis_url = request.getfixturevalue("redis_url")
-        _clear_rate_limits(redis_url)
+        clear_rate_limits(redis_url)
 
         def factory(url: str):
             return load_settings(env={}, database_url=pg_url, redis_url=redis_url, data_dir=str(tmp_path), public_url=url, test_env=True, log_format="text")

@@ -18,7 +18,7 @@ from backend.app import create_app
 from backend.identity.routes import AUTH_RATE_LIMIT
 from backend.identity.sandbox import SANDBOX_TOKEN_RATE_LIMIT
 from backend.settings import load_settings
-from tests.servers import PlatformProcess, run_migrations, wait_for
+from tests.servers import PlatformProcess, clear_rate_limits, run_migrations, wait_for
 
 LIMIT = AUTH_RATE_LIMIT.rate_limit[1]
 
@@ -29,16 +29,6 @@ def assert_limited(response) -> None:
     assert response.json()["code"] == "rate_limited"
     retry_after = int(response.headers["retry-after"])
     assert 1 <= retry_after <= 60
-
-
-def clear_limits(redis_url: str) -> None:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter("yjs:identity_*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 async def test_sandbox_token_and_auth_limits_in_embedded_mode(tmp_path):
@@ -61,7 +51,7 @@ async def test_sandbox_token_and_auth_limits_in_embedded_mode(tmp_path):
 @pytest.mark.postgres
 async def test_auth_limit_is_shared_by_api_processes_through_redis(pg_url, redis_url, tmp_path, artifacts_dir):
     """Two API processes on one Redis: the count is shared, and holds under a concurrent burst of guesses."""
-    clear_limits(redis_url)
+    clear_rate_limits(redis_url)
     common = dict(database_url=pg_url, redis_url=redis_url, data_dir=str(tmp_path), log_format="json")
     processes = [PlatformProcess("api", artifacts_dir, **common) for _ in range(2)]
     for process in processes:
@@ -76,7 +66,7 @@ async def test_auth_limit_is_shared_by_api_processes_through_redis(pg_url, redis
             assert_limited(await second.post("/auth/refresh", json={"refresh_token": "guess"}))
             assert redis.Redis.from_url(redis_url).keys("yjs:identity_auth_rate_limit*"), "the count lives in Redis"
 
-            clear_limits(redis_url)  # a fresh window, then a burst from both processes at once
+            clear_rate_limits(redis_url)  # a fresh window, then a burst from both processes at once
             burst = await asyncio.gather(*(c.post("/auth/refresh", json={"refresh_token": "guess"}) for _ in range(LIMIT) for c in (first, second)))
             got_through = sum(1 for r in burst if r.status_code != 429)
             for response in burst:
@@ -86,4 +76,4 @@ async def test_auth_limit_is_shared_by_api_processes_through_redis(pg_url, redis
     finally:
         for process in processes:
             process.stop()
-        clear_limits(redis_url)
+        clear_rate_limits(redis_url)
