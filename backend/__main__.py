@@ -125,7 +125,17 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "api":
         serve(factory=True)
     else:
-        asyncio.run(run_worker())
+        run_loop(run_worker())
+
+
+def run_loop(main_coroutine) -> None:
+    """Run a server process's main coroutine on uvloop (as uvicorn does for the API) when installed."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is in the lock file; other platforms may lack it
+        asyncio.run(main_coroutine)
+    else:
+        uvloop.run(main_coroutine)
 
 
 if __name__ == "__main__":

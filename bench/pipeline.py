@@ -119,7 +119,7 @@ def run() -> dict:
         sampler = MemorySampler({"api": roles["api"], "worker": roles["worker"]})
         cpu_before = {role: cpu_seconds([p for root in roots for p in process_tree(root)]) for role, roots in roles.items()}
         sampler.start()
-        profilers = profile([*process_tree(api.proc.pid)[1:], *(w.proc.pid for w in stack.workers)])
+        profilers = profile([*process_tree(api.proc.pid)[1:], *(w.proc.pid for w in stack.workers), stack.sandbox.proc.pid])
         elapsed, outcome = asyncio.run(wait_closed(stack, CASES))
         cpu = {role: round(cpu_seconds([p for root in roots for p in process_tree(root)]) - cpu_before[role], 1) for role, roots in roles.items()}
         for p in profilers:

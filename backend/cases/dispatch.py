@@ -26,7 +26,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from backend.cases import states as st
 from backend.cases import timeline
-from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date, last_event_columns, with_last_event
+from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date
 from backend.catalog import get_catalog
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseDocument, CaseFile, CaseItem
 from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
@@ -85,6 +85,38 @@ def form_corrections(catalog_version: str, item_code: str, corrections) -> list[
             entry.update(label={"zh": name.zh, "en": name.en})
         out.append(entry)
     return out
+
+
+def last_event_columns(prefix: str = "") -> str:
+    """SQL columns ``<prefix>last_seq`` and ``<prefix>last_hash``: the timeline's last event of case ``f``."""
+    return ", ".join(
+        f"(SELECT e.{column} FROM case_event e WHERE e.case_file = f.id ORDER BY e.seq DESC LIMIT 1) AS {prefix}last_{column}" for column in ("seq", "hash")
+    )
+
+
+def with_last_event(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with ``last_event`` for ``timeline.append(after=...)``: None when the timeline is empty."""
+    row["last_event"] = {"seq": row["last_seq"], "hash": row["last_hash"]} if row["last_seq"] is not None else None
+    return row
+
+
+def _item_and_case(case_columns: list[str], *, last_event: bool = False) -> str:
+    """SQL: items with their case's ``case_columns`` prefixed ``f_`` (``_split``) and, under the case
+    lock, the timeline's last event (``with_last_event``). Sends and callbacks read these thousands
+    of times a minute, and building the query with Piccolo cost more than running it."""
+    columns = ", ".join(f'f."{c}" AS "f_{c}"' for c in case_columns)
+    return f"SELECT i.*, {columns}{', ' + last_event_columns('f_') if last_event else ''} FROM case_item i JOIN case_file f ON f.id = i.case_file"
+
+
+ITEM_AND_CASE = _item_and_case([c._meta.db_column_name for c in CaseFile._meta.columns if c._meta.name != "id"])
+ITEM_AND_CASE_LOCKED = _item_and_case(["public_id", "catalog_version", "status", "created_by"], last_event=True)
+
+
+def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(case, item) from an ``ITEM_AND_CASE`` row."""
+    item = {k: v for k, v in row.items() if not k.startswith("f_")}
+    case = {k[2:]: v for k, v in row.items() if k.startswith("f_")} | {"id": item["case_file"]}
+    return case, item
 
 
 def retry_delay(exc: TransientError, job: JobContext) -> float:
@@ -164,7 +196,8 @@ class Dispatcher:
 
     async def send_job(self, job: JobContext) -> None:
         ref, generation = job.payload["ref"], job.payload["generation"]
-        item = await CaseItem.select(*CaseItem.all_columns(), *CaseItem.case_file.all_columns(exclude=["id"])).where(CaseItem.ref == ref).first()
+        rows = await CaseItem.raw(f"{ITEM_AND_CASE} WHERE i.ref = {{}}", ref)
+        item = rows[0] if rows else None
         if item is None or item["status"] != st.QUEUED or item["generation"] != generation:
             if item is not None and item["generation"] == generation and item["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
                 # Sent, and a callback got here first, while the worker that sent it died before
@@ -172,7 +205,7 @@ class Dispatcher:
                 # callback would leave it open for ever (the dedupe key makes this a no-op otherwise).
                 await self.platform.queue.enqueue(POLL_JOB, {"ref": ref, "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{ref}:{generation}:1")
             return  # already sent, withdrawn or superseded: nothing to do
-        case = {"id": item["case_file"]} | {k.removeprefix("case_file."): v for k, v in item.items() if k.startswith("case_file.")}  # same query
+        case, item = _split(item)
         if item["system"] == "platform":  # a timed stage the platform runs itself
             await self.service.start_notice(item, case)
             return
@@ -196,14 +229,15 @@ class Dispatcher:
         now = self.service.clock.now_ms()
         events: list[dict[str, Any]] = []
         async with self.service.transaction():
-            last_event = (await self.service._locked_case(case["id"]))["last_event"]
-            current = await CaseItem.select().where(CaseItem.id == item["id"]).first()
+            locked, current, siblings = await self._locked_item(item["ref"])
+            last_event = locked["last_event"]
             if ack.status == "rejected":
                 if current["status"] == st.QUEUED:
                     reasons = [msgspec.to_builtins(r) for r in ack.reasons]
                     await CaseItem.update({CaseItem.status: st.REJECTED, CaseItem.reasons: _json(reasons), CaseItem.closed_at: now, CaseItem.updated_at: now, CaseItem.reference: ack.reference}).where(CaseItem.id == item["id"])
                     events.append(await timeline.append(case["id"], st.ITEM_OUTCOME.format(outcome="rejected"), at=now, item_ref=item["ref"], actor=item["system"], system=item["system"], message="; ".join(r.message for r in ack.reasons), data={"reasons": reasons, "synchronous": True}, after=last_event))
-                    await self._stop_dependents(case["id"], item["ref"], now, events)
+                    current["status"] = st.REJECTED  # ``current`` is one of ``siblings``
+                    await self._stop_dependents(case["id"], item["ref"], now, events, siblings)
             else:
                 changes: dict[Any, Any] = {CaseItem.reference: current["reference"] or ack.reference, CaseItem.updated_at: now}
                 if current["status"] == st.QUEUED:
@@ -212,7 +246,7 @@ class Dispatcher:
                 await CaseItem.update(changes).where(CaseItem.id == item["id"])
                 await self.platform.queue.enqueue(POLL_JOB, {"ref": item["ref"], "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{item['ref']}:{item['generation']}:1")
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
-                await self.service._refresh_case_status(case["id"], now, events)
+                await self.service._refresh_case_status(case["id"], now, events, statuses=[i["status"] for i in siblings], current=locked["status"])
         await self._wake_workers(events)
         await self.service._announce(case["public_id"], events)
 
@@ -264,26 +298,25 @@ class Dispatcher:
         if any(e["type"] in (st.ITEM_QUEUED, WAKE_ON_OUTCOME) for e in events):
             await self.platform.queue.notify()
 
-    async def _locked_item(self, ref: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(case, item) for an item ref, with the case row locked (as ``CaseService._lock``) and the
-        timeline's last event; 404 ``unknown_item`` when there is no such item.
+    async def _locked_item(self, ref: str) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+        """(case, item, the case's items) for an item ref, with the case row locked (as
+        ``CaseService._lock``) and the timeline's last event; 404 ``unknown_item`` when there is
+        no such item. The items' ``status`` is updated in place as the caller moves them.
 
-        The lock is its own statement and the read comes after it (see ``CaseService._locked_case``):
-        a statement that waited for the lock would see the item and the timeline as they were before.
+        Two statements, not one ``SELECT ... FOR UPDATE``: a statement that waited for the lock
+        re-reads the locked row but still sees other tables as they were when it began, so the
+        timeline's last event would miss the one the previous lock holder appended (duplicate
+        ``seq``, found by the fault suite's concurrent callbacks).
         """
         if isinstance(self.platform.engine, PostgresEngine):
             await CaseFile.raw("SELECT id FROM case_file WHERE id = (SELECT case_file FROM case_item WHERE ref = {}) FOR UPDATE", ref)
-        rows = await CaseItem.raw(
-            "SELECT i.*, f.public_id AS f_public_id, f.catalog_version AS f_catalog_version, f.status AS f_status, "
-            f"f.created_by AS f_created_by, {last_event_columns('f_')} "
-            "FROM case_item i JOIN case_file f ON f.id = i.case_file WHERE i.ref = {}",
-            ref,
-        )
-        if not rows:
+        rows = await CaseItem.raw(f"{ITEM_AND_CASE_LOCKED} WHERE i.case_file = (SELECT case_file FROM case_item WHERE ref = {{}}) ORDER BY i.id", ref)
+        split = [_split(row) for row in rows]
+        item = next((i for _, i in split if i["ref"] == ref), None)
+        if item is None:
             raise ProblemError(404, "unknown_item", "回调所指事项不存在。 The callback names an unknown item.")
-        item = {k: v for k, v in rows[0].items() if not k.startswith("f_")}
-        case = with_last_event({k[2:]: v for k, v in rows[0].items() if k.startswith("f_")} | {"id": item["case_file"]})
-        return case, item
+        case = with_last_event(split[0][0])
+        return case, item, [i for _, i in split]
 
     async def _apply(self, result: CallbackResult, now: int, *, source: str) -> tuple[str, str, list[dict[str, Any]]]:
         """Move an item by an agency outcome (inside the caller's transaction).
@@ -291,7 +324,7 @@ class Dispatcher:
         Returns (applied | ignored, the case's public id, the timeline events to announce).
         """
         events: list[dict[str, Any]] = []
-        case, item = await self._locked_item(result.item_ref)
+        case, item, siblings = await self._locked_item(result.item_ref)
         case_id = case["id"]
         case_catalog_version = case["catalog_version"]
         new = OUTCOME_STATE[result.outcome]
@@ -331,7 +364,7 @@ class Dispatcher:
                   "reasons": [msgspec.to_builtins(r) for r in result.reasons], "corrections": [msgspec.to_builtins(c) for c in result.corrections]},
             after=case["last_event"],
         ))
-        siblings = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system, CaseItem.generation, CaseItem.promised_days).where(CaseItem.case_file == case_id)
+        item["status"] = new  # ``item`` is one of ``siblings``
         if new == st.COMPLETED:
             await self._release_dependents(case_id, now, events, siblings)
         elif new == st.REJECTED:
@@ -346,10 +379,11 @@ class Dispatcher:
         if items is None:
             items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system, CaseItem.generation, CaseItem.promised_days).where(CaseItem.case_file == case_id)
         done = {i["ref"] for i in items if i["status"] == st.COMPLETED}
-        for i in items:
-            if i["status"] == st.WAITING and set(_load(i["depends_on"], [])) <= done:
-                events.append(await self.service._queue_item(case_id, i["ref"], now, item=i, after=events[-1] if events else None))
-                i["status"] = st.QUEUED
+        ready = [i for i in items if i["status"] == st.WAITING and set(_load(i["depends_on"], [])) <= done]
+        if ready:
+            events += await self.service._queue_items(case_id, ready, now, after=events[-1] if events else None)
+        for i in ready:
+            i["status"] = st.QUEUED
 
     async def _stop_dependents(self, case_id: int, ref: str, now: int, events: list[dict[str, Any]], items: list[dict[str, Any]] | None = None) -> None:
         """Items that can never start because ``ref`` was refused (transitively; ``items`` as for ``_release_dependents``)."""

@@ -49,17 +49,6 @@ APPLICANT_ACTIONS = frozenset({"update", "upload", "sign", "precheck", "submit",
 
 DAY_MS = 24 * 3600 * 1000
 
-def last_event_columns(prefix: str = "") -> str:
-    """SQL columns ``<prefix>last_seq`` and ``<prefix>last_hash``: the timeline's last event of case ``f``."""
-    return ", ".join(
-        f"(SELECT e.{column} FROM case_event e WHERE e.case_file = f.id ORDER BY e.seq DESC LIMIT 1) AS {prefix}last_{column}" for column in ("seq", "hash")
-    )
-
-
-def with_last_event(row: dict[str, Any]) -> dict[str, Any]:
-    """``row`` with ``last_event`` for ``timeline.append(after=...)``: None when the timeline is empty."""
-    row["last_event"] = {"seq": row["last_seq"], "hash": row["last_hash"]} if row["last_seq"] is not None else None
-    return row
 STATUS_CACHE_MAX = 50_000
 CST_MS = 8 * 3600 * 1000
 
@@ -139,19 +128,6 @@ class CaseService:
         """Serialise writers of one case (SQLite serialises all writers already)."""
         if isinstance(self.platform.engine, PostgresEngine):
             await CaseFile.raw("SELECT id FROM case_file WHERE id = {} FOR UPDATE", case_id)
-
-    async def _locked_case(self, case_id: int) -> dict[str, Any]:
-        """Lock the case row (``_lock``), then read what outcome handling needs;
-        ``last_event`` is the timeline's last event (``timeline.append(after=...)``), or None.
-
-        Two statements, not one ``SELECT ... FOR UPDATE``: a statement that waited for the lock
-        re-reads the locked row but still sees other tables as they were when it began, so the
-        timeline's last event would miss the one the previous lock holder appended (duplicate
-        ``seq``, found by the fault suite's concurrent callbacks).
-        """
-        await self._lock(case_id)
-        rows = await CaseFile.raw(f"SELECT f.public_id, f.catalog_version, f.status, f.created_by, {last_event_columns()} FROM case_file f WHERE f.id = {{}}", case_id)
-        return with_last_event(rows[0])
 
     async def _announce(self, public_id: str, events: Iterable[dict[str, Any]]) -> None:
         self._status_cache.pop(public_id, None)
@@ -545,12 +521,10 @@ class CaseService:
             events = [await timeline.append(row["id"], st.CASE_SUBMITTED, at=now, actor=actor.id, data={"number": number, "items": [i.code for i in plan.items], "catalog_version": plan.catalog_version})]
             items = self._instantiate(public_id, row, plan, record)
             first = [item for item in items if not _load(item["depends_on"], [])]
-            for item in first:  # queued at once: same as _queue_item, without reading back what we hold
+            for item in first:  # inserted queued: as _queue_items, without updating what we are writing
                 item.update(status=st.QUEUED, queued_at=now, due_on=self._due_on(now, item["promised_days"]))
             await CaseItem.insert(*(CaseItem(case_file=row["id"], updated_at=now, **item) for item in items))
-            for item in first:
-                await self.platform.queue.enqueue(SEND_JOB, {"ref": item["ref"], "generation": 1}, dedupe_key=f"send:{item['ref']}:1", max_attempts=SEND_ATTEMPTS)
-                events.append(await timeline.append(row["id"], st.ITEM_QUEUED, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"due_on": item["due_on"]}, after=events[-1]))
+            events += await self._outbox(row["id"], [{**item, "generation": 1} for item in first], {i["ref"]: i["due_on"] for i in first}, now, actor="platform", after=events[-1])
         await self.platform.queue.notify()
         await self._announce(public_id, events)
         return await self.view(actor, public_id)
@@ -603,17 +577,26 @@ class CaseService:
     def _due_on(self, now: int, promised_days: int) -> str:
         return self.calendar.add(cst_date(now), promised_days).isoformat() if promised_days else ""
 
-    async def _queue_item(self, case_id: int, ref: str, now: int, *, actor: str = "platform", item: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Move an item to 待推送 and write its send job in the same transaction (the outbox).
+    async def _queue_item(self, case_id: int, ref: str, now: int, *, actor: str = "platform", after: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Move one item to 待推送 with its send job (``_queue_items``)."""
+        item = await CaseItem.select(CaseItem.ref, CaseItem.generation, CaseItem.promised_days, CaseItem.system).where(CaseItem.ref == ref).first()
+        return (await self._queue_items(case_id, [item], now, actor=actor, after=after))[0]
 
-        ``item`` (its generation, promised days and system) and ``after`` (the case's last event) when read already.
-        """
-        if item is None:
-            item = await CaseItem.select(CaseItem.generation, CaseItem.promised_days, CaseItem.system).where(CaseItem.ref == ref).first()
-        due = self._due_on(now, item["promised_days"])
-        await CaseItem.update({CaseItem.status: st.QUEUED, CaseItem.queued_at: now, CaseItem.due_on: due, CaseItem.updated_at: now}).where(CaseItem.ref == ref)
-        await self.platform.queue.enqueue(SEND_JOB, {"ref": ref, "generation": item["generation"]}, dedupe_key=f"send:{ref}:{item['generation']}", max_attempts=SEND_ATTEMPTS)
-        return await timeline.append(case_id, st.ITEM_QUEUED, at=now, item_ref=ref, actor=actor, system=item["system"], data={"due_on": due}, after=after)
+    async def _queue_items(self, case_id: int, items: list[dict[str, Any]], now: int, *, actor: str = "platform", after: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Move items (their ref, generation, promised days and system) to 待推送 and write their send
+        jobs in the same transaction (the outbox); ``after``: the case's last event, when read already.
+        One statement each for the items (per due date), the jobs and the timeline events."""
+        due = {i["ref"]: self._due_on(now, i["promised_days"]) for i in items}
+        for due_on in set(due.values()):
+            refs = [ref for ref, d in due.items() if d == due_on]
+            await CaseItem.update({CaseItem.status: st.QUEUED, CaseItem.queued_at: now, CaseItem.due_on: due_on, CaseItem.updated_at: now}).where(CaseItem.ref.is_in(refs))
+        return await self._outbox(case_id, items, due, now, actor=actor, after=after)
+
+    async def _outbox(self, case_id: int, items: list[dict[str, Any]], due: dict[str, str], now: int, *, actor: str, after: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """The send jobs and the 待推送 events of items just queued."""
+        await self.platform.queue.enqueue_many(SEND_JOB, [({"ref": i["ref"], "generation": i["generation"]}, f"send:{i['ref']}:{i['generation']}") for i in items], max_attempts=SEND_ATTEMPTS)
+        return await timeline.append_many(
+            case_id, [dict(type_=st.ITEM_QUEUED, item_ref=i["ref"], actor=actor, system=i["system"], data={"due_on": due[i["ref"]]}) for i in items], at=now, after=after)
 
     # ------------------------------------------------------------------ withdrawal and corrections
 

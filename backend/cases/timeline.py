@@ -35,15 +35,27 @@ async def append(
 
     ``after`` is the event this transaction appended last, when there is one: it saves reading it back.
     """
+    return (await append_many(case_id, [dict(type_=type_, item_ref=item_ref, actor=actor, system=system, message=message, data=data)], at=at, after=after))[0]
+
+
+async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, after: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Append several events in one statement, chained in order (``entries``: ``append``'s keyword arguments)."""
+    if not entries:
+        return []
     last = after or await CaseEvent.select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq, ascending=False).first()
-    seq = (last["seq"] + 1) if last else 1
-    prev = last["hash"] if last else ""
-    body = msgspec.json.encode(data or {}).decode()
-    digest = event_hash(prev, case_id, seq, type_, item_ref, actor, system, message, body, at)
-    await CaseEvent.insert(
-        CaseEvent(case_file=case_id, seq=seq, type=type_, item_ref=item_ref, actor=actor, system=system, message=message, data=body, at=at, prev_hash=prev, hash=digest)
-    )
-    return {"seq": seq, "type": type_, "item_ref": item_ref, "actor": actor, "system": system, "message": message, "data": data or {}, "at": at, "hash": digest}
+    rows, events = [], []
+    for entry in entries:
+        type_, item_ref, actor, system, message, data = (
+            entry["type_"], entry.get("item_ref"), entry.get("actor", ""), entry.get("system", ""), entry.get("message", ""), entry.get("data") or {})
+        seq = (last["seq"] + 1) if last else 1
+        prev = last["hash"] if last else ""
+        body = msgspec.json.encode(data).decode()
+        digest = event_hash(prev, case_id, seq, type_, item_ref, actor, system, message, body, at)
+        rows.append(CaseEvent(case_file=case_id, seq=seq, type=type_, item_ref=item_ref, actor=actor, system=system, message=message, data=body, at=at, prev_hash=prev, hash=digest))
+        last = {"seq": seq, "type": type_, "item_ref": item_ref, "actor": actor, "system": system, "message": message, "data": data, "at": at, "hash": digest}
+        events.append(last)
+    await CaseEvent.insert(*rows)
+    return events
 
 
 async def verify(case_id: int) -> tuple[bool, int | None]:

@@ -8,6 +8,8 @@ against the system's JWKS before its body is believed.
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import time
 import uuid
 from collections.abc import Mapping
@@ -74,6 +76,15 @@ def _missing_paths(payload: Mapping[str, Any], paths: list[str]) -> list[str]:
     return missing
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context per process for every agency client: building one (loading the CA
+    bundle) costs tens of milliseconds, and each ``httpx.AsyncClient`` would build its own."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     lower = name.lower()
     for key, value in headers.items():
@@ -113,7 +124,7 @@ class HttpConnector:
     # -- plumbing ---------------------------------------------------------------------------
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout)
+            self._client = httpx.AsyncClient(timeout=self._timeout, verify=tls_context())
         return self._client
 
     async def aclose(self) -> None:

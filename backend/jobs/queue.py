@@ -66,20 +66,20 @@ class Queue:
         A ``dedupe_key`` makes the enqueue idempotent: a second job with the same key is
         not created. Call ``notify`` after the surrounding transaction commits.
         """
+        await self.enqueue_many(kind, [(payload or {}, dedupe_key)], delay_seconds=delay_seconds, max_attempts=max_attempts)
+
+    async def enqueue_many(self, kind: str, jobs: list[tuple[dict[str, Any], str | None]], *, delay_seconds: float = 0, max_attempts: int = 12) -> None:
+        """``enqueue`` for several ``(payload, dedupe_key)`` jobs of one kind, in one statement."""
+        if not jobs:
+            return
         now = self.clock.now_ms()
-        query = Job.insert(
-            Job(
-                kind=kind,
-                payload=msgspec.json.encode(payload or {}).decode(),
-                status="pending",
-                attempts=0,
-                max_attempts=max_attempts,
-                run_at=now + int(delay_seconds * 1000),
-                created_at=now,
-                dedupe_key=dedupe_key,
-            )
-        )
-        if dedupe_key is not None:
+        rows = [
+            Job(kind=kind, payload=msgspec.json.encode(payload).decode(), status="pending", attempts=0, max_attempts=max_attempts,
+                run_at=now + int(delay_seconds * 1000), created_at=now, dedupe_key=key)
+            for payload, key in jobs
+        ]
+        query = Job.insert(*rows)
+        if any(key is not None for _, key in jobs):
             query = query.on_conflict(action="DO NOTHING", target=Job.dedupe_key)
         await query
 

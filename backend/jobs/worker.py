@@ -64,8 +64,11 @@ class Worker:
             log.info("worker stopped", extra={"worker": self.id})
 
     def _finished(self, task: asyncio.Task) -> None:
+        """A job ended: look for more once half the slots are free (or none is busy), so a busy
+        worker claims in batches, not one query per finished job; new work still wakes it at once."""
         self._inflight.discard(task)
-        self._poke.set()
+        if not self._inflight or self.concurrency - len(self._inflight) >= max(1, self.concurrency // 2):
+            self._poke.set()
 
     async def _claim_safely(self) -> list[JobContext]:
         free = self.concurrency - len(self._inflight)

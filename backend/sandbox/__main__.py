@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processing-seconds", type=float, default=2.0, help="simulated processing time per item")
     parser.add_argument("--trust", action="append", default=[], metavar="CLIENT_ID=JWKS_FILE",
                         help="trust this client's public JWKS (repeatable); otherwise clients register at /sim/<system>/admin/clients/<id>")
+    parser.add_argument("--access-log", action="store_true", help="log every request (off by default: a line per agency call costs more than the call)")
     parser.add_argument("--closed-registration", action="store_true", help="refuse self-service key registration")
     args = parser.parse_args(argv)
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         clients[client_id] = json.loads(Path(path).read_text())
     app = create_sandbox_app(processing_seconds=args.processing_seconds, clients=clients, open_registration=not args.closed_registration)
     print(f"test environment on http://{args.host}:{args.port} — simulators under /sim/<system>, fixtures under /sandbox")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=3)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log, timeout_graceful_shutdown=3)
     return 0
 
 

@@ -46,7 +46,7 @@ from backend.connectors.base import (
     ResultDocument,
     Submission,
 )
-from backend.connectors.client import JWKS_PATH
+from backend.connectors.client import JWKS_PATH, tls_context
 from backend.connectors.signing import (
     CLIENT_ID_HEADER,
     IDEMPOTENCY_HEADER,
@@ -67,8 +67,9 @@ log = logging.getLogger("backend.sandbox.simulator")
 # Callbacks in flight per simulated system. They queue on a semaphore of this size, never in
 # httpx's connection pool: requests that time out while waiting for a pool slot can leak the
 # slot for good (httpcore 1.0.9, encode/httpcore#1093), after which every callback fails with
-# PoolTimeout. A real agency system limits its outbound calls the same way.
-CALLBACK_CONNECTIONS = 32
+# PoolTimeout. A real agency system limits its outbound calls the same way. Small, too: httpcore
+# looks at every pooled connection for each request (the pipeline benchmark saw it).
+CALLBACK_CONNECTIONS = 16
 
 
 class Outage(msgspec.Struct, frozen=True):
@@ -521,7 +522,7 @@ class SimulatorEngine:
     async def _deliver(self, url: str, event: CallbackResult, *, malformed_first: bool = False) -> bool:
         """POST one signed event, retrying with capped exponential backoff until 2xx."""
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0), limits=httpx.Limits(max_connections=CALLBACK_CONNECTIONS, max_keepalive_connections=CALLBACK_CONNECTIONS))
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0), verify=tls_context(), limits=httpx.Limits(max_connections=CALLBACK_CONNECTIONS, max_keepalive_connections=CALLBACK_CONNECTIONS))
         body = msgspec.json.encode(event)
         if malformed_first:
             self.stats.faults_injected += 1

@@ -40,26 +40,25 @@ async def test_whoever_waited_for_the_case_lock_sees_the_event_its_holder_append
     import asyncio
 
     from backend.cases import timeline
-    from backend.cases.tables import CaseFile
-    from tests.cases.support import HAPPY_USCC
 
-    view = await platform.cases.create_draft(applicant, HAPPY_USCC)
-    case_id = (await CaseFile.select(CaseFile.id).where(CaseFile.public_id == view.id).first())["id"]
-    service = platform.cases
+    view = await complete_draft(platform, applicant)
+    submitted = await platform.cases.submit(applicant, view.id, "lock-order-1")
+    ref = submitted.items[0].ref
+    dispatcher = platform.dispatcher
     holding, release = asyncio.Event(), asyncio.Event()
 
     async def holder() -> dict:
-        async with service.transaction():
-            locked = await service._locked_case(case_id)
+        async with platform.cases.transaction():
+            case, _, _ = await dispatcher._locked_item(ref)
             holding.set()
             await release.wait()
-            return await timeline.append(case_id, st.CASE_UPDATED, at=1, after=locked["last_event"])
+            return await timeline.append(case["id"], st.CASE_UPDATED, at=1, after=case["last_event"])
 
     async def waiter() -> dict:
         await holding.wait()
-        async with service.transaction():
-            locked = await service._locked_case(case_id)  # waits until the holder commits
-            return await timeline.append(case_id, st.CASE_UPDATED, at=2, after=locked["last_event"])
+        async with platform.cases.transaction():
+            case, _, _ = await dispatcher._locked_item(ref)  # waits until the holder commits
+            return await timeline.append(case["id"], st.CASE_UPDATED, at=2, after=case["last_event"])
 
     first = asyncio.create_task(holder())
     second = asyncio.create_task(waiter())
@@ -67,5 +66,6 @@ async def test_whoever_waited_for_the_case_lock_sees_the_event_its_holder_append
     await asyncio.sleep(0.3)  # the waiter is now blocked on the lock
     release.set()
     appended = await asyncio.gather(first, second)
-    assert [e["seq"] for e in appended] == [2, 3]  # after case.created, one after the other
-    assert await timeline.verify(case_id) == (True, None)
+    assert appended[1]["seq"] == appended[0]["seq"] + 1  # one after the other, no duplicate seq
+    case, _, _ = await dispatcher._locked_item(ref)
+    assert await timeline.verify(case["id"]) == (True, None)
