@@ -86,15 +86,41 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     return platform
 
 
-def channel_publisher(publish: Callable[[bytes, list[str]], Awaitable[None] | None]) -> Callable[[str, dict], Awaitable[None]]:
-    """Case events → the ``case:<id>`` channel (Litestar channels: memory or Redis)."""
+CASE_CHANGES = "cases:changed"
+"""The channel every API process follows to drop a changed case's cached status (``CaseService.forget``)."""
 
-    async def send(public_id: str, event: dict) -> None:
-        result = publish(msgspec.json.encode(event), [f"case:{public_id}"])
-        if result is not None:
-            await result
+
+def channel_publisher(publish: Callable[[bytes, list[str]], Awaitable[None] | None]) -> Callable[[str, list[dict]], Awaitable[None]]:
+    """Case events → the ``case:<id>`` channel (live views), then the case's id → ``CASE_CHANGES``
+    (Litestar channels: memory or Redis)."""
+
+    async def send(public_id: str, events: list[dict]) -> None:
+        for data, channel in [*((msgspec.json.encode(e), f"case:{public_id}") for e in events), (public_id.encode(), CASE_CHANGES)]:
+            result = publish(data, [channel])
+            if result is not None:
+                await result
 
     return send
+
+
+def follow_case_changes(channels: ChannelsPlugin, platform: Platform) -> tuple[Callable, Callable]:
+    """(startup, shutdown) hooks: forget the cached status of cases other processes changed."""
+    following: list[asyncio.Task] = []
+
+    async def start() -> None:
+        subscriber = await channels.subscribe([CASE_CHANGES])
+
+        async def run() -> None:
+            async for public_id in subscriber.iter_events():
+                platform.cases.forget(public_id.decode())
+
+        following.append(asyncio.create_task(run()))
+
+    async def stop() -> None:
+        for task in following:
+            task.cancel()
+
+    return start, stop
 
 
 async def provide_actor(request: Request, platform: PlatformDep) -> Actor:
@@ -198,6 +224,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     route_handlers += static_routes()
     channels_plugin = ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)
     platform.cases.publish = channel_publisher(lambda data, names: channels_plugin.publish(data, names))
+    follow_start, follow_stop = follow_case_changes(channels_plugin, platform)
 
     app = Litestar(
         route_handlers=route_handlers,
@@ -210,6 +237,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         plugins=[channels_plugin],
         stores=stores,
         lifespan=[lifespan],
+        on_startup=[follow_start],  # after the lifespans: the channels plugin is one of them
+        on_shutdown=[follow_stop],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="企业注销登记“一件事”平台 API",

@@ -118,13 +118,14 @@ class CaseController(Controller):
 
     @get("/{case_id:str}/events", summary="Live updates of a case (server-sent events)", media_type="text/event-stream")
     async def events(self, platform: PlatformDep, actor: ActorDep, channels: NamedDependency[ChannelsPlugin], case_id: FromPath[str]) -> ServerSentEvent:
-        view = await platform.cases.view(actor, case_id, with_plan=False)  # refuses what the actor may not see
+        await platform.cases.status(actor, case_id)  # refuses what the actor may not see
         if not live_updates_available(channels):  # Redis down: a 503 makes EventSource clients poll instead
             raise ProblemError(503, "live_updates_unavailable", "实时更新暂不可用，请刷新查看。 Live updates are unavailable; please poll.", headers={"Retry-After": "10"})
 
         async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
-            yield ServerSentEventMessage(event="snapshot", data=msgspec.json.encode({"status": view.status, "items": [{"ref": i.ref, "status": i.status} for i in view.items], "seq": view.timeline[-1].seq if view.timeline else 0}).decode())
             async with channels.start_subscription([f"case:{case_id}"]) as subscriber:
+                view = await platform.cases.view(actor, case_id, with_plan=False)  # after subscribing: no change falls in between
+                yield ServerSentEventMessage(event="snapshot", data=msgspec.json.encode({"status": view.status, "items": [{"ref": i.ref, "status": i.status} for i in view.items], "seq": view.timeline[-1].seq if view.timeline else 0}).decode())
                 events = subscriber.iter_events()
                 while True:
                     try:

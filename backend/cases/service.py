@@ -8,6 +8,7 @@ writes the job row (transactional outbox); live updates go out after the commit.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import time
@@ -73,7 +74,7 @@ ActorDep = NamedDependency[Actor]
 """Route parameter type: ``actor: ActorDep`` injects the authenticated person."""
 
 Gate = Callable[[Any, "Actor"], Awaitable[list[Requirement]]]
-Publisher = Callable[[str, dict[str, Any]], Awaitable[None]]
+Publisher = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 
 
 def _json(value: Any) -> str:
@@ -130,14 +131,21 @@ class CaseService:
             await CaseFile.raw("SELECT id FROM case_file WHERE id = {} FOR UPDATE", case_id)
 
     async def _announce(self, public_id: str, events: Iterable[dict[str, Any]]) -> None:
-        self._status_cache.pop(public_id, None)
+        """Tell this process's status cache and, through the channels, everyone else: live views
+        (each event) and the other processes' status caches (``forget``)."""
+        self.forget(public_id)
         if self.publish is None:
             return
-        for event in events:
-            try:
-                await self.publish(public_id, event)
-            except Exception as exc:  # live updates are best effort; the timeline is the record
-                log.warning("live update not published", extra={"error": repr(exc)})
+        try:
+            await self.publish(public_id, list(events))
+        except Exception as exc:  # live updates are best effort; the timeline is the record
+            log.warning("live update not published", extra={"error": repr(exc)})
+
+    def forget(self, public_id: str) -> None:
+        """Drop a case's cached status (it changed here or in another process); a read already
+        loading it still answers, but its result is not kept."""
+        self._status_cache.pop(public_id, None)
+        self._status_loading.pop(public_id, None)
 
     async def _registered_party(self, actor: Actor, uscc: str) -> bool:
         record = await self.platform.registration.enterprise(uscc)
@@ -193,8 +201,9 @@ class CaseService:
             await self._audit(actor, row["public_id"], action)
 
     async def status(self, actor: Actor, public_id: str) -> CaseStatus:
-        """Where a case stands: one query, and a per-process cache of ``status_cache_seconds`` that
-        absorbs polling (changes made in this process evict it; others show within that time).
+        """Where a case stands: one query, and a per-process cache that absorbs polling. Every
+        change evicts it in every process (``forget``: here directly, elsewhere through the case
+        changes channel); ``status_cache_seconds`` bounds what a lost notice can leave stale.
         Concurrent reads of one case share a single query."""
         cached = self._status_cache.get(public_id)
         if cached is None or cached[0] < time.monotonic():
@@ -202,11 +211,20 @@ class CaseService:
             if loading is None:
                 loading = asyncio.ensure_future(self._load_status(public_id))
                 self._status_loading[public_id] = loading
-                loading.add_done_callback(lambda _: self._status_loading.pop(public_id, None))
+                loading.add_done_callback(functools.partial(self._loaded, public_id))
             cached = await asyncio.shield(loading)
         _, head, items, view = cached
         await self._authorize(actor, head, "status", items)
         return view
+
+    def _loaded(self, public_id: str, loading: asyncio.Future) -> None:
+        if self._status_loading.get(public_id) is not loading:
+            return  # forgotten while loading: the case changed, this answer may be older
+        del self._status_loading[public_id]
+        if self.status_cache_seconds > 0 and not loading.cancelled() and loading.exception() is None:
+            if len(self._status_cache) >= STATUS_CACHE_MAX:
+                self._status_cache.clear()
+            self._status_cache[public_id] = loading.result()
 
     async def _load_status(self, public_id: str) -> tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]:
         rows = await CaseFile.raw(
@@ -222,12 +240,7 @@ class CaseService:
             id=public_id, status=head["status"], updated_at=head["updated_at"], number=head["number"],
             items=[ItemStatus(ref=i["ref"], code=i["code"], status=i["item_status"], due_on=i["due_on"], closed_at=i["closed_at"]) for i in items],
         )
-        loaded = (time.monotonic() + self.status_cache_seconds, head, items, view)
-        if self.status_cache_seconds > 0:
-            if len(self._status_cache) >= STATUS_CACHE_MAX:
-                self._status_cache.clear()
-            self._status_cache[public_id] = loaded
-        return loaded
+        return time.monotonic() + self.status_cache_seconds, head, items, view
 
     async def _audit(self, actor: Actor, public_id: str, action: str) -> None:
         from backend.identity import Principal, audit_access
@@ -513,18 +526,21 @@ class CaseService:
             fresh = await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first()
             if fresh["status"] != st.DRAFT:  # a concurrent submit won
                 return await self.view(actor, public_id)
-            number = await next_number(now)
-            await CaseFile.update(
-                {CaseFile.status: st.SUBMITTED, CaseFile.number: number, CaseFile.submit_key: idempotency_key, CaseFile.submitted_at: now,
-                 CaseFile.updated_at: now, CaseFile.route: plan.route, CaseFile.expires_at: None, CaseFile.version: CaseFile.version + 1}
-            ).where(CaseFile.id == row["id"])
-            events = [await timeline.append(row["id"], st.CASE_SUBMITTED, at=now, actor=actor.id, data={"number": number, "items": [i.code for i in plan.items], "catalog_version": plan.catalog_version})]
             items = self._instantiate(public_id, row, plan, record)
             first = [item for item in items if not _load(item["depends_on"], [])]
             for item in first:  # inserted queued: as _queue_items, without updating what we are writing
                 item.update(status=st.QUEUED, queued_at=now, due_on=self._due_on(now, item["promised_days"]))
             await CaseItem.insert(*(CaseItem(case_file=row["id"], updated_at=now, **item) for item in items))
-            events += await self._outbox(row["id"], [{**item, "generation": 1} for item in first], {i["ref"]: i["due_on"] for i in first}, now, actor="platform", after=events[-1])
+            await self._send_jobs([{**item, "generation": 1} for item in first])
+            # The number comes last: the day's counter row stays locked until this transaction
+            # commits, and every submission of the day waits for it.
+            number = await next_number(now)
+            await CaseFile.update(
+                {CaseFile.status: st.SUBMITTED, CaseFile.number: number, CaseFile.submit_key: idempotency_key, CaseFile.submitted_at: now,
+                 CaseFile.updated_at: now, CaseFile.route: plan.route, CaseFile.expires_at: None, CaseFile.version: CaseFile.version + 1}
+            ).where(CaseFile.id == row["id"])
+            submitted = dict(type_=st.CASE_SUBMITTED, actor=actor.id, data={"number": number, "items": [i.code for i in plan.items], "catalog_version": plan.catalog_version})
+            events = await timeline.append_many(row["id"], [submitted, *self._queued_entries(first, "platform")], at=now)
         await self.platform.queue.notify()
         await self._announce(public_id, events)
         return await self.view(actor, public_id)
@@ -590,13 +606,17 @@ class CaseService:
         for due_on in set(due.values()):
             refs = [ref for ref, d in due.items() if d == due_on]
             await CaseItem.update({CaseItem.status: st.QUEUED, CaseItem.queued_at: now, CaseItem.due_on: due_on, CaseItem.updated_at: now}).where(CaseItem.ref.is_in(refs))
-        return await self._outbox(case_id, items, due, now, actor=actor, after=after)
+        await self._send_jobs(items)
+        return await timeline.append_many(case_id, self._queued_entries([{**i, "due_on": due[i["ref"]]} for i in items], actor), at=now, after=after)
 
-    async def _outbox(self, case_id: int, items: list[dict[str, Any]], due: dict[str, str], now: int, *, actor: str, after: dict[str, Any] | None) -> list[dict[str, Any]]:
-        """The send jobs and the 待推送 events of items just queued."""
+    async def _send_jobs(self, items: list[dict[str, Any]]) -> None:
+        """The send jobs of items just queued (their ref and generation), in the same transaction: the outbox."""
         await self.platform.queue.enqueue_many(SEND_JOB, [({"ref": i["ref"], "generation": i["generation"]}, f"send:{i['ref']}:{i['generation']}") for i in items], max_attempts=SEND_ATTEMPTS)
-        return await timeline.append_many(
-            case_id, [dict(type_=st.ITEM_QUEUED, item_ref=i["ref"], actor=actor, system=i["system"], data={"due_on": due[i["ref"]]}) for i in items], at=now, after=after)
+
+    @staticmethod
+    def _queued_entries(items: list[dict[str, Any]], actor: str) -> list[dict[str, Any]]:
+        """Timeline entries (``timeline.append_many``) for items just queued (their ref, system and due date)."""
+        return [dict(type_=st.ITEM_QUEUED, item_ref=i["ref"], actor=actor, system=i["system"], data={"due_on": i["due_on"]}) for i in items]
 
     # ------------------------------------------------------------------ withdrawal and corrections
 

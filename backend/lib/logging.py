@@ -67,6 +67,14 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs each request once
+    quiet_http_clients()
+
+
+def quiet_http_clients() -> None:
+    """httpx logs every request at INFO: a line per agency call and callback, which cost more than
+    the call (agency calls are in each case's timeline and the job log; failures still log)."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def request_id_middleware(app):

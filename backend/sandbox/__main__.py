@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from backend.lib.logging import quiet_http_clients
+
+    quiet_http_clients()
     from backend.sandbox.mount import create_sandbox_app
 
     clients = {}

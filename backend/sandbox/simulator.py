@@ -69,7 +69,7 @@ log = logging.getLogger("backend.sandbox.simulator")
 # slot for good (httpcore 1.0.9, encode/httpcore#1093), after which every callback fails with
 # PoolTimeout. A real agency system limits its outbound calls the same way. Small, too: httpcore
 # looks at every pooled connection for each request (the pipeline benchmark saw it).
-CALLBACK_CONNECTIONS = 16
+CALLBACK_CONNECTIONS = 8
 
 
 class Outage(msgspec.Struct, frozen=True):

@@ -162,8 +162,14 @@ class ResilientRedisChannels(ChannelsBackend):
         return self.stream_breaker.down
 
     async def subscribe(self, channels: Iterable[str]) -> None:
+        """Returns once Redis holds the subscription (at most ~0.2 s), so a subscriber that reads a
+        snapshot next misses nothing published after it; while Redis is down, at once."""
+        channels = set(channels)
         self._wanted.update(channels)
         self._event().set()  # the stream loop subscribes (now, or when Redis is back)
+        deadline = time.monotonic() + 1.0
+        while not self.down and not channels <= self._subscribed and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     async def unsubscribe(self, channels: Iterable[str]) -> None:
         self._wanted.difference_update(channels)

@@ -159,3 +159,24 @@ async def test_a_case_is_found_by_its_number_only_by_those_who_may_see_it(api):
     assert [c["number"] for c in found] == [number]
     assert (await api.get("/api/v1/cases", params={"number": digits}, headers=await login(api, "applicant-p004"))).json() == []
     problem(await api.get("/api/v1/cases", params={"number": digits[:-1] + str((int(digits[-1]) + 1) % 10)}, headers=owner), 422, "invalid_case_number")
+
+
+async def test_a_status_cached_in_one_api_process_follows_a_change_made_in_another(api, pg_url, redis_url, tmp_path):
+    """Every API process caches status reads; a change anywhere evicts them all at once (the case
+    changes channel through Redis), however long they may keep an entry (here 60 s)."""
+    from tests.cases.live import wait_until
+
+    owner = await login(api, "applicant-p002")
+    case = (await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=owner)).json()
+    one_deployment = dict(public_url=str(api.base_url).rstrip("/"), connector_base_url="http://127.0.0.1:9/sim")  # the same keys and issuer
+    async with serve_platform(tmp_path, database_url=pg_url, redis_url=redis_url, status_cache_seconds=60, **one_deployment) as other:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{other.state.platform.settings.port}") as b:
+            before = (await b.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()  # now cached in B
+            assert before["status"] == "draft", before
+            saved = await api.patch(f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS, "version": case["version"]}, headers=owner)  # changed in A
+            assert saved.status_code == 200, saved.text
+
+            async def b_sees_it():
+                return (await b.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()["updated_at"] > before["updated_at"]
+
+            assert await wait_until(b_sees_it, timeout=5, interval=0.05)
