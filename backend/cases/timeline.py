@@ -19,6 +19,10 @@ def event_hash(prev_hash: str, case_id: int, seq: int, type_: str, item_ref: str
     return hashlib.sha256(canonical).hexdigest()
 
 
+_INSERT = "INSERT INTO case_event (case_file, seq, type, item_ref, actor, system, message, data, at, prev_hash, hash) VALUES "
+_ROW = "(" + ", ".join(["{}"] * 11) + ")"
+
+
 async def append(
     case_id: int,
     type_: str,
@@ -57,9 +61,6 @@ async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, a
     await CaseEvent.raw(_INSERT + ", ".join([_ROW] * len(events)), *values)  # raw: Piccolo's insert building cost more than the insert
     return events
 
-
-_INSERT = "INSERT INTO case_event (case_file, seq, type, item_ref, actor, system, message, data, at, prev_hash, hash) VALUES "
-_ROW = "(" + ", ".join(["{}"] * 11) + ")"
 
 
 async def verify(case_id: int) -> tuple[bool, int | None]:

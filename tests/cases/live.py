@@ -37,12 +37,12 @@ async def serve_platform(data_dir: Path, database_url: str | None = None, **over
         await task
 
 
-async def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2):
+async def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await predicate()
         if value:
             return value
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
+            raise AssertionError(f"{what} not met within {timeout}s (last value {value!r})")
         await asyncio.sleep(interval)

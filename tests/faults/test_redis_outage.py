@@ -18,6 +18,7 @@ import contextlib
 import httpx
 import pytest
 
+from tests.cases.live import wait_until
 from tests.faults.support import Applicants, Stack, assert_outcome, ready_draft, wait_until_settled
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -32,17 +33,6 @@ async def follow(client: httpx.AsyncClient, url: str, token: str, seen: list[str
         async for line in response.aiter_lines():
             if line.startswith("event:"):
                 seen.append(line.split(":", 1)[1].strip())
-
-
-async def wait_for_value(probe, timeout: float, what: str):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        await asyncio.sleep(0.3)
 
 
 async def case_status(client: httpx.AsyncClient, url: str, token: str) -> str:
@@ -76,7 +66,7 @@ async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redi
                 seen: list[str] = []
                 task = asyncio.create_task(follow(client, f"{stack.url}/api/v1/cases/{case_id}/events", applicants.tokens[person], seen))
                 watchers.append(task)
-                await wait_for_value(lambda: asyncio.sleep(0, result="snapshot" in seen or task.done()), 10, "SSE snapshot")
+                await wait_until(lambda: asyncio.sleep(0, result="snapshot" in seen or task.done()), 10, interval=0.3, what="SSE snapshot")
                 if task.done():
                     task.result()  # raises what went wrong (e.g. 503 while Redis is still down)
                 return seen
@@ -88,7 +78,7 @@ async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redi
             # before: live updates flow
             seen_before = await watch(0)
             await asyncio.gather(*(submit(n) for n in range(BATCH)))
-            await wait_for_value(lambda: asyncio.sleep(0, result="item.completed" in seen_before), 60, "live updates before the outage")
+            await wait_until(lambda: asyncio.sleep(0, result="item.completed" in seen_before), 60, interval=0.3, what="live updates before the outage")
 
             await asyncio.to_thread(own_redis.stop)
             retries = applicants.retries
@@ -106,7 +96,7 @@ async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redi
             assert live.status_code == 503 and live.json()["code"] == "live_updates_unavailable"  # EventSource clients poll instead
             # workers run on their timers: the cases submitted during the outage complete during it
             for n in range(BATCH, 2 * BATCH):
-                await wait_for_value(lambda n=n: completed(n), 90, f"case {n} during the outage")
+                await wait_until(lambda n=n: completed(n), 90, interval=0.3, what=f"case {n} during the outage")
             assert all(w.proc.poll() is None for w in stack.workers)
 
             await asyncio.to_thread(own_redis.start)
@@ -116,13 +106,13 @@ async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redi
                 response = await client.get(stack.url + "/readyz")
                 return response.status_code == 200 and response.json()["status"] == "ready"
 
-            await wait_for_value(ready_again, 20, "readiness after Redis returned")
+            await wait_until(ready_again, 20, interval=0.3, what="readiness after Redis returned")
             redis = Redis.from_url(own_redis.url)
             try:
                 async def workers_listening() -> bool:
                     return dict(await redis.pubsub_numsub("jobs:wake")).get(b"jobs:wake", 0) >= len(stack.workers)
 
-                await wait_for_value(workers_listening, 30, "workers subscribed to wake-ups again")
+                await wait_until(workers_listening, 30, interval=0.3, what="workers subscribed to wake-ups again")
             finally:
                 await redis.aclose()
 
@@ -132,11 +122,11 @@ async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redi
                         return await watch(2 * BATCH)
                     return None
 
-                return await wait_for_value(attempt, 20, "live updates accepted again")
+                return await wait_until(attempt, 20, interval=0.3, what="live updates accepted again")
 
             seen_after = await watch_after()
             await asyncio.gather(*(submit(n) for n in range(2 * BATCH, 3 * BATCH)))
-            await wait_for_value(lambda: asyncio.sleep(0, result="item.completed" in seen_after), 60, "live updates after the outage")
+            await wait_until(lambda: asyncio.sleep(0, result="item.completed" in seen_after), 60, interval=0.3, what="live updates after the outage")
 
         await wait_until_settled(timeout=90)
         await assert_outcome(sandbox, 3 * BATCH, submitted)
