@@ -62,7 +62,6 @@ async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, a
     return events
 
 
-
 async def verify(case_id: int) -> tuple[bool, int | None]:
     """(True, None) if the chain is intact, else (False, the first bad sequence number)."""
     return verify_rows(case_id, await CaseEvent.select().where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq))
