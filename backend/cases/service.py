@@ -53,6 +53,15 @@ DAY_MS = 24 * 3600 * 1000
 STATUS_CACHE_MAX = 50_000
 CST_MS = 8 * 3600 * 1000
 
+# The reads behind every case view and submission, prebuilt: building them with Piccolo cost more
+# than running them (docs/benchmarks.md).
+CASE_SQL = "SELECT * FROM case_file WHERE public_id = {}"
+ITEMS_SQL = "SELECT * FROM case_item WHERE case_file = {} ORDER BY id"
+DOCUMENTS_SQL = "SELECT id, item_ref, name, media_type, sha256, url FROM case_document WHERE case_file = {} ORDER BY id"
+MATERIALS_SQL = "SELECT id, code, filename, media_type, size, sha256, at FROM case_material WHERE case_file = {} ORDER BY id"
+EVENTS_SQL = "SELECT * FROM case_event WHERE case_file = {} ORDER BY seq"
+ITEM_COLUMNS = [c for c in CaseItem._meta.columns if c._meta.name != "id"]
+
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
     """Who is acting: a person (applicant, agent, staff) or the platform itself."""
@@ -88,6 +97,21 @@ def _load(text: str | None, default: Any) -> Any:
 def cst_date(ms: int) -> date:
     """The calendar date in China Standard Time."""
     return to_datetime(ms + CST_MS).date()
+
+
+async def _insert_items(case_id: int, items: list[dict[str, Any]], now: int) -> list[dict[str, Any]]:
+    """Insert a case's items (their fields; the rest take the table's defaults) in one statement;
+    the rows as stored, in order."""
+    given = {name for item in items for name in item} | {"case_file", "updated_at"}
+    columns = [c for c in ITEM_COLUMNS if c._meta.name in given]
+    values: list[Any] = []
+    for item in items:
+        fields = {**item, "case_file": case_id, "updated_at": now}
+        values += [fields[c._meta.name] if c._meta.name in fields else c.get_default_value() for c in columns]
+    row = "(" + ", ".join(["{}"] * len(columns)) + ")"
+    names = ", ".join(c._meta.db_column_name for c in columns)
+    rows = await CaseItem.raw(f"INSERT INTO case_item ({names}) VALUES {', '.join([row] * len(items))} RETURNING *", *values)
+    return sorted(rows, key=lambda r: r["id"])
 
 
 class CaseService:
@@ -130,6 +154,11 @@ class CaseService:
         if isinstance(self.platform.engine, PostgresEngine):
             await CaseFile.raw("SELECT id FROM case_file WHERE id = {} FOR UPDATE", case_id)
 
+    async def _locked(self, case_id: int, columns: str) -> dict[str, Any]:
+        """``columns`` of the case, read under ``_lock`` in the same statement."""
+        lock = " FOR UPDATE" if isinstance(self.platform.engine, PostgresEngine) else ""
+        return (await CaseFile.raw(f"SELECT {columns} FROM case_file WHERE id = {{}}{lock}", case_id))[0]
+
     async def _announce(self, public_id: str, events: Iterable[dict[str, Any]]) -> None:
         """Tell this process's status cache and, through the channels, everyone else: live views
         (each event) and the other processes' status caches (``forget``)."""
@@ -163,10 +192,10 @@ class CaseService:
         return record
 
     async def _case_row(self, public_id: str) -> dict[str, Any]:
-        row = await CaseFile.select().where(CaseFile.public_id == public_id).first()
-        if row is None:
+        rows = await CaseFile.raw(CASE_SQL, public_id)
+        if not rows:
             raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
-        return row
+        return rows[0]
 
     async def case_for(self, actor: Actor, public_id: str, action: str = "read") -> dict[str, Any]:
         """The case row if ``actor`` may see it, else 404 (no hint that it exists)."""
@@ -458,8 +487,9 @@ class CaseService:
 
     # ------------------------------------------------------------------ readiness and submission
 
-    async def requirements(self, actor: Actor, row: dict[str, Any], *, gates: bool = True) -> tuple[Any, list[dict[str, Any]], list[Requirement]]:
-        """(plan, blockers, missing requirements) for submitting this draft."""
+    async def requirements(self, actor: Actor, row: dict[str, Any], *, gates: bool = True, materials: list[dict[str, Any]] | None = None) -> tuple[Any, list[dict[str, Any]], list[Requirement]]:
+        """(plan, blockers, missing requirements) for submitting this draft (``materials``: its
+        uploads, if read already)."""
         plan, problems = await self.plan_for(row)
         missing: list[Requirement] = [Requirement(code=p["code"], message=p["message"], field=p.get("field")) for p in problems]
         if plan is None:
@@ -469,7 +499,9 @@ class CaseService:
             validate_submission(plan.form, _load(row["form_data"], {}))
         except ProblemError as exc:
             missing += [Requirement(code=e.code, message=e.message, field=f"form_data.{e.field}") for e in exc.errors or []]
-        uploaded = {r["code"] for r in await CaseMaterial.select(CaseMaterial.code).where(CaseMaterial.case_file == row["id"])}
+        if materials is None:
+            materials = await CaseMaterial.raw(MATERIALS_SQL, row["id"])
+        uploaded = {m["code"] for m in materials}
         for m in plan.materials:
             if not m.waived and not m.physical and not m.online and m.code not in uploaded:
                 missing.append(Requirement(code="material_missing", message=f"请上传：{m.name.zh} / Upload: {m.name.en}", field=f"materials.{m.code}"))
@@ -503,18 +535,24 @@ class CaseService:
         return Readiness(ready=not blockers and not missing, blockers=blockers, missing=missing, checked_systems=sorted(checked), unreachable_systems=sorted(unreachable))
 
     async def submit(self, actor: Actor, public_id: str, idempotency_key: str) -> CaseView:
-        """一次提交: check completeness, number the case, create its items and queue the first ones."""
+        """一次提交: check completeness, number the case, create its items and queue the first ones.
+
+        Everything the answer shows is read or written here (the case, its items, uploads and
+        timeline), so the view is built from it rather than read again."""
         if not idempotency_key or len(idempotency_key) > 100:
             raise ProblemError(400, "idempotency_key_required", "提交时需要 Idempotency-Key 请求头（最长100字符）。 An Idempotency-Key header is required.", field="Idempotency-Key")
-        existing = await CaseFile.select(CaseFile.public_id).where(CaseFile.submit_key == idempotency_key).first()
-        if existing is not None:
-            if existing["public_id"] != public_id:
-                raise ProblemError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一申请。 This key was used for another case.", field="Idempotency-Key")
-            return await self.view(actor, public_id)
-        row = await self.case_for(actor, public_id, "submit")
+        rows = await CaseFile.raw(f"SELECT f.*, (SELECT k.public_id FROM case_file k WHERE k.submit_key = {{}}) AS key_case FROM ({CASE_SQL}) f", idempotency_key, public_id)
+        if not rows:
+            raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
+        row = rows[0]
+        key_case = row.pop("key_case")
+        await self._authorize(actor, row, "submit")
+        if key_case not in (None, public_id):
+            raise ProblemError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一申请。 This key was used for another case.", field="Idempotency-Key")
         if row["status"] != st.DRAFT:
-            return await self.view(actor, public_id)  # a second submit is harmless
-        plan, blockers, missing = await self.requirements(actor, row)
+            return await self.view(actor, public_id)  # a repeated or second submit is harmless
+        materials = await CaseMaterial.raw(MATERIALS_SQL, row["id"])
+        plan, blockers, missing = await self.requirements(actor, row, materials=materials)
         if blockers:
             raise ProblemError(422, "case_blocked", "存在不能提交的情形，请先按提示处理。 Something blocks this application.", errors=[FieldError(field=f"blockers.{b['code']}", code=b["code"], message=b["message"]["zh"]) for b in blockers])
         if missing:
@@ -522,28 +560,28 @@ class CaseService:
         record = await self._record(row["uscc"])
         now = self.clock.now_ms()
         async with self.transaction():
-            await self._lock(row["id"])
-            fresh = await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first()
-            if fresh["status"] != st.DRAFT:  # a concurrent submit won
+            if (await self._locked(row["id"], "status"))["status"] != st.DRAFT:  # a concurrent submit won
                 return await self.view(actor, public_id)
-            items = self._instantiate(public_id, row, plan, record)
-            first = [item for item in items if not _load(item["depends_on"], [])]
+            history = await CaseEvent.raw(EVENTS_SQL, row["id"])
+            drafts = self._instantiate(public_id, row, plan, record)
+            first = [item for item in drafts if not _load(item["depends_on"], [])]
             for item in first:  # inserted queued: as _queue_items, without updating what we are writing
                 item.update(status=st.QUEUED, queued_at=now, due_on=self._due_on(now, item["promised_days"]))
-            await CaseItem.insert(*(CaseItem(case_file=row["id"], updated_at=now, **item) for item in items))
+            items = await _insert_items(row["id"], drafts, now)
             await self._send_jobs([{**item, "generation": 1} for item in first])
             # The number comes last: the day's counter row stays locked until this transaction
             # commits, and every submission of the day waits for it.
             number = await next_number(now)
-            await CaseFile.update(
-                {CaseFile.status: st.SUBMITTED, CaseFile.number: number, CaseFile.submit_key: idempotency_key, CaseFile.submitted_at: now,
-                 CaseFile.updated_at: now, CaseFile.route: plan.route, CaseFile.expires_at: None, CaseFile.version: CaseFile.version + 1}
-            ).where(CaseFile.id == row["id"])
             submitted = dict(type_=st.CASE_SUBMITTED, actor=actor.id, data={"number": number, "items": [i.code for i in plan.items], "catalog_version": plan.catalog_version})
-            events = await timeline.append_many(row["id"], [submitted, *self._queued_entries(first, "platform")], at=now)
+            last = history[-1] if history else None
+            events = await timeline.append_many(row["id"], [submitted, *self._queued_entries(first, "platform")], at=now, after=last)
+            row = (await CaseFile.raw(
+                "UPDATE case_file SET status = {}, number = {}, submit_key = {}, submitted_at = {}, updated_at = {}, route = {}, expires_at = NULL, "
+                "version = version + 1 WHERE id = {} RETURNING *", st.SUBMITTED, number, idempotency_key, now, now, plan.route, row["id"],
+            ))[0]
         await self.platform.queue.notify()
         await self._announce(public_id, events)
-        return await self.view(actor, public_id)
+        return self._render(row, None, [], items, [], materials, history + timeline.as_rows(row["id"], events, last))
 
     def _instantiate(self, public_id: str, row: dict[str, Any], plan: Any, record: EnterpriseRecord) -> list[dict[str, Any]]:
         """Case items from the plan: one per item; BANK once per account (basic last); SEAL once per seal
@@ -831,15 +869,19 @@ class CaseService:
 
     async def view(self, actor: Actor, public_id: str, *, with_plan: bool = True) -> CaseView:
         row = await self.case_for(actor, public_id)
-        catalog = get_catalog(row["catalog_version"])
         plan, problems = (await self.plan_for(row)) if (with_plan and row["status"] == st.DRAFT) else (None, [])
-        items = await CaseItem.select().where(CaseItem.case_file == row["id"]).order_by(CaseItem.id)
-        docs = await CaseDocument.select(CaseDocument.id, CaseDocument.item_ref, CaseDocument.name, CaseDocument.media_type, CaseDocument.sha256, CaseDocument.url).where(CaseDocument.case_file == row["id"])
+        reads = [ITEMS_SQL, DOCUMENTS_SQL, MATERIALS_SQL, EVENTS_SQL]
+        items, docs, materials, events = [await CaseFile.raw(sql, row["id"]) for sql in reads]
+        return self._render(row, plan, problems, items, docs, materials, events)
+
+    def _render(self, row: dict[str, Any], plan: Any, problems: list[dict[str, Any]], items: list[dict[str, Any]], docs: list[dict[str, Any]],
+                materials: list[dict[str, Any]], events: list[dict[str, Any]]) -> CaseView:
+        """The case view from its rows (``*_SQL``; ``events``: every column, in order)."""
+        public_id = row["public_id"]
+        catalog = get_catalog(row["catalog_version"])
         docs_by_item: dict[str, list[dict[str, Any]]] = {}
         for d in docs:
             docs_by_item.setdefault(d["item_ref"], []).append({"id": d["id"], "name": d["name"], "media_type": d["media_type"], "sha256": d["sha256"], "href": f"/api/v1/cases/{public_id}/documents/{d['id']}"})
-        materials = await CaseMaterial.select(CaseMaterial.id, CaseMaterial.code, CaseMaterial.filename, CaseMaterial.media_type, CaseMaterial.size, CaseMaterial.sha256, CaseMaterial.at).where(CaseMaterial.case_file == row["id"])
-        events = await CaseEvent.select().where(CaseEvent.case_file == row["id"]).order_by(CaseEvent.seq)
         intact, _ = timeline.verify_rows(row["id"], events)
         return CaseView(
             id=row["public_id"], status=row["status"], status_label=Label(*st.CASE_LABELS[row["status"]]), uscc=row["uscc"],

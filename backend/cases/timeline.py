@@ -62,6 +62,15 @@ async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, a
     return events
 
 
+def as_rows(case_id: int, events: list[dict[str, Any]], after: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """``append_many``'s events as their stored rows (``verify_rows``); ``after``: the event before them."""
+    rows, prev = [], after["hash"] if after else ""
+    for event in events:
+        rows.append({**event, "case_file": case_id, "data": msgspec.json.encode(event["data"]).decode(), "prev_hash": prev})
+        prev = event["hash"]
+    return rows
+
+
 async def verify(case_id: int) -> tuple[bool, int | None]:
     """(True, None) if the chain is intact, else (False, the first bad sequence number)."""
     return verify_rows(case_id, await CaseEvent.select().where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq))

@@ -148,19 +148,12 @@ async def face_verified_at(platform: Platform, person_id: str, purpose: str, ref
     """When ``person_id`` last passed face verification for ``purpose``/``reference`` within ``max_age_s``."""
     identity = get_identity(platform)
     since = identity.now_ms() - max_age_s * 1000
-    row = (
-        await FaceVerification.select(FaceVerification.completed_at)
-        .where(
-            (FaceVerification.person_id == person_id)
-            & (FaceVerification.purpose == purpose)
-            & (FaceVerification.reference == reference)
-            & (FaceVerification.status == "passed")
-            & (FaceVerification.completed_at >= since)
-        )
-        .order_by(FaceVerification.completed_at, ascending=False)
-        .first()
+    rows = await FaceVerification.raw(  # prebuilt: every submission checks it (docs/benchmarks.md)
+        "SELECT max(completed_at) AS completed_at FROM identity_face_verification "
+        "WHERE person_id = {} AND purpose = {} AND reference = {} AND status = 'passed' AND completed_at >= {}",
+        person_id, purpose, reference, since,
     )
-    return row["completed_at"] if row else None
+    return rows[0]["completed_at"]
 
 
 async def require_face_verified(platform: Platform, person_id: str, purpose: str, reference: str = "", max_age_s: int = 1800) -> int:
