@@ -119,6 +119,20 @@ def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return case, item
 
 
+def item_update(item_id: int, changes: dict[str, Any]) -> tuple[str, list[Any]]:
+    """SQL and values setting ``changes`` (column name → value) on one item: for
+    ``timeline.append(along=...)``, which makes the change in the same statement as its event."""
+    return "UPDATE case_item SET " + ", ".join(f"{name} = {{}}" for name in changes) + " WHERE id = {}", [*changes.values(), item_id]
+
+
+STORE_CALLBACK_PG = (
+    "WITH nonce AS (INSERT INTO callback_nonce (jti, expires_at) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING id), "
+    "inbox AS (INSERT INTO callback_inbox (key, system, body, received_at, applied) "
+    "SELECT {}::varchar, {}::varchar, {}::text, {}::bigint, true WHERE EXISTS (SELECT 1 FROM nonce) ON CONFLICT DO NOTHING RETURNING id) "
+    "SELECT (SELECT count(*) FROM nonce) AS fresh, (SELECT id FROM inbox) AS stored"
+)
+
+
 def retry_delay(exc: TransientError, job: JobContext) -> float:
     """An agency's ``Retry-After`` is a floor, not the schedule: the backoff still grows, so an
     outage longer than a dozen quick retries does not use up every attempt (推送失败)."""
@@ -161,7 +175,7 @@ class Dispatcher:
         }
         siblings = []  # what earlier matters produced (tax clearance, the deregistration) goes to those that waited for them
         if _load(item["depends_on"], []):
-            siblings = await CaseItem.select(CaseItem.code, CaseItem.reference, CaseItem.closed_at, CaseItem.result, CaseItem.status).where(CaseItem.case_file == case["id"])
+            siblings = await CaseItem.raw("SELECT code, reference, closed_at, result, status FROM case_item WHERE case_file = {}", case["id"])
         for s in siblings:
             if s["status"] != st.COMPLETED:
                 continue
@@ -239,11 +253,13 @@ class Dispatcher:
                     current["status"] = st.REJECTED  # ``current`` is one of ``siblings``
                     await self._stop_dependents(case["id"], item["ref"], now, events, siblings)
             else:
-                changes: dict[Any, Any] = {CaseItem.reference: current["reference"] or ack.reference, CaseItem.updated_at: now}
+                changes: dict[str, Any] = {"reference": current["reference"] or ack.reference, "updated_at": now}
                 if current["status"] == st.QUEUED:
-                    changes.update({CaseItem.status: st.SENT, CaseItem.sent_at: now})
-                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event))
-                await CaseItem.update(changes).where(CaseItem.id == item["id"])
+                    changes.update(status=st.SENT, sent_at=now)
+                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event, along=item_update(item["id"], changes)))
+                else:
+                    sql, values = item_update(item["id"], changes)
+                    await CaseItem.raw(sql, *values)
                 await self.platform.queue.enqueue(POLL_JOB, {"ref": item["ref"], "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{item['ref']}:{item['generation']}:1")
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
                 await self.service._refresh_case_status(case["id"], now, events, statuses=[i["status"] for i in siblings], current=locked["status"])
@@ -278,18 +294,28 @@ class Dispatcher:
             raise ProblemError(401, "callback_rejected", f"回调未通过验证：{exc.code}。 Callback rejected.") from exc
         now = self.service.clock.now_ms()
         async with self.service.transaction():  # an unknown item is refused inside it (404), and nothing is kept
-            fresh = await CallbackNonce.insert(CallbackNonce(jti=f"{system}:{token['jti']}", expires_at=int(token["exp"] * 1000))).on_conflict(action="DO NOTHING").returning(CallbackNonce.id)
+            fresh, stored = await self._store_callback(f"{system}:{token['jti']}", int(token["exp"] * 1000), f"{system}:{result.event_id}", system, body.decode("utf-8", "replace"), now)
             if not fresh:
                 raise ProblemError(401, "callback_replayed", "回调令牌已使用过。 Callback token already used.")
-            stored = await CallbackInbox.insert(CallbackInbox(key=f"{system}:{result.event_id}", system=system, body=body.decode("utf-8", "replace"), received_at=now, applied=True)).on_conflict(action="DO NOTHING").returning(CallbackInbox.id)
-            if not stored:
+            if stored is None:
                 return "duplicate"
             outcome, public_id, events = await self._apply(result, now, source="callback")
             if outcome != "applied":
-                await CallbackInbox.update({CallbackInbox.applied: False}).where(CallbackInbox.id == stored[0]["id"])
+                await CallbackInbox.update({CallbackInbox.applied: False}).where(CallbackInbox.id == stored)
         await self._wake_workers(events)
         await self.service._announce(public_id, events)
         return outcome
+
+    async def _store_callback(self, jti: str, expires_at: int, key: str, system: str, body: str, now: int) -> tuple[bool, int | None]:
+        """(the token was not used before, the inbox row's id or None when this event was stored
+        already): the replay check and the inbox, in one statement on PostgreSQL."""
+        if isinstance(self.platform.engine, PostgresEngine):
+            row = (await CallbackInbox.raw(STORE_CALLBACK_PG, jti, expires_at, key, system, body, now))[0]
+            return bool(row["fresh"]), row["stored"]
+        if not await CallbackNonce.raw("INSERT INTO callback_nonce (jti, expires_at) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING id", jti, expires_at):
+            return False, None
+        stored = await CallbackInbox.raw("INSERT INTO callback_inbox (key, system, body, received_at, applied) VALUES ({}, {}, {}, {}, 1) ON CONFLICT DO NOTHING RETURNING id", key, system, body, now)
+        return True, stored[0]["id"] if stored else None
 
     async def _wake_workers(self, events: list[dict[str, Any]]) -> None:
         """Wake the workers when these changes queued work for now (items released, a correction
@@ -334,35 +360,39 @@ class Dispatcher:
             if result.sequence > item["last_sequence"]:
                 await CaseItem.update({CaseItem.last_sequence: result.sequence}).where(CaseItem.id == item["id"])
             return "ignored", case["public_id"], events
-        changes: dict[Any, Any] = {CaseItem.status: new, CaseItem.updated_at: now, CaseItem.last_sequence: max(result.sequence, item["last_sequence"]), CaseItem.message: result.message}
+        changes: dict[str, Any] = {"status": new, "updated_at": now, "last_sequence": max(result.sequence, item["last_sequence"]), "message": result.message}
         if not item["reference"]:
-            changes[CaseItem.reference] = result.reference
+            changes["reference"] = result.reference
         if new in (st.ACCEPTED, st.IN_PROGRESS) and item["accepted_at"] is None:
-            changes[CaseItem.accepted_at] = now
+            changes["accepted_at"] = now
         if new == st.SENT or item["sent_at"] is None:
-            changes[CaseItem.sent_at] = item["sent_at"] or now
+            changes["sent_at"] = item["sent_at"] or now
         if new == st.CORRECTION:
-            changes[CaseItem.corrections] = _json(form_corrections(case_catalog_version, item["code"], result.corrections))
+            changes["corrections"] = _json(form_corrections(case_catalog_version, item["code"], result.corrections))
         if new == st.REJECTED:
-            changes[CaseItem.reasons] = _json([msgspec.to_builtins(r) for r in result.reasons])
+            changes["reasons"] = _json([msgspec.to_builtins(r) for r in result.reasons])
         if new in st.ITEM_TERMINAL:
-            changes[CaseItem.closed_at] = now
+            changes["closed_at"] = now
         if new == st.COMPLETED:
-            documents = []
+            documents, values = [], []
             for d in result.documents:
                 content = base64.b64decode(d.content_base64) if d.content_base64 else None
                 if content is not None and hashlib.sha256(content).hexdigest() != d.sha256:
                     log.warning("result document hash mismatch", extra={"item": item["ref"], "document": d.name})
                     continue
-                await CaseDocument.insert(CaseDocument(case_file=case_id, item_ref=item["ref"], name=d.name, media_type=d.media_type, sha256=d.sha256, content=content, url=d.url or "", at=now))
                 documents.append({"name": d.name, "sha256": d.sha256})
-            changes[CaseItem.result] = _json({"reference": result.reference, "message": result.message, "documents": documents})
-        await CaseItem.update(changes).where(CaseItem.id == item["id"])
+                values += [case_id, item["ref"], d.name, d.media_type, d.sha256, content, d.url or "", now]
+            if documents:
+                await CaseDocument.raw(
+                    "INSERT INTO case_document (case_file, item_ref, name, media_type, sha256, content, url, at) VALUES "
+                    + ", ".join(["({}, {}, {}, {}, {}, {}, {}, {})"] * len(documents)), *values,
+                )
+            changes["result"] = _json({"reference": result.reference, "message": result.message, "documents": documents})
         events.append(await timeline.append(
             case_id, st.ITEM_OUTCOME.format(outcome=result.outcome), at=now, item_ref=item["ref"], actor=result.system, system=result.system, message=result.message,
             data={"reference": result.reference, "sequence": result.sequence, "source": source,
                   "reasons": [msgspec.to_builtins(r) for r in result.reasons], "corrections": [msgspec.to_builtins(c) for c in result.corrections]},
-            after=case["last_event"],
+            after=case["last_event"], along=item_update(item["id"], changes),
         ))
         item["status"] = new  # ``item`` is one of ``siblings``
         if new == st.COMPLETED:

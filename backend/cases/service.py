@@ -643,7 +643,7 @@ class CaseService:
         due = {i["ref"]: self._due_on(now, i["promised_days"]) for i in items}
         for due_on in set(due.values()):
             refs = [ref for ref, d in due.items() if d == due_on]
-            await CaseItem.update({CaseItem.status: st.QUEUED, CaseItem.queued_at: now, CaseItem.due_on: due_on, CaseItem.updated_at: now}).where(CaseItem.ref.is_in(refs))
+            await CaseItem.raw(f"UPDATE case_item SET status = {{}}, queued_at = {{}}, due_on = {{}}, updated_at = {{}} WHERE ref IN ({', '.join(['{}'] * len(refs))})", st.QUEUED, now, due_on, now, *refs)
         await self._send_jobs(items)
         return await timeline.append_many(case_id, self._queued_entries([{**i, "due_on": due[i["ref"]]} for i in items], actor), at=now, after=after)
 
@@ -729,7 +729,7 @@ class CaseService:
         if current == new:
             return
         closed = now if new in (st.CASE_COMPLETED, st.CASE_REFUSED, st.CASE_WITHDRAWN) else None
-        await CaseFile.update({CaseFile.status: new, CaseFile.updated_at: now, CaseFile.closed_at: closed}).where(CaseFile.id == case_id)
+        await CaseFile.raw("UPDATE case_file SET status = {}, updated_at = {}, closed_at = {} WHERE id = {}", new, now, closed, case_id)
         if closed:
             events.append(await timeline.append(case_id, st.CASE_CLOSED, at=now, data={"status": new}, after=events[-1] if events else None))
 

@@ -10,6 +10,7 @@ import hashlib
 from typing import Any
 
 import msgspec
+from piccolo.engine.postgres import PostgresEngine
 
 from backend.cases.tables import CaseEvent
 
@@ -34,16 +35,20 @@ async def append(
     message: str = "",
     data: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    along: tuple[str, list[Any]] | None = None,
 ) -> dict[str, Any]:
     """Append one event (call inside the transaction that made the change; the case row is locked).
 
     ``after`` is the event this transaction appended last, when there is one: it saves reading it back.
+    ``along``: the change itself (SQL with ``{}`` placeholders, and its values), made in the same
+    statement on PostgreSQL: one round trip less on the paths that run for every agency message.
     """
-    return (await append_many(case_id, [dict(type_=type_, item_ref=item_ref, actor=actor, system=system, message=message, data=data)], at=at, after=after))[0]
+    return (await append_many(case_id, [dict(type_=type_, item_ref=item_ref, actor=actor, system=system, message=message, data=data)], at=at, after=after, along=along))[0]
 
 
-async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, after: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Append several events in one statement, chained in order (``entries``: ``append``'s keyword arguments)."""
+async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, after: dict[str, Any] | None = None, along: tuple[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+    """Append several events in one statement, chained in order (``entries``: ``append``'s keyword
+    arguments; ``along`` as for ``append``)."""
     if not entries:
         return []
     last = after or await CaseEvent.select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq, ascending=False).first()
@@ -58,7 +63,13 @@ async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, a
         values += [case_id, seq, type_, item_ref, actor, system, message, body, at, prev, digest]
         last = {"seq": seq, "type": type_, "item_ref": item_ref, "actor": actor, "system": system, "message": message, "data": data, "at": at, "hash": digest}
         events.append(last)
-    await CaseEvent.raw(_INSERT + ", ".join([_ROW] * len(events)), *values)  # raw: Piccolo's insert building cost more than the insert
+    sql = _INSERT + ", ".join([_ROW] * len(events))  # raw: Piccolo's insert building cost more than the insert
+    if along is not None:
+        if isinstance(CaseEvent._meta.db, PostgresEngine):
+            sql, values = f"WITH along AS ({along[0]}) {sql}", [*along[1], *values]
+        else:
+            await CaseEvent.raw(along[0], *along[1])
+    await CaseEvent.raw(sql, *values)
     return events
 
 
