@@ -95,7 +95,7 @@ async def run_worker() -> None:
 
         channels = ResilientRedisChannels(platform.redis)  # while Redis is down, events are dropped at once
         await channels.on_startup()
-        platform.cases.publish = channel_publisher(channels.publish)
+        platform.cases.publish = channel_publisher(channels.publish_many)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -90,15 +90,14 @@ CASE_CHANGES = "cases:changed"
 """The channel every API process follows to drop a changed case's cached status (``CaseService.forget``)."""
 
 
-def channel_publisher(publish: Callable[[bytes, list[str]], Awaitable[None] | None]) -> Callable[[str, list[dict]], Awaitable[None]]:
-    """Case events → the ``case:<id>`` channel (live views), then the case's id → ``CASE_CHANGES``
-    (Litestar channels: memory or Redis)."""
+def channel_publisher(publish_many: Callable[[list[tuple[bytes, str]]], Awaitable[None] | None]) -> Callable[[str, list[dict]], Awaitable[None]]:
+    """Case events → the ``case:<id>`` channel (live views), then the case's id → ``CASE_CHANGES``;
+    ``publish_many`` sends (data, channel) messages in order (one Redis round trip, or the memory channels)."""
 
     async def send(public_id: str, events: list[dict]) -> None:
-        for data, channel in [*((msgspec.json.encode(e), f"case:{public_id}") for e in events), (public_id.encode(), CASE_CHANGES)]:
-            result = publish(data, [channel])
-            if result is not None:
-                await result
+        result = publish_many([*((msgspec.json.encode(e), f"case:{public_id}") for e in events), (public_id.encode(), CASE_CHANGES)])
+        if result is not None:
+            await result
 
     return send
 
@@ -223,7 +222,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             state.update(sandbox_state(simulators))
     route_handlers += static_routes()
     channels_plugin = ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)
-    platform.cases.publish = channel_publisher(lambda data, names: channels_plugin.publish(data, names))
+    def publish_in_memory(messages: list[tuple[bytes, str]]) -> None:
+        for data, channel in messages:
+            channels_plugin.publish(data, [channel])
+
+    redis_channels = isinstance(channels_backend, ResilientRedisChannels)
+    platform.cases.publish = channel_publisher(channels_backend.publish_many if redis_channels else publish_in_memory)
     follow_start, follow_stop = follow_case_changes(channels_plugin, platform)
 
     app = Litestar(

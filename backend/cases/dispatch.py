@@ -254,13 +254,13 @@ class Dispatcher:
                     await self._stop_dependents(case["id"], item["ref"], now, events, siblings)
             else:
                 changes: dict[str, Any] = {"reference": current["reference"] or ack.reference, "updated_at": now}
+                poll = self.platform.queue.enqueue_sql(POLL_JOB, [({"ref": item["ref"], "round": 1}, f"poll:{item['ref']}:{item['generation']}:1")], delay_seconds=self.service.poll_seconds)
                 if current["status"] == st.QUEUED:
                     changes.update(status=st.SENT, sent_at=now)
-                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event, along=item_update(item["id"], changes)))
+                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event, along=[item_update(item["id"], changes), poll]))
                 else:
-                    sql, values = item_update(item["id"], changes)
-                    await CaseItem.raw(sql, *values)
-                await self.platform.queue.enqueue(POLL_JOB, {"ref": item["ref"], "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{item['ref']}:{item['generation']}:1")
+                    for sql, values in (item_update(item["id"], changes), poll):
+                        await CaseItem.raw(sql, *values)
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
                 await self.service._refresh_case_status(case["id"], now, events, statuses=[i["status"] for i in siblings], current=locked["status"])
         await self._wake_workers(events)
@@ -392,7 +392,7 @@ class Dispatcher:
             case_id, st.ITEM_OUTCOME.format(outcome=result.outcome), at=now, item_ref=item["ref"], actor=result.system, system=result.system, message=result.message,
             data={"reference": result.reference, "sequence": result.sequence, "source": source,
                   "reasons": [msgspec.to_builtins(r) for r in result.reasons], "corrections": [msgspec.to_builtins(c) for c in result.corrections]},
-            after=case["last_event"], along=item_update(item["id"], changes),
+            after=case["last_event"], along=[item_update(item["id"], changes)],
         ))
         item["status"] = new  # ``item`` is one of ``siblings``
         if new == st.COMPLETED:

@@ -35,18 +35,18 @@ async def append(
     message: str = "",
     data: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-    along: tuple[str, list[Any]] | None = None,
+    along: list[tuple[str, list[Any]]] | None = None,
 ) -> dict[str, Any]:
     """Append one event (call inside the transaction that made the change; the case row is locked).
 
     ``after`` is the event this transaction appended last, when there is one: it saves reading it back.
-    ``along``: the change itself (SQL with ``{}`` placeholders, and its values), made in the same
-    statement on PostgreSQL: one round trip less on the paths that run for every agency message.
+    ``along``: the change itself (statements with ``{}`` placeholders, and their values), made in
+    the same statement on PostgreSQL: fewer round trips on the paths that run for every agency message.
     """
     return (await append_many(case_id, [dict(type_=type_, item_ref=item_ref, actor=actor, system=system, message=message, data=data)], at=at, after=after, along=along))[0]
 
 
-async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, after: dict[str, Any] | None = None, along: tuple[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, after: dict[str, Any] | None = None, along: list[tuple[str, list[Any]]] | None = None) -> list[dict[str, Any]]:
     """Append several events in one statement, chained in order (``entries``: ``append``'s keyword
     arguments; ``along`` as for ``append``)."""
     if not entries:
@@ -64,11 +64,13 @@ async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, a
         last = {"seq": seq, "type": type_, "item_ref": item_ref, "actor": actor, "system": system, "message": message, "data": data, "at": at, "hash": digest}
         events.append(last)
     sql = _INSERT + ", ".join([_ROW] * len(events))  # raw: Piccolo's insert building cost more than the insert
-    if along is not None:
+    if along:
         if isinstance(CaseEvent._meta.db, PostgresEngine):
-            sql, values = f"WITH along AS ({along[0]}) {sql}", [*along[1], *values]
+            ctes = ", ".join(f"along{n} AS ({statement})" for n, (statement, _) in enumerate(along))
+            sql, values = f"WITH {ctes} {sql}", [*(value for _, args in along for value in args), *values]
         else:
-            await CaseEvent.raw(along[0], *along[1])
+            for statement, args in along:
+                await CaseEvent.raw(statement, *args)
     await CaseEvent.raw(sql, *values)
     return events
 

@@ -70,19 +70,23 @@ class Queue:
 
     async def enqueue_many(self, kind: str, jobs: list[tuple[dict[str, Any], str | None]], *, delay_seconds: float = 0, max_attempts: int = 12) -> None:
         """``enqueue`` for several ``(payload, dedupe_key)`` jobs of one kind, in one statement."""
-        if not jobs:
-            return
+        if jobs:
+            sql, values = self.enqueue_sql(kind, jobs, delay_seconds=delay_seconds, max_attempts=max_attempts)
+            await Job.raw(sql, *values)
+
+    def enqueue_sql(self, kind: str, jobs: list[tuple[dict[str, Any], str | None]], *, delay_seconds: float = 0, max_attempts: int = 12) -> tuple[str, list[Any]]:
+        """``enqueue_many``'s statement and values, to run with another (``timeline.append(along=...)``).
+        Raw: Piccolo's insert building cost more than the insert (jobs are written on every send and outcome)."""
         now = self.clock.now_ms()
         values: list[Any] = []
         for payload, key in jobs:
             values += [kind, msgspec.json.encode(payload).decode(), max_attempts, now + int(delay_seconds * 1000), key, now]
-        # raw: Piccolo's insert building cost more than the insert (jobs are written on every send and outcome)
-        await Job.raw(
+        sql = (
             "INSERT INTO job (kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until, last_error, dedupe_key, created_at) VALUES "
             + ", ".join(["({}, {}, 'pending', 0, {}, {}, NULL, 0, '', {}, {})"] * len(jobs))
-            + " ON CONFLICT (dedupe_key) DO NOTHING",
-            *values,
+            + " ON CONFLICT (dedupe_key) DO NOTHING"
         )
+        return sql, values
 
     async def notify(self) -> None:
         """Wake the workers (in this process, or every process through Redis)."""

@@ -176,11 +176,17 @@ class ResilientRedisChannels(ChannelsBackend):
         self._event().set()
 
     async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        await self.publish_many([(data, channel) for channel in set(channels)])
+
+    async def publish_many(self, messages: list[tuple[bytes, str]]) -> None:
+        """(data, channel) messages, in order, in one round trip: what one change publishes."""
         if self.publish_breaker.open:
             return  # dropped: live updates are best effort, the timeline is the record
         try:
-            for channel in set(channels):
-                await self._redis.publish(channel, data)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for data, channel in messages:
+                    pipe.publish(channel, data)
+                await pipe.execute()
         except redis_errors() as exc:
             self.publish_breaker.failed(exc)
             self.stream_breaker.failed(exc)  # the stream loop notices Redis is back
