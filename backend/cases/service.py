@@ -99,19 +99,16 @@ def cst_date(ms: int) -> date:
     return to_datetime(ms + CST_MS).date()
 
 
-async def _insert_items(case_id: int, items: list[dict[str, Any]], now: int) -> list[dict[str, Any]]:
-    """Insert a case's items (their fields; the rest take the table's defaults) in one statement;
-    the rows as stored, in order."""
+def _items_insert(case_id: int, items: list[dict[str, Any]], now: int) -> tuple[tuple[str, list[Any]], list[dict[str, Any]]]:
+    """The statement inserting a case's items (their fields; the rest take the table's defaults)
+    and the rows it stores, in order (without ids, which no view shows)."""
+    rows = [{c._meta.name: c.get_default_value() for c in ITEM_COLUMNS} | item | {"case_file": case_id, "updated_at": now} for item in items]
     given = {name for item in items for name in item} | {"case_file", "updated_at"}
     columns = [c for c in ITEM_COLUMNS if c._meta.name in given]
-    values: list[Any] = []
-    for item in items:
-        fields = {**item, "case_file": case_id, "updated_at": now}
-        values += [fields[c._meta.name] if c._meta.name in fields else c.get_default_value() for c in columns]
-    row = "(" + ", ".join(["{}"] * len(columns)) + ")"
+    values = [row[c._meta.name] for row in rows for c in columns]
+    placeholders = "(" + ", ".join(["{}"] * len(columns)) + ")"
     names = ", ".join(c._meta.db_column_name for c in columns)
-    rows = await CaseItem.raw(f"INSERT INTO case_item ({names}) VALUES {', '.join([row] * len(items))} RETURNING *", *values)
-    return sorted(rows, key=lambda r: r["id"])
+    return (f"INSERT INTO case_item ({names}) VALUES {', '.join([placeholders] * len(items))}", values), rows
 
 
 class CaseService:
@@ -560,25 +557,26 @@ class CaseService:
         record = await self._record(row["uscc"])
         now = self.clock.now_ms()
         async with self.transaction():
-            if (await self._locked(row["id"], "status"))["status"] != st.DRAFT:  # a concurrent submit won
+            locked = await self._locked(row["id"], "status, version")
+            if locked["status"] != st.DRAFT:  # a concurrent submit won
                 return await self.view(actor, public_id)
+            if locked["version"] != row["version"]:
+                raise ProblemError(409, "version_conflict", "提交时申请在其他设备上被修改，请核对后重新提交。 The case changed while it was being submitted; check it and submit again.", field="version")
             history = await CaseEvent.raw(EVENTS_SQL, row["id"])
             drafts = self._instantiate(public_id, row, plan, record)
             first = [item for item in drafts if not _load(item["depends_on"], [])]
             for item in first:  # inserted queued: as _queue_items, without updating what we are writing
                 item.update(status=st.QUEUED, queued_at=now, due_on=self._due_on(now, item["promised_days"]))
-            items = await _insert_items(row["id"], drafts, now)
-            await self._send_jobs([{**item, "generation": 1} for item in first])
+            insert_items, items = _items_insert(row["id"], drafts, now)
             # The number comes last: the day's counter row stays locked until this transaction
-            # commits, and every submission of the day waits for it.
+            # commits, and every submission of the day waits for it: one more statement.
             number = await next_number(now)
+            changes = dict(status=st.SUBMITTED, number=number, submit_key=idempotency_key, submitted_at=now, updated_at=now, route=plan.route, expires_at=None, version=row["version"] + 1)
+            update_case = ("UPDATE case_file SET " + ", ".join(f"{name} = {{}}" for name in changes) + " WHERE id = {}", [*changes.values(), row["id"]])
             submitted = dict(type_=st.CASE_SUBMITTED, actor=actor.id, data={"number": number, "items": [i.code for i in plan.items], "catalog_version": plan.catalog_version})
             last = history[-1] if history else None
-            events = await timeline.append_many(row["id"], [submitted, *self._queued_entries(first, "platform")], at=now, after=last)
-            row = (await CaseFile.raw(
-                "UPDATE case_file SET status = {}, number = {}, submit_key = {}, submitted_at = {}, updated_at = {}, route = {}, expires_at = NULL, "
-                "version = version + 1 WHERE id = {} RETURNING *", st.SUBMITTED, number, idempotency_key, now, now, plan.route, row["id"],
-            ))[0]
+            events = await timeline.append_many(row["id"], [submitted, *self._queued_entries(first, "platform")], at=now, after=last, along=[insert_items, self._send_jobs([{**i, "generation": 1} for i in first]), update_case])
+            row = row | changes
         await self.platform.queue.notify()
         await self._announce(public_id, events)
         return self._render(row, None, [], items, [], materials, history + timeline.as_rows(row["id"], events, last))
@@ -639,17 +637,19 @@ class CaseService:
     async def _queue_items(self, case_id: int, items: list[dict[str, Any]], now: int, *, actor: str = "platform", after: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Move items (their ref, generation, promised days and system) to 待推送 and write their send
         jobs in the same transaction (the outbox); ``after``: the case's last event, when read already.
-        One statement each for the items (per due date), the jobs and the timeline events."""
+        On PostgreSQL one statement: the items (per due date) and the jobs go with the events."""
         due = {i["ref"]: self._due_on(now, i["promised_days"]) for i in items}
+        along = []
         for due_on in set(due.values()):
             refs = [ref for ref, d in due.items() if d == due_on]
-            await CaseItem.raw(f"UPDATE case_item SET status = {{}}, queued_at = {{}}, due_on = {{}}, updated_at = {{}} WHERE ref IN ({', '.join(['{}'] * len(refs))})", st.QUEUED, now, due_on, now, *refs)
-        await self._send_jobs(items)
-        return await timeline.append_many(case_id, self._queued_entries([{**i, "due_on": due[i["ref"]]} for i in items], actor), at=now, after=after)
+            along.append((f"UPDATE case_item SET status = {{}}, queued_at = {{}}, due_on = {{}}, updated_at = {{}} WHERE ref IN ({', '.join(['{}'] * len(refs))})", [st.QUEUED, now, due_on, now, *refs]))
+        along.append(self._send_jobs(items))
+        return await timeline.append_many(case_id, self._queued_entries([{**i, "due_on": due[i["ref"]]} for i in items], actor), at=now, after=after, along=along)
 
-    async def _send_jobs(self, items: list[dict[str, Any]]) -> None:
-        """The send jobs of items just queued (their ref and generation), in the same transaction: the outbox."""
-        await self.platform.queue.enqueue_many(SEND_JOB, [({"ref": i["ref"], "generation": i["generation"]}, f"send:{i['ref']}:{i['generation']}") for i in items], max_attempts=SEND_ATTEMPTS)
+    def _send_jobs(self, items: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+        """The statement writing the send jobs of items just queued (their ref and generation; at
+        least one), to run in the same transaction: the outbox."""
+        return self.platform.queue.enqueue_sql(SEND_JOB, [({"ref": i["ref"], "generation": i["generation"]}, f"send:{i['ref']}:{i['generation']}") for i in items], max_attempts=SEND_ATTEMPTS)
 
     @staticmethod
     def _queued_entries(items: list[dict[str, Any]], actor: str) -> list[dict[str, Any]]:
