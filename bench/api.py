@@ -132,6 +132,25 @@ async def dispatch_lags(stack, ids: list[str]) -> list[float]:
         await conn.close()
 
 
+async def quiet(stack, seconds: float = 2.0, limit: float = 60.0) -> None:
+    """Wait until the timeline has not grown for ``seconds``: the simulators' callbacks for items
+    sent during the dispatch-lag phase would otherwise land in the submissions' measurement."""
+    import asyncpg
+
+    conn = await asyncpg.connect(stack.pg.url)
+    try:
+        last, since, deadline = None, now(), now() + limit
+        while now() < deadline:
+            count = await conn.fetchval("SELECT count(*) FROM case_event")
+            if count != last:
+                last, since = count, now()
+            elif now() - since >= seconds:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
 def run() -> dict:
     with production_stack() as stack:
         stack.start_api(API_PROCESSES)
@@ -163,6 +182,7 @@ def run() -> dict:
         asyncio.run(post_paced(urls[:LAG_CASES], LAG_RATE))
         lags = asyncio.run(dispatch_lags(stack, [case_id for case_id, _ in drafts[:LAG_CASES]]))
         stack.stop_workers()
+        asyncio.run(quiet(stack))  # the agencies' callbacks for what the workers sent are in
         # submissions: the API alone (workers on the same 2 cores would compete with it)
         asyncio.run(post_many(urls[LAG_CASES:LAG_CASES + SUBMIT_WARMUP], SUBMIT_CONCURRENCY))
         submitted = asyncio.run(post_many(urls[LAG_CASES + SUBMIT_WARMUP:], SUBMIT_CONCURRENCY))
