@@ -93,6 +93,8 @@ async def test_submit_once_numbers_the_case_and_queues_the_first_items(platform,
     assert len(banks) == 3 and banks[-1].account["kind"] == "basic"
     assert set(banks[-1].depends_on) >= {b.ref for b in banks[:-1]}  # the basic account closes last
     assert await Job.count().where(Job.kind == "cases.send") == 1
+    # the answer is built from what the submission wrote: exactly what reading the case shows
+    assert submitted == await platform.cases.view(applicant, view.id)
     # the same key again, or a second submit: the same case, nothing doubled
     again = await platform.cases.submit(applicant, view.id, "submit-key-1")
     assert again.number == submitted.number
@@ -106,6 +108,28 @@ async def test_concurrent_submits_make_one_case(platform, applicant):
     numbers = {r.number for r in results if not isinstance(r, Exception)}
     assert len(numbers) == 1
     assert await CaseItem.count() == len(results[0].items if not isinstance(results[0], Exception) else next(r for r in results if not isinstance(r, Exception)).items)
+
+
+async def test_a_draft_changed_while_it_is_checked_is_not_submitted(platform, applicant, monkeypatch):
+    view = await complete_draft(platform, applicant)
+    service = platform.cases
+    check = service.requirements
+
+    async def changed_meanwhile(actor, row, **kwargs):
+        outcome = await check(actor, row, **kwargs)
+        await service.update_draft(applicant, view.id, answers=None, form_data={"contact_phone": "13900000000"}, version=None)  # another device
+        return outcome
+
+    monkeypatch.setattr(service, "requirements", changed_meanwhile)
+    with pytest.raises(ProblemError) as refused:
+        await service.submit(applicant, view.id, "changed-1")
+    assert refused.value.status == 409 and refused.value.code == "version_conflict"
+    monkeypatch.setattr(service, "requirements", check)
+    assert (await service.view(applicant, view.id)).status == st.DRAFT and await CaseItem.count() == 0
+    # checked again: the new text has not been signed (before the 409, it went in unsigned)
+    with pytest.raises(ProblemError) as incomplete:
+        await service.submit(applicant, view.id, "changed-1")
+    assert "signatures_missing" in {e.code for e in incomplete.value.errors}
 
 
 async def test_withdrawal_before_acceptance(platform, applicant):
