@@ -706,7 +706,15 @@ async function casePage(view) {
   };
   let timer = null;
   const soon = () => { clearTimeout(timer); timer = setTimeout(refresh, 300); };
-  const poll = () => later(refresh, 10000);
+  // Without live updates (no EventSource, or a proxy that ends the stream) ask every 10 s where the
+  // case stands: the status is one cached query; the whole case is read again only when something moved.
+  const marks = (v) => JSON.stringify([v.status, v.updated_at, v.items.map((i) => [i.ref, i.status, i.due_on, i.closed_at])]);
+  const check = async () => {
+    try {
+      if (marks(await api(`/api/v1/cases/${view.id}/status`)) !== marks(last)) await refresh();
+    } catch { /* offline: keep what is shown */ }
+  };
+  const poll = () => later(check, 10000);
   if ("EventSource" in window && !["completed", "refused", "withdrawn"].includes(view.status)) {
     const source = new EventSource(`/api/v1/cases/${view.id}/events`);
     source.onmessage = soon;

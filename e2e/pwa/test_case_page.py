@@ -107,3 +107,40 @@ async def in_the_browser(browser, device, base, axe, shot, corrected, pending, d
     await ready("case-withdrawn")
     assert errors == []
     await context.close()
+
+
+async def test_without_live_updates_the_case_page_follows_the_status(browser, device, embedded_server):
+    """No EventSource (an old browser, or a proxy that ends the stream): the page asks for the
+    cheap status every 10 s and reads the whole case again once it moved."""
+    base = embedded_server.url
+    httpx.put(f"{base}/sandbox/simulators/etax/faults", json={"down": True}).raise_for_status()  # nothing is taken up
+    try:
+        case = await asyncio.to_thread(submitted_case, base, PERSON, USCC, "general")
+        context = await browser.new_context(**device("iPhone 13"), locale="zh-CN")
+        await context.add_init_script("delete window.EventSource")
+        page = await context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url.split("?")[0]))
+        await page.goto(base + "/#/cases")
+        await page.get_by_test_id("login").click()
+        await page.locator("#persona-id").fill(f"person-{PERSON}")
+        await page.locator("#persona-id").press("Enter")
+        await page.wait_for_url(re.compile(r"#/cases$"))
+        await expect(page.get_by_test_id("case-list")).to_contain_text(case["number"])  # signed in
+        await page.goto(f"{base}/#/case/{case['id']}")
+        await expect(page.get_by_test_id("case-summary")).to_contain_text(case["number"])
+        full = f"{base}/api/v1/cases/{case['id']}"
+        for _ in range(60):  # the first check comes 10 s after the page opened
+            if full + "/status" in asked:
+                break
+            await asyncio.sleep(0.25)
+        assert full + "/status" in asked
+        reads = asked.count(full)
+        async with httpx.AsyncClient(base_url=base) as http:  # the applicant withdraws it on another device
+            token = (await http.post("/sandbox/token", json={"persona": f"person-{PERSON}"})).json()["access_token"]
+            (await http.post(f"/api/v1/cases/{case['id']}/withdraw", json={"reason": "改为普通注销"}, headers={"Authorization": f"Bearer {token}"})).raise_for_status()
+        await expect(page.get_by_test_id("case-status")).to_contain_text("已撤回", timeout=15000)
+        assert asked.count(full) == reads + 1  # the whole case once, when it moved
+        await context.close()
+    finally:
+        httpx.put(f"{base}/sandbox/simulators/etax/faults", json={}).raise_for_status()
