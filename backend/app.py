@@ -222,6 +222,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             state.update(sandbox_state(simulators))
     route_handlers += static_routes()
     channels_plugin = ChannelsPlugin(backend=channels_backend, arbitrary_channels_allowed=True)
+
     def publish_in_memory(messages: list[tuple[bytes, str]]) -> None:
         for data, channel in messages:
             channels_plugin.publish(data, [channel])

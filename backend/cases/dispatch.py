@@ -26,7 +26,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from backend.cases import states as st
 from backend.cases import timeline
-from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date
+from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date, update_sql
 from backend.catalog import get_catalog
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseDocument, CaseFile, CaseItem
 from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
@@ -117,12 +117,6 @@ def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     item = {k: v for k, v in row.items() if not k.startswith("f_")}
     case = {k[2:]: v for k, v in row.items() if k.startswith("f_")} | {"id": item["case_file"]}
     return case, item
-
-
-def item_update(item_id: int, changes: dict[str, Any]) -> tuple[str, list[Any]]:
-    """SQL and values setting ``changes`` (column name → value) on one item: for
-    ``timeline.append(along=...)``, which makes the change in the same statement as its event."""
-    return "UPDATE case_item SET " + ", ".join(f"{name} = {{}}" for name in changes) + " WHERE id = {}", [*changes.values(), item_id]
 
 
 STORE_CALLBACK_PG = (
@@ -257,9 +251,9 @@ class Dispatcher:
                 poll = self.platform.queue.enqueue_sql(POLL_JOB, [({"ref": item["ref"], "round": 1}, f"poll:{item['ref']}:{item['generation']}:1")], delay_seconds=self.service.poll_seconds)
                 if current["status"] == st.QUEUED:
                     changes.update(status=st.SENT, sent_at=now)
-                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event, along=[item_update(item["id"], changes), poll]))
+                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event, along=[update_sql("case_item", item["id"], changes), poll]))
                 else:
-                    for sql, values in (item_update(item["id"], changes), poll):
+                    for sql, values in (update_sql("case_item", item["id"], changes), poll):
                         await CaseItem.raw(sql, *values)
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
                 await self.service._refresh_case_status(case["id"], now, events, statuses=[i["status"] for i in siblings], current=locked["status"])
@@ -392,7 +386,7 @@ class Dispatcher:
             case_id, st.ITEM_OUTCOME.format(outcome=result.outcome), at=now, item_ref=item["ref"], actor=result.system, system=result.system, message=result.message,
             data={"reference": result.reference, "sequence": result.sequence, "source": source,
                   "reasons": [msgspec.to_builtins(r) for r in result.reasons], "corrections": [msgspec.to_builtins(c) for c in result.corrections]},
-            after=case["last_event"], along=[item_update(item["id"], changes)],
+            after=case["last_event"], along=[update_sql("case_item", item["id"], changes)],
         ))
         item["status"] = new  # ``item`` is one of ``siblings``
         if new == st.COMPLETED:

@@ -99,6 +99,12 @@ def cst_date(ms: int) -> date:
     return to_datetime(ms + CST_MS).date()
 
 
+def update_sql(table: str, row_id: int, changes: dict[str, Any]) -> tuple[str, list[Any]]:
+    """SQL and values setting ``changes`` (column name → value) on one row of ``table``: to run
+    with ``Table.raw`` or in the same statement as a timeline event (``timeline.append(along=...)``)."""
+    return f"UPDATE {table} SET " + ", ".join(f"{name} = {{}}" for name in changes) + " WHERE id = {}", [*changes.values(), row_id]
+
+
 def _items_insert(case_id: int, items: list[dict[str, Any]], now: int) -> tuple[tuple[str, list[Any]], list[dict[str, Any]]]:
     """The statement inserting a case's items (their fields; the rest take the table's defaults)
     and the rows it stores, in order (without ids, which no view shows)."""
@@ -572,10 +578,9 @@ class CaseService:
             # commits, and every submission of the day waits for it: one more statement.
             number = await next_number(now)
             changes = dict(status=st.SUBMITTED, number=number, submit_key=idempotency_key, submitted_at=now, updated_at=now, route=plan.route, expires_at=None, version=row["version"] + 1)
-            update_case = ("UPDATE case_file SET " + ", ".join(f"{name} = {{}}" for name in changes) + " WHERE id = {}", [*changes.values(), row["id"]])
             submitted = dict(type_=st.CASE_SUBMITTED, actor=actor.id, data={"number": number, "items": [i.code for i in plan.items], "catalog_version": plan.catalog_version})
             last = history[-1] if history else None
-            events = await timeline.append_many(row["id"], [submitted, *self._queued_entries(first, "platform")], at=now, after=last, along=[insert_items, self._send_jobs([{**i, "generation": 1} for i in first]), update_case])
+            events = await timeline.append_many(row["id"], [submitted, *self._queued_entries(first, "platform")], at=now, after=last, along=[insert_items, self._send_jobs([{**i, "generation": 1} for i in first]), update_sql("case_file", row["id"], changes)])
             row = row | changes
         await self.platform.queue.notify()
         await self._announce(public_id, events)
@@ -729,7 +734,8 @@ class CaseService:
         if current == new:
             return
         closed = now if new in (st.CASE_COMPLETED, st.CASE_REFUSED, st.CASE_WITHDRAWN) else None
-        await CaseFile.raw("UPDATE case_file SET status = {}, updated_at = {}, closed_at = {} WHERE id = {}", new, now, closed, case_id)
+        sql, values = update_sql("case_file", case_id, {"status": new, "updated_at": now, "closed_at": closed})
+        await CaseFile.raw(sql, *values)
         if closed:
             events.append(await timeline.append(case_id, st.CASE_CLOSED, at=now, data={"status": new}, after=events[-1] if events else None))
 
