@@ -63,7 +63,8 @@ class Stack:
         self.settings: dict[str, str] = {}
 
     def start(self) -> None:
-        self.pg.start()
+        # BENCH_PROFILE also counts every statement PostgreSQL runs (bench/pipeline.py writes them out)
+        self.pg.start(*(["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"] if os.environ.get("BENCH_PROFILE") else []))
         self.redis.start()
         run_migrations(database_url=self.pg.url)
         self.sandbox.start()

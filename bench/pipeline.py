@@ -97,6 +97,30 @@ async def wait_closed(stack, n: int) -> tuple[float, dict]:
         await conn.close()
 
 
+async def statements(stack, out: str | None, sent: int = 0) -> None:
+    """With BENCH_PROFILE: reset PostgreSQL's statement statistics (``sent`` 0), or write them
+    to ``<dir>/postgresql-statements.txt``, heaviest first, with calls per agency submission."""
+    if not out:
+        return
+    import asyncpg
+
+    conn = await asyncpg.connect(stack.pg.url)
+    try:
+        if not sent:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            await conn.execute("SELECT pg_stat_statements_reset()")
+            return
+        rows = await conn.fetch("SELECT calls, total_exec_time, rows, query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC")
+        with open(f"{out}/postgresql-statements.txt", "w") as f:
+            f.write(f"{sent} agency submissions; {sum(r['calls'] for r in rows) / sent:.1f} statements each\n")
+            f.write("calls/sub  total ms  mean ms  rows/call  statement\n")
+            for r in rows:
+                query = " ".join(r["query"].split())
+                f.write(f"{r['calls'] / sent:9.2f} {r['total_exec_time']:9.0f} {r['total_exec_time'] / r['calls']:8.3f} {r['rows'] / r['calls']:10.1f}  {query[:400]}\n")
+    finally:
+        await conn.close()
+
+
 def profile(pids: list[int]) -> list[subprocess.Popen]:
     """With BENCH_PROFILE=<dir>, sample each process with py-spy (collapsed stacks) while the pipeline runs."""
     out = os.environ.get("BENCH_PROFILE")
@@ -114,6 +138,7 @@ def run() -> dict:
         print(f"pipeline: preparing and submitting {CASES} cases", file=sys.stderr)
         prepare_s = asyncio.run(submit_cases(stack, CASES))
         print(f"pipeline: {CASES} cases submitted in {prepare_s:.0f} s; starting {WORKERS} workers", file=sys.stderr)
+        asyncio.run(statements(stack, os.environ.get("BENCH_PROFILE")))
         stack.start_workers(WORKERS)
         roles = stack.roles()
         sampler = MemorySampler({"api": roles["api"], "worker": roles["worker"]})
@@ -127,6 +152,7 @@ def run() -> dict:
         sampler.stop_event.set()
         sampler.join()
         stats = stack.sim_stats()
+        asyncio.run(statements(stack, os.environ.get("BENCH_PROFILE"), sum(s["submissions"] for s in stats)))
         time.sleep(0.5)
     completed = outcome["case_statuses"].get("completed", 0)
     sent = sum(s["submissions"] for s in stats)

@@ -74,11 +74,12 @@ class PostgresServer:
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
 
-    def start(self) -> None:
+    def start(self, *extra: str) -> None:
+        """Start on loopback; ``extra``: more ``-c name=value`` settings (the benchmarks' statement statistics)."""
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        )
+        ) + "".join(f" -c {setting}" for setting in extra)
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w", "-o", options, "start")
 
     def stop(self, mode: str = "fast") -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -14,6 +15,12 @@ from backend.jobs.queue import JobContext, PermanentFailure, Queue, RetryLater
 log = logging.getLogger("backend.jobs")
 
 Handler = Callable[[JobContext], Awaitable[None]]
+
+# How long a worker trusts what it last learnt of the next job due later. A busy worker goes
+# to sleep after every empty claim (every wake-up reaches every worker); asking each time walked
+# the index entries of every job just finished (dead until vacuumed or noticed): the costliest
+# statement per agency submission in the pipeline benchmark. Jobs queued for now wake the workers.
+DUE_RECHECK_SECONDS = 1.0
 
 
 class Worker:
@@ -37,6 +44,8 @@ class Worker:
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._poke = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
+        self._next_due: int | None = None  # the queue's next due time, as last read ...
+        self._due_read_at = -DUE_RECHECK_SECONDS  # ... at this time.monotonic()
 
     def poke(self) -> None:
         """Look for work now."""
@@ -80,14 +89,21 @@ class Worker:
             return []
 
     async def _sleep(self, stop: asyncio.Event) -> None:
+        """Until poked, stopped, the next job due later (read at most once a second, so a job
+        queued for later by another process waits at most that much longer), or idle_seconds."""
         timeout = self.idle_seconds
         if len(self._inflight) < self.concurrency:
-            try:
-                due = await self.queue.next_due_ms(self.handlers)
-            except Exception:
-                due = None
-            if due is not None:
-                timeout = min(timeout, max(0.0, (due - self.queue.clock.now_ms()) / 1000))
+            age = time.monotonic() - self._due_read_at
+            if age >= DUE_RECHECK_SECONDS or (self._next_due is not None and self._next_due <= self.queue.clock.now_ms()):
+                try:
+                    self._next_due = await self.queue.next_due_ms(self.handlers)
+                    self._due_read_at = time.monotonic()
+                except Exception:
+                    self._next_due, self._due_read_at = None, -DUE_RECHECK_SECONDS
+            else:
+                timeout = min(timeout, DUE_RECHECK_SECONDS - age)
+            if self._next_due is not None:
+                timeout = min(timeout, max(0.0, (self._next_due - self.queue.clock.now_ms()) / 1000))
         if timeout <= 0:
             return
         stopper = asyncio.create_task(stop.wait())
@@ -123,5 +139,6 @@ class Worker:
         except Exception as exc:
             log.warning("failure not recorded", extra={**extra, "error": repr(exc)})
             return
+        self._due_read_at = -DUE_RECHECK_SECONDS  # a retry may now be the next job due
         level = logging.ERROR if status == "dead" else logging.WARNING
         log.log(level, "job failed", extra={**extra, "error": error, "status": status})
