@@ -18,6 +18,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.response.file import ASGIFileResponse
 from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
@@ -270,21 +271,41 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     return app
 
 
+def _index_head(directory: Path, name: str):
+    """``HEAD`` of a front end's start page (Litestar's html mode answers only ``GET /``: 405 to
+    uptime checks and link checkers that ask with HEAD)."""
+    from litestar import head
+    from litestar.file_system import BaseLocalFileSystem
+    from litestar.static_files.base import StaticFiles
+
+    files = StaticFiles(is_html_mode=True, directories=[directory], file_system=BaseLocalFileSystem(), headers={"cache-control": "no-cache"})
+
+    @head("/", name=f"{name}/index-head", include_in_schema=False)
+    async def index_head() -> ASGIFileResponse:
+        return await files.handle(path="/", is_head_response=True)
+
+    return index_head
+
+
 def static_routes() -> list:
     """The front ends: the PWA at ``/``, the kiosk at ``/kiosk/``, the back office at ``/staff/``, shared code at ``/shared/``."""
     from litestar.config.compression import CompressionConfig
+    from litestar.datastructures import CacheControlHeader
     from litestar.middleware import DefineMiddleware
     from litestar.middleware.compression import CompressionMiddleware
 
+    from backend.lib.revalidate import RevalidateMiddleware
+
     # Pages, scripts and styles go out gzip-compressed (a third of their size on a phone's
-    # connection; nginx in infra/ passes them through). Only the front ends: the API is left as it is.
-    gzip = [DefineMiddleware(CompressionMiddleware, config=CompressionConfig(backend="gzip", gzip_compress_level=6))]
-    routes = [
-        create_static_files_router(path="/shared", directories=[ROOT / "shared"], include_in_schema=False, name="shared", middleware=gzip),
-        create_static_files_router(path="/kiosk", directories=[ROOT / "kiosk"], html_mode=True, include_in_schema=False, name="kiosk", middleware=gzip),
-        create_static_files_router(path="/staff", directories=[ROOT / "staff"], html_mode=True, include_in_schema=False, name="staff", middleware=gzip),
-        create_static_files_router(path="/", directories=[ROOT / "pwa"], html_mode=True, include_in_schema=False, name="pwa", middleware=gzip),
-    ]
+    # connection; nginx in infra/ passes them through), and are revalidated on every use
+    # (no-cache + 304: backend/lib/revalidate.py). Only the front ends: the API is left as it is.
+    middleware = [RevalidateMiddleware, DefineMiddleware(CompressionMiddleware, config=CompressionConfig(backend="gzip", gzip_compress_level=6))]
+    common = dict(include_in_schema=False, middleware=middleware, cache_control=CacheControlHeader(no_cache=True))
+    routes = [create_static_files_router(path="/shared", directories=[ROOT / "shared"], name="shared", **common)]
+    for path, name in (("/kiosk", "kiosk"), ("/staff", "staff"), ("/", "pwa")):
+        router = create_static_files_router(path=path, directories=[ROOT / name], html_mode=True, name=name, **common)
+        router.register(_index_head(ROOT / name, name))
+        routes.append(router)
     swagger = ROOT / "node_modules" / "swagger-ui-dist"
     if swagger.is_dir():  # API docs assets come from npm (package.json), never from a CDN
         routes.insert(0, create_static_files_router(path="/vendor/swagger-ui", directories=[swagger], include_in_schema=False, name="swagger"))

@@ -123,3 +123,22 @@ def test_settings_switch_modes_from_the_environment():
     assert production.port == 9000
     with pytest.raises(SystemExit):
         load_settings(env={"PORT": "eighty"})
+
+
+@pytest.mark.parametrize("path", ["/", "/app.js", "/shared/ui.js", "/kiosk/", "/kiosk/kiosk.js", "/staff/"])
+async def test_front_end_files_are_revalidated_and_answer_304_when_unchanged(client, path):
+    """no-cache + ETag: a browser asks every time (a release shows at once) and gets 304 with no body
+    while its copy is current, for the plain and the gzip-compressed answer alike."""
+    first = await client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200 and first.content
+    assert first.headers["cache-control"] == "no-cache"
+    etag = first.headers["etag"]
+    for tags in (etag, f"W/{etag}", f'"other", {etag}'):
+        again = await client.get(path, headers={"If-None-Match": tags, "Accept-Encoding": "gzip"})
+        assert again.status_code == 304 and again.content == b"", tags
+        assert again.headers["etag"] == etag and again.headers["cache-control"] == "no-cache"
+        assert "content-encoding" not in again.headers
+    changed = await client.get(path, headers={"If-None-Match": '"stale"'})
+    assert changed.status_code == 200 and changed.content
+    head = await client.head(path)
+    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == etag

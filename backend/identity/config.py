@@ -68,8 +68,6 @@ class IdentityConfig:
     seal_provider_jwks_url: str = ""
     licence_provider_url: str = ""
     licence_provider_jwks_url: str = ""
-    #: Rate limit on the auth and sandbox token routes (requests per minute per client).
-    auth_rate_per_minute: int = 60
     #: Optional HTTP transport (tests point it at the app itself with ``httpx.ASGITransport``).
     transport: Any = None
     cookie_secure: bool | None = None
@@ -94,7 +92,6 @@ class IdentityConfig:
             seal_provider_jwks_url=env.get("SEAL_PROVIDER_JWKS_URL", ""),
             licence_provider_url=env.get("LICENCE_PROVIDER_URL", ""),
             licence_provider_jwks_url=env.get("LICENCE_PROVIDER_JWKS_URL", ""),
-            auth_rate_per_minute=_int(env, "AUTH_RATE_PER_MINUTE", 60),
         )
 
 

@@ -393,6 +393,8 @@ async def access_audit(platform: PlatformDep, case_id: FromQuery[str | None] = N
     return await audit.access_records(platform, case_id, subject)
 
 
+# 60 requests a minute per client on the sign-in routes (and the sandbox's token route): enough for
+# a person and for a kiosk's queue, too few to guess codes or tokens (tests/security/test_rate_limits.py).
 AUTH_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 60), store="identity_auth_rate_limit", middleware_class=SharedRateLimitMiddleware)
 
 ROUTES: list[Any] = [
