@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 
 from backend.connectors.client import Credentials, HttpConnector
 from backend.connectors.spec import SystemSpec
@@ -39,12 +38,11 @@ def build_connector(
     credentials: Credentials,
     *,
     system_jwks: Mapping[str, Any] | None = None,
-    client: httpx.AsyncClient | None = None,
-    timeout: httpx.Timeout | None = None,
+    timeout: float | None = None,
 ) -> HttpConnector:
-    """One configured connector for ``system`` (timeouts default to the spec's)."""
+    """One configured connector for ``system`` (``timeout`` seconds for every phase; default: the spec's)."""
     spec = all_specs()[system]
-    return connector_class(spec)(spec, base_url, credentials, system_jwks=system_jwks, client=client, timeout=timeout)
+    return connector_class(spec)(spec, base_url, credentials, system_jwks=system_jwks, timeout=timeout)
 
 
 def build_connectors(
@@ -52,14 +50,13 @@ def build_connectors(
     credentials: Credentials | Mapping[str, Credentials],
     *,
     system_jwks: Mapping[str, Mapping[str, Any]] | None = None,
-    client: httpx.AsyncClient | None = None,
 ) -> dict[str, HttpConnector]:
     """Connectors for every system in ``base_urls``; credentials shared or per system."""
     out: dict[str, HttpConnector] = {}
     for system, url in base_urls.items():
         creds = credentials if isinstance(credentials, Credentials) else credentials[system]
         jwks = (system_jwks or {}).get(system)
-        out[system] = build_connector(system, url, creds, system_jwks=jwks, client=client)
+        out[system] = build_connector(system, url, creds, system_jwks=jwks)
     return out
 
 

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, unquote
 
-import httpx
+import aiohttp
 import msgspec
 from litestar import Litestar, Request, Response, get, patch, post, put
 from litestar.datastructures import State
@@ -46,7 +46,7 @@ from backend.connectors.base import (
     ResultDocument,
     Submission,
 )
-from backend.connectors.client import JWKS_PATH, tls_context
+from backend.connectors.client import JWKS_PATH, AgencyHTTP
 from backend.connectors.signing import (
     CLIENT_ID_HEADER,
     IDEMPOTENCY_HEADER,
@@ -64,12 +64,11 @@ from backend.sandbox.rules import SimContext, run_checks
 
 log = logging.getLogger("backend.sandbox.simulator")
 
-# Callbacks in flight per simulated system. They queue on a semaphore of this size, never in
-# httpx's connection pool: requests that time out while waiting for a pool slot can leak the
-# slot for good (httpcore 1.0.9, encode/httpcore#1093), after which every callback fails with
-# PoolTimeout. A real agency system limits its outbound calls the same way. Small, too: httpcore
-# looks at every pooled connection for each request (the pipeline benchmark saw it).
+# Callbacks in flight per simulated system, as a real agency system limits its outbound calls.
+# They queue on a semaphore of this size, not in the HTTP client's pool, so the time spent
+# queueing in a burst never counts against a delivery's timeout (and never turns into retries).
 CALLBACK_CONNECTIONS = 8
+CALLBACK_TIMEOUT = aiohttp.ClientTimeout(total=5.0, sock_connect=2.0)
 
 
 class Outage(msgspec.Struct, frozen=True):
@@ -181,7 +180,7 @@ class SimulatorEngine:
         self._sends: dict[str, int] = {}
         self.ctx = SimContext(system=spec.code)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._http: httpx.AsyncClient | None = None
+        self._http = AgencyHTTP(CALLBACK_TIMEOUT, CALLBACK_CONNECTIONS)
         self._deliveries = asyncio.Semaphore(CALLBACK_CONNECTIONS)
 
     # -- setup ------------------------------------------------------------------------------
@@ -219,9 +218,7 @@ class SimulatorEngine:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._http.aclose()
 
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until no processing or callback delivery is pending (tests)."""
@@ -521,24 +518,23 @@ class SimulatorEngine:
 
     async def _deliver(self, url: str, event: CallbackResult, *, malformed_first: bool = False) -> bool:
         """POST one signed event, retrying with capped exponential backoff until 2xx."""
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0), verify=tls_context(), limits=httpx.Limits(max_connections=CALLBACK_CONNECTIONS, max_keepalive_connections=CALLBACK_CONNECTIONS))
+        http = self._http.session()
         body = msgspec.json.encode(event)
         if malformed_first:
             self.stats.faults_injected += 1
             signature, _ = self.signer.sign(body)
             try:  # the same signature over a corrupted body: a correct receiver refuses it
-                async with self._deliveries:
-                    await self._http.post(url, content=body[:-7] + b"garbage", headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"})
+                async with self._deliveries, http.post(url, data=body[:-7] + b"garbage", headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"}) as resp:
+                    await resp.read()
             except Exception:  # noqa: BLE001
                 pass
         delay = self.callback_backoff
         for attempt in range(1, self.callback_max_attempts + 1):
             signature, _ = self.signer.sign(body)  # fresh jti and iat per attempt
             try:
-                async with self._deliveries:  # callbacks wait here, never in httpx's pool (see CALLBACK_CONNECTIONS)
-                    resp = await self._http.post(url, content=body, headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"})
-                if 200 <= resp.status_code < 300:
+                async with self._deliveries, http.post(url, data=body, headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"}) as resp:
+                    await resp.read()  # callbacks wait on the semaphore, not in the pool (see CALLBACK_CONNECTIONS)
+                if 200 <= resp.status < 300:
                     self.stats.callbacks_delivered += 1
                     return True
             except Exception as exc:  # noqa: BLE001 - any delivery failure is retried, never crashes the engine

@@ -32,7 +32,7 @@ async def test_faults_are_off_by_default(env):
 @pytest.mark.asyncio
 async def test_latency_beyond_timeout_is_transient(env, data, platform_key):
     set_faults(env, "etax", latency_ms=400)
-    conn, sub = await _submit(env, data, platform_key, "etax", timeout=httpx.Timeout(0.15))
+    conn, sub = await _submit(env, data, platform_key, "etax", timeout=0.15)
     try:
         await conn._load_jwks()
         with pytest.raises(TransientError) as err:
