@@ -119,11 +119,14 @@ def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return case, item
 
 
+LOCK_CASE_OF_ITEM = "SELECT id FROM case_file WHERE id = (SELECT case_file FROM case_item WHERE ref = {}) FOR UPDATE"
+# The replay check, the inbox row and the lock on the item's case (``_locked_item``), in one statement.
 STORE_CALLBACK_PG = (
     "WITH nonce AS (INSERT INTO callback_nonce (jti, expires_at) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING id), "
     "inbox AS (INSERT INTO callback_inbox (key, system, body, received_at, applied) "
-    "SELECT {}::varchar, {}::varchar, {}::text, {}::bigint, true WHERE EXISTS (SELECT 1 FROM nonce) ON CONFLICT DO NOTHING RETURNING id) "
-    "SELECT (SELECT count(*) FROM nonce) AS fresh, (SELECT id FROM inbox) AS stored"
+    "SELECT {}::varchar, {}::varchar, {}::text, {}::bigint, true WHERE EXISTS (SELECT 1 FROM nonce) ON CONFLICT DO NOTHING RETURNING id), "
+    f"locked AS ({LOCK_CASE_OF_ITEM}) "
+    "SELECT (SELECT count(*) FROM nonce) AS fresh, (SELECT id FROM inbox) AS stored, (SELECT count(*) FROM locked) AS locked"
 )
 
 
@@ -202,7 +205,7 @@ class Dispatcher:
             idempotency_key=f"{item['ref']}#{item['generation']}",
         )
 
-    async def send_job(self, job: JobContext) -> None:
+    async def send_job(self, job: JobContext) -> bool:
         ref, generation = job.payload["ref"], job.payload["generation"]
         rows = await CaseItem.raw(f"{ITEM_AND_CASE} WHERE i.ref = {{}}", ref)
         item = rows[0] if rows else None
@@ -212,11 +215,11 @@ class Dispatcher:
                 # recording the answer: make sure the item is still polled, or a lost final
                 # callback would leave it open for ever (the dedupe key makes this a no-op otherwise).
                 await self.platform.queue.enqueue(POLL_JOB, {"ref": ref, "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{ref}:{generation}:1")
-            return  # already sent, withdrawn or superseded: nothing to do
+            return False  # already sent, withdrawn or superseded: nothing to do
         case, item = _split(item)
         if item["system"] == "platform":  # a timed stage the platform runs itself
             await self.service.start_notice(item, case)
-            return
+            return False
         connector = self.connector(item["system"])
         submission = await self.build_submission(item, case)
         try:
@@ -231,11 +234,13 @@ class Dispatcher:
         except PermanentError as exc:
             await self._dispatch_failed(item, case, f"{exc.code}: {exc}")
             raise PermanentFailure(str(exc)) from exc
-        await self._record_ack(item, case, ack)
+        return await self._record_ack(item, case, ack, job)
 
-    async def _record_ack(self, item: dict[str, Any], case: dict[str, Any], ack) -> None:
+    async def _record_ack(self, item: dict[str, Any], case: dict[str, Any], ack, job: JobContext) -> bool:
+        """Record the agency's answer; True when the send job was marked done with it (the usual case)."""
         now = self.service.clock.now_ms()
         events: list[dict[str, Any]] = []
+        completed = False
         async with self.service.transaction():
             locked, current, siblings = await self._locked_item(item["ref"])
             last_event = locked["last_event"]
@@ -251,7 +256,9 @@ class Dispatcher:
                 poll = self.platform.queue.enqueue_sql(POLL_JOB, [({"ref": item["ref"], "round": 1}, f"poll:{item['ref']}:{item['generation']}:1")], delay_seconds=self.service.poll_seconds)
                 if current["status"] == st.QUEUED:
                     changes.update(status=st.SENT, sent_at=now)
-                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event, along=[update_sql("case_item", item["id"], changes), poll]))
+                    along = [update_sql("case_item", item["id"], changes), poll, *([self.platform.queue.complete_sql(job)] if job.worker else [])]
+                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event, along=along))
+                    completed = bool(job.worker)
                 else:
                     for sql, values in (update_sql("case_item", item["id"], changes), poll):
                         await CaseItem.raw(sql, *values)
@@ -259,6 +266,7 @@ class Dispatcher:
                 await self.service._refresh_case_status(case["id"], now, events, statuses=[i["status"] for i in siblings], current=locked["status"])
         await self._wake_workers(events)
         await self.service._announce(case["public_id"], events)
+        return completed
 
     async def _dispatch_failed(self, item: dict[str, Any], case: dict[str, Any], error: str) -> None:
         now = self.service.clock.now_ms()
@@ -288,23 +296,24 @@ class Dispatcher:
             raise ProblemError(401, "callback_rejected", f"回调未通过验证：{exc.code}。 Callback rejected.") from exc
         now = self.service.clock.now_ms()
         async with self.service.transaction():  # an unknown item is refused inside it (404), and nothing is kept
-            fresh, stored = await self._store_callback(f"{system}:{token['jti']}", int(token["exp"] * 1000), f"{system}:{result.event_id}", system, body.decode("utf-8", "replace"), now)
+            fresh, stored = await self._store_callback(f"{system}:{token['jti']}", int(token["exp"] * 1000), f"{system}:{result.event_id}", system, body.decode("utf-8", "replace"), now, result.item_ref)
             if not fresh:
                 raise ProblemError(401, "callback_replayed", "回调令牌已使用过。 Callback token already used.")
             if stored is None:
                 return "duplicate"
-            outcome, public_id, events = await self._apply(result, now, source="callback")
+            outcome, public_id, events = await self._apply(result, now, source="callback", locked=True)
             if outcome != "applied":
                 await CallbackInbox.update({CallbackInbox.applied: False}).where(CallbackInbox.id == stored)
         await self._wake_workers(events)
         await self.service._announce(public_id, events)
         return outcome
 
-    async def _store_callback(self, jti: str, expires_at: int, key: str, system: str, body: str, now: int) -> tuple[bool, int | None]:
+    async def _store_callback(self, jti: str, expires_at: int, key: str, system: str, body: str, now: int, item_ref: str) -> tuple[bool, int | None]:
         """(the token was not used before, the inbox row's id or None when this event was stored
-        already): the replay check and the inbox, in one statement on PostgreSQL."""
+        already): the replay check and the inbox, and on PostgreSQL the lock on ``item_ref``'s
+        case as well (``_locked_item(locked=True)`` follows), in one statement."""
         if isinstance(self.platform.engine, PostgresEngine):
-            row = (await CallbackInbox.raw(STORE_CALLBACK_PG, jti, expires_at, key, system, body, now))[0]
+            row = (await CallbackInbox.raw(STORE_CALLBACK_PG, jti, expires_at, key, system, body, now, item_ref))[0]
             return bool(row["fresh"]), row["stored"]
         if not await CallbackNonce.raw("INSERT INTO callback_nonce (jti, expires_at) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING id", jti, expires_at):
             return False, None
@@ -318,7 +327,7 @@ class Dispatcher:
         if any(e["type"] in (st.ITEM_QUEUED, WAKE_ON_OUTCOME) for e in events):
             await self.platform.queue.notify()
 
-    async def _locked_item(self, ref: str) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    async def _locked_item(self, ref: str, *, locked: bool = False) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
         """(case, item, the case's items) for an item ref, with the case row locked (as
         ``CaseService._lock``) and the timeline's last event; 404 ``unknown_item`` when there is
         no such item. The items' ``status`` is updated in place as the caller moves them.
@@ -326,10 +335,11 @@ class Dispatcher:
         Two statements, not one ``SELECT ... FOR UPDATE``: a statement that waited for the lock
         re-reads the locked row but still sees other tables as they were when it began, so the
         timeline's last event would miss the one the previous lock holder appended (duplicate
-        ``seq``, found by the fault suite's concurrent callbacks).
+        ``seq``, found by the fault suite's concurrent callbacks). ``locked``: the caller's earlier
+        statement took the lock (a callback's ``STORE_CALLBACK_PG``).
         """
-        if isinstance(self.platform.engine, PostgresEngine):
-            await CaseFile.raw("SELECT id FROM case_file WHERE id = (SELECT case_file FROM case_item WHERE ref = {}) FOR UPDATE", ref)
+        if isinstance(self.platform.engine, PostgresEngine) and not locked:
+            await CaseFile.raw(LOCK_CASE_OF_ITEM, ref)
         rows = await CaseItem.raw(f"{ITEM_AND_CASE_LOCKED} WHERE i.case_file = (SELECT case_file FROM case_item WHERE ref = {{}}) ORDER BY i.id", ref)
         split = [_split(row) for row in rows]
         item = next((i for _, i in split if i["ref"] == ref), None)
@@ -338,13 +348,14 @@ class Dispatcher:
         case = with_last_event(split[0][0])
         return case, item, [i for _, i in split]
 
-    async def _apply(self, result: CallbackResult, now: int, *, source: str) -> tuple[str, str, list[dict[str, Any]]]:
-        """Move an item by an agency outcome (inside the caller's transaction).
+    async def _apply(self, result: CallbackResult, now: int, *, source: str, locked: bool = False) -> tuple[str, str, list[dict[str, Any]]]:
+        """Move an item by an agency outcome (inside the caller's transaction; ``locked``: the
+        caller holds the case's lock already).
 
         Returns (applied | ignored, the case's public id, the timeline events to announce).
         """
         events: list[dict[str, Any]] = []
-        case, item, siblings = await self._locked_item(result.item_ref)
+        case, item, siblings = await self._locked_item(result.item_ref, locked=locked)
         case_id = case["id"]
         case_catalog_version = case["catalog_version"]
         new = OUTCOME_STATE[result.outcome]

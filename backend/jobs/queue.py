@@ -37,6 +37,7 @@ class JobContext(msgspec.Struct, frozen=True):
     payload: dict[str, Any]
     attempts: int
     max_attempts: int
+    worker: str = ""  # the worker holding the lease (``Queue.complete_sql``)
 
 
 def backoff_seconds(attempts: int, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
@@ -127,14 +128,23 @@ class Queue:
                 payload=msgspec.json.decode(row["payload"]),
                 attempts=row["attempts"],
                 max_attempts=row["max_attempts"],
+                worker=worker_id,
             )
             for row in rows
         ]
 
+    def complete_sql(self, job: JobContext, worker_id: str | None = None) -> tuple[str, list[Any]]:
+        """The statement marking ``job`` done while its lease is still held, and its values: a
+        handler may run it with its own writes (``timeline.append(along=...)``) and return
+        True, so the worker does not spend a round trip on it afterwards."""
+        return (
+            "UPDATE job SET status = 'done', finished_at = {}, locked_by = NULL, last_error = '' WHERE id = {} AND locked_by = {}",
+            [self.clock.now_ms(), job.id, worker_id or job.worker],
+        )
+
     async def complete(self, job: JobContext, worker_id: str) -> None:
-        await Job.update(
-            {Job.status: "done", Job.finished_at: self.clock.now_ms(), Job.locked_by: None, Job.last_error: ""}
-        ).where((Job.id == job.id) & (Job.locked_by == worker_id))
+        sql, values = self.complete_sql(job, worker_id)
+        await Job.raw(sql, *values)
 
     async def fail(self, job: JobContext, worker_id: str, error: str, *, permanent: bool = False, delay: float | None = None) -> str:
         """Record a failed attempt: retry later, or dead-letter after the last one. Returns the new status."""

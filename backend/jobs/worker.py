@@ -14,7 +14,8 @@ from backend.jobs.queue import JobContext, PermanentFailure, Queue, RetryLater
 
 log = logging.getLogger("backend.jobs")
 
-Handler = Callable[[JobContext], Awaitable[None]]
+# A handler returns True when its own transaction marked the job done (``Queue.complete_sql``).
+Handler = Callable[[JobContext], Awaitable[bool | None]]
 
 # How long a worker trusts what it last learnt of the next job due later. A busy worker goes
 # to sleep after every empty claim (every wake-up reaches every worker); asking each time walked
@@ -120,7 +121,7 @@ class Worker:
         try:
             if job.attempts > job.max_attempts:
                 raise PermanentFailure("lease expired on the last attempt")
-            await handler(job)
+            completed = await handler(job)
         except PermanentFailure as exc:
             await self._record_failure(job, repr(exc), permanent=True, extra=extra)
         except RetryLater as exc:
@@ -128,6 +129,8 @@ class Worker:
         except Exception as exc:
             await self._record_failure(job, repr(exc), extra=extra)
         else:
+            if completed is True:
+                return
             try:
                 await self.queue.complete(job, self.id)
             except Exception as exc:  # the lease will expire and the job run again; handlers are idempotent
