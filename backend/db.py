@@ -6,8 +6,6 @@ of one app, so a process (or a test) can choose its database explicitly.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
@@ -18,17 +16,8 @@ from backend.settings import Settings
 def make_engine(settings: Settings) -> Engine:
     """Create (but do not connect) the engine the settings ask for."""
     if settings.is_postgres:
-        parts = urlsplit(settings.database_url)
-        return PostgresEngine(
-            config={
-                "host": parts.hostname or "127.0.0.1",
-                "port": parts.port or 5432,
-                "user": parts.username or "postgres",
-                "password": parts.password or "",
-                "database": (parts.path or "/postgres").lstrip("/") or "postgres",
-            },
-            log_queries=False,
-        )
+        # asyncpg reads the URL as libpq does: ?host=/run/postgresql (a Unix socket), sslmode, ...
+        return PostgresEngine(config={"dsn": settings.database_url}, log_queries=False)
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
     # A generous busy timeout; writers also use IMMEDIATE transactions (see ENVIRONMENT.md).

@@ -142,3 +142,22 @@ async def test_front_end_files_are_revalidated_and_answer_304_when_unchanged(cli
     assert changed.status_code == 200 and changed.content
     head = await client.head(path)
     assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == etag
+
+
+async def test_database_url_is_read_as_libpq_reads_it(postgres_server, pg_url):
+    """``?host=<directory>`` reaches PostgreSQL through its Unix socket (a single-host deployment);
+    the URL's other parameters are not dropped on the way (``sslmode``). Before, only the host,
+    port, user, password and database were read, and such a URL went to 127.0.0.1 silently."""
+    if postgres_server is None:
+        pytest.skip("TEST_DATABASE_URL points at a server of its own")
+    from backend import db
+
+    url = f"postgresql://postgres@/postgres?host={postgres_server.dir}&port={postgres_server.port}&sslmode=disable"
+    settings = load_settings(env={}, database_url=url)
+    engine = db.make_engine(settings)
+    await db.start(engine, settings)
+    try:
+        rows = await engine._run_in_pool("SELECT inet_server_addr() AS addr, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl")
+        assert dict(rows[0]) == {"addr": None, "ssl": False}  # no TCP address: the Unix socket; and no TLS
+    finally:
+        await db.stop(engine)
