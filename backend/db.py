@@ -6,11 +6,17 @@ of one app, so a process (or a test) can choose its database explicitly.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from backend.settings import Settings
+
+log = logging.getLogger("backend.db")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -45,12 +51,29 @@ async def _keep_session(connection) -> None:
     we keep no session state, and an open transaction is still rolled back. One round trip less per query."""
 
 
-async def start(engine: Engine, settings: Settings) -> None:
-    """Open the pool (PostgreSQL) or set the journal mode (SQLite)."""
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=_keep_session)
-    else:
+# PostgreSQL not there (yet): starting, restarting, shutting down, full. A wrong password or
+# database name is not among them: that fails at once.
+UNREACHABLE = (OSError, TimeoutError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+
+
+async def start(engine: Engine, settings: Settings, *, retry_seconds: float = 5.0) -> None:
+    """Open the pool (PostgreSQL) or set the journal mode (SQLite).
+
+    A process that starts while PostgreSQL is unreachable waits for it (retrying with backoff up
+    to ``retry_seconds`` apart, a warning each time) instead of exiting: a worker started during
+    a database restart is still there when it is back (tests/faults/test_database_restart.py)."""
+    if not isinstance(engine, PostgresEngine):
         await engine.run_ddl("PRAGMA journal_mode=WAL")
+        return
+    delay = 0.2
+    while True:
+        try:
+            await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=_keep_session)
+            return
+        except UNREACHABLE as exc:
+            log.warning("database unreachable at start; retrying", extra={"error": repr(exc), "retry_in_s": delay})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, retry_seconds)
 
 
 async def stop(engine: Engine) -> None:

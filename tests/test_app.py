@@ -161,3 +161,27 @@ async def test_database_url_is_read_as_libpq_reads_it(postgres_server, pg_url):
         assert dict(rows[0]) == {"addr": None, "ssl": False}  # no TCP address: the Unix socket; and no TLS
     finally:
         await db.stop(engine)
+
+
+async def test_a_process_started_while_postgres_is_down_waits_for_it(tmp_path):
+    """A worker or API process started during a database restart waits (warning, backoff) and
+    carries on once PostgreSQL answers; before, it exited, and a worker started a moment before
+    a restart was gone for good (tests/faults/test_database_restart.py found it)."""
+    import asyncio
+
+    from backend import db
+    from tests.servers import PostgresServer
+
+    server = PostgresServer()  # initialised, not running yet
+    try:
+        settings = load_settings(env={}, database_url=server.url, data_dir=str(tmp_path))
+        engine = db.make_engine(settings)
+        starting = asyncio.create_task(db.start(engine, settings, retry_seconds=0.3))
+        await asyncio.sleep(1.0)
+        assert not starting.done(), "gave up (or connected to nothing) while PostgreSQL was down"
+        await asyncio.to_thread(server.start)
+        await asyncio.wait_for(starting, 15)
+        await db.ping(engine)
+        await db.stop(engine)
+    finally:
+        server.destroy()
