@@ -289,17 +289,15 @@ def _index_head(directory: Path, name: str):
 
 def static_routes() -> list:
     """The front ends: the PWA at ``/``, the kiosk at ``/kiosk/``, the back office at ``/staff/``, shared code at ``/shared/``."""
-    from litestar.config.compression import CompressionConfig
     from litestar.datastructures import CacheControlHeader
-    from litestar.middleware import DefineMiddleware
-    from litestar.middleware.compression import CompressionMiddleware
 
+    from backend.lib.compress import GZIP
     from backend.lib.revalidate import RevalidateMiddleware
 
     # Pages, scripts and styles go out gzip-compressed (a third of their size on a phone's
     # connection; nginx in infra/ passes them through), and are revalidated on every use
-    # (no-cache + 304: backend/lib/revalidate.py). Only the front ends: the API is left as it is.
-    middleware = [RevalidateMiddleware, DefineMiddleware(CompressionMiddleware, config=CompressionConfig(backend="gzip", gzip_compress_level=6))]
+    # (no-cache + 304: backend/lib/revalidate.py).
+    middleware = [RevalidateMiddleware, GZIP]
     common = dict(include_in_schema=False, middleware=middleware, cache_control=CacheControlHeader(no_cache=True))
     routes = [create_static_files_router(path="/shared", directories=[ROOT / "shared"], name="shared", **common)]
     for path, name in (("/kiosk", "kiosk"), ("/staff", "staff"), ("/", "pwa")):

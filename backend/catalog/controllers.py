@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from backend.catalog import engine, guide
 from backend.catalog import schemas as s
 from backend.catalog.loader import Catalog, get_catalog, get_divisions
+from backend.lib.compress import GZIP
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 
@@ -88,7 +89,7 @@ class CatalogController(Controller):
     path = "/api/v1"
     tags = ["catalog"]
 
-    @get("/catalog", summary="The catalog: matters, items, entity types, questions")
+    @get("/catalog", summary="The catalog: matters, items, entity types, questions", middleware=[GZIP])
     async def get_catalog_view(
         self, version: Annotated[str | None, QueryParameter(name="version", max_length=20)] = None
     ) -> s.CatalogView:
@@ -120,6 +121,7 @@ class CatalogController(Controller):
         "/guides/{entity_type:str}",
         summary="The guide (办事指南) as JSON, or a printable zh-CN page for Accept: text/html",
         media_type="application/json",
+        middleware=[GZIP],
     )
     async def get_guide(
         self,
