@@ -271,14 +271,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     return app
 
 
-def _index_head(directory: Path, name: str):
+def _index_head(directory: Path, name: str, cache_control):
     """``HEAD`` of a front end's start page (Litestar's html mode answers only ``GET /``: 405 to
     uptime checks and link checkers that ask with HEAD)."""
     from litestar import head
     from litestar.file_system import BaseLocalFileSystem
     from litestar.static_files.base import StaticFiles
 
-    files = StaticFiles(is_html_mode=True, directories=[directory], file_system=BaseLocalFileSystem(), headers={"cache-control": "no-cache"})
+    # a handler's ASGI file response does not get the router's Cache-Control: it is set here
+    files = StaticFiles(is_html_mode=True, directories=[directory], file_system=BaseLocalFileSystem(), headers={cache_control.HEADER_NAME: cache_control.to_header()})
 
     @head("/", name=f"{name}/index-head", include_in_schema=False)
     async def index_head() -> ASGIFileResponse:
@@ -302,7 +303,7 @@ def static_routes() -> list:
     routes = [create_static_files_router(path="/shared", directories=[ROOT / "shared"], name="shared", **common)]
     for path, name in (("/kiosk", "kiosk"), ("/staff", "staff"), ("/", "pwa")):
         router = create_static_files_router(path=path, directories=[ROOT / name], html_mode=True, name=name, **common)
-        router.register(_index_head(ROOT / name, name))
+        router.register(_index_head(ROOT / name, name, common["cache_control"]))
         routes.append(router)
     swagger = ROOT / "node_modules" / "swagger-ui-dist"
     if swagger.is_dir():  # API docs assets come from npm (package.json), never from a CDN

@@ -141,7 +141,7 @@ async def test_front_end_files_are_revalidated_and_answer_304_when_unchanged(cli
     changed = await client.get(path, headers={"If-None-Match": '"stale"'})
     assert changed.status_code == 200 and changed.content
     head = await client.head(path)
-    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == etag
+    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == etag and head.headers["cache-control"] == "no-cache"
 
 
 async def test_database_url_is_read_as_libpq_reads_it(postgres_server, pg_url):

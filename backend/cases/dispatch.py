@@ -256,9 +256,9 @@ class Dispatcher:
                 poll = self.platform.queue.enqueue_sql(POLL_JOB, [({"ref": item["ref"], "round": 1}, f"poll:{item['ref']}:{item['generation']}:1")], delay_seconds=self.service.poll_seconds)
                 if current["status"] == st.QUEUED:
                     changes.update(status=st.SENT, sent_at=now)
-                    along = [update_sql("case_item", item["id"], changes), poll, *([self.platform.queue.complete_sql(job)] if job.worker else [])]
+                    completed = bool(job.worker)  # a job run by a worker (not a test calling the handler) is marked done here
+                    along = [update_sql("case_item", item["id"], changes), poll, *([self.platform.queue.complete_sql(job)] if completed else [])]
                     events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event, along=along))
-                    completed = bool(job.worker)
                 else:
                     for sql, values in (update_sql("case_item", item["id"], changes), poll):
                         await CaseItem.raw(sql, *values)

@@ -149,8 +149,7 @@ class HttpConnector:
         self._verifier: Verifier | None = Verifier(system_jwks) if system_jwks is not None else None
         self._jwks_fetched_at = 0.0
         self._jwks_lock = asyncio.Lock()
-        self._timeout = client_timeout(spec.timeouts if timeout is None else dict.fromkeys(("connect", "read", "write", "pool"), timeout))
-        self._http = AgencyHTTP(self._timeout)
+        self._http = AgencyHTTP(client_timeout(spec.timeouts if timeout is None else dict.fromkeys(("connect", "read", "write", "pool"), timeout)))
         #: used by ``verify_callback`` when the caller passes no replay guard (embedded mode, tests)
         self.replay_guard: ReplayGuard = MemoryReplayGuard()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-
 from backend.connectors.client import Credentials, HttpConnector
 from backend.connectors.spec import SystemSpec
 
