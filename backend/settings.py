@@ -39,7 +39,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_format: Literal["json", "text"] = "json"
     max_body_bytes: int = 12 * 1024 * 1024
     db_pool_size: int = 10
-    worker_concurrency: int = 8
+    worker_concurrency: int = 16  # jobs in flight per worker: sends mostly wait for an agency's answer
     worker_lease_seconds: float = 60.0
     worker_idle_seconds: float = 30.0
     jurisdiction: str = ""  # the catalog's jurisdiction this deployment serves (default: the catalog's default)

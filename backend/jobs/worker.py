@@ -32,7 +32,7 @@ class Worker:
         queue: Queue,
         handlers: Mapping[str, Handler],
         *,
-        concurrency: int = 8,
+        concurrency: int = 16,
         lease_seconds: float = 60.0,
         idle_seconds: float = 30.0,
         worker_id: str | None = None,
@@ -59,13 +59,12 @@ class Worker:
         try:
             while not stop.is_set():
                 self._poke.clear()
-                claimed = await self._claim_safely()
-                for job in claimed:
+                # Then sleep: a claim that filled fewer slots than were free found nothing else due
+                # (claiming again at once cost a statement per claim), one that filled them all waits for a slot.
+                for job in await self._claim_safely():
                     task = asyncio.create_task(self._run(job))
                     self._inflight.add(task)
                     task.add_done_callback(self._finished)
-                if claimed and len(self._inflight) < self.concurrency:
-                    continue  # there may be more due work
                 await self._sleep(stop)
         finally:
             listener.cancel()
