@@ -28,7 +28,7 @@ from backend.cases import states as st
 from backend.cases import timeline
 from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date, update_sql
 from backend.catalog import get_catalog
-from backend.cases.tables import CallbackInbox, CallbackNonce, CaseDocument, CaseFile, CaseItem
+from backend.cases.tables import CallbackInbox, CallbackNonce, CaseFile, CaseItem
 from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
 from backend.jobs import JobContext, PermanentFailure, RetryLater
 from backend.jobs.queue import backoff_seconds
@@ -108,7 +108,13 @@ def _item_and_case(case_columns: list[str], *, last_event: bool = False) -> str:
     return f"SELECT i.*, {columns}{', ' + last_event_columns('f_') if last_event else ''} FROM case_item i JOIN case_file f ON f.id = i.case_file"
 
 
-ITEM_AND_CASE = _item_and_case([c._meta.db_column_name for c in CaseFile._meta.columns if c._meta.name != "id"])
+_CASE_COLUMNS = [c._meta.db_column_name for c in CaseFile._meta.columns if c._meta.name != "id"]
+# Every item of the case of item {ref}, that one with its whole case (the others with NULLs
+# there): a send reads what its prerequisites produced in the same round trip.
+ITEM_CASE_AND_SIBLINGS = (
+    "SELECT i.*, " + ", ".join(f'f."{c}" AS "f_{c}"' for c in _CASE_COLUMNS)
+    + " FROM case_item i LEFT JOIN case_file f ON f.id = i.case_file AND i.ref = {} WHERE i.case_file = (SELECT case_file FROM case_item WHERE ref = {})"
+)
 ITEM_AND_CASE_LOCKED = _item_and_case(["public_id", "catalog_version", "status", "created_by"], last_event=True)
 
 
@@ -158,7 +164,9 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ sending
 
-    async def build_submission(self, item: dict[str, Any], case: dict[str, Any]) -> Submission:
+    async def build_submission(self, item: dict[str, Any], case: dict[str, Any], siblings: list[dict[str, Any]]) -> Submission:
+        """The item's submission; ``siblings``: the case's other items (``code``, ``reference``,
+        ``closed_at``, ``result``, ``status``), whose results go to the items that waited for them."""
         record = await self.service._record(case["uscc"])
         form = _load(case["form_data"], {})
         applicant = record.party(case["created_by"]) or next((p for p in record.parties if p.role == "legal_rep"), record.parties[0])
@@ -170,10 +178,7 @@ class Dispatcher:
             "fields": project_form(case["catalog_version"], item["code"], form),
             "tax_registration_region": case["region"],
         }
-        siblings = []  # what earlier matters produced (tax clearance, the deregistration) goes to those that waited for them
-        if _load(item["depends_on"], []):
-            siblings = await CaseItem.raw("SELECT code, reference, closed_at, result, status FROM case_item WHERE case_file = {}", case["id"])
-        for s in siblings:
+        for s in siblings if _load(item["depends_on"], []) else ():
             if s["status"] != st.COMPLETED:
                 continue
             if s["code"].startswith("TAX-"):
@@ -207,8 +212,8 @@ class Dispatcher:
 
     async def send_job(self, job: JobContext) -> bool:
         ref, generation = job.payload["ref"], job.payload["generation"]
-        rows = await CaseItem.raw(f"{ITEM_AND_CASE} WHERE i.ref = {{}}", ref)
-        item = rows[0] if rows else None
+        rows = await CaseItem.raw(ITEM_CASE_AND_SIBLINGS, ref, ref)
+        item = next((row for row in rows if row["ref"] == ref), None)
         if item is None or item["status"] != st.QUEUED or item["generation"] != generation:
             if item is not None and item["generation"] == generation and item["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
                 # Sent, and a callback got here first, while the worker that sent it died before
@@ -221,7 +226,7 @@ class Dispatcher:
             await self.service.start_notice(item, case)
             return False
         connector = self.connector(item["system"])
-        submission = await self.build_submission(item, case)
+        submission = await self.build_submission(item, case, [row for row in rows if row["ref"] != ref])
         try:
             if generation > 1 and item["reference"]:
                 ack = await connector.resubmit(item["reference"], submission)
@@ -378,6 +383,7 @@ class Dispatcher:
             changes["reasons"] = _json([msgspec.to_builtins(r) for r in result.reasons])
         if new in st.ITEM_TERMINAL:
             changes["closed_at"] = now
+        along = []  # the item's update goes first (below), with the result's documents
         if new == st.COMPLETED:
             documents, values = [], []
             for d in result.documents:
@@ -388,16 +394,14 @@ class Dispatcher:
                 documents.append({"name": d.name, "sha256": d.sha256})
                 values += [case_id, item["ref"], d.name, d.media_type, d.sha256, content, d.url or "", now]
             if documents:
-                await CaseDocument.raw(
-                    "INSERT INTO case_document (case_file, item_ref, name, media_type, sha256, content, url, at) VALUES "
-                    + ", ".join(["({}, {}, {}, {}, {}, {}, {}, {})"] * len(documents)), *values,
-                )
+                along.append(("INSERT INTO case_document (case_file, item_ref, name, media_type, sha256, content, url, at) VALUES "
+                              + ", ".join(["({}, {}, {}, {}, {}, {}, {}, {})"] * len(documents)), values))
             changes["result"] = _json({"reference": result.reference, "message": result.message, "documents": documents})
         events.append(await timeline.append(
             case_id, st.ITEM_OUTCOME.format(outcome=result.outcome), at=now, item_ref=item["ref"], actor=result.system, system=result.system, message=result.message,
             data={"reference": result.reference, "sequence": result.sequence, "source": source,
                   "reasons": [msgspec.to_builtins(r) for r in result.reasons], "corrections": [msgspec.to_builtins(c) for c in result.corrections]},
-            after=case["last_event"], along=[update_sql("case_item", item["id"], changes)],
+            after=case["last_event"], along=[update_sql("case_item", item["id"], changes), *along],
         ))
         item["status"] = new  # ``item`` is one of ``siblings``
         if new == st.COMPLETED:
