@@ -24,7 +24,9 @@ from bench.harness import cpu_seconds, gather_limited, now, process_tree, produc
 
 CASES = int(os.environ.get("BENCH_CASES", "1000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "2"))
+# One API process, the platform's default: on two cores shared by every role, a second one made
+# each callback cost more CPU (more wake-ups for the same work) and the run slower (docs/benchmarks.md).
+API_PROCESSES = int(os.environ.get("BENCH_API_PROCESSES", "1"))
 TIMEOUT = float(os.environ.get("BENCH_PIPELINE_TIMEOUT", "600"))
 
 

@@ -41,7 +41,7 @@ def _api(r: dict) -> list[str]:
 def _pipeline(r: dict) -> list[str]:
     c = r["config"]
     return [
-        f"{c['cases']} cases, {c['workers']} workers, {c['api_processes']} API processes, simulated processing time 0: "
+        f"{c['cases']} cases, {c['workers']} workers, {c['api_processes']} API process{'es' if c['api_processes'] != 1 else ''}, simulated processing time 0: "
         f"**{r['pipeline_s']} s** ({r['cases_per_s']} cases/s, {r['agency_submissions_per_s']} agency submissions/s; "
         f"{r['agency_submissions']} submissions, {r['callbacks_delivered']} callbacks, {r['duplicates']} duplicates, {r['dead_jobs']} dead jobs).",
         "",

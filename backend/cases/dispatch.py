@@ -119,7 +119,7 @@ ITEM_AND_CASE_LOCKED = _item_and_case(["public_id", "catalog_version", "status",
 
 
 def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(case, item) from an ``ITEM_AND_CASE`` row."""
+    """(case, item) from an ``ITEM_CASE_AND_SIBLINGS`` or ``ITEM_AND_CASE_LOCKED`` row."""
     item = {k: v for k, v in row.items() if not k.startswith("f_")}
     case = {k[2:]: v for k, v in row.items() if k.startswith("f_")} | {"id": item["case_file"]}
     return case, item
