@@ -19,6 +19,13 @@ async def clean_database() -> None:
         await table.delete(force=True)
 
 
+async def clean_database_at(url: str) -> None:
+    """``clean_database`` on ``url`` before a platform starts there: a platform's worker would
+    otherwise take up the jobs earlier tests left, and their callbacks could land after the clean."""
+    db.bind(db.make_engine(load_settings(env={}, database_url=url)))
+    await clean_database()
+
+
 @pytest.fixture(params=["postgres", "sqlite"])
 async def platform(request, tmp_path):
     from backend.app import build_platform

@@ -6,9 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from backend import db
-from backend.settings import load_settings
-from tests.cases.conftest import clean_database
+from tests.cases.conftest import clean_database_at
 from tests.cases.live import serve_platform
 from tests.cases.support import BASE_ANSWERS, HAPPY_USCC, TINY_PDF, form_from_examples, materials_to_upload, sign_and_verify_face
 
@@ -18,10 +16,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 @pytest.fixture
 async def api(pg_url, redis_url, tmp_path):
     """The production-mode app served over HTTP in this event loop, on a clean database."""
-    settings = load_settings(env={}, database_url=pg_url)
-    engine = db.make_engine(settings)
-    db.bind(engine)
-    await clean_database()
+    await clean_database_at(pg_url)
     async with serve_platform(tmp_path, database_url=pg_url, redis_url=redis_url, connector_base_url="http://127.0.0.1:9/sim") as app:
         async with httpx.AsyncClient(base_url=str(app.state.platform.settings.base_url)) as client:
             client.app = app

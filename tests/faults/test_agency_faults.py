@@ -35,10 +35,10 @@ CASES = 5  # per phase
 @pytest.fixture
 async def live(pg_url, tmp_path):
     """The platform with its simulators, over real HTTP on loopback, on a clean PostgreSQL database."""
-    from tests.cases.conftest import clean_database
+    from tests.cases.conftest import clean_database_at
 
+    await clean_database_at(pg_url)
     async with serve_platform(tmp_path, database_url=pg_url, poll_seconds=2, worker_idle_seconds=1) as app:
-        await clean_database()
         yield app
 
 
