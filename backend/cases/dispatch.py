@@ -100,21 +100,21 @@ def with_last_event(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _item_and_case(case_columns: list[str], *, last_event: bool = False) -> str:
+def _item_and_case(case_columns: list[str], *, last_event: bool = False, join: str = "JOIN case_file f ON f.id = i.case_file") -> str:
     """SQL: items with their case's ``case_columns`` prefixed ``f_`` (``_split``) and, under the case
     lock, the timeline's last event (``with_last_event``). Sends and callbacks read these thousands
     of times a minute, and building the query with Piccolo cost more than running it."""
     columns = ", ".join(f'f."{c}" AS "f_{c}"' for c in case_columns)
-    return f"SELECT i.*, {columns}{', ' + last_event_columns('f_') if last_event else ''} FROM case_item i JOIN case_file f ON f.id = i.case_file"
+    return f"SELECT i.*, {columns}{', ' + last_event_columns('f_') if last_event else ''} FROM case_item i {join}"
 
 
-_CASE_COLUMNS = [c._meta.db_column_name for c in CaseFile._meta.columns if c._meta.name != "id"]
+CASE_OF_ITEM = "(SELECT case_file FROM case_item WHERE ref = {})"
 # Every item of the case of item {ref}, that one with its whole case (the others with NULLs
 # there): a send reads what its prerequisites produced in the same round trip.
-ITEM_CASE_AND_SIBLINGS = (
-    "SELECT i.*, " + ", ".join(f'f."{c}" AS "f_{c}"' for c in _CASE_COLUMNS)
-    + " FROM case_item i LEFT JOIN case_file f ON f.id = i.case_file AND i.ref = {} WHERE i.case_file = (SELECT case_file FROM case_item WHERE ref = {})"
-)
+ITEM_CASE_AND_SIBLINGS = _item_and_case(
+    [c._meta.db_column_name for c in CaseFile._meta.columns if c._meta.name != "id"],
+    join="LEFT JOIN case_file f ON f.id = i.case_file AND i.ref = {}",
+) + f" WHERE i.case_file = {CASE_OF_ITEM}"
 ITEM_AND_CASE_LOCKED = _item_and_case(["public_id", "catalog_version", "status", "created_by"], last_event=True)
 
 
@@ -125,7 +125,7 @@ def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return case, item
 
 
-LOCK_CASE_OF_ITEM = "SELECT id FROM case_file WHERE id = (SELECT case_file FROM case_item WHERE ref = {}) FOR UPDATE"
+LOCK_CASE_OF_ITEM = f"SELECT id FROM case_file WHERE id = {CASE_OF_ITEM} FOR UPDATE"
 # The replay check, the inbox row and the lock on the item's case (``_locked_item``), in one statement.
 STORE_CALLBACK_PG = (
     "WITH nonce AS (INSERT INTO callback_nonce (jti, expires_at) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING id), "
@@ -345,7 +345,7 @@ class Dispatcher:
         """
         if isinstance(self.platform.engine, PostgresEngine) and not locked:
             await CaseFile.raw(LOCK_CASE_OF_ITEM, ref)
-        rows = await CaseItem.raw(f"{ITEM_AND_CASE_LOCKED} WHERE i.case_file = (SELECT case_file FROM case_item WHERE ref = {{}}) ORDER BY i.id", ref)
+        rows = await CaseItem.raw(f"{ITEM_AND_CASE_LOCKED} WHERE i.case_file = {CASE_OF_ITEM} ORDER BY i.id", ref)
         split = [_split(row) for row in rows]
         item = next((i for _, i in split if i["ref"] == ref), None)
         if item is None:

@@ -59,8 +59,9 @@ class Worker:
         try:
             while not stop.is_set():
                 self._poke.clear()
-                # Then sleep: a claim that filled fewer slots than were free found nothing else due
-                # (claiming again at once cost a statement per claim), one that filled them all waits for a slot.
+                # Claim once, then sleep: a claim that filled fewer slots than were free found nothing
+                # else due (claiming again at once cost a statement for nothing), and one that filled
+                # them all waits for a slot (``_finished``).
                 for job in await self._claim_safely():
                     task = asyncio.create_task(self._run(job))
                     self._inflight.add(task)
