@@ -64,7 +64,7 @@ class Stack:
 
     def start(self) -> None:
         # BENCH_PROFILE also counts every statement PostgreSQL runs (bench/pipeline.py writes them out)
-        self.pg.start(*(["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"] if os.environ.get("BENCH_PROFILE") else []))
+        self.pg.start(*(["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all", "pg_stat_statements.track_planning=on"] if os.environ.get("BENCH_PROFILE") else []))
         self.redis.start()
         run_migrations(database_url=self.pg.url)
         self.sandbox.start()

@@ -112,13 +112,13 @@ async def statements(stack, out: str | None, sent: int = 0) -> None:
             await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             await conn.execute("SELECT pg_stat_statements_reset()")
             return
-        rows = await conn.fetch("SELECT calls, total_exec_time, rows, query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC")
+        rows = await conn.fetch("SELECT calls, total_exec_time, total_plan_time, rows, query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC")
         with open(f"{out}/postgresql-statements.txt", "w") as f:
             f.write(f"{sent} agency submissions; {sum(r['calls'] for r in rows) / sent:.1f} statements each\n")
-            f.write("calls/sub  total ms  mean ms  rows/call  statement\n")
+            f.write("calls/sub  total ms  mean ms  plan ms  rows/call  statement  (total and mean: execution, lock waits included; plan: total planning)\n")
             for r in rows:
                 query = " ".join(r["query"].split())
-                f.write(f"{r['calls'] / sent:9.2f} {r['total_exec_time']:9.0f} {r['total_exec_time'] / r['calls']:8.3f} {r['rows'] / r['calls']:10.1f}  {query[:400]}\n")
+                f.write(f"{r['calls'] / sent:9.2f} {r['total_exec_time']:9.0f} {r['total_exec_time'] / r['calls']:8.3f} {r['total_plan_time']:8.0f} {r['rows'] / r['calls']:10.1f}  {query[:400]}\n")
     finally:
         await conn.close()
 
@@ -146,7 +146,8 @@ def run() -> dict:
         sampler = MemorySampler({"api": roles["api"], "worker": roles["worker"]})
         cpu_before = {role: cpu_seconds([p for root in roots for p in process_tree(root)]) for role, roots in roles.items()}
         sampler.start()
-        profilers = profile([*process_tree(api.proc.pid)[1:], *(w.proc.pid for w in stack.workers), stack.sandbox.proc.pid])
+        api_pids = process_tree(api.proc.pid)
+        profilers = profile([*(api_pids[1:] or api_pids), *(w.proc.pid for w in stack.workers), stack.sandbox.proc.pid])  # the server processes, not their supervisor
         elapsed, outcome = asyncio.run(wait_closed(stack, CASES))
         cpu = {role: round(cpu_seconds([p for root in roots for p in process_tree(root)]) - cpu_before[role], 1) for role, roots in roles.items()}
         for p in profilers:
