@@ -60,7 +60,10 @@ ITEMS_SQL = "SELECT * FROM case_item WHERE case_file = {} ORDER BY id"
 DOCUMENTS_SQL = "SELECT id, item_ref, name, media_type, sha256, url FROM case_document WHERE case_file = {} ORDER BY id"
 MATERIALS_SQL = "SELECT id, code, filename, media_type, size, sha256, at FROM case_material WHERE case_file = {} ORDER BY id"
 EVENTS_SQL = "SELECT * FROM case_event WHERE case_file = {} ORDER BY seq"
-ITEM_COLUMNS = [c for c in CaseItem._meta.columns if c._meta.name != "id"]
+# An item's columns (name → database name) and their defaults, all constants: read from Piccolo
+# once, as its column objects are slow to ask (a ForeignKey resolves every attribute lookup).
+ITEM_COLUMNS = {c._meta.name: c._meta.db_column_name for c in CaseItem._meta.columns if c._meta.name != "id"}
+ITEM_DEFAULTS = {c._meta.name: c.get_default_value() for c in CaseItem._meta.columns if c._meta.name != "id"}
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,12 +111,12 @@ def update_sql(table: str, row_id: int, changes: dict[str, Any]) -> tuple[str, l
 def _items_insert(case_id: int, items: list[dict[str, Any]], now: int) -> tuple[tuple[str, list[Any]], list[dict[str, Any]]]:
     """The statement inserting a case's items (their fields; the rest take the table's defaults)
     and the rows it stores, in order (without ids, which no view shows)."""
-    rows = [{c._meta.name: c.get_default_value() for c in ITEM_COLUMNS} | item | {"case_file": case_id, "updated_at": now} for item in items]
+    rows = [ITEM_DEFAULTS | item | {"case_file": case_id, "updated_at": now} for item in items]
     given = {name for item in items for name in item} | {"case_file", "updated_at"}
-    columns = [c for c in ITEM_COLUMNS if c._meta.name in given]
-    values = [row[c._meta.name] for row in rows for c in columns]
+    columns = [name for name in ITEM_COLUMNS if name in given]
+    values = [row[name] for row in rows for name in columns]
     placeholders = "(" + ", ".join(["{}"] * len(columns)) + ")"
-    names = ", ".join(c._meta.db_column_name for c in columns)
+    names = ", ".join(ITEM_COLUMNS[name] for name in columns)
     return (f"INSERT INTO case_item ({names}) VALUES {', '.join([placeholders] * len(items))}", values), rows
 
 
