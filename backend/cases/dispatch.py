@@ -87,11 +87,8 @@ def form_corrections(catalog_version: str, item_code: str, corrections) -> list[
     return out
 
 
-def last_event_columns(prefix: str = "") -> str:
-    """SQL columns ``<prefix>last_seq`` and ``<prefix>last_hash``: the timeline's last event of case ``f``."""
-    return ", ".join(
-        f"(SELECT e.{column} FROM case_event e WHERE e.case_file = f.id ORDER BY e.seq DESC LIMIT 1) AS {prefix}last_{column}" for column in ("seq", "hash")
-    )
+LAST_EVENT_OF_CASE = "(SELECT case_file, seq, hash FROM case_event WHERE case_file = {case} ORDER BY seq DESC LIMIT 1)"
+"""The timeline's last event of case ``{case}`` (a subquery), read once however many items join it."""
 
 
 def with_last_event(row: dict[str, Any]) -> dict[str, Any]:
@@ -100,12 +97,16 @@ def with_last_event(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _item_and_case(case_columns: list[str], *, last_event: bool = False, join: str = "JOIN case_file f ON f.id = i.case_file") -> str:
+def _item_and_case(case_columns: list[str], *, last_event: str = "", join: str = "JOIN case_file f ON f.id = i.case_file") -> str:
     """SQL: items with their case's ``case_columns`` prefixed ``f_`` (``_split``) and, under the case
-    lock, the timeline's last event (``with_last_event``). Sends and callbacks read these thousands
-    of times a minute, and building the query with Piccolo cost more than running it."""
+    lock, the timeline's last event (``with_last_event``) of case ``last_event`` (SQL). Sends and
+    callbacks read these thousands of times a minute, and building the query with Piccolo cost
+    more than running it."""
     columns = ", ".join(f'f."{c}" AS "f_{c}"' for c in case_columns)
-    return f"SELECT i.*, {columns}{', ' + last_event_columns('f_') if last_event else ''} FROM case_item i {join}"
+    if not last_event:
+        return f"SELECT i.*, {columns} FROM case_item i {join}"
+    return (f"SELECT i.*, {columns}, e.seq AS f_last_seq, e.hash AS f_last_hash FROM case_item i {join} "
+            f"LEFT JOIN {LAST_EVENT_OF_CASE.format(case=last_event)} e ON e.case_file = f.id")
 
 
 CASE_OF_ITEM = "(SELECT case_file FROM case_item WHERE ref = {})"
@@ -115,7 +116,8 @@ ITEM_CASE_AND_SIBLINGS = _item_and_case(
     [c._meta.db_column_name for c in CaseFile._meta.columns if c._meta.name != "id"],
     join="LEFT JOIN case_file f ON f.id = i.case_file AND i.ref = {}",
 ) + f" WHERE i.case_file = {CASE_OF_ITEM}"
-ITEM_AND_CASE_LOCKED = _item_and_case(["public_id", "catalog_version", "status", "created_by"], last_event=True)
+# Every item of the case of item {ref} with that case and its timeline's last event ({ref} twice).
+ITEM_AND_CASE_LOCKED = _item_and_case(["public_id", "catalog_version", "status", "created_by"], last_event=CASE_OF_ITEM) + f" WHERE i.case_file = {CASE_OF_ITEM} ORDER BY i.id"
 
 
 def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -345,7 +347,7 @@ class Dispatcher:
         """
         if isinstance(self.platform.engine, PostgresEngine) and not locked:
             await CaseFile.raw(LOCK_CASE_OF_ITEM, ref)
-        rows = await CaseItem.raw(f"{ITEM_AND_CASE_LOCKED} WHERE i.case_file = {CASE_OF_ITEM} ORDER BY i.id", ref)
+        rows = await CaseItem.raw(ITEM_AND_CASE_LOCKED, ref, ref)
         split = [_split(row) for row in rows]
         item = next((i for _, i in split if i["ref"] == ref), None)
         if item is None:
