@@ -24,7 +24,7 @@ from piccolo.engine.postgres import PostgresEngine
 from backend.administration.common import require_admin
 from backend.administration.tables import CatalogPublication
 from backend.catalog import available_versions, get_catalog
-from backend.db import writing_transaction
+from backend.db import writing_transaction, raw
 from backend.lib.problems import ProblemError
 
 PUBLISH = "publish"
@@ -121,7 +121,7 @@ async def state(platform, actor) -> PublicationState:
 async def _lock(platform) -> None:
     """Serialise publishers (SQLite's IMMEDIATE transaction already serialises all writers)."""
     if isinstance(platform.engine, PostgresEngine):
-        await CatalogPublication.raw("LOCK TABLE catalog_publication IN SHARE ROW EXCLUSIVE MODE")
+        await raw(CatalogPublication, "LOCK TABLE catalog_publication IN SHARE ROW EXCLUSIVE MODE")
 
 
 async def publish(platform, actor, version: str, note: str = "") -> PublicationView:

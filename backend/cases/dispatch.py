@@ -33,6 +33,7 @@ from backend.connectors.base import CallbackRejected, CallbackResult, PermanentE
 from backend.jobs import JobContext, PermanentFailure, RetryLater
 from backend.jobs.queue import backoff_seconds
 from backend.lib.problems import ProblemError
+from backend.db import raw
 
 log = logging.getLogger("backend.dispatch")
 
@@ -214,7 +215,7 @@ class Dispatcher:
 
     async def send_job(self, job: JobContext) -> bool:
         ref, generation = job.payload["ref"], job.payload["generation"]
-        rows = await CaseItem.raw(ITEM_CASE_AND_SIBLINGS, ref, ref)
+        rows = await raw(CaseItem, ITEM_CASE_AND_SIBLINGS, ref, ref)
         item = next((row for row in rows if row["ref"] == ref), None)
         if item is None or item["status"] != st.QUEUED or item["generation"] != generation:
             if item is not None and item["generation"] == generation and item["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
@@ -268,7 +269,7 @@ class Dispatcher:
                     events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event, along=along))
                 else:
                     for sql, values in (update_sql("case_item", item["id"], changes), poll):
-                        await CaseItem.raw(sql, *values)
+                        await raw(CaseItem, sql, *values)
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
                 await self.service._refresh_case_status(case["id"], now, events, statuses=[i["status"] for i in siblings], current=locked["status"])
         await self._wake_workers(events)
@@ -320,11 +321,11 @@ class Dispatcher:
         already): the replay check and the inbox, and on PostgreSQL the lock on ``item_ref``'s
         case as well (``_locked_item(locked=True)`` follows), in one statement."""
         if isinstance(self.platform.engine, PostgresEngine):
-            row = (await CallbackInbox.raw(STORE_CALLBACK_PG, jti, expires_at, key, system, body, now, item_ref))[0]
+            row = (await raw(CallbackInbox, STORE_CALLBACK_PG, jti, expires_at, key, system, body, now, item_ref))[0]
             return bool(row["fresh"]), row["stored"]
-        if not await CallbackNonce.raw("INSERT INTO callback_nonce (jti, expires_at) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING id", jti, expires_at):
+        if not await raw(CallbackNonce, "INSERT INTO callback_nonce (jti, expires_at) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING id", jti, expires_at):
             return False, None
-        stored = await CallbackInbox.raw("INSERT INTO callback_inbox (key, system, body, received_at, applied) VALUES ({}, {}, {}, {}, 1) ON CONFLICT DO NOTHING RETURNING id", key, system, body, now)
+        stored = await raw(CallbackInbox, "INSERT INTO callback_inbox (key, system, body, received_at, applied) VALUES ({}, {}, {}, {}, 1) ON CONFLICT DO NOTHING RETURNING id", key, system, body, now)
         return True, stored[0]["id"] if stored else None
 
     async def _wake_workers(self, events: list[dict[str, Any]]) -> None:
@@ -346,8 +347,8 @@ class Dispatcher:
         statement took the lock (a callback's ``STORE_CALLBACK_PG``).
         """
         if isinstance(self.platform.engine, PostgresEngine) and not locked:
-            await CaseFile.raw(LOCK_CASE_OF_ITEM, ref)
-        rows = await CaseItem.raw(ITEM_AND_CASE_LOCKED, ref, ref)
+            await raw(CaseFile, LOCK_CASE_OF_ITEM, ref)
+        rows = await raw(CaseItem, ITEM_AND_CASE_LOCKED, ref, ref)
         split = [_split(row) for row in rows]
         item = next((i for _, i in split if i["ref"] == ref), None)
         if item is None:

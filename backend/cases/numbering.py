@@ -10,6 +10,7 @@ import re
 
 from backend.cases.tables import CaseCounter
 from backend.lib.clock import to_datetime
+from backend.db import raw
 
 _FORMAT = re.compile(r"^ZX(\d{8})-?(\d{6})-?(\d)$")
 
@@ -45,7 +46,8 @@ def parse_number(text: str) -> str | None:
 async def next_number(now_ms: int) -> str:
     """Allocate the next number of the day (call inside the submitting transaction)."""
     day = to_datetime(now_ms + 8 * 3600 * 1000).strftime("%Y%m%d")  # the day in China Standard Time
-    rows = await CaseCounter.raw(
+    rows = await raw(
+        CaseCounter,
         "INSERT INTO case_counter (day, value) VALUES ({}, 1) "
         "ON CONFLICT (day) DO UPDATE SET value = case_counter.value + 1 RETURNING value",
         day,

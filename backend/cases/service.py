@@ -35,6 +35,7 @@ from backend.lib.problems import FieldError, ProblemError
 from backend.lib.validators import validate_uscc
 from backend.lib.workdays import WorkCalendar
 from backend.registration import EnterpriseRecord
+from backend.db import raw
 
 log = logging.getLogger("backend.cases")
 
@@ -158,12 +159,12 @@ class CaseService:
     async def _lock(self, case_id: int) -> None:
         """Serialise writers of one case (SQLite serialises all writers already)."""
         if isinstance(self.platform.engine, PostgresEngine):
-            await CaseFile.raw("SELECT id FROM case_file WHERE id = {} FOR UPDATE", case_id)
+            await raw(CaseFile, "SELECT id FROM case_file WHERE id = {} FOR UPDATE", case_id)
 
     async def _locked(self, case_id: int, columns: str) -> dict[str, Any]:
         """``columns`` of the case, read under ``_lock`` in the same statement."""
         lock = " FOR UPDATE" if isinstance(self.platform.engine, PostgresEngine) else ""
-        return (await CaseFile.raw(f"SELECT {columns} FROM case_file WHERE id = {{}}{lock}", case_id))[0]
+        return (await raw(CaseFile, f"SELECT {columns} FROM case_file WHERE id = {{}}{lock}", case_id))[0]
 
     async def _announce(self, public_id: str, events: Iterable[dict[str, Any]]) -> None:
         """Tell this process's status cache and, through the channels, everyone else: live views
@@ -198,7 +199,7 @@ class CaseService:
         return record
 
     async def _case_row(self, public_id: str) -> dict[str, Any]:
-        rows = await CaseFile.raw(CASE_SQL, public_id)
+        rows = await raw(CaseFile, CASE_SQL, public_id)
         if not rows:
             raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
         return rows[0]
@@ -262,8 +263,8 @@ class CaseService:
             self._status_cache[public_id] = loading.result()
 
     async def _load_status(self, public_id: str) -> tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]:
-        rows = await CaseFile.raw(
-            "SELECT f.id, f.public_id, f.number, f.status, f.updated_at, f.created_by, f.uscc, i.ref, i.code, "
+        rows = await raw(
+            CaseFile,             "SELECT f.id, f.public_id, f.number, f.status, f.updated_at, f.created_by, f.uscc, i.ref, i.code, "
             "i.status AS item_status, i.due_on, i.closed_at, i.system, i.region "
             "FROM case_file f LEFT JOIN case_item i ON i.case_file = f.id WHERE f.public_id = {} ORDER BY i.id",
             public_id,
@@ -506,7 +507,7 @@ class CaseService:
         except ProblemError as exc:
             missing += [Requirement(code=e.code, message=e.message, field=f"form_data.{e.field}") for e in exc.errors or []]
         if materials is None:
-            materials = await CaseMaterial.raw(MATERIALS_SQL, row["id"])
+            materials = await raw(CaseMaterial, MATERIALS_SQL, row["id"])
         uploaded = {m["code"] for m in materials}
         for m in plan.materials:
             if not m.waived and not m.physical and not m.online and m.code not in uploaded:
@@ -547,7 +548,7 @@ class CaseService:
         timeline), so the view is built from it rather than read again."""
         if not idempotency_key or len(idempotency_key) > 100:
             raise ProblemError(400, "idempotency_key_required", "提交时需要 Idempotency-Key 请求头（最长100字符）。 An Idempotency-Key header is required.", field="Idempotency-Key")
-        rows = await CaseFile.raw(f"SELECT f.*, (SELECT k.public_id FROM case_file k WHERE k.submit_key = {{}}) AS key_case FROM ({CASE_SQL}) f", idempotency_key, public_id)
+        rows = await raw(CaseFile, f"SELECT f.*, (SELECT k.public_id FROM case_file k WHERE k.submit_key = {{}}) AS key_case FROM ({CASE_SQL}) f", idempotency_key, public_id)
         if not rows:
             raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
         row = rows[0]
@@ -557,7 +558,7 @@ class CaseService:
             raise ProblemError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一申请。 This key was used for another case.", field="Idempotency-Key")
         if row["status"] != st.DRAFT:
             return await self.view(actor, public_id)  # a repeated or second submit is harmless
-        materials = await CaseMaterial.raw(MATERIALS_SQL, row["id"])
+        materials = await raw(CaseMaterial, MATERIALS_SQL, row["id"])
         plan, blockers, missing = await self.requirements(actor, row, materials=materials)
         if blockers:
             raise ProblemError(422, "case_blocked", "存在不能提交的情形，请先按提示处理。 Something blocks this application.", errors=[FieldError(field=f"blockers.{b['code']}", code=b["code"], message=b["message"]["zh"]) for b in blockers])
@@ -571,7 +572,7 @@ class CaseService:
                 return await self.view(actor, public_id)
             if locked["version"] != row["version"]:
                 raise ProblemError(409, "version_conflict", "提交时申请在其他设备上被修改，请核对后重新提交。 The case changed while it was being submitted; check it and submit again.", field="version")
-            history = await CaseEvent.raw(EVENTS_SQL, row["id"])
+            history = await raw(CaseEvent, EVENTS_SQL, row["id"])
             drafts = self._instantiate(public_id, row, plan, record)
             first = [item for item in drafts if not _load(item["depends_on"], [])]
             for item in first:  # inserted queued: as _queue_items, without updating what we are writing
@@ -738,7 +739,7 @@ class CaseService:
             return
         closed = now if new in (st.CASE_COMPLETED, st.CASE_REFUSED, st.CASE_WITHDRAWN) else None
         sql, values = update_sql("case_file", case_id, {"status": new, "updated_at": now, "closed_at": closed})
-        await CaseFile.raw(sql, *values)
+        await raw(CaseFile, sql, *values)
         if closed:
             events.append(await timeline.append(case_id, st.CASE_CLOSED, at=now, data={"status": new}, after=events[-1] if events else None))
 
@@ -880,7 +881,7 @@ class CaseService:
         row = await self.case_for(actor, public_id)
         plan, problems = (await self.plan_for(row)) if (with_plan and row["status"] == st.DRAFT) else (None, [])
         reads = [ITEMS_SQL, DOCUMENTS_SQL, MATERIALS_SQL, EVENTS_SQL]
-        items, docs, materials, events = [await CaseFile.raw(sql, row["id"]) for sql in reads]
+        items, docs, materials, events = [await raw(CaseFile, sql, row["id"]) for sql in reads]
         return self._render(row, plan, problems, items, docs, materials, events)
 
     def _render(self, row: dict[str, Any], plan: Any, problems: list[dict[str, Any]], items: list[dict[str, Any]], docs: list[dict[str, Any]],

@@ -13,6 +13,7 @@ import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
 from backend.cases.tables import CaseEvent
+from backend.db import raw
 
 
 def event_hash(prev_hash: str, case_id: int, seq: int, type_: str, item_ref: str | None, actor: str, system: str, message: str, data: str, at: int) -> str:
@@ -70,8 +71,8 @@ async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, a
             sql, values = f"WITH {ctes} {sql}", [*(value for _, args in along for value in args), *values]
         else:
             for statement, args in along:
-                await CaseEvent.raw(statement, *args)
-    await CaseEvent.raw(sql, *values)
+                await raw(CaseEvent, statement, *args)
+    await raw(CaseEvent, sql, *values)
     return events
 
 

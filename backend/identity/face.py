@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from backend.db import writing_transaction
+from backend.db import raw, writing_transaction
 from backend.identity.config import SANDBOX_FACE_KEY, Identity, get_identity
 from backend.identity.principal import new_id, sha256_hex
 from backend.identity.signed import consume_jti, verify_message
@@ -148,7 +148,8 @@ async def face_verified_at(platform: Platform, person_id: str, purpose: str, ref
     """When ``person_id`` last passed face verification for ``purpose``/``reference`` within ``max_age_s``."""
     identity = get_identity(platform)
     since = identity.now_ms() - max_age_s * 1000
-    rows = await FaceVerification.raw(  # prebuilt: every submission checks it (docs/benchmarks.md)
+    rows = await raw(  # prebuilt: every submission checks it (docs/benchmarks.md)
+        FaceVerification,
         "SELECT max(completed_at) AS completed_at FROM identity_face_verification "
         "WHERE person_id = {} AND purpose = {} AND reference = {} AND status = 'passed' AND completed_at >= {}",
         person_id, purpose, reference, since,

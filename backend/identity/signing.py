@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from backend.db import writing_transaction
+from backend.db import writing_transaction, raw
 from backend.identity.config import SANDBOX_SEAL_KEY, SANDBOX_SIGN_KEY, Identity, get_identity
 from backend.identity.principal import Principal, forbidden, new_id, sha256_hex
 from backend.identity.signed import consume_jti, verify_message
@@ -183,8 +183,8 @@ async def accept_signature(platform: Platform, token: str) -> SignerStatus:
 async def signing_status(platform: Platform, reference: str) -> SigningStatus:
     """Who has signed the documents of ``reference``, and whether all have."""
     # one prebuilt statement: every submission checks it (docs/benchmarks.md)
-    rows = await SigningDocument.raw(
-        "SELECT d.document_id, d.title, d.sha256, r.request_id, r.person_id, r.person_name, r.status, r.signed_at "
+    rows = await raw(
+            SigningDocument,         "SELECT d.document_id, d.title, d.sha256, r.request_id, r.person_id, r.person_name, r.status, r.signed_at "
         "FROM identity_signing_document d LEFT JOIN identity_signature_request r ON r.document_id = d.document_id AND r.reference = d.reference "
         "WHERE d.reference = {} ORDER BY d.created_at, d.id, r.created_at, r.id",
         reference,

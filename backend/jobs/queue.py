@@ -12,6 +12,7 @@ from piccolo.engine.postgres import PostgresEngine
 from backend.jobs.tables import Job
 from backend.jobs.waker import Waker
 from backend.lib.clock import Clock
+from backend.db import raw
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
@@ -73,7 +74,7 @@ class Queue:
         """``enqueue`` for several ``(payload, dedupe_key)`` jobs of one kind, in one statement."""
         if jobs:
             sql, values = self.enqueue_sql(kind, jobs, delay_seconds=delay_seconds, max_attempts=max_attempts)
-            await Job.raw(sql, *values)
+            await raw(Job, sql, *values)
 
     def enqueue_sql(self, kind: str, jobs: list[tuple[dict[str, Any], str | None]], *, delay_seconds: float = 0, max_attempts: int = 12) -> tuple[str, list[Any]]:
         """``enqueue_many``'s statement and values, to run with another (``timeline.append(along=...)``).
@@ -113,7 +114,8 @@ class Queue:
 
         pending = due("pending", "status = 'pending' AND run_at <= {}", "run_at")
         expired = due("expired", "status = 'running' AND locked_until <= {}", "locked_until")
-        rows = await Job.raw(
+        rows = await raw(
+            Job,
             "UPDATE job SET status = 'running', attempts = attempts + 1, locked_by = {}, locked_until = {} "
             f"WHERE id IN ({pending} UNION ALL {expired} LIMIT {{}}) RETURNING id, kind, payload, attempts, max_attempts",
             worker_id,
@@ -145,7 +147,7 @@ class Queue:
 
     async def complete(self, job: JobContext, worker_id: str) -> None:
         sql, values = self.complete_sql(job, worker_id)
-        await Job.raw(sql, *values)
+        await raw(Job, sql, *values)
 
     async def fail(self, job: JobContext, worker_id: str, error: str, *, permanent: bool = False, delay: float | None = None) -> str:
         """Record a failed attempt: retry later, or dead-letter after the last one. Returns the new status."""
@@ -175,7 +177,8 @@ class Queue:
         if not kinds:
             return None
         kind_list = ", ".join("{}" for _ in kinds)
-        rows = await Job.raw(
+        rows = await raw(
+            Job,
             f"SELECT (SELECT MIN(run_at) FROM job WHERE status = 'pending' AND kind IN ({kind_list})) AS pending, "
             f"(SELECT MIN(locked_until) FROM job WHERE status = 'running' AND kind IN ({kind_list})) AS running",
             *kinds,
