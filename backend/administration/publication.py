@@ -24,7 +24,7 @@ from piccolo.engine.postgres import PostgresEngine
 from backend.administration.common import require_admin
 from backend.administration.tables import CatalogPublication
 from backend.catalog import available_versions, get_catalog
-from backend.db import writing_transaction, raw
+from backend.db import raw, writing_transaction
 from backend.lib.problems import ProblemError
 
 PUBLISH = "publish"

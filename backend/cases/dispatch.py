@@ -30,10 +30,10 @@ from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseServic
 from backend.catalog import get_catalog
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseFile, CaseItem
 from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
+from backend.db import raw
 from backend.jobs import JobContext, PermanentFailure, RetryLater
 from backend.jobs.queue import backoff_seconds
 from backend.lib.problems import ProblemError
-from backend.db import raw
 
 log = logging.getLogger("backend.dispatch")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from backend.cases.tables import CaseCounter
-from backend.lib.clock import to_datetime
 from backend.db import raw
+from backend.lib.clock import to_datetime
 
 _FORMAT = re.compile(r"^ZX(\d{8})-?(\d{6})-?(\d)$")
 

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from backend.db import writing_transaction, raw
+from backend.db import raw, writing_transaction
 from backend.identity.config import SANDBOX_SEAL_KEY, SANDBOX_SIGN_KEY, Identity, get_identity
 from backend.identity.principal import Principal, forbidden, new_id, sha256_hex
 from backend.identity.signed import consume_jti, verify_message

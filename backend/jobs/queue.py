@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
+from backend.db import raw
 from backend.jobs.tables import Job
 from backend.jobs.waker import Waker
 from backend.lib.clock import Clock
-from backend.db import raw
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
