@@ -265,3 +265,20 @@ def test_missing_answers_are_all_reported():
 def test_listed_but_unadministered_division_is_outside_the_jurisdiction():
     p = plan(CATALOG, "company", "350527", answers())  # 金门县: in GB/T 2260, not administered
     assert [b.code for b in p.blockers] == ["outside_jurisdiction"]
+
+
+def test_a_situations_plan_is_worked_out_once_and_keyed_by_all_it_depends_on():
+    """The case service keeps plans per situation (``backend.cases.service._plan``): the same
+    situation gets the same plan, and any input that changes the plan gets its own."""
+    from backend.cases.service import _plan
+
+    a = msgspec.json.encode(answers(has_customs_filing=False)).decode()
+    no_filing = (("has_customs_filing", False), ("on_abnormal_list", False))
+    first = _plan(CATALOG.version, "company", "350102", a, no_filing, None)
+    assert _plan(CATALOG.version, "company", "350102", a, no_filing, None) is first
+    assert "CUSTOMS" not in {i.code for i in first.items}
+    filed = _plan(CATALOG.version, "company", "350102", a, (("has_customs_filing", True), ("on_abnormal_list", False)), None)
+    assert "CUSTOMS" in {i.code for i in filed.items}
+    assert _plan(CATALOG.version, "company", "350103", a, no_filing, None).region.code == "350103"
+    with pytest.raises(ProblemError):  # incomplete answers raise every time (nothing is kept)
+        _plan(CATALOG.version, "company", "350102", "{}", no_filing, None)
