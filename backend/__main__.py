@@ -88,7 +88,7 @@ async def run_worker() -> None:
     await db.start(platform.engine, settings)
     from backend.lib.warmup import warm_up
 
-    warm_up()
+    warm_up(platform)
     channels = None
     if platform.redis is not None:  # live updates reach the API processes' subscribers through Redis
         from backend.system.degraded import ResilientRedisChannels

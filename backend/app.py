@@ -165,7 +165,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(platform.engine)
         await db.start(platform.engine, settings)
-        warm_up()
+        warm_up(platform)
         await platform.queue.enqueue(identity.PURGE_JOB, {}, dedupe_key="identity.purge:bootstrap")  # re-schedules itself
         stop = asyncio.Event()
         worker_task = None

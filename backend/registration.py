@@ -112,6 +112,10 @@ class SandboxDirectory:
         self._people: dict[str, PersonRecord] = {}
         self._by_id_number: dict[str, PersonRecord] = {}
 
+    def preload(self) -> None:
+        """Read the fixtures now, before the process takes work (``backend.lib.warmup``)."""
+        self._load()
+
     def _load(self) -> dict[str, EnterpriseRecord]:
         if self._enterprises is None:
             from backend.sandbox.fixtures import load_fixtures
