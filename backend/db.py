@@ -54,9 +54,9 @@ class SQL(QueryString):
 @functools.lru_cache(maxsize=1024)
 def _compiled(template: str, values: int, engine_type: str) -> str:
     """``template`` with its first ``values`` placeholders numbered (``$1`` ...) or ``?`` (SQLite)."""
+    numbered = engine_type in ("postgres", "cockroach")
     parts = [literal for literal, *_ in Formatter().parse(template)]
-    marker = (lambda n: f"${n}") if engine_type in ("postgres", "cockroach") else (lambda n: "?")
-    return "".join(part + (marker(n) if n <= values else "") for n, part in enumerate(parts, start=1))
+    return "".join(part + ((f"${n}" if numbered else "?") if n <= values else "") for n, part in enumerate(parts, start=1))
 
 
 def raw(table: type, sql: str, *values: Any) -> Raw:

@@ -185,3 +185,21 @@ async def test_a_process_started_while_postgres_is_down_waits_for_it(tmp_path):
         await db.stop(engine)
     finally:
         server.destroy()
+
+
+@pytest.mark.parametrize("engine_type", ["postgres", "sqlite"])
+@pytest.mark.parametrize(("template", "values"), [
+    ("SELECT {} + {}", (1, 2)),
+    ("INSERT INTO t (a, b) VALUES ({}, {}) RETURNING '{{x}}'", ("a", None)),
+    ("SELECT 1", ()),
+    ("a {} b {} c", (1,)),  # fewer values than placeholders: Piccolo leaves the rest empty
+])
+def test_raw_statements_compile_as_piccolo_compiles_them(template, values, engine_type):
+    """``backend.db.raw`` compiles each text once (``SQL``); what it sends must be what Piccolo would."""
+    from piccolo.querystring import QueryString
+
+    from backend.db import SQL
+
+    assert SQL(template, *values).compile_string(engine_type) == QueryString(template, *values).compile_string(engine_type)
+    nested = SQL("SELECT * FROM ({}) x WHERE y = {}", QueryString("SELECT {} AS y", 1), 2)  # a query as a value: Piccolo's way
+    assert nested.compile_string(engine_type) == QueryString("SELECT * FROM ({}) x WHERE y = {}", QueryString("SELECT {} AS y", 1), 2).compile_string(engine_type)

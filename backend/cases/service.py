@@ -272,7 +272,8 @@ class CaseService:
 
     async def _load_status(self, public_id: str) -> tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]:
         rows = await raw(
-            CaseFile,             "SELECT f.id, f.public_id, f.number, f.status, f.updated_at, f.created_by, f.uscc, i.ref, i.code, "
+            CaseFile,
+            "SELECT f.id, f.public_id, f.number, f.status, f.updated_at, f.created_by, f.uscc, i.ref, i.code, "
             "i.status AS item_status, i.due_on, i.closed_at, i.system, i.region "
             "FROM case_file f LEFT JOIN case_item i ON i.case_file = f.id WHERE f.public_id = {} ORDER BY i.id",
             public_id,

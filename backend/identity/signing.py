@@ -184,7 +184,8 @@ async def signing_status(platform: Platform, reference: str) -> SigningStatus:
     """Who has signed the documents of ``reference``, and whether all have."""
     # one prebuilt statement: every submission checks it (docs/benchmarks.md)
     rows = await raw(
-            SigningDocument,         "SELECT d.document_id, d.title, d.sha256, r.request_id, r.person_id, r.person_name, r.status, r.signed_at "
+        SigningDocument,
+        "SELECT d.document_id, d.title, d.sha256, r.request_id, r.person_id, r.person_name, r.status, r.signed_at "
         "FROM identity_signing_document d LEFT JOIN identity_signature_request r ON r.document_id = d.document_id AND r.reference = d.reference "
         "WHERE d.reference = {} ORDER BY d.created_at, d.id, r.created_at, r.id",
         reference,
