@@ -113,7 +113,9 @@ async def run_worker() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["run", "api", "worker", "migrate"])
     args = parser.parse_args(argv)
     os.environ[SERVER_PROCESS] = "1"  # inherited by uvicorn's worker processes (see backend.lib.warmup)

@@ -69,7 +69,10 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         # Few, quick retries: during a Redis outage every caller degrades (backend.system.degraded)
         # instead of waiting seconds on redis-py's default ten retries.
         redis = Redis.from_url(
-            settings.redis_url, health_check_interval=10, socket_connect_timeout=2, socket_timeout=5,
+            settings.redis_url,
+            health_check_interval=10,
+            socket_connect_timeout=2,
+            socket_timeout=5,
             retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), 2),
         )
     waker = RedisWaker(redis) if redis is not None else MemoryWaker()
@@ -91,12 +94,16 @@ CASE_CHANGES = "cases:changed"
 """The channel every API process follows to drop a changed case's cached status (``CaseService.forget``)."""
 
 
-def channel_publisher(publish_many: Callable[[list[tuple[bytes, str]]], Awaitable[None] | None]) -> Callable[[str, list[dict]], Awaitable[None]]:
+def channel_publisher(
+    publish_many: Callable[[list[tuple[bytes, str]]], Awaitable[None] | None],
+) -> Callable[[str, list[dict]], Awaitable[None]]:
     """Case events → the ``case:<id>`` channel (live views), then the case's id → ``CASE_CHANGES``;
     ``publish_many`` sends (data, channel) messages in order (one Redis round trip, or the memory channels)."""
 
     async def send(public_id: str, events: list[dict]) -> None:
-        result = publish_many([*((msgspec.json.encode(e), f"case:{public_id}") for e in events), (public_id.encode(), CASE_CHANGES)])
+        result = publish_many(
+            [*((msgspec.json.encode(e), f"case:{public_id}") for e in events), (public_id.encode(), CASE_CHANGES)]
+        )
         if result is not None:
             await result
 
@@ -159,14 +166,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """Build the API app (and, in embedded mode, its in-process worker)."""
     settings = settings or get_settings()
     platform = build_platform(settings, clock)
-    simulators = build_embedded_simulators(settings) if settings.test_env_enabled and not settings.connector_base_url else {}
+    simulators = (
+        build_embedded_simulators(settings) if settings.test_env_enabled and not settings.connector_base_url else {}
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.bind(platform.engine)
         await db.start(platform.engine, settings)
         warm_up(platform)
-        await platform.queue.enqueue(identity.PURGE_JOB, {}, dedupe_key="identity.purge:bootstrap")  # re-schedules itself
+        await platform.queue.enqueue(
+            identity.PURGE_JOB, {}, dedupe_key="identity.purge:bootstrap"
+        )  # re-schedules itself
         stop = asyncio.Event()
         worker_task = None
         if settings.run_worker_in_process:
@@ -191,7 +202,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     if platform.redis is not None:  # both degrade to this process alone while Redis is down
         channels_backend = ResilientRedisChannels(platform.redis)
-        stores = StoreRegistry(default_factory=lambda name: FallbackStore(RedisStore(platform.redis, namespace=f"yjs:{name}"), name))
+        stores = StoreRegistry(
+            default_factory=lambda name: FallbackStore(RedisStore(platform.redis, namespace=f"yjs:{name}"), name)
+        )
     else:
         channels_backend = MemoryChannelsBackend()
         stores = StoreRegistry(default_factory=lambda name: MemoryStore())
@@ -206,8 +219,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from backend.notifications import ROUTES as NOTIFICATION_ROUTES
     from backend.system import ROUTES as SYSTEM_ROUTES
 
-    route_handlers: list = [*SYSTEM_ROUTES, *CATALOG_ROUTES, *CASE_ROUTES, *NOTIFICATION_ROUTES, *INTEGRATION_ROUTES, *identity.ROUTES,
-                           *WORKBENCH_ROUTES, *RATING_ROUTES, *STATS_ROUTES, *ADMINISTRATION_ROUTES]
+    route_handlers: list = [
+        *SYSTEM_ROUTES,
+        *CATALOG_ROUTES,
+        *CASE_ROUTES,
+        *NOTIFICATION_ROUTES,
+        *INTEGRATION_ROUTES,
+        *identity.ROUTES,
+        *WORKBENCH_ROUTES,
+        *RATING_ROUTES,
+        *STATS_ROUTES,
+        *ADMINISTRATION_ROUTES,
+    ]
     state: dict = {"platform": platform}
     if settings.test_env_enabled:
         from backend.sandbox.mount import sandbox_state, simulator_mounts
@@ -279,7 +302,12 @@ def _index_head(directory: Path, name: str, cache_control):
     from litestar.static_files.base import StaticFiles
 
     # a handler's ASGI file response does not get the router's Cache-Control: it is set here
-    files = StaticFiles(is_html_mode=True, directories=[directory], file_system=BaseLocalFileSystem(), headers={cache_control.HEADER_NAME: cache_control.to_header()})
+    files = StaticFiles(
+        is_html_mode=True,
+        directories=[directory],
+        file_system=BaseLocalFileSystem(),
+        headers={cache_control.HEADER_NAME: cache_control.to_header()},
+    )
 
     @head("/", name=f"{name}/index-head", include_in_schema=False)
     async def index_head() -> ASGIFileResponse:
@@ -307,5 +335,10 @@ def static_routes() -> list:
         routes.append(router)
     swagger = ROOT / "node_modules" / "swagger-ui-dist"
     if swagger.is_dir():  # API docs assets come from npm (package.json), never from a CDN
-        routes.insert(0, create_static_files_router(path="/vendor/swagger-ui", directories=[swagger], include_in_schema=False, name="swagger"))
+        routes.insert(
+            0,
+            create_static_files_router(
+                path="/vendor/swagger-ui", directories=[swagger], include_in_schema=False, name="swagger"
+            ),
+        )
     return routes

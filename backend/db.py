@@ -56,7 +56,9 @@ def _compiled(template: str, values: int, engine_type: str) -> str:
     """``template`` with its first ``values`` placeholders numbered (``$1`` ...) or ``?`` (SQLite)."""
     numbered = engine_type in ("postgres", "cockroach")
     parts = [literal for literal, *_ in Formatter().parse(template)]
-    return "".join(part + ((f"${n}" if numbered else "?") if n <= values else "") for n, part in enumerate(parts, start=1))
+    return "".join(
+        part + ((f"${n}" if numbered else "?") if n <= values else "") for n, part in enumerate(parts, start=1)
+    )
 
 
 def raw(table: type, sql: str, *values: Any) -> Raw:

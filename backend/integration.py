@@ -24,7 +24,11 @@ def platform_signing_key(settings: Settings) -> dict[str, Any]:
     """Load the platform's private JWK, creating it once (atomically) if it does not exist."""
     from backend.connectors.signing import generate_signing_key
 
-    path = Path(settings.signing_key_file) if settings.signing_key_file else Path(settings.data_dir) / "keys" / "platform-signing.jwk.json"
+    path = (
+        Path(settings.signing_key_file)
+        if settings.signing_key_file
+        else Path(settings.data_dir) / "keys" / "platform-signing.jwk.json"
+    )
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         key = generate_signing_key(f"{PLATFORM_CLIENT_ID}-1")
@@ -67,4 +71,6 @@ def build_embedded_simulators(settings: Settings) -> dict[str, Any]:
     from backend.sandbox.mount import build_simulators
 
     key = platform_signing_key(settings)
-    return build_simulators(clients={PLATFORM_CLIENT_ID: jwks_of(key)}, processing_seconds=settings.sim_processing_seconds)
+    return build_simulators(
+        clients={PLATFORM_CLIENT_ID: jwks_of(key)}, processing_seconds=settings.sim_processing_seconds
+    )

@@ -133,12 +133,25 @@ class SandboxDirectory:
             if (p := self._people.get(a.person_id)) is not None
         ]
         return EnterpriseRecord(
-            uscc=e.uscc, name=e.name, entity_type=e.entity_type, region=e.region, route=e.route, parties=parties,
-            parent_uscc=e.parent_uscc, active_branches=list(e.branches),
-            customs_code=e.customs_code if e.customs_filed else None, si_pension=e.si_pension, si_unemployment=e.si_unemployment,
+            uscc=e.uscc,
+            name=e.name,
+            entity_type=e.entity_type,
+            region=e.region,
+            route=e.route,
+            parties=parties,
+            parent_uscc=e.parent_uscc,
+            active_branches=list(e.branches),
+            customs_code=e.customs_code if e.customs_filed else None,
+            si_pension=e.si_pension,
+            si_unemployment=e.si_unemployment,
             seals=[SealRecord(seal_no=s.seal_no, kind=s.kind, system=s.system) for s in e.seals],
-            bank_accounts=[Account(account_no=a.account_no, bank_code=a.bank_code, bank_name=a.bank_name, kind=a.kind) for a in e.bank_accounts],
-            on_abnormal_list=e.abnormal_list, equity_pledged_or_frozen=e.pledged_equity, has_outward_investments=bool(e.outward_investments),
+            bank_accounts=[
+                Account(account_no=a.account_no, bank_code=a.bank_code, bank_name=a.bank_name, kind=a.kind)
+                for a in e.bank_accounts
+            ],
+            on_abnormal_list=e.abnormal_list,
+            equity_pledged_or_frozen=e.pledged_equity,
+            has_outward_investments=bool(e.outward_investments),
         )
 
     async def enterprise(self, uscc: str) -> EnterpriseRecord | None:
@@ -160,7 +173,11 @@ class UnavailableDirectory:
     """Production without a registration-system integration: say so clearly instead of guessing."""
 
     async def _fail(self, *_: object) -> None:
-        raise ProblemError(503, "registration_lookup_unavailable", "暂时无法查询企业登记信息，请稍后再试。 The registration record cannot be looked up right now.")
+        raise ProblemError(
+            503,
+            "registration_lookup_unavailable",
+            "暂时无法查询企业登记信息，请稍后再试。 The registration record cannot be looked up right now.",
+        )
 
     enterprise = enterprises_of = person = person_by_id_number = _fail  # type: ignore[assignment]
 

@@ -47,7 +47,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     draft_ttl_days: int = 30
     draft_warning_days: int = 5
     poll_seconds: float = 300.0
-    status_cache_seconds: float = 5.0  # longest an API process answers a case status from memory if a change notice is lost (0: never cache)
+    status_cache_seconds: float = (
+        5.0  # longest an API process answers a case status from memory if a change notice is lost (0: never cache)
+    )
     holiday_calendar: str = ""  # a YAML file in the shape of backend/lib/data/holidays.yaml
     # Connectors: where the agency systems are (default: the test environment's simulators)
     connector_base_url: str = ""

@@ -44,6 +44,7 @@ async def prepare(stack, n: int, *, submit: bool) -> list[tuple[str, str]]:
     db.bind(platform.engine)
     await db.start(platform.engine, settings)
     try:
+
         async def one(i: int) -> tuple[str, str]:
             uscc, person, persona = APPLICANTS[i % len(APPLICANTS)]
             draft = await complete_draft(platform, Actor(id=person), uscc=uscc)
@@ -77,9 +78,17 @@ async def post_many(urls: list[tuple[str, dict]], concurrency: int) -> tuple[lis
                     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
                 head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
                 started = now()
-                writer.write(f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}".encode())
+                writer.write(
+                    f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}".encode()
+                )
                 status_line, _, rest = (await reader.readuntil(b"\r\n\r\n")).partition(b"\r\n")
-                length = int(next(line.split(b":", 1)[1] for line in rest.split(b"\r\n") if line.lower().startswith(b"content-length:")))
+                length = int(
+                    next(
+                        line.split(b":", 1)[1]
+                        for line in rest.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    )
+                )
                 await reader.readexactly(length)
                 latencies.append((now() - started) * 1000)
                 failures += int(status_line.split()[1]) >= 300
@@ -95,6 +104,7 @@ async def post_many(urls: list[tuple[str, dict]], concurrency: int) -> tuple[lis
 async def post_paced(urls: list[tuple[str, dict]], rate: float) -> None:
     """POST each (url, headers) once, starting one every 1/rate seconds."""
     async with httpx.AsyncClient(timeout=30) as client:
+
         async def one(url: str, headers: dict) -> None:
             answer = await client.post(url, headers=headers, json={})
             answer.raise_for_status()
@@ -108,7 +118,9 @@ async def post_paced(urls: list[tuple[str, dict]], rate: float) -> None:
 
 def summary(latencies: list[float], seconds: float, failures: int) -> dict:
     return {
-        "requests": len(latencies), "requests_per_s": round(len(latencies) / seconds, 1), "failures": failures,
+        "requests": len(latencies),
+        "requests_per_s": round(len(latencies) / seconds, 1),
+        "failures": failures,
         **{f"p{p}_ms": round(percentile(latencies, p), 2) for p in (50, 90, 99)},
     }
 
@@ -122,7 +134,8 @@ async def dispatch_lags(stack, ids: list[str]) -> list[float]:
         for _ in range(120):
             rows = await conn.fetch(
                 "SELECT f.public_id, f.submitted_at, min(i.sent_at) AS first_sent FROM case_file f JOIN case_item i ON i.case_file = f.id "
-                "WHERE f.public_id = any($1::text[]) GROUP BY f.public_id, f.submitted_at", ids,
+                "WHERE f.public_id = any($1::text[]) GROUP BY f.public_id, f.submitted_at",
+                ids,
             )
             if len(rows) == len(ids) and all(r["first_sent"] for r in rows):
                 return [(r["first_sent"] - r["submitted_at"]) / 1000 for r in rows]
@@ -157,25 +170,57 @@ def run() -> dict:
         read_cases = asyncio.run(prepare(stack, READ_CASES, submit=True))
         tokens = {persona: stack.token(persona) for _, _, persona in APPLICANTS}
         targets_file = stack.work / "targets.txt"
-        results: dict = {"config": {"api_processes": API_PROCESSES, "workers": WORKERS, "read_connections": READ_CONNECTIONS, "read_seconds": READ_SECONDS, "read_cases": READ_CASES, "submissions": SUBMISSIONS, "submit_concurrency": SUBMIT_CONCURRENCY, "submit_warmup": SUBMIT_WARMUP, "lag_cases": LAG_CASES, "lag_submissions_per_s": LAG_RATE, "load_generator": "wrk 4.1 (2 threads) for reads; a minimal asyncio HTTP/1.1 client (bench/api.py post_many) for submissions"}}
+        results: dict = {
+            "config": {
+                "api_processes": API_PROCESSES,
+                "workers": WORKERS,
+                "read_connections": READ_CONNECTIONS,
+                "read_seconds": READ_SECONDS,
+                "read_cases": READ_CASES,
+                "submissions": SUBMISSIONS,
+                "submit_concurrency": SUBMIT_CONCURRENCY,
+                "submit_warmup": SUBMIT_WARMUP,
+                "lag_cases": LAG_CASES,
+                "lag_submissions_per_s": LAG_RATE,
+                "load_generator": "wrk 4.1 (2 threads) for reads; a minimal asyncio HTTP/1.1 client (bench/api.py post_many) for submissions",
+            }
+        }
 
         reads = {}
         for name, path in [("status", "/api/v1/cases/{id}/status"), ("full_view", "/api/v1/cases/{id}")]:
-            targets_file.write_text("".join(f"{path.format(id=case_id)} {tokens[persona]}\n" for case_id, persona in read_cases))
+            targets_file.write_text(
+                "".join(f"{path.format(id=case_id)} {tokens[persona]}\n" for case_id, persona in read_cases)
+            )
             env = {"BENCH_TARGETS": str(targets_file)}
-            wrk(stack.api.url, connections=READ_CONNECTIONS, seconds=3, script=ROOT / "bench" / "rotate.lua", env=env)  # warm-up
-            reads[name] = wrk(stack.api.url, connections=READ_CONNECTIONS, seconds=READ_SECONDS, script=ROOT / "bench" / "rotate.lua", env=env)
+            wrk(
+                stack.api.url, connections=READ_CONNECTIONS, seconds=3, script=ROOT / "bench" / "rotate.lua", env=env
+            )  # warm-up
+            reads[name] = wrk(
+                stack.api.url,
+                connections=READ_CONNECTIONS,
+                seconds=READ_SECONDS,
+                script=ROOT / "bench" / "rotate.lua",
+                env=env,
+            )
         with bare_litestar(API_PROCESSES) as bare_url:
             wrk(bare_url + "/bare/status", connections=READ_CONNECTIONS, seconds=3)
             reads["bare_litestar"] = wrk(bare_url + "/bare/status", connections=READ_CONNECTIONS, seconds=READ_SECONDS)
             asyncio.run(post_many([(bare_url + "/bare/submit", {})] * SUBMIT_WARMUP, SUBMIT_CONCURRENCY))
             bare_submit = asyncio.run(post_many([(bare_url + "/bare/submit", {})] * SUBMISSIONS, SUBMIT_CONCURRENCY))
-        reads["status_to_bare_ratio"] = round(reads["status"]["requests_per_s"] / reads["bare_litestar"]["requests_per_s"], 3)
+        reads["status_to_bare_ratio"] = round(
+            reads["status"]["requests_per_s"] / reads["bare_litestar"]["requests_per_s"], 3
+        )
         results["reads"] = reads
 
         drafts = asyncio.run(prepare(stack, SUBMISSIONS + LAG_CASES + SUBMIT_WARMUP, submit=False))
         tokens = {persona: stack.token(persona) for _, _, persona in APPLICANTS}
-        urls = [(f"{stack.api.url}/api/v1/cases/{case_id}/submit", {"Authorization": f"Bearer {tokens[persona]}", "Idempotency-Key": str(uuid.uuid4())}) for case_id, persona in drafts]
+        urls = [
+            (
+                f"{stack.api.url}/api/v1/cases/{case_id}/submit",
+                {"Authorization": f"Bearer {tokens[persona]}", "Idempotency-Key": str(uuid.uuid4())},
+            )
+            for case_id, persona in drafts
+        ]
         # dispatch lag with the workers waiting for work: submissions at a steady pace, as applicants send them
         stack.start_workers(WORKERS)
         time.sleep(3)  # the workers are up and listening for wake-ups
@@ -184,12 +229,18 @@ def run() -> dict:
         stack.stop_workers()
         asyncio.run(quiet(stack))  # the agencies' callbacks for what the workers sent are in
         # submissions: the API alone (workers on the same 2 cores would compete with it)
-        asyncio.run(post_many(urls[LAG_CASES:LAG_CASES + SUBMIT_WARMUP], SUBMIT_CONCURRENCY))
-        submitted = asyncio.run(post_many(urls[LAG_CASES + SUBMIT_WARMUP:], SUBMIT_CONCURRENCY))
+        asyncio.run(post_many(urls[LAG_CASES : LAG_CASES + SUBMIT_WARMUP], SUBMIT_CONCURRENCY))
+        submitted = asyncio.run(post_many(urls[LAG_CASES + SUBMIT_WARMUP :], SUBMIT_CONCURRENCY))
         submissions = {"platform": summary(*submitted), "bare_litestar": summary(*bare_submit)}
-        submissions["throughput_ratio"] = round(submissions["platform"]["requests_per_s"] / submissions["bare_litestar"]["requests_per_s"], 3)
+        submissions["throughput_ratio"] = round(
+            submissions["platform"]["requests_per_s"] / submissions["bare_litestar"]["requests_per_s"], 3
+        )
         results["submissions"] = submissions
-        results["dispatch_lag_s"] = {"cases": len(lags), "submissions_per_s": LAG_RATE} | {f"p{p}": round(percentile(lags, p), 3) for p in (50, 90, 99)} | {"max": round(max(lags), 3)}
+        results["dispatch_lag_s"] = (
+            {"cases": len(lags), "submissions_per_s": LAG_RATE}
+            | {f"p{p}": round(percentile(lags, p), 3) for p in (50, 90, 99)}
+            | {"max": round(max(lags), 3)}
+        )
 
     status = reads["status"]
     results["targets"] = [

@@ -18,7 +18,16 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers import ROOT, PlatformProcess, PostgresServer, RedisServer, backend_env, free_port, run_migrations, wait_for
+from tests.servers import (
+    ROOT,
+    PlatformProcess,
+    PostgresServer,
+    RedisServer,
+    backend_env,
+    free_port,
+    run_migrations,
+    wait_for,
+)
 
 LOGS = ROOT / "bench" / "results" / "logs"
 
@@ -33,16 +42,31 @@ class TestEnvironment:
 
         self.key_file = work / "platform.jwk.json"
         jwks = work / "platform.jwks.json"
-        jwks.write_text(json.dumps(jwks_of(platform_signing_key(load_settings(env={}, signing_key_file=str(self.key_file))))))
+        jwks.write_text(
+            json.dumps(jwks_of(platform_signing_key(load_settings(env={}, signing_key_file=str(self.key_file)))))
+        )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.args = [sys.executable, "-m", "backend.sandbox", "--port", str(self.port), "--processing-seconds", str(processing_seconds), "--trust", f"{PLATFORM_CLIENT_ID}={jwks}"]
+        self.args = [
+            sys.executable,
+            "-m",
+            "backend.sandbox",
+            "--port",
+            str(self.port),
+            "--processing-seconds",
+            str(processing_seconds),
+            "--trust",
+            f"{PLATFORM_CLIENT_ID}={jwks}",
+        ]
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         log = open(LOGS / f"sandbox-{self.port}.log", "ab")
         self.proc = subprocess.Popen(self.args, cwd=ROOT, env=backend_env(), stdout=log, stderr=subprocess.STDOUT)
-        wait_for(lambda: httpx.get(self.url + "/sim/etax/.well-known/jwks.json", timeout=1).status_code == 200, "test environment")
+        wait_for(
+            lambda: httpx.get(self.url + "/sim/etax/.well-known/jwks.json", timeout=1).status_code == 200,
+            "test environment",
+        )
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -64,15 +88,32 @@ class Stack:
 
     def start(self) -> None:
         # BENCH_PROFILE also counts every statement PostgreSQL runs (bench/pipeline.py writes them out)
-        self.pg.start(*(["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all", "pg_stat_statements.track_planning=on"] if os.environ.get("BENCH_PROFILE") else []))
+        self.pg.start(
+            *(
+                [
+                    "shared_preload_libraries=pg_stat_statements",
+                    "pg_stat_statements.track=all",
+                    "pg_stat_statements.track_planning=on",
+                ]
+                if os.environ.get("BENCH_PROFILE")
+                else []
+            )
+        )
         self.redis.start()
         run_migrations(database_url=self.pg.url)
         self.sandbox.start()
         self.api_port = free_port()
         self.settings = dict(
-            database_url=self.pg.url, redis_url=self.redis.url, test_env="true", connector_base_url=self.sandbox.url + "/sim",
-            signing_key_file=str(self.sandbox.key_file), public_url=f"http://127.0.0.1:{self.api_port}", data_dir=str(self.work),
-            log_level="WARNING", log_format="json", worker_idle_seconds="5",
+            database_url=self.pg.url,
+            redis_url=self.redis.url,
+            test_env="true",
+            connector_base_url=self.sandbox.url + "/sim",
+            signing_key_file=str(self.sandbox.key_file),
+            public_url=f"http://127.0.0.1:{self.api_port}",
+            data_dir=str(self.work),
+            log_level="WARNING",
+            log_format="json",
+            worker_idle_seconds="5",
         )
 
     def start_api(self, processes: int) -> PlatformProcess:
@@ -108,8 +149,11 @@ class Stack:
         """Root process ids per role, for memory and CPU accounting."""
         postmaster = int((self.pg.dir / "data" / "postmaster.pid").read_text().split()[0])
         return {
-            "api": [self.api.proc.pid] if self.api else [], "worker": [w.proc.pid for w in self.workers],
-            "test_environment": [self.sandbox.proc.pid], "postgresql": [postmaster], "redis": [self.redis.proc.pid],
+            "api": [self.api.proc.pid] if self.api else [],
+            "worker": [w.proc.pid for w in self.workers],
+            "test_environment": [self.sandbox.proc.pid],
+            "postgresql": [postmaster],
+            "redis": [self.redis.proc.pid],
         }
 
     def sim_stats(self) -> list[dict]:
@@ -136,8 +180,26 @@ def bare_litestar(processes: int):
     port = free_port()
     log = open(LOGS / f"bare-{port}.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.bare:app", "--host", "127.0.0.1", "--port", str(port), "--workers", str(processes), "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=backend_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(processes),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=backend_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -154,21 +216,26 @@ def bare_litestar(processes: int):
 WRK_LINE = re.compile(r"^\s*(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
-def wrk(url: str, *, connections: int, seconds: int, threads: int = 2, script: Path | None = None, env: dict | None = None) -> dict:
+def wrk(
+    url: str, *, connections: int, seconds: int, threads: int = 2, script: Path | None = None, env: dict | None = None
+) -> dict:
     """Run wrk with latency percentiles; returns requests/s, percentiles (ms), errors."""
     import os
 
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if script:
         args += ["-s", str(script)]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}).stdout
+    out = subprocess.run(
+        [*args, url], capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+    ).stdout
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     pct = {f"p{m.group(1)}_ms": round(float(m.group(2)) * scale[m.group(3)], 2) for m in WRK_LINE.finditer(out)}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
-        "requests_per_s": round(rps, 1), **pct,
+        "requests_per_s": round(rps, 1),
+        **pct,
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
         "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
     }

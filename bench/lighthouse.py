@@ -46,7 +46,12 @@ QUIET_WAIT_S = float(os.environ.get("LIGHTHOUSE_QUIET_WAIT", "30"))
 # reason; the machine's other work still runs, it just intrudes less on the page's timings.
 NICE = ["nice", "-n", "-10"] if os.geteuid() == 0 and os.environ.get("LIGHTHOUSE_NICE", "1") != "0" else []
 BUDGET_BYTES = 60 * 1024
-KIOSK_SCREEN = ["--preset=desktop", "--screenEmulation.width=1080", "--screenEmulation.height=1920", "--screenEmulation.deviceScaleFactor=1"]
+KIOSK_SCREEN = [
+    "--preset=desktop",
+    "--screenEmulation.width=1080",
+    "--screenEmulation.height=1920",
+    "--screenEmulation.deviceScaleFactor=1",
+]
 
 # (name, path, extra CLI options, targeted): the targets apply to the PWA and kiosk pages in
 # Lighthouse's mobile preset; the rest are reported for reference.
@@ -70,8 +75,17 @@ METRICS = {
 
 def lighthouse(url: str, extra: list[str], out: Path) -> dict:
     """One Lighthouse run; the parsed JSON report."""
-    cmd = [*NICE, str(LIGHTHOUSE), url, f"--chrome-flags={CHROME_FLAGS}", f"--only-categories={CATEGORIES}",
-           "--output=json", f"--output-path={out}", "--quiet", *extra]
+    cmd = [
+        *NICE,
+        str(LIGHTHOUSE),
+        url,
+        f"--chrome-flags={CHROME_FLAGS}",
+        f"--only-categories={CATEGORIES}",
+        "--output=json",
+        f"--output-path={out}",
+        "--quiet",
+        *extra,
+    ]
     env = {**os.environ, "CHROME_PATH": CHROME}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     if done.returncode != 0 or not out.exists():
@@ -96,11 +110,17 @@ def figures(report: dict) -> dict:
     metrics = {name: report["audits"][audit].get("numericValue") for name, audit in METRICS.items()}
     failing = sorted(
         ref["id"]
-        for cat in report["categories"].values() if cat["id"] == "accessibility"
+        for cat in report["categories"].values()
+        if cat["id"] == "accessibility"
         for ref in cat["auditRefs"]
         if ref.get("weight") and report["audits"][ref["id"]]["score"] not in (None, 1)
     )
-    return {"scores": scores, "metrics": metrics, "benchmark_index": report["environment"].get("benchmarkIndex"), "failing_accessibility_audits": failing}
+    return {
+        "scores": scores,
+        "metrics": metrics,
+        "benchmark_index": report["environment"].get("benchmarkIndex"),
+        "failing_accessibility_audits": failing,
+    }
 
 
 def median(values: list):
@@ -120,7 +140,11 @@ def first_page_assets(report: dict, base: str) -> dict:
             if item.get("resourceType") not in {"Script", "Stylesheet"} or item["url"] in assets:
                 continue
             body = client.get(item["url"], headers={"Accept-Encoding": "identity"}).content
-            assets[item["url"].removeprefix(base)] = {"bytes": len(body), "gzip_bytes": len(gzip.compress(body, 9)), "transfer_bytes": item.get("transferSize")}
+            assets[item["url"].removeprefix(base)] = {
+                "bytes": len(body),
+                "gzip_bytes": len(gzip.compress(body, 9)),
+                "transfer_bytes": item.get("transferSize"),
+            }
     return {
         "gzip_bytes": sum(a["gzip_bytes"] for a in assets.values()),
         "transfer_bytes": sum(a["transfer_bytes"] or 0 for a in assets.values()),
@@ -175,13 +199,41 @@ def run() -> dict:
             page["first_page_js_css"] = assets[name]
         pages.append(page)
         if targeted:
-            targets.append({"name": f"{name} Lighthouse mobile performance (median of {len(runs)})", "value": page["scores"]["performance"], "target": "≥ 95", "met": page["scores"]["performance"] >= 95})
-            targets.append({"name": f"{name} Lighthouse accessibility (median of {len(runs)})", "value": page["scores"]["accessibility"], "target": "= 100", "met": page["scores"]["accessibility"] == 100})
+            targets.append(
+                {
+                    "name": f"{name} Lighthouse mobile performance (median of {len(runs)})",
+                    "value": page["scores"]["performance"],
+                    "target": "≥ 95",
+                    "met": page["scores"]["performance"] >= 95,
+                }
+            )
+            targets.append(
+                {
+                    "name": f"{name} Lighthouse accessibility (median of {len(runs)})",
+                    "value": page["scores"]["accessibility"],
+                    "target": "= 100",
+                    "met": page["scores"]["accessibility"] == 100,
+                }
+            )
     for name, label in FIRST_PAGES.items():
         size = assets[name]["gzip_bytes"]
-        targets.append({"name": f"{label} first page JS+CSS, gzip", "value": f"{size / 1024:.1f} KB", "target": "≤ 60 KB", "met": size <= BUDGET_BYTES})
+        targets.append(
+            {
+                "name": f"{label} first page JS+CSS, gzip",
+                "value": f"{size / 1024:.1f} KB",
+                "target": "≤ 60 KB",
+                "met": size <= BUDGET_BYTES,
+            }
+        )
     return {
-        "tool": {"lighthouse": version, "chromium": chromium, "chrome_flags": CHROME_FLAGS, "categories": CATEGORIES, "runs_per_page": RUNS, "nice": " ".join(NICE) or None},
+        "tool": {
+            "lighthouse": version,
+            "chromium": chromium,
+            "chrome_flags": CHROME_FLAGS,
+            "categories": CATEGORIES,
+            "runs_per_page": RUNS,
+            "nice": " ".join(NICE) or None,
+        },
         "pages": pages,
         "targets": targets,
     }

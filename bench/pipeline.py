@@ -43,6 +43,7 @@ async def submit_cases(stack, n: int) -> float:
     await db.start(platform.engine, settings)
     started = now()
     try:
+
         async def one(i: int) -> None:
             uscc, person, _ = APPLICANTS[i % len(APPLICANTS)]
             draft = await complete_draft(platform, Actor(id=person), uscc=uscc)
@@ -83,12 +84,21 @@ async def wait_closed(stack, n: int) -> tuple[float, dict]:
     started = now()
     try:
         while now() - started < TIMEOUT:
-            counts = {r["status"]: r["n"] for r in await conn.fetch("SELECT status, count(*) AS n FROM case_file GROUP BY status")}
+            counts = {
+                r["status"]: r["n"]
+                for r in await conn.fetch("SELECT status, count(*) AS n FROM case_file GROUP BY status")
+            }
             if sum(v for k, v in counts.items() if k not in ("submitted", "action_required", "draft")) >= n:
                 break
             if int(now() - started) // 5 != int(now() - started - 0.2) // 5:
-                items = {r["status"]: r["n"] for r in await conn.fetch("SELECT status, count(*) AS n FROM case_item GROUP BY status")}
-                jobs = {f'{r["kind"]}/{r["status"]}': r["n"] for r in await conn.fetch("SELECT kind, status, count(*) AS n FROM job GROUP BY kind, status")}
+                items = {
+                    r["status"]: r["n"]
+                    for r in await conn.fetch("SELECT status, count(*) AS n FROM case_item GROUP BY status")
+                }
+                jobs = {
+                    f"{r['kind']}/{r['status']}": r["n"]
+                    for r in await conn.fetch("SELECT kind, status, count(*) AS n FROM job GROUP BY kind, status")
+                }
                 print(f"pipeline: {now() - started:5.0f} s cases {counts} items {items} jobs {jobs}", file=sys.stderr)
             await asyncio.sleep(0.2)
         elapsed = now() - started
@@ -112,13 +122,19 @@ async def statements(stack, out: str | None, sent: int = 0) -> None:
             await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             await conn.execute("SELECT pg_stat_statements_reset()")
             return
-        rows = await conn.fetch("SELECT calls, total_exec_time, total_plan_time, rows, query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC")
+        rows = await conn.fetch(
+            "SELECT calls, total_exec_time, total_plan_time, rows, query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC"
+        )
         with open(f"{out}/postgresql-statements.txt", "w") as f:
             f.write(f"{sent} agency submissions; {sum(r['calls'] for r in rows) / sent:.1f} statements each\n")
-            f.write("calls/sub  total ms  mean ms  plan ms  rows/call  statement  (total and mean: execution, lock waits included; plan: total planning)\n")
+            f.write(
+                "calls/sub  total ms  mean ms  plan ms  rows/call  statement  (total and mean: execution, lock waits included; plan: total planning)\n"
+            )
             for r in rows:
                 query = " ".join(r["query"].split())
-                f.write(f"{r['calls'] / sent:9.2f} {r['total_exec_time']:9.0f} {r['total_exec_time'] / r['calls']:8.3f} {r['total_plan_time']:8.0f} {r['rows'] / r['calls']:10.1f}  {query[:400]}\n")
+                f.write(
+                    f"{r['calls'] / sent:9.2f} {r['total_exec_time']:9.0f} {r['total_exec_time'] / r['calls']:8.3f} {r['total_plan_time']:8.0f} {r['rows'] / r['calls']:10.1f}  {query[:400]}\n"
+                )
     finally:
         await conn.close()
 
@@ -130,8 +146,28 @@ def profile(pids: list[int]) -> list[subprocess.Popen]:
         return []
     os.makedirs(out, exist_ok=True)
     seconds = os.environ.get("BENCH_PROFILE_SECONDS", "20")
-    return [subprocess.Popen(["py-spy", "record", "--nonblocking", "-r", "50", "-d", seconds, "-f", "raw", "-o", f"{out}/{pid}.txt", "-p", str(pid)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for pid in pids]
+    return [
+        subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--nonblocking",
+                "-r",
+                "50",
+                "-d",
+                seconds,
+                "-f",
+                "raw",
+                "-o",
+                f"{out}/{pid}.txt",
+                "-p",
+                str(pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in pids
+    ]
 
 
 def run() -> dict:
@@ -144,12 +180,19 @@ def run() -> dict:
         stack.start_workers(WORKERS)
         roles = stack.roles()
         sampler = MemorySampler({"api": roles["api"], "worker": roles["worker"]})
-        cpu_before = {role: cpu_seconds([p for root in roots for p in process_tree(root)]) for role, roots in roles.items()}
+        cpu_before = {
+            role: cpu_seconds([p for root in roots for p in process_tree(root)]) for role, roots in roles.items()
+        }
         sampler.start()
         api_pids = process_tree(api.proc.pid)
-        profilers = profile([*(api_pids[1:] or api_pids), *(w.proc.pid for w in stack.workers), stack.sandbox.proc.pid])  # the server processes, not their supervisor
+        profilers = profile(
+            [*(api_pids[1:] or api_pids), *(w.proc.pid for w in stack.workers), stack.sandbox.proc.pid]
+        )  # the server processes, not their supervisor
         elapsed, outcome = asyncio.run(wait_closed(stack, CASES))
-        cpu = {role: round(cpu_seconds([p for root in roots for p in process_tree(root)]) - cpu_before[role], 1) for role, roots in roles.items()}
+        cpu = {
+            role: round(cpu_seconds([p for root in roots for p in process_tree(root)]) - cpu_before[role], 1)
+            for role, roots in roles.items()
+        }
         for p in profilers:
             p.wait(60)
         sampler.stop_event.set()
@@ -160,7 +203,12 @@ def run() -> dict:
     completed = outcome["case_statuses"].get("completed", 0)
     sent = sum(s["submissions"] for s in stats)
     result = {
-        "config": {"cases": CASES, "workers": WORKERS, "api_processes": API_PROCESSES, "simulated_processing_seconds": 0},
+        "config": {
+            "cases": CASES,
+            "workers": WORKERS,
+            "api_processes": API_PROCESSES,
+            "simulated_processing_seconds": 0,
+        },
         "prepare_and_submit_s": round(prepare_s, 1),
         "pipeline_s": round(elapsed, 1),
         "cases_per_s": round(CASES / elapsed, 1),
@@ -171,7 +219,9 @@ def run() -> dict:
         **outcome,
         "peak_rss_mb": {role: round(mb, 1) for role, mb in sampler.peak.items()},
         "cpu_seconds_by_role": cpu,
-        "cpu_ms_per_agency_submission": {role: round(1000 * seconds / max(sent, 1), 2) for role, seconds in cpu.items()},
+        "cpu_ms_per_agency_submission": {
+            role: round(1000 * seconds / max(sent, 1), 2) for role, seconds in cpu.items()
+        },
     }
     result["targets"] = [
         target(f"{CASES} cases through the simulators with {WORKERS} workers", result["pipeline_s"], 60, unit=" s"),

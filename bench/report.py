@@ -13,7 +13,10 @@ START, END = "<!-- figures:start (python -m bench report) -->", "<!-- figures:en
 
 
 def _targets(result: dict) -> list[str]:
-    return [f"| {t['name']} | {t['value']} | {t['target']} | {'met' if t['met'] else '**missed**'} |" for t in result.get("targets", [])]
+    return [
+        f"| {t['name']} | {t['value']} | {t['target']} | {'met' if t['met'] else '**missed**'} |"
+        for t in result.get("targets", [])
+    ]
 
 
 def _api(r: dict) -> list[str]:
@@ -29,12 +32,19 @@ def _api(r: dict) -> list[str]:
     ]
     for name in ("status", "full_view", "bare_litestar"):
         x = reads[name]
-        out.append(f"| GET {'/api/v1/cases/{id}/status' if name == 'status' else '/api/v1/cases/{id}' if name == 'full_view' else 'bare Litestar'} | {x['requests_per_s']} | {x.get('p50_ms')} | {x.get('p90_ms')} | {x.get('p99_ms')} | {x['non_2xx'] + x['socket_errors']} |")
+        out.append(
+            f"| GET {'/api/v1/cases/{id}/status' if name == 'status' else '/api/v1/cases/{id}' if name == 'full_view' else 'bare Litestar'} | {x['requests_per_s']} | {x.get('p50_ms')} | {x.get('p90_ms')} | {x.get('p99_ms')} | {x['non_2xx'] + x['socket_errors']} |"
+        )
     for name in ("platform", "bare_litestar"):
         x = subs[name]
-        out.append(f"| POST {'…/submit' if name == 'platform' else 'bare Litestar'} | {x['requests_per_s']} | {x['p50_ms']} | {x['p90_ms']} | {x['p99_ms']} | {x['failures']} |")
-    out += ["", f"Status reads reach {reads['status_to_bare_ratio']} of the bare endpoint's throughput; submissions {subs['throughput_ratio']}.",
-            f"Dispatch lag (submission → first item accepted by an agency system): p50 {lag['p50']} s, p90 {lag['p90']} s, p99 {lag['p99']} s."]
+        out.append(
+            f"| POST {'…/submit' if name == 'platform' else 'bare Litestar'} | {x['requests_per_s']} | {x['p50_ms']} | {x['p90_ms']} | {x['p99_ms']} | {x['failures']} |"
+        )
+    out += [
+        "",
+        f"Status reads reach {reads['status_to_bare_ratio']} of the bare endpoint's throughput; submissions {subs['throughput_ratio']}.",
+        f"Dispatch lag (submission → first item accepted by an agency system): p50 {lag['p50']} s, p90 {lag['p90']} s, p99 {lag['p99']} s.",
+    ]
     return out
 
 
@@ -47,29 +57,46 @@ def _pipeline(r: dict) -> list[str]:
         "",
         "| role | CPU s | CPU ms per agency submission | peak RSS MB |",
         "|---|---|---|---|",
-        *[f"| {role} | {sec} | {r['cpu_ms_per_agency_submission'][role]} | {r['peak_rss_mb'].get(role, '')} |" for role, sec in r["cpu_seconds_by_role"].items()],
+        *[
+            f"| {role} | {sec} | {r['cpu_ms_per_agency_submission'][role]} | {r['peak_rss_mb'].get(role, '')} |"
+            for role, sec in r["cpu_seconds_by_role"].items()
+        ],
     ]
 
 
 def _lighthouse(r: dict) -> list[str]:
-    out = ["| page | emulation | performance | accessibility | best practices | FCP ms | LCP ms | TBT ms | CLS | first-page JS+CSS gzip |", "|---|---|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| page | emulation | performance | accessibility | best practices | FCP ms | LCP ms | TBT ms | CLS | first-page JS+CSS gzip |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for p in r["pages"]:
         s, m = p["scores"], p["metrics"]
         budget = p.get("first_page_js_css", {}).get("gzip_bytes")
-        out.append(f"| {p['name']} `{p['path']}` | {p['emulation']} | {s.get('performance')} | {s.get('accessibility')} | {s.get('best-practices')} | "
-                   f"{round(m['fcp_ms'])} | {round(m['lcp_ms'])} | {round(m['tbt_ms'])} | {round(m['cls'], 3)} | {f'{budget / 1024:.1f} KB' if budget else ''} |")
+        out.append(
+            f"| {p['name']} `{p['path']}` | {p['emulation']} | {s.get('performance')} | {s.get('accessibility')} | {s.get('best-practices')} | "
+            f"{round(m['fcp_ms'])} | {round(m['lcp_ms'])} | {round(m['tbt_ms'])} | {round(m['cls'], 3)} | {f'{budget / 1024:.1f} KB' if budget else ''} |"
+        )
     return out
 
 
 def render() -> str:
     lines = [START, ""]
-    for name, title, body in (("api", "API", _api), ("pipeline", "Pipeline and memory", _pipeline), ("lighthouse", "Lighthouse", _lighthouse)):
+    for name, title, body in (
+        ("api", "API", _api),
+        ("pipeline", "Pipeline and memory", _pipeline),
+        ("lighthouse", "Lighthouse", _lighthouse),
+    ):
         path = RESULTS / f"{name}.json"
         if not path.exists():
             continue
         result = json.loads(path.read_text())
         m = result["machine"]
-        lines += [f"### {title}", "", f"Measured {result['measured_at']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}.", ""]
+        lines += [
+            f"### {title}",
+            "",
+            f"Measured {result['measured_at']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}.",
+            "",
+        ]
         lines += body(result) + ["", "| target | value | required | |", "|---|---|---|---|", *_targets(result), ""]
     return "\n".join(lines + [END])
 

@@ -23,7 +23,9 @@ CHROMIUM_ARGS = [
 PHONES = ["iPhone SE", "iPhone 13", "Pixel 7"]
 KIOSK_PORTRAIT = {"viewport": {"width": 1080, "height": 1920}, "has_touch": True, "is_mobile": False}
 KIOSK_LANDSCAPE = {"viewport": {"width": 1920, "height": 1080}, "has_touch": True, "is_mobile": False}
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}}
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}
+}
 
 
 def pytest_collection_modifyitems(items):

@@ -62,7 +62,19 @@ class PostgresServer:
         self.as_root = os.geteuid() == 0
         if self.as_root:
             shutil.chown(self.dir, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.dir / "data"), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.dir / "data"),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
 
     def _run(self, tool: str, *args: str) -> None:
         cmd = [str(self.bin / tool), *args]
@@ -108,7 +120,19 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [self.exe, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+            [
+                self.exe,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -152,7 +176,13 @@ def backend_env(**settings: str) -> dict[str, str]:
 
 
 def run_migrations(**settings: str) -> None:
-    subprocess.run([sys.executable, "-m", "backend", "migrate"], cwd=ROOT, env=backend_env(**settings), check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "backend", "migrate"],
+        cwd=ROOT,
+        env=backend_env(**settings),
+        check=True,
+        capture_output=True,
+    )
 
 
 class PlatformProcess:
@@ -181,7 +211,9 @@ class PlatformProcess:
             start_new_session=True,
         )
         if wait and self.command in {"run", "api"}:
-            wait_for(lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200, f"backend {self.command}", 60)
+            wait_for(
+                lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200, f"backend {self.command}", 60
+            )
 
     def signal(self, sig: int) -> None:
         if self.proc and self.proc.poll() is None:

@@ -31,12 +31,18 @@ async def test_readiness_reports_degraded_when_redis_is_unreachable(pg_url, tmp_
     from backend.app import create_app
     from tests.servers import free_port
 
-    settings = load_settings(env={}, database_url=pg_url, redis_url=f"redis://127.0.0.1:{free_port()}/0", data_dir=str(tmp_path))
+    settings = load_settings(
+        env={}, database_url=pg_url, redis_url=f"redis://127.0.0.1:{free_port()}/0", data_dir=str(tmp_path)
+    )
     async with AsyncTestClient(app=create_app(settings)) as client:
         response = await client.get("/readyz")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "degraded" and body["checks"]["database"] == "ok" and body["checks"]["redis"].startswith("unavailable")
+    assert (
+        body["status"] == "degraded"
+        and body["checks"]["database"] == "ok"
+        and body["checks"]["redis"].startswith("unavailable")
+    )
 
 
 async def test_unknown_route_is_a_problem_document_with_request_id(client):
@@ -64,7 +70,9 @@ async def test_openapi_documents_every_route(client):
     import re
 
     refs = set(re.findall(r'"#/components/schemas/([^"]+)"', (await client.get("/schema/openapi.json")).text))
-    assert refs <= set(document["components"]["schemas"]), f"unresolvable: {refs - set(document['components']['schemas'])}"
+    assert refs <= set(document["components"]["schemas"]), (
+        f"unresolvable: {refs - set(document['components']['schemas'])}"
+    )
 
 
 class _Body(msgspec.Struct):
@@ -110,7 +118,9 @@ def test_unexpected_errors_are_500_problems_without_internals():
 def test_oversized_bodies_are_refused_with_413():
     app = Litestar([_echo], exception_handlers=EXCEPTION_HANDLERS, request_max_body_size=1024)
     with TestClient(app) as client:
-        response = client.post("/echo", content=b'{"uscc": "' + b"x" * 4096 + b'"}', headers={"content-type": "application/json"})
+        response = client.post(
+            "/echo", content=b'{"uscc": "' + b"x" * 4096 + b'"}', headers={"content-type": "application/json"}
+        )
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
 
@@ -118,7 +128,9 @@ def test_oversized_bodies_are_refused_with_413():
 def test_settings_switch_modes_from_the_environment():
     embedded = load_settings(env={})
     assert embedded.mode == "embedded" and embedded.run_worker_in_process and embedded.test_env_enabled
-    production = load_settings(env={"DATABASE_URL": "postgres://u@db/app", "REDIS_URL": "redis://r:6379/0", "PORT": "9000"})
+    production = load_settings(
+        env={"DATABASE_URL": "postgres://u@db/app", "REDIS_URL": "redis://r:6379/0", "PORT": "9000"}
+    )
     assert production.mode == "production" and not production.run_worker_in_process and not production.test_env_enabled
     assert production.port == 9000
     with pytest.raises(SystemExit):
@@ -141,7 +153,12 @@ async def test_front_end_files_are_revalidated_and_answer_304_when_unchanged(cli
     changed = await client.get(path, headers={"If-None-Match": '"stale"'})
     assert changed.status_code == 200 and changed.content
     head = await client.head(path)
-    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == etag and head.headers["cache-control"] == "no-cache"
+    assert (
+        head.status_code == 200
+        and head.content == b""
+        and head.headers["etag"] == etag
+        and head.headers["cache-control"] == "no-cache"
+    )
 
 
 async def test_database_url_is_read_as_libpq_reads_it(postgres_server, pg_url):
@@ -157,7 +174,9 @@ async def test_database_url_is_read_as_libpq_reads_it(postgres_server, pg_url):
     engine = db.make_engine(settings)
     await db.start(engine, settings)
     try:
-        rows = await engine._run_in_pool("SELECT inet_server_addr() AS addr, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl")
+        rows = await engine._run_in_pool(
+            "SELECT inet_server_addr() AS addr, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl"
+        )
         assert dict(rows[0]) == {"addr": None, "ssl": False}  # no TCP address: the Unix socket; and no TLS
     finally:
         await db.stop(engine)
@@ -188,18 +207,27 @@ async def test_a_process_started_while_postgres_is_down_waits_for_it(tmp_path):
 
 
 @pytest.mark.parametrize("engine_type", ["postgres", "sqlite"])
-@pytest.mark.parametrize(("template", "values"), [
-    ("SELECT {} + {}", (1, 2)),
-    ("INSERT INTO t (a, b) VALUES ({}, {}) RETURNING '{{x}}'", ("a", None)),
-    ("SELECT 1", ()),
-    ("a {} b {} c", (1,)),  # fewer values than placeholders: Piccolo leaves the rest empty
-])
+@pytest.mark.parametrize(
+    ("template", "values"),
+    [
+        ("SELECT {} + {}", (1, 2)),
+        ("INSERT INTO t (a, b) VALUES ({}, {}) RETURNING '{{x}}'", ("a", None)),
+        ("SELECT 1", ()),
+        ("a {} b {} c", (1,)),  # fewer values than placeholders: Piccolo leaves the rest empty
+    ],
+)
 def test_raw_statements_compile_as_piccolo_compiles_them(template, values, engine_type):
     """``backend.db.raw`` compiles each text once (``SQL``); what it sends must be what Piccolo would."""
     from piccolo.querystring import QueryString
 
     from backend.db import SQL
 
-    assert SQL(template, *values).compile_string(engine_type) == QueryString(template, *values).compile_string(engine_type)
-    nested = SQL("SELECT * FROM ({}) x WHERE y = {}", QueryString("SELECT {} AS y", 1), 2)  # a query as a value: Piccolo's way
-    assert nested.compile_string(engine_type) == QueryString("SELECT * FROM ({}) x WHERE y = {}", QueryString("SELECT {} AS y", 1), 2).compile_string(engine_type)
+    assert SQL(template, *values).compile_string(engine_type) == QueryString(template, *values).compile_string(
+        engine_type
+    )
+    nested = SQL(
+        "SELECT * FROM ({}) x WHERE y = {}", QueryString("SELECT {} AS y", 1), 2
+    )  # a query as a value: Piccolo's way
+    assert nested.compile_string(engine_type) == QueryString(
+        "SELECT * FROM ({}) x WHERE y = {}", QueryString("SELECT {} AS y", 1), 2
+    ).compile_string(engine_type)

@@ -14,7 +14,9 @@ def test_identifiers_are_masked():
 def test_json_line_has_request_id_and_extras():
     token = request_id_var.set("req-1")
     try:
-        record = logging.makeLogRecord({"name": "t", "levelname": "INFO", "msg": "saw %s", "args": ("91350100M000100Y43",), "path": "/x"})
+        record = logging.makeLogRecord(
+            {"name": "t", "levelname": "INFO", "msg": "saw %s", "args": ("91350100M000100Y43",), "path": "/x"}
+        )
         line = json.loads(JsonFormatter().format(record))
     finally:
         request_id_var.reset(token)

@@ -10,7 +10,9 @@ from backend.settings import load_settings
 
 @pytest.mark.parametrize("engine_name", ["sqlite", "postgres"])
 async def test_every_table_matches_its_migrations(request, engine_name):
-    url = request.getfixturevalue("sqlite_url" if engine_name == "sqlite" else "pg_url")  # both ran `python -m backend migrate`
+    url = request.getfixturevalue(
+        "sqlite_url" if engine_name == "sqlite" else "pg_url"
+    )  # both ran `python -m backend migrate`
     settings = load_settings(env={}, database_url=url)
     engine = db.make_engine(settings)
     db.bind(engine)
@@ -19,7 +21,11 @@ async def test_every_table_matches_its_migrations(request, engine_name):
         for table in db.table_classes():
             name = table._meta.tablename
             if engine_name == "sqlite":
-                rows = await engine.run_querystring(__import__("piccolo.querystring", fromlist=["QueryString"]).QueryString(f"PRAGMA table_info({name})"))
+                rows = await engine.run_querystring(
+                    __import__("piccolo.querystring", fromlist=["QueryString"]).QueryString(
+                        f"PRAGMA table_info({name})"
+                    )
+                )
                 columns = {row["name"] for row in rows}
             else:
                 rows = await table.raw("SELECT column_name FROM information_schema.columns WHERE table_name = {}", name)

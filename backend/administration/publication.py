@@ -65,8 +65,16 @@ class PublicationState(msgspec.Struct, kw_only=True):
 
 
 def _view(row: dict[str, Any]) -> PublicationView:
-    return PublicationView(id=row["id"], version=row["version"], action=row["action"], previous_version=row["previous_version"],
-                           reverts=row["reverts"], published_at=row["published_at"], published_by=row["published_by"], note=row["note"])
+    return PublicationView(
+        id=row["id"],
+        version=row["version"],
+        action=row["action"],
+        previous_version=row["previous_version"],
+        reverts=row["reverts"],
+        published_at=row["published_at"],
+        published_by=row["published_by"],
+        note=row["note"],
+    )
 
 
 async def current_catalog_version(platform) -> str | None:
@@ -74,7 +82,11 @@ async def current_catalog_version(platform) -> str | None:
 
     One indexed query (the newest publication row); see the module docstring for why there is no cache.
     """
-    row = await CatalogPublication.select(CatalogPublication.version).order_by(CatalogPublication.id, ascending=False).first()
+    row = (
+        await CatalogPublication.select(CatalogPublication.version)
+        .order_by(CatalogPublication.id, ascending=False)
+        .first()
+    )
     return row["version"] if row else None
 
 
@@ -109,13 +121,25 @@ async def state(platform, actor) -> PublicationState:
     for v in shipped:
         c = get_catalog(v)
         mine = [r for r in rows if r["version"] == v]
-        versions.append(VersionView(version=v, effective_from=c.meta.effective_from, title={"zh-CN": c.meta.title.zh, "en": c.meta.title.en},
-                                    current=v == current, latest=v == shipped[-1], published_count=len(mine),
-                                    last_published_at=mine[-1]["published_at"] if mine else None))
+        versions.append(
+            VersionView(
+                version=v,
+                effective_from=c.meta.effective_from,
+                title={"zh-CN": c.meta.title.zh, "en": c.meta.title.en},
+                current=v == current,
+                latest=v == shipped[-1],
+                published_count=len(mine),
+                last_published_at=mine[-1]["published_at"] if mine else None,
+            )
+        )
     stack = _stack(rows)
-    return PublicationState(current=current, source="publication" if rows else "default",
-                            can_roll_back_to=stack[-1]["previous_version"] if stack else None,
-                            versions=versions, history=[_view(r) for r in reversed(rows)])
+    return PublicationState(
+        current=current,
+        source="publication" if rows else "default",
+        can_roll_back_to=stack[-1]["previous_version"] if stack else None,
+        versions=versions,
+        history=[_view(r) for r in reversed(rows)],
+    )
 
 
 async def _lock(platform) -> None:
@@ -133,12 +157,29 @@ async def publish(platform, actor, version: str, note: str = "") -> PublicationV
     now = platform.clock.now_ms()
     async with writing_transaction(platform.engine):
         await _lock(platform)
-        last = await CatalogPublication.select(CatalogPublication.version).order_by(CatalogPublication.id, ascending=False).first()
+        last = (
+            await CatalogPublication.select(CatalogPublication.version)
+            .order_by(CatalogPublication.id, ascending=False)
+            .first()
+        )
         previous = last["version"] if last else get_catalog().version
         if previous == version:
-            raise ProblemError(409, "already_current", f"目录版本 {version} 已是当前发布版本。 This version is already current.", field="version")
-        rows = await CatalogPublication.insert(CatalogPublication(version=version, action=PUBLISH, previous_version=previous, published_at=now,
-                                                                  published_by=actor.id, note=note)).returning(*CatalogPublication.all_columns())
+            raise ProblemError(
+                409,
+                "already_current",
+                f"目录版本 {version} 已是当前发布版本。 This version is already current.",
+                field="version",
+            )
+        rows = await CatalogPublication.insert(
+            CatalogPublication(
+                version=version,
+                action=PUBLISH,
+                previous_version=previous,
+                published_at=now,
+                published_by=actor.id,
+                note=note,
+            )
+        ).returning(*CatalogPublication.all_columns())
     return _view(rows[0])
 
 
@@ -151,11 +192,26 @@ async def rollback(platform, actor, note: str = "") -> PublicationView:
         rows = await _log()
         stack = _stack(rows)
         if not stack:
-            raise ProblemError(409, "nothing_to_roll_back", "没有可回退的发布记录。 There is no publication to roll back.")
+            raise ProblemError(
+                409, "nothing_to_roll_back", "没有可回退的发布记录。 There is no publication to roll back."
+            )
         undone = stack[-1]
         target = undone["previous_version"]
         if target not in available_versions():
-            raise ProblemError(409, "rollback_target_missing", f"回退目标版本 {target} 已不在部署中。 The version to roll back to is no longer shipped.")
-        inserted = await CatalogPublication.insert(CatalogPublication(version=target, action=ROLLBACK, previous_version=rows[-1]["version"], reverts=undone["id"],
-                                                                      published_at=now, published_by=actor.id, note=note)).returning(*CatalogPublication.all_columns())
+            raise ProblemError(
+                409,
+                "rollback_target_missing",
+                f"回退目标版本 {target} 已不在部署中。 The version to roll back to is no longer shipped.",
+            )
+        inserted = await CatalogPublication.insert(
+            CatalogPublication(
+                version=target,
+                action=ROLLBACK,
+                previous_version=rows[-1]["version"],
+                reverts=undone["id"],
+                published_at=now,
+                published_by=actor.id,
+                note=note,
+            )
+        ).returning(*CatalogPublication.all_columns())
     return _view(inserted[0])

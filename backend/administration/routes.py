@@ -34,12 +34,20 @@ class CatalogPublicationController(Controller):
     async def publications(self, platform: PlatformDep, actor: ActorDep) -> PublicationState:
         return await publication.state(platform, actor)
 
-    @post("/publications", status_code=201, summary="Publish a catalog version: new drafts use it (existing cases keep theirs)")
+    @post(
+        "/publications",
+        status_code=201,
+        summary="Publish a catalog version: new drafts use it (existing cases keep theirs)",
+    )
     async def publish(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[PublishRequest]) -> PublicationView:
         return await publication.publish(platform, actor, data.version, data.note)
 
-    @post("/rollback", status_code=201, summary="Roll back: publish again the version in effect before the newest publish")
-    async def rollback(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[RollbackRequest | None] = None) -> PublicationView:
+    @post(
+        "/rollback", status_code=201, summary="Roll back: publish again the version in effect before the newest publish"
+    )
+    async def rollback(
+        self, platform: PlatformDep, actor: ActorDep, data: JSONBody[RollbackRequest | None] = None
+    ) -> PublicationView:
         return await publication.rollback(platform, actor, data.note if data else "")
 
 
@@ -50,7 +58,9 @@ class StaffDirectoryController(Controller):
     tags = ["administration"]
 
     @get("/", summary="Staff members (inactive ones too unless include_inactive=false)")
-    async def list(self, platform: PlatformDep, actor: ActorDep, include_inactive: FromQuery[bool] = True) -> list[StaffView]:
+    async def list(
+        self, platform: PlatformDep, actor: ActorDep, include_inactive: FromQuery[bool] = True
+    ) -> list[StaffView]:
         return await staff.list_staff(platform, actor, include_inactive)
 
     @post("/", status_code=201, summary="Add a staff member")
@@ -62,10 +72,16 @@ class StaffDirectoryController(Controller):
         return await staff.get_staff(platform, actor, subject)
 
     @patch("/{subject:str}", summary="Change a staff member (only the fields sent)")
-    async def change(self, platform: PlatformDep, actor: ActorDep, subject: FromPath[str], data: JSONBody[StaffChange]) -> StaffView:
+    async def change(
+        self, platform: PlatformDep, actor: ActorDep, subject: FromPath[str], data: JSONBody[StaffChange]
+    ) -> StaffView:
         return await staff.change_staff(platform, actor, subject, data)
 
-    @post("/{subject:str}/deactivate", status_code=200, summary="Deactivate a staff member (kept for history, grants nothing)")
+    @post(
+        "/{subject:str}/deactivate",
+        status_code=200,
+        summary="Deactivate a staff member (kept for history, grants nothing)",
+    )
     async def deactivate(self, platform: PlatformDep, actor: ActorDep, subject: FromPath[str]) -> StaffView:
         return await staff.deactivate_staff(platform, actor, subject)
 

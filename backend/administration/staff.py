@@ -72,8 +72,18 @@ def _dump(values: list[str]) -> str:
 
 
 def _view(row: dict[str, Any]) -> StaffView:
-    return StaffView(subject=row["subject"], name=row["name"], roles=_load(row["roles"]), agencies=_load(row["agencies"]), regions=_load(row["regions"]),
-                     hall=row["hall"] or None, active=bool(row["active"]), created_at=row["created_at"], updated_at=row["updated_at"], updated_by=row["updated_by"])
+    return StaffView(
+        subject=row["subject"],
+        name=row["name"],
+        roles=_load(row["roles"]),
+        agencies=_load(row["agencies"]),
+        regions=_load(row["regions"]),
+        hall=row["hall"] or None,
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        updated_by=row["updated_by"],
+    )
 
 
 def _dedupe(values: list[str]) -> list[str]:
@@ -99,7 +109,11 @@ def validate(record: dict[str, Any], catalog_version: str | None = None) -> dict
 
     subject = record["subject"].strip()
     if not _SUBJECT_RE.match(subject):
-        err("subject", "invalid_subject", "工号须为1至64位字母、数字或 . _ @ : -。 The staff id must be 1-64 letters, digits or . _ @ : -")
+        err(
+            "subject",
+            "invalid_subject",
+            "工号须为1至64位字母、数字或 . _ @ : -。 The staff id must be 1-64 letters, digits or . _ @ : -",
+        )
     name = record["name"].strip()
     if not name or len(name) > 100:
         err("name", "invalid_name", "请填写姓名（不超过100个字）。 Enter a name of at most 100 characters.")
@@ -115,13 +129,25 @@ def validate(record: dict[str, Any], catalog_version: str | None = None) -> dict
         if code not in systems:
             err(f"agencies.{i}", "unknown_agency", f"未知的业务系统代码 {code}。 Unknown business system code.")
     if AGENCY_STAFF in roles and not agencies:
-        err("agencies", "agency_required", "部门工作人员须至少指定一个业务系统。 Agency staff need at least one business system.")
+        err(
+            "agencies",
+            "agency_required",
+            "部门工作人员须至少指定一个业务系统。 Agency staff need at least one business system.",
+        )
     regions = _dedupe(record["regions"])
     for i, prefix in enumerate(regions):
         if not region_known(prefix):
-            err(f"regions.{i}", "unknown_region", f"区划代码 {prefix} 不是有效的福建省行政区划前缀（2、4或6位）。 Not a known GB/T 2260 prefix.")
+            err(
+                f"regions.{i}",
+                "unknown_region",
+                f"区划代码 {prefix} 不是有效的福建省行政区划前缀（2、4或6位）。 Not a known GB/T 2260 prefix.",
+            )
     if ({AGENCY_STAFF, WINDOW_STAFF} & set(roles)) and not regions:
-        err("regions", "region_required", "部门和窗口工作人员须至少指定一个辖区。 Agency and window staff need at least one region.")
+        err(
+            "regions",
+            "region_required",
+            "部门和窗口工作人员须至少指定一个辖区。 Agency and window staff need at least one region.",
+        )
     hall = (record.get("hall") or "").strip()
     if hall and not _HALL_RE.match(hall):
         err("hall", "invalid_hall", "服务大厅编号须为字母、数字或 . _ -（不超过40位）。 Invalid hall id.")
@@ -129,7 +155,15 @@ def validate(record: dict[str, Any], catalog_version: str | None = None) -> dict
         err("hall", "hall_required", "窗口工作人员须指定服务大厅。 Window staff need a service hall.")
     if errors:
         raise ProblemError(422, "validation_failed", "请按字段提示修改。 Some fields are invalid.", errors=errors)
-    return {"subject": subject, "name": name, "roles": roles, "agencies": agencies, "regions": regions, "hall": hall, "active": bool(record.get("active", True))}
+    return {
+        "subject": subject,
+        "name": name,
+        "roles": roles,
+        "agencies": agencies,
+        "regions": regions,
+        "hall": hall,
+        "active": bool(record.get("active", True)),
+    }
 
 
 async def _catalog_version(platform) -> str | None:
@@ -164,16 +198,33 @@ async def create_staff(platform, actor, data: StaffInput) -> StaffView:
     now = platform.clock.now_ms()
     async with writing_transaction(platform.engine):
         if await StaffMember.exists().where(StaffMember.subject == clean["subject"]):
-            raise ProblemError(409, "staff_exists", "该工号已在名录中。 This staff id is already in the directory.", field="subject")
-        await StaffMember.insert(StaffMember(subject=clean["subject"], name=clean["name"], roles=_dump(clean["roles"]), agencies=_dump(clean["agencies"]),
-                                             regions=_dump(clean["regions"]), hall=clean["hall"], active=clean["active"],
-                                             created_at=now, updated_at=now, updated_by=actor.id))
+            raise ProblemError(
+                409, "staff_exists", "该工号已在名录中。 This staff id is already in the directory.", field="subject"
+            )
+        await StaffMember.insert(
+            StaffMember(
+                subject=clean["subject"],
+                name=clean["name"],
+                roles=_dump(clean["roles"]),
+                agencies=_dump(clean["agencies"]),
+                regions=_dump(clean["regions"]),
+                hall=clean["hall"],
+                active=clean["active"],
+                created_at=now,
+                updated_at=now,
+                updated_by=actor.id,
+            )
+        )
     return await get_staff(platform, actor, clean["subject"])
 
 
 def _no_self_lockout(actor, subject: str, clean: dict[str, Any]) -> None:
     if subject == actor.id and (not clean["active"] or ADMIN not in clean["roles"]):
-        raise ProblemError(409, "cannot_remove_own_admin", "不能停用自己的账号或取消自己的管理员角色。 You cannot deactivate yourself or drop your own admin role.")
+        raise ProblemError(
+            409,
+            "cannot_remove_own_admin",
+            "不能停用自己的账号或取消自己的管理员角色。 You cannot deactivate yourself or drop your own admin role.",
+        )
 
 
 async def change_staff(platform, actor, subject: str, change: StaffChange) -> StaffView:
@@ -183,12 +234,24 @@ async def change_staff(platform, actor, subject: str, change: StaffChange) -> St
     now = platform.clock.now_ms()
     async with writing_transaction(platform.engine):
         current = _view(await _row(subject))
-        merged = {**msgspec.to_builtins(current), **{k: v for k, v in msgspec.to_builtins(change).items() if v is not None}}
+        merged = {
+            **msgspec.to_builtins(current),
+            **{k: v for k, v in msgspec.to_builtins(change).items() if v is not None},
+        }
         clean = validate(merged, version)
         _no_self_lockout(actor, subject, clean)
-        await StaffMember.update({StaffMember.name: clean["name"], StaffMember.roles: _dump(clean["roles"]), StaffMember.agencies: _dump(clean["agencies"]),
-                                  StaffMember.regions: _dump(clean["regions"]), StaffMember.hall: clean["hall"], StaffMember.active: clean["active"],
-                                  StaffMember.updated_at: now, StaffMember.updated_by: actor.id}).where(StaffMember.subject == subject)
+        await StaffMember.update(
+            {
+                StaffMember.name: clean["name"],
+                StaffMember.roles: _dump(clean["roles"]),
+                StaffMember.agencies: _dump(clean["agencies"]),
+                StaffMember.regions: _dump(clean["regions"]),
+                StaffMember.hall: clean["hall"],
+                StaffMember.active: clean["active"],
+                StaffMember.updated_at: now,
+                StaffMember.updated_by: actor.id,
+            }
+        ).where(StaffMember.subject == subject)
     return await get_staff(platform, actor, subject)
 
 
@@ -199,7 +262,13 @@ async def deactivate_staff(platform, actor, subject: str) -> StaffView:
         raise ProblemError(409, "cannot_remove_own_admin", "不能停用自己的账号。 You cannot deactivate yourself.")
     async with writing_transaction(platform.engine):
         await _row(subject)
-        await StaffMember.update({StaffMember.active: False, StaffMember.updated_at: platform.clock.now_ms(), StaffMember.updated_by: actor.id}).where(StaffMember.subject == subject)
+        await StaffMember.update(
+            {
+                StaffMember.active: False,
+                StaffMember.updated_at: platform.clock.now_ms(),
+                StaffMember.updated_by: actor.id,
+            }
+        ).where(StaffMember.subject == subject)
     return await get_staff(platform, actor, subject)
 
 
@@ -211,7 +280,11 @@ async def staff_claims(platform, subject: str) -> dict[str, Any] | None:
     row = await StaffMember.select().where((StaffMember.subject == subject) & (StaffMember.active == True)).first()  # noqa: E712
     if row is None:
         return None
-    claims: dict[str, Any] = {"roles": _load(row["roles"]), "agencies": _load(row["agencies"]), "regions": _load(row["regions"])}
+    claims: dict[str, Any] = {
+        "roles": _load(row["roles"]),
+        "agencies": _load(row["agencies"]),
+        "regions": _load(row["regions"]),
+    }
     if row["hall"]:
         claims["hall"] = row["hall"]
     if row["name"]:

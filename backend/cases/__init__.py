@@ -30,10 +30,15 @@ def configure(platform) -> None:
     from backend.notifications import DELIVER_JOB, deliver_job, notify
 
     settings = platform.settings
-    calendar = WorkCalendar.from_file(Path(settings.holiday_calendar)) if settings.holiday_calendar else default_calendar()
+    calendar = (
+        WorkCalendar.from_file(Path(settings.holiday_calendar)) if settings.holiday_calendar else default_calendar()
+    )
     service = CaseService(
-        platform, calendar,
-        draft_ttl_days=settings.draft_ttl_days, draft_warning_days=settings.draft_warning_days, poll_seconds=settings.poll_seconds,
+        platform,
+        calendar,
+        draft_ttl_days=settings.draft_ttl_days,
+        draft_warning_days=settings.draft_warning_days,
+        poll_seconds=settings.poll_seconds,
         status_cache_seconds=settings.status_cache_seconds,
     )
     dispatcher = Dispatcher(service, callback_base_url=settings.base_url)

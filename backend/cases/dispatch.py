@@ -98,7 +98,9 @@ def with_last_event(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _item_and_case(case_columns: list[str], *, last_event: str = "", join: str = "JOIN case_file f ON f.id = i.case_file") -> str:
+def _item_and_case(
+    case_columns: list[str], *, last_event: str = "", join: str = "JOIN case_file f ON f.id = i.case_file"
+) -> str:
     """SQL: items with their case's ``case_columns`` prefixed ``f_`` (``_split``) and, under the case
     lock, the timeline's last event (``with_last_event``) of case ``last_event`` (SQL). Sends and
     callbacks read these thousands of times a minute, and building the query with Piccolo cost
@@ -106,19 +108,27 @@ def _item_and_case(case_columns: list[str], *, last_event: str = "", join: str =
     columns = ", ".join(f'f."{c}" AS "f_{c}"' for c in case_columns)
     if not last_event:
         return f"SELECT i.*, {columns} FROM case_item i {join}"
-    return (f"SELECT i.*, {columns}, e.seq AS f_last_seq, e.hash AS f_last_hash FROM case_item i {join} "
-            f"LEFT JOIN {LAST_EVENT_OF_CASE.format(case=last_event)} e ON e.case_file = f.id")
+    return (
+        f"SELECT i.*, {columns}, e.seq AS f_last_seq, e.hash AS f_last_hash FROM case_item i {join} "
+        f"LEFT JOIN {LAST_EVENT_OF_CASE.format(case=last_event)} e ON e.case_file = f.id"
+    )
 
 
 CASE_OF_ITEM = "(SELECT case_file FROM case_item WHERE ref = {})"
 # Every item of the case of item {ref}, that one with its whole case (the others with NULLs
 # there): a send reads what its prerequisites produced in the same round trip.
-ITEM_CASE_AND_SIBLINGS = _item_and_case(
-    [c._meta.db_column_name for c in CaseFile._meta.columns if c._meta.name != "id"],
-    join="LEFT JOIN case_file f ON f.id = i.case_file AND i.ref = {}",
-) + f" WHERE i.case_file = {CASE_OF_ITEM}"
+ITEM_CASE_AND_SIBLINGS = (
+    _item_and_case(
+        [c._meta.db_column_name for c in CaseFile._meta.columns if c._meta.name != "id"],
+        join="LEFT JOIN case_file f ON f.id = i.case_file AND i.ref = {}",
+    )
+    + f" WHERE i.case_file = {CASE_OF_ITEM}"
+)
 # Every item of the case of item {ref} with that case and its timeline's last event ({ref} twice).
-ITEM_AND_CASE_LOCKED = _item_and_case(["public_id", "catalog_version", "status", "created_by"], last_event=CASE_OF_ITEM) + f" WHERE i.case_file = {CASE_OF_ITEM} ORDER BY i.id"
+ITEM_AND_CASE_LOCKED = (
+    _item_and_case(["public_id", "catalog_version", "status", "created_by"], last_event=CASE_OF_ITEM)
+    + f" WHERE i.case_file = {CASE_OF_ITEM} ORDER BY i.id"
+)
 
 
 def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -167,17 +177,26 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ sending
 
-    async def build_submission(self, item: dict[str, Any], case: dict[str, Any], siblings: list[dict[str, Any]]) -> Submission:
+    async def build_submission(
+        self, item: dict[str, Any], case: dict[str, Any], siblings: list[dict[str, Any]]
+    ) -> Submission:
         """The item's submission; ``siblings``: the case's other items (``code``, ``reference``,
         ``closed_at``, ``result``, ``status``), whose results go to the items that waited for them."""
         record = await self.service._record(case["uscc"])
         form = _load(case["form_data"], {})
-        applicant = record.party(case["created_by"]) or next((p for p in record.parties if p.role == "legal_rep"), record.parties[0])
+        applicant = record.party(case["created_by"]) or next(
+            (p for p in record.parties if p.role == "legal_rep"), record.parties[0]
+        )
         payload: dict[str, Any] = {
             "enterprise_name": record.name,
             "entity_type": record.entity_type,
             "route": case["route"],
-            "applicant": {"name": applicant.name, "id_number": applicant.id_number, "role": applicant.role, "phone": applicant.phone},
+            "applicant": {
+                "name": applicant.name,
+                "id_number": applicant.id_number,
+                "role": applicant.role,
+                "phone": applicant.phone,
+            },
             "fields": project_form(case["catalog_version"], item["code"], form),
             "tax_registration_region": case["region"],
         }
@@ -218,11 +237,20 @@ class Dispatcher:
         rows = await raw(CaseItem, ITEM_CASE_AND_SIBLINGS, ref, ref)
         item = next((row for row in rows if row["ref"] == ref), None)
         if item is None or item["status"] != st.QUEUED or item["generation"] != generation:
-            if item is not None and item["generation"] == generation and item["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
+            if (
+                item is not None
+                and item["generation"] == generation
+                and item["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS)
+            ):
                 # Sent, and a callback got here first, while the worker that sent it died before
                 # recording the answer: make sure the item is still polled, or a lost final
                 # callback would leave it open for ever (the dedupe key makes this a no-op otherwise).
-                await self.platform.queue.enqueue(POLL_JOB, {"ref": ref, "round": 1}, delay_seconds=self.service.poll_seconds, dedupe_key=f"poll:{ref}:{generation}:1")
+                await self.platform.queue.enqueue(
+                    POLL_JOB,
+                    {"ref": ref, "round": 1},
+                    delay_seconds=self.service.poll_seconds,
+                    dedupe_key=f"poll:{ref}:{generation}:1",
+                )
             return False  # already sent, withdrawn or superseded: nothing to do
         case, item = _split(item)
         if item["system"] == "platform":  # a timed stage the platform runs itself
@@ -255,23 +283,67 @@ class Dispatcher:
             if ack.status == "rejected":
                 if current["status"] == st.QUEUED:
                     reasons = [msgspec.to_builtins(r) for r in ack.reasons]
-                    await CaseItem.update({CaseItem.status: st.REJECTED, CaseItem.reasons: _json(reasons), CaseItem.closed_at: now, CaseItem.updated_at: now, CaseItem.reference: ack.reference}).where(CaseItem.id == item["id"])
-                    events.append(await timeline.append(case["id"], st.ITEM_OUTCOME.format(outcome="rejected"), at=now, item_ref=item["ref"], actor=item["system"], system=item["system"], message="; ".join(r.message for r in ack.reasons), data={"reasons": reasons, "synchronous": True}, after=last_event))
+                    await CaseItem.update(
+                        {
+                            CaseItem.status: st.REJECTED,
+                            CaseItem.reasons: _json(reasons),
+                            CaseItem.closed_at: now,
+                            CaseItem.updated_at: now,
+                            CaseItem.reference: ack.reference,
+                        }
+                    ).where(CaseItem.id == item["id"])
+                    events.append(
+                        await timeline.append(
+                            case["id"],
+                            st.ITEM_OUTCOME.format(outcome="rejected"),
+                            at=now,
+                            item_ref=item["ref"],
+                            actor=item["system"],
+                            system=item["system"],
+                            message="; ".join(r.message for r in ack.reasons),
+                            data={"reasons": reasons, "synchronous": True},
+                            after=last_event,
+                        )
+                    )
                     current["status"] = st.REJECTED  # ``current`` is one of ``siblings``
                     await self._stop_dependents(case["id"], item["ref"], now, events, siblings)
             else:
                 changes: dict[str, Any] = {"reference": current["reference"] or ack.reference, "updated_at": now}
-                poll = self.platform.queue.enqueue_sql(POLL_JOB, [({"ref": item["ref"], "round": 1}, f"poll:{item['ref']}:{item['generation']}:1")], delay_seconds=self.service.poll_seconds)
+                poll = self.platform.queue.enqueue_sql(
+                    POLL_JOB,
+                    [({"ref": item["ref"], "round": 1}, f"poll:{item['ref']}:{item['generation']}:1")],
+                    delay_seconds=self.service.poll_seconds,
+                )
                 if current["status"] == st.QUEUED:
                     changes.update(status=st.SENT, sent_at=now)
-                    completed = bool(job.worker)  # a job run by a worker (not a test calling the handler) is marked done here
-                    along = [update_sql("case_item", item["id"], changes), poll, *([self.platform.queue.complete_sql(job)] if completed else [])]
-                    events.append(await timeline.append(case["id"], st.ITEM_SENT, at=now, item_ref=item["ref"], actor="platform", system=item["system"], data={"reference": ack.reference, "duplicate": ack.duplicate}, after=last_event, along=along))
+                    completed = bool(
+                        job.worker
+                    )  # a job run by a worker (not a test calling the handler) is marked done here
+                    along = [
+                        update_sql("case_item", item["id"], changes),
+                        poll,
+                        *([self.platform.queue.complete_sql(job)] if completed else []),
+                    ]
+                    events.append(
+                        await timeline.append(
+                            case["id"],
+                            st.ITEM_SENT,
+                            at=now,
+                            item_ref=item["ref"],
+                            actor="platform",
+                            system=item["system"],
+                            data={"reference": ack.reference, "duplicate": ack.duplicate},
+                            after=last_event,
+                            along=along,
+                        )
+                    )
                 else:
                     for sql, values in (update_sql("case_item", item["id"], changes), poll):
                         await raw(CaseItem, sql, *values)
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
-                await self.service._refresh_case_status(case["id"], now, events, statuses=[i["status"] for i in siblings], current=locked["status"])
+                await self.service._refresh_case_status(
+                    case["id"], now, events, statuses=[i["status"] for i in siblings], current=locked["status"]
+                )
         await self._wake_workers(events)
         await self.service._announce(case["public_id"], events)
         return completed
@@ -280,8 +352,27 @@ class Dispatcher:
         now = self.service.clock.now_ms()
         async with self.service.transaction():
             await self.service._lock(case["id"])
-            updated = await CaseItem.update({CaseItem.status: st.DISPATCH_FAILED, CaseItem.message: error[:1000], CaseItem.updated_at: now}).where((CaseItem.id == item["id"]) & (CaseItem.status == st.QUEUED)).returning(CaseItem.id)
-            events = [await timeline.append(case["id"], st.ITEM_DISPATCH_FAILED, at=now, item_ref=item["ref"], system=item["system"], message=error[:500])] if updated else []
+            updated = (
+                await CaseItem.update(
+                    {CaseItem.status: st.DISPATCH_FAILED, CaseItem.message: error[:1000], CaseItem.updated_at: now}
+                )
+                .where((CaseItem.id == item["id"]) & (CaseItem.status == st.QUEUED))
+                .returning(CaseItem.id)
+            )
+            events = (
+                [
+                    await timeline.append(
+                        case["id"],
+                        st.ITEM_DISPATCH_FAILED,
+                        at=now,
+                        item_ref=item["ref"],
+                        system=item["system"],
+                        message=error[:500],
+                    )
+                ]
+                if updated
+                else []
+            )
         log.error("item dispatch failed", extra={"item": item["ref"], "system": item["system"], "error": error})
         await self.service._announce(case["public_id"], events)
 
@@ -304,7 +395,15 @@ class Dispatcher:
             raise ProblemError(401, "callback_rejected", f"回调未通过验证：{exc.code}。 Callback rejected.") from exc
         now = self.service.clock.now_ms()
         async with self.service.transaction():  # an unknown item is refused inside it (404), and nothing is kept
-            fresh, stored = await self._store_callback(f"{system}:{token['jti']}", int(token["exp"] * 1000), f"{system}:{result.event_id}", system, body.decode("utf-8", "replace"), now, result.item_ref)
+            fresh, stored = await self._store_callback(
+                f"{system}:{token['jti']}",
+                int(token["exp"] * 1000),
+                f"{system}:{result.event_id}",
+                system,
+                body.decode("utf-8", "replace"),
+                now,
+                result.item_ref,
+            )
             if not fresh:
                 raise ProblemError(401, "callback_replayed", "回调令牌已使用过。 Callback token already used.")
             if stored is None:
@@ -316,16 +415,30 @@ class Dispatcher:
         await self.service._announce(public_id, events)
         return outcome
 
-    async def _store_callback(self, jti: str, expires_at: int, key: str, system: str, body: str, now: int, item_ref: str) -> tuple[bool, int | None]:
+    async def _store_callback(
+        self, jti: str, expires_at: int, key: str, system: str, body: str, now: int, item_ref: str
+    ) -> tuple[bool, int | None]:
         """(the token was not used before, the inbox row's id or None when this event was stored
         already): the replay check and the inbox, and on PostgreSQL the lock on ``item_ref``'s
         case as well (``_locked_item(locked=True)`` follows), in one statement."""
         if isinstance(self.platform.engine, PostgresEngine):
             row = (await raw(CallbackInbox, STORE_CALLBACK_PG, jti, expires_at, key, system, body, now, item_ref))[0]
             return bool(row["fresh"]), row["stored"]
-        if not await raw(CallbackNonce, "INSERT INTO callback_nonce (jti, expires_at) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING id", jti, expires_at):
+        if not await raw(
+            CallbackNonce,
+            "INSERT INTO callback_nonce (jti, expires_at) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING id",
+            jti,
+            expires_at,
+        ):
             return False, None
-        stored = await raw(CallbackInbox, "INSERT INTO callback_inbox (key, system, body, received_at, applied) VALUES ({}, {}, {}, {}, 1) ON CONFLICT DO NOTHING RETURNING id", key, system, body, now)
+        stored = await raw(
+            CallbackInbox,
+            "INSERT INTO callback_inbox (key, system, body, received_at, applied) VALUES ({}, {}, {}, {}, 1) ON CONFLICT DO NOTHING RETURNING id",
+            key,
+            system,
+            body,
+            now,
+        )
         return True, stored[0]["id"] if stored else None
 
     async def _wake_workers(self, events: list[dict[str, Any]]) -> None:
@@ -335,7 +448,9 @@ class Dispatcher:
         if any(e["type"] in (st.ITEM_QUEUED, WAKE_ON_OUTCOME) for e in events):
             await self.platform.queue.notify()
 
-    async def _locked_item(self, ref: str, *, locked: bool = False) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    async def _locked_item(
+        self, ref: str, *, locked: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
         """(case, item, the case's items) for an item ref, with the case row locked (as
         ``CaseService._lock``) and the timeline's last event; 404 ``unknown_item`` when there is
         no such item. The items' ``status`` is updated in place as the caller moves them.
@@ -356,7 +471,9 @@ class Dispatcher:
         case = with_last_event(split[0][0])
         return case, item, [i for _, i in split]
 
-    async def _apply(self, result: CallbackResult, now: int, *, source: str, locked: bool = False) -> tuple[str, str, list[dict[str, Any]]]:
+    async def _apply(
+        self, result: CallbackResult, now: int, *, source: str, locked: bool = False
+    ) -> tuple[str, str, list[dict[str, Any]]]:
         """Move an item by an agency outcome (inside the caller's transaction; ``locked``: the
         caller holds the case's lock already).
 
@@ -369,11 +486,32 @@ class Dispatcher:
         new = OUTCOME_STATE[result.outcome]
         stale = result.sequence and result.sequence <= item["last_sequence"]
         if stale or item["status"] == new or not st.can_move(item["status"], new):
-            events.append(await timeline.append(case_id, st.ITEM_IGNORED, at=now, item_ref=item["ref"], actor=result.system, system=result.system, data={"outcome": result.outcome, "sequence": result.sequence, "status": item["status"], "source": source}, after=case["last_event"]))
+            events.append(
+                await timeline.append(
+                    case_id,
+                    st.ITEM_IGNORED,
+                    at=now,
+                    item_ref=item["ref"],
+                    actor=result.system,
+                    system=result.system,
+                    data={
+                        "outcome": result.outcome,
+                        "sequence": result.sequence,
+                        "status": item["status"],
+                        "source": source,
+                    },
+                    after=case["last_event"],
+                )
+            )
             if result.sequence > item["last_sequence"]:
                 await CaseItem.update({CaseItem.last_sequence: result.sequence}).where(CaseItem.id == item["id"])
             return "ignored", case["public_id"], events
-        changes: dict[str, Any] = {"status": new, "updated_at": now, "last_sequence": max(result.sequence, item["last_sequence"]), "message": result.message}
+        changes: dict[str, Any] = {
+            "status": new,
+            "updated_at": now,
+            "last_sequence": max(result.sequence, item["last_sequence"]),
+            "message": result.message,
+        }
         if not item["reference"]:
             changes["reference"] = result.reference
         if new in (st.ACCEPTED, st.IN_PROGRESS) and item["accepted_at"] is None:
@@ -397,29 +535,63 @@ class Dispatcher:
                 documents.append({"name": d.name, "sha256": d.sha256})
                 values += [case_id, item["ref"], d.name, d.media_type, d.sha256, content, d.url or "", now]
             if documents:
-                along.append(("INSERT INTO case_document (case_file, item_ref, name, media_type, sha256, content, url, at) VALUES "
-                              + ", ".join(["({}, {}, {}, {}, {}, {}, {}, {})"] * len(documents)), values))
-            changes["result"] = _json({"reference": result.reference, "message": result.message, "documents": documents})
-        events.append(await timeline.append(
-            case_id, st.ITEM_OUTCOME.format(outcome=result.outcome), at=now, item_ref=item["ref"], actor=result.system, system=result.system, message=result.message,
-            data={"reference": result.reference, "sequence": result.sequence, "source": source,
-                  "reasons": [msgspec.to_builtins(r) for r in result.reasons], "corrections": [msgspec.to_builtins(c) for c in result.corrections]},
-            after=case["last_event"], along=[update_sql("case_item", item["id"], changes), *along],
-        ))
+                along.append(
+                    (
+                        "INSERT INTO case_document (case_file, item_ref, name, media_type, sha256, content, url, at) VALUES "
+                        + ", ".join(["({}, {}, {}, {}, {}, {}, {}, {})"] * len(documents)),
+                        values,
+                    )
+                )
+            changes["result"] = _json(
+                {"reference": result.reference, "message": result.message, "documents": documents}
+            )
+        events.append(
+            await timeline.append(
+                case_id,
+                st.ITEM_OUTCOME.format(outcome=result.outcome),
+                at=now,
+                item_ref=item["ref"],
+                actor=result.system,
+                system=result.system,
+                message=result.message,
+                data={
+                    "reference": result.reference,
+                    "sequence": result.sequence,
+                    "source": source,
+                    "reasons": [msgspec.to_builtins(r) for r in result.reasons],
+                    "corrections": [msgspec.to_builtins(c) for c in result.corrections],
+                },
+                after=case["last_event"],
+                along=[update_sql("case_item", item["id"], changes), *along],
+            )
+        )
         item["status"] = new  # ``item`` is one of ``siblings``
         if new == st.COMPLETED:
             await self._release_dependents(case_id, now, events, siblings)
         elif new == st.REJECTED:
             await self._stop_dependents(case_id, item["ref"], now, events, siblings)
-        await self.service._refresh_case_status(case_id, now, events, statuses=[i["status"] for i in siblings], current=case["status"])
+        await self.service._refresh_case_status(
+            case_id, now, events, statuses=[i["status"] for i in siblings], current=case["status"]
+        )
         if new == st.CORRECTION and self.platform.notify_applicant:
-            await self.platform.notify_applicant(case["created_by"], "correction_requested", {"case": case["public_id"], "item": item["code"]})
+            await self.platform.notify_applicant(
+                case["created_by"], "correction_requested", {"case": case["public_id"], "item": item["code"]}
+            )
         return "applied", case["public_id"], events
 
-    async def _release_dependents(self, case_id: int, now: int, events: list[dict[str, Any]], items: list[dict[str, Any]] | None = None) -> None:
+    async def _release_dependents(
+        self, case_id: int, now: int, events: list[dict[str, Any]], items: list[dict[str, Any]] | None = None
+    ) -> None:
         """Queue the items whose prerequisites are all complete (``items``: the case's if read already; updated in place)."""
         if items is None:
-            items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system, CaseItem.generation, CaseItem.promised_days).where(CaseItem.case_file == case_id)
+            items = await CaseItem.select(
+                CaseItem.ref,
+                CaseItem.status,
+                CaseItem.depends_on,
+                CaseItem.system,
+                CaseItem.generation,
+                CaseItem.promised_days,
+            ).where(CaseItem.case_file == case_id)
         done = {i["ref"] for i in items if i["status"] == st.COMPLETED}
         ready = [i for i in items if i["status"] == st.WAITING and set(_load(i["depends_on"], [])) <= done]
         if ready:
@@ -427,10 +599,14 @@ class Dispatcher:
         for i in ready:
             i["status"] = st.QUEUED
 
-    async def _stop_dependents(self, case_id: int, ref: str, now: int, events: list[dict[str, Any]], items: list[dict[str, Any]] | None = None) -> None:
+    async def _stop_dependents(
+        self, case_id: int, ref: str, now: int, events: list[dict[str, Any]], items: list[dict[str, Any]] | None = None
+    ) -> None:
         """Items that can never start because ``ref`` was refused (transitively; ``items`` as for ``_release_dependents``)."""
         if items is None:
-            items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system).where(CaseItem.case_file == case_id)
+            items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.depends_on, CaseItem.system).where(
+                CaseItem.case_file == case_id
+            )
         stopped = {ref}
         changed = True
         while changed:
@@ -439,8 +615,20 @@ class Dispatcher:
                 if i["ref"] not in stopped and i["status"] == st.WAITING and stopped & set(_load(i["depends_on"], [])):
                     stopped.add(i["ref"])
                     changed = True
-                    await CaseItem.update({CaseItem.status: st.CANCELLED, CaseItem.closed_at: now, CaseItem.updated_at: now}).where(CaseItem.ref == i["ref"])
-                    events.append(await timeline.append(case_id, st.ITEM_CANCELLED, at=now, item_ref=i["ref"], system=i["system"], data={"because": ref}, after=events[-1] if events else None))
+                    await CaseItem.update(
+                        {CaseItem.status: st.CANCELLED, CaseItem.closed_at: now, CaseItem.updated_at: now}
+                    ).where(CaseItem.ref == i["ref"])
+                    events.append(
+                        await timeline.append(
+                            case_id,
+                            st.ITEM_CANCELLED,
+                            at=now,
+                            item_ref=i["ref"],
+                            system=i["system"],
+                            data={"because": ref},
+                            after=events[-1] if events else None,
+                        )
+                    )
                     i["status"] = st.CANCELLED
 
     # ------------------------------------------------------------------ polling
@@ -457,11 +645,24 @@ class Dispatcher:
         except TransientError as exc:
             raise RetryLater(str(exc), delay=retry_delay(exc, job)) from exc
         now = self.service.clock.now_ms()
-        if status.status in OUTCOME_STATE and OUTCOME_STATE[status.status] != item["status"] and status.status != "received":
+        if (
+            status.status in OUTCOME_STATE
+            and OUTCOME_STATE[status.status] != item["status"]
+            and status.status != "received"
+        ):
             result = CallbackResult(
-                event_id=f"poll:{ref}:{round_}", reference=status.reference, item_ref=ref, item_code=item["code"], system=item["system"],
-                outcome=status.status, sequence=0, occurred_at="", message=status.message, reasons=status.reasons,
-                corrections=status.corrections, documents=status.documents,
+                event_id=f"poll:{ref}:{round_}",
+                reference=status.reference,
+                item_ref=ref,
+                item_code=item["code"],
+                system=item["system"],
+                outcome=status.status,
+                sequence=0,
+                occurred_at="",
+                message=status.message,
+                reasons=status.reasons,
+                corrections=status.corrections,
+                documents=status.documents,
             )
             async with self.service.transaction():
                 _, public_id, events = await self._apply(result, now, source="poll")
@@ -470,4 +671,9 @@ class Dispatcher:
         fresh = await CaseItem.select(CaseItem.status, CaseItem.generation).where(CaseItem.ref == ref).first()
         if fresh["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
             delay = min(self.service.poll_seconds * (2 ** min(round_, 5)), 6 * 3600)
-            await self.platform.queue.enqueue(POLL_JOB, {"ref": ref, "round": round_ + 1}, delay_seconds=delay, dedupe_key=f"poll:{ref}:{fresh['generation']}:{round_ + 1}")
+            await self.platform.queue.enqueue(
+                POLL_JOB,
+                {"ref": ref, "round": round_ + 1},
+                delay_seconds=delay,
+                dedupe_key=f"poll:{ref}:{fresh['generation']}:{round_ + 1}",
+            )

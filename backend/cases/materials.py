@@ -37,7 +37,9 @@ MAX_PDF_INFLATED = 128 * 1024 * 1024
 MAX_PDF_NESTING = 64
 _CHUNK = 1024 * 1024
 
-_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|EmbeddedFiles|RichMedia|XFA|OpenAction|AA|SubmitForm|ImportData|GoToE|GoToR)(?![A-Za-z0-9])")
+_PDF_ACTIVE = re.compile(
+    rb"/(JavaScript|JS|Launch|EmbeddedFile|EmbeddedFiles|RichMedia|XFA|OpenAction|AA|SubmitForm|ImportData|GoToE|GoToR)(?![A-Za-z0-9])"
+)
 _PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _PDF_STREAM = re.compile(rb"stream\r?\n")
 _PDF_STRING = re.compile(rb"\((?:[^()\\]|\\.)*\)", re.S)
@@ -90,7 +92,10 @@ def _png_raw_size(width: int, height: int, bits_per_pixel: int, interlaced: bool
 
     if not interlaced:
         return rows(width, height)
-    return sum(rows((width - x0 + dx - 1) // dx if width > x0 else 0, (height - y0 + dy - 1) // dy if height > y0 else 0) for x0, y0, dx, dy in _ADAM7)
+    return sum(
+        rows((width - x0 + dx - 1) // dx if width > x0 else 0, (height - y0 + dy - 1) // dy if height > y0 else 0)
+        for x0, y0, dx, dy in _ADAM7
+    )
 
 
 def _check_png(content: bytes) -> None:
@@ -218,14 +223,29 @@ def _check_pdf(content: bytes) -> None:
 def check_upload(content: bytes, field: str = "file") -> str:
     """Return the sniffed media type, or raise a 4xx problem saying what is wrong."""
     if len(content) > MAX_BYTES:
-        raise ProblemError(413, "material_too_large", f"文件超过 {MAX_BYTES // (1024 * 1024)} MB。 The file is larger than allowed.", field=field)
+        raise ProblemError(
+            413,
+            "material_too_large",
+            f"文件超过 {MAX_BYTES // (1024 * 1024)} MB。 The file is larger than allowed.",
+            field=field,
+        )
     if not content:
         raise ProblemError(422, "empty_material", "文件为空。 The file is empty.", field=field)
     media_type = sniff(content)
     if media_type is None:
-        raise ProblemError(415, "unsupported_material", "仅支持 PDF、JPEG、PNG 文件。 Only PDF, JPEG and PNG files are accepted.", field=field)
+        raise ProblemError(
+            415,
+            "unsupported_material",
+            "仅支持 PDF、JPEG、PNG 文件。 Only PDF, JPEG and PNG files are accepted.",
+            field=field,
+        )
     if _MARKUP.search(content):
-        raise ProblemError(422, "unsafe_material", "文件中含有网页或脚本内容，请重新导出后上传。 The file carries markup or script.", field=field)
+        raise ProblemError(
+            422,
+            "unsafe_material",
+            "文件中含有网页或脚本内容，请重新导出后上传。 The file carries markup or script.",
+            field=field,
+        )
     try:
         if media_type == "image/png":
             _check_png(content)
@@ -237,8 +257,18 @@ def check_upload(content: bytes, field: str = "file") -> str:
             _check_pdf(content)
     except _Unsafe:
         if media_type == "application/pdf":
-            raise ProblemError(422, "unsafe_material", "PDF 含有脚本、嵌入内容或异常结构，请重新导出后上传。 The PDF contains active content or an abnormal structure.", field=field) from None
-        raise ProblemError(422, "unsafe_material", "图片尺寸或数据异常。 The image's dimensions or data are not plausible.", field=field) from None
+            raise ProblemError(
+                422,
+                "unsafe_material",
+                "PDF 含有脚本、嵌入内容或异常结构，请重新导出后上传。 The PDF contains active content or an abnormal structure.",
+                field=field,
+            ) from None
+        raise ProblemError(
+            422,
+            "unsafe_material",
+            "图片尺寸或数据异常。 The image's dimensions or data are not plausible.",
+            field=field,
+        ) from None
     except (ValueError, struct.error, zlib.error):
         raise ProblemError(422, "unsupported_material", "文件已损坏。 The file is damaged.", field=field) from None
     return media_type

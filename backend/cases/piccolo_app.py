@@ -2,14 +2,32 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from backend.cases.tables import CallbackInbox, CallbackNonce, CaseCounter, CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
+from backend.cases.tables import (
+    CallbackInbox,
+    CallbackNonce,
+    CaseCounter,
+    CaseDocument,
+    CaseEvent,
+    CaseFile,
+    CaseItem,
+    CaseMaterial,
+)
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 
 APP_CONFIG = AppConfig(
     app_name="cases",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "migrations"),
-    table_classes=[CaseFile, CaseItem, CaseEvent, CaseMaterial, CaseDocument, CallbackInbox, CallbackNonce, CaseCounter],
+    table_classes=[
+        CaseFile,
+        CaseItem,
+        CaseEvent,
+        CaseMaterial,
+        CaseDocument,
+        CallbackInbox,
+        CallbackNonce,
+        CaseCounter,
+    ],
     migration_dependencies=["backend.jobs.piccolo_app"],
     commands=[],
 )

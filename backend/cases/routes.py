@@ -15,7 +15,16 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from backend.cases.schemas import CaseCreate, CaseStatus, CaseSummary, CaseUpdate, CaseView, CorrectionSubmit, MaterialView, Readiness
+from backend.cases.schemas import (
+    CaseCreate,
+    CaseStatus,
+    CaseSummary,
+    CaseUpdate,
+    CaseView,
+    CorrectionSubmit,
+    MaterialView,
+    Readiness,
+)
 from backend.cases.service import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus
 from backend.lib.problems import ProblemError
@@ -44,7 +53,11 @@ def _download(filename: str, media_type: str, content: bytes) -> Response:
     return Response(
         content=content,
         media_type=media_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}", "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
     )
 
 
@@ -59,7 +72,12 @@ class CaseController(Controller):
         return await platform.cases.create_draft(actor, data.uscc, data.channel)
 
     @get("/", summary="My cases, or the case with a given number (`?number=`, digits alone accepted) if I may see it")
-    async def mine(self, platform: PlatformDep, actor: ActorDep, number: Annotated[str | None, QueryParameter(max_length=40)] = None) -> list[CaseSummary]:
+    async def mine(
+        self,
+        platform: PlatformDep,
+        actor: ActorDep,
+        number: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    ) -> list[CaseSummary]:
         if number is not None:
             return await platform.cases.find_by_number(actor, number)
         return await platform.cases.list_mine(actor)
@@ -68,35 +86,65 @@ class CaseController(Controller):
     async def read(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseView:
         return await platform.cases.view(actor, case_id)
 
-    @get("/{case_id:str}/status", summary="Where a case stands (status and each item's): small and fast, for polling; at most `STATUS_CACHE_SECONDS` behind")
+    @get(
+        "/{case_id:str}/status",
+        summary="Where a case stands (status and each item's): small and fast, for polling; at most `STATUS_CACHE_SECONDS` behind",
+    )
     async def status(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseStatus:
         return await platform.cases.status(actor, case_id)
 
     @patch("/{case_id:str}", summary="Save answers and form data (send `version` to detect concurrent edits)")
-    async def update(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[CaseUpdate]) -> CaseView:
-        return await platform.cases.update_draft(actor, case_id, answers=data.answers, form_data=data.form_data, version=data.version)
+    async def update(
+        self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[CaseUpdate]
+    ) -> CaseView:
+        return await platform.cases.update_draft(
+            actor, case_id, answers=data.answers, form_data=data.form_data, version=data.version
+        )
 
-    @post("/{case_id:str}/precheck", status_code=200, summary="注销预检: what blocks submission, asked of every applicable agency")
+    @post(
+        "/{case_id:str}/precheck",
+        status_code=200,
+        summary="注销预检: what blocks submission, asked of every applicable agency",
+    )
     async def precheck(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> Readiness:
         return await platform.cases.precheck(actor, case_id)
 
     @post("/{case_id:str}/materials", summary="Upload a material (PDF, JPEG or PNG; checked by content)")
     async def upload(
-        self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str],
+        self,
+        platform: PlatformDep,
+        actor: ActorDep,
+        case_id: FromPath[str],
         data: Annotated[MaterialUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> MaterialView:
         content = await data.file.read()
         return await platform.cases.add_material(actor, case_id, data.code, data.file.filename or "upload", content)
 
-    @get("/{case_id:str}/materials/{material_id:int}", summary="Download an uploaded material", media_type="application/octet-stream")
-    async def material(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], material_id: FromPath[int]) -> Response:
+    @get(
+        "/{case_id:str}/materials/{material_id:int}",
+        summary="Download an uploaded material",
+        media_type="application/octet-stream",
+    )
+    async def material(
+        self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], material_id: FromPath[int]
+    ) -> Response:
         return _download(*await platform.cases.material_content(actor, case_id, material_id))
 
-    @get("/{case_id:str}/documents/{document_id:int}", summary="Download a result document (清税证明, 准予注销登记通知书 ...)", media_type="application/octet-stream")
-    async def document(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], document_id: FromPath[int]) -> Response:
+    @get(
+        "/{case_id:str}/documents/{document_id:int}",
+        summary="Download a result document (清税证明, 准予注销登记通知书 ...)",
+        media_type="application/octet-stream",
+    )
+    async def document(
+        self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], document_id: FromPath[int]
+    ) -> Response:
         return _download(*await platform.cases.document_content(actor, case_id, document_id))
 
-    @post("/{case_id:str}/signatures", status_code=201, summary="Send the merged application for signing (one link per required signer)")
+    @post(
+        "/{case_id:str}/signatures",
+        status_code=201,
+        summary="Send the merged application for signing (one link per required signer)",
+    )
     async def start_signing(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> SigningCreated:
         return await platform.cases.start_signing(actor, case_id)
 
@@ -104,28 +152,67 @@ class CaseController(Controller):
     async def signing(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> SigningStatus:
         return await platform.cases.signing(actor, case_id)
 
-    @post("/{case_id:str}/submit", status_code=200, summary="一次提交: submit once (requires an Idempotency-Key header)")
-    async def submit(self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseView:
+    @post(
+        "/{case_id:str}/submit", status_code=200, summary="一次提交: submit once (requires an Idempotency-Key header)"
+    )
+    async def submit(
+        self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]
+    ) -> CaseView:
         return await platform.cases.submit(actor, case_id, request.headers.get("idempotency-key", ""))
 
-    @post("/{case_id:str}/items/{code:str}/correction", status_code=200, summary="补正: correct one item and send it again")
-    async def correction(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], code: FromPath[str], data: JSONBody[CorrectionSubmit]) -> CaseView:
+    @post(
+        "/{case_id:str}/items/{code:str}/correction",
+        status_code=200,
+        summary="补正: correct one item and send it again",
+    )
+    async def correction(
+        self,
+        platform: PlatformDep,
+        actor: ActorDep,
+        case_id: FromPath[str],
+        code: FromPath[str],
+        data: JSONBody[CorrectionSubmit],
+    ) -> CaseView:
         return await platform.cases.correct(actor, case_id, code, data.form_data, data.message)
 
     @post("/{case_id:str}/withdraw", status_code=200, summary="撤回: withdraw before any agency has accepted an item")
-    async def withdraw(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[WithdrawRequest | None] = None) -> CaseView:
+    async def withdraw(
+        self,
+        platform: PlatformDep,
+        actor: ActorDep,
+        case_id: FromPath[str],
+        data: JSONBody[WithdrawRequest | None] = None,
+    ) -> CaseView:
         return await platform.cases.withdraw(actor, case_id, data.reason if data else "")
 
     @get("/{case_id:str}/events", summary="Live updates of a case (server-sent events)", media_type="text/event-stream")
-    async def events(self, platform: PlatformDep, actor: ActorDep, channels: NamedDependency[ChannelsPlugin], case_id: FromPath[str]) -> ServerSentEvent:
+    async def events(
+        self, platform: PlatformDep, actor: ActorDep, channels: NamedDependency[ChannelsPlugin], case_id: FromPath[str]
+    ) -> ServerSentEvent:
         await platform.cases.status(actor, case_id)  # refuses what the actor may not see
         if not live_updates_available(channels):  # Redis down: a 503 makes EventSource clients poll instead
-            raise ProblemError(503, "live_updates_unavailable", "实时更新暂不可用，请刷新查看。 Live updates are unavailable; please poll.", headers={"Retry-After": "10"})
+            raise ProblemError(
+                503,
+                "live_updates_unavailable",
+                "实时更新暂不可用，请刷新查看。 Live updates are unavailable; please poll.",
+                headers={"Retry-After": "10"},
+            )
 
         async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
             async with channels.start_subscription([f"case:{case_id}"]) as subscriber:
-                view = await platform.cases.view(actor, case_id, with_plan=False)  # after subscribing: no change falls in between
-                yield ServerSentEventMessage(event="snapshot", data=msgspec.json.encode({"status": view.status, "items": [{"ref": i.ref, "status": i.status} for i in view.items], "seq": view.timeline[-1].seq if view.timeline else 0}).decode())
+                view = await platform.cases.view(
+                    actor, case_id, with_plan=False
+                )  # after subscribing: no change falls in between
+                yield ServerSentEventMessage(
+                    event="snapshot",
+                    data=msgspec.json.encode(
+                        {
+                            "status": view.status,
+                            "items": [{"ref": i.ref, "status": i.status} for i in view.items],
+                            "seq": view.timeline[-1].seq if view.timeline else 0,
+                        }
+                    ).decode(),
+                )
                 events = subscriber.iter_events()
                 while True:
                     try:
@@ -138,12 +225,19 @@ class CaseController(Controller):
                     except StopAsyncIteration:
                         return
                     event = msgspec.json.decode(message)
-                    yield ServerSentEventMessage(event=event.get("type", "update"), data=message.decode(), id=str(event.get("seq", "")))
+                    yield ServerSentEventMessage(
+                        event=event.get("type", "update"), data=message.decode(), id=str(event.get("seq", ""))
+                    )
 
         return ServerSentEvent(stream(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-@post("/api/v1/callbacks/{system:str}", status_code=200, tags=["integration"], summary="Agency callback (signed JWS; idempotent on event_id)")
+@post(
+    "/api/v1/callbacks/{system:str}",
+    status_code=200,
+    tags=["integration"],
+    summary="Agency callback (signed JWS; idempotent on event_id)",
+)
 async def agency_callback(request: Request, platform: PlatformDep, system: FromPath[str]) -> CallbackAnswer:
     body = await request.body()
     status = await platform.dispatcher.receive_callback(system, dict(request.headers), body)
@@ -154,20 +248,37 @@ class ObjectionRequest(msgspec.Struct, forbid_unknown_fields=True):
     message: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
-@post("/api/v1/cases/{case_id:str}/objections", status_code=200, tags=["cases"], summary="异议: object during the publicity / objection window (staff)")
-async def object_to_case(platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[ObjectionRequest]) -> CaseView:
+@post(
+    "/api/v1/cases/{case_id:str}/objections",
+    status_code=200,
+    tags=["cases"],
+    summary="异议: object during the publicity / objection window (staff)",
+)
+async def object_to_case(
+    platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[ObjectionRequest]
+) -> CaseView:
     if not {"admin", "agency_staff", "window_staff"} & set(actor.roles):
         raise ProblemError(403, "forbidden", "异议由部门或窗口工作人员登记。 Objections are recorded by staff.")
     return await platform.cases.object(actor, case_id, data.message)
 
 
-@post("/sandbox/cases/{case_id:str}/notice/end", status_code=200, tags=["sandbox"], summary="Test environment: end a case's publicity period now")
+@post(
+    "/sandbox/cases/{case_id:str}/notice/end",
+    status_code=200,
+    tags=["sandbox"],
+    summary="Test environment: end a case's publicity period now",
+)
 async def end_notice_now(platform: PlatformDep, case_id: FromPath[str]) -> CallbackAnswer:
     from backend.cases.service import NOTICE
     from backend.cases.tables import CaseFile, CaseItem
 
     case = await CaseFile.select(CaseFile.id).where(CaseFile.public_id == case_id).first()
-    item = case and await CaseItem.select(CaseItem.ref).where((CaseItem.case_file == case["id"]) & (CaseItem.code == NOTICE)).first()
+    item = (
+        case
+        and await CaseItem.select(CaseItem.ref)
+        .where((CaseItem.case_file == case["id"]) & (CaseItem.code == NOTICE))
+        .first()
+    )
     if not item or not await platform.cases.end_notice(item["ref"], early=True):
         raise ProblemError(409, "no_open_notice", "该申请不在公示期内。 The case has no open publicity period.")
     return CallbackAnswer(status="ended")

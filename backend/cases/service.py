@@ -26,7 +26,18 @@ from backend.cases import states as st
 from backend.cases import timeline
 from backend.cases.materials import check_upload
 from backend.cases.numbering import next_number
-from backend.cases.schemas import CaseStatus, CaseSummary, CaseView, EventView, ItemStatus, ItemView, Label, MaterialView, Readiness, Requirement
+from backend.cases.schemas import (
+    CaseStatus,
+    CaseSummary,
+    CaseView,
+    EventView,
+    ItemStatus,
+    ItemView,
+    Label,
+    MaterialView,
+    Readiness,
+    Requirement,
+)
 from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
 from backend.catalog import get_catalog, plan as make_plan, validate_submission
 from backend.db import raw
@@ -59,7 +70,9 @@ CST_MS = 8 * 3600 * 1000
 CASE_SQL = "SELECT * FROM case_file WHERE public_id = {}"
 ITEMS_SQL = "SELECT * FROM case_item WHERE case_file = {} ORDER BY id"
 DOCUMENTS_SQL = "SELECT id, item_ref, name, media_type, sha256, url FROM case_document WHERE case_file = {} ORDER BY id"
-MATERIALS_SQL = "SELECT id, code, filename, media_type, size, sha256, at FROM case_material WHERE case_file = {} ORDER BY id"
+MATERIALS_SQL = (
+    "SELECT id, code, filename, media_type, size, sha256, at FROM case_material WHERE case_file = {} ORDER BY id"
+)
 EVENTS_SQL = "SELECT * FROM case_event WHERE case_file = {} ORDER BY seq"
 # An item's columns (name → database name) and their defaults, all constants: read from Piccolo
 # once, as its column objects are slow to ask (a ForeignKey resolves every attribute lookup).
@@ -106,10 +119,15 @@ def cst_date(ms: int) -> date:
 def update_sql(table: str, row_id: int, changes: dict[str, Any]) -> tuple[str, list[Any]]:
     """SQL and values setting ``changes`` (column name → value) on one row of ``table``: to run
     with ``Table.raw`` or in the same statement as a timeline event (``timeline.append(along=...)``)."""
-    return f"UPDATE {table} SET " + ", ".join(f"{name} = {{}}" for name in changes) + " WHERE id = {}", [*changes.values(), row_id]
+    return f"UPDATE {table} SET " + ", ".join(f"{name} = {{}}" for name in changes) + " WHERE id = {}", [
+        *changes.values(),
+        row_id,
+    ]
 
 
-def _items_insert(case_id: int, items: list[dict[str, Any]], now: int) -> tuple[tuple[str, list[Any]], list[dict[str, Any]]]:
+def _items_insert(
+    case_id: int, items: list[dict[str, Any]], now: int
+) -> tuple[tuple[str, list[Any]], list[dict[str, Any]]]:
     """The statement inserting a case's items (their fields; the rest take the table's defaults)
     and the rows it stores, in order (without ids, which no view shows)."""
     rows = [ITEM_DEFAULTS | item | {"case_file": case_id, "updated_at": now} for item in items]
@@ -122,11 +140,25 @@ def _items_insert(case_id: int, items: list[dict[str, Any]], now: int) -> tuple[
 
 
 @functools.lru_cache(maxsize=256)
-def _plan(catalog_version: str, entity_type: str, region: str, answers: str, facts: tuple[tuple[str, Any], ...], jurisdiction: str | None) -> Any:
+def _plan(
+    catalog_version: str,
+    entity_type: str,
+    region: str,
+    answers: str,
+    facts: tuple[tuple[str, Any], ...],
+    jurisdiction: str | None,
+) -> Any:
     """The plan for a situation: a pure function of these (the catalog version is immutable),
     worked out once per situation rather than on every submission, draft view and upload (~8% of
     a submission's CPU). A situation whose answers are incomplete raises, and is not kept."""
-    return make_plan(get_catalog(catalog_version), entity_type, region, _load(answers, {}), facts=dict(facts), jurisdiction=jurisdiction)
+    return make_plan(
+        get_catalog(catalog_version),
+        entity_type,
+        region,
+        _load(answers, {}),
+        facts=dict(facts),
+        jurisdiction=jurisdiction,
+    )
 
 
 class CaseService:
@@ -218,7 +250,9 @@ class CaseService:
         await self._authorize(actor, row, action)
         return row
 
-    async def _authorize(self, actor: Actor, row: dict[str, Any], action: str, items: list[dict[str, Any]] | None = None) -> None:
+    async def _authorize(
+        self, actor: Actor, row: dict[str, Any], action: str, items: list[dict[str, Any]] | None = None
+    ) -> None:
         """404 unless ``actor`` may see the case ``row`` (``items``: its items' system and region, if read already).
 
         Applicants: cases of enterprises they may act for. Agency staff: cases with an item of
@@ -240,7 +274,9 @@ class CaseService:
         if action in APPLICANT_ACTIONS and staff and row["created_by"] != actor.id:
             # Staff may look, not act: editing, signing, submitting, withdrawing are the applicant's
             # (tests/security/test_authorization_matrix.py fails if this goes).
-            raise ProblemError(403, "forbidden", "工作人员不能代替申请人办理该操作。 Staff cannot act for the applicant.")
+            raise ProblemError(
+                403, "forbidden", "工作人员不能代替申请人办理该操作。 Staff cannot act for the applicant."
+            )
         if staff:
             await self._audit(actor, row["public_id"], action)
 
@@ -282,15 +318,31 @@ class CaseService:
             raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
         head, items = rows[0], [r for r in rows if r["ref"] is not None]
         view = CaseStatus(
-            id=public_id, status=head["status"], updated_at=head["updated_at"], number=head["number"],
-            items=[ItemStatus(ref=i["ref"], code=i["code"], status=i["item_status"], due_on=i["due_on"], closed_at=i["closed_at"]) for i in items],
+            id=public_id,
+            status=head["status"],
+            updated_at=head["updated_at"],
+            number=head["number"],
+            items=[
+                ItemStatus(
+                    ref=i["ref"], code=i["code"], status=i["item_status"], due_on=i["due_on"], closed_at=i["closed_at"]
+                )
+                for i in items
+            ],
         )
         return time.monotonic() + self.status_cache_seconds, head, items, view
 
     async def _audit(self, actor: Actor, public_id: str, action: str) -> None:
         from backend.identity import Principal, audit_access
 
-        principal = Principal(subject=actor.id, name=actor.name, roles=sorted(actor.roles), auth_method="oidc", agencies=sorted(actor.agencies), regions=list(actor.regions), hall=actor.hall)
+        principal = Principal(
+            subject=actor.id,
+            name=actor.name,
+            roles=sorted(actor.roles),
+            auth_method="oidc",
+            agencies=sorted(actor.agencies),
+            regions=list(actor.regions),
+            hall=actor.hall,
+        )
         await audit_access(self.platform, principal, public_id, action)
 
     # ------------------------------------------------------------------ drafts
@@ -300,7 +352,12 @@ class CaseService:
         uscc = validate_uscc(uscc)
         record = await self._record(uscc)
         if not await self.may_act_for(actor, uscc):
-            raise ProblemError(403, "not_authorised_for_enterprise", "您不是该企业的法定代表人、投资人、清算组成员或受托经办人。 You may not act for this enterprise.", field="uscc")
+            raise ProblemError(
+                403,
+                "not_authorised_for_enterprise",
+                "您不是该企业的法定代表人、投资人、清算组成员或受托经办人。 You may not act for this enterprise.",
+                field="uscc",
+            )
         from backend.administration import current_catalog_version
 
         catalog = get_catalog(await current_catalog_version(self.platform))  # the published version; the case keeps it
@@ -327,8 +384,19 @@ class CaseService:
                 )
             ).returning(CaseFile.id)
             case_id = rows[0]["id"]
-            event = await timeline.append(case_id, st.CASE_CREATED, at=now, actor=actor.id, data={"channel": channel, "catalog_version": catalog.version})
-            await self.platform.queue.enqueue(EXPIRY_JOB, {"case": public_id}, delay_seconds=(self.draft_ttl_days - self.draft_warning_days) * 86400, dedupe_key=f"expiry-warn:{public_id}")
+            event = await timeline.append(
+                case_id,
+                st.CASE_CREATED,
+                at=now,
+                actor=actor.id,
+                data={"channel": channel, "catalog_version": catalog.version},
+            )
+            await self.platform.queue.enqueue(
+                EXPIRY_JOB,
+                {"case": public_id},
+                delay_seconds=(self.draft_ttl_days - self.draft_warning_days) * 86400,
+                dedupe_key=f"expiry-warn:{public_id}",
+            )
         await self._announce(public_id, [event])
         return await self.view(actor, public_id)
 
@@ -345,23 +413,39 @@ class CaseService:
             values["customs_code"] = record.customs_code
         if record.bank_accounts:
             values["bank_accounts"] = [
-                {"bank_name": a.bank_name, "account_number": a.account_no, "account_type": a.kind} for a in record.accounts_in_closing_order()
+                {"bank_name": a.bank_name, "account_number": a.account_no, "account_type": a.kind}
+                for a in record.accounts_in_closing_order()
             ]
         if record.seals:
             values["seal_count"] = len(record.seals)
         return values
 
-    async def update_draft(self, actor: Actor, public_id: str, *, answers: dict | None, form_data: dict | None, version: int | None) -> CaseView:
+    async def update_draft(
+        self, actor: Actor, public_id: str, *, answers: dict | None, form_data: dict | None, version: int | None
+    ) -> CaseView:
         """Save answers and form data; a stale ``version`` is a 409 so nothing is overwritten silently."""
         row = await self.case_for(actor, public_id, "update")
         if row["status"] != st.DRAFT:
-            raise ProblemError(409, "case_not_editable", "申请已提交，不能再修改；如需补正请按事项办理。 The case was submitted and can no longer be edited.")
+            raise ProblemError(
+                409,
+                "case_not_editable",
+                "申请已提交，不能再修改；如需补正请按事项办理。 The case was submitted and can no longer be edited.",
+            )
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
-            current = await CaseFile.select(CaseFile.version, CaseFile.answers, CaseFile.form_data).where(CaseFile.id == row["id"]).first()
+            current = (
+                await CaseFile.select(CaseFile.version, CaseFile.answers, CaseFile.form_data)
+                .where(CaseFile.id == row["id"])
+                .first()
+            )
             if version is not None and version != current["version"]:
-                raise ProblemError(409, "version_conflict", "该申请已在其他设备上修改，请刷新后再保存。 The case changed elsewhere; reload and try again.", field="version")
+                raise ProblemError(
+                    409,
+                    "version_conflict",
+                    "该申请已在其他设备上修改，请刷新后再保存。 The case changed elsewhere; reload and try again.",
+                    field="version",
+                )
             new_answers = {**_load(current["answers"], {}), **(answers or {})}
             new_form = {**_load(current["form_data"], {}), **(form_data or {})}
             changes: dict[Any, Any] = {
@@ -378,7 +462,10 @@ class CaseService:
                 changes[CaseFile.signing_reference] = ""  # what was signed is no longer what would be submitted
             await CaseFile.update(changes).where(CaseFile.id == row["id"])
             event = await timeline.append(
-                row["id"], st.CASE_UPDATED, at=now, actor=actor.id,
+                row["id"],
+                st.CASE_UPDATED,
+                at=now,
+                actor=actor.id,
                 data={"answers": sorted((answers or {}).keys()), "form_fields": sorted((form_data or {}).keys())},
             )
         await self._announce(public_id, [event])
@@ -390,43 +477,91 @@ class CaseService:
         record = await self._record(row["uscc"])
         try:
             facts = tuple(sorted(record.facts().items()))
-            return _plan(row["catalog_version"], row["entity_type"], row["region"], row["answers"], facts, self.platform.settings.jurisdiction or None), []
+            return _plan(
+                row["catalog_version"],
+                row["entity_type"],
+                row["region"],
+                row["answers"],
+                facts,
+                self.platform.settings.jurisdiction or None,
+            ), []
         except ProblemError as exc:
-            errors = [msgspec.structs.asdict(e) for e in exc.errors or []] or [{"field": "answers", "code": exc.code, "message": exc.detail}]
+            errors = [msgspec.structs.asdict(e) for e in exc.errors or []] or [
+                {"field": "answers", "code": exc.code, "message": exc.detail}
+            ]
             return None, errors
 
     # ------------------------------------------------------------------ materials
 
-    async def add_material(self, actor: Actor, public_id: str, code: str, filename: str, content: bytes) -> MaterialView:
+    async def add_material(
+        self, actor: Actor, public_id: str, code: str, filename: str, content: bytes
+    ) -> MaterialView:
         row = await self.case_for(actor, public_id, "upload")
         if row["status"] not in (st.DRAFT, st.ACTION_REQUIRED):
             raise ProblemError(409, "case_not_editable", "当前状态不能上传材料。 Materials cannot be added now.")
         media_type = check_upload(content)
         plan, _ = await self.plan_for(row)
         if plan is not None and code not in {m.code for m in plan.materials}:
-            raise ProblemError(422, "unknown_material", f"本申请不需要材料 {code}。 This case does not need that material.", field="code")
+            raise ProblemError(
+                422,
+                "unknown_material",
+                f"本申请不需要材料 {code}。 This case does not need that material.",
+                field="code",
+            )
         now = self.clock.now_ms()
         digest = hashlib.sha256(content).hexdigest()
         async with self.transaction():
             await self._lock(row["id"])
             rows = await CaseMaterial.insert(
-                CaseMaterial(case_file=row["id"], code=code, filename=filename[:200] or "upload", media_type=media_type, size=len(content), sha256=digest, content=content, uploaded_by=actor.id, at=now)
+                CaseMaterial(
+                    case_file=row["id"],
+                    code=code,
+                    filename=filename[:200] or "upload",
+                    media_type=media_type,
+                    size=len(content),
+                    sha256=digest,
+                    content=content,
+                    uploaded_by=actor.id,
+                    at=now,
+                )
             ).returning(CaseMaterial.id)
             await CaseFile.update({CaseFile.updated_at: now}).where(CaseFile.id == row["id"])
-            event = await timeline.append(row["id"], st.MATERIAL_ADDED, at=now, actor=actor.id, data={"code": code, "sha256": digest, "size": len(content)})
+            event = await timeline.append(
+                row["id"],
+                st.MATERIAL_ADDED,
+                at=now,
+                actor=actor.id,
+                data={"code": code, "sha256": digest, "size": len(content)},
+            )
         await self._announce(public_id, [event])
-        return MaterialView(id=rows[0]["id"], code=code, filename=filename, media_type=media_type, size=len(content), sha256=digest, at=now)
+        return MaterialView(
+            id=rows[0]["id"],
+            code=code,
+            filename=filename,
+            media_type=media_type,
+            size=len(content),
+            sha256=digest,
+            at=now,
+        )
 
     async def material_content(self, actor: Actor, public_id: str, material_id: int) -> tuple[str, str, bytes]:
         row = await self.case_for(actor, public_id)
-        m = await CaseMaterial.select().where((CaseMaterial.id == material_id) & (CaseMaterial.case_file == row["id"])).first()
+        m = (
+            await CaseMaterial.select()
+            .where((CaseMaterial.id == material_id) & (CaseMaterial.case_file == row["id"]))
+            .first()
+        )
         if m is None:
             raise ProblemError(404, "material_not_found", "找不到该材料。 No such material.")
         return m["filename"], m["media_type"], bytes(m["content"])
 
     async def document_content(self, actor: Actor, public_id: str, document_id: int) -> tuple[str, str, bytes]:
         row = await self.case_for(actor, public_id)
-        d = await CaseDocument.select().where((CaseDocument.id == document_id) & (CaseDocument.case_file == row["id"])).first()
+        d = (
+            await CaseDocument.select()
+            .where((CaseDocument.id == document_id) & (CaseDocument.case_file == row["id"]))
+            .first()
+        )
         if d is None or d["content"] is None:
             raise ProblemError(404, "document_not_found", "找不到该结果文书。 No such document.")
         return d["name"], d["media_type"], bytes(d["content"])
@@ -448,19 +583,33 @@ class CaseService:
             raise ProblemError(409, "case_not_editable", "申请已提交。 The case was already submitted.")
         plan, blockers, missing = await self.requirements(actor, row, gates=False)
         if plan is None or blockers or any(m.code != "material_missing" for m in missing):
-            raise ProblemError(422, "application_not_ready_to_sign", "请先完成办理情形和申请表，再发起签署。 Complete the situation and the form before signing.")
+            raise ProblemError(
+                422,
+                "application_not_ready_to_sign",
+                "请先完成办理情形和申请表，再发起签署。 Complete the situation and the form before signing.",
+            )
         record = await self._record(row["uscc"])
         roles = self.SIGNER_ROLES[plan.route]
         signers = {p.person_id: p.name for p in record.parties if p.role in roles}
         title = f"企业注销登记申请书（{record.name}）"
         document = render_pdf(title, self._application_lines(row, plan, record))
         reference = f"{public_id}.{uuid.uuid4().hex[:8]}"
-        created = await create_signing(self.platform, document, title, [SignerRef(person_id=k, name=v) for k, v in signers.items()], reference)
+        created = await create_signing(
+            self.platform, document, title, [SignerRef(person_id=k, name=v) for k, v in signers.items()], reference
+        )
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
-            await CaseFile.update({CaseFile.signing_reference: reference, CaseFile.updated_at: now}).where(CaseFile.id == row["id"])
-            event = await timeline.append(row["id"], st.SIGNING_STARTED, at=now, actor=actor.id, data={"reference": reference, "sha256": created.sha256, "signers": sorted(signers)})
+            await CaseFile.update({CaseFile.signing_reference: reference, CaseFile.updated_at: now}).where(
+                CaseFile.id == row["id"]
+            )
+            event = await timeline.append(
+                row["id"],
+                st.SIGNING_STARTED,
+                at=now,
+                actor=actor.id,
+                data={"reference": reference, "sha256": created.sha256, "signers": sorted(signers)},
+            )
         if self.platform.notify_applicant:
             for person_id in signers:
                 if person_id != actor.id:
@@ -476,11 +625,18 @@ class CaseService:
 
     def _application_lines(self, row: dict[str, Any], plan: Any, record: EnterpriseRecord) -> list[str]:
         form = _load(row["form_data"], {})
-        lines = [f"统一社会信用代码：{record.uscc}", f"企业名称：{record.name}", f"注销方式：{'简易注销' if plan.route == 'simplified' else '普通注销'}", ""]
+        lines = [
+            f"统一社会信用代码：{record.uscc}",
+            f"企业名称：{record.name}",
+            f"注销方式：{'简易注销' if plan.route == 'simplified' else '普通注销'}",
+            "",
+        ]
         for key, schema in plan.form["properties"].items():
             value = form.get(key)
             if isinstance(value, list):
-                value = "；".join(", ".join(str(v) for v in (x.values() if isinstance(x, dict) else [x])) for x in value)
+                value = "；".join(
+                    ", ".join(str(v) for v in (x.values() if isinstance(x, dict) else [x])) for x in value
+                )
             lines.append(f"{schema.get('title', key)}：{'' if value is None else value}")
         lines += ["", "申请办理事项："] + [f"  {i.name.zh}（{i.department.name.zh}）" for i in plan.items]
         lines += ["", "本人（本单位）承诺所填内容真实、合法、有效，并承担相应法律责任。"]
@@ -491,36 +647,69 @@ class CaseService:
         from backend.identity import face_verified_at, signing_status
 
         missing: list[Requirement] = []
-        if actor.kind == "person" and await face_verified_at(self.platform, actor.id, "submit", row["public_id"]) is None:
-            missing.append(Requirement(code="face_verification_required", message="请完成人脸识别。 Verify your face first.", field="face_verification"))
+        if (
+            actor.kind == "person"
+            and await face_verified_at(self.platform, actor.id, "submit", row["public_id"]) is None
+        ):
+            missing.append(
+                Requirement(
+                    code="face_verification_required",
+                    message="请完成人脸识别。 Verify your face first.",
+                    field="face_verification",
+                )
+            )
         if not row["signing_reference"]:
-            missing.append(Requirement(code="signatures_missing", message="申请书尚未发起签署。 The application has not been sent for signing.", field="signatures"))
+            missing.append(
+                Requirement(
+                    code="signatures_missing",
+                    message="申请书尚未发起签署。 The application has not been sent for signing.",
+                    field="signatures",
+                )
+            )
         else:
             status = await signing_status(self.platform, row["signing_reference"])
             if not status.complete:
-                missing.append(Requirement(code="signatures_missing", message=f"尚待签署：{'、'.join(status.missing)}。 Signatures are missing.", field="signatures"))
+                missing.append(
+                    Requirement(
+                        code="signatures_missing",
+                        message=f"尚待签署：{'、'.join(status.missing)}。 Signatures are missing.",
+                        field="signatures",
+                    )
+                )
         return missing
 
     # ------------------------------------------------------------------ readiness and submission
 
-    async def requirements(self, actor: Actor, row: dict[str, Any], *, gates: bool = True, materials: list[dict[str, Any]] | None = None) -> tuple[Any, list[dict[str, Any]], list[Requirement]]:
+    async def requirements(
+        self, actor: Actor, row: dict[str, Any], *, gates: bool = True, materials: list[dict[str, Any]] | None = None
+    ) -> tuple[Any, list[dict[str, Any]], list[Requirement]]:
         """(plan, blockers, missing requirements) for submitting this draft (``materials``: its
         uploads, if read already)."""
         plan, problems = await self.plan_for(row)
-        missing: list[Requirement] = [Requirement(code=p["code"], message=p["message"], field=p.get("field")) for p in problems]
+        missing: list[Requirement] = [
+            Requirement(code=p["code"], message=p["message"], field=p.get("field")) for p in problems
+        ]
         if plan is None:
             return None, [], missing
         blockers = [msgspec.to_builtins(b) for b in plan.blockers]
         try:
             validate_submission(plan.form, _load(row["form_data"], {}))
         except ProblemError as exc:
-            missing += [Requirement(code=e.code, message=e.message, field=f"form_data.{e.field}") for e in exc.errors or []]
+            missing += [
+                Requirement(code=e.code, message=e.message, field=f"form_data.{e.field}") for e in exc.errors or []
+            ]
         if materials is None:
             materials = await raw(CaseMaterial, MATERIALS_SQL, row["id"])
         uploaded = {m["code"] for m in materials}
         for m in plan.materials:
             if not m.waived and not m.physical and not m.online and m.code not in uploaded:
-                missing.append(Requirement(code="material_missing", message=f"请上传：{m.name.zh} / Upload: {m.name.en}", field=f"materials.{m.code}"))
+                missing.append(
+                    Requirement(
+                        code="material_missing",
+                        message=f"请上传：{m.name.zh} / Upload: {m.name.en}",
+                        field=f"materials.{m.code}",
+                    )
+                )
         if gates:
             for gate in self.gates:
                 missing += await gate(row, actor)
@@ -545,10 +734,23 @@ class CaseService:
                     return
                 checked.append(system)
                 for reason in result.blockers:
-                    blockers.append({"code": reason.code, "message": {"zh": reason.message, "en": reason.message}, "system": system, "item": code})
+                    blockers.append(
+                        {
+                            "code": reason.code,
+                            "message": {"zh": reason.message, "en": reason.message},
+                            "system": system,
+                            "item": code,
+                        }
+                    )
 
             await asyncio.gather(*(ask(i.code, i.system.code) for i in plan.items))
-        return Readiness(ready=not blockers and not missing, blockers=blockers, missing=missing, checked_systems=sorted(checked), unreachable_systems=sorted(unreachable))
+        return Readiness(
+            ready=not blockers and not missing,
+            blockers=blockers,
+            missing=missing,
+            checked_systems=sorted(checked),
+            unreachable_systems=sorted(unreachable),
+        )
 
     async def submit(self, actor: Actor, public_id: str, idempotency_key: str) -> CaseView:
         """一次提交: check completeness, number the case, create its items and queue the first ones.
@@ -556,23 +758,51 @@ class CaseService:
         Everything the answer shows is read or written here (the case, its items, uploads and
         timeline), so the view is built from it rather than read again."""
         if not idempotency_key or len(idempotency_key) > 100:
-            raise ProblemError(400, "idempotency_key_required", "提交时需要 Idempotency-Key 请求头（最长100字符）。 An Idempotency-Key header is required.", field="Idempotency-Key")
-        rows = await raw(CaseFile, f"SELECT f.*, (SELECT k.public_id FROM case_file k WHERE k.submit_key = {{}}) AS key_case FROM ({CASE_SQL}) f", idempotency_key, public_id)
+            raise ProblemError(
+                400,
+                "idempotency_key_required",
+                "提交时需要 Idempotency-Key 请求头（最长100字符）。 An Idempotency-Key header is required.",
+                field="Idempotency-Key",
+            )
+        rows = await raw(
+            CaseFile,
+            f"SELECT f.*, (SELECT k.public_id FROM case_file k WHERE k.submit_key = {{}}) AS key_case FROM ({CASE_SQL}) f",
+            idempotency_key,
+            public_id,
+        )
         if not rows:
             raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
         row = rows[0]
         key_case = row.pop("key_case")
         await self._authorize(actor, row, "submit")
         if key_case not in (None, public_id):
-            raise ProblemError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一申请。 This key was used for another case.", field="Idempotency-Key")
+            raise ProblemError(
+                409,
+                "idempotency_key_reused",
+                "该 Idempotency-Key 已用于另一申请。 This key was used for another case.",
+                field="Idempotency-Key",
+            )
         if row["status"] != st.DRAFT:
             return await self.view(actor, public_id)  # a repeated or second submit is harmless
         materials = await raw(CaseMaterial, MATERIALS_SQL, row["id"])
         plan, blockers, missing = await self.requirements(actor, row, materials=materials)
         if blockers:
-            raise ProblemError(422, "case_blocked", "存在不能提交的情形，请先按提示处理。 Something blocks this application.", errors=[FieldError(field=f"blockers.{b['code']}", code=b["code"], message=b["message"]["zh"]) for b in blockers])
+            raise ProblemError(
+                422,
+                "case_blocked",
+                "存在不能提交的情形，请先按提示处理。 Something blocks this application.",
+                errors=[
+                    FieldError(field=f"blockers.{b['code']}", code=b["code"], message=b["message"]["zh"])
+                    for b in blockers
+                ],
+            )
         if missing:
-            raise ProblemError(422, "case_incomplete", "申请尚未填写完整。 The application is not complete.", errors=[FieldError(field=m.field or "case", code=m.code, message=m.message) for m in missing])
+            raise ProblemError(
+                422,
+                "case_incomplete",
+                "申请尚未填写完整。 The application is not complete.",
+                errors=[FieldError(field=m.field or "case", code=m.code, message=m.message) for m in missing],
+            )
         record = await self._record(row["uscc"])
         now = self.clock.now_ms()
         async with self.transaction():
@@ -580,7 +810,12 @@ class CaseService:
             if locked["status"] != st.DRAFT:  # a concurrent submit won
                 return await self.view(actor, public_id)
             if locked["version"] != row["version"]:
-                raise ProblemError(409, "version_conflict", "提交时申请在其他设备上被修改，请核对后重新提交。 The case changed while it was being submitted; check it and submit again.", field="version")
+                raise ProblemError(
+                    409,
+                    "version_conflict",
+                    "提交时申请在其他设备上被修改，请核对后重新提交。 The case changed while it was being submitted; check it and submit again.",
+                    field="version",
+                )
             history = await raw(CaseEvent, EVENTS_SQL, row["id"])
             drafts = self._instantiate(public_id, row, plan, record)
             first = [item for item in drafts if not _load(item["depends_on"], [])]
@@ -590,16 +825,41 @@ class CaseService:
             # The number comes last: the day's counter row stays locked until this transaction
             # commits, and every submission of the day waits for it: one more statement.
             number = await next_number(now)
-            changes = dict(status=st.SUBMITTED, number=number, submit_key=idempotency_key, submitted_at=now, updated_at=now, route=plan.route, expires_at=None, version=row["version"] + 1)
-            submitted = dict(type_=st.CASE_SUBMITTED, actor=actor.id, data={"number": number, "items": [i.code for i in plan.items], "catalog_version": plan.catalog_version})
+            changes = dict(
+                status=st.SUBMITTED,
+                number=number,
+                submit_key=idempotency_key,
+                submitted_at=now,
+                updated_at=now,
+                route=plan.route,
+                expires_at=None,
+                version=row["version"] + 1,
+            )
+            submitted = dict(
+                type_=st.CASE_SUBMITTED,
+                actor=actor.id,
+                data={"number": number, "items": [i.code for i in plan.items], "catalog_version": plan.catalog_version},
+            )
             last = history[-1] if history else None
-            events = await timeline.append_many(row["id"], [submitted, *self._queued_entries(first, "platform")], at=now, after=last, along=[insert_items, self._send_jobs([{**i, "generation": 1} for i in first]), update_sql("case_file", row["id"], changes)])
+            events = await timeline.append_many(
+                row["id"],
+                [submitted, *self._queued_entries(first, "platform")],
+                at=now,
+                after=last,
+                along=[
+                    insert_items,
+                    self._send_jobs([{**i, "generation": 1} for i in first]),
+                    update_sql("case_file", row["id"], changes),
+                ],
+            )
             row = row | changes
         await self.platform.queue.notify()
         await self._announce(public_id, events)
         return self._render(row, None, [], items, [], materials, history + timeline.as_rows(row["id"], events, last))
 
-    def _instantiate(self, public_id: str, row: dict[str, Any], plan: Any, record: EnterpriseRecord) -> list[dict[str, Any]]:
+    def _instantiate(
+        self, public_id: str, row: dict[str, Any], plan: Any, record: EnterpriseRecord
+    ) -> list[dict[str, Any]]:
         """Case items from the plan: one per item; BANK once per account (basic last); SEAL once per seal
         system; plus a NOTICE stage for each statutory period the catalog says blocks a matter."""
         from backend.catalog.engine import context
@@ -612,22 +872,51 @@ class CaseService:
         for period in catalog.periods:
             if period.blocks and plan.route in period.routes and (period.when is None or period.when.holds(ctx)):
                 ref = f"{public_id}.{NOTICE}"
-                drafts.append(dict(code=NOTICE, office=period.code, region=row["region"], promised_days=0, ref=ref, system="platform", _deps=[]))
+                drafts.append(
+                    dict(
+                        code=NOTICE,
+                        office=period.code,
+                        region=row["region"],
+                        promised_days=0,
+                        ref=ref,
+                        system="platform",
+                        _deps=[],
+                    )
+                )
                 blocked_matters.update({matter: ref for matter in period.blocks})
                 break
         for p in plan.items:
             extra_deps = [blocked_matters[p.matter]] if p.matter in blocked_matters else []
-            base = dict(code=p.code, office=p.office.code if p.office else "", region=row["region"], promised_days=p.promised_days, _extra=extra_deps)
+            base = dict(
+                code=p.code,
+                office=p.office.code if p.office else "",
+                region=row["region"],
+                promised_days=p.promised_days,
+                _extra=extra_deps,
+            )
             if p.code == "BANK" and record.bank_accounts:
                 accounts = record.accounts_in_closing_order()
                 for n, account in enumerate(accounts, start=1):
                     ref = f"{public_id}.BANK.{n}"
-                    drafts.append(dict(base, ref=ref, system=p.system.code, account=_json(msgspec.to_builtins(account)), _deps=list(p.depends_on), _basic=account.kind == "basic"))
+                    drafts.append(
+                        dict(
+                            base,
+                            ref=ref,
+                            system=p.system.code,
+                            account=_json(msgspec.to_builtins(account)),
+                            _deps=list(p.depends_on),
+                            _basic=account.kind == "basic",
+                        )
+                    )
                     refs_by_code.setdefault(p.code, []).append(ref)
                 continue
             systems = [p.system.code]
             if p.code == "SEAL":
-                on_file = [s for s in [p.system.code, *(x.code for x in p.also_systems)] if any(seal.system == s for seal in record.seals)]
+                on_file = [
+                    s
+                    for s in [p.system.code, *(x.code for x in p.also_systems)]
+                    if any(seal.system == s for seal in record.seals)
+                ]
                 systems = on_file or systems
             for n, system in enumerate(systems, start=1):
                 ref = f"{public_id}.{p.code}" + (f".{n}" if len(systems) > 1 else "")
@@ -647,12 +936,26 @@ class CaseService:
     def _due_on(self, now: int, promised_days: int) -> str:
         return self.calendar.add(cst_date(now), promised_days).isoformat() if promised_days else ""
 
-    async def _queue_item(self, case_id: int, ref: str, now: int, *, actor: str = "platform", after: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def _queue_item(
+        self, case_id: int, ref: str, now: int, *, actor: str = "platform", after: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Move one item to 待推送 with its send job (``_queue_items``)."""
-        item = await CaseItem.select(CaseItem.ref, CaseItem.generation, CaseItem.promised_days, CaseItem.system).where(CaseItem.ref == ref).first()
+        item = (
+            await CaseItem.select(CaseItem.ref, CaseItem.generation, CaseItem.promised_days, CaseItem.system)
+            .where(CaseItem.ref == ref)
+            .first()
+        )
         return (await self._queue_items(case_id, [item], now, actor=actor, after=after))[0]
 
-    async def _queue_items(self, case_id: int, items: list[dict[str, Any]], now: int, *, actor: str = "platform", after: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    async def _queue_items(
+        self,
+        case_id: int,
+        items: list[dict[str, Any]],
+        now: int,
+        *,
+        actor: str = "platform",
+        after: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
         """Move items (their ref, generation, promised days and system) to 待推送 and write their send
         jobs in the same transaction (the outbox); ``after``: the case's last event, when read already.
         On PostgreSQL one statement: the items (per due date) and the jobs go with the events."""
@@ -660,19 +963,37 @@ class CaseService:
         along = []
         for due_on in set(due.values()):
             refs = [ref for ref, d in due.items() if d == due_on]
-            along.append((f"UPDATE case_item SET status = {{}}, queued_at = {{}}, due_on = {{}}, updated_at = {{}} WHERE ref IN ({', '.join(['{}'] * len(refs))})", [st.QUEUED, now, due_on, now, *refs]))
+            along.append(
+                (
+                    f"UPDATE case_item SET status = {{}}, queued_at = {{}}, due_on = {{}}, updated_at = {{}} WHERE ref IN ({', '.join(['{}'] * len(refs))})",
+                    [st.QUEUED, now, due_on, now, *refs],
+                )
+            )
         along.append(self._send_jobs(items))
-        return await timeline.append_many(case_id, self._queued_entries([{**i, "due_on": due[i["ref"]]} for i in items], actor), at=now, after=after, along=along)
+        return await timeline.append_many(
+            case_id,
+            self._queued_entries([{**i, "due_on": due[i["ref"]]} for i in items], actor),
+            at=now,
+            after=after,
+            along=along,
+        )
 
     def _send_jobs(self, items: list[dict[str, Any]]) -> tuple[str, list[Any]]:
         """The statement writing the send jobs of items just queued (their ref and generation; at
         least one), to run in the same transaction: the outbox."""
-        return self.platform.queue.enqueue_sql(SEND_JOB, [({"ref": i["ref"], "generation": i["generation"]}, f"send:{i['ref']}:{i['generation']}") for i in items], max_attempts=SEND_ATTEMPTS)
+        return self.platform.queue.enqueue_sql(
+            SEND_JOB,
+            [({"ref": i["ref"], "generation": i["generation"]}, f"send:{i['ref']}:{i['generation']}") for i in items],
+            max_attempts=SEND_ATTEMPTS,
+        )
 
     @staticmethod
     def _queued_entries(items: list[dict[str, Any]], actor: str) -> list[dict[str, Any]]:
         """Timeline entries (``timeline.append_many``) for items just queued (their ref, system and due date)."""
-        return [dict(type_=st.ITEM_QUEUED, item_ref=i["ref"], actor=actor, system=i["system"], data={"due_on": i["due_on"]}) for i in items]
+        return [
+            dict(type_=st.ITEM_QUEUED, item_ref=i["ref"], actor=actor, system=i["system"], data={"due_on": i["due_on"]})
+            for i in items
+        ]
 
     # ------------------------------------------------------------------ withdrawal and corrections
 
@@ -682,36 +1003,85 @@ class CaseService:
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
-            items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.system).where(CaseItem.case_file == row["id"])
+            items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.system).where(
+                CaseItem.case_file == row["id"]
+            )
             status = (await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first())["status"]
             if status in (st.CASE_WITHDRAWN, st.EXPIRED):
                 return await self.view(actor, public_id)
             started = [i for i in items if i["status"] not in (st.WAITING, st.QUEUED, st.SENT, st.DISPATCH_FAILED)]
             if started or status in (st.CASE_COMPLETED, st.CASE_REFUSED):
-                raise ProblemError(409, "withdrawal_not_allowed", "已有部门受理，不能整体撤回；请联系受理部门。 An agency has already accepted an item.")
+                raise ProblemError(
+                    409,
+                    "withdrawal_not_allowed",
+                    "已有部门受理，不能整体撤回；请联系受理部门。 An agency has already accepted an item.",
+                )
             events = []
             for i in items:
-                await CaseItem.update({CaseItem.status: st.WITHDRAWN, CaseItem.closed_at: now, CaseItem.updated_at: now}).where(CaseItem.ref == i["ref"])
-                events.append(await timeline.append(row["id"], st.ITEM_WITHDRAWN, at=now, item_ref=i["ref"], actor=actor.id, system=i["system"]))
-            await CaseFile.update({CaseFile.status: st.CASE_WITHDRAWN, CaseFile.closed_at: now, CaseFile.updated_at: now, CaseFile.expires_at: None}).where(CaseFile.id == row["id"])
-            events.append(await timeline.append(row["id"], st.CASE_WITHDRAWN_EVENT, at=now, actor=actor.id, message=reason[:500]))
+                await CaseItem.update(
+                    {CaseItem.status: st.WITHDRAWN, CaseItem.closed_at: now, CaseItem.updated_at: now}
+                ).where(CaseItem.ref == i["ref"])
+                events.append(
+                    await timeline.append(
+                        row["id"], st.ITEM_WITHDRAWN, at=now, item_ref=i["ref"], actor=actor.id, system=i["system"]
+                    )
+                )
+            await CaseFile.update(
+                {
+                    CaseFile.status: st.CASE_WITHDRAWN,
+                    CaseFile.closed_at: now,
+                    CaseFile.updated_at: now,
+                    CaseFile.expires_at: None,
+                }
+            ).where(CaseFile.id == row["id"])
+            events.append(
+                await timeline.append(row["id"], st.CASE_WITHDRAWN_EVENT, at=now, actor=actor.id, message=reason[:500])
+            )
         await self._announce(public_id, events)
         return await self.view(actor, public_id)
 
-    async def correct(self, actor: Actor, public_id: str, code: str, form_data: dict[str, Any], message: str = "") -> CaseView:
+    async def correct(
+        self, actor: Actor, public_id: str, code: str, form_data: dict[str, Any], message: str = ""
+    ) -> CaseView:
         """补正: update the fields an agency asked for and send that one item again; the others are untouched."""
         row = await self.case_for(actor, public_id, "correct")
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
-            item = await CaseItem.select().where((CaseItem.case_file == row["id"]) & (CaseItem.code == code) & (CaseItem.status == st.CORRECTION)).first()
+            item = (
+                await CaseItem.select()
+                .where((CaseItem.case_file == row["id"]) & (CaseItem.code == code) & (CaseItem.status == st.CORRECTION))
+                .first()
+            )
             if item is None:
-                raise ProblemError(409, "no_correction_requested", "该事项没有待补正的内容。 This item is not awaiting corrections.", field="code")
+                raise ProblemError(
+                    409,
+                    "no_correction_requested",
+                    "该事项没有待补正的内容。 This item is not awaiting corrections.",
+                    field="code",
+                )
             if form_data:
-                current = _load((await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())["form_data"], {})
-                await CaseFile.update({CaseFile.form_data: _json({**current, **form_data}), CaseFile.updated_at: now}).where(CaseFile.id == row["id"])
-            await CaseItem.update({CaseItem.generation: item["generation"] + 1, CaseItem.corrections: "[]"}).where(CaseItem.id == item["id"])
-            events = [await timeline.append(row["id"], st.ITEM_CORRECTED, at=now, item_ref=item["ref"], actor=actor.id, system=item["system"], message=message[:500], data={"fields": sorted(form_data)})]
+                current = _load(
+                    (await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())["form_data"], {}
+                )
+                await CaseFile.update(
+                    {CaseFile.form_data: _json({**current, **form_data}), CaseFile.updated_at: now}
+                ).where(CaseFile.id == row["id"])
+            await CaseItem.update({CaseItem.generation: item["generation"] + 1, CaseItem.corrections: "[]"}).where(
+                CaseItem.id == item["id"]
+            )
+            events = [
+                await timeline.append(
+                    row["id"],
+                    st.ITEM_CORRECTED,
+                    at=now,
+                    item_ref=item["ref"],
+                    actor=actor.id,
+                    system=item["system"],
+                    message=message[:500],
+                    data={"fields": sorted(form_data)},
+                )
+            ]
             events.append(await self._queue_item(row["id"], item["ref"], now, actor=actor.id))
             await self._refresh_case_status(row["id"], now, events)
         await self.platform.queue.notify()
@@ -723,7 +1093,9 @@ class CaseService:
         now = self.clock.now_ms()
         item = await CaseItem.select(CaseItem.case_file, CaseItem.status).where(CaseItem.ref == ref).first()
         if item is None or item["status"] != st.DISPATCH_FAILED:
-            raise ProblemError(409, "not_dispatch_failed", "该事项不处于推送失败状态。 The item's delivery has not failed.")
+            raise ProblemError(
+                409, "not_dispatch_failed", "该事项不处于推送失败状态。 The item's delivery has not failed."
+            )
         async with self.transaction():
             await self._lock(item["case_file"])
             # the dead send job goes round again (its dedupe key would stop a new one being written)
@@ -737,10 +1109,20 @@ class CaseService:
         case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first()
         await self._announce(case["public_id"], events)
 
-    async def _refresh_case_status(self, case_id: int, now: int, events: list[dict[str, Any]], *, statuses: list[str] | None = None, current: str | None = None) -> None:
+    async def _refresh_case_status(
+        self,
+        case_id: int,
+        now: int,
+        events: list[dict[str, Any]],
+        *,
+        statuses: list[str] | None = None,
+        current: str | None = None,
+    ) -> None:
         """Derive the case's status from its items' (``statuses`` and the ``current`` case status when known)."""
         if statuses is None:
-            statuses = [r["status"] for r in await CaseItem.select(CaseItem.status).where(CaseItem.case_file == case_id)]
+            statuses = [
+                r["status"] for r in await CaseItem.select(CaseItem.status).where(CaseItem.case_file == case_id)
+            ]
         new = st.case_status(statuses)
         if current is None:
             current = (await CaseFile.select(CaseFile.status).where(CaseFile.id == case_id).first())["status"]
@@ -750,7 +1132,11 @@ class CaseService:
         sql, values = update_sql("case_file", case_id, {"status": new, "updated_at": now, "closed_at": closed})
         await raw(CaseFile, sql, *values)
         if closed:
-            events.append(await timeline.append(case_id, st.CASE_CLOSED, at=now, data={"status": new}, after=events[-1] if events else None))
+            events.append(
+                await timeline.append(
+                    case_id, st.CASE_CLOSED, at=now, data={"status": new}, after=events[-1] if events else None
+                )
+            )
 
     # ------------------------------------------------------------------ timed stages (公示期 / 异议期)
 
@@ -766,14 +1152,37 @@ class CaseService:
         ends_ms = now + (end - start).days * DAY_MS
         async with self.transaction():
             await self._lock(case["id"])
-            moved = await CaseItem.update(
-                {CaseItem.status: st.IN_PROGRESS, CaseItem.sent_at: now, CaseItem.accepted_at: now, CaseItem.due_on: end.isoformat(), CaseItem.updated_at: now,
-                 CaseItem.result: _json({"ends_at": ends_ms})}
-            ).where((CaseItem.id == item["id"]) & (CaseItem.status == st.QUEUED)).returning(CaseItem.id)
+            moved = (
+                await CaseItem.update(
+                    {
+                        CaseItem.status: st.IN_PROGRESS,
+                        CaseItem.sent_at: now,
+                        CaseItem.accepted_at: now,
+                        CaseItem.due_on: end.isoformat(),
+                        CaseItem.updated_at: now,
+                        CaseItem.result: _json({"ends_at": ends_ms}),
+                    }
+                )
+                .where((CaseItem.id == item["id"]) & (CaseItem.status == st.QUEUED))
+                .returning(CaseItem.id)
+            )
             if not moved:
                 return
-            events = [await timeline.append(case["id"], st.NOTICE_STARTED, at=now, item_ref=item["ref"], data={"period": period.code, "days": period.days, "ends_on": end.isoformat()})]
-            await self.platform.queue.enqueue(NOTICE_END_JOB, {"ref": item["ref"]}, delay_seconds=(ends_ms - now) / 1000, dedupe_key=f"notice-end:{item['ref']}")
+            events = [
+                await timeline.append(
+                    case["id"],
+                    st.NOTICE_STARTED,
+                    at=now,
+                    item_ref=item["ref"],
+                    data={"period": period.code, "days": period.days, "ends_on": end.isoformat()},
+                )
+            ]
+            await self.platform.queue.enqueue(
+                NOTICE_END_JOB,
+                {"ref": item["ref"]},
+                delay_seconds=(ends_ms - now) / 1000,
+                dedupe_key=f"notice-end:{item['ref']}",
+            )
         await self._announce(case["public_id"], events)
 
     async def end_notice(self, ref: str, *, early: bool = False) -> bool:
@@ -790,10 +1199,18 @@ class CaseService:
         case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first()
         async with self.transaction():
             await self._lock(item["case_file"])
-            moved = await CaseItem.update({CaseItem.status: st.COMPLETED, CaseItem.closed_at: now, CaseItem.updated_at: now}).where((CaseItem.id == item["id"]) & (CaseItem.status == st.IN_PROGRESS)).returning(CaseItem.id)
+            moved = (
+                await CaseItem.update(
+                    {CaseItem.status: st.COMPLETED, CaseItem.closed_at: now, CaseItem.updated_at: now}
+                )
+                .where((CaseItem.id == item["id"]) & (CaseItem.status == st.IN_PROGRESS))
+                .returning(CaseItem.id)
+            )
             if not moved:
                 return False
-            events = [await timeline.append(item["case_file"], st.NOTICE_ENDED, at=now, item_ref=ref, data={"early": early})]
+            events = [
+                await timeline.append(item["case_file"], st.NOTICE_ENDED, at=now, item_ref=ref, data={"early": early})
+            ]
             await self.platform.dispatcher._release_dependents(item["case_file"], now, events)
             await self._refresh_case_status(item["case_file"], now, events)
         await self.platform.queue.notify()
@@ -808,10 +1225,24 @@ class CaseService:
             await self._lock(row["id"])
             item = await CaseItem.select().where((CaseItem.case_file == row["id"]) & (CaseItem.code == NOTICE)).first()
             if item is None or item["status"] != st.IN_PROGRESS:
-                raise ProblemError(409, "no_open_notice", "该申请不在公示或异议期内。 The case has no open publicity period.")
+                raise ProblemError(
+                    409, "no_open_notice", "该申请不在公示或异议期内。 The case has no open publicity period."
+                )
             reasons = [{"code": "objection", "message": message}]
-            await CaseItem.update({CaseItem.status: st.REJECTED, CaseItem.reasons: _json(reasons), CaseItem.closed_at: now, CaseItem.updated_at: now, CaseItem.message: message}).where(CaseItem.id == item["id"])
-            events = [await timeline.append(row["id"], st.NOTICE_OBJECTION, at=now, item_ref=item["ref"], actor=actor.id, message=message[:500])]
+            await CaseItem.update(
+                {
+                    CaseItem.status: st.REJECTED,
+                    CaseItem.reasons: _json(reasons),
+                    CaseItem.closed_at: now,
+                    CaseItem.updated_at: now,
+                    CaseItem.message: message,
+                }
+            ).where(CaseItem.id == item["id"])
+            events = [
+                await timeline.append(
+                    row["id"], st.NOTICE_OBJECTION, at=now, item_ref=item["ref"], actor=actor.id, message=message[:500]
+                )
+            ]
             await self.platform.dispatcher._stop_dependents(row["id"], item["ref"], now, events)
             await self._refresh_case_status(row["id"], now, events)
         await self._announce(public_id, events)
@@ -834,18 +1265,28 @@ class CaseService:
             if now < row["expires_at"]:
                 if row["expiry_warned_at"] is None:
                     await CaseFile.update({CaseFile.expiry_warned_at: now}).where(CaseFile.id == row["id"])
-                    event = await timeline.append(row["id"], st.CASE_EXPIRY_WARNED, at=now, data={"expires_at": row["expires_at"]})
-                    await self.platform.queue.enqueue(EXPIRY_JOB, {"case": public_id}, delay_seconds=(row["expires_at"] - now) / 1000)
+                    event = await timeline.append(
+                        row["id"], st.CASE_EXPIRY_WARNED, at=now, data={"expires_at": row["expires_at"]}
+                    )
+                    await self.platform.queue.enqueue(
+                        EXPIRY_JOB, {"case": public_id}, delay_seconds=(row["expires_at"] - now) / 1000
+                    )
                     events = [event]
                 else:
-                    await self.platform.queue.enqueue(EXPIRY_JOB, {"case": public_id}, delay_seconds=(row["expires_at"] - now) / 1000)
+                    await self.platform.queue.enqueue(
+                        EXPIRY_JOB, {"case": public_id}, delay_seconds=(row["expires_at"] - now) / 1000
+                    )
                     return
             else:
-                await CaseFile.update({CaseFile.status: st.EXPIRED, CaseFile.updated_at: now, CaseFile.closed_at: now}).where(CaseFile.id == row["id"])
+                await CaseFile.update(
+                    {CaseFile.status: st.EXPIRED, CaseFile.updated_at: now, CaseFile.closed_at: now}
+                ).where(CaseFile.id == row["id"])
                 events = [await timeline.append(row["id"], st.CASE_EXPIRED, at=now)]
         await self._announce(public_id, events)
         if events and events[0]["type"] == st.CASE_EXPIRY_WARNED and self.platform.notify_applicant:
-            await self.platform.notify_applicant(row["created_by"], "draft_expiring", {"case": public_id, "expires_at": row["expires_at"]})
+            await self.platform.notify_applicant(
+                row["created_by"], "draft_expiring", {"case": public_id, "expires_at": row["expires_at"]}
+            )
 
     # ------------------------------------------------------------------ reading
 
@@ -855,7 +1296,12 @@ class CaseService:
 
         number = parse_number(text)
         if number is None:
-            raise ProblemError(422, "invalid_case_number", "申请编号有误，请核对后重新输入。 That case number is not valid.", field="number")
+            raise ProblemError(
+                422,
+                "invalid_case_number",
+                "申请编号有误，请核对后重新输入。 That case number is not valid.",
+                field="number",
+            )
         row = await CaseFile.select(CaseFile.public_id).where(CaseFile.number == number).first()
         if row is None:
             return []
@@ -879,9 +1325,15 @@ class CaseService:
                     counts[item["case_file"]][0] += 1
         return [
             CaseSummary(
-                id=r["public_id"], status=r["status"], status_label=Label(*st.CASE_LABELS[r["status"]]), uscc=r["uscc"],
-                enterprise_name=r["enterprise_name"], updated_at=r["updated_at"], number=r["number"],
-                items_done=counts[r["id"]][0], items_total=counts[r["id"]][1],
+                id=r["public_id"],
+                status=r["status"],
+                status_label=Label(*st.CASE_LABELS[r["status"]]),
+                uscc=r["uscc"],
+                enterprise_name=r["enterprise_name"],
+                updated_at=r["updated_at"],
+                number=r["number"],
+                items_done=counts[r["id"]][0],
+                items_total=counts[r["id"]][1],
             )
             for r in rows
         ]
@@ -893,25 +1345,69 @@ class CaseService:
         items, docs, materials, events = [await raw(CaseFile, sql, row["id"]) for sql in reads]
         return self._render(row, plan, problems, items, docs, materials, events)
 
-    def _render(self, row: dict[str, Any], plan: Any, problems: list[dict[str, Any]], items: list[dict[str, Any]], docs: list[dict[str, Any]],
-                materials: list[dict[str, Any]], events: list[dict[str, Any]]) -> CaseView:
+    def _render(
+        self,
+        row: dict[str, Any],
+        plan: Any,
+        problems: list[dict[str, Any]],
+        items: list[dict[str, Any]],
+        docs: list[dict[str, Any]],
+        materials: list[dict[str, Any]],
+        events: list[dict[str, Any]],
+    ) -> CaseView:
         """The case view from its rows (``*_SQL``; ``events``: every column, in order)."""
         public_id = row["public_id"]
         catalog = get_catalog(row["catalog_version"])
         docs_by_item: dict[str, list[dict[str, Any]]] = {}
         for d in docs:
-            docs_by_item.setdefault(d["item_ref"], []).append({"id": d["id"], "name": d["name"], "media_type": d["media_type"], "sha256": d["sha256"], "href": f"/api/v1/cases/{public_id}/documents/{d['id']}"})
+            docs_by_item.setdefault(d["item_ref"], []).append(
+                {
+                    "id": d["id"],
+                    "name": d["name"],
+                    "media_type": d["media_type"],
+                    "sha256": d["sha256"],
+                    "href": f"/api/v1/cases/{public_id}/documents/{d['id']}",
+                }
+            )
         intact, _ = timeline.verify_rows(row["id"], events)
         return CaseView(
-            id=row["public_id"], status=row["status"], status_label=Label(*st.CASE_LABELS[row["status"]]), uscc=row["uscc"],
-            enterprise_name=row["enterprise_name"], entity_type=row["entity_type"], region=row["region"], route=row["route"],
-            channel=row["channel"], catalog_version=row["catalog_version"], version=row["version"],
-            answers=_load(row["answers"], {}), form_data=_load(row["form_data"], {}), created_at=row["created_at"], updated_at=row["updated_at"],
-            number=row["number"], submitted_at=row["submitted_at"], closed_at=row["closed_at"], expires_at=row["expires_at"],
-            plan=msgspec.to_builtins(plan) if plan is not None else None, plan_problems=problems,
+            id=row["public_id"],
+            status=row["status"],
+            status_label=Label(*st.CASE_LABELS[row["status"]]),
+            uscc=row["uscc"],
+            enterprise_name=row["enterprise_name"],
+            entity_type=row["entity_type"],
+            region=row["region"],
+            route=row["route"],
+            channel=row["channel"],
+            catalog_version=row["catalog_version"],
+            version=row["version"],
+            answers=_load(row["answers"], {}),
+            form_data=_load(row["form_data"], {}),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            number=row["number"],
+            submitted_at=row["submitted_at"],
+            closed_at=row["closed_at"],
+            expires_at=row["expires_at"],
+            plan=msgspec.to_builtins(plan) if plan is not None else None,
+            plan_problems=problems,
             items=[self._item_view(catalog, i, docs_by_item.get(i["ref"], [])) for i in items],
             materials=[MaterialView(**m) for m in materials],
-            timeline=[EventView(seq=e["seq"], type=e["type"], at=e["at"], actor=e["actor"], system=e["system"], item_ref=e["item_ref"], message=e["message"], data=_load(e["data"], {}), hash=e["hash"]) for e in events],
+            timeline=[
+                EventView(
+                    seq=e["seq"],
+                    type=e["type"],
+                    at=e["at"],
+                    actor=e["actor"],
+                    system=e["system"],
+                    item_ref=e["item_ref"],
+                    message=e["message"],
+                    data=_load(e["data"], {}),
+                    hash=e["hash"],
+                )
+                for e in events
+            ],
             timeline_intact=intact,
         )
 
@@ -922,9 +1418,25 @@ class CaseService:
         text = item.name if item else period.name if period else None
         name = Label(text.zh, text.en) if text else Label(i["code"], i["code"])
         return ItemView(
-            ref=i["ref"], code=i["code"], name=name, system=i["system"], status=i["status"], status_label=Label(*st.ITEM_LABELS[i["status"]]),
-            depends_on=_load(i["depends_on"], []), promised_days=i["promised_days"], office=i["office"], due_on=i["due_on"],
-            reference=i["reference"], account=_load(i["account"], None), message=i["message"], reasons=_load(i["reasons"], []),
-            corrections=_load(i["corrections"], []), result=_load(i["result"], {}), documents=documents, queued_at=i["queued_at"],
-            sent_at=i["sent_at"], accepted_at=i["accepted_at"], closed_at=i["closed_at"],
+            ref=i["ref"],
+            code=i["code"],
+            name=name,
+            system=i["system"],
+            status=i["status"],
+            status_label=Label(*st.ITEM_LABELS[i["status"]]),
+            depends_on=_load(i["depends_on"], []),
+            promised_days=i["promised_days"],
+            office=i["office"],
+            due_on=i["due_on"],
+            reference=i["reference"],
+            account=_load(i["account"], None),
+            message=i["message"],
+            reasons=_load(i["reasons"], []),
+            corrections=_load(i["corrections"], []),
+            result=_load(i["result"], {}),
+            documents=documents,
+            queued_at=i["queued_at"],
+            sent_at=i["sent_at"],
+            accepted_at=i["accepted_at"],
+            closed_at=i["closed_at"],
         )

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Final
 
 # Item states (事项状态). Labels follow the terms applicants and staff already know.
-WAITING: Final = "waiting"                      # 等待前序事项办结
-QUEUED: Final = "queued"                        # 待推送
-SENT: Final = "sent"                            # 已推送
-ACCEPTED: Final = "accepted"                    # 已受理
-IN_PROGRESS: Final = "in_progress"              # 办理中
-COMPLETED: Final = "completed"                  # 已办结
-REJECTED: Final = "rejected"                    # 不予受理 / 不予办理
-CORRECTION: Final = "correction_requested"      # 退回补正
-WITHDRAWN: Final = "withdrawn"                  # 已撤回
-DISPATCH_FAILED: Final = "dispatch_failed"      # 推送失败（待人工处理）
-CANCELLED: Final = "cancelled"                  # 因前序事项未办结而终止
+WAITING: Final = "waiting"  # 等待前序事项办结
+QUEUED: Final = "queued"  # 待推送
+SENT: Final = "sent"  # 已推送
+ACCEPTED: Final = "accepted"  # 已受理
+IN_PROGRESS: Final = "in_progress"  # 办理中
+COMPLETED: Final = "completed"  # 已办结
+REJECTED: Final = "rejected"  # 不予受理 / 不予办理
+CORRECTION: Final = "correction_requested"  # 退回补正
+WITHDRAWN: Final = "withdrawn"  # 已撤回
+DISPATCH_FAILED: Final = "dispatch_failed"  # 推送失败（待人工处理）
+CANCELLED: Final = "cancelled"  # 因前序事项未办结而终止
 
 ITEM_LABELS: Final = {
     WAITING: ("等待前序事项办结", "Waiting for earlier items"),
@@ -47,10 +47,10 @@ ITEM_TRANSITIONS: Final = {
 
 # Case states (申请状态), derived from the items once submitted.
 DRAFT: Final = "draft"
-SUBMITTED: Final = "submitted"          # items on their way
+SUBMITTED: Final = "submitted"  # items on their way
 ACTION_REQUIRED: Final = "action_required"  # an item waits for the applicant (补正)
 CASE_COMPLETED: Final = "completed"
-CASE_REFUSED: Final = "refused"         # closed; at least one item refused
+CASE_REFUSED: Final = "refused"  # closed; at least one item refused
 CASE_WITHDRAWN: Final = "withdrawn"
 EXPIRED: Final = "expired"
 

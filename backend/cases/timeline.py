@@ -16,12 +16,25 @@ from backend.cases.tables import CaseEvent
 from backend.db import raw
 
 
-def event_hash(prev_hash: str, case_id: int, seq: int, type_: str, item_ref: str | None, actor: str, system: str, message: str, data: str, at: int) -> str:
+def event_hash(
+    prev_hash: str,
+    case_id: int,
+    seq: int,
+    type_: str,
+    item_ref: str | None,
+    actor: str,
+    system: str,
+    message: str,
+    data: str,
+    at: int,
+) -> str:
     canonical = msgspec.json.encode([prev_hash, case_id, seq, type_, item_ref or "", actor, system, message, data, at])
     return hashlib.sha256(canonical).hexdigest()
 
 
-_INSERT = "INSERT INTO case_event (case_file, seq, type, item_ref, actor, system, message, data, at, prev_hash, hash) VALUES "
+_INSERT = (
+    "INSERT INTO case_event (case_file, seq, type, item_ref, actor, system, message, data, at, prev_hash, hash) VALUES "
+)
 _ROW = "(" + ", ".join(["{}"] * 11) + ")"
 
 
@@ -44,25 +57,62 @@ async def append(
     ``along``: the change itself (statements with ``{}`` placeholders, and their values), made in
     the same statement on PostgreSQL: fewer round trips on the paths that run for every agency message.
     """
-    return (await append_many(case_id, [dict(type_=type_, item_ref=item_ref, actor=actor, system=system, message=message, data=data)], at=at, after=after, along=along))[0]
+    return (
+        await append_many(
+            case_id,
+            [dict(type_=type_, item_ref=item_ref, actor=actor, system=system, message=message, data=data)],
+            at=at,
+            after=after,
+            along=along,
+        )
+    )[0]
 
 
-async def append_many(case_id: int, entries: list[dict[str, Any]], *, at: int, after: dict[str, Any] | None = None, along: list[tuple[str, list[Any]]] | None = None) -> list[dict[str, Any]]:
+async def append_many(
+    case_id: int,
+    entries: list[dict[str, Any]],
+    *,
+    at: int,
+    after: dict[str, Any] | None = None,
+    along: list[tuple[str, list[Any]]] | None = None,
+) -> list[dict[str, Any]]:
     """Append several events in one statement, chained in order (``entries``: ``append``'s keyword
     arguments; ``along`` as for ``append``)."""
     if not entries:
         return []
-    last = after or await CaseEvent.select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_file == case_id).order_by(CaseEvent.seq, ascending=False).first()
+    last = (
+        after
+        or await CaseEvent.select(CaseEvent.seq, CaseEvent.hash)
+        .where(CaseEvent.case_file == case_id)
+        .order_by(CaseEvent.seq, ascending=False)
+        .first()
+    )
     values, events = [], []
     for entry in entries:
         type_, item_ref, actor, system, message, data = (
-            entry["type_"], entry.get("item_ref"), entry.get("actor", ""), entry.get("system", ""), entry.get("message", ""), entry.get("data") or {})
+            entry["type_"],
+            entry.get("item_ref"),
+            entry.get("actor", ""),
+            entry.get("system", ""),
+            entry.get("message", ""),
+            entry.get("data") or {},
+        )
         seq = (last["seq"] + 1) if last else 1
         prev = last["hash"] if last else ""
         body = msgspec.json.encode(data).decode()
         digest = event_hash(prev, case_id, seq, type_, item_ref, actor, system, message, body, at)
         values += [case_id, seq, type_, item_ref, actor, system, message, body, at, prev, digest]
-        last = {"seq": seq, "type": type_, "item_ref": item_ref, "actor": actor, "system": system, "message": message, "data": data, "at": at, "hash": digest}
+        last = {
+            "seq": seq,
+            "type": type_,
+            "item_ref": item_ref,
+            "actor": actor,
+            "system": system,
+            "message": message,
+            "data": data,
+            "at": at,
+            "hash": digest,
+        }
         events.append(last)
     sql = _INSERT + ", ".join([_ROW] * len(events))  # raw: Piccolo's insert building cost more than the insert
     if along:
@@ -80,7 +130,9 @@ def as_rows(case_id: int, events: list[dict[str, Any]], after: dict[str, Any] | 
     """``append_many``'s events as their stored rows (``verify_rows``); ``after``: the event before them."""
     rows, prev = [], after["hash"] if after else ""
     for event in events:
-        rows.append({**event, "case_file": case_id, "data": msgspec.json.encode(event["data"]).decode(), "prev_hash": prev})
+        rows.append(
+            {**event, "case_file": case_id, "data": msgspec.json.encode(event["data"]).decode(), "prev_hash": prev}
+        )
         prev = event["hash"]
     return rows
 
@@ -94,7 +146,18 @@ def verify_rows(case_id: int, rows: list[dict[str, Any]]) -> tuple[bool, int | N
     """``verify`` over rows already read (every column, in ``seq`` order)."""
     prev = ""
     for expected_seq, row in enumerate(rows, start=1):
-        digest = event_hash(prev, case_id, row["seq"], row["type"], row["item_ref"], row["actor"], row["system"], row["message"], row["data"], row["at"])
+        digest = event_hash(
+            prev,
+            case_id,
+            row["seq"],
+            row["type"],
+            row["item_ref"],
+            row["actor"],
+            row["system"],
+            row["message"],
+            row["data"],
+            row["at"],
+        )
         if row["seq"] != expected_seq or row["prev_hash"] != prev or row["hash"] != digest:
             return False, row["seq"]
         prev = row["hash"]

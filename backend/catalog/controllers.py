@@ -115,7 +115,9 @@ class CatalogController(Controller):
     @post("/plans", status_code=200, summary="Plan a deregistration from the entity and its situation")
     async def create_plan(self, platform: PlatformDep, data: JSONBody[s.PlanRequest]) -> s.Plan:
         catalog = get_catalog(data.catalog_version)
-        return engine.plan(catalog, data.entity_type, data.region, data.answers, jurisdiction=platform.settings.jurisdiction or None)
+        return engine.plan(
+            catalog, data.entity_type, data.region, data.answers, jurisdiction=platform.settings.jurisdiction or None
+        )
 
     @get(
         "/guides/{entity_type:str}",

@@ -337,8 +337,11 @@ def render_html(guide: s.Guide) -> str:
             (
                 f'<span class="waived">免提交</span>：{_t(m.waiver.reason)}'
                 if m.waiver
-                else "交回实物（可邮寄或到窗口，最多跑一次）" if m.physical
-                else "在线填写并电子签名" if m.online else "在线提交"
+                else "交回实物（可邮寄或到窗口，最多跑一次）"
+                if m.physical
+                else "在线填写并电子签名"
+                if m.online
+                else "在线提交"
             ),
         ]
         for m in guide.materials

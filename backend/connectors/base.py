@@ -208,7 +208,9 @@ class Connector(Protocol):
         """Ask the agency for blockers before the case is submitted (注销预检)."""
         ...
 
-    async def verify_callback(self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None) -> CallbackResult:
+    async def verify_callback(
+        self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None
+    ) -> CallbackResult:
         """Verify a callback's signature, freshness and novelty, then parse it; raises ``CallbackRejected``."""
         ...
 

@@ -90,7 +90,10 @@ def client_timeout(timeouts: Mapping[str, float]) -> aiohttp.ClientTimeout:
     """aiohttp's timeouts from a spec's ``connect``/``read``/``write``/``pool`` seconds: waiting
     for a pooled connection and connecting, connecting alone, each read, and the whole exchange."""
     return aiohttp.ClientTimeout(
-        total=sum(timeouts.values()), connect=timeouts["pool"] + timeouts["connect"], sock_connect=timeouts["connect"], sock_read=timeouts["read"]
+        total=sum(timeouts.values()),
+        connect=timeouts["pool"] + timeouts["connect"],
+        sock_connect=timeouts["connect"],
+        sock_read=timeouts["read"],
     )
 
 
@@ -149,7 +152,11 @@ class HttpConnector:
         self._verifier: Verifier | None = Verifier(system_jwks) if system_jwks is not None else None
         self._jwks_fetched_at = 0.0
         self._jwks_lock = asyncio.Lock()
-        self._http = AgencyHTTP(client_timeout(spec.timeouts if timeout is None else dict.fromkeys(("connect", "read", "write", "pool"), timeout)))
+        self._http = AgencyHTTP(
+            client_timeout(
+                spec.timeouts if timeout is None else dict.fromkeys(("connect", "read", "write", "pool"), timeout)
+            )
+        )
         #: used by ``verify_callback`` when the caller passes no replay guard (embedded mode, tests)
         self.replay_guard: ReplayGuard = MemoryReplayGuard()
 
@@ -202,7 +209,9 @@ class HttpConnector:
         if body:
             headers["Content-Type"] = "application/json"
         try:  # encoded=True: the path goes out byte for byte as signed (htu)
-            async with self._http.session().request(method, URL(self.base_url + path, encoded=True), data=body or None, headers=headers) as resp:
+            async with self._http.session().request(
+                method, URL(self.base_url + path, encoded=True), data=body or None, headers=headers
+            ) as resp:
                 status, content, resp_headers = resp.status, await resp.read(), resp.headers
         except TimeoutError as exc:  # aiohttp's connect and read timeouts are TimeoutErrors too
             raise TransientError(f"{self.system}: timeout ({type(exc).__name__})", code="timeout") from exc
@@ -221,9 +230,13 @@ class HttpConnector:
             header = verifier.verify(resp_headers.get(SIGNATURE_HEADER), content)
         except SignatureError as exc:
             # Retrying with the same idempotency key is safe and returns the same answer.
-            raise TransientError(f"{self.system}: unverifiable response ({exc.code})", code="bad_response_signature", status=status) from exc
+            raise TransientError(
+                f"{self.system}: unverifiable response ({exc.code})", code="bad_response_signature", status=status
+            ) from exc
         if header.get("irt") not in (None, jti):
-            raise TransientError(f"{self.system}: response answers another request", code="bad_response_signature", status=status)
+            raise TransientError(
+                f"{self.system}: response answers another request", code="bad_response_signature", status=status
+            )
         return status, content, resp_headers
 
     @staticmethod
@@ -231,7 +244,9 @@ class HttpConnector:
         try:
             return msgspec.json.decode(body, type=kind)
         except msgspec.DecodeError as exc:
-            raise TransientError(f"{system}: malformed response body ({exc})", code="malformed_response", status=status) from exc
+            raise TransientError(
+                f"{system}: malformed response body ({exc})", code="malformed_response", status=status
+            ) from exc
 
     def _problem(self, status: int, body: bytes) -> _ProblemBody:
         try:
@@ -244,12 +259,20 @@ class HttpConnector:
             return self._decode(Ack, body, self.system, status)
         problem = self._problem(status, body)
         if status == 422:
-            reasons = list(problem.reasons) or [
-                Reason(code=str(e.get("code", problem.code)), message=str(e.get("message", "")), field=e.get("field"))
-                for e in problem.errors
-            ] or [Reason(code=problem.code, message=problem.detail or problem.code)]
+            reasons = (
+                list(problem.reasons)
+                or [
+                    Reason(
+                        code=str(e.get("code", problem.code)), message=str(e.get("message", "")), field=e.get("field")
+                    )
+                    for e in problem.errors
+                ]
+                or [Reason(code=problem.code, message=problem.detail or problem.code)]
+            )
             return Ack(status="rejected", reasons=reasons)
-        raise PermanentError(f"{self.system}: HTTP {status} {problem.code}: {problem.detail or ''}", code=problem.code, status=status)
+        raise PermanentError(
+            f"{self.system}: HTTP {status} {problem.code}: {problem.detail or ''}", code=problem.code, status=status
+        )
 
     # -- the protocol -----------------------------------------------------------------------
     def check_submission(self, sub: Submission) -> None:
@@ -270,7 +293,9 @@ class HttpConnector:
     async def submit(self, sub: Submission) -> Ack:
         """Send one item; ``Ack(rejected)`` for a business refusal, ``TransientError`` to retry."""
         self.check_submission(sub)
-        status, body, _ = await self._call("POST", self.spec.submit_path, self.wire_body(sub), idempotency_key=sub.idempotency_key)
+        status, body, _ = await self._call(
+            "POST", self.spec.submit_path, self.wire_body(sub), idempotency_key=sub.idempotency_key
+        )
         return self._ack_from(status, body)
 
     async def resubmit(self, reference: str, sub: Submission) -> Ack:
@@ -303,7 +328,9 @@ class HttpConnector:
         problem = self._problem(status, resp)
         raise PermanentError(f"{self.system}: HTTP {status} {problem.code}", code=problem.code, status=status)
 
-    async def verify_callback(self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None) -> CallbackResult:
+    async def verify_callback(
+        self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None
+    ) -> CallbackResult:
         """Verify a callback (signature, freshness, novelty of ``jti``) and parse it.
 
         ``seen(jti, expires_at) -> bool`` records a ``jti`` and says whether it was seen before;

@@ -66,7 +66,9 @@ class _CallbackSink:
                 s.bind((host, 0))
                 port = int(s.getsockname()[1])
         self.url = f"http://{host}:{port}/callbacks"
-        self._server = uvicorn.Server(uvicorn.Config(Litestar([receive], openapi_config=None), host=host, port=port, log_level="warning"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(Litestar([receive], openapi_config=None), host=host, port=port, log_level="warning")
+        )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     def start(self) -> None:
@@ -89,8 +91,16 @@ class _CallbackSink:
 class ConformanceRun:
     """Runs the contract checks for one system at one base URL."""
 
-    def __init__(self, system: str, base_url: str, credentials: Credentials, callback_url: str, sink: _CallbackSink | None,
-                 *, wait_seconds: float = 20.0) -> None:
+    def __init__(
+        self,
+        system: str,
+        base_url: str,
+        credentials: Credentials,
+        callback_url: str,
+        sink: _CallbackSink | None,
+        *,
+        wait_seconds: float = 20.0,
+    ) -> None:
         from backend.connectors.registry import build_connector
 
         self.system = system
@@ -115,8 +125,16 @@ class ConformanceRun:
         data = load_fixtures()
         ok, blocked = pick_enterprises(self.spec, data)
         run = uuid.uuid4().hex[:8].upper()
-        good = submission_for(self.spec, ok, data, self.callback_url, case_number=f"CONF-{run}", item_ref=f"CONF-{run}/OK")
-        bad = submission_for(self.spec, blocked, data, self.callback_url, case_number=f"CONF-{run}", item_ref=f"CONF-{run}/BLOCKED") if blocked else None
+        good = submission_for(
+            self.spec, ok, data, self.callback_url, case_number=f"CONF-{run}", item_ref=f"CONF-{run}/OK"
+        )
+        bad = (
+            submission_for(
+                self.spec, blocked, data, self.callback_url, case_number=f"CONF-{run}", item_ref=f"CONF-{run}/BLOCKED"
+            )
+            if blocked
+            else None
+        )
         return good, bad
 
     async def _verify_new_callbacks(self) -> None:
@@ -142,7 +160,11 @@ class ConformanceRun:
 
     async def _raw_post(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
         async with httpx.AsyncClient(timeout=10) as c:
-            return await c.post(self.base_url + self.spec.submit_path, content=body, headers={"Content-Type": "application/json", **headers})
+            return await c.post(
+                self.base_url + self.spec.submit_path,
+                content=body,
+                headers={"Content-Type": "application/json", **headers},
+            )
 
     # -- the checks ---------------------------------------------------------------------------
     async def check_jwks(self) -> str:
@@ -166,13 +188,17 @@ class ConformanceRun:
     async def check_idempotent_replay(self) -> str:
         good, _ = self.state["subs"]
         ack = await self.conn.submit(good)
-        assert ack.reference == self.state.get("reference"), f"replay returned {ack.reference}, first {self.state.get('reference')}"
+        assert ack.reference == self.state.get("reference"), (
+            f"replay returned {ack.reference}, first {self.state.get('reference')}"
+        )
         assert not ack.duplicate, "an idempotent replay must not be reported as a duplicate send"
         return "same Idempotency-Key → same reference"
 
     async def check_key_reuse_refused(self) -> str:
         good, _ = self.state["subs"]
-        other = msgspec.structs.replace(good, item_ref=good.item_ref + "-other", payload={**good.payload, "enterprise_name": "冲突测试"})
+        other = msgspec.structs.replace(
+            good, item_ref=good.item_ref + "-other", payload={**good.payload, "enterprise_name": "冲突测试"}
+        )
         try:
             ack = await self.conn.submit(other)
         except PermanentError as exc:
@@ -183,7 +209,10 @@ class ConformanceRun:
     async def check_rejects_unsigned(self) -> str:
         good, _ = self.state["subs"]
         sub = msgspec.structs.replace(good, item_ref=good.item_ref + "-unsigned", idempotency_key="")
-        r = await self._raw_post(HttpConnector.wire_body(sub), {"Idempotency-Key": uuid.uuid4().hex, "X-Client-Id": self.credentials.client_id})
+        r = await self._raw_post(
+            HttpConnector.wire_body(sub),
+            {"Idempotency-Key": uuid.uuid4().hex, "X-Client-Id": self.credentials.client_id},
+        )
         assert r.status_code == 401, f"unsigned request answered HTTP {r.status_code}"
         return "HTTP 401"
 
@@ -194,11 +223,17 @@ class ConformanceRun:
         stranger = Signer(generate_signing_key(str(self.credentials.signing_key.get("kid", "x"))))
         key = uuid.uuid4().hex
         sig, _ = stranger.sign(body, htm="POST", htu=self.spec.submit_path, idk=key)
-        r = await self._raw_post(body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig})
+        r = await self._raw_post(
+            body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig}
+        )
         assert r.status_code == 401, f"forged signature answered HTTP {r.status_code}"
         key = uuid.uuid4().hex
-        sig, _ = Signer(self.credentials.signing_key).sign(body, htm="POST", htu=self.spec.submit_path, idk=key, now=time.time() - 3600)
-        r = await self._raw_post(body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig})
+        sig, _ = Signer(self.credentials.signing_key).sign(
+            body, htm="POST", htu=self.spec.submit_path, idk=key, now=time.time() - 3600
+        )
+        r = await self._raw_post(
+            body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig}
+        )
         assert r.status_code == 401, f"expired signature answered HTTP {r.status_code}"
         return "forged and expired signatures: HTTP 401"
 
@@ -206,9 +241,8 @@ class ConformanceRun:
         good, _ = self.state["subs"]
         final = await self._wait_for(good.item_ref, lambda r: r.outcome == "completed")
         await self._verify_new_callbacks()
-        assert final is not None, (
-            f"no verifiable 'completed' callback within {self.wait_seconds:.0f}s"
-            + (f"; refused callbacks: {sorted(set(self.callback_failures))}" if self.callback_failures else "")
+        assert final is not None, f"no verifiable 'completed' callback within {self.wait_seconds:.0f}s" + (
+            f"; refused callbacks: {sorted(set(self.callback_failures))}" if self.callback_failures else ""
         )
         events = sorted((r for r in self.verified if r.item_ref == good.item_ref), key=lambda r: r.sequence)
         assert events[0].outcome == "accepted", f"first event is {events[0].outcome}, expected accepted"
@@ -216,7 +250,9 @@ class ConformanceRun:
         assert final.documents, "a completed item must carry its result documents"
         for doc in final.documents:
             if doc.content_base64:
-                assert hashlib.sha256(base64.b64decode(doc.content_base64)).hexdigest() == doc.sha256, f"sha256 mismatch for {doc.name}"
+                assert hashlib.sha256(base64.b64decode(doc.content_base64)).hexdigest() == doc.sha256, (
+                    f"sha256 mismatch for {doc.name}"
+                )
         return f"{len(events)} signed event(s) verified against the JWKS; documents hash-checked"
 
     async def check_business_rejection(self) -> str:
@@ -230,7 +266,9 @@ class ConformanceRun:
             final = await self._wait_for(bad.item_ref, lambda r: r.outcome == "rejected")
             assert final is not None, "blocked enterprise did not get a 'rejected' result"
             reasons = final.reasons
-        assert reasons and all(r.code and r.message for r in reasons), "a rejection must give coded reasons with messages"
+        assert reasons and all(r.code and r.message for r in reasons), (
+            "a rejection must give coded reasons with messages"
+        )
         return "reasons: " + ", ".join(r.code for r in reasons)
 
     async def check_status_query(self) -> str:
@@ -311,13 +349,22 @@ async def run_conformance(
         try:
             async with httpx.AsyncClient(timeout=10) as c:
                 r = await c.put(f"{base_url.rstrip('/')}/admin/clients/{client_id}", json=jwks_of(key))
-            results.append(CheckResult("register kit key at the test entry", r.status_code == 200, f"HTTP {r.status_code}"))
+            results.append(
+                CheckResult("register kit key at the test entry", r.status_code == 200, f"HTTP {r.status_code}")
+            )
         except httpx.HTTPError as exc:
             results.append(CheckResult("register kit key at the test entry", False, repr(exc)))
     sink = _CallbackSink(callback_host, callback_port)
     sink.start()
     try:
-        run = ConformanceRun(system, base_url, Credentials(client_id, key), public_callback_url or sink.url, sink, wait_seconds=wait_seconds)
+        run = ConformanceRun(
+            system,
+            base_url,
+            Credentials(client_id, key),
+            public_callback_url or sink.url,
+            sink,
+            wait_seconds=wait_seconds,
+        )
         results += await run.run()
     finally:
         sink.stop()
@@ -328,12 +375,18 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point; exit status 1 when any check fails."""
     from backend.connectors.registry import all_specs
 
-    parser = argparse.ArgumentParser(prog="python -m backend.connectors.conformance", description="对接标准符合性测试 / interface conformance kit")
+    parser = argparse.ArgumentParser(
+        prog="python -m backend.connectors.conformance", description="对接标准符合性测试 / interface conformance kit"
+    )
     parser.add_argument("--system", required=True, choices=sorted(all_specs()))
     parser.add_argument("--base-url", required=True, help="the system's base URL (where /.well-known/jwks.json lives)")
     parser.add_argument("--client-id", default="conformance-kit")
-    parser.add_argument("--key", type=Path, help="private JWK (JSON) registered with the system; default: an ephemeral key")
-    parser.add_argument("--no-register", action="store_true", help="do not register the key at /admin/clients/{client_id}")
+    parser.add_argument(
+        "--key", type=Path, help="private JWK (JSON) registered with the system; default: an ephemeral key"
+    )
+    parser.add_argument(
+        "--no-register", action="store_true", help="do not register the key at /admin/clients/{client_id}"
+    )
     parser.add_argument("--callback-host", default="127.0.0.1")
     parser.add_argument("--callback-port", type=int, default=0)
     parser.add_argument("--public-callback-url", help="callback URL as the system reaches it (behind NAT or a proxy)")
@@ -348,8 +401,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results = asyncio.run(
         run_conformance(
-            args.system, args.base_url, client_id=args.client_id, signing_key=key, register=not args.no_register,
-            callback_host=args.callback_host, callback_port=args.callback_port, public_callback_url=args.public_callback_url,
+            args.system,
+            args.base_url,
+            client_id=args.client_id,
+            signing_key=key,
+            register=not args.no_register,
+            callback_host=args.callback_host,
+            callback_port=args.callback_port,
+            public_callback_url=args.public_callback_url,
             wait_seconds=args.wait,
         )
     )

@@ -16,9 +16,29 @@ from backend.connectors.spec import SystemSpec
 
 def all_specs() -> dict[str, SystemSpec]:
     """Every known system's spec by system code."""
-    from backend.connectors import amr, customs, etax, seal_online, seal_security, si_pension, si_unemployment, xm_tax, ytz_bank
+    from backend.connectors import (
+        amr,
+        customs,
+        etax,
+        seal_online,
+        seal_security,
+        si_pension,
+        si_unemployment,
+        xm_tax,
+        ytz_bank,
+    )
 
-    specs = [etax.SPEC, xm_tax.SPEC, amr.SPEC, *customs.SPECS, si_pension.SPEC, si_unemployment.SPEC, ytz_bank.SPEC, seal_security.SPEC, seal_online.SPEC]
+    specs = [
+        etax.SPEC,
+        xm_tax.SPEC,
+        amr.SPEC,
+        *customs.SPECS,
+        si_pension.SPEC,
+        si_unemployment.SPEC,
+        ytz_bank.SPEC,
+        seal_security.SPEC,
+        seal_online.SPEC,
+    ]
     return {s.code: s for s in specs}
 
 
@@ -88,7 +108,11 @@ def connector_key(system: str, office: str | None = None) -> str:
 
 
 def connector_for(
-    connectors: Mapping[str, HttpConnector], item_code: str, region: str, system: str | None = None, office: str | None = None
+    connectors: Mapping[str, HttpConnector],
+    item_code: str,
+    region: str,
+    system: str | None = None,
+    office: str | None = None,
 ) -> HttpConnector:
     """The connector for an item: from the catalog plan item's system/office, else the fallback routing."""
     return connectors[connector_key(system, office) if system else fallback_system_for(item_code, region)]

@@ -62,7 +62,9 @@ class SignatureError(Exception):
 
 def generate_signing_key(kid: str | None = None) -> dict[str, Any]:
     """A fresh private EC P-256 JWK (dict) with a ``kid``."""
-    key = ECKey.generate_key("P-256", parameters={"kid": kid or uuid.uuid4().hex[:16], "use": "sig", "alg": ALGORITHM}, private=True)
+    key = ECKey.generate_key(
+        "P-256", parameters={"kid": kid or uuid.uuid4().hex[:16], "use": "sig", "alg": ALGORITHM}, private=True
+    )
     return key.as_dict(private=True)
 
 
@@ -89,7 +91,13 @@ class Signer:
         """Return ``(detached_jws, jti)`` for ``body``; ``extra`` adds htm/htu/idk/irt."""
         issued = int(now if now is not None else time.time())
         jti = jti or uuid.uuid4().hex
-        header: dict[str, Any] = {"alg": ALGORITHM, "kid": self.kid, "iat": issued, "exp": issued + self.ttl, "jti": jti}
+        header: dict[str, Any] = {
+            "alg": ALGORITHM,
+            "kid": self.kid,
+            "iat": issued,
+            "exp": issued + self.ttl,
+            "jti": jti,
+        }
         header.update({k: v for k, v in extra.items() if v is not None})
         token = jws.serialize_compact(header, body, self._key, registry=self._registry)
         return jws.detach_content(token), jti

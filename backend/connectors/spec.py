@@ -52,7 +52,9 @@ class SystemSpec:
     per_account: bool = False
     connector: str = "http"  # http | bank
     notes_zh: str = ""
-    timeouts: dict[str, float] = field(default_factory=lambda: {"connect": 3.0, "read": 10.0, "write": 10.0, "pool": 5.0})
+    timeouts: dict[str, float] = field(
+        default_factory=lambda: {"connect": 3.0, "read": 10.0, "write": 10.0, "pool": 5.0}
+    )
 
     @property
     def status_path(self) -> str:

@@ -45,8 +45,11 @@ BUSINESS_REASONS: dict[str, dict[str, str]] = {
     "tax_arrears": {"tax_arrears": "存在未缴税款、滞纳金或罚款"},
     "uncancelled_invoices": {"uncancelled_invoices": "发票未缴销"},
     "active_branches": {"active_branches": "尚有分支机构未注销"},
-    "simplified_eligibility": {"abnormal_list": "列入经营异常名录，不适用简易注销", "pledged_equity": "股权（财产份额）出质，不适用简易注销",
-                               "outward_investments": "存在对外投资，不适用简易注销"},
+    "simplified_eligibility": {
+        "abnormal_list": "列入经营异常名录，不适用简易注销",
+        "pledged_equity": "股权（财产份额）出质，不适用简易注销",
+        "outward_investments": "存在对外投资，不适用简易注销",
+    },
     "customs_filed": {"not_customs_filed": "无报关单位备案"},
     "customs_pending_declarations": {"pending_customs_declarations": "报关单未办结"},
     "si_registered": {"not_insured_unit": "未登记为参保单位"},
@@ -106,20 +109,50 @@ def _payload_schema(fields: tuple[PayloadField, ...]) -> dict[str, Any]:
 
 def _headers(post: bool) -> list[dict[str, Any]]:
     params = [
-        {"name": "X-Client-Id", "in": "header", "required": True, "schema": {"type": "string"}, "description": "平台客户端标识（对接登记时分配）"},
-        {"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"}, "description": "分离式 JWS（见说明）"},
+        {
+            "name": "X-Client-Id",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "平台客户端标识（对接登记时分配）",
+        },
+        {
+            "name": "X-Signature",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "分离式 JWS（见说明）",
+        },
     ]
     if post:
-        params.append({"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "maxLength": 128}, "description": "幂等键"})
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 128},
+                "description": "幂等键",
+            }
+        )
     return params
 
 
 def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
     signed = {"X-Signature": {"description": "本系统对响应体的分离式 JWS（含 irt）", "schema": {"type": "string"}}}
     out = {str(k): {**v, "headers": signed} for k, v in ok.items()}
-    problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}, "headers": signed}
-    text = {400: "请求有误", 401: "未签名、签名无效或客户端未登记", 404: "业务编号不存在", 409: "幂等键冲突或状态不符",
-            422: "提交内容不符合对接标准", 429: "限流，请按 Retry-After 重试", 503: "暂不可用，请按 Retry-After 重试"}
+    problem = {
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "headers": signed,
+    }
+    text = {
+        400: "请求有误",
+        401: "未签名、签名无效或客户端未登记",
+        404: "业务编号不存在",
+        409: "幂等键冲突或状态不符",
+        422: "提交内容不符合对接标准",
+        429: "限流，请按 Retry-After 重试",
+        503: "暂不可用，请按 Retry-After 重试",
+    }
     for code in codes:
         out[str(code)] = {"description": text[code], **problem}
     return out
@@ -127,20 +160,42 @@ def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
 
 def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one system (``also``: other offices sharing the interface)."""
-    _, components = msgspec.json.schema_components([Submission, Ack, ItemStatus, CallbackResult, PrecheckResult], ref_template="#/components/schemas/{name}")
+    _, components = msgspec.json.schema_components(
+        [Submission, Ack, ItemStatus, CallbackResult, PrecheckResult], ref_template="#/components/schemas/{name}"
+    )
     components["Submission"]["properties"]["payload"] = {"$ref": "#/components/schemas/Payload"}
     components["Submission"]["properties"].pop("idempotency_key", None)
     components["Submission"]["properties"]["item_code"]["enum"] = list(spec.items)
     components["Payload"] = _payload_schema(spec.payload)
     components["Problem"] = {
-        "type": "object", "required": ["type", "title", "status", "code"],
-        "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                       "code": {"type": "string", "enum": sorted(ERROR_CODES)}, "detail": {"type": "string"},
-                       "errors": {"type": "array", "items": {"type": "object"}}, "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}}},
+        "type": "object",
+        "required": ["type", "title", "status", "code"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "code": {"type": "string", "enum": sorted(ERROR_CODES)},
+            "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object"}},
+            "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
+        },
     }
-    components["JWKS"] = {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object"}}}}
-    zh = {"Submission": "平台推送的一个事项", "Ack": "受理应答", "ItemStatus": "事项状态", "CallbackResult": "签名回调事件",
-          "PrecheckResult": "注销预检结果", "Reason": "业务原因", "Correction": "补正项", "ResultDocument": "结果文书", "Payload": "事项数据"}
+    components["JWKS"] = {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+    }
+    zh = {
+        "Submission": "平台推送的一个事项",
+        "Ack": "受理应答",
+        "ItemStatus": "事项状态",
+        "CallbackResult": "签名回调事件",
+        "PrecheckResult": "注销预检结果",
+        "Reason": "业务原因",
+        "Correction": "补正项",
+        "ResultDocument": "结果文书",
+        "Payload": "事项数据",
+    }
     for name, text in zh.items():
         if name in components:
             components[name]["description"] = text
@@ -149,29 +204,117 @@ def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[
         return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}}
 
     def status_ok() -> dict[str, Any]:
-        return {200: {"description": "事项状态", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemStatus"}}}}}
+        return {
+            200: {
+                "description": "事项状态",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemStatus"}}},
+            }
+        }
 
-    sub_body = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}}}
-    ref_param = {"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}, "description": "业务编号"}
+    sub_body = {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}},
+    }
+    ref_param = {
+        "name": "reference",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "业务编号",
+    }
     paths = {
         spec.submit_path: {
-            "post": {"operationId": "submitItem", "summary": "推送事项（异步受理）", "parameters": _headers(True), "requestBody": sub_body,
-                     "responses": _responses({202: ack("已接收，稍后回调"), 200: ack("同一事项已提交过（duplicate）")}, 400, 401, 409, 422, 429, 503)},
-            "get": {"operationId": "findItem", "summary": "按平台事项编号查询",
-                    "parameters": [*_headers(False), {"name": "item_ref", "in": "query", "required": True, "schema": {"type": "string"}}],
-                    "responses": _responses(status_ok(), 401, 404, 503)},
+            "post": {
+                "operationId": "submitItem",
+                "summary": "推送事项（异步受理）",
+                "parameters": _headers(True),
+                "requestBody": sub_body,
+                "responses": _responses(
+                    {202: ack("已接收，稍后回调"), 200: ack("同一事项已提交过（duplicate）")},
+                    400,
+                    401,
+                    409,
+                    422,
+                    429,
+                    503,
+                ),
+            },
+            "get": {
+                "operationId": "findItem",
+                "summary": "按平台事项编号查询",
+                "parameters": [
+                    *_headers(False),
+                    {"name": "item_ref", "in": "query", "required": True, "schema": {"type": "string"}},
+                ],
+                "responses": _responses(status_ok(), 401, 404, 503),
+            },
         },
-        spec.status_path: {"get": {"operationId": "getItem", "summary": "按业务编号查询状态", "parameters": [ref_param, *_headers(False)],
-                                    "responses": _responses(status_ok(), 401, 404, 503)}},
-        spec.correction_path: {"post": {"operationId": "correctItem", "summary": "提交补正", "parameters": [ref_param, *_headers(True)],
-                                        "requestBody": sub_body, "responses": _responses({202: ack("补正已接收")}, 400, 401, 404, 409, 422, 503)}},
-        spec.precheck_path: {"post": {
-            "operationId": "precheck", "summary": "注销预检（返回阻碍事项）", "parameters": _headers(True),
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object", "required": ["uscc", "item_code"],
-                            "properties": {"uscc": {"type": "string"}, "item_code": {"type": "string"}, "region": {"type": "string"}}}}}},
-            "responses": _responses({200: {"description": "阻碍事项", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PrecheckResult"}}}}}, 401, 422, 503)}},
-        "/.well-known/jwks.json": {"get": {"operationId": "jwks", "summary": "本系统签名公钥集", "security": [],
-                                           "responses": {"200": {"description": "JWKS", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JWKS"}}}}}}},
+        spec.status_path: {
+            "get": {
+                "operationId": "getItem",
+                "summary": "按业务编号查询状态",
+                "parameters": [ref_param, *_headers(False)],
+                "responses": _responses(status_ok(), 401, 404, 503),
+            }
+        },
+        spec.correction_path: {
+            "post": {
+                "operationId": "correctItem",
+                "summary": "提交补正",
+                "parameters": [ref_param, *_headers(True)],
+                "requestBody": sub_body,
+                "responses": _responses({202: ack("补正已接收")}, 400, 401, 404, 409, 422, 503),
+            }
+        },
+        spec.precheck_path: {
+            "post": {
+                "operationId": "precheck",
+                "summary": "注销预检（返回阻碍事项）",
+                "parameters": _headers(True),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["uscc", "item_code"],
+                                "properties": {
+                                    "uscc": {"type": "string"},
+                                    "item_code": {"type": "string"},
+                                    "region": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": _responses(
+                    {
+                        200: {
+                            "description": "阻碍事项",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/PrecheckResult"}}
+                            },
+                        }
+                    },
+                    401,
+                    422,
+                    503,
+                ),
+            }
+        },
+        "/.well-known/jwks.json": {
+            "get": {
+                "operationId": "jwks",
+                "summary": "本系统签名公钥集",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "JWKS",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JWKS"}}},
+                    }
+                },
+            }
+        },
     }
     offices = (spec, *also)
     return {
@@ -180,24 +323,55 @@ def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[
             "title": f"{spec.name_zh.split('（')[0]} 对接标准 / interface standard",
             "version": "1.0.0",
             "description": DESCRIPTION.format(
-                name_zh=spec.name_zh.split("（")[0], owner_zh="、".join(s.owner_zh for s in offices), notes="\n".join(s.notes_zh for s in offices),
-                submit_path=spec.submit_path, ttl=DEFAULT_TTL, skew=MAX_SKEW,
+                name_zh=spec.name_zh.split("（")[0],
+                owner_zh="、".join(s.owner_zh for s in offices),
+                notes="\n".join(s.notes_zh for s in offices),
+                submit_path=spec.submit_path,
+                ttl=DEFAULT_TTL,
+                skew=MAX_SKEW,
             ),
         },
-        "servers": [{"url": f"http://{{host}}/sim/{s.code}", "description": f"测试环境（{s.owner_zh}）", "variables": {"host": {"default": "127.0.0.1:8900"}}} for s in offices],
+        "servers": [
+            {
+                "url": f"http://{{host}}/sim/{s.code}",
+                "description": f"测试环境（{s.owner_zh}）",
+                "variables": {"host": {"default": "127.0.0.1:8900"}},
+            }
+            for s in offices
+        ],
         "x-system-codes": [s.code for s in offices],
         "x-items": list(spec.items),
         "x-two-way": spec.two_way,
         "x-one-submission-per-account": spec.per_account,
         "x-business-reasons": {code: text for check in spec.checks for code, text in BUSINESS_REASONS[check].items()},
-        "x-error-codes": {code: {"status": status, "description": text} for code, (status, text) in ERROR_CODES.items()},
+        "x-error-codes": {
+            code: {"status": status, "description": text} for code, (status, text) in ERROR_CODES.items()
+        },
         "paths": paths,
-        "webhooks": {"itemResult": {"post": {
-            "summary": "办理结果回调（推送至 Submission.callback_url）",
-            "parameters": [{"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"}, "description": "本系统对回调报文体的分离式 JWS"}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CallbackResult"}}}},
-            "responses": {"200": {"description": "已收妥"}, "400": {"description": "验签失败、过期、重放或格式错误：平台拒收"}},
-        }}},
+        "webhooks": {
+            "itemResult": {
+                "post": {
+                    "summary": "办理结果回调（推送至 Submission.callback_url）",
+                    "parameters": [
+                        {
+                            "name": "X-Signature",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "本系统对回调报文体的分离式 JWS",
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CallbackResult"}}},
+                    },
+                    "responses": {
+                        "200": {"description": "已收妥"},
+                        "400": {"description": "验签失败、过期、重放或格式错误：平台拒收"},
+                    },
+                }
+            }
+        },
         "components": {"schemas": components},
     }
 
@@ -212,8 +386,12 @@ def documents() -> dict[Path, str]:
     out = {}
     for package, specs in by_package.items():
         doc = build_document(specs[0], tuple(specs[1:]))
-        header = "# Generated by `python -m backend.connectors.specgen` from the system's SystemSpec; do not edit by hand.\n"
-        out[HERE / package / "openapi.yaml"] = header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
+        header = (
+            "# Generated by `python -m backend.connectors.specgen` from the system's SystemSpec; do not edit by hand.\n"
+        )
+        out[HERE / package / "openapi.yaml"] = header + yaml.safe_dump(
+            doc, allow_unicode=True, sort_keys=False, width=120
+        )
     return out
 
 

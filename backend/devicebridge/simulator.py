@@ -148,7 +148,13 @@ def _state(request: Request) -> BridgeState:
 @get("/sandbox/device/status", summary="Device bridge: which devices are ready", sync_to_thread=False)
 def status(request: Request) -> Status:
     s = _state(request)
-    return Status(card_reader="ready", card_present=s.card is not None, camera="ready", scanner="ready", printer="ready" if s.paper == "ok" else "paper_out")
+    return Status(
+        card_reader="ready",
+        card_present=s.card is not None,
+        camera="ready",
+        scanner="ready",
+        printer="ready" if s.paper == "ok" else "paper_out",
+    )
 
 
 @get("/sandbox/device/card", summary="Device bridge: read the ID card on the reader", sync_to_thread=False)
@@ -159,7 +165,12 @@ def read_card(request: Request) -> IdCard:
     return card
 
 
-@post("/sandbox/device/camera/frames", status_code=200, summary="Device bridge: capture camera frames", sync_to_thread=False)
+@post(
+    "/sandbox/device/camera/frames",
+    status_code=200,
+    summary="Device bridge: capture camera frames",
+    sync_to_thread=False,
+)
 def capture_frames(request: Request, data: JSONBody[FramesRequest | None] = None) -> Frames:
     s = _state(request)
     if s.face == "absent":
@@ -167,7 +178,10 @@ def capture_frames(request: Request, data: JSONBody[FramesRequest | None] = None
     count = data.count if data else 3
     marker = MISMATCH_MARKER if s.face == "mismatch" else b"face"
     # A tiny JPEG-shaped payload: SOI, a comment segment carrying the simulated subject, EOI.
-    frames = [base64.b64encode(b"\xff\xd8\xff\xfe\x00\x10" + marker + secrets.token_bytes(8) + b"\xff\xd9").decode() for _ in range(count)]
+    frames = [
+        base64.b64encode(b"\xff\xd8\xff\xfe\x00\x10" + marker + secrets.token_bytes(8) + b"\xff\xd9").decode()
+        for _ in range(count)
+    ]
     return Frames(frames=frames)
 
 
@@ -189,7 +203,12 @@ def print_receipt(request: Request, data: JSONBody[PrintJob]) -> PrintedJob:
     return PrintedJob(job_id=job.job_id, status=job.status, printed_at=job.printed_at)
 
 
-@post("/sandbox/device/session/clear", status_code=204, summary="Device bridge: forget the visitor (card, scan)", sync_to_thread=False)
+@post(
+    "/sandbox/device/session/clear",
+    status_code=204,
+    summary="Device bridge: forget the visitor (card, scan)",
+    sync_to_thread=False,
+)
 def clear_visitor(request: Request) -> None:
     _state(request).forget_visitor()
 
@@ -222,12 +241,24 @@ def place_card(request: Request, data: JSONBody[CardPlacement]) -> IdCard:
 
         person = load_fixtures().person(data.person_id)
         if person is None:
-            raise ProblemError(404, "person_not_found", f"没有测试自然人 {data.person_id}。 Unknown fixture person.", field="person_id")
+            raise ProblemError(
+                404, "person_not_found", f"没有测试自然人 {data.person_id}。 Unknown fixture person.", field="person_id"
+            )
         card = IdCard(id_number=person.id_number, name=person.name, issuer="测试公安局", valid_until="2036-12-31")
     elif data.id_number and data.name:
-        card = IdCard(id_number=validate_id_number(data.id_number), name=data.name[:50], issuer="测试公安局", valid_until="2036-12-31")
+        card = IdCard(
+            id_number=validate_id_number(data.id_number),
+            name=data.name[:50],
+            issuer="测试公安局",
+            valid_until="2036-12-31",
+        )
     else:
-        raise ProblemError(422, "validation_failed", "需要 person_id，或 id_number 和 name。 Give person_id, or id_number and name.", field="person_id")
+        raise ProblemError(
+            422,
+            "validation_failed",
+            "需要 person_id，或 id_number 和 name。 Give person_id, or id_number and name.",
+            field="person_id",
+        )
     _state(request).card = card
     return card
 
@@ -243,7 +274,9 @@ def set_camera(request: Request, data: JSONBody[CameraSetting]) -> CameraSetting
     return data
 
 
-@post("/sandbox/device/scanner", status_code=200, summary="QA: hold a code in front of the scanner", sync_to_thread=False)
+@post(
+    "/sandbox/device/scanner", status_code=200, summary="QA: hold a code in front of the scanner", sync_to_thread=False
+)
 def place_scan(request: Request, data: JSONBody[Scan]) -> Scan:
     _state(request).scan = data.text
     return data
@@ -274,8 +307,20 @@ SANDBOX_ROUTES: list[Any] = [
     Router(
         path="/",
         route_handlers=[
-            status, read_card, capture_frames, read_scan, print_receipt, clear_visitor, terminal_token,
-            place_card, remove_card, set_camera, place_scan, printed_jobs, clear_jobs, set_printer,
+            status,
+            read_card,
+            capture_frames,
+            read_scan,
+            print_receipt,
+            clear_visitor,
+            terminal_token,
+            place_card,
+            remove_card,
+            set_camera,
+            place_scan,
+            printed_jobs,
+            clear_jobs,
+            set_printer,
         ],
         guards=[test_env_only],
         after_request=_no_store,

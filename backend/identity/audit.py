@@ -41,7 +41,9 @@ async def audit_access(platform: Platform, principal: Principal, case_id: str, a
     return True
 
 
-async def access_records(platform: Platform, case_id: str | None = None, subject: str | None = None, limit: int = 200) -> list[AccessRecord]:
+async def access_records(
+    platform: Platform, case_id: str | None = None, subject: str | None = None, limit: int = 200
+) -> list[AccessRecord]:
     """Audit records, newest first."""
     query = AccessAudit.select()
     if case_id:
@@ -54,5 +56,15 @@ async def access_records(platform: Platform, case_id: str | None = None, subject
         roles = r["roles"]
         if isinstance(roles, str):
             roles = msgspec.json.decode(roles or "[]")
-        out.append(AccessRecord(subject=r["subject"], name=r["name"], roles=list(roles), agency=r["agency"], case_id=r["case_id"], action=r["action"], at=r["at"]))
+        out.append(
+            AccessRecord(
+                subject=r["subject"],
+                name=r["name"],
+                roles=list(roles),
+                agency=r["agency"],
+                case_id=r["case_id"],
+                action=r["action"],
+                at=r["at"],
+            )
+        )
     return out

@@ -105,7 +105,9 @@ def load_or_create_keys(path: Path) -> dict[str, ECKey]:
             path.parent.mkdir(parents=True, exist_ok=True)
             stamp = time.strftime("%Y%m%d")
             data = {
-                name: ECKey.generate_key("P-256", parameters={"kid": f"{name}-{stamp}", "use": "sig", "alg": "ES256"}, private=True).as_dict(private=True)
+                name: ECKey.generate_key(
+                    "P-256", parameters={"kid": f"{name}-{stamp}", "use": "sig", "alg": "ES256"}, private=True
+                ).as_dict(private=True)
                 for name in ALL_KEYS
             }
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -127,7 +129,14 @@ def load_or_create_keys(path: Path) -> dict[str, ECKey]:
 class KeySource:
     """Public keys to verify a provider's signatures: a fixed JWKS or one fetched (and cached) by URL."""
 
-    def __init__(self, *, keyset: KeySet | None = None, url: str = "", http: Callable[[], httpx.AsyncClient] | None = None, ttl_s: float = 300) -> None:
+    def __init__(
+        self,
+        *,
+        keyset: KeySet | None = None,
+        url: str = "",
+        http: Callable[[], httpx.AsyncClient] | None = None,
+        ttl_s: float = 300,
+    ) -> None:
         self._keyset = keyset
         self._url = url
         self._http = http

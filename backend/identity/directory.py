@@ -20,7 +20,9 @@ from backend.platform import Platform
 from backend.registration import RegistrationDirectory, same_person
 
 #: Capacities from the registration record that make someone able to act for the enterprise.
-REGISTERED_CAPACITIES = frozenset({"legal_rep", "operator", "investor", "partner", "branch_head", "liquidator", "liquidation_head", "agent"})
+REGISTERED_CAPACITIES = frozenset(
+    {"legal_rep", "operator", "investor", "partner", "branch_head", "liquidator", "liquidation_head", "agent"}
+)
 #: Capacities that may grant a mandate (the legal representative, or the operator of an 个体工商户).
 GRANTING_CAPACITIES = frozenset({"legal_rep", "operator"})
 
@@ -69,7 +71,13 @@ async def may_act_for(platform: Platform, principal: Principal, uscc: str) -> Ac
     enterprise = await directory.enterprise(uscc)
     if enterprise is None:
         return None
-    capacities = sorted({a.role for a in enterprise.parties if same_person(a, principal.person_id, principal.id_number) and a.role in REGISTERED_CAPACITIES})
+    capacities = sorted(
+        {
+            a.role
+            for a in enterprise.parties
+            if same_person(a, principal.person_id, principal.id_number) and a.role in REGISTERED_CAPACITIES
+        }
+    )
     if capacities:
         return ActingCapacity(uscc=uscc, enterprise_name=enterprise.name, source="registration", capacities=capacities)
     mandate = await _active_mandate(get_identity(platform), principal, uscc)
@@ -87,7 +95,13 @@ async def may_act_for(platform: Platform, principal: Principal, uscc: str) -> Ac
     return None
 
 
-async def require_act_for(platform: Platform, principal: Principal, uscc: str, item_code: str | None = None, capacities: set[str] | frozenset[str] | None = None) -> ActingCapacity:
+async def require_act_for(
+    platform: Platform,
+    principal: Principal,
+    uscc: str,
+    item_code: str | None = None,
+    capacities: set[str] | frozenset[str] | None = None,
+) -> ActingCapacity:
     """The principal's capacity for ``uscc`` (covering ``item_code``, holding one of ``capacities``), or 403."""
     capacity = await may_act_for(platform, principal, uscc)
     if capacity is None:
@@ -110,7 +124,9 @@ async def enterprises_for(platform: Platform, principal: Principal) -> list[Acti
             out[enterprise.uscc] = capacity
     identity = get_identity(platform)
     now = identity.now_ms()
-    rows = await Mandate.select(Mandate.uscc).where(_agent_filter(principal) & Mandate.revoked_at.is_null() & (Mandate.expires_at > now))
+    rows = await Mandate.select(Mandate.uscc).where(
+        _agent_filter(principal) & Mandate.revoked_at.is_null() & (Mandate.expires_at > now)
+    )
     for row in rows:
         if row["uscc"] not in out:
             capacity = await may_act_for(platform, principal, row["uscc"])
@@ -174,7 +190,12 @@ async def _active_mandate(identity: Identity, principal: Principal, uscc: str) -
         return None
     return (
         await Mandate.objects()
-        .where((Mandate.uscc == uscc) & _agent_filter(principal) & Mandate.revoked_at.is_null() & (Mandate.expires_at > now))
+        .where(
+            (Mandate.uscc == uscc)
+            & _agent_filter(principal)
+            & Mandate.revoked_at.is_null()
+            & (Mandate.expires_at > now)
+        )
         .order_by(Mandate.expires_at, ascending=False)
         .first()
     )
@@ -184,7 +205,9 @@ def mandate_view(identity: Identity, row: Mandate, viewer: Principal) -> Mandate
     from backend.identity.masking import mask_id_number
 
     now = identity.now_ms()
-    status: Literal["active", "expired", "revoked"] = "revoked" if row.revoked_at else "expired" if row.expires_at <= now else "active"
+    status: Literal["active", "expired", "revoked"] = (
+        "revoked" if row.revoked_at else "expired" if row.expires_at <= now else "active"
+    )
     own = viewer.id_number == row.agent_id_number
     return MandateView(
         mandate_id=row.mandate_id,
@@ -209,17 +232,31 @@ async def create_mandate(platform: Platform, principal: Principal, data: Mandate
     agent_id_number = validate_id_number(data.agent_id_number, field="agent_id_number")
     capacity = await may_act_for(platform, principal, uscc)
     if capacity is None or not capacity.may_grant_mandates:
-        raise forbidden("只有该企业的法定代表人（负责人）可以授权委托。 Only the legal representative may grant a mandate.")
+        raise forbidden(
+            "只有该企业的法定代表人（负责人）可以授权委托。 Only the legal representative may grant a mandate."
+        )
     if agent_id_number == principal.id_number:
-        raise ProblemError(422, "invalid_mandate", "不能委托本人。 You cannot mandate yourself.", field="agent_id_number")
+        raise ProblemError(
+            422, "invalid_mandate", "不能委托本人。 You cannot mandate yourself.", field="agent_id_number"
+        )
     now = identity.now_ms()
     expires_at = data.expires_at or now + 90 * 86400 * 1000
     if expires_at <= now or expires_at > now + MAX_MANDATE_DAYS * 86400 * 1000:
-        raise ProblemError(422, "invalid_mandate", f"授权期限应在未来{MAX_MANDATE_DAYS}天内。 The expiry must lie within {MAX_MANDATE_DAYS} days.", field="expires_at")
+        raise ProblemError(
+            422,
+            "invalid_mandate",
+            f"授权期限应在未来{MAX_MANDATE_DAYS}天内。 The expiry must lie within {MAX_MANDATE_DAYS} days.",
+            field="expires_at",
+        )
     items = sorted({i.strip().upper() for i in data.items if i.strip()})
     agent = await registration_directory(platform).person_by_id_number(agent_id_number)
     if agent is not None and data.agent_name and agent.name != data.agent_name:
-        raise ProblemError(422, "invalid_mandate", "受托人姓名与身份证号码不符。 The agent's name does not match the ID number.", field="agent_name")
+        raise ProblemError(
+            422,
+            "invalid_mandate",
+            "受托人姓名与身份证号码不符。 The agent's name does not match the ID number.",
+            field="agent_name",
+        )
     row = Mandate(
         mandate_id=new_id("m"),
         uscc=uscc,
@@ -265,7 +302,9 @@ async def revoke_mandate(platform: Platform, principal: Principal, mandate_id: s
         raise ProblemError(404, "mandate_not_found", "授权委托不存在。 No such mandate.")
     capacity = await may_act_for(platform, principal, row.uscc)
     if capacity is None or not capacity.may_grant_mandates:
-        raise forbidden("只有该企业的法定代表人（负责人）可以撤销授权。 Only the legal representative may revoke a mandate.")
+        raise forbidden(
+            "只有该企业的法定代表人（负责人）可以撤销授权。 Only the legal representative may revoke a mandate."
+        )
     if row.revoked_at is None:
         now = identity.now_ms()
         async with writing_transaction(platform.engine):

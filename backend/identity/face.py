@@ -97,8 +97,20 @@ async def start_face_verification(
     )
     async with writing_transaction(platform.engine):
         await FaceVerification.insert(row)
-    query = urlencode({"verification_id": row.verification_id, "nonce": row.nonce, "name": name, "purpose": purpose, "callback": f"{identity.base_url}/api/v1/face-verifications/callback"})
-    return FaceStart(verification_id=row.verification_id, provider_url=f"{face_provider_base(identity)}/session?{query}", expires_at=row.expires_at)
+    query = urlencode(
+        {
+            "verification_id": row.verification_id,
+            "nonce": row.nonce,
+            "name": name,
+            "purpose": purpose,
+            "callback": f"{identity.base_url}/api/v1/face-verifications/callback",
+        }
+    )
+    return FaceStart(
+        verification_id=row.verification_id,
+        provider_url=f"{face_provider_base(identity)}/session?{query}",
+        expires_at=row.expires_at,
+    )
 
 
 async def accept_face_result(platform: Platform, token: str) -> FaceVerificationView:
@@ -106,33 +118,52 @@ async def accept_face_result(platform: Platform, token: str) -> FaceVerification
     identity = get_identity(platform)
     issuer = face_provider_base(identity)
     source = identity.source(SANDBOX_FACE_KEY, identity.config.face_provider_jwks_url)
-    claims = await verify_message(identity, token, source, issuer=issuer, typ=FACE_RESULT_TYP, audience=identity.base_url)
+    claims = await verify_message(
+        identity, token, source, issuer=issuer, typ=FACE_RESULT_TYP, audience=identity.base_url
+    )
     result = claims.get("result")
     if result not in ("passed", "failed"):
         raise ProblemError(401, "callback_invalid", "结果字段无效。 Invalid result.")
     now = identity.now_ms()
     async with writing_transaction(platform.engine):
-        row = await FaceVerification.objects().where(FaceVerification.verification_id == str(claims.get("verification_id", ""))).first()
+        row = (
+            await FaceVerification.objects()
+            .where(FaceVerification.verification_id == str(claims.get("verification_id", "")))
+            .first()
+        )
         if row is None:
             raise ProblemError(404, "verification_not_found", "核验记录不存在。 No such verification.")
         if not secrets.compare_digest(str(claims.get("nonce", "")), row.nonce):
-            raise ProblemError(409, "callback_nonce_mismatch", "核验随机数不符。 The nonce does not match the verification.")
+            raise ProblemError(
+                409, "callback_nonce_mismatch", "核验随机数不符。 The nonce does not match the verification."
+            )
         await consume_jti(identity, issuer, claims["jti"], claims["exp"])
         if row.status != "pending":
-            raise ProblemError(409, "verification_completed", "该核验已有结果。 This verification already has a result.")
+            raise ProblemError(
+                409, "verification_completed", "该核验已有结果。 This verification already has a result."
+            )
         if row.expires_at <= now:
             raise ProblemError(409, "verification_expired", "核验已过期，请重新发起。 The verification has expired.")
         if row.id_number and claims.get("subject_id_hash") and claims["subject_id_hash"] != sha256_hex(row.id_number):
-            raise ProblemError(409, "callback_subject_mismatch", "核验对象与证件不符。 The verified person is not the card holder.")
+            raise ProblemError(
+                409, "callback_subject_mismatch", "核验对象与证件不符。 The verified person is not the card holder."
+            )
         status = "passed" if result == "passed" else "failed"
         await FaceVerification.update(
-            {FaceVerification.status: status, FaceVerification.score: int(claims.get("score") or 0), FaceVerification.completed_at: now, FaceVerification.evidence: token}
+            {
+                FaceVerification.status: status,
+                FaceVerification.score: int(claims.get("score") or 0),
+                FaceVerification.completed_at: now,
+                FaceVerification.evidence: token,
+            }
         ).where((FaceVerification.id == row.id) & (FaceVerification.status == "pending"))
         row.status, row.completed_at = status, now
     return _view(identity, row)
 
 
-async def get_face_verification(platform: Platform, verification_id: str, person_id: str | None = None) -> FaceVerificationView:
+async def get_face_verification(
+    platform: Platform, verification_id: str, person_id: str | None = None
+) -> FaceVerificationView:
     """One verification (of ``person_id`` when given), or 404."""
     identity = get_identity(platform)
     query = FaceVerification.objects().where(FaceVerification.verification_id == verification_id)
@@ -144,7 +175,9 @@ async def get_face_verification(platform: Platform, verification_id: str, person
     return _view(identity, row)
 
 
-async def face_verified_at(platform: Platform, person_id: str, purpose: str, reference: str = "", max_age_s: int = 1800) -> int | None:
+async def face_verified_at(
+    platform: Platform, person_id: str, purpose: str, reference: str = "", max_age_s: int = 1800
+) -> int | None:
     """When ``person_id`` last passed face verification for ``purpose``/``reference`` within ``max_age_s``."""
     identity = get_identity(platform)
     since = identity.now_ms() - max_age_s * 1000
@@ -152,12 +185,17 @@ async def face_verified_at(platform: Platform, person_id: str, purpose: str, ref
         FaceVerification,
         "SELECT max(completed_at) AS completed_at FROM identity_face_verification "
         "WHERE person_id = {} AND purpose = {} AND reference = {} AND status = 'passed' AND completed_at >= {}",
-        person_id, purpose, reference, since,
+        person_id,
+        purpose,
+        reference,
+        since,
     )
     return rows[0]["completed_at"]
 
 
-async def require_face_verified(platform: Platform, person_id: str, purpose: str, reference: str = "", max_age_s: int = 1800) -> int:
+async def require_face_verified(
+    platform: Platform, person_id: str, purpose: str, reference: str = "", max_age_s: int = 1800
+) -> int:
     """The time of a recent passed verification, or 403 ``face_verification_required``."""
     at = await face_verified_at(platform, person_id, purpose, reference, max_age_s)
     if at is None:

@@ -48,15 +48,25 @@ async def _frames_result(identity: Identity, verification: FaceVerification, fra
         async with identity.http() as client:
             response = await client.post(
                 f"{face_provider_base(identity)}/frames",
-                json={"verification_id": verification.verification_id, "nonce": verification.nonce, "id_number": verification.id_number, "name": verification.person_name, "frames": [base64.b64encode(f).decode() for f in frames]},
+                json={
+                    "verification_id": verification.verification_id,
+                    "nonce": verification.nonce,
+                    "id_number": verification.id_number,
+                    "name": verification.person_name,
+                    "frames": [base64.b64encode(f).decode() for f in frames],
+                },
             )
         if response.status_code != 200:
-            raise ProblemError(503, "face_provider_unavailable", "人脸识别服务暂不可用。 The face provider is unavailable.")
+            raise ProblemError(
+                503, "face_provider_unavailable", "人脸识别服务暂不可用。 The face provider is unavailable."
+            )
         return response.json()["result"]
     if identity.test_env:
         from backend.identity.sandbox import sandbox_face_frames
 
-        return sandbox_face_frames(identity, verification.verification_id, verification.nonce, verification.id_number, frames)
+        return sandbox_face_frames(
+            identity, verification.verification_id, verification.nonce, verification.id_number, frames
+        )
     raise ProblemError(503, "face_provider_unavailable", "人脸识别服务未配置。 No face provider is configured.")
 
 
@@ -68,7 +78,9 @@ async def start_kiosk_session(platform: Platform, terminal: Principal, data: Kio
     try:
         frames = [base64.b64decode(f, validate=True) for f in data.frames]
     except (binascii.Error, ValueError) as exc:
-        raise ProblemError(422, "invalid_frames", "摄像头图像格式错误。 Frames must be base64.", field="frames") from exc
+        raise ProblemError(
+            422, "invalid_frames", "摄像头图像格式错误。 Frames must be base64.", field="frames"
+        ) from exc
     from backend.identity.directory import registration_directory
 
     try:
@@ -77,12 +89,21 @@ async def start_kiosk_session(platform: Platform, terminal: Principal, data: Kio
         person = None
     person_id = person.person_id if person else "idn-" + sha256_hex(id_number)[:24]
     start = await start_face_verification(
-        platform, person_id, KIOSK_PURPOSE, terminal.terminal_id or "", name=data.name, id_number=id_number, channel="kiosk", terminal_id=terminal.terminal_id or ""
+        platform,
+        person_id,
+        KIOSK_PURPOSE,
+        terminal.terminal_id or "",
+        name=data.name,
+        id_number=id_number,
+        channel="kiosk",
+        terminal_id=terminal.terminal_id or "",
     )
     row = await FaceVerification.objects().where(FaceVerification.verification_id == start.verification_id).first()
     view = await accept_face_result(platform, await _frames_result(identity, row, frames))
     if view.status != "passed":
-        raise ProblemError(403, "face_mismatch", "人脸与身份证不一致，请重试或到窗口办理。 The face does not match the ID card.")
+        raise ProblemError(
+            403, "face_mismatch", "人脸与身份证不一致，请重试或到窗口办理。 The face does not match the ID card."
+        )
     principal = Principal(
         subject=person_id,
         name=data.name,
@@ -94,10 +115,18 @@ async def start_kiosk_session(platform: Platform, terminal: Principal, data: Kio
         terminal_id=terminal.terminal_id,
         face_verified_at=view.completed_at,
     )
-    tokens = await issue_session(identity, principal, "kiosk", idle_timeout_s=identity.config.kiosk_idle_s, with_refresh=False)
+    tokens = await issue_session(
+        identity, principal, "kiosk", idle_timeout_s=identity.config.kiosk_idle_s, with_refresh=False
+    )
     from backend.identity.masking import mask_id_number
 
-    return KioskSession(tokens=tokens, name=data.name, id_number_masked=mask_id_number(id_number) or "", verification_id=view.verification_id, idle_timeout_s=identity.config.kiosk_idle_s)
+    return KioskSession(
+        tokens=tokens,
+        name=data.name,
+        id_number_masked=mask_id_number(id_number) or "",
+        verification_id=view.verification_id,
+        idle_timeout_s=identity.config.kiosk_idle_s,
+    )
 
 
 async def end_kiosk_session(platform: Platform, principal: Principal) -> None:

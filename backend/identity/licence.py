@@ -48,11 +48,17 @@ async def fetch_licence(platform: Platform, uscc: str) -> Licence:
         try:
             response = await client.get(f"{base}/{uscc}")
         except Exception as exc:
-            raise ProblemError(503, "licence_unavailable", "电子证照系统暂不可用，请上传营业执照。 The e-licence system is unavailable.") from exc
+            raise ProblemError(
+                503,
+                "licence_unavailable",
+                "电子证照系统暂不可用，请上传营业执照。 The e-licence system is unavailable.",
+            ) from exc
     if response.status_code == 404:
         raise ProblemError(404, "licence_not_found", "未查询到该企业的电子营业执照。 No e-licence for this enterprise.")
     if response.status_code != 200:
-        raise ProblemError(503, "licence_unavailable", "电子证照系统暂不可用，请上传营业执照。 The e-licence system is unavailable.")
+        raise ProblemError(
+            503, "licence_unavailable", "电子证照系统暂不可用，请上传营业执照。 The e-licence system is unavailable."
+        )
     token = response.json().get("licence", "")
     source = identity.source(SANDBOX_LICENCE_KEY, identity.config.licence_provider_jwks_url)
     claims = await verify_message(identity, token, source, issuer=base, typ=LICENCE_TYP, audience=identity.base_url)

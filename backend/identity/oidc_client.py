@@ -59,7 +59,11 @@ async def discover(identity: Identity) -> dict[str, Any]:
                 response = await client.get(identity.issuer.rstrip("/") + "/.well-known/openid-configuration")
                 response.raise_for_status()
             except Exception as exc:
-                raise ProblemError(503, "identity_provider_unavailable", "统一身份认证平台暂不可用，请稍后再试。 The identity provider is unavailable.") from exc
+                raise ProblemError(
+                    503,
+                    "identity_provider_unavailable",
+                    "统一身份认证平台暂不可用，请稍后再试。 The identity provider is unavailable.",
+                ) from exc
             metadata = response.json()
         if metadata.get("issuer") != identity.issuer:
             raise ProblemError(503, "identity_provider_unavailable", "identity provider metadata names another issuer")
@@ -88,10 +92,19 @@ async def start_login(identity: Identity, return_to: str | None = None) -> tuple
     async with writing_transaction(identity.platform.engine):
         await LoginRequest.delete().where(LoginRequest.expires_at < now)
         await LoginRequest.insert(
-            LoginRequest(state=state, nonce=nonce, code_verifier=verifier, return_to=safe_return_to(return_to), created_at=now, expires_at=now + identity.config.login_ttl_s * 1000)
+            LoginRequest(
+                state=state,
+                nonce=nonce,
+                code_verifier=verifier,
+                return_to=safe_return_to(return_to),
+                created_at=now,
+                expires_at=now + identity.config.login_ttl_s * 1000,
+            )
         )
     async with _oauth_client(identity) as client:
-        url, _ = client.create_authorization_url(metadata["authorization_endpoint"], state=state, code_verifier=verifier, nonce=nonce)
+        url, _ = client.create_authorization_url(
+            metadata["authorization_endpoint"], state=state, code_verifier=verifier, nonce=nonce
+        )
     return url, state
 
 
@@ -124,7 +137,9 @@ async def validate_id_token(identity: Identity, id_token: str, nonce: str) -> di
     if not claims.get("sub"):
         problems.append("sub")
     if problems:
-        raise _login_failed(f"身份令牌校验失败（{', '.join(problems)}）。 The ID token failed validation: {', '.join(problems)}.")
+        raise _login_failed(
+            f"身份令牌校验失败（{', '.join(problems)}）。 The ID token failed validation: {', '.join(problems)}."
+        )
     return claims
 
 
@@ -140,7 +155,9 @@ async def finish_login(identity: Identity, code: str, state: str) -> tuple[Princ
     metadata = await discover(identity)
     async with _oauth_client(identity) as client:
         try:
-            token = await client.fetch_token(metadata["token_endpoint"], code=code, code_verifier=row.code_verifier, grant_type="authorization_code")
+            token = await client.fetch_token(
+                metadata["token_endpoint"], code=code, code_verifier=row.code_verifier, grant_type="authorization_code"
+            )
         except Exception as exc:
             raise _login_failed("授权码换取令牌失败。 The code exchange failed.") from exc
     id_token = token.get("id_token")

@@ -12,7 +12,16 @@ from typing import Any
 
 import msgspec
 
-from backend.identity.principal import ADMIN, AGENCY_STAFF, APPLICANT, KIOSK_TERMINAL, TESTER, WINDOW_STAFF, AuthMethod, Principal
+from backend.identity.principal import (
+    ADMIN,
+    AGENCY_STAFF,
+    APPLICANT,
+    KIOSK_TERMINAL,
+    TESTER,
+    WINDOW_STAFF,
+    AuthMethod,
+    Principal,
+)
 
 
 class SandboxPersona(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,14 +48,24 @@ EXTRA_PERSONAS: list[dict[str, Any]] = [
         "kind": "kiosk",
         "name": "福州市行政服务中心 自助终端01（测试）",
         "description": "自助终端凭证 / kiosk terminal credential, Fuzhou hall",
-        "claims": {"roles": [KIOSK_TERMINAL], "terminal_id": "kiosk-fz-01", "hall": "hall-350100", "regions": ["350100"]},
+        "claims": {
+            "roles": [KIOSK_TERMINAL],
+            "terminal_id": "kiosk-fz-01",
+            "hall": "hall-350100",
+            "regions": ["350100"],
+        },
     },
     {
         "id": "kiosk-pt-01",
         "kind": "kiosk",
         "name": "平潭综合实验区行政服务中心 自助终端01（测试）",
         "description": "自助终端凭证 / kiosk terminal credential, Pingtan hall",
-        "claims": {"roles": [KIOSK_TERMINAL], "terminal_id": "kiosk-pt-01", "hall": "hall-350128", "regions": ["350128"]},
+        "claims": {
+            "roles": [KIOSK_TERMINAL],
+            "terminal_id": "kiosk-pt-01",
+            "hall": "hall-350128",
+            "regions": ["350128"],
+        },
     },
 ]
 
@@ -67,7 +86,12 @@ def sandbox_personas() -> list[SandboxPersona]:
         claims: dict[str, Any]
         if p.kind == "applicant" and p.person_id in people:
             person = people[p.person_id]
-            claims = {"sub": person.id, "id_number": person.id_number, "phone_number": person.phone, "roles": [APPLICANT]}
+            claims = {
+                "sub": person.id,
+                "id_number": person.id_number,
+                "phone_number": person.phone,
+                "roles": [APPLICANT],
+            }
         elif p.kind == "staff":
             claims = {"roles": [AGENCY_STAFF], "agencies": list(p.systems), "regions": list(p.regions) or ["35"]}
         elif p.kind == "window":
@@ -81,7 +105,15 @@ def sandbox_personas() -> list[SandboxPersona]:
             continue
         out.append(SandboxPersona(id=p.id, kind=p.kind, name=p.name, description=p.description, claims=claims))
     for extra in EXTRA_PERSONAS:
-        out.append(SandboxPersona(id=extra["id"], kind=extra["kind"], name=extra["name"], description=extra["description"], claims=dict(extra["claims"])))
+        out.append(
+            SandboxPersona(
+                id=extra["id"],
+                kind=extra["kind"],
+                name=extra["name"],
+                description=extra["description"],
+                claims=dict(extra["claims"]),
+            )
+        )
     return out
 
 
@@ -100,7 +132,12 @@ def find_persona(persona_id: str) -> SandboxPersona | None:
                 kind="applicant",
                 name=person.name,
                 description="测试自然人 / fixture person",
-                claims={"sub": person.id, "id_number": person.id_number, "phone_number": person.phone, "roles": [APPLICANT]},
+                claims={
+                    "sub": person.id,
+                    "id_number": person.id_number,
+                    "phone_number": person.phone,
+                    "roles": [APPLICANT],
+                },
             )
     return None
 

@@ -108,7 +108,9 @@ def new_id(prefix: str = "") -> str:
     return prefix + uuid.uuid4().hex
 
 
-def encode_access_token(identity: Identity, principal: Principal, csrf: str, ttl_s: int | None = None) -> tuple[str, int]:
+def encode_access_token(
+    identity: Identity, principal: Principal, csrf: str, ttl_s: int | None = None
+) -> tuple[str, int]:
     """Sign an access token for ``principal``; returns the token and its lifetime in seconds."""
     ttl = ttl_s or identity.config.access_ttl_s
     now = identity.now_s()
@@ -143,7 +145,11 @@ def decode_access_token(identity: Identity, token: str) -> dict[str, Any]:
         except (JoseError, ValueError) as exc:
             raise unauthenticated("登录凭证无效。 The access token is invalid.") from exc
         claims = decoded.claims
-        if decoded.header.get("typ") != "at+jwt" or claims.get("iss") != identity.platform_issuer or claims.get("aud") != TOKEN_AUDIENCE:
+        if (
+            decoded.header.get("typ") != "at+jwt"
+            or claims.get("iss") != identity.platform_issuer
+            or claims.get("aud") != TOKEN_AUDIENCE
+        ):
             raise unauthenticated("登录凭证无效。 The access token is invalid.")
         if not isinstance(claims.get("exp"), int):
             raise unauthenticated("登录凭证无效。 The access token is invalid.")
@@ -184,7 +190,9 @@ async def resolve_principal(connection: ASGIConnection) -> Principal | None:
     if from_cookie and method not in SAFE_METHODS:
         sent = connection.headers.get(CSRF_HEADER.lower(), "")
         if not sent or not secrets.compare_digest(sha256_hex(sent), str(claims.get("csrf", ""))):
-            raise ProblemError(403, "csrf_failed", "请求缺少有效的防伪令牌（X-CSRF-Token）。 Missing or wrong CSRF token.")
+            raise ProblemError(
+                403, "csrf_failed", "请求缺少有效的防伪令牌（X-CSRF-Token）。 Missing or wrong CSRF token."
+            )
     principal = msgspec.convert(claims["pr"], Principal)
     if principal.auth_method == "kiosk":
         from backend.identity.sessions import touch_kiosk_session
@@ -314,5 +322,9 @@ async def authenticated(connection: ASGIConnection, _: BaseRouteHandler) -> None
 
 
 def identity_of(connection_or_platform: Any) -> Identity:
-    platform = connection_or_platform.app.state["platform"] if hasattr(connection_or_platform, "app") else connection_or_platform
+    platform = (
+        connection_or_platform.app.state["platform"]
+        if hasattr(connection_or_platform, "app")
+        else connection_or_platform
+    )
     return get_identity(platform)

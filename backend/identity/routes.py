@@ -46,10 +46,34 @@ LOGIN_STATE_COOKIE = "yjs_login_state"
 def _set_cookies(response: Response, request: Request, pair: TokenPair) -> None:
     identity = get_identity(request.app.state["platform"])
     secure = identity.cookie_secure
-    response.set_cookie(ACCESS_COOKIE, pair.access_token, max_age=pair.expires_in, httponly=True, samesite="lax", secure=secure, path="/")
+    response.set_cookie(
+        ACCESS_COOKIE,
+        pair.access_token,
+        max_age=pair.expires_in,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
     if pair.refresh_token:
-        response.set_cookie(REFRESH_COOKIE, pair.refresh_token, max_age=identity.config.refresh_ttl_s, httponly=True, samesite="lax", secure=secure, path=REFRESH_COOKIE_PATH)
-    response.set_cookie(CSRF_COOKIE, pair.csrf_token, max_age=identity.config.refresh_ttl_s, httponly=False, samesite="lax", secure=secure, path="/")
+        response.set_cookie(
+            REFRESH_COOKIE,
+            pair.refresh_token,
+            max_age=identity.config.refresh_ttl_s,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+            path=REFRESH_COOKIE_PATH,
+        )
+    response.set_cookie(
+        CSRF_COOKIE,
+        pair.csrf_token,
+        max_age=identity.config.refresh_ttl_s,
+        httponly=False,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
 
 
 def _clear_cookies(response: Response) -> None:
@@ -73,7 +97,15 @@ async def login(platform: PlatformDep, return_to: FromQuery[str | None] = None) 
     identity = get_identity(platform)
     url, state = await start_login(identity, return_to)
     response = Redirect(url, status_code=302, headers={"Cache-Control": "no-store"})
-    response.set_cookie(LOGIN_STATE_COOKIE, state, max_age=identity.config.login_ttl_s, httponly=True, samesite="lax", secure=identity.cookie_secure, path=REFRESH_COOKIE_PATH)
+    response.set_cookie(
+        LOGIN_STATE_COOKIE,
+        state,
+        max_age=identity.config.login_ttl_s,
+        httponly=True,
+        samesite="lax",
+        secure=identity.cookie_secure,
+        path=REFRESH_COOKIE_PATH,
+    )
     return response
 
 
@@ -91,7 +123,9 @@ async def callback(
         raise ProblemError(400, "login_failed", f"登录未完成（{error or '缺少授权码'}）。 Login did not complete.")
     bound = request.cookies.get(LOGIN_STATE_COOKIE, "")
     if not bound or not secrets.compare_digest(bound, state):
-        raise ProblemError(400, "login_failed", "登录请求与本浏览器不符，请重新登录。 The login was not started in this browser.")
+        raise ProblemError(
+            400, "login_failed", "登录请求与本浏览器不符，请重新登录。 The login was not started in this browser."
+        )
     identity = get_identity(platform)
     principal, return_to = await finish_login(identity, code, state)
     pair = await issue_session(identity, principal, "web")
@@ -119,7 +153,9 @@ async def refresh(request: Request, platform: PlatformDep) -> Response:
         try:
             data = msgspec.json.decode(body, type=RefreshRequest)
         except msgspec.DecodeError as exc:
-            raise ProblemError(400, "validation_failed", "需要 refresh_token。 refresh_token is required.", field="refresh_token") from exc
+            raise ProblemError(
+                400, "validation_failed", "需要 refresh_token。 refresh_token is required.", field="refresh_token"
+            ) from exc
         return Response(await refresh_session(identity, data.refresh_token), headers={"Cache-Control": "no-store"})
     token = request.cookies.get(REFRESH_COOKIE)
     if not token:
@@ -127,7 +163,9 @@ async def refresh(request: Request, platform: PlatformDep) -> Response:
     if not _double_submit_ok(request):
         raise ProblemError(403, "csrf_failed", "请求缺少有效的防伪令牌（X-CSRF-Token）。 Missing or wrong CSRF token.")
     pair = await refresh_session(identity, token)
-    response = Response(CookieSession(expires_in=pair.expires_in, csrf_token=pair.csrf_token), headers={"Cache-Control": "no-store"})
+    response = Response(
+        CookieSession(expires_in=pair.expires_in, csrf_token=pair.csrf_token), headers={"Cache-Control": "no-store"}
+    )
     _set_cookies(response, request, pair)
     return response
 
@@ -147,7 +185,9 @@ async def logout(request: Request, platform: PlatformDep) -> Response:
         token = request.cookies.get(REFRESH_COOKIE)
         if token:
             if not _double_submit_ok(request):
-                raise ProblemError(403, "csrf_failed", "请求缺少有效的防伪令牌（X-CSRF-Token）。 Missing or wrong CSRF token.")
+                raise ProblemError(
+                    403, "csrf_failed", "请求缺少有效的防伪令牌（X-CSRF-Token）。 Missing or wrong CSRF token."
+                )
             sid = await session_of_refresh(identity, token)
     if sid is None:
         raise unauthenticated()
@@ -241,8 +281,23 @@ async def enterprise(platform: PlatformDep, principal: PrincipalDep, uscc: FromP
     actors = []
     for a in record.parties:
         mine = a.id_number == principal.id_number
-        actors.append(EnterpriseActor(name=a.name, role=a.role, id_number=a.id_number if mine else mask_id_number(a.id_number) or "", is_me=mine))
-    return EnterpriseView(uscc=record.uscc, name=record.name, entity_type=record.entity_type, region=record.region, route=record.route, capacity=capacity, actors=actors)
+        actors.append(
+            EnterpriseActor(
+                name=a.name,
+                role=a.role,
+                id_number=a.id_number if mine else mask_id_number(a.id_number) or "",
+                is_me=mine,
+            )
+        )
+    return EnterpriseView(
+        uscc=record.uscc,
+        name=record.name,
+        entity_type=record.entity_type,
+        region=record.region,
+        route=record.route,
+        capacity=capacity,
+        actors=actors,
+    )
 
 
 @get("/api/v1/enterprises/{uscc:str}/licence", summary="E-licence (电子营业执照)", tags=["identity"])
@@ -257,17 +312,23 @@ async def enterprise_licence(platform: PlatformDep, principal: PrincipalDep, usc
 
 
 @post("/api/v1/mandates", status_code=201, summary="Grant a mandate (授权委托)", tags=["identity"])
-async def create_mandate(platform: PlatformDep, principal: PrincipalDep, data: JSONBody[directory.MandateCreate]) -> directory.MandateView:
+async def create_mandate(
+    platform: PlatformDep, principal: PrincipalDep, data: JSONBody[directory.MandateCreate]
+) -> directory.MandateView:
     return await directory.create_mandate(platform, principal, data)
 
 
 @get("/api/v1/mandates", summary="Mandates I granted or received", tags=["identity"])
-async def list_mandates(platform: PlatformDep, principal: PrincipalDep, uscc: FromQuery[str | None] = None) -> list[directory.MandateView]:
+async def list_mandates(
+    platform: PlatformDep, principal: PrincipalDep, uscc: FromQuery[str | None] = None
+) -> list[directory.MandateView]:
     return await directory.list_mandates(platform, principal, uscc)
 
 
 @post("/api/v1/mandates/{mandate_id:str}/revoke", status_code=200, summary="Revoke a mandate", tags=["identity"])
-async def revoke_mandate(platform: PlatformDep, principal: PrincipalDep, mandate_id: FromPath[str]) -> directory.MandateView:
+async def revoke_mandate(
+    platform: PlatformDep, principal: PrincipalDep, mandate_id: FromPath[str]
+) -> directory.MandateView:
     return await directory.revoke_mandate(platform, principal, mandate_id)
 
 
@@ -280,14 +341,25 @@ class FaceStartRequest(msgspec.Struct):
 
 
 @post("/api/v1/face-verifications", status_code=201, summary="Start face verification (phone)", tags=["identity"])
-async def start_face(platform: PlatformDep, principal: PrincipalDep, data: JSONBody[FaceStartRequest]) -> face.FaceStart:
+async def start_face(
+    platform: PlatformDep, principal: PrincipalDep, data: JSONBody[FaceStartRequest]
+) -> face.FaceStart:
     """Start a verification of the caller; open ``provider_url`` on the phone."""
     require_person(principal)
-    return await face.start_face_verification(platform, principal.person_id or principal.subject, data.purpose, data.reference, name=principal.name, id_number=principal.id_number or "")
+    return await face.start_face_verification(
+        platform,
+        principal.person_id or principal.subject,
+        data.purpose,
+        data.reference,
+        name=principal.name,
+        id_number=principal.id_number or "",
+    )
 
 
 @get("/api/v1/face-verifications/{verification_id:str}", summary="A face verification of mine", tags=["identity"])
-async def get_face(platform: PlatformDep, principal: PrincipalDep, verification_id: FromPath[str]) -> face.FaceVerificationView:
+async def get_face(
+    platform: PlatformDep, principal: PrincipalDep, verification_id: FromPath[str]
+) -> face.FaceVerificationView:
     require_person(principal)
     return await face.get_face_verification(platform, verification_id, principal.person_id)
 
@@ -305,10 +377,17 @@ async def _callback_token(request: Request) -> str:
     try:
         return msgspec.json.decode(body, type=SignedCallback).jws
     except msgspec.DecodeError as exc:
-        raise ProblemError(400, "validation_failed", "回调应为 {\"jws\": ...} 或 application/jose。 Expected a JWS.", field="jws") from exc
+        raise ProblemError(
+            400, "validation_failed", '回调应为 {"jws": ...} 或 application/jose。 Expected a JWS.', field="jws"
+        ) from exc
 
 
-@post("/api/v1/face-verifications/callback", status_code=200, summary="Face provider callback (signed)", tags=["callbacks"])
+@post(
+    "/api/v1/face-verifications/callback",
+    status_code=200,
+    summary="Face provider callback (signed)",
+    tags=["callbacks"],
+)
 async def face_callback(request: Request, platform: PlatformDep) -> dict[str, str]:
     view = await face.accept_face_result(platform, await _callback_token(request))
     return {"verification_id": view.verification_id, "status": view.status}
@@ -317,8 +396,16 @@ async def face_callback(request: Request, platform: PlatformDep) -> dict[str, st
 # ---- kiosk -------------------------------------------------------------------------------------------
 
 
-@post("/api/v1/kiosk/sessions", status_code=201, summary="Start a visitor session at a kiosk (人证比对)", tags=["kiosk"], guards=[requires(KIOSK_TERMINAL)])
-async def kiosk_start(platform: PlatformDep, principal: PrincipalDep, data: JSONBody[kiosk.KioskSessionStart]) -> kiosk.KioskSession:
+@post(
+    "/api/v1/kiosk/sessions",
+    status_code=201,
+    summary="Start a visitor session at a kiosk (人证比对)",
+    tags=["kiosk"],
+    guards=[requires(KIOSK_TERMINAL)],
+)
+async def kiosk_start(
+    platform: PlatformDep, principal: PrincipalDep, data: JSONBody[kiosk.KioskSessionStart]
+) -> kiosk.KioskSession:
     return await kiosk.start_kiosk_session(platform, principal, data)
 
 
@@ -327,8 +414,16 @@ async def kiosk_end(platform: PlatformDep, principal: PrincipalDep) -> None:
     await kiosk.end_kiosk_session(platform, principal)
 
 
-@post("/api/v1/kiosk/terminals", status_code=201, summary="Register a kiosk terminal", tags=["kiosk"], guards=[requires(ADMIN)])
-async def register_terminal(platform: PlatformDep, principal: PrincipalDep, data: JSONBody[terminals.TerminalRegistration]) -> terminals.TerminalView:
+@post(
+    "/api/v1/kiosk/terminals",
+    status_code=201,
+    summary="Register a kiosk terminal",
+    tags=["kiosk"],
+    guards=[requires(ADMIN)],
+)
+async def register_terminal(
+    platform: PlatformDep, principal: PrincipalDep, data: JSONBody[terminals.TerminalRegistration]
+) -> terminals.TerminalView:
     return await terminals.register_terminal(platform, principal, data)
 
 
@@ -337,8 +432,16 @@ async def list_terminals(platform: PlatformDep) -> list[terminals.TerminalView]:
     return await terminals.list_terminals(platform)
 
 
-@post("/api/v1/kiosk/terminals/{terminal_id:str}/disable", status_code=200, summary="Disable a kiosk terminal", tags=["kiosk"], guards=[requires(ADMIN)])
-async def disable_terminal(platform: PlatformDep, principal: PrincipalDep, terminal_id: FromPath[str]) -> terminals.TerminalView:
+@post(
+    "/api/v1/kiosk/terminals/{terminal_id:str}/disable",
+    status_code=200,
+    summary="Disable a kiosk terminal",
+    tags=["kiosk"],
+    guards=[requires(ADMIN)],
+)
+async def disable_terminal(
+    platform: PlatformDep, principal: PrincipalDep, terminal_id: FromPath[str]
+) -> terminals.TerminalView:
     return await terminals.disable_terminal(platform, principal, terminal_id)
 
 
@@ -346,7 +449,9 @@ async def disable_terminal(platform: PlatformDep, principal: PrincipalDep, termi
 
 
 @get("/api/v1/signatures", summary="Signing status of a reference (case)", tags=["identity"])
-async def signatures(platform: PlatformDep, principal: PrincipalDep, reference: FromQuery[str]) -> signing.SigningStatus:
+async def signatures(
+    platform: PlatformDep, principal: PrincipalDep, reference: FromQuery[str]
+) -> signing.SigningStatus:
     """Who has signed; open to the reference's signers and to staff."""
     if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
         await signing.require_co_signer(platform, principal, reference)
@@ -363,7 +468,11 @@ async def signing_document(platform: PlatformDep, principal: PrincipalDep, docum
     row = await signing.signing_document(platform, document_id)
     if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
         await signing.require_co_signer(platform, principal, row.reference)
-    return Response(bytes(row.content), media_type=row.media_type, headers={"X-Content-SHA256": row.sha256, "Cache-Control": "private, no-store"})
+    return Response(
+        bytes(row.content),
+        media_type=row.media_type,
+        headers={"X-Content-SHA256": row.sha256, "Cache-Control": "private, no-store"},
+    )
 
 
 @post("/api/v1/signatures/callback", status_code=200, summary="Signing provider callback (signed)", tags=["callbacks"])
@@ -377,11 +486,15 @@ class SealCheck(msgspec.Struct):
 
 
 @post("/api/v1/seals/verify", status_code=200, summary="Verify an e-seal (电子印章验证)", tags=["identity"])
-async def seal_verify(platform: PlatformDep, principal: PrincipalDep, data: JSONBody[SealCheck]) -> signing.SealVerification:
+async def seal_verify(
+    platform: PlatformDep, principal: PrincipalDep, data: JSONBody[SealCheck]
+) -> signing.SealVerification:
     try:
         document = base64.b64decode(data.document_base64, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ProblemError(422, "validation_failed", "文件须为 base64。 document_base64 must be base64.", field="document_base64") from exc
+        raise ProblemError(
+            422, "validation_failed", "文件须为 base64。 document_base64 must be base64.", field="document_base64"
+        ) from exc
     return await signing.verify_seal(platform, document, data.seal)
 
 
@@ -389,16 +502,26 @@ async def seal_verify(platform: PlatformDep, principal: PrincipalDep, data: JSON
 
 
 @get("/api/v1/audit/access", summary="Staff access to cases (audit)", tags=["identity"], guards=[requires(ADMIN)])
-async def access_audit(platform: PlatformDep, case_id: FromQuery[str | None] = None, subject: FromQuery[str | None] = None) -> list[audit.AccessRecord]:
+async def access_audit(
+    platform: PlatformDep, case_id: FromQuery[str | None] = None, subject: FromQuery[str | None] = None
+) -> list[audit.AccessRecord]:
     return await audit.access_records(platform, case_id, subject)
 
 
 # 60 requests a minute per client on the sign-in routes (and the sandbox's token route): enough for
 # a person and for a kiosk's queue, too few to guess codes or tokens (tests/security/test_rate_limits.py).
-AUTH_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 60), store="identity_auth_rate_limit", middleware_class=SharedRateLimitMiddleware)
+AUTH_RATE_LIMIT = RateLimitConfig(
+    rate_limit=("minute", 60), store="identity_auth_rate_limit", middleware_class=SharedRateLimitMiddleware
+)
 
 ROUTES: list[Any] = [
-    Router(path="/", route_handlers=[login, callback, refresh, logout, terminal_token], middleware=[AUTH_RATE_LIMIT.middleware], dependencies=ROUTER_DEPENDENCIES, tags=["auth"]),
+    Router(
+        path="/",
+        route_handlers=[login, callback, refresh, logout, terminal_token],
+        middleware=[AUTH_RATE_LIMIT.middleware],
+        dependencies=ROUTER_DEPENDENCIES,
+        tags=["auth"],
+    ),
     Router(
         path="/",
         route_handlers=[

@@ -77,7 +77,9 @@ def test_env_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> Response:
-    return Response({"error": error, "error_description": description}, status_code=status, headers={"Cache-Control": "no-store"})
+    return Response(
+        {"error": error, "error_description": description}, status_code=status, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:
@@ -114,7 +116,18 @@ def oidc_discovery(request: Request) -> dict[str, Any]:
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": ["openid", "profile"],
-        "claims_supported": ["sub", "name", "id_number", "phone_number", "roles", "agencies", "regions", "hall", "terminal_id", "persona"],
+        "claims_supported": [
+            "sub",
+            "name",
+            "id_number",
+            "phone_number",
+            "roles",
+            "agencies",
+            "regions",
+            "hall",
+            "terminal_id",
+            "persona",
+        ],
     }
 
 
@@ -127,7 +140,14 @@ def oidc_jwks(request: Request) -> dict[str, Any]:
     return _jwks(_identity(request), SANDBOX_OIDC_KEY)
 
 
-_KIND_LABELS = {"applicant": "申请人（法定代表人、投资人、清算组成员、经办人）", "staff": "部门工作人员", "window": "窗口工作人员", "admin": "平台管理员", "tester": "测试人员", "kiosk": "自助终端"}
+_KIND_LABELS = {
+    "applicant": "申请人（法定代表人、投资人、清算组成员、经办人）",
+    "staff": "部门工作人员",
+    "window": "窗口工作人员",
+    "admin": "平台管理员",
+    "tester": "测试人员",
+    "kiosk": "自助终端",
+}
 
 
 def _check_authorize_params(identity: Identity, params: dict[str, str]) -> str | None:
@@ -144,7 +164,16 @@ def _check_authorize_params(identity: Identity, params: dict[str, str]) -> str |
     return None
 
 
-_AUTH_FIELDS = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method")
+_AUTH_FIELDS = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 @get("/sandbox/oidc/authorize", sync_to_thread=False)
@@ -162,7 +191,7 @@ def oidc_authorize_page(request: Request) -> Response:
             f'<li><form method="post" action="/sandbox/oidc/authorize">{hidden}<input type="hidden" name="persona" value="{html.escape(p.id)}">'
             f'<button type="submit" data-testid="persona-{html.escape(p.id)}"><strong>{html.escape(p.name)}</strong><br><span class="hint">{html.escape(p.description)}</span></button></form></li>'
         )
-    body = '<p>请选择要登录的测试身份。这些身份均为合成数据。</p>'
+    body = "<p>请选择要登录的测试身份。这些身份均为合成数据。</p>"
     for kind, items in groups.items():
         body += f"<h2>{html.escape(_KIND_LABELS.get(kind, kind))}</h2><ul>{''.join(items)}</ul>"
     body += (
@@ -184,7 +213,7 @@ async def oidc_authorize_submit(request: Request) -> Response:
         return _page("登录请求无效", f"<p>{html.escape(problem)}</p>", 400)
     persona = find_persona(str(form.get("persona", "")).strip())
     if persona is None:
-        return _page("未找到该测试身份", '<p>请返回重新选择。</p>', 400)
+        return _page("未找到该测试身份", "<p>请返回重新选择。</p>", 400)
     now = identity.now_s()
     issuer = sandbox_issuer(identity)
     code = sign_message(
@@ -228,14 +257,18 @@ async def oidc_token(request: Request) -> Response:
     identity = _identity(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     client_id, secret = _client_credentials(request, form)
-    if client_id != identity.config.oidc_client_id or not secrets.compare_digest(secret, identity.config.oidc_client_secret):
+    if client_id != identity.config.oidc_client_id or not secrets.compare_digest(
+        secret, identity.config.oidc_client_secret
+    ):
         return _oauth_error("invalid_client", "client authentication failed", 401)
     if form.get("grant_type") != "authorization_code":
         return _oauth_error("unsupported_grant_type", "only authorization_code")
     issuer = sandbox_issuer(identity)
     source = KeySource(keyset=public_keyset(identity.signing_key(SANDBOX_OIDC_KEY)))
     try:
-        code = await verify_message(identity, form.get("code", ""), source, issuer=issuer, typ=CODE_TYP, audience=issuer)
+        code = await verify_message(
+            identity, form.get("code", ""), source, issuer=issuer, typ=CODE_TYP, audience=issuer
+        )
     except ProblemError:
         return _oauth_error("invalid_grant", "invalid or expired code")
     if code.get("client_id") != client_id or code.get("redirect_uri") != form.get("redirect_uri"):
@@ -257,12 +290,40 @@ async def oidc_token(request: Request) -> Response:
     id_token = sign_message(
         identity,
         SANDBOX_OIDC_KEY,
-        {**claims, "iss": issuer, "aud": client_id, "azp": client_id, "iat": now, "exp": now + 300, "auth_time": now, "nonce": code.get("nonce", "")},
+        {
+            **claims,
+            "iss": issuer,
+            "aud": client_id,
+            "azp": client_id,
+            "iat": now,
+            "exp": now + 300,
+            "auth_time": now,
+            "nonce": code.get("nonce", ""),
+        },
         "JWT",
     )
-    access = sign_message(identity, SANDBOX_OIDC_KEY, {"iss": issuer, "aud": issuer + "/userinfo", "sub": claims["sub"], "persona": persona.id, "iat": now, "exp": now + 300, "jti": new_id()}, PROVIDER_AT_TYP)
+    access = sign_message(
+        identity,
+        SANDBOX_OIDC_KEY,
+        {
+            "iss": issuer,
+            "aud": issuer + "/userinfo",
+            "sub": claims["sub"],
+            "persona": persona.id,
+            "iat": now,
+            "exp": now + 300,
+            "jti": new_id(),
+        },
+        PROVIDER_AT_TYP,
+    )
     return Response(
-        {"access_token": access, "token_type": "Bearer", "expires_in": 300, "id_token": id_token, "scope": "openid profile"},
+        {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "id_token": id_token,
+            "scope": "openid profile",
+        },
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
 
@@ -275,9 +336,13 @@ async def oidc_userinfo(request: Request) -> Response:
     token = header[7:] if header.lower().startswith("bearer ") else ""
     source = KeySource(keyset=public_keyset(identity.signing_key(SANDBOX_OIDC_KEY)))
     try:
-        claims = await verify_message(identity, token, source, issuer=issuer, typ=PROVIDER_AT_TYP, audience=issuer + "/userinfo")
+        claims = await verify_message(
+            identity, token, source, issuer=issuer, typ=PROVIDER_AT_TYP, audience=issuer + "/userinfo"
+        )
     except ProblemError:
-        return Response({"error": "invalid_token"}, status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return Response(
+            {"error": "invalid_token"}, status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        )
     persona = find_persona(claims["persona"])
     if persona is None:
         return Response({"error": "invalid_token"}, status_code=401)
@@ -315,7 +380,16 @@ def identity_personas() -> list[dict[str, Any]]:
 # ---- face verification provider -------------------------------------------------------------------
 
 
-def sandbox_face_result(identity: Identity, verification_id: str, nonce: str, result: str, *, id_number: str = "", ttl_s: int = CALLBACK_TTL_S, jti: str | None = None) -> str:
+def sandbox_face_result(
+    identity: Identity,
+    verification_id: str,
+    nonce: str,
+    result: str,
+    *,
+    id_number: str = "",
+    ttl_s: int = CALLBACK_TTL_S,
+    jti: str | None = None,
+) -> str:
     """The sandbox face provider's signed result for a verification."""
     now = identity.now_s()
     claims = {
@@ -335,7 +409,9 @@ def sandbox_face_result(identity: Identity, verification_id: str, nonce: str, re
     return sign_message(identity, SANDBOX_FACE_KEY, claims, FACE_RESULT_TYP)
 
 
-def sandbox_face_frames(identity: Identity, verification_id: str, nonce: str, id_number: str, frames: list[bytes]) -> str:
+def sandbox_face_frames(
+    identity: Identity, verification_id: str, nonce: str, id_number: str, frames: list[bytes]
+) -> str:
     """Deterministic 人证比对: passes unless a frame is empty or carries the mismatch marker."""
     ok = bool(frames) and all(f and MISMATCH_MARKER not in f for f in frames)
     return sandbox_face_result(identity, verification_id, nonce, "passed" if ok else "failed", id_number=id_number)
@@ -376,7 +452,11 @@ async def face_decide(request: Request) -> Response:
         outcome, status = f"回调被拒绝：{exc.detail}", exc.status
     if "application/json" in request.headers.get("accept", ""):
         return Response({"result": token, "outcome": outcome}, status_code=status)
-    return _page("人脸识别结果（测试）", f'<p data-testid="face-outcome">{html.escape(outcome)}</p><p>请返回原页面继续办理。</p>', status)
+    return _page(
+        "人脸识别结果（测试）",
+        f'<p data-testid="face-outcome">{html.escape(outcome)}</p><p>请返回原页面继续办理。</p>',
+        status,
+    )
 
 
 class FramesRequest(msgspec.Struct):
@@ -397,7 +477,16 @@ async def face_frames(request: Request, data: JSONBody[FramesRequest]) -> dict[s
 
 
 def sandbox_signature(
-    identity: Identity, request_id: str, signer: str, nonce: str, sha256: str, decision: str = "signed", *, face_verified: bool = True, ttl_s: int = CALLBACK_TTL_S, jti: str | None = None
+    identity: Identity,
+    request_id: str,
+    signer: str,
+    nonce: str,
+    sha256: str,
+    decision: str = "signed",
+    *,
+    face_verified: bool = True,
+    ttl_s: int = CALLBACK_TTL_S,
+    jti: str | None = None,
 ) -> str:
     """The sandbox signing provider's signed callback."""
     now = identity.now_s()
@@ -444,7 +533,14 @@ async def sign_decide(request: Request) -> Response:
     identity = _identity(request)
     form = await request.form()
     decision = "signed" if form.get("decision") == "signed" else "declined"
-    token = sandbox_signature(identity, str(form.get("request_id", "")), str(form.get("signer", "")), str(form.get("nonce", "")), str(form.get("sha256", "")), decision)
+    token = sandbox_signature(
+        identity,
+        str(form.get("request_id", "")),
+        str(form.get("signer", "")),
+        str(form.get("nonce", "")),
+        str(form.get("sha256", "")),
+        decision,
+    )
     try:
         await accept_signature(identity.platform, token)
         outcome, status = ("已签署" if decision == "signed" else "已拒绝签署"), 200
@@ -458,7 +554,9 @@ async def sign_decide(request: Request) -> Response:
 # ---- e-seal provider ------------------------------------------------------------------------------------
 
 
-def sandbox_seal(identity: Identity, document_bytes: bytes, holder: str, holder_uscc: str = "", seal_id: str = "") -> str:
+def sandbox_seal(
+    identity: Identity, document_bytes: bytes, holder: str, holder_uscc: str = "", seal_id: str = ""
+) -> str:
     """The sandbox e-seal provider's seal over a document's SHA-256 (for simulated agency results)."""
     now = identity.now_s()
     claims = {
@@ -493,12 +591,22 @@ def seal_jwks(request: Request) -> dict[str, Any]:
 def seal_document(request: Request, data: JSONBody[SealRequest]) -> dict[str, str]:
     """Seal a document (the simulated agencies' e-seal service)."""
     document = base64.b64decode(data.document_base64)
-    return {"seal": sandbox_seal(_identity(request), document, data.holder, data.holder_uscc), "sha256": hashlib.sha256(document).hexdigest()}
+    return {
+        "seal": sandbox_seal(_identity(request), document, data.holder, data.holder_uscc),
+        "sha256": hashlib.sha256(document).hexdigest(),
+    }
 
 
 # ---- e-licence provider -----------------------------------------------------------------------------------
 
-_ENTITY_LABELS = {"company": "有限责任公司", "individual": "个体工商户", "partnership": "合伙企业", "sole": "个人独资企业", "coop": "农民专业合作社", "foreign": "外国企业常驻代表机构"}
+_ENTITY_LABELS = {
+    "company": "有限责任公司",
+    "individual": "个体工商户",
+    "partnership": "合伙企业",
+    "sole": "个人独资企业",
+    "coop": "农民专业合作社",
+    "foreign": "外国企业常驻代表机构",
+}
 
 
 @get("/sandbox/licence/jwks", sync_to_thread=False)
@@ -529,12 +637,24 @@ def licence_of(request: Request, uscc: FromPath[str]) -> Response:
         "issued_by": "福建省市场监督管理局（测试）",
     }
     token = sign_message(
-        identity, SANDBOX_LICENCE_KEY, {"iss": licence_provider_base(identity), "aud": identity.base_url, "iat": now, "exp": now + CALLBACK_TTL_S, "jti": new_id(), "licence": licence}, LICENCE_TYP
+        identity,
+        SANDBOX_LICENCE_KEY,
+        {
+            "iss": licence_provider_base(identity),
+            "aud": identity.base_url,
+            "iat": now,
+            "exp": now + CALLBACK_TTL_S,
+            "jti": new_id(),
+            "licence": licence,
+        },
+        LICENCE_TYP,
     )
     return Response({"licence": token})
 
 
-SANDBOX_TOKEN_RATE_LIMIT = RateLimitConfig(rate_limit=("minute", 60), store="identity_sandbox_rate_limit", middleware_class=SharedRateLimitMiddleware)
+SANDBOX_TOKEN_RATE_LIMIT = RateLimitConfig(
+    rate_limit=("minute", 60), store="identity_sandbox_rate_limit", middleware_class=SharedRateLimitMiddleware
+)
 
 SANDBOX_ROUTES: list = [
     Router(
@@ -564,5 +684,11 @@ SANDBOX_ROUTES: list = [
         tags=["sandbox identity"],
         include_in_schema=False,
     ),
-    Router(path="/", route_handlers=[sandbox_token], guards=[test_env_only], middleware=[SANDBOX_TOKEN_RATE_LIMIT.middleware], tags=["sandbox identity"]),
+    Router(
+        path="/",
+        route_handlers=[sandbox_token],
+        guards=[test_env_only],
+        middleware=[SANDBOX_TOKEN_RATE_LIMIT.middleware],
+        tags=["sandbox identity"],
+    ),
 ]

@@ -12,7 +12,9 @@ from backend.identity.principal import Principal, TokenPair, encode_access_token
 from backend.identity.tables import PlatformSession, RefreshToken
 
 
-async def issue_session(identity: Identity, principal: Principal, kind: str = "web", *, idle_timeout_s: int = 0, with_refresh: bool = True) -> TokenPair:
+async def issue_session(
+    identity: Identity, principal: Principal, kind: str = "web", *, idle_timeout_s: int = 0, with_refresh: bool = True
+) -> TokenPair:
     """Start a session for ``principal`` and hand out its first tokens."""
     now = identity.now_ms()
     sid = new_id("s")
@@ -33,7 +35,14 @@ async def issue_session(identity: Identity, principal: Principal, kind: str = "w
             )
         )
         if refresh is not None:
-            await RefreshToken.insert(RefreshToken(token_hash=sha256_hex(refresh), sid=sid, created_at=now, expires_at=now + identity.config.refresh_ttl_s * 1000))
+            await RefreshToken.insert(
+                RefreshToken(
+                    token_hash=sha256_hex(refresh),
+                    sid=sid,
+                    created_at=now,
+                    expires_at=now + identity.config.refresh_ttl_s * 1000,
+                )
+            )
     csrf = secrets.token_urlsafe(24)
     ttl = identity.config.access_ttl_s
     if idle_timeout_s:
@@ -47,7 +56,9 @@ async def _end(identity: Identity, sid: str, reason: str) -> None:
     await PlatformSession.update({PlatformSession.ended_at: now, PlatformSession.ended_reason: reason}).where(
         (PlatformSession.sid == sid) & PlatformSession.ended_at.is_null()
     )
-    await RefreshToken.update({RefreshToken.revoked_at: now}).where((RefreshToken.sid == sid) & RefreshToken.revoked_at.is_null())
+    await RefreshToken.update({RefreshToken.revoked_at: now}).where(
+        (RefreshToken.sid == sid) & RefreshToken.revoked_at.is_null()
+    )
 
 
 async def refresh_session(identity: Identity, refresh_token: str) -> TokenPair:
@@ -69,14 +80,21 @@ async def refresh_session(identity: Identity, refresh_token: str) -> TokenPair:
                 raise unauthenticated("会话已结束，请重新登录。 The session has ended.")
             await RefreshToken.update({RefreshToken.used_at: now}).where(RefreshToken.id == row.id)
             new_refresh = secrets.token_urlsafe(32)
-            await RefreshToken.insert(RefreshToken(token_hash=sha256_hex(new_refresh), sid=row.sid, created_at=now, expires_at=row.expires_at))
+            await RefreshToken.insert(
+                RefreshToken(token_hash=sha256_hex(new_refresh), sid=row.sid, created_at=now, expires_at=row.expires_at)
+            )
             await PlatformSession.update({PlatformSession.last_seen_at: now}).where(PlatformSession.id == session.id)
     if reused:
         raise unauthenticated("刷新凭证已被使用，会话已终止。 Refresh token reuse detected; the session was ended.")
-    principal = msgspec.json.decode(session.claims if isinstance(session.claims, (str, bytes)) else msgspec.json.encode(session.claims), type=Principal)
+    principal = msgspec.json.decode(
+        session.claims if isinstance(session.claims, (str, bytes)) else msgspec.json.encode(session.claims),
+        type=Principal,
+    )
     csrf = secrets.token_urlsafe(24)
     access, expires_in = encode_access_token(identity, principal, csrf)
-    return TokenPair(access_token=access, expires_in=expires_in, csrf_token=csrf, refresh_token=new_refresh, session_id=row.sid)
+    return TokenPair(
+        access_token=access, expires_in=expires_in, csrf_token=csrf, refresh_token=new_refresh, session_id=row.sid
+    )
 
 
 async def end_session(identity: Identity, sid: str, reason: str = "logout") -> None:
@@ -86,7 +104,9 @@ async def end_session(identity: Identity, sid: str, reason: str = "logout") -> N
 
 
 async def session_of_refresh(identity: Identity, refresh_token: str) -> str | None:
-    row = await RefreshToken.select(RefreshToken.sid).where(RefreshToken.token_hash == sha256_hex(refresh_token)).first()
+    row = (
+        await RefreshToken.select(RefreshToken.sid).where(RefreshToken.token_hash == sha256_hex(refresh_token)).first()
+    )
     return row["sid"] if row else None
 
 

@@ -82,8 +82,12 @@ async def consume_jti(identity: Identity, issuer: str, jti: str, exp_s: int) -> 
     """Record ``jti`` as used (inside the caller's transaction); 409 ``callback_replayed`` if it was."""
     key = f"{issuer}#{jti}"[:200]
     if await SeenJti.exists().where(SeenJti.jti == key):
-        raise ProblemError(409, "callback_replayed", "该报文已处理过，拒绝重放。 This message was already accepted (replay refused).")
+        raise ProblemError(
+            409, "callback_replayed", "该报文已处理过，拒绝重放。 This message was already accepted (replay refused)."
+        )
     try:
         await SeenJti.insert(SeenJti(jti=key, issuer=issuer[:100], expires_at=exp_s * 1000))
     except Exception as exc:  # unique violation from a concurrent duplicate
-        raise ProblemError(409, "callback_replayed", "该报文已处理过，拒绝重放。 This message was already accepted (replay refused).") from exc
+        raise ProblemError(
+            409, "callback_replayed", "该报文已处理过，拒绝重放。 This message was already accepted (replay refused)."
+        ) from exc

@@ -100,7 +100,17 @@ def seal_provider_issuer(identity: Identity) -> str:
 
 
 def sign_url(identity: Identity, request: SignatureRequest, sha256: str, title: str) -> str:
-    query = urlencode({"request_id": request.request_id, "signer": request.person_id, "nonce": request.nonce, "sha256": sha256, "title": title, "name": request.person_name, "callback": f"{identity.base_url}/api/v1/signatures/callback"})
+    query = urlencode(
+        {
+            "request_id": request.request_id,
+            "signer": request.person_id,
+            "nonce": request.nonce,
+            "sha256": sha256,
+            "title": title,
+            "name": request.person_name,
+            "callback": f"{identity.base_url}/api/v1/signatures/callback",
+        }
+    )
     return f"{sign_provider_base(identity)}/session?{query}"
 
 
@@ -121,7 +131,15 @@ async def create_signing(
     identity = get_identity(platform)
     digest = hashlib.sha256(document_bytes).hexdigest()
     now = identity.now_ms()
-    document = SigningDocument(document_id=new_id("d"), reference=reference, title=title[:200], sha256=digest, media_type=media_type, content=document_bytes, created_at=now)
+    document = SigningDocument(
+        document_id=new_id("d"),
+        reference=reference,
+        title=title[:200],
+        sha256=digest,
+        media_type=media_type,
+        content=document_bytes,
+        created_at=now,
+    )
     from backend.identity.directory import registration_directory
 
     directory = registration_directory(platform)
@@ -135,7 +153,15 @@ async def create_signing(
                 person = None
             name = person.name if person else ""
         rows.append(
-            SignatureRequest(request_id=new_id("sr"), document_id=document.document_id, reference=reference, person_id=ref.person_id, person_name=name, nonce=secrets.token_urlsafe(24), created_at=now)
+            SignatureRequest(
+                request_id=new_id("sr"),
+                document_id=document.document_id,
+                reference=reference,
+                person_id=ref.person_id,
+                person_name=name,
+                nonce=secrets.token_urlsafe(24),
+                created_at=now,
+            )
         )
     async with writing_transaction(platform.engine):
         await SigningDocument.insert(document)
@@ -144,7 +170,15 @@ async def create_signing(
         document_id=document.document_id,
         reference=reference,
         sha256=digest,
-        requests=[SignatureLink(request_id=r.request_id, person_id=r.person_id, name=r.person_name, sign_url=sign_url(identity, r, digest, title)) for r in rows],
+        requests=[
+            SignatureLink(
+                request_id=r.request_id,
+                person_id=r.person_id,
+                name=r.person_name,
+                sign_url=sign_url(identity, r, digest, title),
+            )
+            for r in rows
+        ],
     )
 
 
@@ -159,25 +193,43 @@ async def accept_signature(platform: Platform, token: str) -> SignerStatus:
         raise ProblemError(401, "callback_invalid", "签署结果无效。 Invalid decision.")
     now = identity.now_ms()
     async with writing_transaction(platform.engine):
-        row = await SignatureRequest.objects().where(SignatureRequest.request_id == str(claims.get("request_id", ""))).first()
+        row = (
+            await SignatureRequest.objects()
+            .where(SignatureRequest.request_id == str(claims.get("request_id", "")))
+            .first()
+        )
         if row is None:
             raise ProblemError(404, "signature_request_not_found", "签署请求不存在。 No such signature request.")
-        document = await SigningDocument.select(SigningDocument.sha256).where(SigningDocument.document_id == row.document_id).first()
+        document = (
+            await SigningDocument.select(SigningDocument.sha256)
+            .where(SigningDocument.document_id == row.document_id)
+            .first()
+        )
         if not secrets.compare_digest(str(claims.get("nonce", "")), row.nonce):
             raise ProblemError(409, "callback_nonce_mismatch", "签署随机数不符。 The nonce does not match the request.")
         if claims.get("document_sha256") != document["sha256"]:
-            raise ProblemError(409, "callback_hash_mismatch", "签署的文件与待签文件不一致。 The signed hash is not this document's hash.")
+            raise ProblemError(
+                409,
+                "callback_hash_mismatch",
+                "签署的文件与待签文件不一致。 The signed hash is not this document's hash.",
+            )
         if claims.get("signer") != row.person_id:
-            raise ProblemError(409, "callback_signer_mismatch", "签署人与签署请求不符。 The signer is not the person asked to sign.")
+            raise ProblemError(
+                409, "callback_signer_mismatch", "签署人与签署请求不符。 The signer is not the person asked to sign."
+            )
         if decision == "signed" and claims.get("face_verified") is not True:
-            raise ProblemError(409, "face_verification_required", "签署前须完成人脸识别。 The signer's face was not verified.")
+            raise ProblemError(
+                409, "face_verification_required", "签署前须完成人脸识别。 The signer's face was not verified."
+            )
         await consume_jti(identity, issuer, claims["jti"], claims["exp"])
         if row.status != "pending":
             raise ProblemError(409, "signature_completed", "该签署请求已有结果。 This request already has a result.")
-        await SignatureRequest.update({SignatureRequest.status: decision, SignatureRequest.signed_at: now, SignatureRequest.evidence: token}).where(
-            (SignatureRequest.id == row.id) & (SignatureRequest.status == "pending")
-        )
-    return SignerStatus(request_id=row.request_id, person_id=row.person_id, name=row.person_name, status=decision, signed_at=now)
+        await SignatureRequest.update(
+            {SignatureRequest.status: decision, SignatureRequest.signed_at: now, SignatureRequest.evidence: token}
+        ).where((SignatureRequest.id == row.id) & (SignatureRequest.status == "pending"))
+    return SignerStatus(
+        request_id=row.request_id, person_id=row.person_id, name=row.person_name, status=decision, signed_at=now
+    )
 
 
 async def signing_status(platform: Platform, reference: str) -> SigningStatus:
@@ -196,15 +248,32 @@ async def signing_status(platform: Platform, reference: str) -> SigningStatus:
         documents.setdefault(r["document_id"], r)
         signers = signers_of.setdefault(r["document_id"], [])
         if r["request_id"] is not None:
-            signers.append(SignerStatus(request_id=r["request_id"], person_id=r["person_id"], name=r["person_name"], status=r["status"], signed_at=r["signed_at"]))
+            signers.append(
+                SignerStatus(
+                    request_id=r["request_id"],
+                    person_id=r["person_id"],
+                    name=r["person_name"],
+                    status=r["status"],
+                    signed_at=r["signed_at"],
+                )
+            )
     out = []
     missing: list[str] = []
     for document_id, d in documents.items():
         signers = signers_of[document_id]
         complete = bool(signers) and all(s.status == "signed" for s in signers)
         missing += [s.name or s.person_id for s in signers if s.status != "signed"]
-        out.append(DocumentStatus(document_id=document_id, title=d["title"], sha256=d["sha256"], signers=signers, complete=complete))
-    return SigningStatus(reference=reference, documents=out, complete=bool(out) and all(d.complete for d in out), missing=sorted(set(missing)))
+        out.append(
+            DocumentStatus(
+                document_id=document_id, title=d["title"], sha256=d["sha256"], signers=signers, complete=complete
+            )
+        )
+    return SigningStatus(
+        reference=reference,
+        documents=out,
+        complete=bool(out) and all(d.complete for d in out),
+        missing=sorted(set(missing)),
+    )
 
 
 async def require_all_signed(platform: Platform, reference: str) -> SigningStatus:
@@ -218,7 +287,9 @@ async def require_all_signed(platform: Platform, reference: str) -> SigningStatu
 
 async def require_co_signer(platform: Platform, principal: Principal, reference: str) -> None:
     """403 unless the principal is asked to sign a document of ``reference`` (共同签署人)."""
-    if principal.person_id and await SignatureRequest.exists().where((SignatureRequest.reference == reference) & (SignatureRequest.person_id == principal.person_id)):
+    if principal.person_id and await SignatureRequest.exists().where(
+        (SignatureRequest.reference == reference) & (SignatureRequest.person_id == principal.person_id)
+    ):
         return
     raise forbidden("您不是该文件的签署人。 You are not a signer of this document.")
 
@@ -236,13 +307,26 @@ async def verify_seal(platform: Platform, document_bytes: bytes, seal_jws: str) 
     digest = hashlib.sha256(document_bytes).hexdigest()
     source = identity.source(SANDBOX_SEAL_KEY, identity.config.seal_provider_jwks_url)
     try:
-        claims = await verify_message(identity, seal_jws, source, issuer=seal_provider_issuer(identity), typ=SEAL_TYP, require_exp=False)
+        claims = await verify_message(
+            identity, seal_jws, source, issuer=seal_provider_issuer(identity), typ=SEAL_TYP, require_exp=False
+        )
     except ProblemError as exc:
         return SealVerification(valid=False, sha256=digest, reason=f"印章签名无效：{exc.detail}")
-    base = dict(sha256=digest, holder=claims.get("holder"), holder_uscc=claims.get("holder_uscc"), seal_id=claims.get("seal_id"), sealed_at=int(claims["iat"]) * 1000, issuer=claims.get("iss"))
+    base = dict(
+        sha256=digest,
+        holder=claims.get("holder"),
+        holder_uscc=claims.get("holder_uscc"),
+        seal_id=claims.get("seal_id"),
+        sealed_at=int(claims["iat"]) * 1000,
+        issuer=claims.get("iss"),
+    )
     if claims.get("sha256") != digest:
-        return SealVerification(valid=False, reason="文件内容与印章不符（文件可能被篡改）。 The document does not match the seal.", **base)
-    return SealVerification(valid=True, reason="电子印章有效，文件未被篡改。 The e-seal is valid and the document is unchanged.", **base)
+        return SealVerification(
+            valid=False, reason="文件内容与印章不符（文件可能被篡改）。 The document does not match the seal.", **base
+        )
+    return SealVerification(
+        valid=True, reason="电子印章有效，文件未被篡改。 The e-seal is valid and the document is unchanged.", **base
+    )
 
 
 def sha256_of(data: bytes) -> str:

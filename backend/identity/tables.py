@@ -125,8 +125,6 @@ class AccessAudit(Table, tablename="identity_access_audit"):
     at = BigInt(default=0, index=True)
 
 
-
-
 class KioskTerminal(Table, tablename="identity_kiosk_terminal"):
     """A self-service terminal's own credential: its public key (the private key stays in the terminal)."""
 
@@ -140,4 +138,15 @@ class KioskTerminal(Table, tablename="identity_kiosk_terminal"):
     disabled_at = BigInt(null=True, default=None)
 
 
-TABLES = [LoginRequest, PlatformSession, RefreshToken, SeenJti, Mandate, FaceVerification, SigningDocument, SignatureRequest, AccessAudit, KioskTerminal]
+TABLES = [
+    LoginRequest,
+    PlatformSession,
+    RefreshToken,
+    SeenJti,
+    Mandate,
+    FaceVerification,
+    SigningDocument,
+    SignatureRequest,
+    AccessAudit,
+    KioskTerminal,
+]

@@ -49,7 +49,15 @@ class TerminalView(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 def _view(row: KioskTerminal) -> TerminalView:
-    return TerminalView(terminal_id=row.terminal_id, name=row.name, hall=row.hall, region=row.region, enabled=row.enabled, created_at=row.created_at, disabled_at=row.disabled_at)
+    return TerminalView(
+        terminal_id=row.terminal_id,
+        name=row.name,
+        hall=row.hall,
+        region=row.region,
+        enabled=row.enabled,
+        created_at=row.created_at,
+        disabled_at=row.disabled_at,
+    )
 
 
 def _jwk(value: Any) -> dict[str, Any]:
@@ -60,15 +68,24 @@ async def register_terminal(platform: Platform, admin: Principal, data: Terminal
     """Register a terminal and its public key (administrators only)."""
     require_admin(admin)
     if not _TERMINAL_ID.match(data.terminal_id):
-        raise ProblemError(422, "invalid_terminal_id", "终端编号只能包含小写字母、数字和连字符。 Invalid terminal id.", field="terminal_id")
+        raise ProblemError(
+            422,
+            "invalid_terminal_id",
+            "终端编号只能包含小写字母、数字和连字符。 Invalid terminal id.",
+            field="terminal_id",
+        )
     if "d" in data.public_jwk:
-        raise ProblemError(422, "invalid_public_key", "只能登记公钥，不要上传私钥。 Send the public key only.", field="public_jwk")
+        raise ProblemError(
+            422, "invalid_public_key", "只能登记公钥，不要上传私钥。 Send the public key only.", field="public_jwk"
+        )
     try:
         key = ECKey.import_key(data.public_jwk)
         if key.as_dict().get("crv") != "P-256":
             raise ValueError("P-256 required")
     except (JoseError, ValueError, TypeError) as exc:
-        raise ProblemError(422, "invalid_public_key", "公钥须为 EC P-256 JWK。 The key must be an EC P-256 JWK.", field="public_jwk") from exc
+        raise ProblemError(
+            422, "invalid_public_key", "公钥须为 EC P-256 JWK。 The key must be an EC P-256 JWK.", field="public_jwk"
+        ) from exc
     now = get_identity(platform).now_ms()
     row = KioskTerminal(
         terminal_id=data.terminal_id,
@@ -80,7 +97,9 @@ async def register_terminal(platform: Platform, admin: Principal, data: Terminal
     )
     async with writing_transaction(platform.engine):
         if await KioskTerminal.exists().where(KioskTerminal.terminal_id == data.terminal_id):
-            raise ProblemError(409, "terminal_exists", "该终端已登记。 The terminal is already registered.", field="terminal_id")
+            raise ProblemError(
+                409, "terminal_exists", "该终端已登记。 The terminal is already registered.", field="terminal_id"
+            )
         await KioskTerminal.insert(row)
     return _view(row)
 
@@ -97,7 +116,9 @@ async def disable_terminal(platform: Platform, admin: Principal, terminal_id: st
         row = await KioskTerminal.objects().where(KioskTerminal.terminal_id == terminal_id).first()
         if row is None:
             raise ProblemError(404, "terminal_not_found", "终端不存在。 No such terminal.")
-        await KioskTerminal.update({KioskTerminal.enabled: False, KioskTerminal.disabled_at: now}).where(KioskTerminal.id == row.id)
+        await KioskTerminal.update({KioskTerminal.enabled: False, KioskTerminal.disabled_at: now}).where(
+            KioskTerminal.id == row.id
+        )
     row.enabled, row.disabled_at = False, now
     return _view(row)
 

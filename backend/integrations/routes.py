@@ -27,7 +27,11 @@ def _admin(actor) -> None:
 def _download(content: bytes, media_type: str, filename: str) -> Response:
     from urllib.parse import quote
 
-    return Response(content=content, media_type=media_type, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+    return Response(
+        content=content,
+        media_type=media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
 
 
 class IntegrationController(Controller):
@@ -47,11 +51,19 @@ class IntegrationController(Controller):
         return _download(*service.export(await Integration.select().order_by(Integration.system), "integrations", fmt))
 
     @patch("/{system:str}", summary="Change an integration record")
-    async def change(self, platform: PlatformDep, actor: ActorDep, system: FromPath[str], data: JSONBody[IntegrationFields]) -> IntegrationView:
+    async def change(
+        self, platform: PlatformDep, actor: ActorDep, system: FromPath[str], data: JSONBody[IntegrationFields]
+    ) -> IntegrationView:
         _admin(actor)
-        rows = await Integration.update(service.changes_of(Integration, data, platform.clock.now_ms())).where(Integration.system == system).returning(*Integration.all_columns())
+        rows = (
+            await Integration.update(service.changes_of(Integration, data, platform.clock.now_ms()))
+            .where(Integration.system == system)
+            .returning(*Integration.all_columns())
+        )
         if not rows:
-            raise ProblemError(404, "integration_not_found", "没有该系统的对接登记。 No integration record for that system.")
+            raise ProblemError(
+                404, "integration_not_found", "没有该系统的对接登记。 No integration record for that system."
+            )
         return IntegrationView(**rows[0])
 
 
@@ -76,14 +88,30 @@ class ContactController(Controller):
         _admin(actor)
         missing = [f for f in ("matter", "system", "responsible_unit") if getattr(data, f) is None]
         if missing:
-            raise ProblemError(422, "missing_field", "请填写事项、业务系统和责任单位。 Matter, system and responsible unit are required.", field=missing[0])
-        rows = await Contact.insert(Contact(**{k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}, updated_at=platform.clock.now_ms())).returning(*Contact.all_columns())
+            raise ProblemError(
+                422,
+                "missing_field",
+                "请填写事项、业务系统和责任单位。 Matter, system and responsible unit are required.",
+                field=missing[0],
+            )
+        rows = await Contact.insert(
+            Contact(
+                **{k: v for k, v in msgspec.structs.asdict(data).items() if v is not None},
+                updated_at=platform.clock.now_ms(),
+            )
+        ).returning(*Contact.all_columns())
         return ContactView(**rows[0])
 
     @patch("/{contact_id:int}", summary="Change a contact line")
-    async def change(self, platform: PlatformDep, actor: ActorDep, contact_id: FromPath[int], data: JSONBody[ContactFields]) -> ContactView:
+    async def change(
+        self, platform: PlatformDep, actor: ActorDep, contact_id: FromPath[int], data: JSONBody[ContactFields]
+    ) -> ContactView:
         _admin(actor)
-        rows = await Contact.update(service.changes_of(Contact, data, platform.clock.now_ms())).where(Contact.id == contact_id).returning(*Contact.all_columns())
+        rows = (
+            await Contact.update(service.changes_of(Contact, data, platform.clock.now_ms()))
+            .where(Contact.id == contact_id)
+            .returning(*Contact.all_columns())
+        )
         if not rows:
             raise ProblemError(404, "contact_not_found", "没有该联络人记录。 No such contact.")
         return ContactView(**rows[0])

@@ -82,9 +82,15 @@ def export_xlsx(rows: list[dict[str, Any]], headers: dict[str, str], title: str)
 
 
 def export(rows: list[dict[str, Any]], kind: str, fmt: str) -> tuple[bytes, str, str]:
-    headers, title = (INTEGRATION_HEADERS, "系统对接需求") if kind == "integrations" else (CONTACT_HEADERS, "专班联络清单")
+    headers, title = (
+        (INTEGRATION_HEADERS, "系统对接需求") if kind == "integrations" else (CONTACT_HEADERS, "专班联络清单")
+    )
     if fmt == "xlsx":
-        return export_xlsx(rows, headers, title), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{title}.xlsx"
+        return (
+            export_xlsx(rows, headers, title),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"{title}.xlsx",
+        )
     return export_csv(rows, headers), "text/csv; charset=utf-8", f"{title}.csv"
 
 

@@ -68,21 +68,44 @@ class Queue:
         A ``dedupe_key`` makes the enqueue idempotent: a second job with the same key is
         not created. Call ``notify`` after the surrounding transaction commits.
         """
-        await self.enqueue_many(kind, [(payload or {}, dedupe_key)], delay_seconds=delay_seconds, max_attempts=max_attempts)
+        await self.enqueue_many(
+            kind, [(payload or {}, dedupe_key)], delay_seconds=delay_seconds, max_attempts=max_attempts
+        )
 
-    async def enqueue_many(self, kind: str, jobs: list[tuple[dict[str, Any], str | None]], *, delay_seconds: float = 0, max_attempts: int = 12) -> None:
+    async def enqueue_many(
+        self,
+        kind: str,
+        jobs: list[tuple[dict[str, Any], str | None]],
+        *,
+        delay_seconds: float = 0,
+        max_attempts: int = 12,
+    ) -> None:
         """``enqueue`` for several ``(payload, dedupe_key)`` jobs of one kind, in one statement."""
         if jobs:
             sql, values = self.enqueue_sql(kind, jobs, delay_seconds=delay_seconds, max_attempts=max_attempts)
             await raw(Job, sql, *values)
 
-    def enqueue_sql(self, kind: str, jobs: list[tuple[dict[str, Any], str | None]], *, delay_seconds: float = 0, max_attempts: int = 12) -> tuple[str, list[Any]]:
+    def enqueue_sql(
+        self,
+        kind: str,
+        jobs: list[tuple[dict[str, Any], str | None]],
+        *,
+        delay_seconds: float = 0,
+        max_attempts: int = 12,
+    ) -> tuple[str, list[Any]]:
         """``enqueue_many``'s statement and values, to run with another (``timeline.append(along=...)``).
         Raw: Piccolo's insert building cost more than the insert (jobs are written on every send and outcome)."""
         now = self.clock.now_ms()
         values: list[Any] = []
         for payload, key in jobs:
-            values += [kind, msgspec.json.encode(payload).decode(), max_attempts, now + int(delay_seconds * 1000), key, now]
+            values += [
+                kind,
+                msgspec.json.encode(payload).decode(),
+                max_attempts,
+                now + int(delay_seconds * 1000),
+                key,
+                now,
+            ]
         sql = (
             "INSERT INTO job (kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until, last_error, dedupe_key, created_at) VALUES "
             + ", ".join(["({}, {}, 'pending', 0, {}, {}, NULL, 0, '', {}, {})"] * len(jobs))
@@ -120,8 +143,12 @@ class Queue:
             f"WHERE id IN ({pending} UNION ALL {expired} LIMIT {{}}) RETURNING id, kind, payload, attempts, max_attempts",
             worker_id,
             now + int(lease_seconds * 1000),
-            now, *kinds, limit,
-            now, *kinds, limit,
+            now,
+            *kinds,
+            limit,
+            now,
+            *kinds,
+            limit,
             limit,
         )
         return [
@@ -149,7 +176,9 @@ class Queue:
         sql, values = self.complete_sql(job, worker_id)
         await raw(Job, sql, *values)
 
-    async def fail(self, job: JobContext, worker_id: str, error: str, *, permanent: bool = False, delay: float | None = None) -> str:
+    async def fail(
+        self, job: JobContext, worker_id: str, error: str, *, permanent: bool = False, delay: float | None = None
+    ) -> str:
         """Record a failed attempt: retry later, or dead-letter after the last one. Returns the new status."""
         now = self.clock.now_ms()
         if permanent or job.attempts >= job.max_attempts:
@@ -158,15 +187,25 @@ class Queue:
             status = "pending"
             run_at = now + int(1000 * (delay if delay is not None else backoff_seconds(job.attempts)))
         await Job.update(
-            {Job.status: status, Job.run_at: run_at, Job.locked_by: None, Job.locked_until: 0, Job.last_error: error[:2000]}
+            {
+                Job.status: status,
+                Job.run_at: run_at,
+                Job.locked_by: None,
+                Job.locked_until: 0,
+                Job.last_error: error[:2000],
+            }
         ).where((Job.id == job.id) & (Job.locked_by == worker_id))
         return status
 
     async def redrive(self, job_id: int) -> bool:
         """Send a dead-lettered job round again with fresh attempts."""
-        rows = await Job.update(
-            {Job.status: "pending", Job.attempts: 0, Job.run_at: self.clock.now_ms(), Job.last_error: ""}
-        ).where((Job.id == job_id) & (Job.status == "dead")).returning(Job.id)
+        rows = (
+            await Job.update(
+                {Job.status: "pending", Job.attempts: 0, Job.run_at: self.clock.now_ms(), Job.last_error: ""}
+            )
+            .where((Job.id == job_id) & (Job.status == "dead"))
+            .returning(Job.id)
+        )
         if rows:
             await self.notify()
         return bool(rows)

@@ -95,7 +95,9 @@ class Worker:
         timeout = self.idle_seconds
         if len(self._inflight) < self.concurrency:
             age = time.monotonic() - self._due_read_at
-            if age >= DUE_RECHECK_SECONDS or (self._next_due is not None and self._next_due <= self.queue.clock.now_ms()):
+            if age >= DUE_RECHECK_SECONDS or (
+                self._next_due is not None and self._next_due <= self.queue.clock.now_ms()
+            ):
                 try:
                     self._next_due = await self.queue.next_due_ms(self.handlers)
                     self._due_read_at = time.monotonic()
@@ -136,7 +138,9 @@ class Worker:
             except Exception as exc:  # the lease will expire and the job run again; handlers are idempotent
                 log.warning("completion not recorded", extra={**extra, "error": repr(exc)})
 
-    async def _record_failure(self, job: JobContext, error: str, *, permanent: bool = False, delay: float | None = None, extra: dict) -> None:
+    async def _record_failure(
+        self, job: JobContext, error: str, *, permanent: bool = False, delay: float | None = None, extra: dict
+    ) -> None:
         try:
             status = await self.queue.fail(job, self.id, error, permanent=permanent, delay=delay)
         except Exception as exc:

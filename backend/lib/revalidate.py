@@ -29,7 +29,11 @@ class RevalidateMiddleware:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if_none_match = next((v for k, v in scope.get("headers", ()) if k == b"if-none-match"), None) if scope["type"] == "http" else None
+        if_none_match = (
+            next((v for k, v in scope.get("headers", ()) if k == b"if-none-match"), None)
+            if scope["type"] == "http"
+            else None
+        )
         if if_none_match is None or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
@@ -41,7 +45,13 @@ class RevalidateMiddleware:
                 etag = MutableScopeHeaders(message).get("etag")
                 if message["status"] == 200 and etag and _matches(if_none_match, etag):
                     not_modified = True
-                    await send({"type": "http.response.start", "status": 304, "headers": [(k, v) for k, v in message.get("headers", []) if k.lower() in KEEP]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 304,
+                            "headers": [(k, v) for k, v in message.get("headers", []) if k.lower() in KEEP],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                     return
             elif not_modified:

@@ -28,6 +28,7 @@ def warm_up(platform=None) -> None:
     if preload is not None:
         preload()
     import backend.workbench.connector  # noqa: F401 - what a send imports (Dispatcher.connector)
+
     if os.environ.get(SERVER_PROCESS):
         gc.collect()
         gc.freeze()

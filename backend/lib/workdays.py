@@ -24,7 +24,9 @@ class _Year(msgspec.Struct, forbid_unknown_fields=True):
 class WorkCalendar:
     """Answers "is this a working day" and adds working days to dates."""
 
-    def __init__(self, holidays: set[date] | frozenset[date] = frozenset(), workdays: set[date] | frozenset[date] = frozenset()) -> None:
+    def __init__(
+        self, holidays: set[date] | frozenset[date] = frozenset(), workdays: set[date] | frozenset[date] = frozenset()
+    ) -> None:
         overlap = set(holidays) & set(workdays)
         if overlap:
             raise ValueError(f"dates both holiday and make-up working day: {sorted(overlap)}")

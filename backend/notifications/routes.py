@@ -23,17 +23,31 @@ class NotificationView(msgspec.Struct, omit_defaults=True):
 
 @get("/api/v1/notifications", tags=["notifications"], summary="My notifications, newest first")
 async def my_notifications(actor: ActorDep) -> list[NotificationView]:
-    rows = await Notification.select().where(Notification.person_id == actor.id).order_by(Notification.id, ascending=False).limit(100)
+    rows = (
+        await Notification.select()
+        .where(Notification.person_id == actor.id)
+        .order_by(Notification.id, ascending=False)
+        .limit(100)
+    )
     return [
         NotificationView(
-            id=r["id"], kind=r["kind"], text=dict(zip(("zh-CN", "en"), MESSAGES.get(r["kind"], ("您有一条新消息。", "You have a new message.")))),
-            data=msgspec.json.decode(r["data"]), created_at=r["created_at"], read_at=r["read_at"],
+            id=r["id"],
+            kind=r["kind"],
+            text=dict(zip(("zh-CN", "en"), MESSAGES.get(r["kind"], ("您有一条新消息。", "You have a new message.")))),
+            data=msgspec.json.decode(r["data"]),
+            created_at=r["created_at"],
+            read_at=r["read_at"],
         )
         for r in rows
     ]
 
 
-@post("/api/v1/notifications/{notification_id:int}/read", status_code=204, tags=["notifications"], summary="Mark a notification as read")
+@post(
+    "/api/v1/notifications/{notification_id:int}/read",
+    status_code=204,
+    tags=["notifications"],
+    summary="Mark a notification as read",
+)
 async def mark_read(platform: PlatformDep, actor: ActorDep, notification_id: FromPath[int]) -> None:
     await Notification.update({Notification.read_at: platform.clock.now_ms()}).where(
         (Notification.id == notification_id) & (Notification.person_id == actor.id) & (Notification.read_at.is_null())

@@ -39,10 +39,20 @@ async def deliver_job(platform, job: JobContext) -> None:
     if row is None:
         return
     zh, en = MESSAGES.get(row["kind"], ("您有一条新消息。", "You have a new message."))
-    body = {"id": row["id"], "person_id": row["person_id"], "kind": row["kind"], "text": {"zh-CN": zh, "en": en}, "data": msgspec.json.decode(row["data"])}
+    body = {
+        "id": row["id"],
+        "person_id": row["person_id"],
+        "kind": row["kind"],
+        "text": {"zh-CN": zh, "en": en},
+        "data": msgspec.json.decode(row["data"]),
+    }
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-            response = await client.post(platform.settings.notify_webhook_url, json=body, headers={"Idempotency-Key": f"notification-{row['id']}"})
+            response = await client.post(
+                platform.settings.notify_webhook_url,
+                json=body,
+                headers={"Idempotency-Key": f"notification-{row['id']}"},
+            )
     except httpx.HTTPError as exc:
         raise RetryLater(f"notification gateway unreachable: {exc!r}") from exc
     if response.status_code >= 500 or response.status_code == 429:

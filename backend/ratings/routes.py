@@ -33,22 +33,33 @@ class RatingController(Controller):
 
     @get("/scale", summary="The five levels and the indicators")
     async def scale(self) -> dict[str, Any]:
-        return {"levels": [{"level": k, "zh-CN": v[0], "en": v[1]} for k, v in sorted(LEVELS.items(), reverse=True)], "indicators": indicator_list()}
+        return {
+            "levels": [{"level": k, "zh-CN": v[0], "en": v[1]} for k, v in sorted(LEVELS.items(), reverse=True)],
+            "indicators": indicator_list(),
+        }
 
     @post("/matters", summary="一事一评: rate one closed item of my case")
-    async def rate_matter(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[MatterRatingCreate]) -> RatingView:
-        return await Ratings(platform).rate_matter(actor, data.case_id, data.item_ref, data.level, data.indicators, data.comment)
+    async def rate_matter(
+        self, platform: PlatformDep, actor: ActorDep, data: JSONBody[MatterRatingCreate]
+    ) -> RatingView:
+        return await Ratings(platform).rate_matter(
+            actor, data.case_id, data.item_ref, data.level, data.indicators, data.comment
+        )
 
     @post("/visits", summary="一次一评: rate one hall visit or kiosk session")
     async def rate_visit(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[VisitRatingCreate]) -> RatingView:
-        return await Ratings(platform).rate_visit(actor, data.visit_ref, data.hall, data.channel, data.region, data.level, data.indicators, data.comment)
+        return await Ratings(platform).rate_visit(
+            actor, data.visit_ref, data.hall, data.channel, data.region, data.level, data.indicators, data.comment
+        )
 
     @get("/mine", summary="My ratings (with their follow-ups)")
     async def mine(self, platform: PlatformDep, actor: ActorDep) -> list[RatingView]:
         return await Ratings(platform).mine(actor)
 
     @get("/follow-ups", summary="Bad ratings to follow up in my agency or hall (admins: all)")
-    async def follow_ups(self, platform: PlatformDep, actor: ActorDep, open_only: FromQuery[bool] = True) -> list[FollowUpView]:
+    async def follow_ups(
+        self, platform: PlatformDep, actor: ActorDep, open_only: FromQuery[bool] = True
+    ) -> list[FollowUpView]:
         return await Ratings(platform).follow_ups(actor, open_only=open_only)
 
     @get("/follow-ups/{fid:str}", summary="One follow-up with its history")
@@ -56,35 +67,51 @@ class RatingController(Controller):
         return await Ratings(platform).follow_up(actor, fid)
 
     @post("/follow-ups/{fid:str}/visit", status_code=200, summary="回访 (within 1 working day)")
-    async def visit(self, platform: PlatformDep, actor: ActorDep, fid: FromPath[str], data: JSONBody[StepNote]) -> FollowUpView:
+    async def visit(
+        self, platform: PlatformDep, actor: ActorDep, fid: FromPath[str], data: JSONBody[StepNote]
+    ) -> FollowUpView:
         return await Ratings(platform).record_visit(actor, fid, data.note)
 
     @post("/follow-ups/{fid:str}/rectification", status_code=200, summary="整改 (within 15 working days)")
-    async def rectify(self, platform: PlatformDep, actor: ActorDep, fid: FromPath[str], data: JSONBody[StepNote]) -> FollowUpView:
+    async def rectify(
+        self, platform: PlatformDep, actor: ActorDep, fid: FromPath[str], data: JSONBody[StepNote]
+    ) -> FollowUpView:
         return await Ratings(platform).record_rectification(actor, fid, data.note)
 
     @post("/follow-ups/{fid:str}/reply", status_code=200, summary="答复 the applicant, who may rate again")
-    async def reply(self, platform: PlatformDep, actor: ActorDep, fid: FromPath[str], data: JSONBody[StepNote]) -> FollowUpView:
+    async def reply(
+        self, platform: PlatformDep, actor: ActorDep, fid: FromPath[str], data: JSONBody[StepNote]
+    ) -> FollowUpView:
         return await Ratings(platform).reply(actor, fid, data.note)
 
     @post("/follow-ups/{fid:str}/re-rating", summary="The applicant rates again after the reply (final)")
-    async def re_rate(self, platform: PlatformDep, actor: ActorDep, fid: FromPath[str], data: JSONBody[ReRating]) -> RatingView:
+    async def re_rate(
+        self, platform: PlatformDep, actor: ActorDep, fid: FromPath[str], data: JSONBody[ReRating]
+    ) -> RatingView:
         return await Ratings(platform).rate_again(actor, fid, data.level, data.indicators, data.comment)
 
     @post("/{rating_id:str}/appeals", summary="申诉: contest a malicious or mistaken rating")
-    async def appeal(self, platform: PlatformDep, actor: ActorDep, rating_id: FromPath[str], data: JSONBody[AppealCreate]) -> AppealView:
+    async def appeal(
+        self, platform: PlatformDep, actor: ActorDep, rating_id: FromPath[str], data: JSONBody[AppealCreate]
+    ) -> AppealView:
         return await Ratings(platform).appeal(actor, rating_id, data.ground, data.reason)
 
     @get("/appeals", summary="Appeals to re-review (administrators)")
-    async def appeals(self, platform: PlatformDep, actor: ActorDep, status: FromQuery[str | None] = "pending") -> list[AppealView]:
+    async def appeals(
+        self, platform: PlatformDep, actor: ActorDep, status: FromQuery[str | None] = "pending"
+    ) -> list[AppealView]:
         return await Ratings(platform).appeals(actor, status)
 
     @post("/appeals/{appeal_id:str}/review", status_code=200, summary="复核: uphold (invalidate the rating) or dismiss")
-    async def review(self, platform: PlatformDep, actor: ActorDep, appeal_id: FromPath[str], data: JSONBody[AppealDecision]) -> AppealView:
+    async def review(
+        self, platform: PlatformDep, actor: ActorDep, appeal_id: FromPath[str], data: JSONBody[AppealDecision]
+    ) -> AppealView:
         return await Ratings(platform).review(actor, appeal_id, data.uphold, data.decision)
 
     @get("/report", summary="好差评 report: levels, satisfaction, by agency and hall, follow-up timeliness")
-    async def report(self, actor: ActorDep, since: FromQuery[int | None] = None, until: FromQuery[int | None] = None) -> dict[str, Any]:
+    async def report(
+        self, actor: ActorDep, since: FromQuery[int | None] = None, until: FromQuery[int | None] = None
+    ) -> dict[str, Any]:
         require_admin(actor)
         return await report(since, until)
 

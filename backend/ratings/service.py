@@ -44,7 +44,9 @@ def _new_id() -> str:
 def _check_indicators(indicators: list[str]) -> list[str]:
     unknown = [i for i in indicators if i not in INDICATORS]
     if unknown:
-        raise ProblemError(422, "unknown_indicator", f"未知的评价指标：{', '.join(unknown)}。 Unknown indicator.", field="indicators")
+        raise ProblemError(
+            422, "unknown_indicator", f"未知的评价指标：{', '.join(unknown)}。 Unknown indicator.", field="indicators"
+        )
     return sorted(set(indicators))
 
 
@@ -63,7 +65,9 @@ class Ratings:
 
     # ------------------------------------------------------------------ rating
 
-    async def rate_matter(self, actor: Actor, case_id: str, item_ref: str, level: int, indicators: list[str], comment: str = "") -> RatingView:
+    async def rate_matter(
+        self, actor: Actor, case_id: str, item_ref: str, level: int, indicators: list[str], comment: str = ""
+    ) -> RatingView:
         """一事一评: the applicant rates one closed item of their case, once."""
         case = await self.platform.cases.case_for(actor, case_id)  # 404 unless it is the actor's case
         if actor.kind == "staff":
@@ -72,17 +76,53 @@ class Ratings:
         if item is None:
             raise ProblemError(404, "item_not_found", "找不到该事项。 No such item.", field="item_ref")
         if item["status"] not in CLOSED_ITEM_STATES:
-            raise ProblemError(409, "item_not_closed", "事项办结后才能评价。 Rate an item once it is closed.", field="item_ref")
-        return await self._create("matter", item_ref, actor, level, indicators, comment, case_public_id=case["public_id"], item_code=item["code"],
-                                  system=item["system"], region=item["region"] or case["region"], channel=case["channel"])
+            raise ProblemError(
+                409, "item_not_closed", "事项办结后才能评价。 Rate an item once it is closed.", field="item_ref"
+            )
+        return await self._create(
+            "matter",
+            item_ref,
+            actor,
+            level,
+            indicators,
+            comment,
+            case_public_id=case["public_id"],
+            item_code=item["code"],
+            system=item["system"],
+            region=item["region"] or case["region"],
+            channel=case["channel"],
+        )
 
-    async def rate_visit(self, actor: Actor, visit_ref: str, hall: str, channel: str, region: str, level: int, indicators: list[str], comment: str = "") -> RatingView:
+    async def rate_visit(
+        self,
+        actor: Actor,
+        visit_ref: str,
+        hall: str,
+        channel: str,
+        region: str,
+        level: int,
+        indicators: list[str],
+        comment: str = "",
+    ) -> RatingView:
         """一次一评: one rating per hall visit or kiosk session."""
         if actor.kind == "staff":
             raise ProblemError(403, "applicants_only", "评价由办事人本人作出。 Only the visitor may rate.")
-        return await self._create("visit", f"{hall}:{visit_ref}", actor, level, indicators, comment, hall=hall, region=region, channel=channel)
+        return await self._create(
+            "visit", f"{hall}:{visit_ref}", actor, level, indicators, comment, hall=hall, region=region, channel=channel
+        )
 
-    async def _create(self, kind: str, subject_key: str, actor: Actor, level: int, indicators: list[str], comment: str, *, supersedes: str = "", **fields: Any) -> RatingView:
+    async def _create(
+        self,
+        kind: str,
+        subject_key: str,
+        actor: Actor,
+        level: int,
+        indicators: list[str],
+        comment: str,
+        *,
+        supersedes: str = "",
+        **fields: Any,
+    ) -> RatingView:
         if level not in LEVELS:
             raise ProblemError(422, "invalid_level", "评价等级为1至5。 Level must be 1 to 5.", field="level")
         indicators = _check_indicators(indicators)
@@ -90,13 +130,31 @@ class Ratings:
         public_id = _new_id()
         async with writing_transaction(self.platform.engine):
             if not supersedes:
-                earlier = await Rating.select(Rating.id).where((Rating.kind == kind) & (Rating.subject_key == subject_key) & (Rating.supersedes == "")).first()
+                earlier = (
+                    await Rating.select(Rating.id)
+                    .where((Rating.kind == kind) & (Rating.subject_key == subject_key) & (Rating.supersedes == ""))
+                    .first()
+                )
                 if earlier is not None:
                     raise ProblemError(409, "already_rated", "该事项（本次服务）已评价过。 Already rated.")
-            await Rating.insert(Rating(public_id=public_id, kind=kind, subject_key=subject_key, rater_id=actor.id, level=level,
-                                       indicators=_json(indicators), comment=comment[:1000], supersedes=supersedes, created_at=now, **fields))
+            await Rating.insert(
+                Rating(
+                    public_id=public_id,
+                    kind=kind,
+                    subject_key=subject_key,
+                    rater_id=actor.id,
+                    level=level,
+                    indicators=_json(indicators),
+                    comment=comment[:1000],
+                    supersedes=supersedes,
+                    created_at=now,
+                    **fields,
+                )
+            )
             if level in BAD_LEVELS and not supersedes:
-                await self._open_follow_up(public_id, fields.get("system", ""), fields.get("hall", ""), fields.get("region", ""), now)
+                await self._open_follow_up(
+                    public_id, fields.get("system", ""), fields.get("hall", ""), fields.get("region", ""), now
+                )
         await self.platform.queue.notify()
         return await self.rating(public_id)
 
@@ -105,11 +163,31 @@ class Ratings:
         visit_due = self.calendar.add(today, VISIT_DAYS)
         rectify_due = self.calendar.add(today, RECTIFY_DAYS)
         fid = _new_id()
-        await FollowUp.insert(FollowUp(public_id=fid, rating_id=rating_id, system=system, hall=hall, region=region, opened_on=today.isoformat(),
-                                       visit_due_on=visit_due.isoformat(), rectify_due_on=rectify_due.isoformat(), created_at=now))
-        await FollowUpEvent.insert(FollowUpEvent(follow_up_id=fid, type="opened", message=f"回访期限 {visit_due}，整改及答复期限 {rectify_due}", at=now))
+        await FollowUp.insert(
+            FollowUp(
+                public_id=fid,
+                rating_id=rating_id,
+                system=system,
+                hall=hall,
+                region=region,
+                opened_on=today.isoformat(),
+                visit_due_on=visit_due.isoformat(),
+                rectify_due_on=rectify_due.isoformat(),
+                created_at=now,
+            )
+        )
+        await FollowUpEvent.insert(
+            FollowUpEvent(
+                follow_up_id=fid, type="opened", message=f"回访期限 {visit_due}，整改及答复期限 {rectify_due}", at=now
+            )
+        )
         for step, due in (("visit", visit_due), ("rectify", rectify_due)):
-            await self.platform.queue.enqueue(DEADLINE_JOB, {"follow_up": fid, "step": step}, delay_seconds=(end_of_day_ms(due) - now) / 1000, dedupe_key=f"rating-deadline:{fid}:{step}")
+            await self.platform.queue.enqueue(
+                DEADLINE_JOB,
+                {"follow_up": fid, "step": step},
+                delay_seconds=(end_of_day_ms(due) - now) / 1000,
+                dedupe_key=f"rating-deadline:{fid}:{step}",
+            )
         return fid
 
     # ------------------------------------------------------------------ follow-up
@@ -118,7 +196,9 @@ class Ratings:
         if admin and "admin" in actor.roles:
             return True
         if f["system"]:
-            return "agency_staff" in actor.roles and f["system"] in actor.agencies and actor.in_region(f["region"] or "")
+            return (
+                "agency_staff" in actor.roles and f["system"] in actor.agencies and actor.in_region(f["region"] or "")
+            )
         return "window_staff" in actor.roles and bool(actor.hall) and actor.hall == f["hall"]
 
     async def _follow_up_row(self, actor: Actor | None, fid: str) -> dict[str, Any]:
@@ -129,47 +209,99 @@ class Ratings:
             raise ProblemError(403, "outside_scope", "该差评不属于您所在部门或大厅。 Outside your agency or hall.")
         return f
 
-    async def _step(self, actor: Actor, fid: str, *, expect: tuple[str, ...], status: str, changes: dict, event: str, message: str) -> FollowUpView:
+    async def _step(
+        self, actor: Actor, fid: str, *, expect: tuple[str, ...], status: str, changes: dict, event: str, message: str
+    ) -> FollowUpView:
         f = await self._follow_up_row(actor, fid)
         now = self.now()
         async with writing_transaction(self.platform.engine):
-            moved = await FollowUp.update({FollowUp.status: status, **changes}).where((FollowUp.id == f["id"]) & FollowUp.status.is_in(list(expect))).returning(FollowUp.id)
+            moved = (
+                await FollowUp.update({FollowUp.status: status, **changes})
+                .where((FollowUp.id == f["id"]) & FollowUp.status.is_in(list(expect)))
+                .returning(FollowUp.id)
+            )
             if not moved:
-                raise ProblemError(409, "step_not_allowed", f"整改记录当前为“{f['status']}”，不能执行该步骤。 Not allowed in the follow-up's state.")
-            await FollowUpEvent.insert(FollowUpEvent(follow_up_id=fid, type=event, actor=actor.id, message=message[:2000], at=now))
+                raise ProblemError(
+                    409,
+                    "step_not_allowed",
+                    f"整改记录当前为“{f['status']}”，不能执行该步骤。 Not allowed in the follow-up's state.",
+                )
+            await FollowUpEvent.insert(
+                FollowUpEvent(follow_up_id=fid, type=event, actor=actor.id, message=message[:2000], at=now)
+            )
         return await self.follow_up(actor, fid)
 
     async def record_visit(self, actor: Actor, fid: str, note: str) -> FollowUpView:
         """回访: staff contacted the applicant."""
-        return await self._step(actor, fid, expect=("open",), status="visited", changes={FollowUp.visited_at: self.now(), FollowUp.visit_note: note}, event="visited", message=note)
+        return await self._step(
+            actor,
+            fid,
+            expect=("open",),
+            status="visited",
+            changes={FollowUp.visited_at: self.now(), FollowUp.visit_note: note},
+            event="visited",
+            message=note,
+        )
 
     async def record_rectification(self, actor: Actor, fid: str, note: str) -> FollowUpView:
         """整改: what was fixed."""
-        return await self._step(actor, fid, expect=("visited",), status="rectified", changes={FollowUp.rectified_at: self.now(), FollowUp.rectification: note}, event="rectified", message=note)
+        return await self._step(
+            actor,
+            fid,
+            expect=("visited",),
+            status="rectified",
+            changes={FollowUp.rectified_at: self.now(), FollowUp.rectification: note},
+            event="rectified",
+            message=note,
+        )
 
     async def reply(self, actor: Actor, fid: str, message: str) -> FollowUpView:
         """答复: the applicant is told what was done and may rate again."""
-        view = await self._step(actor, fid, expect=("rectified",), status="replied", changes={FollowUp.replied_at: self.now(), FollowUp.reply: message}, event="replied", message=message)
+        view = await self._step(
+            actor,
+            fid,
+            expect=("rectified",),
+            status="replied",
+            changes={FollowUp.replied_at: self.now(), FollowUp.reply: message},
+            event="replied",
+            message=message,
+        )
         if self.platform.notify_applicant:
-            rating = await Rating.select(Rating.rater_id, Rating.case_public_id).where(Rating.public_id == view.rating.id).first()
-            await self.platform.notify_applicant(rating["rater_id"], "rating_reply", {"follow_up": fid, "case": rating["case_public_id"]})
+            rating = (
+                await Rating.select(Rating.rater_id, Rating.case_public_id)
+                .where(Rating.public_id == view.rating.id)
+                .first()
+            )
+            await self.platform.notify_applicant(
+                rating["rater_id"], "rating_reply", {"follow_up": fid, "case": rating["case_public_id"]}
+            )
         return view
 
-    async def rate_again(self, actor: Actor, fid: str, level: int, indicators: list[str], comment: str = "") -> RatingView:
+    async def rate_again(
+        self, actor: Actor, fid: str, level: int, indicators: list[str], comment: str = ""
+    ) -> RatingView:
         """The applicant's second (final) rating after the reply; it replaces the bad one and closes the follow-up."""
         f = await self._follow_up_row(None, fid)
         old = await Rating.select().where(Rating.public_id == f["rating_id"]).first()
         if old["rater_id"] != actor.id:
             raise ProblemError(404, "follow_up_not_found", "找不到该差评整改记录。 No such follow-up.")
         if f["status"] != "replied":
-            raise ProblemError(409, "not_replied_yet", "收到整改答复后才能再次评价。 You can rate again after the reply.")
+            raise ProblemError(
+                409, "not_replied_yet", "收到整改答复后才能再次评价。 You can rate again after the reply."
+            )
         fields = {k: old[k] for k in ("case_public_id", "item_code", "system", "hall", "region", "channel")}
-        view = await self._create(old["kind"], old["subject_key"], actor, level, indicators, comment, supersedes=old["public_id"], **fields)
+        view = await self._create(
+            old["kind"], old["subject_key"], actor, level, indicators, comment, supersedes=old["public_id"], **fields
+        )
         now = self.now()
         async with writing_transaction(self.platform.engine):
             await Rating.update({Rating.status: "superseded"}).where(Rating.id == old["id"])
-            await FollowUp.update({FollowUp.status: "closed", FollowUp.re_rating_id: view.id, FollowUp.closed_at: now}).where(FollowUp.id == f["id"])
-            await FollowUpEvent.insert(FollowUpEvent(follow_up_id=fid, type="re_rated", actor=actor.id, message=LEVELS[level][0], at=now))
+            await FollowUp.update(
+                {FollowUp.status: "closed", FollowUp.re_rating_id: view.id, FollowUp.closed_at: now}
+            ).where(FollowUp.id == f["id"])
+            await FollowUpEvent.insert(
+                FollowUpEvent(follow_up_id=fid, type="re_rated", actor=actor.id, message=LEVELS[level][0], at=now)
+            )
         return await self.rating(view.id)
 
     async def deadline_job(self, job) -> None:
@@ -189,7 +321,9 @@ class Ratings:
         async with writing_transaction(self.platform.engine):
             await FollowUp.update({flag: True}).where(FollowUp.id == f["id"])
             label = "回访" if step == "visit" else "整改答复"
-            await FollowUpEvent.insert(FollowUpEvent(follow_up_id=fid, type=f"{step}_overdue", message=f"{label}已超过期限 {due}", at=now))
+            await FollowUpEvent.insert(
+                FollowUpEvent(follow_up_id=fid, type=f"{step}_overdue", message=f"{label}已超过期限 {due}", at=now)
+            )
 
     # ------------------------------------------------------------------ appeals
 
@@ -200,13 +334,19 @@ class Ratings:
             raise ProblemError(404, "rating_not_found", "找不到该评价。 No such rating.")
         scope = {"system": r["system"], "hall": r["hall"], "region": r["region"]}
         if not self._may_handle(actor, scope, admin=False):
-            raise ProblemError(403, "outside_scope", "只有承办部门或大厅可以申诉。 Only the handling agency or hall may appeal.")
+            raise ProblemError(
+                403, "outside_scope", "只有承办部门或大厅可以申诉。 Only the handling agency or hall may appeal."
+            )
         if r["status"] != "valid":
             raise ProblemError(409, "not_appealable", "该评价当前不能申诉。 This rating cannot be appealed now.")
         now = self.now()
         aid = _new_id()
         async with writing_transaction(self.platform.engine):
-            await Appeal.insert(Appeal(public_id=aid, rating_id=rating_id, ground=ground, reason=reason, filed_by=actor.id, filed_at=now))
+            await Appeal.insert(
+                Appeal(
+                    public_id=aid, rating_id=rating_id, ground=ground, reason=reason, filed_by=actor.id, filed_at=now
+                )
+            )
             await Rating.update({Rating.status: "under_appeal"}).where(Rating.id == r["id"])
         return await self._appeal(aid)
 
@@ -218,18 +358,40 @@ class Ratings:
         if a is None:
             raise ProblemError(404, "appeal_not_found", "找不到该申诉。 No such appeal.")
         if a["filed_by"] == actor.id:
-            raise ProblemError(403, "reviewer_conflict", "申诉人不能复核自己的申诉。 You cannot review your own appeal.")
+            raise ProblemError(
+                403, "reviewer_conflict", "申诉人不能复核自己的申诉。 You cannot review your own appeal."
+            )
         now = self.now()
         async with writing_transaction(self.platform.engine):
-            moved = await Appeal.update({Appeal.status: "upheld" if uphold else "dismissed", Appeal.reviewer: actor.id, Appeal.decision: decision, Appeal.decided_at: now}).where(
-                (Appeal.id == a["id"]) & (Appeal.status == "pending")).returning(Appeal.id)
+            moved = (
+                await Appeal.update(
+                    {
+                        Appeal.status: "upheld" if uphold else "dismissed",
+                        Appeal.reviewer: actor.id,
+                        Appeal.decision: decision,
+                        Appeal.decided_at: now,
+                    }
+                )
+                .where((Appeal.id == a["id"]) & (Appeal.status == "pending"))
+                .returning(Appeal.id)
+            )
             if not moved:
                 raise ProblemError(409, "appeal_decided", "该申诉已复核。 Already reviewed.")
-            await Rating.update({Rating.status: "invalidated" if uphold else "valid"}).where(Rating.public_id == a["rating_id"])
+            await Rating.update({Rating.status: "invalidated" if uphold else "valid"}).where(
+                Rating.public_id == a["rating_id"]
+            )
             if uphold:
-                for f in await FollowUp.select(FollowUp.public_id).where((FollowUp.rating_id == a["rating_id"]) & FollowUp.status.not_in(["closed", "void"])):
-                    await FollowUp.update({FollowUp.status: "void", FollowUp.closed_at: now}).where(FollowUp.public_id == f["public_id"])
-                    await FollowUpEvent.insert(FollowUpEvent(follow_up_id=f["public_id"], type="voided", actor=actor.id, message=decision, at=now))
+                for f in await FollowUp.select(FollowUp.public_id).where(
+                    (FollowUp.rating_id == a["rating_id"]) & FollowUp.status.not_in(["closed", "void"])
+                ):
+                    await FollowUp.update({FollowUp.status: "void", FollowUp.closed_at: now}).where(
+                        FollowUp.public_id == f["public_id"]
+                    )
+                    await FollowUpEvent.insert(
+                        FollowUpEvent(
+                            follow_up_id=f["public_id"], type="voided", actor=actor.id, message=decision, at=now
+                        )
+                    )
         return await self._appeal(appeal_id)
 
     # ------------------------------------------------------------------ reading
@@ -244,13 +406,37 @@ class Ratings:
     @staticmethod
     def _rating_view(r: dict[str, Any], follow_up_id: str | None = None) -> RatingView:
         zh, en = LEVELS[r["level"]]
-        return RatingView(id=r["public_id"], kind=r["kind"], level=r["level"], level_label={"zh-CN": zh, "en": en}, indicators=_load(r["indicators"], []),
-                          comment=r["comment"], status=r["status"], case_id=r["case_public_id"], item_code=r["item_code"], system=r["system"], hall=r["hall"],
-                          channel=r["channel"], created_at=r["created_at"], supersedes=r["supersedes"], follow_up_id=follow_up_id)
+        return RatingView(
+            id=r["public_id"],
+            kind=r["kind"],
+            level=r["level"],
+            level_label={"zh-CN": zh, "en": en},
+            indicators=_load(r["indicators"], []),
+            comment=r["comment"],
+            status=r["status"],
+            case_id=r["case_public_id"],
+            item_code=r["item_code"],
+            system=r["system"],
+            hall=r["hall"],
+            channel=r["channel"],
+            created_at=r["created_at"],
+            supersedes=r["supersedes"],
+            follow_up_id=follow_up_id,
+        )
 
     async def mine(self, actor: Actor) -> list[RatingView]:
-        rows = await Rating.select().where(Rating.rater_id == actor.id).order_by(Rating.created_at, ascending=False).limit(500)
-        fus = {f["rating_id"]: f["public_id"] for f in await FollowUp.select(FollowUp.rating_id, FollowUp.public_id).where(FollowUp.rating_id.is_in([r["public_id"] for r in rows] or [""]))}
+        rows = (
+            await Rating.select()
+            .where(Rating.rater_id == actor.id)
+            .order_by(Rating.created_at, ascending=False)
+            .limit(500)
+        )
+        fus = {
+            f["rating_id"]: f["public_id"]
+            for f in await FollowUp.select(FollowUp.rating_id, FollowUp.public_id).where(
+                FollowUp.rating_id.is_in([r["public_id"] for r in rows] or [""])
+            )
+        }
         return [self._rating_view(r, fus.get(r["public_id"])) for r in rows]
 
     async def follow_up(self, actor: Actor | None, fid: str) -> FollowUpView:
@@ -258,10 +444,24 @@ class Ratings:
         r = await Rating.select().where(Rating.public_id == f["rating_id"]).first()
         events = await FollowUpEvent.select().where(FollowUpEvent.follow_up_id == fid).order_by(FollowUpEvent.id)
         return FollowUpView(
-            id=fid, rating=self._rating_view(r, fid), status=f["status"], opened_on=f["opened_on"], visit_due_on=f["visit_due_on"], rectify_due_on=f["rectify_due_on"],
-            visited_at=f["visited_at"], visit_note=f["visit_note"], rectified_at=f["rectified_at"], rectification=f["rectification"], replied_at=f["replied_at"],
-            reply=f["reply"], visit_overdue=f["visit_overdue"], rectify_overdue=f["rectify_overdue"], re_rating_id=f["re_rating_id"],
-            events=[FollowUpEventView(type=e["type"], actor=e["actor"], message=e["message"], at=e["at"]) for e in events],
+            id=fid,
+            rating=self._rating_view(r, fid),
+            status=f["status"],
+            opened_on=f["opened_on"],
+            visit_due_on=f["visit_due_on"],
+            rectify_due_on=f["rectify_due_on"],
+            visited_at=f["visited_at"],
+            visit_note=f["visit_note"],
+            rectified_at=f["rectified_at"],
+            rectification=f["rectification"],
+            replied_at=f["replied_at"],
+            reply=f["reply"],
+            visit_overdue=f["visit_overdue"],
+            rectify_overdue=f["rectify_overdue"],
+            re_rating_id=f["re_rating_id"],
+            events=[
+                FollowUpEventView(type=e["type"], actor=e["actor"], message=e["message"], at=e["at"]) for e in events
+            ],
         )
 
     async def follow_ups(self, actor: Actor, *, open_only: bool = True) -> list[FollowUpView]:
@@ -273,8 +473,18 @@ class Ratings:
 
     async def _appeal(self, aid: str) -> AppealView:
         a = await Appeal.select().where(Appeal.public_id == aid).first()
-        return AppealView(id=a["public_id"], rating_id=a["rating_id"], ground=a["ground"], reason=a["reason"], filed_by=a["filed_by"], status=a["status"],
-                          reviewer=a["reviewer"], decision=a["decision"], filed_at=a["filed_at"], decided_at=a["decided_at"])
+        return AppealView(
+            id=a["public_id"],
+            rating_id=a["rating_id"],
+            ground=a["ground"],
+            reason=a["reason"],
+            filed_by=a["filed_by"],
+            status=a["status"],
+            reviewer=a["reviewer"],
+            decision=a["decision"],
+            filed_at=a["filed_at"],
+            decided_at=a["decided_at"],
+        )
 
     async def appeals(self, actor: Actor, status: str | None = "pending") -> list[AppealView]:
         if "admin" not in actor.roles:

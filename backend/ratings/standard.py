@@ -38,5 +38,5 @@ INDICATORS: dict[str, tuple[str, str, str]] = {
 }
 
 #: working days allowed for each step of a bad rating's follow-up
-VISIT_DAYS = 1        # 回访
-RECTIFY_DAYS = 15     # 整改 and the reply to the applicant
+VISIT_DAYS = 1  # 回访
+RECTIFY_DAYS = 15  # 整改 and the reply to the applicant

@@ -12,9 +12,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8900)
     parser.add_argument("--processing-seconds", type=float, default=2.0, help="simulated processing time per item")
-    parser.add_argument("--trust", action="append", default=[], metavar="CLIENT_ID=JWKS_FILE",
-                        help="trust this client's public JWKS (repeatable); otherwise clients register at /sim/<system>/admin/clients/<id>")
-    parser.add_argument("--access-log", action="store_true", help="log every request (off by default: a line per agency call costs more than the call)")
+    parser.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="CLIENT_ID=JWKS_FILE",
+        help="trust this client's public JWKS (repeatable); otherwise clients register at /sim/<system>/admin/clients/<id>",
+    )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (off by default: a line per agency call costs more than the call)",
+    )
     parser.add_argument("--closed-registration", action="store_true", help="refuse self-service key registration")
     args = parser.parse_args(argv)
 
@@ -32,9 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.trust:
         client_id, _, path = item.partition("=")
         clients[client_id] = json.loads(Path(path).read_text())
-    app = create_sandbox_app(processing_seconds=args.processing_seconds, clients=clients, open_registration=not args.closed_registration)
-    print(f"test environment on http://{args.host}:{args.port} — simulators under /sim/<system>, fixtures under /sandbox")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log, timeout_graceful_shutdown=3)
+    app = create_sandbox_app(
+        processing_seconds=args.processing_seconds, clients=clients, open_registration=not args.closed_registration
+    )
+    print(
+        f"test environment on http://{args.host}:{args.port} — simulators under /sim/<system>, fixtures under /sandbox"
+    )
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="info", access_log=args.access_log, timeout_graceful_shutdown=3
+    )
     return 0
 
 

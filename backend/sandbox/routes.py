@@ -26,7 +26,9 @@ def _mask_phone(phone: str) -> str:
 def _engine(request: Request[Any, Any, Any], system: FromPath[str]) -> SimulatorEngine:
     engines: dict[str, SimulatorEngine] = request.app.state.get(SIMULATORS_STATE_KEY) or {}
     if system not in engines:
-        raise ProblemError(404, "unknown_system", f"没有名为 {system} 的模拟系统 / No simulator for {system}.", field="system")
+        raise ProblemError(
+            404, "unknown_system", f"没有名为 {system} 的模拟系统 / No simulator for {system}.", field="system"
+        )
     return engines[system]
 
 
@@ -38,7 +40,9 @@ def _enterprise_view(e: Enterprise) -> dict[str, Any]:
     for actor in e.actors:
         person = data.person(actor.person_id)
         if person:
-            people.append({**msgspec.to_builtins(person), "role": actor.role, "phone_masked": _mask_phone(person.phone)})
+            people.append(
+                {**msgspec.to_builtins(person), "role": actor.role, "phone_masked": _mask_phone(person.phone)}
+            )
     out["people"] = people
     return out
 
@@ -68,10 +72,23 @@ def list_enterprises(
     for e in load_fixtures().enterprises:
         if region and not e.region.startswith(region.rstrip("0") or region):
             continue
-        if (entity_type and e.entity_type != entity_type) or (scenario and e.scenario != scenario) or (route and e.route != route):
+        if (
+            (entity_type and e.entity_type != entity_type)
+            or (scenario and e.scenario != scenario)
+            or (route and e.route != route)
+        ):
             continue
-        out.append({"uscc": e.uscc, "name": e.name, "entity_type": e.entity_type, "region": e.region, "route": e.route,
-                    "scenario": e.scenario, "blockers": e.blockers})
+        out.append(
+            {
+                "uscc": e.uscc,
+                "name": e.name,
+                "entity_type": e.entity_type,
+                "region": e.region,
+                "route": e.route,
+                "scenario": e.scenario,
+                "blockers": e.blockers,
+            }
+        )
     return out
 
 
@@ -82,7 +99,9 @@ def get_enterprise(uscc: FromPath[str]) -> dict[str, Any]:
 
     e = load_fixtures().enterprise(validate_uscc(uscc))
     if e is None:
-        raise ProblemError(404, "enterprise_not_found", "测试数据中没有该企业 / No fixture enterprise with this USCC.", field="uscc")
+        raise ProblemError(
+            404, "enterprise_not_found", "测试数据中没有该企业 / No fixture enterprise with this USCC.", field="uscc"
+        )
     return _enterprise_view(e)
 
 
@@ -90,8 +109,16 @@ def get_enterprise(uscc: FromPath[str]) -> dict[str, Any]:
 def list_simulators(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
     """The running simulators, where they live, and their counters."""
     engines: dict[str, SimulatorEngine] = request.app.state.get(SIMULATORS_STATE_KEY) or {}
-    return [{"system": code, "name": eng.spec.name_zh, "base_path": f"{SIM_PREFIX}/{code}", "stats": msgspec.to_builtins(eng.stats),
-             "faults": msgspec.to_builtins(eng.faults)} for code, eng in engines.items()]
+    return [
+        {
+            "system": code,
+            "name": eng.spec.name_zh,
+            "base_path": f"{SIM_PREFIX}/{code}",
+            "stats": msgspec.to_builtins(eng.stats),
+            "faults": msgspec.to_builtins(eng.faults),
+        }
+        for code, eng in engines.items()
+    ]
 
 
 @get("/sandbox/simulators/{system:str}/stats", sync_to_thread=False)
@@ -107,13 +134,17 @@ def simulator_faults(request: Request[Any, Any, Any], system: FromPath[str]) -> 
 
 
 @put("/sandbox/simulators/{system:str}/faults", sync_to_thread=False)
-def replace_simulator_faults(request: Request[Any, Any, Any], system: FromPath[str], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+def replace_simulator_faults(
+    request: Request[Any, Any, Any], system: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
     """Replace the fault settings of one simulator (omitted settings are off)."""
     return msgspec.to_builtins(_set_faults(_engine(request, system), data, replace=True))
 
 
 @patch("/sandbox/simulators/{system:str}/faults", sync_to_thread=False)
-def update_simulator_faults(request: Request[Any, Any, Any], system: FromPath[str], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+def update_simulator_faults(
+    request: Request[Any, Any, Any], system: FromPath[str], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
     """Change some fault settings of one simulator."""
     return msgspec.to_builtins(_set_faults(_engine(request, system), data, replace=False))
 
@@ -125,6 +156,13 @@ def reset_simulator(request: Request[Any, Any, Any], system: FromPath[str]) -> N
 
 
 SANDBOX_ROUTES = [
-    list_personas, list_enterprises, get_enterprise, list_simulators, simulator_stats, simulator_faults,
-    replace_simulator_faults, update_simulator_faults, reset_simulator,
+    list_personas,
+    list_enterprises,
+    get_enterprise,
+    list_simulators,
+    simulator_stats,
+    simulator_faults,
+    replace_simulator_faults,
+    update_simulator_faults,
+    reset_simulator,
 ]

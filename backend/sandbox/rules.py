@@ -34,20 +34,35 @@ def _yuan(cents: int) -> str:
 
 def tax_arrears(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) -> list[Reason]:
     if e.tax_arrears_cents:
-        return [Reason("tax_arrears", f"存在未缴税款及滞纳金 {_yuan(e.tax_arrears_cents)} 元，请先缴清。 Unpaid taxes of CNY {_yuan(e.tax_arrears_cents)}.")]
+        return [
+            Reason(
+                "tax_arrears",
+                f"存在未缴税款及滞纳金 {_yuan(e.tax_arrears_cents)} 元，请先缴清。 Unpaid taxes of CNY {_yuan(e.tax_arrears_cents)}.",
+            )
+        ]
     return []
 
 
 def uncancelled_invoices(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) -> list[Reason]:
     if e.uncancelled_invoices:
-        return [Reason("uncancelled_invoices", f"有 {e.uncancelled_invoices} 份发票未缴销，请先办理发票缴销。 {e.uncancelled_invoices} invoices are not cancelled.")]
+        return [
+            Reason(
+                "uncancelled_invoices",
+                f"有 {e.uncancelled_invoices} 份发票未缴销，请先办理发票缴销。 {e.uncancelled_invoices} invoices are not cancelled.",
+            )
+        ]
     return []
 
 
 def active_branches(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) -> list[Reason]:
     open_branches = [b for b in e.branches if not (ctx.stateful and b in ctx.completed_usccs)]
     if open_branches:
-        return [Reason("active_branches", f"尚有 {len(open_branches)} 家分支机构未注销，请先注销分支机构。 Branches must be deregistered first: {', '.join(open_branches)}.")]
+        return [
+            Reason(
+                "active_branches",
+                f"尚有 {len(open_branches)} 家分支机构未注销，请先注销分支机构。 Branches must be deregistered first: {', '.join(open_branches)}.",
+            )
+        ]
     return []
 
 
@@ -57,11 +72,26 @@ def simplified_eligibility(e: Enterprise, payload: Mapping[str, Any], ctx: SimCo
         return []
     out = []
     if e.abnormal_list:
-        out.append(Reason("abnormal_list", "被列入经营异常名录，不适用简易注销。 On the abnormal operation list: simplified route not allowed."))
+        out.append(
+            Reason(
+                "abnormal_list",
+                "被列入经营异常名录，不适用简易注销。 On the abnormal operation list: simplified route not allowed.",
+            )
+        )
     if e.pledged_equity:
-        out.append(Reason("pledged_equity", "股权（财产份额）被出质，不适用简易注销。 Pledged equity: simplified route not allowed."))
+        out.append(
+            Reason(
+                "pledged_equity",
+                "股权（财产份额）被出质，不适用简易注销。 Pledged equity: simplified route not allowed.",
+            )
+        )
     if e.outward_investments:
-        out.append(Reason("outward_investments", "存在对外投资，不适用简易注销。 Holds outward investments: simplified route not allowed."))
+        out.append(
+            Reason(
+                "outward_investments",
+                "存在对外投资，不适用简易注销。 Holds outward investments: simplified route not allowed.",
+            )
+        )
     return out
 
 
@@ -73,20 +103,32 @@ def customs_filed(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) ->
 
 def customs_pending_declarations(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) -> list[Reason]:
     if e.pending_customs_declarations:
-        return [Reason("pending_customs_declarations", f"有 {e.pending_customs_declarations} 票报关单尚未办结。 {e.pending_customs_declarations} declarations are pending.")]
+        return [
+            Reason(
+                "pending_customs_declarations",
+                f"有 {e.pending_customs_declarations} 票报关单尚未办结。 {e.pending_customs_declarations} declarations are pending.",
+            )
+        ]
     return []
 
 
 def si_registered(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) -> list[Reason]:
     registered = e.si_pension if ctx.system == "si-pension" else e.si_unemployment
     if not registered:
-        return [Reason("not_insured_unit", "未查询到参保单位登记信息。 Not registered as an insured unit in this system.")]
+        return [
+            Reason("not_insured_unit", "未查询到参保单位登记信息。 Not registered as an insured unit in this system.")
+        ]
     return []
 
 
 def si_arrears(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) -> list[Reason]:
     if e.si_arrears_cents:
-        return [Reason("si_arrears", f"存在欠缴社会保险费 {_yuan(e.si_arrears_cents)} 元，请先补缴。 Social insurance arrears of CNY {_yuan(e.si_arrears_cents)}.")]
+        return [
+            Reason(
+                "si_arrears",
+                f"存在欠缴社会保险费 {_yuan(e.si_arrears_cents)} 元，请先补缴。 Social insurance arrears of CNY {_yuan(e.si_arrears_cents)}.",
+            )
+        ]
     return []
 
 
@@ -97,19 +139,34 @@ def _account(payload: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def bank_account_known(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) -> list[Reason]:
     if not ctx.stateful:
-        return [] if e.bank_accounts else [Reason("no_bank_account", "未查询到该主体的银行结算账户。 No settlement account found.")]
+        return (
+            []
+            if e.bank_accounts
+            else [Reason("no_bank_account", "未查询到该主体的银行结算账户。 No settlement account found.")]
+        )
     number = _account(payload).get("account_no")
     if not any(a.account_no == number for a in e.bank_accounts):
-        return [Reason("unknown_account", "未查询到该银行结算账户。 Unknown settlement account.", field="account.account_no")]
+        return [
+            Reason(
+                "unknown_account", "未查询到该银行结算账户。 Unknown settlement account.", field="account.account_no"
+            )
+        ]
     return []
 
 
 def basic_account_last(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) -> list[Reason]:
     if not ctx.stateful or _account(payload).get("kind") != "basic":
         return []
-    still_open = [a.account_no for a in e.bank_accounts if a.kind != "basic" and a.account_no not in ctx.closed_accounts]
+    still_open = [
+        a.account_no for a in e.bank_accounts if a.kind != "basic" and a.account_no not in ctx.closed_accounts
+    ]
     if still_open:
-        return [Reason("basic_account_not_last", f"基本存款账户须最后撤销，尚有 {len(still_open)} 个账户未撤销。 Close the other accounts before the basic account.")]
+        return [
+            Reason(
+                "basic_account_not_last",
+                f"基本存款账户须最后撤销，尚有 {len(still_open)} 个账户未撤销。 Close the other accounts before the basic account.",
+            )
+        ]
     return []
 
 
@@ -122,13 +179,24 @@ def seals_on_file(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) ->
 CHECKS: dict[str, Check] = {
     f.__name__: f
     for f in (
-        tax_arrears, uncancelled_invoices, active_branches, simplified_eligibility, customs_filed,
-        customs_pending_declarations, si_registered, si_arrears, bank_account_known, basic_account_last, seals_on_file,
+        tax_arrears,
+        uncancelled_invoices,
+        active_branches,
+        simplified_eligibility,
+        customs_filed,
+        customs_pending_declarations,
+        si_registered,
+        si_arrears,
+        bank_account_known,
+        basic_account_last,
+        seals_on_file,
     )
 }
 
 
-def run_checks(names: tuple[str, ...], e: Enterprise | None, payload: Mapping[str, Any], ctx: SimContext) -> list[Reason]:
+def run_checks(
+    names: tuple[str, ...], e: Enterprise | None, payload: Mapping[str, Any], ctx: SimContext
+) -> list[Reason]:
     """All reasons the named checks find (none for an enterprise outside the fixtures)."""
     if e is None:
         return []

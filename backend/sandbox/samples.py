@@ -11,10 +11,18 @@ from backend.sandbox.fixtures import BankAccount, Dataset, Enterprise
 
 #: The registration (REG-*) item of each entity type.
 REG_ITEM = {
-    "company": "REG-COMPANY", "company_branch": "REG-COMPANY-BRANCH", "noncorp": "REG-NONCORP",
-    "noncorp_branch": "REG-NONCORP-BRANCH", "partnership": "REG-PARTNERSHIP", "partnership_branch": "REG-PARTNERSHIP-BRANCH",
-    "sole": "REG-SOLE", "sole_branch": "REG-SOLE-BRANCH", "foreign": "REG-FOREIGN", "coop": "REG-COOP",
-    "coop_branch": "REG-COOP-BRANCH", "individual": "REG-INDIVIDUAL",
+    "company": "REG-COMPANY",
+    "company_branch": "REG-COMPANY-BRANCH",
+    "noncorp": "REG-NONCORP",
+    "noncorp_branch": "REG-NONCORP-BRANCH",
+    "partnership": "REG-PARTNERSHIP",
+    "partnership_branch": "REG-PARTNERSHIP-BRANCH",
+    "sole": "REG-SOLE",
+    "sole_branch": "REG-SOLE-BRANCH",
+    "foreign": "REG-FOREIGN",
+    "coop": "REG-COOP",
+    "coop_branch": "REG-COOP-BRANCH",
+    "individual": "REG-INDIVIDUAL",
 }
 
 
@@ -60,8 +68,17 @@ def payload_for(
     if "seal_numbers" in names:
         payload["seal_numbers"] = [s.seal_no for s in e.seals if s.system == spec.code]
     if "account" in names:
-        acc = account or (e.bank_accounts[0] if e.bank_accounts else BankAccount("6222000000000000", "102391000001", "测试银行", "basic"))
-        payload["account"] = {"account_no": acc.account_no, "bank_code": acc.bank_code, "bank_name": acc.bank_name, "kind": acc.kind}
+        acc = account or (
+            e.bank_accounts[0]
+            if e.bank_accounts
+            else BankAccount("6222000000000000", "102391000001", "测试银行", "basic")
+        )
+        payload["account"] = {
+            "account_no": acc.account_no,
+            "bank_code": acc.bank_code,
+            "bank_name": acc.bank_name,
+            "kind": acc.kind,
+        }
     return payload
 
 

@@ -132,8 +132,14 @@ class _Item:
 
     def view(self) -> ItemStatus:
         return ItemStatus(
-            reference=self.reference, item_ref=self.sub.item_ref, item_code=self.sub.item_code, status=self.status,  # type: ignore[arg-type]
-            message=self.message, reasons=self.reasons, corrections=self.corrections, documents=self.documents,
+            reference=self.reference,
+            item_ref=self.sub.item_ref,
+            item_code=self.sub.item_code,
+            status=self.status,  # type: ignore[arg-type]
+            message=self.message,
+            reasons=self.reasons,
+            corrections=self.corrections,
+            documents=self.documents,
             updated_at=self.updated_at,
         )
 
@@ -232,7 +238,9 @@ class SimulatorEngine:
         task.add_done_callback(self._tasks.discard)
 
     # -- signed answers ---------------------------------------------------------------------
-    def answer(self, status: int, body: bytes, *, irt: str | None = None, media_type: str = "application/json") -> Response[bytes]:
+    def answer(
+        self, status: int, body: bytes, *, irt: str | None = None, media_type: str = "application/json"
+    ) -> Response[bytes]:
         """A response whose body is signed with the simulator's key."""
         if self.faults.malformed_responses and status < 300:
             self.stats.faults_injected += 1
@@ -240,9 +248,26 @@ class SimulatorEngine:
         signature, _ = self.signer.sign(body, irt=irt)
         return Response(content=body, status_code=status, media_type=media_type, headers={SIGNATURE_HEADER: signature})
 
-    def problem(self, status: int, code: str, detail: str, *, irt: str | None = None, errors: list[FieldError] | None = None,
-                reasons: list[Reason] | None = None) -> Response[bytes]:
-        doc = msgspec.to_builtins(Problem(type=f"/problems/{code.replace('_', '-')}", title=code, status=status, code=code, detail=detail, errors=errors))
+    def problem(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        irt: str | None = None,
+        errors: list[FieldError] | None = None,
+        reasons: list[Reason] | None = None,
+    ) -> Response[bytes]:
+        doc = msgspec.to_builtins(
+            Problem(
+                type=f"/problems/{code.replace('_', '-')}",
+                title=code,
+                status=status,
+                code=code,
+                detail=detail,
+                errors=errors,
+            )
+        )
         if reasons:
             doc["reasons"] = msgspec.to_builtins(reasons)
         return self.answer(status, msgspec.json.encode(doc), irt=irt, media_type=PROBLEM_MEDIA_TYPE)
@@ -265,7 +290,9 @@ class SimulatorEngine:
             status = f.error_status
             return Response(
                 content=b'{"code":"service_unavailable","detail":"\xe7\xb3\xbb\xe7\xbb\x9f\xe7\xbb\xb4\xe6\x8a\xa4\xe4\xb8\xad / unavailable"}',
-                status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers={"Retry-After": "1"},
+                status_code=status,
+                media_type=PROBLEM_MEDIA_TYPE,
+                headers={"Retry-After": "1"},
             )
         return None
 
@@ -292,7 +319,9 @@ class SimulatorEngine:
             or parse_qs(signed_query) != parse_qs(query)
         ):
             self.stats.rejected_requests += 1
-            return self.problem(401, "signature_scope_mismatch", "签名与请求方法或路径不符 / Signature is for another request.")
+            return self.problem(
+                401, "signature_scope_mismatch", "签名与请求方法或路径不符 / Signature is for another request."
+            )
         return str(client_id), str(header["jti"])
 
     # -- submissions --------------------------------------------------------------------------
@@ -300,8 +329,15 @@ class SimulatorEngine:
         try:
             sub = msgspec.json.decode(body, type=Submission)
         except msgspec.ValidationError as exc:
-            return self.problem(422, "invalid_submission", f"提交内容有误 / Invalid submission: {exc}", irt=jti,
-                                errors=[FieldError(field=str(exc).rsplit("`$.", 1)[-1].rstrip("`"), code="invalid_value", message=str(exc))])
+            return self.problem(
+                422,
+                "invalid_submission",
+                f"提交内容有误 / Invalid submission: {exc}",
+                irt=jti,
+                errors=[
+                    FieldError(field=str(exc).rsplit("`$.", 1)[-1].rstrip("`"), code="invalid_value", message=str(exc))
+                ],
+            )
         except msgspec.DecodeError as exc:
             return self.problem(400, "malformed_body", f"请求体不是合法 JSON / Body is not JSON: {exc}", irt=jti)
         missing = []
@@ -311,7 +347,10 @@ class SimulatorEngine:
                 node = node.get(part) if isinstance(node, Mapping) else None
             if node in (None, ""):
                 missing.append(path)
-        errors = [FieldError(field=f"payload.{m}", code="required", message=f"缺少必填字段 {m} / {m} is required") for m in missing]
+        errors = [
+            FieldError(field=f"payload.{m}", code="required", message=f"缺少必填字段 {m} / {m} is required")
+            for m in missing
+        ]
         try:
             from backend.lib.validators import validate_uscc
 
@@ -319,12 +358,30 @@ class SimulatorEngine:
         except ProblemError as exc:
             errors.append(FieldError(field="uscc", code="invalid_uscc", message=exc.detail or "invalid USCC"))
         if not sub.callback_url.startswith(("http://", "https://")):
-            errors.append(FieldError(field="callback_url", code="invalid_callback_url", message="回调地址须为 http(s) URL / callback_url must be an http(s) URL"))
+            errors.append(
+                FieldError(
+                    field="callback_url",
+                    code="invalid_callback_url",
+                    message="回调地址须为 http(s) URL / callback_url must be an http(s) URL",
+                )
+            )
         if sub.item_code not in self.spec.items:
-            errors.append(FieldError(field="item_code", code="wrong_item", message=f"本系统不办理 {sub.item_code} / Item not handled here"))
+            errors.append(
+                FieldError(
+                    field="item_code",
+                    code="wrong_item",
+                    message=f"本系统不办理 {sub.item_code} / Item not handled here",
+                )
+            )
         if errors:
-            return self.problem(422, "invalid_submission", "提交内容不符合对接标准 / Submission does not meet the interface standard.",
-                                irt=jti, errors=errors, reasons=[Reason(e.code, e.message, e.field) for e in errors])
+            return self.problem(
+                422,
+                "invalid_submission",
+                "提交内容不符合对接标准 / Submission does not meet the interface standard.",
+                irt=jti,
+                errors=errors,
+                reasons=[Reason(e.code, e.message, e.field) for e in errors],
+            )
         return sub
 
     def _replay(self, client_id: str, key: str, body: bytes, jti: str) -> Response[bytes] | None:
@@ -333,7 +390,12 @@ class SimulatorEngine:
             return None
         digest, status, answer = stored
         if digest != hashlib.sha256(body).hexdigest():
-            return self.problem(409, "idempotency_key_reused", "同一幂等键对应了不同的请求内容 / Idempotency key reused with another body.", irt=jti)
+            return self.problem(
+                409,
+                "idempotency_key_reused",
+                "同一幂等键对应了不同的请求内容 / Idempotency key reused with another body.",
+                irt=jti,
+            )
         self.stats.idempotent_replays += 1
         return self.answer(status, answer, irt=jti)
 
@@ -351,7 +413,9 @@ class SimulatorEngine:
         client_id, jti = auth
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if not key:
-            return self.problem(400, "missing_idempotency_key", "缺少 Idempotency-Key / Idempotency-Key header is required.", irt=jti)
+            return self.problem(
+                400, "missing_idempotency_key", "缺少 Idempotency-Key / Idempotency-Key header is required.", irt=jti
+            )
         if (replayed := self._replay(client_id, key, body, jti)) is not None:
             return replayed
         return body, client_id, jti, key
@@ -393,7 +457,12 @@ class SimulatorEngine:
         if item is None:
             return self.problem(404, "unknown_reference", "业务编号不存在 / Unknown reference.", irt=jti)
         if item.status != "correction_requested":
-            return self.problem(409, "not_awaiting_correction", "该事项不处于待补正状态 / The item is not awaiting corrections.", irt=jti)
+            return self.problem(
+                409,
+                "not_awaiting_correction",
+                "该事项不处于待补正状态 / The item is not awaiting corrections.",
+                irt=jti,
+            )
         sub = self._decode_submission(body, jti)
         if isinstance(sub, Response):
             return sub
@@ -436,11 +505,15 @@ class SimulatorEngine:
             data = msgspec.json.decode(body, type=dict[str, str])
             uscc, item_code = data["uscc"], data["item_code"]
         except (msgspec.DecodeError, KeyError):
-            return self.problem(422, "invalid_precheck", "需要 uscc 和 item_code / uscc and item_code are required.", irt=jti)
+            return self.problem(
+                422, "invalid_precheck", "需要 uscc 和 item_code / uscc and item_code are required.", irt=jti
+            )
         e = self.enterprise(uscc)
         ctx = SimContext(system=self.spec.code, completed_usccs=self.ctx.completed_usccs, stateful=False)
         blockers = run_checks(self.spec.checks, e, {"route": e.route} if e else {}, ctx)
-        return self.answer(200, msgspec.json.encode(PrecheckResult(uscc=uscc, item_code=item_code, blockers=blockers)), irt=jti)
+        return self.answer(
+            200, msgspec.json.encode(PrecheckResult(uscc=uscc, item_code=item_code, blockers=blockers)), irt=jti
+        )
 
     # -- processing and callbacks -------------------------------------------------------------
     def _documents(self, item: _Item) -> list[ResultDocument]:
@@ -450,17 +523,32 @@ class SimulatorEngine:
                 f"%PDF-1.4\n% synthetic test document\n% {kind.name}\n% system: {self.spec.name_zh}\n"
                 f"% reference: {item.reference}\n% uscc: {item.sub.uscc}\n% case: {item.sub.case_number}\n%%EOF\n"
             ).encode()
-            docs.append(ResultDocument(name=kind.name, media_type=kind.media_type, sha256=hashlib.sha256(text).hexdigest(),
-                                       content_base64=base64.b64encode(text).decode()))
+            docs.append(
+                ResultDocument(
+                    name=kind.name,
+                    media_type=kind.media_type,
+                    sha256=hashlib.sha256(text).hexdigest(),
+                    content_base64=base64.b64encode(text).decode(),
+                )
+            )
         return docs
 
     def _event(self, item: _Item, outcome: str, message: str) -> CallbackResult:
         item.sequence += 1
         item.status, item.message, item.updated_at = outcome, message, _now_iso()
         return CallbackResult(
-            event_id=uuid.uuid4().hex, reference=item.reference, item_ref=item.sub.item_ref, item_code=item.sub.item_code,
-            system=self.spec.code, outcome=outcome, sequence=item.sequence, occurred_at=item.updated_at,  # type: ignore[arg-type]
-            message=message, reasons=item.reasons, corrections=item.corrections, documents=item.documents,
+            event_id=uuid.uuid4().hex,
+            reference=item.reference,
+            item_ref=item.sub.item_ref,
+            item_code=item.sub.item_code,
+            system=self.spec.code,
+            outcome=outcome,
+            sequence=item.sequence,
+            occurred_at=item.updated_at,  # type: ignore[arg-type]
+            message=message,
+            reasons=item.reasons,
+            corrections=item.corrections,
+            documents=item.documents,
         )
 
     def _decide(self, item: _Item) -> CallbackResult:
@@ -524,7 +612,14 @@ class SimulatorEngine:
             self.stats.faults_injected += 1
             signature, _ = self.signer.sign(body)
             try:  # the same signature over a corrupted body: a correct receiver refuses it
-                async with self._deliveries, http.post(url, data=body[:-7] + b"garbage", headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"}) as resp:
+                async with (
+                    self._deliveries,
+                    http.post(
+                        url,
+                        data=body[:-7] + b"garbage",
+                        headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"},
+                    ) as resp,
+                ):
                     await resp.read()
             except Exception:  # noqa: BLE001
                 pass
@@ -532,7 +627,12 @@ class SimulatorEngine:
         for attempt in range(1, self.callback_max_attempts + 1):
             signature, _ = self.signer.sign(body)  # fresh jti and iat per attempt
             try:
-                async with self._deliveries, http.post(url, data=body, headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"}) as resp:
+                async with (
+                    self._deliveries,
+                    http.post(
+                        url, data=body, headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"}
+                    ) as resp,
+                ):
                     await resp.read()  # callbacks wait on the semaphore, not in the pool (see CALLBACK_CONNECTIONS)
                 if 200 <= resp.status < 300:
                     self.stats.callbacks_delivered += 1
@@ -598,8 +698,13 @@ def create_simulator_app(
     async def shutdown() -> None:
         await eng.aclose()
 
-    return Litestar(route_handlers=handlers, exception_handlers=EXCEPTION_HANDLERS, on_shutdown=[shutdown],
-                    state=State({"engine": eng}), openapi_config=None)
+    return Litestar(
+        route_handlers=handlers,
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_shutdown=[shutdown],
+        state=State({"engine": eng}),
+        openapi_config=None,
+    )
 
 
 def admin_handlers(eng: SimulatorEngine) -> list[Any]:
@@ -639,8 +744,17 @@ def admin_handlers(eng: SimulatorEngine) -> list[Any]:
 
     @get("/admin/submissions", sync_to_thread=False)
     def submissions() -> list[dict[str, Any]]:
-        return [{"reference": i.reference, "item_ref": i.sub.item_ref, "item_code": i.sub.item_code, "uscc": i.sub.uscc,
-                 "status": i.status, "sequence": i.sequence} for i in eng.items.values()]
+        return [
+            {
+                "reference": i.reference,
+                "item_ref": i.sub.item_ref,
+                "item_code": i.sub.item_code,
+                "uscc": i.sub.uscc,
+                "status": i.status,
+                "sequence": i.sequence,
+            }
+            for i in eng.items.values()
+        ]
 
     return [stats, faults, replace_faults, merge_faults, reset, register, submissions]
 
@@ -651,4 +765,6 @@ def _set_faults(eng: SimulatorEngine, data: Mapping[str, Any], *, replace: bool)
     try:
         return eng.set_faults(data, replace=replace)
     except msgspec.ValidationError as exc:
-        raise ProblemError(422, "invalid_faults", f"故障注入参数有误 / Invalid fault settings: {exc}", field="faults") from exc
+        raise ProblemError(
+            422, "invalid_faults", f"故障注入参数有误 / Invalid fault settings: {exc}", field="faults"
+        ) from exc

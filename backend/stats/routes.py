@@ -19,7 +19,9 @@ def _dates(since: str | None, until: str | None) -> tuple[date | None, date | No
     try:
         return (date.fromisoformat(since) if since else None, date.fromisoformat(until) if until else None)
     except ValueError as exc:
-        raise ProblemError(422, "invalid_date", "日期格式应为 YYYY-MM-DD。 Dates are YYYY-MM-DD.", field="since") from exc
+        raise ProblemError(
+            422, "invalid_date", "日期格式应为 YYYY-MM-DD。 Dates are YYYY-MM-DD.", field="since"
+        ) from exc
 
 
 async def _figures(platform, since: str | None, until: str | None) -> dict[str, Any]:
@@ -28,18 +30,35 @@ async def _figures(platform, since: str | None, until: str | None) -> dict[str, 
 
 
 @get("/api/v1/stats", tags=["statistics"], summary="数据汇聚: volumes, durations, SLA compliance, satisfaction, trend")
-async def statistics_view(platform: PlatformDep, actor: ActorDep, since: FromQuery[str | None] = None, until: FromQuery[str | None] = None) -> dict[str, Any]:
+async def statistics_view(
+    platform: PlatformDep, actor: ActorDep, since: FromQuery[str | None] = None, until: FromQuery[str | None] = None
+) -> dict[str, Any]:
     require_admin(actor)
     return await _figures(platform, since, until)
 
 
-@get("/api/v1/stats/export", tags=["statistics"], summary="CSV export of one section (items | volumes | trend)", media_type="text/csv")
-async def statistics_csv(platform: PlatformDep, actor: ActorDep, section: FromQuery[str] = "items", since: FromQuery[str | None] = None, until: FromQuery[str | None] = None) -> Response:
+@get(
+    "/api/v1/stats/export",
+    tags=["statistics"],
+    summary="CSV export of one section (items | volumes | trend)",
+    media_type="text/csv",
+)
+async def statistics_csv(
+    platform: PlatformDep,
+    actor: ActorDep,
+    section: FromQuery[str] = "items",
+    since: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
+) -> Response:
     require_admin(actor)
     if section not in CSV_SECTIONS:
         raise ProblemError(422, "invalid_section", "section 须为 items、volumes 或 trend。", field="section")
     body = to_csv(await _figures(platform, since, until), section)
-    return Response(content=body.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="stats-{section}.csv"'})
+    return Response(
+        content=body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="stats-{section}.csv"'},
+    )
 
 
 @get("/api/v1/public/transparency", tags=["statistics"], summary="Public aggregate figures (no case-level data)")

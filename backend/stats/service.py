@@ -36,14 +36,40 @@ def city_of(region: str) -> str:
     return region[:4] + "00" if len(region) >= 4 else region
 
 
-async def compute(calendar: WorkCalendar, *, since: date | None = None, until: date | None = None, today: date, trend_days: int = 30) -> dict[str, Any]:
+async def compute(
+    calendar: WorkCalendar, *, since: date | None = None, until: date | None = None, today: date, trend_days: int = 30
+) -> dict[str, Any]:
     """All figures for cases submitted in [since, until] (CST dates, inclusive)."""
     catalog = get_catalog()
-    cases = [c for c in await CaseFile.select(CaseFile.id, CaseFile.entity_type, CaseFile.region, CaseFile.channel, CaseFile.status, CaseFile.submitted_at, CaseFile.closed_at).where(CaseFile.submitted_at.is_not_null())
-             if (since is None or cst_date(c["submitted_at"]) >= since) and (until is None or cst_date(c["submitted_at"]) <= until)]
+    cases = [
+        c
+        for c in await CaseFile.select(
+            CaseFile.id,
+            CaseFile.entity_type,
+            CaseFile.region,
+            CaseFile.channel,
+            CaseFile.status,
+            CaseFile.submitted_at,
+            CaseFile.closed_at,
+        ).where(CaseFile.submitted_at.is_not_null())
+        if (since is None or cst_date(c["submitted_at"]) >= since)
+        and (until is None or cst_date(c["submitted_at"]) <= until)
+    ]
     ids = {c["id"] for c in cases}
-    items = [i for i in await CaseItem.select(CaseItem.case_file, CaseItem.code, CaseItem.system, CaseItem.status, CaseItem.promised_days, CaseItem.due_on, CaseItem.queued_at, CaseItem.closed_at)
-             if i["case_file"] in ids and i["code"] != NOTICE]
+    items = [
+        i
+        for i in await CaseItem.select(
+            CaseItem.case_file,
+            CaseItem.code,
+            CaseItem.system,
+            CaseItem.status,
+            CaseItem.promised_days,
+            CaseItem.due_on,
+            CaseItem.queued_at,
+            CaseItem.closed_at,
+        )
+        if i["case_file"] in ids and i["code"] != NOTICE
+    ]
 
     def matter_of(code: str) -> str:
         spec = catalog.items.get(code)
@@ -66,11 +92,19 @@ async def compute(calendar: WorkCalendar, *, since: date | None = None, until: d
         grouped[i["code"]].append(i)
     on_time_all = due_all = 0
     for code, rows in sorted(grouped.items()):
-        closed = [i for i in rows if i["status"] in (st.COMPLETED, st.REJECTED) and i["queued_at"] is not None and i["closed_at"] is not None]
+        closed = [
+            i
+            for i in rows
+            if i["status"] in (st.COMPLETED, st.REJECTED) and i["queued_at"] is not None and i["closed_at"] is not None
+        ]
         days = [calendar.between(cst_date(i["queued_at"]), cst_date(i["closed_at"])) for i in closed]
         with_due = [i for i in closed if i["due_on"]]
         on_time = sum(cst_date(i["closed_at"]) <= date.fromisoformat(i["due_on"]) for i in with_due)
-        open_overdue = sum(1 for i in rows if i["status"] not in st.ITEM_TERMINAL and i["due_on"] and today > date.fromisoformat(i["due_on"]))
+        open_overdue = sum(
+            1
+            for i in rows
+            if i["status"] not in st.ITEM_TERMINAL and i["due_on"] and today > date.fromisoformat(i["due_on"])
+        )
         on_time_all += on_time
         due_all += len(with_due)
         spec = catalog.items.get(code)
@@ -90,8 +124,14 @@ async def compute(calendar: WorkCalendar, *, since: date | None = None, until: d
     trend_start = today - timedelta(days=trend_days - 1)
     submitted = Counter(cst_date(c["submitted_at"]) for c in cases)
     closed_cases = Counter(cst_date(c["closed_at"]) for c in cases if c["closed_at"] is not None)
-    trend = [{"day": (trend_start + timedelta(days=n)).isoformat(), "submitted": submitted.get(trend_start + timedelta(days=n), 0), "closed": closed_cases.get(trend_start + timedelta(days=n), 0)}
-             for n in range(trend_days)]
+    trend = [
+        {
+            "day": (trend_start + timedelta(days=n)).isoformat(),
+            "submitted": submitted.get(trend_start + timedelta(days=n), 0),
+            "closed": closed_cases.get(trend_start + timedelta(days=n), 0),
+        }
+        for n in range(trend_days)
+    ]
 
     try:
         from backend.ratings.service import report as rating_report
@@ -101,10 +141,18 @@ async def compute(calendar: WorkCalendar, *, since: date | None = None, until: d
         satisfaction = None
 
     return {
-        "period": {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None, "today": today.isoformat()},
+        "period": {
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "today": today.isoformat(),
+        },
         "volumes": volumes,
         "items": per_item,
-        "sla": {"on_time": on_time_all, "with_deadline": due_all, "compliance": round(on_time_all / due_all, 4) if due_all else None},
+        "sla": {
+            "on_time": on_time_all,
+            "with_deadline": due_all,
+            "compliance": round(on_time_all / due_all, 4) if due_all else None,
+        },
         "trend": trend,
         "satisfaction": satisfaction,
     }
@@ -118,10 +166,18 @@ def public_figures(figures: dict[str, Any]) -> dict[str, Any]:
         "cases": figures["volumes"]["cases"],
         "by_matter": figures["volumes"]["by_matter"],
         "by_channel": figures["volumes"]["by_channel"],
-        "items": {code: {k: v[k] for k in ("name", "promised_days", "closed", "median_days", "p90_days", "sla_compliance")} for code, v in figures["items"].items()},
+        "items": {
+            code: {k: v[k] for k in ("name", "promised_days", "closed", "median_days", "p90_days", "sla_compliance")}
+            for code, v in figures["items"].items()
+        },
         "sla": figures["sla"],
         "trend": figures["trend"],
-        "satisfaction": {"total": sat.get("total", 0), "satisfaction": sat.get("satisfaction"), "by_level": sat.get("by_level", {}), "level_labels": sat.get("level_labels", {})},
+        "satisfaction": {
+            "total": sat.get("total", 0),
+            "satisfaction": sat.get("satisfaction"),
+            "by_level": sat.get("by_level", {}),
+            "level_labels": sat.get("level_labels", {}),
+        },
     }
 
 
@@ -136,9 +192,37 @@ def to_csv(figures: dict[str, Any], section: str) -> str:
     out = io.StringIO()
     w = csv.writer(out)
     if section == "items":
-        w.writerow(["item_code", "事项", "promised_days", "total", "closed", "median_days", "p90_days", "on_time", "with_deadline", "sla_compliance", "open_overdue"])
+        w.writerow(
+            [
+                "item_code",
+                "事项",
+                "promised_days",
+                "total",
+                "closed",
+                "median_days",
+                "p90_days",
+                "on_time",
+                "with_deadline",
+                "sla_compliance",
+                "open_overdue",
+            ]
+        )
         for code, v in figures["items"].items():
-            w.writerow([code, v["name"]["zh-CN"], v["promised_days"], v["total"], v["closed"], v["median_days"], v["p90_days"], v["on_time"], v["with_deadline"], v["sla_compliance"], v["open_overdue"]])
+            w.writerow(
+                [
+                    code,
+                    v["name"]["zh-CN"],
+                    v["promised_days"],
+                    v["total"],
+                    v["closed"],
+                    v["median_days"],
+                    v["p90_days"],
+                    v["on_time"],
+                    v["with_deadline"],
+                    v["sla_compliance"],
+                    v["open_overdue"],
+                ]
+            )
     elif section == "volumes":
         w.writerow(["dimension", "key", "count"])
         for dim in ("by_matter", "by_item", "by_entity_type", "by_region", "by_channel", "by_status"):

@@ -237,10 +237,14 @@ def database_errors() -> tuple[type[BaseException], ...]:
     try:
         import asyncpg
 
-        errors += [asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError, asyncpg.InterfaceError,
-                   # a connection the server ended mid-transaction (a restart): asyncpg is still consuming
-                   # the server's error when the next statement (often COMMIT) starts, "cannot switch to state"
-                   asyncpg.exceptions.InternalClientError]
+        errors += [
+            asyncpg.PostgresConnectionError,
+            asyncpg.exceptions.OperatorInterventionError,
+            asyncpg.InterfaceError,
+            # a connection the server ended mid-transaction (a restart): asyncpg is still consuming
+            # the server's error when the next statement (often COMMIT) starts, "cannot switch to state"
+            asyncpg.exceptions.InternalClientError,
+        ]
     except ImportError:  # embedded mode without asyncpg installed
         pass
     return tuple(errors)

@@ -67,6 +67,7 @@ async def ready(platform: PlatformDep) -> Readiness:
     if platform.redis is None:
         checks["redis"] = "not_configured"
     if checks["database"] != "ok":
-        raise ProblemError(503, "not_ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), headers={"Retry-After": "5"})
+        raise ProblemError(
+            503, "not_ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), headers={"Retry-After": "5"}
+        )
     return Readiness(status="degraded" if checks["redis"].startswith("unavailable") else "ready", checks=checks)
-

@@ -31,8 +31,16 @@ async def list_modes(actor: Actor) -> list[ModeView]:
     out = []
     for code, system in _systems().items():
         r = rows.get(code)
-        out.append(ModeView(system=code, name={"zh-CN": system.name.zh, "en": system.name.en}, mode=r["mode"] if r else API,
-                            changed_by=r["changed_by"] if r else "", updated_at=r["updated_at"] if r else 0, note=r["note"] if r else ""))
+        out.append(
+            ModeView(
+                system=code,
+                name={"zh-CN": system.name.zh, "en": system.name.en},
+                mode=r["mode"] if r else API,
+                changed_by=r["changed_by"] if r else "",
+                updated_at=r["updated_at"] if r else 0,
+                note=r["note"] if r else "",
+            )
+        )
     return out
 
 
@@ -47,12 +55,32 @@ async def set_mode(platform, actor: Actor, system: str, mode: str, note: str = "
     from backend.db import writing_transaction
 
     async with writing_transaction(platform.engine):
-        updated = await ConnectorMode.update({ConnectorMode.mode: mode, ConnectorMode.changed_by: actor.id, ConnectorMode.note: note, ConnectorMode.updated_at: now}).where(ConnectorMode.system == system).returning(ConnectorMode.id)
+        updated = (
+            await ConnectorMode.update(
+                {
+                    ConnectorMode.mode: mode,
+                    ConnectorMode.changed_by: actor.id,
+                    ConnectorMode.note: note,
+                    ConnectorMode.updated_at: now,
+                }
+            )
+            .where(ConnectorMode.system == system)
+            .returning(ConnectorMode.id)
+        )
         if not updated:
-            await ConnectorMode.insert(ConnectorMode(system=system, mode=mode, changed_by=actor.id, note=note, updated_at=now))
+            await ConnectorMode.insert(
+                ConnectorMode(system=system, mode=mode, changed_by=actor.id, note=note, updated_at=now)
+            )
     known_modes(platform).pop(system, None)  # this process sends the new way at once; others within MODE_CACHE_SECONDS
     s = _systems()[system]
-    return ModeView(system=system, name={"zh-CN": s.name.zh, "en": s.name.en}, mode=await connector_mode(system), changed_by=actor.id, updated_at=now, note=note)
+    return ModeView(
+        system=system,
+        name={"zh-CN": s.name.zh, "en": s.name.en},
+        mode=await connector_mode(system),
+        changed_by=actor.id,
+        updated_at=now,
+        note=note,
+    )
 
 
 class DeadLetter(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -76,14 +104,42 @@ async def dead_letters(actor: Actor) -> list[DeadLetter]:
     from backend.jobs.tables import Job
 
     out: list[DeadLetter] = []
-    items = await CaseItem.select().where(CaseItem.status == st.DISPATCH_FAILED).order_by(CaseItem.updated_at).limit(500)
-    cases = {c["id"]: c for c in await CaseFile.select(CaseFile.id, CaseFile.public_id, CaseFile.number).where(CaseFile.id.is_in([i["case_file"] for i in items] or [0]))}
+    items = (
+        await CaseItem.select().where(CaseItem.status == st.DISPATCH_FAILED).order_by(CaseItem.updated_at).limit(500)
+    )
+    cases = {
+        c["id"]: c
+        for c in await CaseFile.select(CaseFile.id, CaseFile.public_id, CaseFile.number).where(
+            CaseFile.id.is_in([i["case_file"] for i in items] or [0])
+        )
+    }
     for i in items:
         c = cases[i["case_file"]]
-        out.append(DeadLetter(kind="item", ref=i["ref"], case_id=c["public_id"], case_number=c["number"], code=i["code"], system=i["system"], error=i["message"], at=i["updated_at"]))
+        out.append(
+            DeadLetter(
+                kind="item",
+                ref=i["ref"],
+                case_id=c["public_id"],
+                case_number=c["number"],
+                code=i["code"],
+                system=i["system"],
+                error=i["message"],
+                at=i["updated_at"],
+            )
+        )
     for j in await Job.select().where(Job.status == "dead").order_by(Job.finished_at).limit(500):
         payload = _load(j["payload"], {})
-        out.append(DeadLetter(kind="job", job_id=j["id"], job_kind=j["kind"], ref=str(payload.get("ref", "")), error=j["last_error"], attempts=j["attempts"], at=j["finished_at"] or j["created_at"]))
+        out.append(
+            DeadLetter(
+                kind="job",
+                job_id=j["id"],
+                job_kind=j["kind"],
+                ref=str(payload.get("ref", "")),
+                error=j["last_error"],
+                attempts=j["attempts"],
+                at=j["finished_at"] or j["created_at"],
+            )
+        )
     return out
 
 
@@ -111,8 +167,18 @@ def catalog_versions() -> list[dict[str, Any]]:
     out = []
     for v in versions:
         c = get_catalog(v)
-        out.append({"version": v, "effective_from": c.meta.effective_from, "title": {"zh-CN": c.meta.title.zh, "en": c.meta.title.en}, "current": v == current,
-                    "items": len(c.items), "materials": len(c.materials), "form_fields": len(c.fields), "rules": len(c.rules)})
+        out.append(
+            {
+                "version": v,
+                "effective_from": c.meta.effective_from,
+                "title": {"zh-CN": c.meta.title.zh, "en": c.meta.title.en},
+                "current": v == current,
+                "items": len(c.items),
+                "materials": len(c.materials),
+                "form_fields": len(c.fields),
+                "rules": len(c.rules),
+            }
+        )
     return out
 
 
@@ -138,7 +204,13 @@ def catalog_diff(base: str, other: str) -> dict[str, Any]:
         sections[name] = {
             "added": sorted(set(right) - set(left)),
             "removed": sorted(set(left) - set(right)),
-            "changed": [{"code": k, "fields": sorted(f for f in set(left[k]) | set(right[k]) if left[k].get(f) != right[k].get(f))} for k in changed],
+            "changed": [
+                {
+                    "code": k,
+                    "fields": sorted(f for f in set(left[k]) | set(right[k]) if left[k].get(f) != right[k].get(f)),
+                }
+                for k in changed
+            ],
         }
     return {"base": base, "other": other, "sections": sections}
 

@@ -32,8 +32,17 @@ def require_window_staff(actor: Actor) -> None:
 def _view(platform, row: dict, face_url: str = "") -> AssistedView:
     base = platform.settings.base_url.rstrip("/")
     handoff = f"{base}/#/case/{row['case_public_id']}/tasks" if row["case_public_id"] else ""
-    return AssistedView(id=row["public_id"], status=row["status"], uscc=row["uscc"], visitor_id=row["visitor_id"], visitor_name=row["visitor_name"],
-                        hall=row["hall"], face_url=face_url, case_id=row["case_public_id"], handoff_url=handoff if row["status"] == "handed_over" else "")
+    return AssistedView(
+        id=row["public_id"],
+        status=row["status"],
+        uscc=row["uscc"],
+        visitor_id=row["visitor_id"],
+        visitor_name=row["visitor_name"],
+        hall=row["hall"],
+        face_url=face_url,
+        case_id=row["case_public_id"],
+        handoff_url=handoff if row["status"] == "handed_over" else "",
+    )
 
 
 async def _row(actor: Actor, assisted_id: str) -> dict:
@@ -47,15 +56,30 @@ async def start(platform, actor: Actor, uscc: str, visitor_id: str, visitor_name
     require_window_staff(actor)
     uscc = validate_uscc(uscc)
     if not await platform.cases.may_act_for(Actor(id=visitor_id), uscc):
-        raise ProblemError(403, "not_authorised_for_enterprise", "来访人不是该企业的法定代表人、投资人、清算组成员或受托经办人。 The visitor may not act for this enterprise.", field="visitor_id")
+        raise ProblemError(
+            403,
+            "not_authorised_for_enterprise",
+            "来访人不是该企业的法定代表人、投资人、清算组成员或受托经办人。 The visitor may not act for this enterprise.",
+            field="visitor_id",
+        )
     now = platform.clock.now_ms()
     public_id = uuid.uuid4().hex
     face = await seams.start_visitor_face_check(platform, visitor_id, visitor_name, public_id)
     async with writing_transaction(platform.engine):
-        await AssistedApplication.insert(AssistedApplication(
-            public_id=public_id, hall=actor.hall or "", staff_id=actor.id, visitor_id=visitor_id, visitor_name=visitor_name, uscc=uscc,
-            status="consent_pending", verification_id=face.verification_id, created_at=now, updated_at=now,
-        ))
+        await AssistedApplication.insert(
+            AssistedApplication(
+                public_id=public_id,
+                hall=actor.hall or "",
+                staff_id=actor.id,
+                visitor_id=visitor_id,
+                visitor_name=visitor_name,
+                uscc=uscc,
+                status="consent_pending",
+                verification_id=face.verification_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     return _view(platform, await _row(actor, public_id), face.provider_url)
 
 
@@ -65,10 +89,17 @@ async def confirm(platform, actor: Actor, assisted_id: str) -> AssistedView:
     row = await _row(actor, assisted_id)
     if row["status"] == "consent_pending":
         await seams.require_visitor_face_verified(platform, row["visitor_id"], assisted_id)
-        draft = await platform.cases.create_draft(Actor(id=row["visitor_id"], name=row["visitor_name"]), row["uscc"], "window")
+        draft = await platform.cases.create_draft(
+            Actor(id=row["visitor_id"], name=row["visitor_name"]), row["uscc"], "window"
+        )
         async with writing_transaction(platform.engine):
-            await AssistedApplication.update({AssistedApplication.status: "consented", AssistedApplication.case_public_id: draft.id, AssistedApplication.updated_at: platform.clock.now_ms()}).where(
-                (AssistedApplication.id == row["id"]) & (AssistedApplication.status == "consent_pending"))
+            await AssistedApplication.update(
+                {
+                    AssistedApplication.status: "consented",
+                    AssistedApplication.case_public_id: draft.id,
+                    AssistedApplication.updated_at: platform.clock.now_ms(),
+                }
+            ).where((AssistedApplication.id == row["id"]) & (AssistedApplication.status == "consent_pending"))
         await seams.audit(platform, actor, draft.id, "assisted.start")
     return _view(platform, await _row(actor, assisted_id))
 
@@ -80,7 +111,9 @@ async def handoff(platform, actor: Actor, assisted_id: str) -> AssistedView:
     if row["status"] == "consent_pending":
         raise ProblemError(409, "consent_required", "来访人尚未完成人脸识别授权。 The visitor has not consented yet.")
     async with writing_transaction(platform.engine):
-        await AssistedApplication.update({AssistedApplication.status: "handed_over", AssistedApplication.updated_at: platform.clock.now_ms()}).where(AssistedApplication.id == row["id"])
+        await AssistedApplication.update(
+            {AssistedApplication.status: "handed_over", AssistedApplication.updated_at: platform.clock.now_ms()}
+        ).where(AssistedApplication.id == row["id"])
     await seams.audit(platform, actor, row["case_public_id"], "assisted.handoff")
     return _view(platform, await _row(actor, assisted_id))
 

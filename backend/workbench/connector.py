@@ -74,18 +74,25 @@ class ManualConnector:
         from backend.cases.tables import CaseItem
 
         query = CaseItem.select(CaseItem.ref, CaseItem.code, CaseItem.status, CaseItem.reference, CaseItem.message)
-        row = await (query.where(CaseItem.reference == reference) if reference else query.where(CaseItem.ref == item_ref)).first()
+        row = await (
+            query.where(CaseItem.reference == reference) if reference else query.where(CaseItem.ref == item_ref)
+        ).first()
         if row is None:
             raise PermanentError("no such manual item", code="unknown_item")
         return ItemStatus(
-            reference=row["reference"] or manual_reference(row["ref"]), item_ref=row["ref"], item_code=row["code"],
-            status=_REPORTED.get(row["status"], "received"), message=row["message"] or "",  # type: ignore[arg-type]
+            reference=row["reference"] or manual_reference(row["ref"]),
+            item_ref=row["ref"],
+            item_code=row["code"],
+            status=_REPORTED.get(row["status"], "received"),
+            message=row["message"] or "",  # type: ignore[arg-type]
         )
 
     async def precheck(self, uscc: str, item_code: str, region: str = "") -> PrecheckResult:
         return PrecheckResult(uscc=uscc, item_code=item_code, blockers=[])
 
-    async def verify_callback(self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None) -> CallbackResult:
+    async def verify_callback(
+        self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None
+    ) -> CallbackResult:
         raise CallbackRejected("manual systems take no callbacks; staff act on the workbench", code="manual_mode")
 
     async def aclose(self) -> None:
@@ -124,14 +131,18 @@ class ModeAwareConnector:
         return await (await self.current()).resubmit(reference, sub)
 
     async def query(self, *, reference: str | None = None, item_ref: str | None = None) -> ItemStatus:
-        if reference and reference.startswith("MANUAL-"):  # sent while manual: staff own it even if the mode changed since
+        if reference and reference.startswith(
+            "MANUAL-"
+        ):  # sent while manual: staff own it even if the mode changed since
             return await self.manual.query(reference=reference, item_ref=item_ref)
         return await (await self.current()).query(reference=reference, item_ref=item_ref)
 
     async def precheck(self, uscc: str, item_code: str, region: str = "") -> PrecheckResult:
         return await (await self.current()).precheck(uscc, item_code, region)
 
-    async def verify_callback(self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None) -> CallbackResult:
+    async def verify_callback(
+        self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None
+    ) -> CallbackResult:
         if self.api is None:
             raise CallbackRejected("no connector", code="no_connector")
         return await self.api.verify_callback(headers, body, seen)

@@ -96,7 +96,9 @@ class CorrectionPick(msgspec.Struct, forbid_unknown_fields=True):
 class StaffCorrection(msgspec.Struct, forbid_unknown_fields=True):
     """退回补正: which fields and materials, and a message to the applicant."""
 
-    items: list[CorrectionPick]  # 1 to 50, checked by the service (a constrained list of structs breaks the OpenAPI document)
+    items: list[
+        CorrectionPick
+    ]  # 1 to 50, checked by the service (a constrained list of structs breaks the OpenAPI document)
     message: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 
 

@@ -16,8 +16,13 @@ def principal_of(actor: Actor) -> Any:
     from backend.identity.principal import Principal
 
     return Principal(
-        subject=actor.id, name=actor.name or actor.id, roles=sorted(actor.roles), auth_method="sandbox_token",
-        agencies=sorted(actor.agencies), regions=list(actor.regions), hall=actor.hall,
+        subject=actor.id,
+        name=actor.name or actor.id,
+        roles=sorted(actor.roles),
+        auth_method="sandbox_token",
+        agencies=sorted(actor.agencies),
+        regions=list(actor.regions),
+        hall=actor.hall,
     )
 
 
@@ -32,7 +37,9 @@ async def start_visitor_face_check(platform, visitor_id: str, name: str, referen
     """Start the visitor's face verification for consent (帮办代办); returns identity's ``FaceStart``."""
     from backend.identity.face import start_face_verification
 
-    return await start_face_verification(platform, visitor_id, "assisted_consent", reference, name=name, channel="phone")
+    return await start_face_verification(
+        platform, visitor_id, "assisted_consent", reference, name=name, channel="phone"
+    )
 
 
 async def require_visitor_face_verified(platform, visitor_id: str, reference: str) -> int:

@@ -44,7 +44,12 @@ ALLOWED = {
     st.ACCEPTED: ("request_correction", "approve", "refuse"),
     st.IN_PROGRESS: ("request_correction", "approve", "refuse"),
 }
-ACTION_OUTCOME = {"accept": "accepted", "request_correction": "correction_requested", "approve": "completed", "refuse": "rejected"}
+ACTION_OUTCOME = {
+    "accept": "accepted",
+    "request_correction": "correction_requested",
+    "approve": "completed",
+    "refuse": "rejected",
+}
 STAFF_ROLE = "agency_staff"
 
 
@@ -92,14 +97,28 @@ class Workbench:
         zh, en = st.ITEM_LABELS[item["status"]]
         closed = cst_date(item["closed_at"]) if item["closed_at"] else None
         return WorkItem(
-            ref=item["ref"], code=item["code"], name=name, system=item["system"], region=item["region"] or case["region"],
-            status=item["status"], status_label={"zh-CN": zh, "en": en}, case_id=case["public_id"], case_number=case["number"],
-            enterprise_name=case["enterprise_name"], uscc=case["uscc"], entity_type=case["entity_type"], channel=case["channel"],
-            reference=item["reference"], queued_at=item["queued_at"],
-            sla=sla_of(self.calendar, item["due_on"], item["promised_days"], self.today(), closed), manual=manual,
+            ref=item["ref"],
+            code=item["code"],
+            name=name,
+            system=item["system"],
+            region=item["region"] or case["region"],
+            status=item["status"],
+            status_label={"zh-CN": zh, "en": en},
+            case_id=case["public_id"],
+            case_number=case["number"],
+            enterprise_name=case["enterprise_name"],
+            uscc=case["uscc"],
+            entity_type=case["entity_type"],
+            channel=case["channel"],
+            reference=item["reference"],
+            queued_at=item["queued_at"],
+            sla=sla_of(self.calendar, item["due_on"], item["promised_days"], self.today(), closed),
+            manual=manual,
         )
 
-    async def list_items(self, actor: Actor, *, status: str | None = None, include_closed: bool = False) -> list[WorkItem]:
+    async def list_items(
+        self, actor: Actor, *, status: str | None = None, include_closed: bool = False
+    ) -> list[WorkItem]:
         """The staff member's agency items in their regions, most urgent first."""
         require_staff(actor)
         query = CaseItem.select().where(CaseItem.system.is_in(sorted(actor.agencies)))
@@ -108,13 +127,20 @@ class Workbench:
         elif not include_closed:
             query = query.where(CaseItem.status.is_in(list(OPEN_STATES)))
         items = await query.order_by(CaseItem.id).limit(2000)
-        cases = {c["id"]: c for c in await CaseFile.select().where(CaseFile.id.is_in(sorted({i["case_file"] for i in items}) or [0]))}
+        cases = {
+            c["id"]: c
+            for c in await CaseFile.select().where(CaseFile.id.is_in(sorted({i["case_file"] for i in items}) or [0]))
+        }
         modes = {s: await connector_mode(s) for s in actor.agencies}
         out = []
         for item in items:
             case = cases[item["case_file"]]
             if actor.in_region(item["region"] or case["region"]):
-                out.append(self._work_item(get_catalog(case["catalog_version"]), item, case, modes.get(item["system"]) == MANUAL))
+                out.append(
+                    self._work_item(
+                        get_catalog(case["catalog_version"]), item, case, modes.get(item["system"]) == MANUAL
+                    )
+                )
         out.sort(key=lambda w: (w.sla.days_left if w.sla.days_left is not None else 10**6, w.queued_at or 0))
         return out
 
@@ -125,7 +151,9 @@ class Workbench:
             raise ProblemError(404, "item_not_found", "找不到该事项。 No such item.")
         case = await CaseFile.select().where(CaseFile.id == item["case_file"]).first()
         if not in_scope(actor, item["system"], item["region"] or case["region"]):
-            raise ProblemError(403, "outside_scope", "该事项不属于您所在部门或辖区。 This item is outside your agency or region.")
+            raise ProblemError(
+                403, "outside_scope", "该事项不属于您所在部门或辖区。 This item is outside your agency or region."
+            )
         return item, case
 
     async def detail(self, actor: Actor, ref: str) -> WorkItemDetail:
@@ -140,40 +168,106 @@ class Workbench:
         for f in catalog.form.fields:
             target = f.maps.get(item["code"]) or f.maps.get(matter)
             if target:
-                form.append(ProjectedField(key=f.key, payload_field=target, title={"zh-CN": f.title.zh, "en": f.title.en}, value=form_data.get(f.key)))
+                form.append(
+                    ProjectedField(
+                        key=f.key,
+                        payload_field=target,
+                        title={"zh-CN": f.title.zh, "en": f.title.en},
+                        value=form_data.get(f.key),
+                    )
+                )
         needed = {m.code for m in catalog.materials.values() if item["code"] in m.items or matter in m.matters}
-        rows = await CaseMaterial.select(CaseMaterial.id, CaseMaterial.code, CaseMaterial.filename, CaseMaterial.media_type, CaseMaterial.size, CaseMaterial.sha256).where(CaseMaterial.case_file == case["id"]).order_by(CaseMaterial.id)
+        rows = (
+            await CaseMaterial.select(
+                CaseMaterial.id,
+                CaseMaterial.code,
+                CaseMaterial.filename,
+                CaseMaterial.media_type,
+                CaseMaterial.size,
+                CaseMaterial.sha256,
+            )
+            .where(CaseMaterial.case_file == case["id"])
+            .order_by(CaseMaterial.id)
+        )
         materials = []
         for m in rows:
             if m["code"] not in needed:
                 continue
             spec_m = catalog.materials.get(m["code"])
             name = {"zh-CN": spec_m.name.zh, "en": spec_m.name.en} if spec_m else {"zh-CN": m["code"], "en": m["code"]}
-            materials.append(MaterialLink(id=m["id"], code=m["code"], name=name, filename=m["filename"], media_type=m["media_type"], size=m["size"], sha256=m["sha256"], href=f"/api/v1/workbench/items/{ref}/materials/{m['id']}"))
-        siblings = await CaseItem.select().where((CaseItem.case_file == case["id"]) & (CaseItem.ref != ref)).order_by(CaseItem.id)
-        docs = await CaseDocument.select(CaseDocument.id, CaseDocument.item_ref, CaseDocument.name, CaseDocument.media_type, CaseDocument.sha256).where(CaseDocument.case_file == case["id"])
+            materials.append(
+                MaterialLink(
+                    id=m["id"],
+                    code=m["code"],
+                    name=name,
+                    filename=m["filename"],
+                    media_type=m["media_type"],
+                    size=m["size"],
+                    sha256=m["sha256"],
+                    href=f"/api/v1/workbench/items/{ref}/materials/{m['id']}",
+                )
+            )
+        siblings = (
+            await CaseItem.select()
+            .where((CaseItem.case_file == case["id"]) & (CaseItem.ref != ref))
+            .order_by(CaseItem.id)
+        )
+        docs = await CaseDocument.select(
+            CaseDocument.id, CaseDocument.item_ref, CaseDocument.name, CaseDocument.media_type, CaseDocument.sha256
+        ).where(CaseDocument.case_file == case["id"])
         earlier = []
         for s in siblings:
             if s["status"] != st.COMPLETED:
                 continue
             s_spec = catalog.items.get(s["code"])
-            earlier.append(EarlierResult(
-                ref=s["ref"], code=s["code"], name={"zh-CN": s_spec.name.zh, "en": s_spec.name.en} if s_spec else {"zh-CN": s["code"], "en": s["code"]},
-                status=s["status"], reference=s["reference"], closed_at=s["closed_at"],
-                documents=[{"id": d["id"], "name": d["name"], "media_type": d["media_type"], "sha256": d["sha256"], "href": f"/api/v1/workbench/items/{ref}/documents/{d['id']}"} for d in docs if d["item_ref"] == s["ref"]],
-            ))
+            earlier.append(
+                EarlierResult(
+                    ref=s["ref"],
+                    code=s["code"],
+                    name={"zh-CN": s_spec.name.zh, "en": s_spec.name.en}
+                    if s_spec
+                    else {"zh-CN": s["code"], "en": s["code"]},
+                    status=s["status"],
+                    reference=s["reference"],
+                    closed_at=s["closed_at"],
+                    documents=[
+                        {
+                            "id": d["id"],
+                            "name": d["name"],
+                            "media_type": d["media_type"],
+                            "sha256": d["sha256"],
+                            "href": f"/api/v1/workbench/items/{ref}/documents/{d['id']}",
+                        }
+                        for d in docs
+                        if d["item_ref"] == s["ref"]
+                    ],
+                )
+            )
         actions = await StaffAction.select().where(StaffAction.item_ref == ref).order_by(StaffAction.id)
         manual = await self._is_manual(item)
         return WorkItemDetail(
-            item=self._work_item(catalog, item, case, manual), form=form, materials=materials, earlier_results=earlier,
-            corrections=_load(item["corrections"], []), reasons=_load(item["reasons"], []),
-            actions=[ActionRecord(action=a["action"], actor=a["actor"], actor_name=a["actor_name"], message=a["message"], at=a["at"]) for a in actions],
+            item=self._work_item(catalog, item, case, manual),
+            form=form,
+            materials=materials,
+            earlier_results=earlier,
+            corrections=_load(item["corrections"], []),
+            reasons=_load(item["reasons"], []),
+            actions=[
+                ActionRecord(
+                    action=a["action"], actor=a["actor"], actor_name=a["actor_name"], message=a["message"], at=a["at"]
+                )
+                for a in actions
+            ],
             allowed=list(ALLOWED.get(item["status"], ())) if manual else [],
         )
 
     async def material(self, actor: Actor, ref: str, material_id: int) -> tuple[str, str, bytes]:
         item, case = await self._scoped(actor, ref)
-        m = await CaseMaterial.select().where((CaseMaterial.id == material_id) & (CaseMaterial.case_file == case["id"])).first()
+        m = (
+            await CaseMaterial.select()
+            .where((CaseMaterial.id == material_id) & (CaseMaterial.case_file == case["id"]))
+            .first()
+        )
         if m is None:
             raise ProblemError(404, "material_not_found", "找不到该材料。 No such material.")
         await seams.audit(self.platform, actor, case["public_id"], "workbench.material")
@@ -181,7 +275,11 @@ class Workbench:
 
     async def document(self, actor: Actor, ref: str, document_id: int) -> tuple[str, str, bytes]:
         item, case = await self._scoped(actor, ref)
-        d = await CaseDocument.select().where((CaseDocument.id == document_id) & (CaseDocument.case_file == case["id"])).first()
+        d = (
+            await CaseDocument.select()
+            .where((CaseDocument.id == document_id) & (CaseDocument.case_file == case["id"]))
+            .first()
+        )
         if d is None or d["content"] is None:
             raise ProblemError(404, "document_not_found", "找不到该结果文书。 No such document.")
         await seams.audit(self.platform, actor, case["public_id"], "workbench.document")
@@ -196,55 +294,111 @@ class Workbench:
         """受理."""
         return await self._act(actor, ref, "accept", message=message or "已受理")
 
-    async def request_correction(self, actor: Actor, ref: str, picks: list[Correction], message: str) -> tuple[str, WorkItem]:
+    async def request_correction(
+        self, actor: Actor, ref: str, picks: list[Correction], message: str
+    ) -> tuple[str, WorkItem]:
         """退回补正: the applicant corrects the picked fields and materials of this item only."""
         if not 1 <= len(picks) <= 50:
-            raise ProblemError(422, "invalid_correction", "请选择 1 至 50 项需要补正的字段或材料。 Pick 1 to 50 fields or materials.", field="items")
+            raise ProblemError(
+                422,
+                "invalid_correction",
+                "请选择 1 至 50 项需要补正的字段或材料。 Pick 1 to 50 fields or materials.",
+                field="items",
+            )
         item, case = await self._scoped(actor, ref)
         catalog = get_catalog(case["catalog_version"])
         for c in picks:
             known = c.name in catalog.fields if c.kind == "field" else c.name in catalog.materials
             if not known:
-                raise ProblemError(422, "unknown_correction_target", f"未知的{'字段' if c.kind == 'field' else '材料'}：{c.name}。 Unknown {c.kind}.", field="items")
+                raise ProblemError(
+                    422,
+                    "unknown_correction_target",
+                    f"未知的{'字段' if c.kind == 'field' else '材料'}：{c.name}。 Unknown {c.kind}.",
+                    field="items",
+                )
         return await self._act(actor, ref, "request_correction", message=message, corrections=picks)
 
-    async def approve(self, actor: Actor, ref: str, filename: str, content: bytes, message: str = "") -> tuple[str, WorkItem]:
+    async def approve(
+        self, actor: Actor, ref: str, filename: str, content: bytes, message: str = ""
+    ) -> tuple[str, WorkItem]:
         """办结 with the result document (a PDF, checked by content)."""
         from backend.cases.materials import check_upload, sniff
 
-        if sniff(content) not in (None, "application/pdf") or check_upload(content) != "application/pdf":  # unknown content: 415
-            raise ProblemError(422, "result_not_pdf", "结果文书须为 PDF 文件。 The result document must be a PDF.", field="file")
+        if (
+            sniff(content) not in (None, "application/pdf") or check_upload(content) != "application/pdf"
+        ):  # unknown content: 415
+            raise ProblemError(
+                422, "result_not_pdf", "结果文书须为 PDF 文件。 The result document must be a PDF.", field="file"
+            )
         name = (filename or "result.pdf")[:120]
-        document = ResultDocument(name=name, media_type="application/pdf", sha256=hashlib.sha256(content).hexdigest(), content_base64=base64.b64encode(content).decode())
+        document = ResultDocument(
+            name=name,
+            media_type="application/pdf",
+            sha256=hashlib.sha256(content).hexdigest(),
+            content_base64=base64.b64encode(content).decode(),
+        )
         return await self._act(actor, ref, "approve", message=message or "准予办结", documents=[document])
 
     async def refuse(self, actor: Actor, ref: str, reason: str, code: str = "refused_by_staff") -> tuple[str, WorkItem]:
         """不予办理, with the reason the applicant reads."""
         return await self._act(actor, ref, "refuse", message=reason, reasons=[Reason(code=code, message=reason)])
 
-    async def _act(self, actor: Actor, ref: str, action: str, *, message: str, corrections=(), reasons=(), documents=()) -> tuple[str, WorkItem]:
+    async def _act(
+        self, actor: Actor, ref: str, action: str, *, message: str, corrections=(), reasons=(), documents=()
+    ) -> tuple[str, WorkItem]:
         item, case = await self._scoped(actor, ref)
         if not await self._is_manual(item):
-            raise ProblemError(409, "not_manual", "该业务系统已对接，事项由系统办理。 This system is integrated; its items are worked there.")
+            raise ProblemError(
+                409,
+                "not_manual",
+                "该业务系统已对接，事项由系统办理。 This system is integrated; its items are worked there.",
+            )
         now = self.platform.clock.now_ms()
         outcome = ACTION_OUTCOME[action]
         async with self.service.transaction():
             await self.service._lock(case["id"])
             current = await CaseItem.select().where(CaseItem.id == item["id"]).first()
             if action not in ALLOWED.get(current["status"], ()):
-                raise ProblemError(409, "action_not_allowed", f"事项当前状态为“{st.ITEM_LABELS[current['status']][0]}”，不能执行该操作。 Not allowed in the item's current state.")
+                raise ProblemError(
+                    409,
+                    "action_not_allowed",
+                    f"事项当前状态为“{st.ITEM_LABELS[current['status']][0]}”，不能执行该操作。 Not allowed in the item's current state.",
+                )
             sequence = current["last_sequence"] + 1
             result = CallbackResult(
-                event_id=f"workbench:{ref}:{sequence}", reference=current["reference"] or "", item_ref=ref, item_code=current["code"],
-                system=current["system"], outcome=outcome, sequence=sequence, occurred_at=to_datetime(now).isoformat(), message=message,  # type: ignore[arg-type]
-                reasons=list(reasons), corrections=list(corrections), documents=list(documents),
+                event_id=f"workbench:{ref}:{sequence}",
+                reference=current["reference"] or "",
+                item_ref=ref,
+                item_code=current["code"],
+                system=current["system"],
+                outcome=outcome,
+                sequence=sequence,
+                occurred_at=to_datetime(now).isoformat(),
+                message=message,  # type: ignore[arg-type]
+                reasons=list(reasons),
+                corrections=list(corrections),
+                documents=list(documents),
             )
             applied, public_id, events = await self.platform.dispatcher._apply(result, now, source="workbench")
             if applied == "applied":
-                await StaffAction.insert(StaffAction(
-                    item_ref=ref, case_public_id=case["public_id"], system=current["system"], actor=actor.id, actor_name=actor.name,
-                    action=action, message=message[:1000], data=_json({"corrections": [msgspec.to_builtins(c) for c in corrections], "documents": [d.name for d in documents]}), at=now,
-                ))
+                await StaffAction.insert(
+                    StaffAction(
+                        item_ref=ref,
+                        case_public_id=case["public_id"],
+                        system=current["system"],
+                        actor=actor.id,
+                        actor_name=actor.name,
+                        action=action,
+                        message=message[:1000],
+                        data=_json(
+                            {
+                                "corrections": [msgspec.to_builtins(c) for c in corrections],
+                                "documents": [d.name for d in documents],
+                            }
+                        ),
+                        at=now,
+                    )
+                )
         await self.platform.queue.notify()
         await self.service._announce(public_id, events)
         await seams.audit(self.platform, actor, case["public_id"], f"workbench.{action}")

@@ -15,9 +15,15 @@ from tests.servers import PlatformProcess, wait_for
 def kiosk_server(artifacts_dir):
     """The platform exactly as ``make run`` starts it (the device bridge simulator is part of the
     test environment), with a kiosk idle timeout long enough for the tests that do not wait for it."""
-    server = PlatformProcess("run", artifacts_dir, data_dir=tempfile.mkdtemp(prefix="kiosk."), log_format="json", kiosk_idle_seconds="120")
+    server = PlatformProcess(
+        "run", artifacts_dir, data_dir=tempfile.mkdtemp(prefix="kiosk."), log_format="json", kiosk_idle_seconds="120"
+    )
     server.start()
-    wait_for(lambda: httpx.get(server.url + "/sandbox/device/status", timeout=1).status_code == 200, "device bridge simulator", 30)
+    wait_for(
+        lambda: httpx.get(server.url + "/sandbox/device/status", timeout=1).status_code == 200,
+        "device bridge simulator",
+        30,
+    )
     try:
         yield server
     finally:

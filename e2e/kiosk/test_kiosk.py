@@ -55,7 +55,9 @@ async def identify(page, devices, *, mismatch_first: bool = False) -> dict:
         await page.get_by_test_id("start-face").tap()
         await expect(page.get_by_test_id("error")).to_contain_text("人脸与身份证不一致")
         devices.camera("match")
-    async with page.expect_response(lambda r: r.url.endswith("/api/v1/kiosk/sessions") and r.request.method == "POST") as answer:
+    async with page.expect_response(
+        lambda r: r.url.endswith("/api/v1/kiosk/sessions") and r.request.method == "POST"
+    ) as answer:
         await page.get_by_test_id("start-face").tap()
     session = await (await answer.value).json()
     return session
@@ -130,8 +132,16 @@ async def test_handoff_from_the_phone_and_to_the_phone(browser, device, kiosk_se
     """The PWA's case link as a QR code is scanned here; after 人证比对 the case opens. A new
     application started here is handed to the phone by QR code."""
     base = kiosk_server.url
-    token = httpx.post(base + "/sandbox/token", json={"persona": f"person-{PERSON}"}).raise_for_status().json()["access_token"]
-    draft = httpx.post(base + "/api/v1/cases", json={"uscc": USCC}, headers={"Authorization": f"Bearer {token}"}).raise_for_status().json()
+    token = (
+        httpx.post(base + "/sandbox/token", json={"persona": f"person-{PERSON}"})
+        .raise_for_status()
+        .json()["access_token"]
+    )
+    draft = (
+        httpx.post(base + "/api/v1/cases", json={"uscc": USCC}, headers={"Authorization": f"Bearer {token}"})
+        .raise_for_status()
+        .json()
+    )
     context, page = await kiosk_page(browser, device, base)
     try:
         await page.get_by_test_id("start-scan").tap()
@@ -141,8 +151,13 @@ async def test_handoff_from_the_phone_and_to_the_phone(browser, device, kiosk_se
         # the phone shows the case link as a QR code (shared/qr.js); the terminal's scanner reads it
         phone = await browser.new_context(**device("iPhone 13"))
         phone_page = await phone.new_page()
-        await phone_page.goto(base + "/api/v1/guides/company?format=html")  # a same-origin page without scripts of its own
-        await phone_page.evaluate("async (link) => { const { qrSvg } = await import('/shared/qr.js'); document.body.innerHTML = `<div id=qr>${qrSvg(link)}</div>`; }", f"{base}/#/case/{draft['id']}/tasks")
+        await phone_page.goto(
+            base + "/api/v1/guides/company?format=html"
+        )  # a same-origin page without scripts of its own
+        await phone_page.evaluate(
+            "async (link) => { const { qrSvg } = await import('/shared/qr.js'); document.body.innerHTML = `<div id=qr>${qrSvg(link)}</div>`; }",
+            f"{base}/#/case/{draft['id']}/tasks",
+        )
         devices.scan(await decode_qr(phone_page.locator("#qr svg"), tmp_path / "phone-qr.png"))
         await phone.close()
         await expect(page.get_by_test_id("notice")).to_be_visible()
@@ -173,7 +188,11 @@ async def test_handoff_from_the_phone_and_to_the_phone(browser, device, kiosk_se
         url = await qr.get_attribute("data-url")
         assert await decode_qr(qr, tmp_path / "new-draft-qr.png") == url
         new_id = url.rsplit("/", 1)[1]
-        created = httpx.get(f"{base}/api/v1/cases/{new_id}", headers={"Authorization": f"Bearer {token}"}).raise_for_status().json()
+        created = (
+            httpx.get(f"{base}/api/v1/cases/{new_id}", headers={"Authorization": f"Bearer {token}"})
+            .raise_for_status()
+            .json()
+        )
         assert created["channel"] == "kiosk" and created["status"] == "draft"
         await shot(page, "handoff-out")
         assert page.errors == []
@@ -232,7 +251,16 @@ async def test_idle_timeout_counts_down_then_wipes_everything(browser, device, k
                 lang: document.documentElement.lang, text: document.documentElement.dataset.textSize,
             })"""
         )
-        assert state == {"local": 0, "session": 0, "idb": [], "caches": [], "cookie": "", "workers": 0, "lang": "zh-CN", "text": "normal"}
+        assert state == {
+            "local": 0,
+            "session": 0,
+            "idb": [],
+            "caches": [],
+            "cookie": "",
+            "workers": 0,
+            "lang": "zh-CN",
+            "text": "normal",
+        }
         assert await context.cookies() == []
         html = await page.content()
         assert NAME not in html and "ZX2026" not in html
@@ -272,7 +300,9 @@ async def test_landscape_layout_and_english(browser, device, kiosk_server, axe, 
         await context.close()
 
 
-async def test_application_finished_at_the_kiosk_with_the_pwa_journey(browser, device, kiosk_server, devices, axe, shot):
+async def test_application_finished_at_the_kiosk_with_the_pwa_journey(
+    browser, device, kiosk_server, devices, axe, shot
+):
     """A draft filled on the phone (answers, form, uploads) is finished at the terminal through
     the PWA's own journey pages: enterprise check, form check, signatures and the face check
     (their provider pages handed to phones by QR code), check answers and one submission."""
@@ -325,7 +355,10 @@ async def test_application_finished_at_the_kiosk_with_the_pwa_journey(browser, d
         assert await axe(page) == []
         await shot(page, "face-on-phone")
         q = {k: v[0] for k, v in parse_qs(urlparse(await handed.get_attribute("data-url")).query).items()}
-        httpx.post(base + "/sandbox/face/session", data={"verification_id": q["verification_id"], "nonce": q["nonce"], "decision": "passed"}).raise_for_status()
+        httpx.post(
+            base + "/sandbox/face/session",
+            data={"verification_id": q["verification_id"], "nonce": q["nonce"], "decision": "passed"},
+        ).raise_for_status()
         await expect(journey.get_by_test_id("face-passed")).to_be_visible(timeout=15_000)
         await journey.get_by_test_id("continue").tap()
 

@@ -15,7 +15,11 @@ def _query(url: str) -> dict[str, str]:
 
 
 def _client(base: str, person: str) -> httpx.Client:
-    token = httpx.post(base + "/sandbox/token", json={"persona": f"person-{person}"}).raise_for_status().json()["access_token"]
+    token = (
+        httpx.post(base + "/sandbox/token", json={"persona": f"person-{person}"})
+        .raise_for_status()
+        .json()["access_token"]
+    )
     return httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"})
 
 
@@ -26,27 +30,46 @@ def prepared_draft(base: str, person: str, uscc: str, route: str) -> dict:
         catalog = http.get("/api/v1/catalog").raise_for_status().json()
         kinds = {q["key"]: q["type"] for q in catalog["questions"]}
         for _ in range(5):
-            missing = [p["field"].removeprefix("answers.") for p in view.get("plan_problems", []) if p["code"] == "missing_answer"]
+            missing = [
+                p["field"].removeprefix("answers.")
+                for p in view.get("plan_problems", [])
+                if p["code"] == "missing_answer"
+            ]
             if not missing:
                 break
             answers = {k: route if k == "route" else 0 if kinds.get(k) == "count" else False for k in missing}
-            view = http.patch(f"/api/v1/cases/{view['id']}", json={"answers": answers, "version": view["version"]}).raise_for_status().json()
+            view = (
+                http.patch(f"/api/v1/cases/{view['id']}", json={"answers": answers, "version": view["version"]})
+                .raise_for_status()
+                .json()
+            )
         form = view["plan"]["form"]
         data = dict(view["form_data"])
         for key in form.get("required", []):
             if key not in data:
                 data[key] = form["properties"][key]["examples"][0]
-        view = http.patch(f"/api/v1/cases/{view['id']}", json={"form_data": data, "version": view["version"]}).raise_for_status().json()
+        view = (
+            http.patch(f"/api/v1/cases/{view['id']}", json={"form_data": data, "version": view["version"]})
+            .raise_for_status()
+            .json()
+        )
         for m in view["plan"]["materials"]:
             if not m["waived"] and not m["physical"]:
-                http.post(f"/api/v1/cases/{view['id']}/materials", data={"code": m["code"]}, files={"file": (f"{m['code']}.pdf", PDF, "application/pdf")}).raise_for_status()
+                http.post(
+                    f"/api/v1/cases/{view['id']}/materials",
+                    data={"code": m["code"]},
+                    files={"file": (f"{m['code']}.pdf", PDF, "application/pdf")},
+                ).raise_for_status()
         return view
 
 
 def sign(base: str, sign_url: str) -> None:
     """The signer approves on the sandbox signing provider (as its page's form does)."""
     q = _query(sign_url)
-    httpx.post(base + "/sandbox/sign/session", data={k: q[k] for k in ("request_id", "signer", "nonce", "sha256")} | {"decision": "signed"}).raise_for_status()
+    httpx.post(
+        base + "/sandbox/sign/session",
+        data={k: q[k] for k in ("request_id", "signer", "nonce", "sha256")} | {"decision": "signed"},
+    ).raise_for_status()
 
 
 def submitted_case(base: str, person: str, uscc: str, route: str) -> dict:
@@ -56,7 +79,18 @@ def submitted_case(base: str, person: str, uscc: str, route: str) -> dict:
         signing = http.post(f"/api/v1/cases/{view['id']}/signatures").raise_for_status().json()
         for request in signing["requests"]:
             sign(base, request["sign_url"])
-        face = http.post("/api/v1/face-verifications", json={"purpose": "submit", "reference": view["id"]}).raise_for_status().json()
+        face = (
+            http.post("/api/v1/face-verifications", json={"purpose": "submit", "reference": view["id"]})
+            .raise_for_status()
+            .json()
+        )
         q = _query(face["provider_url"])
-        http.post("/sandbox/face/session", data={"verification_id": q["verification_id"], "nonce": q["nonce"], "decision": "passed"}).raise_for_status()
-        return http.post(f"/api/v1/cases/{view['id']}/submit", headers={"Idempotency-Key": f"setup-{view['id']}"}).raise_for_status().json()
+        http.post(
+            "/sandbox/face/session",
+            data={"verification_id": q["verification_id"], "nonce": q["nonce"], "decision": "passed"},
+        ).raise_for_status()
+        return (
+            http.post(f"/api/v1/cases/{view['id']}/submit", headers={"Idempotency-Key": f"setup-{view['id']}"})
+            .raise_for_status()
+            .json()
+        )

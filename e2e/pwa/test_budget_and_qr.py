@@ -52,11 +52,18 @@ def test_pwa_is_installable(embedded_server):
     assert worker.status_code == 200 and "javascript" in worker.headers["content-type"]
 
 
-@pytest.mark.parametrize("text", [
-    "hello",
-    "http://127.0.0.1:8000/sandbox/sign/session?request_id=sr0123456789&signer=P002&nonce=" + "n" * 32 + "&sha256=" + "0f" * 32 + "&title=%E4%BC%81%E4%B8%9A%E6%B3%A8%E9%94%80",
-    "企业注销“一件事”" * 60,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hello",
+        "http://127.0.0.1:8000/sandbox/sign/session?request_id=sr0123456789&signer=P002&nonce="
+        + "n" * 32
+        + "&sha256="
+        + "0f" * 32
+        + "&title=%E4%BC%81%E4%B8%9A%E6%B3%A8%E9%94%80",
+        "企业注销“一件事”" * 60,
+    ],
+)
 def test_qr_encoder_output_decodes(tmp_path, text):
     script = tmp_path / "qr.mjs"
     script.write_text(

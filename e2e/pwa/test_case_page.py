@@ -138,7 +138,13 @@ async def test_without_live_updates_the_case_page_follows_the_status(browser, de
         reads = asked.count(full)
         async with httpx.AsyncClient(base_url=base) as http:  # the applicant withdraws it on another device
             token = (await http.post("/sandbox/token", json={"persona": f"person-{PERSON}"})).json()["access_token"]
-            (await http.post(f"/api/v1/cases/{case['id']}/withdraw", json={"reason": "改为普通注销"}, headers={"Authorization": f"Bearer {token}"})).raise_for_status()
+            (
+                await http.post(
+                    f"/api/v1/cases/{case['id']}/withdraw",
+                    json={"reason": "改为普通注销"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            ).raise_for_status()
         await expect(page.get_by_test_id("case-status")).to_contain_text("已撤回", timeout=15000)
         assert asked.count(full) == reads + 1  # the whole case once, when it moved
         await context.close()

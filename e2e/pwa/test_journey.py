@@ -36,7 +36,9 @@ class Journey:
         await self.page.wait_for_selector('#view[aria-busy="false"], #start-page:not([hidden])')
         violations = await self.axe(self.page)
         assert violations == [], f"{name}:\n" + "\n".join(violations)
-        assert await self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"{name} overflows"
+        assert await self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (
+            f"{name} overflows"
+        )
         self.steps += 1
         print(f"{time.monotonic() - self.started:6.1f}s {name}")
         await self.shot(self.page, f"{self.steps:02d}-{name}")
@@ -161,7 +163,11 @@ async def run_journey(j: Journey, context, server) -> str:
         token = (await http.post("/sandbox/token", json={"persona": "person-P002"})).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         version = (await http.get(f"/api/v1/cases/{case_id}", headers=auth)).json()["version"]
-        (await http.patch(f"/api/v1/cases/{case_id}", json={"form_data": {"seal_count": 2}, "version": version}, headers=auth)).raise_for_status()
+        (
+            await http.patch(
+                f"/api/v1/cases/{case_id}", json={"form_data": {"seal_count": 2}, "version": version}, headers=auth
+            )
+        ).raise_for_status()
     await context.set_offline(False)
     await expect(j.testid("offline-banner")).to_be_hidden()
     for _ in range(50):  # the outbox sends the edit once the connection is back
@@ -183,13 +189,18 @@ async def run_journey(j: Journey, context, server) -> str:
     await j.wait_route(r"/materials$")
     await expect(j.testid("materials-waived")).to_contain_text("电子证照")
     await expect(j.testid("materials-online")).to_contain_text("合并申请表")  # filled and e-signed here, not uploaded
-    assert await page.locator('form[data-testid^="upload-"] input[type=file][capture]').count() == await page.locator('form[data-testid^="upload-"]').count()
+    assert (
+        await page.locator('form[data-testid^="upload-"] input[type=file][capture]').count()
+        == await page.locator('form[data-testid^="upload-"]').count()
+    )
     await j.check("materials")
     forms = page.locator('form[data-testid^="upload-"]')
     for i in range(await forms.count()):
         form = page.locator('form[data-testid^="upload-"]').nth(i)
         code = (await form.get_attribute("data-testid")).removeprefix("upload-")
-        await form.locator("input[type=file]").set_input_files({"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF})
+        await form.locator("input[type=file]").set_input_files(
+            {"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF}
+        )
         await form.locator("button[type=submit]").click()
         await expect(j.testid(f"uploaded-{code}")).to_be_visible()
     await j.check("materials-uploaded")
@@ -245,7 +256,9 @@ async def run_journey(j: Journey, context, server) -> str:
     await expect(j.testid("form-summary")).to_contain_text("13800138000")
     await j.check("check-answers")
     submits: list[str] = []
-    page.on("request", lambda r: submits.append(r.headers.get("idempotency-key", "")) if r.url.endswith("/submit") else None)
+    page.on(
+        "request", lambda r: submits.append(r.headers.get("idempotency-key", "")) if r.url.endswith("/submit") else None
+    )
     await j.testid("submit").dblclick()
     await j.wait_route(r"/done$")
     assert len(submits) == 1 and submits[0]
@@ -265,7 +278,11 @@ async def run_journey(j: Journey, context, server) -> str:
     response = await page.request.post(f"{server.url}/sandbox/cases/{case_id}/notice/end")
     assert response.ok
     await expect(j.testid("live-status")).to_contain_text("进度已更新", timeout=15000)
-    await page.wait_for_function("n => document.querySelectorAll('[data-testid^=item-][data-status=waiting]').length < n", arg=waiting, timeout=15000)
+    await page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid^=item-][data-status=waiting]').length < n",
+        arg=waiting,
+        timeout=15000,
+    )
     await j.check("case-live")
 
     # 好差评: one rating per matter once it is done

@@ -15,10 +15,12 @@ from tests.workbench.live import login
 async def staff_context(browser, base, persona):
     tokens = await login(base, persona)
     context = await browser.new_context(base_url=base, locale="zh-CN")
-    await context.add_cookies([
-        {"name": "yjs_access", "value": tokens["access_token"], "url": base, "httpOnly": True, "sameSite": "Lax"},
-        {"name": "yjs_csrf", "value": tokens["csrf_token"], "url": base, "sameSite": "Lax"},
-    ])
+    await context.add_cookies(
+        [
+            {"name": "yjs_access", "value": tokens["access_token"], "url": base, "httpOnly": True, "sameSite": "Lax"},
+            {"name": "yjs_csrf", "value": tokens["csrf_token"], "url": base, "sameSite": "Lax"},
+        ]
+    )
     return context
 
 
@@ -104,10 +106,22 @@ async def test_catalog_publication_and_users_and_roles(tmp_path, monkeypatch, br
             # the directory now holds what the page saved; others may not use the API
             async with httpx.AsyncClient(base_url=base) as client:
                 admin = await login(base, "admin-platform")
-                member = (await client.get("/api/v1/admin/staff/amr-0042", headers={"Authorization": f"Bearer {admin['access_token']}"})).json()
-                assert (member["roles"], member["agencies"], member["regions"], member["hall"], member["active"]) == (["agency_staff", "window_staff"], ["amr"], ["3501"], "hall-350100", False)
+                member = (
+                    await client.get(
+                        "/api/v1/admin/staff/amr-0042", headers={"Authorization": f"Bearer {admin['access_token']}"}
+                    )
+                ).json()
+                assert (member["roles"], member["agencies"], member["regions"], member["hall"], member["active"]) == (
+                    ["agency_staff", "window_staff"],
+                    ["amr"],
+                    ["3501"],
+                    "hall-350100",
+                    False,
+                )
                 amr = await login(base, "staff-amr")
-                denied = await client.get("/api/v1/admin/catalog/publications", headers={"Authorization": f"Bearer {amr['access_token']}"})
+                denied = await client.get(
+                    "/api/v1/admin/catalog/publications", headers={"Authorization": f"Bearer {amr['access_token']}"}
+                )
                 assert denied.status_code == 403 and denied.json()["code"] == "forbidden"
     finally:
         monkeypatch.undo()

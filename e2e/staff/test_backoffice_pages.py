@@ -20,10 +20,12 @@ from tests.workbench.support import ADMIN, APPLICANT, STAFF_ETAX, item_by_code
 async def staff_context(browser, base, persona):
     tokens = await login(base, persona)
     context = await browser.new_context(base_url=base, locale="zh-CN")
-    await context.add_cookies([
-        {"name": "yjs_access", "value": tokens["access_token"], "url": base, "httpOnly": True, "sameSite": "Lax"},
-        {"name": "yjs_csrf", "value": tokens["csrf_token"], "url": base, "sameSite": "Lax"},
-    ])
+    await context.add_cookies(
+        [
+            {"name": "yjs_access", "value": tokens["access_token"], "url": base, "httpOnly": True, "sameSite": "Lax"},
+            {"name": "yjs_csrf", "value": tokens["csrf_token"], "url": base, "sameSite": "Lax"},
+        ]
+    )
     return context, tokens
 
 
@@ -42,11 +44,24 @@ async def test_back_office_pages(tmp_path, monkeypatch, browser, axe, shot):
         tax = await wait_until(tax_sent, 30)
         await Workbench(platform).approve(STAFF_ETAX, tax.ref, "清税证明.pdf", TINY_PDF)
         applicant = await login(base, "applicant-p002")
-        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {applicant['access_token']}"}) as client:
-            answer = await client.post("/api/v1/ratings/matters", json={"case_id": draft.id, "item_ref": tax.ref, "level": 2, "indicators": ["slow"], "comment": "进度不透明"})
+        async with httpx.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {applicant['access_token']}"}
+        ) as client:
+            answer = await client.post(
+                "/api/v1/ratings/matters",
+                json={
+                    "case_id": draft.id,
+                    "item_ref": tax.ref,
+                    "level": 2,
+                    "indicators": ["slow"],
+                    "comment": "进度不透明",
+                },
+            )
             assert answer.status_code == 201, answer.text
             bad_id = answer.json()["follow_up_id"]
-            again = await client.post("/api/v1/ratings/matters", json={"case_id": draft.id, "item_ref": tax.ref, "level": 5})
+            again = await client.post(
+                "/api/v1/ratings/matters", json={"case_id": draft.id, "item_ref": tax.ref, "level": 5}
+            )
             assert again.status_code == 409 and again.json()["code"] == "already_rated"
 
         # scope and login over HTTP
@@ -54,11 +69,18 @@ async def test_back_office_pages(tmp_path, monkeypatch, browser, axe, shot):
             assert (await client.get("/api/v1/workbench/items")).status_code == 401
             amr = await login(base, "staff-amr")
             reg = item_by_code(await platform.cases.view(APPLICANT, draft.id, with_plan=False), "REG-")
-            answer = await client.get(f"/api/v1/workbench/items/{tax.ref}", headers={"Authorization": f"Bearer {amr['access_token']}"})
+            answer = await client.get(
+                f"/api/v1/workbench/items/{tax.ref}", headers={"Authorization": f"Bearer {amr['access_token']}"}
+            )
             assert answer.status_code == 403 and answer.json()["code"] == "outside_scope"
             assert answer.headers["content-type"].startswith("application/problem+json")
             public = await client.get("/api/v1/public/transparency")
-            assert public.status_code == 200 and public.json()["cases"] == 1 and draft.id not in public.text and reg.ref not in public.text
+            assert (
+                public.status_code == 200
+                and public.json()["cases"] == 1
+                and draft.id not in public.text
+                and reg.ref not in public.text
+            )
 
         errors: list[str] = []
         context, _ = await staff_context(browser, base, "admin-platform")

@@ -37,10 +37,18 @@ async def test_staff_complete_the_registration_item_by_hand(tmp_path, monkeypatc
 
         tokens = await login(base, "staff-amr")
         context = await browser.new_context(base_url=base, locale="zh-CN")
-        await context.add_cookies([
-            {"name": "yjs_access", "value": tokens["access_token"], "url": base, "httpOnly": True, "sameSite": "Lax"},
-            {"name": "yjs_csrf", "value": tokens["csrf_token"], "url": base, "sameSite": "Lax"},
-        ])
+        await context.add_cookies(
+            [
+                {
+                    "name": "yjs_access",
+                    "value": tokens["access_token"],
+                    "url": base,
+                    "httpOnly": True,
+                    "sameSite": "Lax",
+                },
+                {"name": "yjs_csrf", "value": tokens["csrf_token"], "url": base, "sameSite": "Lax"},
+            ]
+        )
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -79,7 +87,9 @@ async def test_staff_complete_the_registration_item_by_hand(tmp_path, monkeypatc
             await page.reload()
             await expect(page.get_by_test_id("status")).to_have_text("已推送")
             await expect(page.get_by_test_id("projected-form")).to_contain_text("13800000000")
-            await page.get_by_test_id("result-file").set_input_files({"name": "准予注销登记通知书.pdf", "mimeType": "application/pdf", "buffer": TINY_PDF})
+            await page.get_by_test_id("result-file").set_input_files(
+                {"name": "准予注销登记通知书.pdf", "mimeType": "application/pdf", "buffer": TINY_PDF}
+            )
             await page.get_by_test_id("approve").click()
             await expect(page.get_by_test_id("status")).to_have_text("已办结")
             await expect(page.get_by_test_id("ok")).to_be_visible()

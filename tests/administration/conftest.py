@@ -24,7 +24,15 @@ def catalogs(tmp_path, monkeypatch):
 
 
 def _settings(url, tmp_path):
-    return load_settings(env={}, database_url=url, data_dir=str(tmp_path), test_env=True, connector_base_url="http://127.0.0.1:9/sim", log_format="text", log_level="WARNING")
+    return load_settings(
+        env={},
+        database_url=url,
+        data_dir=str(tmp_path),
+        test_env=True,
+        connector_base_url="http://127.0.0.1:9/sim",
+        log_format="text",
+        log_level="WARNING",
+    )
 
 
 @pytest.fixture(params=["postgres", "sqlite"])

@@ -27,7 +27,9 @@ def two_catalog_versions(tmp_path: Path, monkeypatch) -> tuple[str, str]:
     shutil.copytree(loader.DATA_DIR / shipped, data / shipped)
     shutil.copytree(loader.DATA_DIR / shipped, data / newer)
     meta = data / newer / "catalog.yaml"
-    meta.write_text(meta.read_text(encoding="utf-8").replace(f'version: "{shipped}"', f'version: "{newer}"', 1), encoding="utf-8")
+    meta.write_text(
+        meta.read_text(encoding="utf-8").replace(f'version: "{shipped}"', f'version: "{newer}"', 1), encoding="utf-8"
+    )
     monkeypatch.setattr(loader, "DATA_DIR", data)
     loader.available_versions.cache_clear()
     loader._load.cache_clear()

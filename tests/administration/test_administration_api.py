@@ -24,7 +24,9 @@ async def test_publish_and_roll_back_over_http(api, catalogs, monkeypatch):
     assert state.status_code == 200 and (state.json()["current"], state.json()["source"]) == (newer, "default")
     before = await api.call("applicant-p002", "POST", "/api/v1/cases", json={"uscc": HAPPY_USCC})
     assert before.status_code == 201 and before.json()["catalog_version"] == newer
-    published = await api.call("admin-platform", "POST", "/api/v1/admin/catalog/publications", json={"version": shipped, "note": "暂缓新版"})
+    published = await api.call(
+        "admin-platform", "POST", "/api/v1/admin/catalog/publications", json={"version": shipped, "note": "暂缓新版"}
+    )
     assert published.status_code == 201 and published.json()["published_by"] == "admin-platform"
     after = await api.call("applicant-p002", "POST", "/api/v1/cases", json={"uscc": HAPPY_USCC})
     assert after.json()["catalog_version"] == shipped
@@ -38,9 +40,17 @@ async def test_publish_and_roll_back_over_http(api, catalogs, monkeypatch):
 
 
 async def test_unknown_version_is_a_422_naming_the_field(api, catalogs):
-    body = problem(await api.call("admin-platform", "POST", "/api/v1/admin/catalog/publications", json={"version": "2099.9"}), 422, "unknown_catalog_version")
+    body = problem(
+        await api.call("admin-platform", "POST", "/api/v1/admin/catalog/publications", json={"version": "2099.9"}),
+        422,
+        "unknown_catalog_version",
+    )
     assert body["errors"][0]["field"] == "version"
-    body = problem(await api.call("admin-platform", "POST", "/api/v1/admin/catalog/publications", json={}), 422, "unknown_catalog_version")
+    body = problem(
+        await api.call("admin-platform", "POST", "/api/v1/admin/catalog/publications", json={}),
+        422,
+        "unknown_catalog_version",
+    )
     assert body["errors"][0]["field"] == "version"
 
 
@@ -54,13 +64,38 @@ async def test_staff_directory_over_http(api, catalogs):
     assert off.status_code == 200 and off.json()["active"] is False
     listed = await api.call("admin-platform", "GET", "/api/v1/admin/staff", params={"include_inactive": "false"})
     assert listed.json() == []
-    body = problem(await api.call("admin-platform", "POST", "/api/v1/admin/staff", json={**CHEN, "subject": "w-1", "roles": ["window_staff", "root"], "regions": ["99"]}), 422, "validation_failed")
-    assert {(e["field"], e["code"]) for e in body["errors"]} == {("roles.1", "unknown_role"), ("regions.0", "unknown_region"), ("hall", "hall_required")}
+    body = problem(
+        await api.call(
+            "admin-platform",
+            "POST",
+            "/api/v1/admin/staff",
+            json={**CHEN, "subject": "w-1", "roles": ["window_staff", "root"], "regions": ["99"]},
+        ),
+        422,
+        "validation_failed",
+    )
+    assert {(e["field"], e["code"]) for e in body["errors"]} == {
+        ("roles.1", "unknown_role"),
+        ("regions.0", "unknown_region"),
+        ("hall", "hall_required"),
+    }
     problem(await api.call("admin-platform", "POST", "/api/v1/admin/staff", json=CHEN), 409, "staff_exists")
     body = problem(await api.call("admin-platform", "POST", "/api/v1/admin/staff", json={}), 422, "validation_failed")
-    assert {(e["field"], e["code"]) for e in body["errors"]} == {("subject", "invalid_subject"), ("name", "invalid_name"), ("roles", "role_required")}
-    problem(await api.call("admin-platform", "PATCH", "/api/v1/admin/staff/nobody", json={"name": "x"}), 404, "staff_not_found")
-    body = problem(await api.call("admin-platform", "POST", "/api/v1/admin/staff", json={**CHEN, "roles": "admin"}), 400, "validation_failed")
+    assert {(e["field"], e["code"]) for e in body["errors"]} == {
+        ("subject", "invalid_subject"),
+        ("name", "invalid_name"),
+        ("roles", "role_required"),
+    }
+    problem(
+        await api.call("admin-platform", "PATCH", "/api/v1/admin/staff/nobody", json={"name": "x"}),
+        404,
+        "staff_not_found",
+    )
+    body = problem(
+        await api.call("admin-platform", "POST", "/api/v1/admin/staff", json={**CHEN, "roles": "admin"}),
+        400,
+        "validation_failed",
+    )
     assert body["errors"][0]["field"] == "roles"
 
 

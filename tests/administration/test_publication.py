@@ -22,7 +22,13 @@ async def test_nothing_published_means_the_latest_shipped(platform, catalogs):
 async def test_publish_makes_a_version_current_and_records_who_and_why(platform, catalogs):
     shipped, newer = catalogs
     view = await publication.publish(platform, ADMIN, shipped, "新版目录暂缓")
-    assert (view.version, view.action, view.previous_version, view.published_by, view.note) == (shipped, "publish", newer, ADMIN.id, "新版目录暂缓")
+    assert (view.version, view.action, view.previous_version, view.published_by, view.note) == (
+        shipped,
+        "publish",
+        newer,
+        ADMIN.id,
+        "新版目录暂缓",
+    )
     assert view.published_at == platform.clock.now_ms()
     assert await current_catalog_version(platform) == shipped
     state = await publication.state(platform, ADMIN)
@@ -35,7 +41,11 @@ async def test_unknown_or_current_versions_are_refused(platform, catalogs):
     shipped, newer = catalogs
     with pytest.raises(ProblemError) as unknown:
         await publication.publish(platform, ADMIN, "2099.9")
-    assert (unknown.value.status, unknown.value.code, unknown.value.errors[0].field) == (422, "unknown_catalog_version", "version")
+    assert (unknown.value.status, unknown.value.code, unknown.value.errors[0].field) == (
+        422,
+        "unknown_catalog_version",
+        "version",
+    )
     with pytest.raises(ProblemError) as same:
         await publication.publish(platform, ADMIN, newer)  # already in effect (the default)
     assert (same.value.status, same.value.code) == (409, "already_current")
@@ -47,7 +57,13 @@ async def test_rollback_undoes_publications_in_order(platform, catalogs):
     first = await publication.publish(platform, ADMIN, shipped)
     second = await publication.publish(platform, ADMIN, newer)
     back = await publication.rollback(platform, ADMIN, "新版有误")
-    assert (back.version, back.action, back.reverts, back.previous_version, back.note) == (shipped, "rollback", second.id, newer, "新版有误")
+    assert (back.version, back.action, back.reverts, back.previous_version, back.note) == (
+        shipped,
+        "rollback",
+        second.id,
+        newer,
+        "新版有误",
+    )
     assert await current_catalog_version(platform) == shipped
     again = await publication.rollback(platform, ADMIN)
     assert (again.version, again.reverts) == (newer, first.id)
@@ -55,13 +71,22 @@ async def test_rollback_undoes_publications_in_order(platform, catalogs):
         await publication.rollback(platform, ADMIN)
     assert (nothing.value.status, nothing.value.code) == (409, "nothing_to_roll_back")
     history = (await publication.state(platform, ADMIN)).history
-    assert [(h.action, h.version) for h in history] == [("rollback", newer), ("rollback", shipped), ("publish", newer), ("publish", shipped)]
+    assert [(h.action, h.version) for h in history] == [
+        ("rollback", newer),
+        ("rollback", shipped),
+        ("publish", newer),
+        ("publish", shipped),
+    ]
 
 
 @pytest.mark.parametrize("actor", [STAFF_AMR, WINDOW, APPLICANT], ids=lambda a: a.id)
 async def test_only_administrators_publish(platform, catalogs, actor):
     shipped, _ = catalogs
-    for call in (publication.state(platform, actor), publication.publish(platform, actor, shipped), publication.rollback(platform, actor)):
+    for call in (
+        publication.state(platform, actor),
+        publication.publish(platform, actor, shipped),
+        publication.rollback(platform, actor),
+    ):
         with pytest.raises(ProblemError) as denied:
             await call
         assert (denied.value.status, denied.value.code) == (403, "forbidden")
@@ -99,4 +124,3 @@ async def test_another_process_sees_a_publication_at_once(platform, catalogs):
     finally:
         db.bind(platform.engine)
         await db.stop(other)
-

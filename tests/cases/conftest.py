@@ -6,7 +6,16 @@ import pytest
 
 from backend import db
 from backend.cases.service import Actor
-from backend.cases.tables import CallbackInbox, CallbackNonce, CaseCounter, CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
+from backend.cases.tables import (
+    CallbackInbox,
+    CallbackNonce,
+    CaseCounter,
+    CaseDocument,
+    CaseEvent,
+    CaseFile,
+    CaseItem,
+    CaseMaterial,
+)
 from backend.identity.tables import TABLES as IDENTITY_TABLES
 from backend.jobs.tables import Job
 from backend.lib.clock import VirtualClock
@@ -15,7 +24,18 @@ from tests.cases.support import HAPPY_PERSON
 
 
 async def clean_database() -> None:
-    for table in (CaseEvent, CaseDocument, CaseMaterial, CaseItem, CallbackInbox, CallbackNonce, CaseCounter, Job, CaseFile, *IDENTITY_TABLES):
+    for table in (
+        CaseEvent,
+        CaseDocument,
+        CaseMaterial,
+        CaseItem,
+        CallbackInbox,
+        CallbackNonce,
+        CaseCounter,
+        Job,
+        CaseFile,
+        *IDENTITY_TABLES,
+    ):
         await table.delete(force=True)
 
 
@@ -31,7 +51,9 @@ async def platform(request, tmp_path):
     from backend.app import build_platform
 
     url = request.getfixturevalue("pg_url" if request.param == "postgres" else "sqlite_url")
-    settings = load_settings(env={}, database_url=url, data_dir=str(tmp_path), test_env=True, connector_base_url="http://127.0.0.1:9/sim")
+    settings = load_settings(
+        env={}, database_url=url, data_dir=str(tmp_path), test_env=True, connector_base_url="http://127.0.0.1:9/sim"
+    )
     platform = build_platform(settings, clock=VirtualClock(start_ms=1_795_000_000_000))
     db.bind(platform.engine)
     await db.start(platform.engine, settings)

@@ -21,10 +21,20 @@ async def serve_platform(data_dir: Path, database_url: str | None = None, **over
     url = database_url or "sqlite:///" + str(data_dir / "platform.sqlite")
     if database_url is None:
         run_migrations(database_url=url)
-    options = dict(test_env=True, in_process_worker=True, sim_processing_seconds=0, poll_seconds=2, worker_idle_seconds=1, log_format="text", log_level="WARNING")
+    options = dict(
+        test_env=True,
+        in_process_worker=True,
+        sim_processing_seconds=0,
+        poll_seconds=2,
+        worker_idle_seconds=1,
+        log_format="text",
+        log_level="WARNING",
+    )
     settings = load_settings(env={}, database_url=url, data_dir=str(data_dir), port=port, **{**options, **overrides})
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on", access_log=False)
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

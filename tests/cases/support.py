@@ -47,7 +47,9 @@ async def sign_and_verify_face(platform, actor, case_id: str) -> None:
     created = await platform.cases.start_signing(actor, case_id)
     for link in created.requests:
         q = {k: v[0] for k, v in parse_qs(urlsplit(link.sign_url).query).items()}
-        await accept_signature(platform, sandbox_signature(identity, q["request_id"], q["signer"], q["nonce"], q["sha256"]))
+        await accept_signature(
+            platform, sandbox_signature(identity, q["request_id"], q["signer"], q["nonce"], q["sha256"])
+        )
     started = await start_face_verification(platform, actor.id, "submit", case_id)
     nonce = parse_qs(urlsplit(started.provider_url).query)["nonce"][0]
     await accept_face_result(platform, sandbox_face_result(identity, started.verification_id, nonce, "passed"))
@@ -58,7 +60,9 @@ async def complete_draft(platform, actor, uscc=HAPPY_USCC):
     view = await platform.cases.create_draft(actor, uscc)
     view = await platform.cases.update_draft(actor, view.id, answers=BASE_ANSWERS, form_data=None, version=view.version)
     assert view.plan is not None, view.plan_problems
-    view = await platform.cases.update_draft(actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=view.version)
+    view = await platform.cases.update_draft(
+        actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=view.version
+    )
     for code in materials_to_upload(view.plan):
         await platform.cases.add_material(actor, view.id, code, f"{code}.pdf", TINY_PDF)
     await sign_and_verify_face(platform, actor, view.id)

@@ -8,7 +8,14 @@ import pytest
 
 from tests.cases.conftest import clean_database_at
 from tests.cases.live import serve_platform
-from tests.cases.support import BASE_ANSWERS, HAPPY_USCC, TINY_PDF, form_from_examples, materials_to_upload, sign_and_verify_face
+from tests.cases.support import (
+    BASE_ANSWERS,
+    HAPPY_USCC,
+    TINY_PDF,
+    form_from_examples,
+    materials_to_upload,
+    sign_and_verify_face,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -17,7 +24,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 async def api(pg_url, redis_url, tmp_path):
     """The production-mode app served over HTTP in this event loop, on a clean database."""
     await clean_database_at(pg_url)
-    async with serve_platform(tmp_path, database_url=pg_url, redis_url=redis_url, connector_base_url="http://127.0.0.1:9/sim") as app:
+    async with serve_platform(
+        tmp_path, database_url=pg_url, redis_url=redis_url, connector_base_url="http://127.0.0.1:9/sim"
+    ) as app:
         async with httpx.AsyncClient(base_url=str(app.state.platform.settings.base_url)) as client:
             client.app = app
             yield client
@@ -50,27 +59,54 @@ async def test_applicants_see_only_their_enterprises_cases(api):
     assert [c["id"] for c in (await api.get("/api/v1/cases", headers=owner)).json()] == [case_id]
     problem(await api.get(f"/api/v1/cases/{case_id}", headers=stranger), 404, "case_not_found")
     assert (await api.get("/api/v1/cases", headers=stranger)).json() == []
-    problem(await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=stranger), 403, "not_authorised_for_enterprise")
+    problem(
+        await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=stranger),
+        403,
+        "not_authorised_for_enterprise",
+    )
 
 
 async def test_codes_are_checked_with_clear_errors(api):
     owner = await login(api, "applicant-p002")
-    body = problem(await api.post("/api/v1/cases", json={"uscc": "91350102MA0102003X"}, headers=owner), 422, "invalid_uscc")
+    body = problem(
+        await api.post("/api/v1/cases", json={"uscc": "91350102MA0102003X"}, headers=owner), 422, "invalid_uscc"
+    )
     assert body["errors"][0]["field"] == "uscc"
-    problem(await api.post("/api/v1/cases", json={"uscc": "91350102MA0Y999928"}, headers=owner), 404, "enterprise_not_found")
+    problem(
+        await api.post("/api/v1/cases", json={"uscc": "91350102MA0Y999928"}, headers=owner), 404, "enterprise_not_found"
+    )
     problem(await api.post("/api/v1/cases", json={"uscc": 12}, headers=owner), 400, "validation_failed")
 
 
 async def test_drafts_refuse_stale_saves_bad_uploads_and_incomplete_submission(api):
     owner = await login(api, "applicant-p002")
     case = (await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=owner)).json()
-    saved = await api.patch(f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS, "version": case["version"]}, headers=owner)
+    saved = await api.patch(
+        f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS, "version": case["version"]}, headers=owner
+    )
     assert saved.status_code == 200 and saved.json()["plan"]["items"]
-    problem(await api.patch(f"/api/v1/cases/{case['id']}", json={"form_data": {"contact_phone": "13900000000"}, "version": case["version"]}, headers=owner), 409, "version_conflict")
-    upload = await api.post(f"/api/v1/cases/{case['id']}/materials", files={"file": ("x.pdf", b"GIF89a....", "application/pdf")}, data={"code": "x"}, headers=owner)
+    problem(
+        await api.patch(
+            f"/api/v1/cases/{case['id']}",
+            json={"form_data": {"contact_phone": "13900000000"}, "version": case["version"]},
+            headers=owner,
+        ),
+        409,
+        "version_conflict",
+    )
+    upload = await api.post(
+        f"/api/v1/cases/{case['id']}/materials",
+        files={"file": ("x.pdf", b"GIF89a....", "application/pdf")},
+        data={"code": "x"},
+        headers=owner,
+    )
     problem(upload, 415, "unsupported_material")
     problem(await api.post(f"/api/v1/cases/{case['id']}/submit", headers=owner), 400, "idempotency_key_required")
-    body = problem(await api.post(f"/api/v1/cases/{case['id']}/submit", headers={**owner, "Idempotency-Key": "k1"}), 422, "case_incomplete")
+    body = problem(
+        await api.post(f"/api/v1/cases/{case['id']}/submit", headers={**owner, "Idempotency-Key": "k1"}),
+        422,
+        "case_incomplete",
+    )
     fields = {e["field"] for e in body["errors"]}
     assert {"face_verification", "signatures"} <= fields and any(f.startswith("form_data.") for f in fields)
 
@@ -80,9 +116,18 @@ async def test_submission_through_the_api_and_staff_scope_with_audit(api):
     platform = api.app.state.platform
     case = (await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=owner)).json()
     view = (await api.patch(f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS}, headers=owner)).json()
-    await api.patch(f"/api/v1/cases/{case['id']}", json={"form_data": form_from_examples(view["plan"], view["form_data"])}, headers=owner)
+    await api.patch(
+        f"/api/v1/cases/{case['id']}",
+        json={"form_data": form_from_examples(view["plan"], view["form_data"])},
+        headers=owner,
+    )
     for code in materials_to_upload(view["plan"]):
-        response = await api.post(f"/api/v1/cases/{case['id']}/materials", files={"file": (f"{code}.pdf", TINY_PDF, "application/pdf")}, data={"code": code}, headers=owner)
+        response = await api.post(
+            f"/api/v1/cases/{case['id']}/materials",
+            files={"file": (f"{code}.pdf", TINY_PDF, "application/pdf")},
+            data={"code": code},
+            headers=owner,
+        )
         assert response.status_code == 201, response.text
     from backend.cases.service import Actor
 
@@ -93,10 +138,18 @@ async def test_submission_through_the_api_and_staff_scope_with_audit(api):
     assert first.status_code == 200, first.text
     again = await api.post(f"/api/v1/cases/{case['id']}/submit", headers={**owner, "Idempotency-Key": "submit-1"})
     assert again.json()["number"] == first.json()["number"]
-    status = (await api.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()  # the lean read agrees with the view
+    status = (
+        await api.get(f"/api/v1/cases/{case['id']}/status", headers=owner)
+    ).json()  # the lean read agrees with the view
     assert (status["number"], status["status"]) == (first.json()["number"], "submitted")
-    assert [(i["ref"], i["status"], i.get("due_on", "")) for i in status["items"]] == [(i["ref"], i["status"], i.get("due_on", "")) for i in first.json()["items"]]
-    problem(await api.get(f"/api/v1/cases/{case['id']}/status", headers=await login(api, "applicant-p004")), 404, "case_not_found")
+    assert [(i["ref"], i["status"], i.get("due_on", "")) for i in status["items"]] == [
+        (i["ref"], i["status"], i.get("due_on", "")) for i in first.json()["items"]
+    ]
+    problem(
+        await api.get(f"/api/v1/cases/{case['id']}/status", headers=await login(api, "applicant-p004")),
+        404,
+        "case_not_found",
+    )
     problem(await api.get(f"/api/v1/cases/{case['id']}/status"), 401, "unauthenticated")
 
     amr, etax_only_xiamen = await login(api, "staff-amr"), await login(api, "staff-xm-tax")
@@ -117,7 +170,11 @@ async def test_live_updates_arrive_over_server_sent_events(api):
 
     owner = await login(api, "applicant-p002")
     case = (await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=owner)).json()
-    problem(await api.get(f"/api/v1/cases/{case['id']}/events", headers=await login(api, "applicant-p004")), 404, "case_not_found")
+    problem(
+        await api.get(f"/api/v1/cases/{case['id']}/events", headers=await login(api, "applicant-p004")),
+        404,
+        "case_not_found",
+    )
     events: list[tuple[str, dict]] = []
 
     async def listen() -> None:
@@ -152,8 +209,14 @@ async def test_a_case_is_found_by_its_number_only_by_those_who_may_see_it(api):
     digits = "".join(ch for ch in number if ch.isdigit())
     found = (await api.get("/api/v1/cases", params={"number": digits}, headers=owner)).json()
     assert [c["number"] for c in found] == [number]
-    assert (await api.get("/api/v1/cases", params={"number": digits}, headers=await login(api, "applicant-p004"))).json() == []
-    problem(await api.get("/api/v1/cases", params={"number": digits[:-1] + str((int(digits[-1]) + 1) % 10)}, headers=owner), 422, "invalid_case_number")
+    assert (
+        await api.get("/api/v1/cases", params={"number": digits}, headers=await login(api, "applicant-p004"))
+    ).json() == []
+    problem(
+        await api.get("/api/v1/cases", params={"number": digits[:-1] + str((int(digits[-1]) + 1) % 10)}, headers=owner),
+        422,
+        "invalid_case_number",
+    )
 
 
 async def test_a_status_cached_in_one_api_process_follows_a_change_made_in_another(api, pg_url, redis_url, tmp_path):
@@ -163,15 +226,23 @@ async def test_a_status_cached_in_one_api_process_follows_a_change_made_in_anoth
 
     owner = await login(api, "applicant-p002")
     case = (await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=owner)).json()
-    one_deployment = dict(public_url=str(api.base_url).rstrip("/"), connector_base_url="http://127.0.0.1:9/sim")  # the same keys and issuer
-    async with serve_platform(tmp_path, database_url=pg_url, redis_url=redis_url, status_cache_seconds=60, **one_deployment) as other:
+    one_deployment = dict(
+        public_url=str(api.base_url).rstrip("/"), connector_base_url="http://127.0.0.1:9/sim"
+    )  # the same keys and issuer
+    async with serve_platform(
+        tmp_path, database_url=pg_url, redis_url=redis_url, status_cache_seconds=60, **one_deployment
+    ) as other:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{other.state.platform.settings.port}") as b:
             before = (await b.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()  # now cached in B
             assert before["status"] == "draft", before
-            saved = await api.patch(f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS, "version": case["version"]}, headers=owner)  # changed in A
+            saved = await api.patch(
+                f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS, "version": case["version"]}, headers=owner
+            )  # changed in A
             assert saved.status_code == 200, saved.text
 
             async def b_sees_it():
-                return (await b.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()["updated_at"] > before["updated_at"]
+                return (await b.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()["updated_at"] > before[
+                    "updated_at"
+                ]
 
             assert await wait_until(b_sees_it, timeout=5, interval=0.05)

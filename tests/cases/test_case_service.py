@@ -14,7 +14,15 @@ from backend.cases.tables import CaseEvent, CaseItem
 from backend.cases import timeline
 from backend.jobs.tables import Job
 from backend.lib.problems import ProblemError
-from tests.cases.support import BASE_ANSWERS, HAPPY_USCC, TINY_PDF, complete_draft, form_from_examples, materials_to_upload, sign_and_verify_face
+from tests.cases.support import (
+    BASE_ANSWERS,
+    HAPPY_USCC,
+    TINY_PDF,
+    complete_draft,
+    form_from_examples,
+    materials_to_upload,
+    sign_and_verify_face,
+)
 
 
 async def test_draft_is_prefilled_from_the_registration_record(platform, applicant):
@@ -49,9 +57,17 @@ async def test_only_people_on_the_record_may_start_a_case(platform):
 
 async def test_stale_version_is_a_conflict_and_nothing_is_lost(platform, applicant):
     view = await platform.cases.create_draft(applicant, HAPPY_USCC)
-    saved = await platform.cases.update_draft(applicant, view.id, answers={"route": "general"}, form_data={"contact_phone": "13800000000"}, version=view.version)
+    saved = await platform.cases.update_draft(
+        applicant,
+        view.id,
+        answers={"route": "general"},
+        form_data={"contact_phone": "13800000000"},
+        version=view.version,
+    )
     with pytest.raises(ProblemError) as caught:
-        await platform.cases.update_draft(applicant, view.id, answers=None, form_data={"contact_phone": "13900000000"}, version=view.version)
+        await platform.cases.update_draft(
+            applicant, view.id, answers=None, form_data={"contact_phone": "13900000000"}, version=view.version
+        )
     assert caught.value.code == "version_conflict"
     again = await platform.cases.view(applicant, view.id)
     assert again.form_data["contact_phone"] == "13800000000" and again.version == saved.version
@@ -74,7 +90,13 @@ async def test_uploads_are_judged_by_content(platform, applicant):
         await platform.cases.add_material(applicant, view.id, "x", "photo.pdf", b"<svg onload=alert(1)></svg>")
     assert caught.value.status == 415
     with pytest.raises(ProblemError) as caught:
-        await platform.cases.add_material(applicant, view.id, "x", "a.pdf", TINY_PDF.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</JS(app.alert(1))>>"))
+        await platform.cases.add_material(
+            applicant,
+            view.id,
+            "x",
+            "a.pdf",
+            TINY_PDF.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</JS(app.alert(1))>>"),
+        )
     assert caught.value.code == "unsafe_material"
 
 
@@ -104,10 +126,16 @@ async def test_submit_once_numbers_the_case_and_queues_the_first_items(platform,
 
 async def test_concurrent_submits_make_one_case(platform, applicant):
     view = await complete_draft(platform, applicant)
-    results = await asyncio.gather(*(platform.cases.submit(applicant, view.id, f"k-{n}") for n in range(5)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(platform.cases.submit(applicant, view.id, f"k-{n}") for n in range(5)), return_exceptions=True
+    )
     numbers = {r.number for r in results if not isinstance(r, Exception)}
     assert len(numbers) == 1
-    assert await CaseItem.count() == len(results[0].items if not isinstance(results[0], Exception) else next(r for r in results if not isinstance(r, Exception)).items)
+    assert await CaseItem.count() == len(
+        results[0].items
+        if not isinstance(results[0], Exception)
+        else next(r for r in results if not isinstance(r, Exception)).items
+    )
 
 
 async def test_a_draft_changed_while_it_is_checked_is_not_submitted(platform, applicant, monkeypatch):
@@ -117,7 +145,9 @@ async def test_a_draft_changed_while_it_is_checked_is_not_submitted(platform, ap
 
     async def changed_meanwhile(actor, row, **kwargs):
         outcome = await check(actor, row, **kwargs)
-        await service.update_draft(applicant, view.id, answers=None, form_data={"contact_phone": "13900000000"}, version=None)  # another device
+        await service.update_draft(
+            applicant, view.id, answers=None, form_data={"contact_phone": "13900000000"}, version=None
+        )  # another device
         return outcome
 
     monkeypatch.setattr(service, "requirements", changed_meanwhile)

@@ -29,7 +29,9 @@ async def test_every_item_completes_in_order_with_results(tmp_path):
         view = await closed_view(platform, actor, draft.id)
         assert view.status == st.CASE_COMPLETED, [(i.code, i.status, i.message) for i in view.items]
         by_code = {i.code: i for i in view.items}
-        assert {"TAX-UNIFIED", "REG-COMPANY", "CUSTOMS", "SI-PENSION", "SI-UNEMPLOYMENT", "BANK", "SEAL"} <= set(by_code)
+        assert {"TAX-UNIFIED", "REG-COMPANY", "CUSTOMS", "SI-PENSION", "SI-UNEMPLOYMENT", "BANK", "SEAL"} <= set(
+            by_code
+        )
         # tax before registration; registration before everything pushed from its result
         assert by_code["TAX-UNIFIED"].closed_at <= by_code["REG-COMPANY"].sent_at
         for code in ("CUSTOMS", "SI-PENSION", "SEAL"):
@@ -94,7 +96,9 @@ async def test_an_agency_outage_heals_without_a_manual_step(tmp_path):
 async def test_precheck_asks_every_agency_and_says_what_blocks(tmp_path):
     async with serve_platform(tmp_path) as app:
         platform = app.state.platform
-        actor = Actor(id="P082")  # 91350524MA3724801K: tax arrears, pending customs declarations, social insurance arrears
+        actor = Actor(
+            id="P082"
+        )  # 91350524MA3724801K: tax arrears, pending customs declarations, social insurance arrears
         draft = await platform.cases.create_draft(actor, "91350524MA3724801K")
         from tests.cases.support import BASE_ANSWERS
 

@@ -18,9 +18,13 @@ STAFF = Actor(id="staff-amr", kind="staff", roles=frozenset({"agency_staff"}))
 async def submitted_simplified(platform):
     actor = Actor(id="P004")
     view = await platform.cases.create_draft(actor, SIMPLIFIED_USCC)
-    view = await platform.cases.update_draft(actor, view.id, answers={**BASE_ANSWERS, "route": "simplified"}, form_data=None, version=None)
+    view = await platform.cases.update_draft(
+        actor, view.id, answers={**BASE_ANSWERS, "route": "simplified"}, form_data=None, version=None
+    )
     assert view.plan is not None and view.plan["can_submit"], view.plan_problems or view.plan["blockers"]
-    await platform.cases.update_draft(actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=None)
+    await platform.cases.update_draft(
+        actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=None
+    )
     for code in materials_to_upload(view.plan):
         await platform.cases.add_material(actor, view.id, code, "m.pdf", TINY_PDF)
     await sign_and_verify_face(platform, actor, view.id)
@@ -29,7 +33,9 @@ async def submitted_simplified(platform):
 
 async def run_send_job(platform, ref):
     job = await Job.select().where((Job.kind == "cases.send") & (Job.payload.like(f"%{ref}%"))).first()
-    await platform.dispatcher.send_job(JobContext(id=job["id"], kind=job["kind"], payload={"ref": ref, "generation": 1}, attempts=1, max_attempts=15))
+    await platform.dispatcher.send_job(
+        JobContext(id=job["id"], kind=job["kind"], payload={"ref": ref, "generation": 1}, attempts=1, max_attempts=15)
+    )
 
 
 async def test_publicity_period_runs_twenty_days_then_lets_registration_go(platform):

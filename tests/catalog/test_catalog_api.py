@@ -16,7 +16,8 @@ def _client(**settings):
 
     platform = build_platform(load_settings(env={}, **settings))  # connects to nothing; the catalog reads its settings
     return create_test_client(
-        route_handlers=ROUTES, exception_handlers=EXCEPTION_HANDLERS,
+        route_handlers=ROUTES,
+        exception_handlers=EXCEPTION_HANDLERS,
         dependencies={"platform": Provide(lambda: platform, sync_to_thread=False)},
     )
 
@@ -163,11 +164,14 @@ def test_openapi_schema_builds(client):
     assert {"Plan", "PlanRequest", "CatalogView"} <= set(doc["components"]["schemas"])
 
 
-@pytest.mark.parametrize("path, headers", [
-    ("/api/v1/catalog", {}),
-    ("/api/v1/guides/company?route=simplified", {"accept": "text/html"}),
-    ("/api/v1/guides/company?route=simplified", {"accept": "application/json"}),
-])
+@pytest.mark.parametrize(
+    "path, headers",
+    [
+        ("/api/v1/catalog", {}),
+        ("/api/v1/guides/company?route=simplified", {"accept": "text/html"}),
+        ("/api/v1/guides/company?route=simplified", {"accept": "application/json"}),
+    ],
+)
 def test_catalog_and_guides_go_out_compressed(client, path, headers):
     """What a phone downloads in bulk is gzip-compressed when the client accepts it (the catalog
     is ~25 KB of JSON), and the answer says it varies with Accept-Encoding for caches."""

@@ -277,7 +277,9 @@ def test_a_situations_plan_is_worked_out_once_and_keyed_by_all_it_depends_on():
     first = _plan(CATALOG.version, "company", "350102", a, no_filing, None)
     assert _plan(CATALOG.version, "company", "350102", a, no_filing, None) is first
     assert "CUSTOMS" not in {i.code for i in first.items}
-    filed = _plan(CATALOG.version, "company", "350102", a, (("has_customs_filing", True), ("on_abnormal_list", False)), None)
+    filed = _plan(
+        CATALOG.version, "company", "350102", a, (("has_customs_filing", True), ("on_abnormal_list", False)), None
+    )
     assert "CUSTOMS" in {i.code for i in filed.items}
     assert _plan(CATALOG.version, "company", "350103", a, no_filing, None).region.code == "350103"
     with pytest.raises(ProblemError):  # incomplete answers raise every time (nothing is kept)

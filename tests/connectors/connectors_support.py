@@ -40,7 +40,9 @@ class LiveServer:
     def __init__(self, app: Any) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -104,7 +106,9 @@ class Receiver:
                 if r.outcome == outcome:
                     return r
             await asyncio.sleep(0.01)
-        raise AssertionError(f"no {outcome} callback for {item_ref}; got {[r.outcome for r in self.for_ref(item_ref)]}, rejections {self.rejections}")
+        raise AssertionError(
+            f"no {outcome} callback for {item_ref}; got {[r.outcome for r in self.for_ref(item_ref)]}, rejections {self.rejections}"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +123,9 @@ def env(platform_key: dict[str, Any]) -> Iterator[dict[str, Any]]:
     engines = engines_of(sims)
     sandbox = LiveServer(create_sandbox_app(sims)).start()
     receiver_connectors = {
-        code: build_connector(code, f"{sandbox.url}/sim/{code}", Credentials(CLIENT_ID, platform_key), system_jwks=eng.jwks)
+        code: build_connector(
+            code, f"{sandbox.url}/sim/{code}", Credentials(CLIENT_ID, platform_key), system_jwks=eng.jwks
+        )
         for code, eng in engines.items()
     }
     receiver = Receiver(receiver_connectors)

@@ -80,7 +80,10 @@ async def test_kit_reports_a_broken_simulator(broken_url):
 
 
 def test_cli_exit_codes(env, broken_url, capsys):
-    assert main(["--system", "seal-security", "--base-url", f"{env['sandbox'].url}/sim/seal-security", "--wait", "10"]) == 0
+    assert (
+        main(["--system", "seal-security", "--base-url", f"{env['sandbox'].url}/sim/seal-security", "--wait", "10"])
+        == 0
+    )
     assert "0 failed" in capsys.readouterr().out
     assert main(["--system", "etax", "--base-url", broken_url, "--wait", "1"]) == 1
     out = capsys.readouterr().out

@@ -89,15 +89,21 @@ async def test_invalid_submission_rejected_with_field_reasons(env, data, platfor
     conn = make_connector(env, "amr", platform_key)
     try:
         sub = submission_for(spec, ok, data, callback_url(env, "amr"))
-        bad = msgspec.structs.replace(sub, payload={k: v for k, v in sub.payload.items() if k != "tax_clearance_reference"})
+        bad = msgspec.structs.replace(
+            sub, payload={k: v for k, v in sub.payload.items() if k != "tax_clearance_reference"}
+        )
         with pytest.raises(PermanentError):  # refused locally: a platform defect, not an agency decision
             await conn.submit(bad)
         # bypass the local check: the simulator itself rejects it with field reasons
         status, body, _ = await conn._call("POST", spec.submit_path, conn.wire_body(bad), idempotency_key="k-invalid")
         ack = conn._ack_from(status, body)
         assert ack.status == "rejected" and any(r.field == "payload.tax_clearance_reference" for r in ack.reasons)
-        wrong = msgspec.structs.replace(sub, uscc=sub.uscc[:-1] + ("0" if sub.uscc[-1] != "0" else "1"), callback_url="ftp://x")
-        status, body, _ = await conn._call("POST", spec.submit_path, conn.wire_body(wrong), idempotency_key="k-invalid-2")
+        wrong = msgspec.structs.replace(
+            sub, uscc=sub.uscc[:-1] + ("0" if sub.uscc[-1] != "0" else "1"), callback_url="ftp://x"
+        )
+        status, body, _ = await conn._call(
+            "POST", spec.submit_path, conn.wire_body(wrong), idempotency_key="k-invalid-2"
+        )
         fields = {r.field for r in conn._ack_from(status, body).reasons}
         assert {"uscc", "callback_url"} <= fields
     finally:

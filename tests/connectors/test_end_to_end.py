@@ -35,7 +35,9 @@ async def _run(env, receiver, data, platform_key, e, *, case="FJZX-2026-000001")
             final = await _final(receiver, sub.item_ref, after)
             after = final.sequence
             if final.outcome == "correction_requested" and resubmit_on_correction:
-                fixed = msgspec.structs.replace(sub, idempotency_key=sub.idempotency_key + "-c1", payload={**sub.payload, "corrected": True})
+                fixed = msgspec.structs.replace(
+                    sub, idempotency_key=sub.idempotency_key + "-c1", payload={**sub.payload, "corrected": True}
+                )
                 await conn.resubmit(final.reference, fixed)
                 resubmit_on_correction = False
                 continue
@@ -44,25 +46,48 @@ async def _run(env, receiver, data, platform_key, e, *, case="FJZX-2026-000001")
 
     try:
         tax_system = fallback_system_for("TAX-UNIFIED", e.region)
-        tax = await one(tax_system, submission_for(specs[tax_system], e, data, callback_url(env, tax_system), case_number=case, item_ref=f"{case}/TAX"))
+        tax = await one(
+            tax_system,
+            submission_for(
+                specs[tax_system], e, data, callback_url(env, tax_system), case_number=case, item_ref=f"{case}/TAX"
+            ),
+        )
         assert tax.outcome == "completed", tax
-        reg = await one("amr", submission_for(specs["amr"], e, data, callback_url(env, "amr"), case_number=case, item_ref=f"{case}/REG",
-                                              tax_clearance_reference=tax.reference))
+        reg = await one(
+            "amr",
+            submission_for(
+                specs["amr"],
+                e,
+                data,
+                callback_url(env, "amr"),
+                case_number=case,
+                item_ref=f"{case}/REG",
+                tax_clearance_reference=tax.reference,
+            ),
+        )
         assert reg.outcome == "completed", reg
         follow_ups = []
         opts = {"case_number": case, "registration_reference": reg.reference}
         if e.customs_filed:
             s = fallback_system_for("CUSTOMS", e.region)
-            follow_ups.append(one(s, submission_for(specs[s], e, data, callback_url(env, s), item_ref=f"{case}/CUSTOMS", **opts)))
+            follow_ups.append(
+                one(s, submission_for(specs[s], e, data, callback_url(env, s), item_ref=f"{case}/CUSTOMS", **opts))
+            )
         for flag, s in ((e.si_pension, "si-pension"), (e.si_unemployment, "si-unemployment")):
             if flag:
-                follow_ups.append(one(s, submission_for(specs[s], e, data, callback_url(env, s), item_ref=f"{case}/{s}", **opts)))
+                follow_ups.append(
+                    one(s, submission_for(specs[s], e, data, callback_url(env, s), item_ref=f"{case}/{s}", **opts))
+                )
         for s in ("seal-security", "seal-online"):
             if any(seal.system == s for seal in e.seals):
-                follow_ups.append(one(s, submission_for(specs[s], e, data, callback_url(env, s), item_ref=f"{case}/{s}", **opts)))
+                follow_ups.append(
+                    one(s, submission_for(specs[s], e, data, callback_url(env, s), item_ref=f"{case}/{s}", **opts))
+                )
 
         async def bank():
-            base = submission_for(specs["ytz-bank"], e, data, callback_url(env, "ytz-bank"), item_ref=f"{case}/BANK", **opts)
+            base = submission_for(
+                specs["ytz-bank"], e, data, callback_url(env, "ytz-bank"), item_ref=f"{case}/BANK", **opts
+            )
             subs = BankConnector.split(base, [msgspec.to_builtins(a) for a in e.bank_accounts])
             assert subs[-1].payload["account"]["kind"] == "basic"
             others, basic = subs[:-1], subs[-1]
@@ -84,7 +109,11 @@ async def _final(receiver, item_ref, after=0, timeout=10.0):
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         events = sorted(receiver.for_ref(item_ref), key=lambda ev: ev.sequence)
-        terminal = [ev for ev in events if ev.sequence > after and ev.outcome in ("completed", "rejected", "correction_requested")]
+        terminal = [
+            ev
+            for ev in events
+            if ev.sequence > after and ev.outcome in ("completed", "rejected", "correction_requested")
+        ]
         if terminal:
             return terminal[-1]
         await asyncio.sleep(0.01)
@@ -147,7 +176,9 @@ async def test_basic_account_first_is_rejected(env, receiver, data, platform_key
     basic = next(a for a in e.bank_accounts if a.kind == "basic")
     conn = make_connector(env, "ytz-bank", platform_key)
     try:
-        await conn.submit(submission_for(spec, e, data, callback_url(env, "ytz-bank"), item_ref="K1/BANK#basic", account=basic))
+        await conn.submit(
+            submission_for(spec, e, data, callback_url(env, "ytz-bank"), item_ref="K1/BANK#basic", account=basic)
+        )
         rejected = await receiver.wait_for("K1/BANK#basic", "rejected")
         assert rejected.reasons[0].code == "basic_account_not_last"
     finally:

@@ -43,7 +43,14 @@ async def test_latency_beyond_timeout_is_transient(env, data, platform_key):
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("faults,code", [({"error_rate": 1.0}, "server_error"), ({"error_rate": 1.0, "error_status": 429}, "rate_limited"), ({"down": True}, "server_error")])
+@pytest.mark.parametrize(
+    "faults,code",
+    [
+        ({"error_rate": 1.0}, "server_error"),
+        ({"error_rate": 1.0, "error_status": 429}, "rate_limited"),
+        ({"down": True}, "server_error"),
+    ],
+)
 async def test_errors_are_transient_and_retry_is_safe(env, receiver, data, platform_key, faults, code):
     set_faults(env, "amr", **faults)
     conn, sub = await _submit(env, data, platform_key, "amr")

@@ -10,8 +10,20 @@ from backend.lib.validators import validate_id_number, validate_phone, validate_
 from backend.sandbox.fixtures import DATASET_PATH
 from backend.sandbox.fixtures.generate import build
 
-ENTITY_TYPES = {"company", "company_branch", "noncorp", "noncorp_branch", "partnership", "partnership_branch", "sole",
-                "sole_branch", "foreign", "coop", "coop_branch", "individual"}
+ENTITY_TYPES = {
+    "company",
+    "company_branch",
+    "noncorp",
+    "noncorp_branch",
+    "partnership",
+    "partnership_branch",
+    "sole",
+    "sole_branch",
+    "foreign",
+    "coop",
+    "coop_branch",
+    "individual",
+}
 
 
 def test_every_code_validates(data):
@@ -40,8 +52,16 @@ def test_coverage(data):
     assert {e.region[:4] for e in es} >= {"3501", "3502", "3503", "3504", "3505", "3506", "3507", "3508", "3509"}
     assert any(e.region == "350128" for e in es)  # Pingtan
     blockers = {b for e in es for b in e.blockers}
-    assert blockers >= {"tax_arrears", "uncancelled_invoices", "pending_customs_declarations", "si_arrears", "active_branches",
-                        "abnormal_list", "pledged_equity", "outward_investments"}
+    assert blockers >= {
+        "tax_arrears",
+        "uncancelled_invoices",
+        "pending_customs_declarations",
+        "si_arrears",
+        "active_branches",
+        "abnormal_list",
+        "pledged_equity",
+        "outward_investments",
+    }
     assert any(e.seals for e in es) and any(len({a.bank_code[:3] for a in e.bank_accounts}) >= 3 for e in es)
     assert all(sum(a.kind == "basic" for a in e.bank_accounts) == 1 for e in es if e.bank_accounts)
     assert any(e.foreign_country for e in es if e.entity_type == "foreign")

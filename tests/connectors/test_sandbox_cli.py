@@ -21,9 +21,21 @@ def test_one_command_starts_the_test_environment(tmp_path):
     jwks = tmp_path / "platform.jwks.json"
     jwks.write_text(json.dumps(jwks_of(generate_signing_key("p1"))))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.sandbox", "--port", str(port), "--processing-seconds", "0", "--trust", f"platform={jwks}",
-         "--closed-registration"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "backend.sandbox",
+            "--port",
+            str(port),
+            "--processing-seconds",
+            "0",
+            "--trust",
+            f"platform={jwks}",
+            "--closed-registration",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         base = f"http://127.0.0.1:{port}"

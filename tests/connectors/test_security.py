@@ -71,15 +71,27 @@ async def test_simulator_refuses_unsigned_forged_and_rescoped_requests(env, data
         r = await c.post(url, content=body, headers={"Idempotency-Key": "k1", "X-Client-Id": "platform-test"})
         assert r.status_code == 401 and r.json()["code"] == "missing_signature"
         forged, _ = Signer(generate_signing_key(platform_key["kid"])).sign(body, htm="POST", htu=spec.submit_path)
-        r = await c.post(url, content=body, headers={"Idempotency-Key": "k1", "X-Client-Id": "platform-test", "X-Signature": forged})
+        r = await c.post(
+            url, content=body, headers={"Idempotency-Key": "k1", "X-Client-Id": "platform-test", "X-Signature": forged}
+        )
         assert r.status_code == 401 and r.json()["code"] == "invalid_signature"
         elsewhere, _ = Signer(platform_key).sign(body, htm="POST", htu="/api/v1/prechecks")
-        r = await c.post(url, content=body, headers={"Idempotency-Key": "k1", "X-Client-Id": "platform-test", "X-Signature": elsewhere})
+        r = await c.post(
+            url,
+            content=body,
+            headers={"Idempotency-Key": "k1", "X-Client-Id": "platform-test", "X-Signature": elsewhere},
+        )
         assert r.status_code == 401 and r.json()["code"] == "signature_scope_mismatch"
         good, _ = Signer(platform_key).sign(body, htm="POST", htu=spec.submit_path, idk="k1")
-        r = await c.post(url, content=body, headers={"X-Client-Id": "platform-test", "X-Signature": good, "Idempotency-Key": "k2"})
-        assert r.status_code == 401 and r.json()["code"] == "signature_scope_mismatch"  # captured, re-sent under another key
-        r = await c.post(url, content=body, headers={"X-Client-Id": "stranger", "X-Signature": good, "Idempotency-Key": "k1"})
+        r = await c.post(
+            url, content=body, headers={"X-Client-Id": "platform-test", "X-Signature": good, "Idempotency-Key": "k2"}
+        )
+        assert (
+            r.status_code == 401 and r.json()["code"] == "signature_scope_mismatch"
+        )  # captured, re-sent under another key
+        r = await c.post(
+            url, content=body, headers={"X-Client-Id": "stranger", "X-Signature": good, "Idempotency-Key": "k1"}
+        )
         assert r.status_code == 401 and r.json()["code"] == "unknown_client"
         unkeyed, _ = Signer(platform_key).sign(body, htm="POST", htu=spec.submit_path)
         r = await c.post(url, content=body, headers={"X-Client-Id": "platform-test", "X-Signature": unkeyed})
@@ -110,8 +122,16 @@ async def test_connector_refuses_unverifiable_responses(env, data, platform_key)
 
 
 def _callback(system: str = "etax") -> CallbackResult:
-    return CallbackResult(event_id="e1", reference="R1", item_ref="C1/TAX", item_code="TAX-UNIFIED", system=system,
-                          outcome="completed", sequence=2, occurred_at="2026-11-26T00:00:00+00:00")
+    return CallbackResult(
+        event_id="e1",
+        reference="R1",
+        item_ref="C1/TAX",
+        item_code="TAX-UNIFIED",
+        system=system,
+        outcome="completed",
+        sequence=2,
+        occurred_at="2026-11-26T00:00:00+00:00",
+    )
 
 
 @pytest.mark.asyncio

@@ -33,7 +33,9 @@ def test_business_reason_codes_are_documented(data):
         documented = {c for check in spec.checks for c in specgen.BUSINESS_REASONS[check]}
         for e in data.enterprises:
             for stateful in (True, False):
-                reasons = run_checks(spec.checks, e, payload_for(spec, e, data), SimContext(system=code, stateful=stateful))
+                reasons = run_checks(
+                    spec.checks, e, payload_for(spec, e, data), SimContext(system=code, stateful=stateful)
+                )
                 assert {r.code for r in reasons} <= documented, (code, e.scenario)
 
 
@@ -46,8 +48,21 @@ def test_only_the_bank_needs_its_own_connector_class():
 def test_bank_split_orders_basic_last():
     from backend.connectors.base import Submission
 
-    sub = Submission(case_number="C", item_code="BANK", item_ref="C/BANK", uscc="U", region="350102", payload={}, callback_url="http://x", idempotency_key="k")
-    accounts = [{"account_no": "1", "kind": "basic"}, {"account_no": "2", "kind": "general"}, {"account_no": "3", "kind": "temporary"}]
+    sub = Submission(
+        case_number="C",
+        item_code="BANK",
+        item_ref="C/BANK",
+        uscc="U",
+        region="350102",
+        payload={},
+        callback_url="http://x",
+        idempotency_key="k",
+    )
+    accounts = [
+        {"account_no": "1", "kind": "basic"},
+        {"account_no": "2", "kind": "general"},
+        {"account_no": "3", "kind": "temporary"},
+    ]
     out = BankConnector.split(sub, accounts)
     assert [s.payload["account"]["account_no"] for s in out] == ["3", "2", "1"]
     assert len({s.item_ref for s in out}) == 3 and len({s.idempotency_key for s in out}) == 3

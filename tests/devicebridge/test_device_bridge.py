@@ -14,7 +14,15 @@ PERSON = "P002"  # 林晓燕, fixture person
 
 @pytest.fixture
 async def bridge(sqlite_url, tmp_path):
-    settings = load_settings(env={}, database_url=sqlite_url, data_dir=str(tmp_path), test_env=True, in_process_worker=False, log_format="text", log_level="WARNING")
+    settings = load_settings(
+        env={},
+        database_url=sqlite_url,
+        data_dir=str(tmp_path),
+        test_env=True,
+        in_process_worker=False,
+        log_format="text",
+        log_level="WARNING",
+    )
     async with AsyncTestClient(app=create_app(settings)) as client:
         yield client
 
@@ -47,11 +55,20 @@ async def test_scanner_hands_each_read_out_once(bridge):
 
 async def test_printer_stores_receipts_to_read_back(bridge):
     await bridge.delete("/sandbox/device/printer/jobs")
-    job = {"title": "受理回执", "lines": [{"label": "申请编号", "value": "ZX20261126-000123-4"}], "qr": "http://x/#/case/abc", "qr_caption": "扫码查看进度"}
+    job = {
+        "title": "受理回执",
+        "lines": [{"label": "申请编号", "value": "ZX20261126-000123-4"}],
+        "qr": "http://x/#/case/abc",
+        "qr_caption": "扫码查看进度",
+    }
     printed = await bridge.post("/sandbox/device/printer/jobs", json=job)
     assert printed.status_code == 201 and printed.json()["status"] == "printed"
     jobs = (await bridge.get("/sandbox/device/printer/jobs")).json()
-    assert len(jobs) == 1 and jobs[0]["job"]["lines"][0]["value"] == "ZX20261126-000123-4" and jobs[0]["job"]["qr"] == job["qr"]
+    assert (
+        len(jobs) == 1
+        and jobs[0]["job"]["lines"][0]["value"] == "ZX20261126-000123-4"
+        and jobs[0]["job"]["qr"] == job["qr"]
+    )
     assert (await bridge.post("/sandbox/device/printer/jobs", json={"lines": []})).status_code == 400
     await bridge.post("/sandbox/device/printer", json={"paper": "out"})
     out = await bridge.post("/sandbox/device/printer/jobs", json=job)
@@ -76,16 +93,26 @@ async def test_person_and_card_match_starts_a_visitor_session(bridge):
 
     await bridge.post("/sandbox/device/camera", json={"face": "mismatch"})
     frames = (await bridge.post("/sandbox/device/camera/frames", json={"count": 2})).json()["frames"]
-    refused = await bridge.post("/api/v1/kiosk/sessions", json={"id_number": card["id_number"], "name": card["name"], "frames": frames}, headers=auth)
+    refused = await bridge.post(
+        "/api/v1/kiosk/sessions",
+        json={"id_number": card["id_number"], "name": card["name"], "frames": frames},
+        headers=auth,
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "face_mismatch"
 
     await bridge.post("/sandbox/device/camera", json={"face": "match"})
     frames = (await bridge.post("/sandbox/device/camera/frames", json={})).json()["frames"]
     assert len(frames) == 3
-    started = await bridge.post("/api/v1/kiosk/sessions", json={"id_number": card["id_number"], "name": card["name"], "frames": frames}, headers=auth)
+    started = await bridge.post(
+        "/api/v1/kiosk/sessions",
+        json={"id_number": card["id_number"], "name": card["name"], "frames": frames},
+        headers=auth,
+    )
     assert started.status_code == 201, started.text
     visitor = started.json()
-    me = (await bridge.get("/api/v1/me", headers={"Authorization": f"Bearer {visitor['tokens']['access_token']}"})).json()
+    me = (
+        await bridge.get("/api/v1/me", headers={"Authorization": f"Bearer {visitor['tokens']['access_token']}"})
+    ).json()
     assert me["person_id"] == PERSON and me["terminal_id"] == "kiosk-fz-01" and me["auth_method"] == "kiosk"
 
     await bridge.post("/sandbox/device/camera", json={"face": "absent"})
@@ -98,7 +125,15 @@ async def test_only_kiosk_personas_get_terminal_credentials(bridge):
 
 
 async def test_the_bridge_is_absent_without_the_test_environment(sqlite_url, tmp_path):
-    settings = load_settings(env={}, database_url=sqlite_url, data_dir=str(tmp_path), test_env=False, in_process_worker=False, log_format="text", log_level="WARNING")
+    settings = load_settings(
+        env={},
+        database_url=sqlite_url,
+        data_dir=str(tmp_path),
+        test_env=False,
+        in_process_worker=False,
+        log_format="text",
+        log_level="WARNING",
+    )
     async with AsyncTestClient(app=create_app(settings)) as client:
         assert (await client.get("/sandbox/device/card")).status_code == 404
         # nothing answers it: the static front-end route refuses the method

@@ -43,16 +43,30 @@ def fake_browser(tmp_path: Path, behaviour: str) -> Path:
     """A stand-in for Chromium that records each start (its arguments) and crashes or hangs."""
     script = tmp_path / "chromium"
     action = "sleep 1; exit 1" if behaviour == "crash" else f"echo $$ > {tmp_path}/pid; exec sleep 600"
-    script.write_text(f'#!/bin/sh\nn=$(ls {tmp_path}/start-* 2>/dev/null | wc -l)\nprintf "%s\\n" "$@" > {tmp_path}/start-$n\n{action}\n')
+    script.write_text(
+        f'#!/bin/sh\nn=$(ls {tmp_path}/start-* 2>/dev/null | wc -l)\nprintf "%s\\n" "$@" > {tmp_path}/start-$n\n{action}\n'
+    )
     script.chmod(0o755)
     return script
 
 
 def run_shell(tmp_path: Path, url: str, chromium: Path, max_starts: int, **extra: str) -> subprocess.Popen:
     env = {
-        **os.environ, "KIOSK_CONF": str(tmp_path / "none.conf"), "PLATFORM_URL": url, "BRIDGE_URL": "http://127.0.0.1:7300",
-        "IDLE_SECONDS": "60", "WARN_SECONDS": "15", "CHROMIUM": str(chromium), "WATCHDOG_INTERVAL": "1", "HANG_TIMEOUT": "1",
-        "HANG_CHECKS": "2", "DEBUG_PORT": str(free_port()), "MAX_STARTS": str(max_starts), "TMPDIR": str(tmp_path), "DAILY_RESTART_HOUR": "", **extra,
+        **os.environ,
+        "KIOSK_CONF": str(tmp_path / "none.conf"),
+        "PLATFORM_URL": url,
+        "BRIDGE_URL": "http://127.0.0.1:7300",
+        "IDLE_SECONDS": "60",
+        "WARN_SECONDS": "15",
+        "CHROMIUM": str(chromium),
+        "WATCHDOG_INTERVAL": "1",
+        "HANG_TIMEOUT": "1",
+        "HANG_CHECKS": "2",
+        "DEBUG_PORT": str(free_port()),
+        "MAX_STARTS": str(max_starts),
+        "TMPDIR": str(tmp_path),
+        "DAILY_RESTART_HOUR": "",
+        **extra,
     }
     return subprocess.Popen(["bash", str(SHELL)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
@@ -75,11 +89,20 @@ def test_waits_for_health_then_restarts_a_crashed_browser(platform, tmp_path):
     runs = starts(tmp_path)
     assert len(runs) == 2
     args = runs[0]
-    for flag in ("--kiosk", "--incognito", "--noerrdialogs", "--disable-pinch", "--overscroll-history-navigation=0", "--remote-debugging-address=127.0.0.1"):
+    for flag in (
+        "--kiosk",
+        "--incognito",
+        "--noerrdialogs",
+        "--disable-pinch",
+        "--overscroll-history-navigation=0",
+        "--remote-debugging-address=127.0.0.1",
+    ):
         assert flag in args
     assert args[-1] == f"{url}/kiosk/?idle=60&warn=15&bridge=http://127.0.0.1:7300"
     profiles = [a.split("=", 1)[1] for run in runs for a in run if a.startswith("--user-data-dir=")]
-    assert len(set(profiles)) == 2 and not any(Path(p).exists() for p in profiles), "a fresh profile each start, removed afterwards"
+    assert len(set(profiles)) == 2 and not any(Path(p).exists() for p in profiles), (
+        "a fresh profile each start, removed afterwards"
+    )
     assert "restarting: browser exited" in shell.stderr.read()
 
 

@@ -30,13 +30,29 @@ def sandbox(tmp_path_factory, artifacts_dir):
     log_path = artifacts_dir / f"faults-sandbox-{port}.log"
     log = open(log_path, "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.sandbox", "--port", str(port), "--processing-seconds", "0",
-         "--trust", f"{PLATFORM_CLIENT_ID}={keys / 'platform.jwks.json'}"],
-        cwd=ROOT, env=backend_env(), stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "backend.sandbox",
+            "--port",
+            str(port),
+            "--processing-seconds",
+            "0",
+            "--trust",
+            f"{PLATFORM_CLIENT_ID}={keys / 'platform.jwks.json'}",
+        ],
+        cwd=ROOT,
+        env=backend_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: httpx.get(url + "/sim/etax/.well-known/jwks.json", timeout=1).status_code == 200, "test environment", 60)
+        wait_for(
+            lambda: httpx.get(url + "/sim/etax/.well-known/jwks.json", timeout=1).status_code == 200,
+            "test environment",
+            60,
+        )
         yield Sandbox(url=url, key_file=str(key_file), log_path=log_path)
     finally:
         proc.terminate()
@@ -56,8 +72,14 @@ async def test_platform(request):
     from tests.cases.conftest import clean_database
 
     async def open_platform(database_url: str, data_dir: Path, sandbox: Sandbox, *, clean: bool = True):
-        settings = load_settings(env={}, database_url=database_url, data_dir=str(data_dir), test_env=True,
-                                 connector_base_url=sandbox.url + "/sim", signing_key_file=sandbox.key_file)
+        settings = load_settings(
+            env={},
+            database_url=database_url,
+            data_dir=str(data_dir),
+            test_env=True,
+            connector_base_url=sandbox.url + "/sim",
+            signing_key_file=sandbox.key_file,
+        )
         platform = build_platform(settings)
         db.bind(platform.engine)
         await db.start(platform.engine, settings)
@@ -72,5 +94,3 @@ async def test_platform(request):
         for connector in platform.connectors.values():
             await connector.aclose()
         await db.stop(platform.engine)
-
-

@@ -69,17 +69,37 @@ class Sandbox:
 class Stack:
     """The platform's processes in production mode; kill, restart and stop them."""
 
-    def __init__(self, *, pg_url: str, redis_url: str, sandbox: Sandbox, log_dir: Path, data_dir: Path,
-                 api_processes: int = 2, workers: int = 2, **overrides: str) -> None:
+    def __init__(
+        self,
+        *,
+        pg_url: str,
+        redis_url: str,
+        sandbox: Sandbox,
+        log_dir: Path,
+        data_dir: Path,
+        api_processes: int = 2,
+        workers: int = 2,
+        **overrides: str,
+    ) -> None:
         self.api_port = free_port()
         self.log_dir = log_dir
         self.common = dict(
-            database_url=pg_url, redis_url=redis_url, test_env="true", connector_base_url=sandbox.url + "/sim",
-            signing_key_file=sandbox.key_file, public_url=f"http://127.0.0.1:{self.api_port}", poll_seconds="3",
-            worker_idle_seconds="2", worker_lease_seconds="5", data_dir=str(data_dir), log_format="json",
+            database_url=pg_url,
+            redis_url=redis_url,
+            test_env="true",
+            connector_base_url=sandbox.url + "/sim",
+            signing_key_file=sandbox.key_file,
+            public_url=f"http://127.0.0.1:{self.api_port}",
+            poll_seconds="3",
+            worker_idle_seconds="2",
+            worker_lease_seconds="5",
+            data_dir=str(data_dir),
+            log_format="json",
         )
         self.common.update(overrides)
-        self.api = PlatformProcess("api", log_dir, port=str(self.api_port), api_processes=str(api_processes), **self.common)
+        self.api = PlatformProcess(
+            "api", log_dir, port=str(self.api_port), api_processes=str(api_processes), **self.common
+        )
         self.workers = [PlatformProcess("worker", log_dir, **self.common) for _ in range(workers)]
         self.retired: list[PlatformProcess] = []  # killed processes, kept for their logs
 
@@ -151,7 +171,9 @@ class Applicants:
             self.tokens[person] = response.json()["access_token"]
         return self.tokens[person]
 
-    async def _retrying(self, client: httpx.AsyncClient, method: str, path: str, timeout: float = 120.0, **kwargs) -> httpx.Response:
+    async def _retrying(
+        self, client: httpx.AsyncClient, method: str, path: str, timeout: float = 120.0, **kwargs
+    ) -> httpx.Response:
         """The request, again after connection errors and 502/503/504 (the same request: same key)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -170,7 +192,10 @@ class Applicants:
         """一次提交 over HTTP; after a dropped connection the phone sends the same request again."""
         token = await self._token(client, person)
         response = await self._retrying(
-            client, "POST", f"/api/v1/cases/{case_id}/submit", headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+            client,
+            "POST",
+            f"/api/v1/cases/{case_id}/submit",
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
         )
         assert response.status_code == 200, (case_id, response.status_code, response.text)
         view = response.json()
@@ -212,7 +237,9 @@ async def assert_outcome(sandbox: Sandbox, cases: int, submitted: dict[str, str]
     assert len(rows) == cases, f"{len(rows)} cases in the database, {cases} submitted"
     assert {r["public_id"]: r["submit_key"] for r in rows} == submitted  # exactly one case per Idempotency-Key
     assert len({r["number"] for r in rows}) == cases
-    not_done = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.message).where(CaseItem.status != st.COMPLETED)
+    not_done = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.message).where(
+        CaseItem.status != st.COMPLETED
+    )
     assert not_done == [], not_done[:10]
     statuses = {r["status"] for r in rows}
     assert statuses == {st.CASE_COMPLETED}, statuses
@@ -223,6 +250,8 @@ async def assert_outcome(sandbox: Sandbox, cases: int, submitted: dict[str, str]
     for row in await CaseFile.select(CaseFile.id):  # every timeline's hash chain intact under concurrent writers
         assert await timeline.verify(row["id"]) == (True, None), row
     stats = await sandbox.stats()
-    assert sum(s["duplicates"] for s in stats) == 0, [(s["system"], s["duplicate_item_refs"]) for s in stats if s["duplicates"]]
+    assert sum(s["duplicates"] for s in stats) == 0, [
+        (s["system"], s["duplicate_item_refs"]) for s in stats if s["duplicates"]
+    ]
     assert sum(s["submissions"] for s in stats) >= cases * MIN_SUBMISSIONS_PER_CASE, stats
     return stats

@@ -58,9 +58,16 @@ async def all_completed(ids: list[str]) -> bool:
 
 async def applied_outcomes(item_ref: str) -> list[tuple[str, int]]:
     """(event type, agency sequence) of every outcome applied to an item, in timeline order."""
-    rows = await CaseEvent.select(CaseEvent.type, CaseEvent.data).where(CaseEvent.item_ref == item_ref).order_by(CaseEvent.seq)
-    return [(r["type"], json.loads(r["data"]).get("sequence", 0)) for r in rows
-            if r["type"].startswith("item.") and r["type"] not in (st.ITEM_QUEUED, st.ITEM_SENT, st.ITEM_IGNORED)]
+    rows = (
+        await CaseEvent.select(CaseEvent.type, CaseEvent.data)
+        .where(CaseEvent.item_ref == item_ref)
+        .order_by(CaseEvent.seq)
+    )
+    return [
+        (r["type"], json.loads(r["data"]).get("sequence", 0))
+        for r in rows
+        if r["type"].startswith("item.") and r["type"] not in (st.ITEM_QUEUED, st.ITEM_SENT, st.ITEM_IGNORED)
+    ]
 
 
 async def test_agency_outage_then_misbehaving_callbacks(live):
@@ -72,9 +79,14 @@ async def test_agency_outage_then_misbehaving_callbacks(live):
     for code in first_systems:
         engines[code].set_faults({"down": True})
     outage_ids = await submit_cases(platform, 0, CASES)
-    await wait_until(lambda: asyncio.sleep(0, result=sum(engines[c].stats.faults_injected for c in first_systems) >= 2 * CASES), timeout=30)
+    await wait_until(
+        lambda: asyncio.sleep(0, result=sum(engines[c].stats.faults_injected for c in first_systems) >= 2 * CASES),
+        timeout=30,
+    )
     await asyncio.sleep(8)
-    retrying = await Job.select(Job.attempts).where((Job.kind == "cases.send") & (Job.status.is_in(["pending", "running"])))
+    retrying = await Job.select(Job.attempts).where(
+        (Job.kind == "cases.send") & (Job.status.is_in(["pending", "running"]))
+    )
     attempts = [j["attempts"] for j in retrying]
     assert attempts and max(attempts) >= 2, retrying  # retried, not given up
     # with backoff: the agency's "Retry-After: 1" is only a floor, or an outage of a dozen
@@ -87,13 +99,23 @@ async def test_agency_outage_then_misbehaving_callbacks(live):
 
     # 2. callbacks: every agency sends each event twice, late, and all but the final one after the final one
     for engine in engines.values():
-        engine.set_faults({"duplicate_callbacks": True, "late_callback_ms": 150, "out_of_order_callbacks": True, "processing_ms": 100, "malformed_callbacks": True})
+        engine.set_faults(
+            {
+                "duplicate_callbacks": True,
+                "late_callback_ms": 150,
+                "out_of_order_callbacks": True,
+                "processing_ms": 100,
+                "malformed_callbacks": True,
+            }
+        )
     messy_ids = await submit_cases(platform, CASES, CASES)
     await wait_until(lambda: all_completed(messy_ids), timeout=120)
     for engine in engines.values():
         engine.set_faults({}, replace=True)
 
-    items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.last_sequence).where(CaseItem.system != "platform")
+    items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.last_sequence).where(
+        CaseItem.system != "platform"
+    )
     assert items and {i["status"] for i in items} == {st.COMPLETED}
     for item in items:
         outcomes = await applied_outcomes(item["ref"])
@@ -109,7 +131,9 @@ async def test_agency_outage_then_misbehaving_callbacks(live):
     # 3. replays: an agency re-sends stored events (fresh tokens), and someone replays a captured request
     documents = await CaseDocument.count()
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.settings.port}") as client:
-        inbox = await CallbackInbox.select(CallbackInbox.system, CallbackInbox.body).where(CallbackInbox.applied.eq(True))
+        inbox = await CallbackInbox.select(CallbackInbox.system, CallbackInbox.body).where(
+            CallbackInbox.applied.eq(True)
+        )
         completed = [row for row in inbox if json.loads(row["body"])["outcome"] == "completed"][:3]
         accepted = [row for row in inbox if json.loads(row["body"])["outcome"] == "accepted"][:3]
         assert completed and accepted
@@ -126,7 +150,11 @@ async def test_agency_outage_then_misbehaving_callbacks(live):
             event["event_id"] = uuid.uuid4().hex
             body = msgspec.json.encode(event)
             signature, _ = engines[row["system"]].signer.sign(body)
-            late = await client.post(f"/api/v1/callbacks/{row['system']}", content=body, headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"})
+            late = await client.post(
+                f"/api/v1/callbacks/{row['system']}",
+                content=body,
+                headers={SIGNATURE_HEADER: signature, "Content-Type": "application/json"},
+            )
             assert late.status_code == 200 and late.json()["status"] == "ignored", late.text
             item = await CaseItem.select(CaseItem.status).where(CaseItem.ref == event["item_ref"]).first()
             assert item["status"] == st.COMPLETED

@@ -42,8 +42,16 @@ def assert_problem_503(response: httpx.Response, code: str) -> None:
 async def test_postgres_restart_mid_run(own_postgres, redis_url, sandbox, test_platform, tmp_path, artifacts_dir):
     await sandbox.reset()
     platform = await test_platform(own_postgres.url, tmp_path, sandbox, clean=False)
-    stack = Stack(pg_url=own_postgres.url, redis_url=redis_url, sandbox=sandbox, log_dir=artifacts_dir, data_dir=tmp_path,
-                  api_processes=1, workers=2, db_pool_size="4")
+    stack = Stack(
+        pg_url=own_postgres.url,
+        redis_url=redis_url,
+        sandbox=sandbox,
+        log_dir=artifacts_dir,
+        data_dir=tmp_path,
+        api_processes=1,
+        workers=2,
+        db_pool_size="4",
+    )
     applicants = Applicants(stack.url)
     submitted: dict[str, str] = {}
     stack.start()
@@ -64,10 +72,17 @@ async def test_postgres_restart_mid_run(own_postgres, redis_url, sandbox, test_p
             assert_problem_503(await client.get(stack.url + "/readyz"), "not_ready")
             case_id, person = drafts[0]
             auth = {"Authorization": f"Bearer {applicants.tokens[person]}"}
-            assert_problem_503(await client.get(f"{stack.url}/api/v1/cases/{case_id}", headers=auth), "database_unavailable")
+            assert_problem_503(
+                await client.get(f"{stack.url}/api/v1/cases/{case_id}", headers=auth), "database_unavailable"
+            )
             late_id, late_person = drafts[BEFORE]
-            response = await client.post(f"{stack.url}/api/v1/cases/{late_id}/submit",
-                                          headers={"Authorization": f"Bearer {applicants.tokens[late_person]}", "Idempotency-Key": f"pg-restart-{BEFORE}"})
+            response = await client.post(
+                f"{stack.url}/api/v1/cases/{late_id}/submit",
+                headers={
+                    "Authorization": f"Bearer {applicants.tokens[late_person]}",
+                    "Idempotency-Key": f"pg-restart-{BEFORE}",
+                },
+            )
             assert_problem_503(response, "database_unavailable")
             assert response.headers.get("retry-after")
             assert (await client.get(stack.url + "/healthz")).status_code == 200  # alive, just not ready

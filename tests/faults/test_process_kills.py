@@ -53,18 +53,30 @@ async def chaos(stack: Stack, rng: random.Random, window: float, journal: list[s
             if restart is not None:
                 await restart
             killed = stack.kill_api_child(rng.randrange(2))
-            journal.append(f"{loop.time() - started:6.1f}s SIGKILL one of the API's uvicorn processes{'' if killed else ' (none found)'}")
+            journal.append(
+                f"{loop.time() - started:6.1f}s SIGKILL one of the API's uvicorn processes{'' if killed else ' (none found)'}"
+            )
     if restart is not None:
         await restart
 
 
-async def test_200_cases_survive_random_sigkills_of_workers_and_api(pg_url, redis_url, sandbox, test_platform, tmp_path, artifacts_dir):
+async def test_200_cases_survive_random_sigkills_of_workers_and_api(
+    pg_url, redis_url, sandbox, test_platform, tmp_path, artifacts_dir
+):
     seed = int(os.environ.get("FAULT_SEED") or random.SystemRandom().randrange(1_000_000))
     print(f"\nFAULT_SEED={seed}")  # pytest shows it with the failure; rerun with it to reproduce
     rng = random.Random(seed)
     await sandbox.reset()
     platform = await test_platform(pg_url, tmp_path, sandbox)
-    stack = Stack(pg_url=pg_url, redis_url=redis_url, sandbox=sandbox, log_dir=artifacts_dir, data_dir=tmp_path, api_processes=2, workers=3)
+    stack = Stack(
+        pg_url=pg_url,
+        redis_url=redis_url,
+        sandbox=sandbox,
+        log_dir=artifacts_dir,
+        data_dir=tmp_path,
+        api_processes=2,
+        workers=3,
+    )
     applicants = Applicants(stack.url)
     journal: list[str] = []
     submitted: dict[str, str] = {}
@@ -97,11 +109,23 @@ async def test_200_cases_survive_random_sigkills_of_workers_and_api(pg_url, redi
         await assert_outcome(sandbox, CASES, submitted)
         logs = stack.logs()
         assert "worker started" in logs
-        assert "unhandled error" not in logs, [line for line in logs.splitlines() if "unhandled error" in line][:2]  # no 500s
+        assert "unhandled error" not in logs, [line for line in logs.splitlines() if "unhandled error" in line][
+            :2
+        ]  # no 500s
         leaked = FULL_IDENTIFIER.search(logs)
-        assert leaked is None, f"full identifier in a log line: ...{logs[max(0, leaked.start() - 200):leaked.end() + 50]}"
+        assert leaked is None, (
+            f"full identifier in a log line: ...{logs[max(0, leaked.start() - 200) : leaked.end() + 50]}"
+        )
     finally:  # shown with a failure: what was killed when, to reproduce with FAULT_SEED
-        print("\n".join([f"kills (FAULT_SEED={seed}):", *journal, f"submit retries after dropped connections / 5xx: {applicants.retries}"]))
+        print(
+            "\n".join(
+                [
+                    f"kills (FAULT_SEED={seed}):",
+                    *journal,
+                    f"submit retries after dropped connections / 5xx: {applicants.retries}",
+                ]
+            )
+        )
         if not chaos_task.done():
             chaos_task.cancel()
         stack.stop()

@@ -28,7 +28,12 @@ BATCH = 6  # cases before, during and after the outage
 
 async def follow(client: httpx.AsyncClient, url: str, token: str, seen: list[str]) -> None:
     """Read a case's live updates (SSE) and note each event type."""
-    async with client.stream("GET", url, headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}, timeout=httpx.Timeout(None, connect=5)) as response:
+    async with client.stream(
+        "GET",
+        url,
+        headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
+        timeout=httpx.Timeout(None, connect=5),
+    ) as response:
         assert response.status_code == 200, await response.aread()
         async for line in response.aiter_lines():
             if line.startswith("event:"):
@@ -41,12 +46,22 @@ async def case_status(client: httpx.AsyncClient, url: str, token: str) -> str:
     return response.json()["status"]
 
 
-async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redis, sandbox, test_platform, tmp_path, artifacts_dir):
+async def test_redis_outage_degrades_loses_nothing_and_recovers(
+    pg_url, own_redis, sandbox, test_platform, tmp_path, artifacts_dir
+):
     from redis.asyncio import Redis
 
     await sandbox.reset()
     platform = await test_platform(pg_url, tmp_path, sandbox)
-    stack = Stack(pg_url=pg_url, redis_url=own_redis.url, sandbox=sandbox, log_dir=artifacts_dir, data_dir=tmp_path, api_processes=1, workers=2)
+    stack = Stack(
+        pg_url=pg_url,
+        redis_url=own_redis.url,
+        sandbox=sandbox,
+        log_dir=artifacts_dir,
+        data_dir=tmp_path,
+        api_processes=1,
+        workers=2,
+    )
     applicants = Applicants(stack.url)
     submitted: dict[str, str] = {}
     stack.start()
@@ -64,21 +79,36 @@ async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redi
                 case_id, person = drafts[n]
                 await applicants._token(client, person)
                 seen: list[str] = []
-                task = asyncio.create_task(follow(client, f"{stack.url}/api/v1/cases/{case_id}/events", applicants.tokens[person], seen))
+                task = asyncio.create_task(
+                    follow(client, f"{stack.url}/api/v1/cases/{case_id}/events", applicants.tokens[person], seen)
+                )
                 watchers.append(task)
-                await wait_until(lambda: asyncio.sleep(0, result="snapshot" in seen or task.done()), 10, interval=0.3, what="SSE snapshot")
+                await wait_until(
+                    lambda: asyncio.sleep(0, result="snapshot" in seen or task.done()),
+                    10,
+                    interval=0.3,
+                    what="SSE snapshot",
+                )
                 if task.done():
                     task.result()  # raises what went wrong (e.g. 503 while Redis is still down)
                 return seen
 
             async def completed(n: int) -> bool:
                 case_id, person = drafts[n]
-                return await case_status(client, f"{stack.url}/api/v1/cases/{case_id}", applicants.tokens[person]) == "completed"
+                return (
+                    await case_status(client, f"{stack.url}/api/v1/cases/{case_id}", applicants.tokens[person])
+                    == "completed"
+                )
 
             # before: live updates flow
             seen_before = await watch(0)
             await asyncio.gather(*(submit(n) for n in range(BATCH)))
-            await wait_until(lambda: asyncio.sleep(0, result="item.completed" in seen_before), 60, interval=0.3, what="live updates before the outage")
+            await wait_until(
+                lambda: asyncio.sleep(0, result="item.completed" in seen_before),
+                60,
+                interval=0.3,
+                what="live updates before the outage",
+            )
 
             await asyncio.to_thread(own_redis.stop)
             retries = applicants.retries
@@ -92,8 +122,13 @@ async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redi
                 assert response.status_code == 200, response.text
             await asyncio.gather(*(submit(n) for n in range(BATCH, 2 * BATCH)))
             assert applicants.retries == retries, "a submission needed a retry while Redis was down"
-            live = await client.get(f"{stack.url}/api/v1/cases/{drafts[BATCH][0]}/events", headers={"Authorization": f"Bearer {applicants.tokens[drafts[BATCH][1]]}"})
-            assert live.status_code == 503 and live.json()["code"] == "live_updates_unavailable"  # EventSource clients poll instead
+            live = await client.get(
+                f"{stack.url}/api/v1/cases/{drafts[BATCH][0]}/events",
+                headers={"Authorization": f"Bearer {applicants.tokens[drafts[BATCH][1]]}"},
+            )
+            assert (
+                live.status_code == 503 and live.json()["code"] == "live_updates_unavailable"
+            )  # EventSource clients poll instead
             # workers run on their timers: the cases submitted during the outage complete during it
             for n in range(BATCH, 2 * BATCH):
                 await wait_until(lambda n=n: completed(n), 90, interval=0.3, what=f"case {n} during the outage")
@@ -109,6 +144,7 @@ async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redi
             await wait_until(ready_again, 20, interval=0.3, what="readiness after Redis returned")
             redis = Redis.from_url(own_redis.url)
             try:
+
                 async def workers_listening() -> bool:
                     return dict(await redis.pubsub_numsub("jobs:wake")).get(b"jobs:wake", 0) >= len(stack.workers)
 
@@ -126,7 +162,12 @@ async def test_redis_outage_degrades_loses_nothing_and_recovers(pg_url, own_redi
 
             seen_after = await watch_after()
             await asyncio.gather(*(submit(n) for n in range(2 * BATCH, 3 * BATCH)))
-            await wait_until(lambda: asyncio.sleep(0, result="item.completed" in seen_after), 60, interval=0.3, what="live updates after the outage")
+            await wait_until(
+                lambda: asyncio.sleep(0, result="item.completed" in seen_after),
+                60,
+                interval=0.3,
+                what="live updates after the outage",
+            )
 
         await wait_until_settled(timeout=90)
         await assert_outcome(sandbox, 3 * BATCH, submitted)

@@ -34,7 +34,9 @@ from tests.servers import clear_rate_limits, free_port, wait_for
 TEST_BASE = "http://testserver.local"
 
 
-def build_identity_app(settings, *, clock=None, keys_file: str, transport_to_self: bool = True, create_tables: bool = True, **config) -> Litestar:
+def build_identity_app(
+    settings, *, clock=None, keys_file: str, transport_to_self: bool = True, create_tables: bool = True, **config
+) -> Litestar:
     """The identity routes on a platform, mirroring the wiring the lead adds to ``create_app``."""
     platform = build_platform(settings, clock)
 
@@ -59,7 +61,10 @@ def build_identity_app(settings, *, clock=None, keys_file: str, transport_to_sel
         stores = StoreRegistry(default_factory=lambda name: MemoryStore())
     app = Litestar(
         route_handlers=[*ROUTES, *(SANDBOX_ROUTES if settings.test_env_enabled else [])],
-        dependencies={"platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False), **IDENTITY_DEPENDENCIES},
+        dependencies={
+            "platform": Provide(lambda: platform, use_cache=True, sync_to_thread=False),
+            **IDENTITY_DEPENDENCIES,
+        },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware],
         stores=stores,
@@ -68,21 +73,34 @@ def build_identity_app(settings, *, clock=None, keys_file: str, transport_to_sel
         logging_config=None,
         debug=False,
     )
-    configure_identity(platform, IdentityConfig(keys_file=keys_file, transport=httpx.ASGITransport(app=app) if transport_to_self else None, **config))
+    configure_identity(
+        platform,
+        IdentityConfig(
+            keys_file=keys_file, transport=httpx.ASGITransport(app=app) if transport_to_self else None, **config
+        ),
+    )
     return app
-
-
 
 
 @pytest.fixture
 def pg_settings(pg_url, redis_url, tmp_path):
     clear_rate_limits(redis_url)
-    return load_settings(env={}, database_url=pg_url, redis_url=redis_url, data_dir=str(tmp_path), public_url=TEST_BASE, test_env=True, log_format="text")
+    return load_settings(
+        env={},
+        database_url=pg_url,
+        redis_url=redis_url,
+        data_dir=str(tmp_path),
+        public_url=TEST_BASE,
+        test_env=True,
+        log_format="text",
+    )
 
 
 @pytest.fixture
 def sqlite_settings(sqlite_url, tmp_path):
-    return load_settings(env={}, database_url=sqlite_url, data_dir=str(tmp_path), public_url=TEST_BASE, log_format="text")
+    return load_settings(
+        env={}, database_url=sqlite_url, data_dir=str(tmp_path), public_url=TEST_BASE, log_format="text"
+    )
 
 
 @pytest.fixture
@@ -121,7 +139,9 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         settings = settings_factory(self.url)
         self.app = build_identity_app(settings, keys_file=keys_file, transport_to_self=False)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> None:
@@ -141,12 +161,22 @@ def live_server(request, tmp_path):
         clear_rate_limits(redis_url)
 
         def factory(url: str):
-            return load_settings(env={}, database_url=pg_url, redis_url=redis_url, data_dir=str(tmp_path), public_url=url, test_env=True, log_format="text")
+            return load_settings(
+                env={},
+                database_url=pg_url,
+                redis_url=redis_url,
+                data_dir=str(tmp_path),
+                public_url=url,
+                test_env=True,
+                log_format="text",
+            )
     else:
         sqlite_url = request.getfixturevalue("sqlite_url")
 
         def factory(url: str):
-            return load_settings(env={}, database_url=sqlite_url, data_dir=str(tmp_path), public_url=url, log_format="text")
+            return load_settings(
+                env={}, database_url=sqlite_url, data_dir=str(tmp_path), public_url=url, log_format="text"
+            )
 
     server = LiveServer(factory, str(tmp_path / "keys.json"))
     server.start()

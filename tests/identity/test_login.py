@@ -61,7 +61,11 @@ async def test_login_end_to_end_over_http(live_server):
         assert body["id_number"] == "350102196602040372"  # one's own number is shown in full
         assert USCC in [e["uscc"] for e in body["enterprises"]]
 
-        grant = {"uscc": USCC, "agent_id_number": make_id_number("350102", "19900101", "123"), "agent_name": "测试经办人"}
+        grant = {
+            "uscc": USCC,
+            "agent_id_number": make_id_number("350102", "19900101", "123"),
+            "agent_name": "测试经办人",
+        }
         refused = await browser.post("/api/v1/mandates", json=grant)
         assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
         wrong = await browser.post("/api/v1/mandates", json=grant, headers={"X-CSRF-Token": "not-the-token"})
@@ -111,7 +115,12 @@ async def test_token_endpoint_checks_pkce_client_and_single_use(any_api):
     chosen = await any_api.post("/sandbox/oidc/authorize", data=_form_for(picker.text, LEGAL_REP))
     code = parse_qs(urlsplit(chosen.headers["location"]).query)["code"][0]
     identity = get_identity(any_api.platform)
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": identity.redirect_uri, "code_verifier": "x" * 64}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": identity.redirect_uri,
+        "code_verifier": "x" * 64,
+    }
     auth = (identity.config.oidc_client_id, identity.config.oidc_client_secret)
     wrong_verifier = await any_api.post("/sandbox/oidc/token", data=form, auth=auth)
     assert wrong_verifier.status_code == 400 and wrong_verifier.json()["error"] == "invalid_grant"
@@ -121,10 +130,25 @@ async def test_token_endpoint_checks_pkce_client_and_single_use(any_api):
 
 async def test_authorize_requires_pkce_and_registered_redirect(any_api):
     identity = get_identity(any_api.platform)
-    base = {"client_id": identity.config.oidc_client_id, "redirect_uri": identity.redirect_uri, "response_type": "code", "scope": "openid", "state": "s", "nonce": "n"}
+    base = {
+        "client_id": identity.config.oidc_client_id,
+        "redirect_uri": identity.redirect_uri,
+        "response_type": "code",
+        "scope": "openid",
+        "state": "s",
+        "nonce": "n",
+    }
     no_pkce = await any_api.get("/sandbox/oidc/authorize", params=base)
     assert no_pkce.status_code == 400
-    evil = await any_api.get("/sandbox/oidc/authorize", params={**base, "redirect_uri": "https://evil.example/cb", "code_challenge": "a" * 43, "code_challenge_method": "S256"})
+    evil = await any_api.get(
+        "/sandbox/oidc/authorize",
+        params={
+            **base,
+            "redirect_uri": "https://evil.example/cb",
+            "code_challenge": "a" * 43,
+            "code_challenge_method": "S256",
+        },
+    )
     assert evil.status_code == 400
 
 
@@ -146,7 +170,11 @@ async def test_missing_expired_and_forged_tokens_are_401(api, clock):
     real_kid = identity.signing_key(PLATFORM_KEY).kid
     claims = jwt.decode(tokens["access_token"], identity.signing_key(PLATFORM_KEY)).claims
     other = ECKey.generate_key("P-256", parameters={"kid": real_kid}, private=True)
-    forged = jwt.encode({"alg": "ES256", "kid": real_kid, "typ": "at+jwt"}, {**claims, "pr": {**claims["pr"], "roles": ["admin"]}}, other)
+    forged = jwt.encode(
+        {"alg": "ES256", "kid": real_kid, "typ": "at+jwt"},
+        {**claims, "pr": {**claims["pr"], "roles": ["admin"]}},
+        other,
+    )
     assert (await api.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})).status_code == 401
     assert (await api.get("/api/v1/me", headers={"Authorization": "Bearer not.a.jwt"})).status_code == 401
 
@@ -205,4 +233,3 @@ async def test_discovery_and_userinfo(any_api):
     assert meta["code_challenge_methods_supported"] == ["S256"]
     jwks = (await any_api.get("/sandbox/oidc/jwks")).json()
     assert jwks["keys"] and all("d" not in k for k in jwks["keys"])  # public halves only
-

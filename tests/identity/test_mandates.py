@@ -7,7 +7,14 @@ from tests.identity.conftest import bearer, in_app, token_for
 
 USCC = "91350102MA0102003U"  # P002 legal rep, P003 liquidator
 AGENT_ID = "350102196501010000"  # P001 陈建华 (not on this enterprise's record)
-AGENT = Principal(subject="P001", name="陈建华", roles=["applicant"], auth_method="sandbox_token", person_id="P001", id_number=AGENT_ID)
+AGENT = Principal(
+    subject="P001",
+    name="陈建华",
+    roles=["applicant"],
+    auth_method="sandbox_token",
+    person_id="P001",
+    id_number=AGENT_ID,
+)
 
 
 async def test_mandate_scope_expiry_and_revocation(any_api, clock):
@@ -18,7 +25,13 @@ async def test_mandate_scope_expiry_and_revocation(any_api, clock):
 
     created = await any_api.post(
         "/api/v1/mandates",
-        json={"uscc": USCC, "agent_id_number": AGENT_ID, "agent_name": "陈建华", "items": ["TAX-UNIFIED"], "expires_at": clock.now_ms() + 86400_000},
+        json={
+            "uscc": USCC,
+            "agent_id_number": AGENT_ID,
+            "agent_name": "陈建华",
+            "items": ["TAX-UNIFIED"],
+            "expires_at": clock.now_ms() + 86400_000,
+        },
         headers=bearer(legal),
     )
     assert created.status_code == 201, created.text
@@ -27,7 +40,12 @@ async def test_mandate_scope_expiry_and_revocation(any_api, clock):
     assert "*" in mandate["agent_id_number"]  # not the legal rep's own number
 
     capacity = await in_app(any_api, may_act_for, platform, AGENT, USCC)
-    assert capacity and capacity.source == "mandate" and capacity.covers("TAX-UNIFIED") and not capacity.covers("REG-COMPANY")
+    assert (
+        capacity
+        and capacity.source == "mandate"
+        and capacity.covers("TAX-UNIFIED")
+        and not capacity.covers("REG-COMPANY")
+    )
     me = (await any_api.get("/api/v1/me", headers=bearer(agent))).json()
     assert USCC in [e["uscc"] for e in me["enterprises"]]
     received = (await any_api.get("/api/v1/mandates", headers=bearer(agent))).json()
@@ -46,19 +64,33 @@ async def test_mandate_scope_expiry_and_revocation(any_api, clock):
 
 async def test_only_the_legal_representative_may_grant(any_api):
     liquidator = await token_for(any_api, "applicant-p003")
-    response = await any_api.post("/api/v1/mandates", json={"uscc": USCC, "agent_id_number": AGENT_ID}, headers=bearer(liquidator))
+    response = await any_api.post(
+        "/api/v1/mandates", json={"uscc": USCC, "agent_id_number": AGENT_ID}, headers=bearer(liquidator)
+    )
     assert response.status_code == 403
     staff = await token_for(any_api, "staff-amr")
-    assert (await any_api.post("/api/v1/mandates", json={"uscc": USCC, "agent_id_number": AGENT_ID}, headers=bearer(staff))).status_code == 403
+    assert (
+        await any_api.post("/api/v1/mandates", json={"uscc": USCC, "agent_id_number": AGENT_ID}, headers=bearer(staff))
+    ).status_code == 403
 
 
 async def test_mandate_validation(any_api):
     legal = await token_for(any_api, "applicant-p002")
-    bad_id = await any_api.post("/api/v1/mandates", json={"uscc": USCC, "agent_id_number": "350102196501010001"}, headers=bearer(legal))
+    bad_id = await any_api.post(
+        "/api/v1/mandates", json={"uscc": USCC, "agent_id_number": "350102196501010001"}, headers=bearer(legal)
+    )
     assert bad_id.status_code == 422 and bad_id.json()["code"] == "invalid_id_number"
-    bad_uscc = await any_api.post("/api/v1/mandates", json={"uscc": "91350102MA0102003X", "agent_id_number": AGENT_ID}, headers=bearer(legal))
+    bad_uscc = await any_api.post(
+        "/api/v1/mandates", json={"uscc": "91350102MA0102003X", "agent_id_number": AGENT_ID}, headers=bearer(legal)
+    )
     assert bad_uscc.status_code == 422 and bad_uscc.json()["code"] == "invalid_uscc"
-    wrong_name = await any_api.post("/api/v1/mandates", json={"uscc": USCC, "agent_id_number": AGENT_ID, "agent_name": "张三"}, headers=bearer(legal))
+    wrong_name = await any_api.post(
+        "/api/v1/mandates",
+        json={"uscc": USCC, "agent_id_number": AGENT_ID, "agent_name": "张三"},
+        headers=bearer(legal),
+    )
     assert wrong_name.status_code == 422
-    past = await any_api.post("/api/v1/mandates", json={"uscc": USCC, "agent_id_number": AGENT_ID, "expires_at": 1000}, headers=bearer(legal))
+    past = await any_api.post(
+        "/api/v1/mandates", json={"uscc": USCC, "agent_id_number": AGENT_ID, "expires_at": 1000}, headers=bearer(legal)
+    )
     assert past.status_code == 422

@@ -5,14 +5,23 @@ from __future__ import annotations
 import pytest
 from litestar.testing import AsyncTestClient
 
-from backend.identity import Principal, mask_id_number, mask_phone, may_act_for, purge_expired, set_registration_directory
+from backend.identity import (
+    Principal,
+    mask_id_number,
+    mask_phone,
+    may_act_for,
+    purge_expired,
+    set_registration_directory,
+)
 from backend.identity.tables import LoginRequest, SeenJti
 from backend.lib.problems import ProblemError
 from backend.registration import EnterpriseRecord, Party
 from backend.settings import load_settings
 from tests.identity.conftest import TEST_BASE, build_identity_app, in_app
 
-PERSON = Principal(subject="P900", name="甲", roles=["applicant"], auth_method="oidc", person_id="P900", id_number="350102199001011237")
+PERSON = Principal(
+    subject="P900", name="甲", roles=["applicant"], auth_method="oidc", person_id="P900", id_number="350102199001011237"
+)
 
 
 def test_masking():
@@ -24,11 +33,16 @@ def test_masking():
 async def test_purge_expired(api, clock):
     async def seed():
         now = clock.now_ms()
-        await LoginRequest.insert(LoginRequest(state="old-state", nonce="n", code_verifier="v", created_at=now, expires_at=now + 1000))
+        await LoginRequest.insert(
+            LoginRequest(state="old-state", nonce="n", code_verifier="v", created_at=now, expires_at=now + 1000)
+        )
         await SeenJti.insert(SeenJti(jti="old-jti", issuer="t", expires_at=now + 1000))
 
     async def remaining():
-        return (await LoginRequest.count().where(LoginRequest.state == "old-state"), await SeenJti.count().where(SeenJti.jti == "old-jti"))
+        return (
+            await LoginRequest.count().where(LoginRequest.state == "old-state"),
+            await SeenJti.count().where(SeenJti.jti == "old-jti"),
+        )
 
     await in_app(api, seed)
     await in_app(api, purge_expired, api.platform)
@@ -43,7 +57,14 @@ class OneEnterprise:
 
     async def enterprise(self, uscc):
         if uscc == "91350102MA0102003U":
-            return EnterpriseRecord(uscc=uscc, name="甲公司", entity_type="company", region="350102", route="simplified", parties=[Party("P900", "甲", PERSON.id_number, "legal_rep")])
+            return EnterpriseRecord(
+                uscc=uscc,
+                name="甲公司",
+                entity_type="company",
+                region="350102",
+                route="simplified",
+                parties=[Party("P900", "甲", PERSON.id_number, "legal_rep")],
+            )
         return None
 
     async def enterprises_of(self, person_id, id_number):
@@ -57,7 +78,9 @@ class OneEnterprise:
 
 
 async def test_test_environment_off(sqlite_url, tmp_path):
-    settings = load_settings(env={}, database_url=sqlite_url, data_dir=str(tmp_path), public_url=TEST_BASE, test_env=False, log_format="text")
+    settings = load_settings(
+        env={}, database_url=sqlite_url, data_dir=str(tmp_path), public_url=TEST_BASE, test_env=False, log_format="text"
+    )
     app = build_identity_app(settings, keys_file=str(tmp_path / "k.json"))
     # even if the sandbox routes were registered by mistake, they answer 404 with the test environment off
     from backend.identity import SANDBOX_ROUTES

@@ -41,10 +41,25 @@ PERSONAS = {
 ROUTE_ACCESS = [
     ("GET", "/api/v1/audit/access", None, {"admin"}),
     ("GET", f"/api/v1/enterprises/{USCC_P002}", None, {"applicant", "liquidator"}),
-    ("GET", f"/api/v1/enterprises/{USCC_P002}/licence", None, {"applicant", "liquidator", "agency_staff", "regional_staff", "window_staff", "admin"}),
+    (
+        "GET",
+        f"/api/v1/enterprises/{USCC_P002}/licence",
+        None,
+        {"applicant", "liquidator", "agency_staff", "regional_staff", "window_staff", "admin"},
+    ),
     ("GET", "/api/v1/mandates", None, {"applicant", "liquidator", "agent"}),
-    ("POST", "/api/v1/face-verifications", {"purpose": "submit", "reference": "c1"}, {"applicant", "liquidator", "agent"}),
-    ("POST", "/api/v1/kiosk/sessions", {"id_number": P002_ID, "name": "林晓燕", "frames": [base64.b64encode(b"frame").decode()]}, {"kiosk_terminal"}),
+    (
+        "POST",
+        "/api/v1/face-verifications",
+        {"purpose": "submit", "reference": "c1"},
+        {"applicant", "liquidator", "agent"},
+    ),
+    (
+        "POST",
+        "/api/v1/kiosk/sessions",
+        {"id_number": P002_ID, "name": "林晓燕", "frames": [base64.b64encode(b"frame").decode()]},
+        {"kiosk_terminal"},
+    ),
 ]
 
 
@@ -75,7 +90,9 @@ async def test_me_for_each_role(api):
             assert me["roles"] == [KIOSK_TERMINAL] and me["terminal_id"] == "kiosk-fz-01" and "person_id" not in me
         if role == "agent":
             capacities = {e["uscc"]: e for e in me["enterprises"]}
-            assert capacities[USCC_P004]["capacities"] == ["agent"] and capacities[USCC_P004]["source"] == "registration"
+            assert (
+                capacities[USCC_P004]["capacities"] == ["agent"] and capacities[USCC_P004]["source"] == "registration"
+            )
 
 
 def _principal(**kw) -> Principal:
@@ -110,7 +127,11 @@ async def test_acting_capacity_from_registration(api):
     platform = api.platform
     legal = _principal(subject="P002", roles=["applicant"], person_id="P002", id_number=P002_ID)
     capacity = await in_app(api, may_act_for, platform, legal, USCC_P002)
-    assert capacity and capacity.source == "registration" and {"legal_rep", "investor", "liquidation_head"} <= set(capacity.capacities)
+    assert (
+        capacity
+        and capacity.source == "registration"
+        and {"legal_rep", "investor", "liquidation_head"} <= set(capacity.capacities)
+    )
     assert await in_app(api, may_act_for, platform, legal, USCC_P004) is None
     with pytest.raises(ProblemError) as refused:
         await in_app(api, require_act_for, platform, legal, USCC_P004)

@@ -13,7 +13,15 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from backend.identity import SignerRef, create_signing, get_identity, render_pdf, require_all_signed, require_face_verified, signing_status
+from backend.identity import (
+    SignerRef,
+    create_signing,
+    get_identity,
+    render_pdf,
+    require_all_signed,
+    require_face_verified,
+    signing_status,
+)
 from backend.identity.config import SANDBOX_SEAL_KEY, SANDBOX_SIGN_KEY
 from backend.identity.sandbox import sandbox_face_result, sandbox_seal, sandbox_signature
 from backend.identity.signing import SEAL_TYP, SIGNATURE_TYP, seal_provider_issuer, sign_provider_base
@@ -24,12 +32,23 @@ USCC = "91350104MA02041309"  # simplified route: investors P004 (legal rep) and 
 
 
 def _doc(reference: str) -> bytes:
-    return render_pdf("全体投资人承诺书", [f"企业：福州测试有限公司（{USCC}）", f"业务编号：{reference}", "本企业申请简易注销登记，全体投资人承诺……"])
+    return render_pdf(
+        "全体投资人承诺书",
+        [f"企业：福州测试有限公司（{USCC}）", f"业务编号：{reference}", "本企业申请简易注销登记，全体投资人承诺……"],
+    )
 
 
 async def _create(client, reference: str | None = None):
     reference = reference or f"case-{uuid.uuid4().hex[:12]}"
-    created = await in_app(client, create_signing, client.platform, _doc(reference), "全体投资人承诺书", [SignerRef("P004"), "P005"], reference)
+    created = await in_app(
+        client,
+        create_signing,
+        client.platform,
+        _doc(reference),
+        "全体投资人承诺书",
+        [SignerRef("P004"), "P005"],
+        reference,
+    )
     return reference, created
 
 
@@ -45,14 +64,26 @@ async def _callback(client, token: str):
 async def test_every_signer_signs_on_their_phone(any_api):
     reference, created = await _create(any_api)
     assert created.sha256 == hashlib.sha256(_doc(reference)).hexdigest()
-    assert {r.name for r in created.requests} == {"张少华", next(r.name for r in created.requests if r.person_id == "P005")}
+    assert {r.name for r in created.requests} == {
+        "张少华",
+        next(r.name for r in created.requests if r.person_id == "P005"),
+    }
     status = await in_app(any_api, signing_status, any_api.platform, reference)
     assert not status.complete and len(status.missing) == 2
 
     link = _link(created, "P004")
     page = await any_api.get("/sandbox/sign/session", params=link)
     assert page.status_code == 200 and created.sha256 in page.text and "刷脸并签署" in page.text
-    signed = await any_api.post("/sandbox/sign/session", data={"request_id": link["request_id"], "signer": link["signer"], "nonce": link["nonce"], "sha256": link["sha256"], "decision": "signed"})
+    signed = await any_api.post(
+        "/sandbox/sign/session",
+        data={
+            "request_id": link["request_id"],
+            "signer": link["signer"],
+            "nonce": link["nonce"],
+            "sha256": link["sha256"],
+            "decision": "signed",
+        },
+    )
     assert signed.status_code == 200 and "已签署" in signed.text
     with pytest.raises(ProblemError) as missing:
         await in_app(any_api, require_all_signed, any_api.platform, reference)
@@ -60,7 +91,11 @@ async def test_every_signer_signs_on_their_phone(any_api):
 
     link5 = _link(created, "P005")
     identity = get_identity(any_api.platform)
-    assert (await _callback(any_api, sandbox_signature(identity, link5["request_id"], link5["signer"], link5["nonce"], link5["sha256"]))).status_code == 200
+    assert (
+        await _callback(
+            any_api, sandbox_signature(identity, link5["request_id"], link5["signer"], link5["nonce"], link5["sha256"])
+        )
+    ).status_code == 200
     done = await in_app(any_api, require_all_signed, any_api.platform, reference)
     assert done.complete and done.missing == []
 
@@ -70,11 +105,20 @@ async def test_callback_for_another_hash_is_refused(api):
     identity = get_identity(api.platform)
     link = _link(created, "P004")
     other = hashlib.sha256(b"a different document").hexdigest()
-    response = await _callback(api, sandbox_signature(identity, link["request_id"], link["signer"], link["nonce"], other))
+    response = await _callback(
+        api, sandbox_signature(identity, link["request_id"], link["signer"], link["nonce"], other)
+    )
     assert response.status_code == 409 and response.json()["code"] == "callback_hash_mismatch"
-    other_signer = await _callback(api, sandbox_signature(identity, link["request_id"], "P005", link["nonce"], link["sha256"]))
+    other_signer = await _callback(
+        api, sandbox_signature(identity, link["request_id"], "P005", link["nonce"], link["sha256"])
+    )
     assert other_signer.status_code == 409 and other_signer.json()["code"] == "callback_signer_mismatch"
-    no_face = await _callback(api, sandbox_signature(identity, link["request_id"], link["signer"], link["nonce"], link["sha256"], face_verified=False))
+    no_face = await _callback(
+        api,
+        sandbox_signature(
+            identity, link["request_id"], link["signer"], link["nonce"], link["sha256"], face_verified=False
+        ),
+    )
     assert no_face.status_code == 409
     status = await in_app(api, signing_status, api.platform, reference)
     assert all(s.status == "pending" for s in status.documents[0].signers)
@@ -86,24 +130,46 @@ async def test_forged_expired_and_replayed_signatures_are_refused(api, clock):
     link = _link(created, "P004")
     kid = identity.signing_key(SANDBOX_SIGN_KEY).kid
     now = identity.now_s()
-    claims = {"iss": sign_provider_base(identity), "aud": identity.base_url, "iat": now, "exp": now + 60, "jti": "f1", "request_id": link["request_id"], "signer": "P004", "nonce": link["nonce"], "document_sha256": link["sha256"], "decision": "signed", "face_verified": True}
-    forged = jwt.encode({"alg": "ES256", "kid": kid, "typ": SIGNATURE_TYP}, claims, ECKey.generate_key("P-256", private=True))
+    claims = {
+        "iss": sign_provider_base(identity),
+        "aud": identity.base_url,
+        "iat": now,
+        "exp": now + 60,
+        "jti": "f1",
+        "request_id": link["request_id"],
+        "signer": "P004",
+        "nonce": link["nonce"],
+        "document_sha256": link["sha256"],
+        "decision": "signed",
+        "face_verified": True,
+    }
+    forged = jwt.encode(
+        {"alg": "ES256", "kid": kid, "typ": SIGNATURE_TYP}, claims, ECKey.generate_key("P-256", private=True)
+    )
     assert (await _callback(api, forged)).status_code == 401
     expiring = sandbox_signature(identity, link["request_id"], link["signer"], link["nonce"], link["sha256"], ttl_s=30)
     clock.advance(31)
     expired = await _callback(api, expiring)
     assert expired.status_code == 401 and expired.json()["code"] == "callback_expired"
-    wrong_nonce = await _callback(api, sandbox_signature(identity, link["request_id"], link["signer"], "nope", link["sha256"]))
+    wrong_nonce = await _callback(
+        api, sandbox_signature(identity, link["request_id"], link["signer"], "nope", link["sha256"])
+    )
     assert wrong_nonce.status_code == 409
-    assert all(s.status == "pending" for s in (await in_app(api, signing_status, api.platform, reference)).documents[0].signers)
+    assert all(
+        s.status == "pending" for s in (await in_app(api, signing_status, api.platform, reference)).documents[0].signers
+    )
 
     good = sandbox_signature(identity, link["request_id"], link["signer"], link["nonce"], link["sha256"])
     assert (await _callback(api, good)).status_code == 200
     replay = await _callback(api, good)
     assert replay.status_code == 409 and replay.json()["code"] == "callback_replayed"
-    decline_after = await _callback(api, sandbox_signature(identity, link["request_id"], link["signer"], link["nonce"], link["sha256"], "declined"))
+    decline_after = await _callback(
+        api, sandbox_signature(identity, link["request_id"], link["signer"], link["nonce"], link["sha256"], "declined")
+    )
     assert decline_after.status_code == 409
-    signers = {s.person_id: s.status for s in (await in_app(api, signing_status, api.platform, reference)).documents[0].signers}
+    signers = {
+        s.person_id: s.status for s in (await in_app(api, signing_status, api.platform, reference)).documents[0].signers
+    }
     assert signers == {"P004": "signed", "P005": "pending"}
 
 
@@ -121,16 +187,29 @@ async def test_submission_blocked_until_all_signatures_and_face_verification(api
     assert first.value.code == "face_verification_required"
 
     tokens = await token_for(api, "applicant-p004")
-    started = (await api.post("/api/v1/face-verifications", json={"purpose": "submit", "reference": reference}, headers=bearer(tokens))).json()
+    started = (
+        await api.post(
+            "/api/v1/face-verifications", json={"purpose": "submit", "reference": reference}, headers=bearer(tokens)
+        )
+    ).json()
     q = {k: v[0] for k, v in parse_qs(urlsplit(started["provider_url"]).query).items()}
-    assert (await api.post("/api/v1/face-verifications/callback", json={"jws": sandbox_face_result(identity, q["verification_id"], q["nonce"], "passed")})).status_code == 200
+    assert (
+        await api.post(
+            "/api/v1/face-verifications/callback",
+            json={"jws": sandbox_face_result(identity, q["verification_id"], q["nonce"], "passed")},
+        )
+    ).status_code == 200
     with pytest.raises(ProblemError) as second:
         await in_app(api, gate)
     assert second.value.code == "signatures_missing"
 
     for person in ("P004", "P005"):
         link = _link(created, person)
-        assert (await _callback(api, sandbox_signature(identity, link["request_id"], link["signer"], link["nonce"], link["sha256"]))).status_code == 200
+        assert (
+            await _callback(
+                api, sandbox_signature(identity, link["request_id"], link["signer"], link["nonce"], link["sha256"])
+            )
+        ).status_code == 200
     await in_app(api, gate)  # passes
 
 
@@ -143,11 +222,21 @@ async def test_signature_status_route_for_signers_and_staff(api):
     assert mine.status_code == 200
     people = [s["person_id"] for s in mine.json()["documents"][0]["signers"]]
     assert "P004" in people and "***" in people  # the co-signer's id is not shown to others
-    assert (await api.get("/api/v1/signatures", params={"reference": reference}, headers=bearer(outsider))).status_code == 403
-    assert (await api.get("/api/v1/signatures", params={"reference": reference}, headers=bearer(staff))).status_code == 200
+    assert (
+        await api.get("/api/v1/signatures", params={"reference": reference}, headers=bearer(outsider))
+    ).status_code == 403
+    assert (
+        await api.get("/api/v1/signatures", params={"reference": reference}, headers=bearer(staff))
+    ).status_code == 200
     pdf = await api.get(f"/api/v1/signing-documents/{created.document_id}", headers=bearer(signer))
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-1.4") and pdf.headers["x-content-sha256"] == created.sha256
-    assert (await api.get(f"/api/v1/signing-documents/{created.document_id}", headers=bearer(outsider))).status_code == 403
+    assert (
+        pdf.status_code == 200
+        and pdf.content.startswith(b"%PDF-1.4")
+        and pdf.headers["x-content-sha256"] == created.sha256
+    )
+    assert (
+        await api.get(f"/api/v1/signing-documents/{created.document_id}", headers=bearer(outsider))
+    ).status_code == 403
 
 
 async def test_seal_verification(any_api):
@@ -157,18 +246,30 @@ async def test_seal_verification(any_api):
     viewer = await token_for(any_api, "applicant-p002")
 
     async def check(doc: bytes, seal_jws: str) -> dict:
-        response = await any_api.post("/api/v1/seals/verify", json={"document_base64": base64.b64encode(doc).decode(), "seal": seal_jws}, headers=bearer(viewer))
+        response = await any_api.post(
+            "/api/v1/seals/verify",
+            json={"document_base64": base64.b64encode(doc).decode(), "seal": seal_jws},
+            headers=bearer(viewer),
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
     ok = await check(document, seal)
-    assert ok["valid"] and ok["holder"] == "福建省市场监督管理局" and ok["sha256"] == hashlib.sha256(document).hexdigest()
+    assert (
+        ok["valid"] and ok["holder"] == "福建省市场监督管理局" and ok["sha256"] == hashlib.sha256(document).hexdigest()
+    )
     tampered = await check(document + b"%", seal)
     assert not tampered["valid"] and "篡改" in tampered["reason"]
     now = identity.now_s()
     forged = jwt.encode(
         {"alg": "ES256", "kid": identity.signing_key(SANDBOX_SEAL_KEY).kid, "typ": SEAL_TYP},
-        {"iss": seal_provider_issuer(identity), "iat": now, "jti": "x", "sha256": hashlib.sha256(document).hexdigest(), "holder": "伪造单位"},
+        {
+            "iss": seal_provider_issuer(identity),
+            "iat": now,
+            "jti": "x",
+            "sha256": hashlib.sha256(document).hexdigest(),
+            "holder": "伪造单位",
+        },
         ECKey.generate_key("P-256", private=True),
     )
     assert not (await check(document, forged))["valid"]
@@ -179,7 +280,12 @@ async def test_licence_prefill(any_api):
     licence = await any_api.get("/api/v1/enterprises/91350102MA0102003U/licence", headers=bearer(legal))
     assert licence.status_code == 200, licence.text
     body = licence.json()
-    assert body["name"] == "福州榕鑫贸易有限公司" and body["legal_representative"] == "林晓燕" and body["verified"] and body["waives_material"] == "business_licence"
+    assert (
+        body["name"] == "福州榕鑫贸易有限公司"
+        and body["legal_representative"] == "林晓燕"
+        and body["verified"]
+        and body["waives_material"] == "business_licence"
+    )
     assert (await any_api.get(f"/api/v1/enterprises/{USCC}/licence", headers=bearer(legal))).status_code == 403
     staff = await token_for(any_api, "staff-amr")
     invalid = await any_api.get("/api/v1/enterprises/91350102MA0102003X/licence", headers=bearer(staff))
@@ -199,7 +305,7 @@ def test_pdf_is_deterministic_and_well_formed():
     assert doc[startxref:].startswith(b"xref\n")
     entries = re.findall(rb"(\d{10}) 00000 n ", doc[startxref:])
     for number, offset in enumerate(entries, start=1):
-        assert doc[int(offset):].startswith(b"%d 0 obj" % number)
+        assert doc[int(offset) :].startswith(b"%d 0 obj" % number)
     assert b"/STSong-Light" in doc and b"/UniGB-UCS2-H" in doc
     assert "<6CE8>".encode() in doc or b"6CE8" in doc  # 注 in UCS-2
     many = render_pdf("长文件", [f"第{i}行" for i in range(120)])

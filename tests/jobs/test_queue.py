@@ -87,6 +87,7 @@ async def test_expired_lease_lets_another_worker_take_over(queue, clock):
     await queue.complete(job, "dead-worker")
     assert (await Job.select(Job.status).where(Job.id == job.id).first())["status"] == "running"
 
+
 async def test_a_claim_takes_due_jobs_before_expired_leases_within_its_limit(queue, clock):
     await queue.enqueue("demo", {"n": "abandoned"})
     [abandoned] = await queue.claim("dead-worker", ["demo"], 1, lease_seconds=30)
@@ -100,9 +101,11 @@ async def test_a_claim_takes_due_jobs_before_expired_leases_within_its_limit(que
 
     await queue.enqueue("demo", {"n": "newer"})
     claimed = await queue.claim("w3", ["demo"], 5, 30)
-    assert {job.payload["n"]: job.attempts for job in claimed} == {"newer": 1, "abandoned": 2}  # never the one due later
+    assert {job.payload["n"]: job.attempts for job in claimed} == {
+        "newer": 1,
+        "abandoned": 2,
+    }  # never the one due later
     assert await queue.claim("w4", ["demo"], 5, 30) == []
-
 
 
 def test_backoff_is_capped_and_jittered():

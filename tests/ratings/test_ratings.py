@@ -95,12 +95,32 @@ async def test_a_bad_rating_runs_its_follow_up_in_working_days(platform):
     assert again.supersedes == bad.id
     follow_up = await ratings.follow_up(STAFF_ETAX, bad.follow_up_id)
     assert follow_up.status == "closed" and follow_up.re_rating_id == again.id
-    assert [e.type for e in follow_up.events] == ["opened", "visit_overdue", "visited", "rectified", "replied", "re_rated"]
+    assert [e.type for e in follow_up.events] == [
+        "opened",
+        "visit_overdue",
+        "visited",
+        "rectified",
+        "replied",
+        "re_rated",
+    ]
     assert (await ratings.rating(bad.id)).status == "superseded"
 
     figures = await report()
-    assert figures["total"] == 1 and figures["by_level"]["4"] == 1 and figures["bad"] == 0 and figures["satisfaction"] == 1.0
-    assert figures["follow_ups"] == {"total": 1, "open": 0, "visited_on_time": 0, "visit_overdue": 1, "replied_on_time": 1, "rectify_overdue": 0, "re_rated": 1}
+    assert (
+        figures["total"] == 1
+        and figures["by_level"]["4"] == 1
+        and figures["bad"] == 0
+        and figures["satisfaction"] == 1.0
+    )
+    assert figures["follow_ups"] == {
+        "total": 1,
+        "open": 0,
+        "visited_on_time": 0,
+        "visit_overdue": 1,
+        "replied_on_time": 1,
+        "rectify_overdue": 0,
+        "re_rated": 1,
+    }
 
 
 async def test_an_unanswered_bad_rating_becomes_overdue_at_each_step(platform):
@@ -122,7 +142,9 @@ async def test_visit_ratings_appeal_and_re_review(platform):
     with pytest.raises(ProblemError) as caught:  # 一次一评: once per visit
         await ratings.rate_visit(visitor, "Q-0001", "hall-3501", "window", "350102", 4, [])
     assert caught.value.code == "already_rated"
-    bad = await ratings.rate_visit(Actor(id="P011"), "Q-0002", "hall-3501", "window", "350102", 1, ["other"], "无关内容")
+    bad = await ratings.rate_visit(
+        Actor(id="P011"), "Q-0002", "hall-3501", "window", "350102", 1, ["other"], "无关内容"
+    )
     assert bad.follow_up_id
     with pytest.raises(ProblemError) as caught:
         await ratings.rate_visit(visitor, "Q-0003", "hall-3501", "window", "350102", 3, ["no_such_indicator"])

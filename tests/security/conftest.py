@@ -76,4 +76,9 @@ async def world(live) -> World:
     view = await wait_for_status(live.client, owner, case_id, {"completed", "refused"})
     assert view["status"] == "completed", [(i["code"], i["status"], i["message"]) for i in view["items"]]
     amr = next(i for i in view["items"] if i["system"] == "amr")
-    return World(case_id=case_id, item_ref=amr["ref"], material_id=view["materials"][0]["id"], document_id=amr["documents"][0]["id"])
+    return World(
+        case_id=case_id,
+        item_ref=amr["ref"],
+        material_id=view["materials"][0]["id"],
+        document_id=amr["documents"][0]["id"],
+    )

@@ -65,26 +65,49 @@ async def ready_draft(client: httpx.AsyncClient, token: str, uscc: str) -> str:
     assert created.status_code == 201, created.text
     view = created.json()
     case_id = view["id"]
-    response = await client.patch(f"/api/v1/cases/{case_id}", json={"answers": BASE_ANSWERS, "version": view["version"]}, headers=auth)
+    response = await client.patch(
+        f"/api/v1/cases/{case_id}", json={"answers": BASE_ANSWERS, "version": view["version"]}, headers=auth
+    )
     assert response.status_code == 200, response.text
     view = response.json()
     assert view.get("plan"), view
-    response = await client.patch(f"/api/v1/cases/{case_id}", json={"form_data": form_from_examples(view["plan"], view["form_data"]), "version": view["version"]}, headers=auth)
+    response = await client.patch(
+        f"/api/v1/cases/{case_id}",
+        json={"form_data": form_from_examples(view["plan"], view["form_data"]), "version": view["version"]},
+        headers=auth,
+    )
     assert response.status_code == 200, response.text
     for code in materials_to_upload(view["plan"]):
-        response = await client.post(f"/api/v1/cases/{case_id}/materials", data={"code": code}, files={"file": (f"{code}.pdf", TINY_PDF, "application/pdf")}, headers=auth)
+        response = await client.post(
+            f"/api/v1/cases/{case_id}/materials",
+            data={"code": code},
+            files={"file": (f"{code}.pdf", TINY_PDF, "application/pdf")},
+            headers=auth,
+        )
         assert response.status_code == 201, response.text
     signing = await client.post(f"/api/v1/cases/{case_id}/signatures", headers=auth)
     assert signing.status_code == 201, signing.text
     for link in signing.json()["requests"]:
         q = _query(link["sign_url"])
-        form = {"request_id": q["request_id"], "signer": q["signer"], "nonce": q["nonce"], "sha256": q["sha256"], "decision": "signed"}
+        form = {
+            "request_id": q["request_id"],
+            "signer": q["signer"],
+            "nonce": q["nonce"],
+            "sha256": q["sha256"],
+            "decision": "signed",
+        }
         signed = await client.post("/sandbox/sign/session", data=form, headers={"Accept": "application/json"})
         assert signed.status_code == 200, signed.text
-    face = await client.post("/api/v1/face-verifications", json={"purpose": "submit", "reference": case_id}, headers=auth)
+    face = await client.post(
+        "/api/v1/face-verifications", json={"purpose": "submit", "reference": case_id}, headers=auth
+    )
     assert face.status_code == 201, face.text
     q = _query(face.json()["provider_url"])
-    decided = await client.post("/sandbox/face/session", data={"verification_id": q["verification_id"], "nonce": q["nonce"], "decision": "passed"}, headers={"Accept": "application/json"})
+    decided = await client.post(
+        "/sandbox/face/session",
+        data={"verification_id": q["verification_id"], "nonce": q["nonce"], "decision": "passed"},
+        headers={"Accept": "application/json"},
+    )
     assert decided.status_code == 200, decided.text
     return case_id
 
@@ -95,7 +118,9 @@ async def submit(client: httpx.AsyncClient, token: str, case_id: str, key: str) 
     return response.json()
 
 
-async def wait_for_status(client: httpx.AsyncClient, token: str, case_id: str, statuses: set[str], timeout: float = 60) -> dict:
+async def wait_for_status(
+    client: httpx.AsyncClient, token: str, case_id: str, statuses: set[str], timeout: float = 60
+) -> dict:
     """Poll the case until its status is one of ``statuses``."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -103,5 +128,7 @@ async def wait_for_status(client: httpx.AsyncClient, token: str, case_id: str, s
         if view.get("status") in statuses:
             return view
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"case {case_id} still {view.get('status')!r} after {timeout}s: {[(i['code'], i['status']) for i in view.get('items', [])]}")
+            raise AssertionError(
+                f"case {case_id} still {view.get('status')!r} after {timeout}s: {[(i['code'], i['status']) for i in view.get('items', [])]}"
+            )
         await asyncio.sleep(0.3)

@@ -103,13 +103,17 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/cases/{case_id:str}/submit"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/cases/{case_id:str}/withdraw"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/cases/{case_id:str}/items/{code:str}/correction"): Rule(OWNER, hidden=True),
-    ("POST", "/api/v1/cases/{case_id:str}/objections"): Rule(STAFF, why="any department may object during the publicity period"),
+    ("POST", "/api/v1/cases/{case_id:str}/objections"): Rule(
+        STAFF, why="any department may object during the publicity period"
+    ),
     ("POST", "/api/v1/callbacks/{system:str}"): SIGNED,
     ("GET", "/api/v1/notifications"): Rule(SIGNED_IN, why="each sees their own"),
     ("POST", "/api/v1/notifications/{notification_id:int}/read"): Rule(SIGNED_IN, why="marks only one's own"),
     # identity
     ("GET", "/api/v1/enterprises/{uscc:str}"): Rule(OWNER),
-    ("GET", "/api/v1/enterprises/{uscc:str}/licence"): Rule(OWNER | STAFF - AGENCY | {"agency_staff", "agency_other", "region_other"}),
+    ("GET", "/api/v1/enterprises/{uscc:str}/licence"): Rule(
+        OWNER | STAFF - AGENCY | {"agency_staff", "agency_other", "region_other"}
+    ),
     ("GET", "/api/v1/mandates"): Rule(PERSONS),
     ("POST", "/api/v1/mandates"): Rule(OWNER, why="the legal representative grants"),
     ("POST", "/api/v1/mandates/{mandate_id:str}/revoke"): Rule(PERSONS, why="unknown mandate: 404 to persons"),
@@ -150,7 +154,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/ratings/follow-ups/{fid:str}/rectification"): Rule(frozenset({"agency_staff", "admin"})),
     ("POST", "/api/v1/ratings/follow-ups/{fid:str}/reply"): Rule(frozenset({"agency_staff", "admin"})),
     ("POST", "/api/v1/ratings/follow-ups/{fid:str}/re-rating"): Rule(OWNER, hidden=True),
-    ("POST", "/api/v1/ratings/{rating_id:str}/appeals"): Rule(frozenset({"agency_staff"}), why="the handling agency appeals"),
+    ("POST", "/api/v1/ratings/{rating_id:str}/appeals"): Rule(
+        frozenset({"agency_staff"}), why="the handling agency appeals"
+    ),
     ("GET", "/api/v1/ratings/appeals"): Rule(ADMIN),
     ("POST", "/api/v1/ratings/appeals/{appeal_id:str}/review"): Rule(ADMIN),
     ("GET", "/api/v1/ratings/report"): Rule(ADMIN),
@@ -185,24 +191,64 @@ POLICY: dict[tuple[str, str], Rule] = {
 
 # The test environment (only with TEST_ENV on): open to whoever can reach it.
 SANDBOX_ROUTES = [
-    ("GET", "/sandbox/personas"), ("GET", "/sandbox/enterprises"), ("GET", "/sandbox/enterprises/{uscc:str}"),
-    ("GET", "/sandbox/simulators"), ("GET", "/sandbox/simulators/{system:str}/stats"), ("GET", "/sandbox/simulators/{system:str}/faults"),
-    ("PUT", "/sandbox/simulators/{system:str}/faults"), ("PATCH", "/sandbox/simulators/{system:str}/faults"), ("POST", "/sandbox/simulators/{system:str}/reset"),
-    ("POST", "/sandbox/cases/{case_id:str}/notice/end"), ("POST", "/sandbox/token"),
-    ("GET", "/sandbox/oidc/.well-known/openid-configuration"), ("GET", "/sandbox/oidc/jwks"), ("GET", "/sandbox/oidc/authorize"),
-    ("POST", "/sandbox/oidc/authorize"), ("POST", "/sandbox/oidc/token"), ("GET", "/sandbox/oidc/userinfo"), ("GET", "/sandbox/identity/personas"),
-    ("GET", "/sandbox/face/jwks"), ("GET", "/sandbox/face/session"), ("POST", "/sandbox/face/session"), ("POST", "/sandbox/face/frames"),
-    ("GET", "/sandbox/sign/jwks"), ("GET", "/sandbox/sign/session"), ("POST", "/sandbox/sign/session"), ("GET", "/sandbox/seal/jwks"), ("POST", "/sandbox/seal"),
-    ("GET", "/sandbox/licence/jwks"), ("GET", "/sandbox/licence/{uscc:str}"),
-    ("GET", "/sandbox/device/status"), ("GET", "/sandbox/device/card"), ("POST", "/sandbox/device/card"), ("DELETE", "/sandbox/device/card"),
-    ("POST", "/sandbox/device/camera/frames"), ("POST", "/sandbox/device/camera"), ("GET", "/sandbox/device/scanner"), ("POST", "/sandbox/device/scanner"),
-    ("GET", "/sandbox/device/printer/jobs"), ("POST", "/sandbox/device/printer/jobs"), ("DELETE", "/sandbox/device/printer/jobs"), ("POST", "/sandbox/device/printer"),
-    ("POST", "/sandbox/device/session/clear"), ("POST", "/sandbox/device/terminal/token"),
+    ("GET", "/sandbox/personas"),
+    ("GET", "/sandbox/enterprises"),
+    ("GET", "/sandbox/enterprises/{uscc:str}"),
+    ("GET", "/sandbox/simulators"),
+    ("GET", "/sandbox/simulators/{system:str}/stats"),
+    ("GET", "/sandbox/simulators/{system:str}/faults"),
+    ("PUT", "/sandbox/simulators/{system:str}/faults"),
+    ("PATCH", "/sandbox/simulators/{system:str}/faults"),
+    ("POST", "/sandbox/simulators/{system:str}/reset"),
+    ("POST", "/sandbox/cases/{case_id:str}/notice/end"),
+    ("POST", "/sandbox/token"),
+    ("GET", "/sandbox/oidc/.well-known/openid-configuration"),
+    ("GET", "/sandbox/oidc/jwks"),
+    ("GET", "/sandbox/oidc/authorize"),
+    ("POST", "/sandbox/oidc/authorize"),
+    ("POST", "/sandbox/oidc/token"),
+    ("GET", "/sandbox/oidc/userinfo"),
+    ("GET", "/sandbox/identity/personas"),
+    ("GET", "/sandbox/face/jwks"),
+    ("GET", "/sandbox/face/session"),
+    ("POST", "/sandbox/face/session"),
+    ("POST", "/sandbox/face/frames"),
+    ("GET", "/sandbox/sign/jwks"),
+    ("GET", "/sandbox/sign/session"),
+    ("POST", "/sandbox/sign/session"),
+    ("GET", "/sandbox/seal/jwks"),
+    ("POST", "/sandbox/seal"),
+    ("GET", "/sandbox/licence/jwks"),
+    ("GET", "/sandbox/licence/{uscc:str}"),
+    ("GET", "/sandbox/device/status"),
+    ("GET", "/sandbox/device/card"),
+    ("POST", "/sandbox/device/card"),
+    ("DELETE", "/sandbox/device/card"),
+    ("POST", "/sandbox/device/camera/frames"),
+    ("POST", "/sandbox/device/camera"),
+    ("GET", "/sandbox/device/scanner"),
+    ("POST", "/sandbox/device/scanner"),
+    ("GET", "/sandbox/device/printer/jobs"),
+    ("POST", "/sandbox/device/printer/jobs"),
+    ("DELETE", "/sandbox/device/printer/jobs"),
+    ("POST", "/sandbox/device/printer"),
+    ("POST", "/sandbox/device/session/clear"),
+    ("POST", "/sandbox/device/terminal/token"),
 ]
 POLICY.update({key: TEST_ENV for key in SANDBOX_ROUTES})
 # The simulated agency systems are ASGI mounts; they check signed requests themselves (tests/connectors).
-SIMULATOR_MOUNTS = {"/sim/etax", "/sim/xm-tax", "/sim/amr", "/sim/customs-fz", "/sim/customs-xm", "/sim/si-pension",
-                    "/sim/si-unemployment", "/sim/ytz-bank", "/sim/seal-security", "/sim/seal-online"}
+SIMULATOR_MOUNTS = {
+    "/sim/etax",
+    "/sim/xm-tax",
+    "/sim/amr",
+    "/sim/customs-fz",
+    "/sim/customs-xm",
+    "/sim/si-pension",
+    "/sim/si-unemployment",
+    "/sim/ytz-bank",
+    "/sim/seal-security",
+    "/sim/seal-online",
+}
 
 
 def app_routes(app) -> tuple[set[tuple[str, str]], set[str], list[tuple[str, str]]]:
@@ -254,7 +300,9 @@ async def test_test_environment_is_absent_in_production(pg_url, redis_url, tmp_p
         assert not leaked, leaked
         expected_in_production = {key for key, rule in POLICY.items() if rule is not TEST_ENV}
         assert handlers == expected_in_production, handlers ^ expected_in_production
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://production.test") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://production.test"
+        ) as client:
             assert (await client.post("/sandbox/token", json={"persona": "admin-platform"})).status_code in (404, 405)
             assert (await client.get("/sandbox/personas")).status_code == 404
             assert (await client.get("/sim/etax/.well-known/jwks.json")).status_code == 404
@@ -284,35 +332,79 @@ async def resources(live, world) -> dict[str, str]:
     c, t = live.client, live.tokens
     scale = (await c.get("/api/v1/ratings/scale")).json()
     indicator = scale["indicators"][0]["code"]
-    rated = await c.post("/api/v1/ratings/matters", headers=bearer(t["owner"]),
-                         json={"case_id": world.case_id, "item_ref": world.item_ref, "level": 1, "indicators": [indicator], "comment": "太慢"})
+    rated = await c.post(
+        "/api/v1/ratings/matters",
+        headers=bearer(t["owner"]),
+        json={
+            "case_id": world.case_id,
+            "item_ref": world.item_ref,
+            "level": 1,
+            "indicators": [indicator],
+            "comment": "太慢",
+        },
+    )
     assert rated.status_code == 201, rated.text
     rating = rated.json()
     mine = (await c.get("/api/v1/ratings/mine", headers=bearer(t["owner"]))).json()
     follow_up = next(r["follow_up_id"] for r in mine if r["id"] == rating["id"])
-    appealed = await c.post(f"/api/v1/ratings/{rating['id']}/appeals", headers=bearer(t["agency_staff"]), json={"ground": "mistaken", "reason": "误评"})
+    appealed = await c.post(
+        f"/api/v1/ratings/{rating['id']}/appeals",
+        headers=bearer(t["agency_staff"]),
+        json={"ground": "mistaken", "reason": "误评"},
+    )
     assert appealed.status_code == 201, appealed.text
     me = (await c.get("/api/v1/me", headers=bearer(t["owner"]))).json()
     signing = (await c.get(f"/api/v1/cases/{world.case_id}/signatures", headers=bearer(t["owner"]))).json()
-    face = await c.post("/api/v1/face-verifications", headers=bearer(t["owner"]), json={"purpose": "submit", "reference": world.case_id})
+    face = await c.post(
+        "/api/v1/face-verifications", headers=bearer(t["owner"]), json={"purpose": "submit", "reference": world.case_id}
+    )
     assert face.status_code == 201, face.text
-    assisted = await c.post("/api/v1/assisted", headers=bearer(t["window_staff"]), json={"uscc": OTHER_USCC, "visitor_id": "P002", "visitor_name": "林晓燕"})
+    assisted = await c.post(
+        "/api/v1/assisted",
+        headers=bearer(t["window_staff"]),
+        json={"uscc": OTHER_USCC, "visitor_id": "P002", "visitor_name": "林晓燕"},
+    )
     assert assisted.status_code == 201, assisted.text
     return {
-        "case_id": world.case_id, "ref": world.item_ref, "material_id": str(world.material_id), "document_id": str(world.document_id),
-        "fid": follow_up, "rating_id": rating["id"], "appeal_id": appealed.json()["id"], "indicator": indicator,
-        "signing_document": signing["documents"][0]["document_id"], "signing_reference": signing["reference"],
-        "verification_id": face.json()["verification_id"], "assisted_id": assisted.json()["id"], "owner_id_number": me["id_number"],
+        "case_id": world.case_id,
+        "ref": world.item_ref,
+        "material_id": str(world.material_id),
+        "document_id": str(world.document_id),
+        "fid": follow_up,
+        "rating_id": rating["id"],
+        "appeal_id": appealed.json()["id"],
+        "indicator": indicator,
+        "signing_document": signing["documents"][0]["document_id"],
+        "signing_reference": signing["reference"],
+        "verification_id": face.json()["verification_id"],
+        "assisted_id": assisted.json()["id"],
+        "owner_id_number": me["id_number"],
     }
 
 
 def probe_for(method: str, path: str, r: dict[str, str]) -> Probe:
     """A concrete request for a route pattern: real ids, and a body that changes nothing important."""
     values = {
-        "case_id": r["case_id"], "ref": r["ref"], "material_id": r["material_id"], "code": "REG-COMPANY", "uscc": CASE_USCC,
-        "system": "amr", "fid": r["fid"], "rating_id": r["rating_id"], "appeal_id": r["appeal_id"], "assisted_id": r["assisted_id"],
-        "verification_id": r["verification_id"], "mandate_id": "no-such-mandate", "terminal_id": "no-such-terminal", "subject": "no-such-staff",
-        "contact_id": "999999", "job_id": "999999", "notification_id": "999999", "entity_type": "company", "file_path": "index.html", "path": "nothing",
+        "case_id": r["case_id"],
+        "ref": r["ref"],
+        "material_id": r["material_id"],
+        "code": "REG-COMPANY",
+        "uscc": CASE_USCC,
+        "system": "amr",
+        "fid": r["fid"],
+        "rating_id": r["rating_id"],
+        "appeal_id": r["appeal_id"],
+        "assisted_id": r["assisted_id"],
+        "verification_id": r["verification_id"],
+        "mandate_id": "no-such-mandate",
+        "terminal_id": "no-such-terminal",
+        "subject": "no-such-staff",
+        "contact_id": "999999",
+        "job_id": "999999",
+        "notification_id": "999999",
+        "entity_type": "company",
+        "file_path": "index.html",
+        "path": "nothing",
     }
     concrete = path
     for name, value in values.items():
@@ -320,42 +412,78 @@ def probe_for(method: str, path: str, r: dict[str, str]) -> Probe:
             concrete = concrete.replace(f"{{{name}:{kind}}}", value)
     if method == "GET" and path == "/api/v1/cases/{case_id:str}/documents/{document_id:int}":
         concrete = concrete.replace("{document_id:int}", r["document_id"])
-    concrete = concrete.replace("{document_id:int}", r["document_id"]).replace("{document_id:str}", r["signing_document"])
+    concrete = concrete.replace("{document_id:int}", r["document_id"]).replace(
+        "{document_id:str}", r["signing_document"]
+    )
     assert "{" not in concrete, f"no value for a parameter of {path}"
     bodies: dict[tuple[str, str], Probe] = {
         ("POST", "/api/v1/cases"): Probe(concrete, json={"uscc": CASE_USCC}),
-        ("PATCH", "/api/v1/cases/{case_id:str}"): Probe(concrete, json={"answers": {}}),  # a submitted case: 409 to who may
-        ("POST", "/api/v1/cases/{case_id:str}/materials"): Probe(concrete, data={"code": "M-LICENCE"}, files={"file": ("a.pdf", TINY_PDF, "application/pdf")}),
+        ("PATCH", "/api/v1/cases/{case_id:str}"): Probe(
+            concrete, json={"answers": {}}
+        ),  # a submitted case: 409 to who may
+        ("POST", "/api/v1/cases/{case_id:str}/materials"): Probe(
+            concrete, data={"code": "M-LICENCE"}, files={"file": ("a.pdf", TINY_PDF, "application/pdf")}
+        ),
         ("POST", "/api/v1/cases/{case_id:str}/withdraw"): Probe(concrete, json={"reason": "试试"}),
-        ("POST", "/api/v1/cases/{case_id:str}/submit"): Probe(concrete, headers={"Idempotency-Key": "security-matrix-submit"}),
-        ("POST", "/api/v1/cases/{case_id:str}/items/{code:str}/correction"): Probe(concrete, json={"form_data": {}, "message": "补正"}),
+        ("POST", "/api/v1/cases/{case_id:str}/submit"): Probe(
+            concrete, headers={"Idempotency-Key": "security-matrix-submit"}
+        ),
+        ("POST", "/api/v1/cases/{case_id:str}/items/{code:str}/correction"): Probe(
+            concrete, json={"form_data": {}, "message": "补正"}
+        ),
         ("POST", "/api/v1/cases/{case_id:str}/objections"): Probe(concrete, json={"message": "有异议"}),
         ("POST", "/api/v1/callbacks/{system:str}"): Probe(concrete, json={"event_id": "x"}),
         ("POST", "/api/v1/plans"): Probe(concrete, json={"entity_type": "company", "answers": {}}),
         ("POST", "/auth/refresh"): Probe(concrete, json={"refresh_token": "not-a-token"}),
         ("POST", "/auth/terminal/token"): Probe(concrete, json={"assertion": "not.a.jwt"}),
         # the owner naming themselves: refused as invalid after the permission check, so nothing is granted
-        ("POST", "/api/v1/mandates"): Probe(concrete, json={"uscc": CASE_USCC, "agent_id_number": r["owner_id_number"], "items": []}),
+        ("POST", "/api/v1/mandates"): Probe(
+            concrete, json={"uscc": CASE_USCC, "agent_id_number": r["owner_id_number"], "items": []}
+        ),
         ("POST", "/api/v1/face-verifications"): Probe(concrete, json={"purpose": "submit", "reference": r["case_id"]}),
         ("POST", "/api/v1/face-verifications/callback"): Probe(concrete, json={"jws": "not.a.jws"}),
         ("POST", "/api/v1/signatures/callback"): Probe(concrete, json={"jws": "not.a.jws"}),
         ("GET", "/api/v1/signatures"): Probe(concrete, params={"reference": r["signing_reference"]}),
-        ("POST", "/api/v1/seals/verify"): Probe(concrete, json={"document_base64": base64.b64encode(b"doc").decode(), "seal": "not.a.seal"}),
-        ("POST", "/api/v1/kiosk/sessions"): Probe(concrete, json={"id_number": "350102196602040372", "name": "林晓燕", "frames": [base64.b64encode(b"frame").decode()]}),
-        ("POST", "/api/v1/kiosk/terminals"): Probe(concrete, json={"terminal_id": "x", "name": "x", "hall": "x", "region": "x", "public_jwk": {}}),
+        ("POST", "/api/v1/seals/verify"): Probe(
+            concrete, json={"document_base64": base64.b64encode(b"doc").decode(), "seal": "not.a.seal"}
+        ),
+        ("POST", "/api/v1/kiosk/sessions"): Probe(
+            concrete,
+            json={"id_number": "350102196602040372", "name": "林晓燕", "frames": [base64.b64encode(b"frame").decode()]},
+        ),
+        ("POST", "/api/v1/kiosk/terminals"): Probe(
+            concrete, json={"terminal_id": "x", "name": "x", "hall": "x", "region": "x", "public_jwk": {}}
+        ),
         ("POST", "/api/v1/workbench/items/{ref:str}/accept"): Probe(concrete, json={"message": ""}),
-        ("POST", "/api/v1/workbench/items/{ref:str}/correction"): Probe(concrete, json={"items": [{"kind": "field", "name": "liquidation_completed_date"}], "message": "补正"}),
-        ("POST", "/api/v1/workbench/items/{ref:str}/approve"): Probe(concrete, data={"message": ""}, files={"file": ("r.pdf", TINY_PDF, "application/pdf")}),
+        ("POST", "/api/v1/workbench/items/{ref:str}/correction"): Probe(
+            concrete, json={"items": [{"kind": "field", "name": "liquidation_completed_date"}], "message": "补正"}
+        ),
+        ("POST", "/api/v1/workbench/items/{ref:str}/approve"): Probe(
+            concrete, data={"message": ""}, files={"file": ("r.pdf", TINY_PDF, "application/pdf")}
+        ),
         ("POST", "/api/v1/workbench/items/{ref:str}/refuse"): Probe(concrete, json={"reason": "不予办理"}),
-        ("POST", "/api/v1/assisted"): Probe(concrete, json={"uscc": OTHER_USCC, "visitor_id": "P002", "visitor_name": "林晓燕"}),
-        ("POST", "/api/v1/ratings/matters"): Probe(concrete, json={"case_id": r["case_id"], "item_ref": r["ref"], "level": 5, "indicators": [r["indicator"]]}),
-        ("POST", "/api/v1/ratings/visits"): Probe(concrete, json={"visit_ref": "security-visit", "hall": "hall-350100", "level": 5, "indicators": [r["indicator"]]}),
+        ("POST", "/api/v1/assisted"): Probe(
+            concrete, json={"uscc": OTHER_USCC, "visitor_id": "P002", "visitor_name": "林晓燕"}
+        ),
+        ("POST", "/api/v1/ratings/matters"): Probe(
+            concrete, json={"case_id": r["case_id"], "item_ref": r["ref"], "level": 5, "indicators": [r["indicator"]]}
+        ),
+        ("POST", "/api/v1/ratings/visits"): Probe(
+            concrete,
+            json={"visit_ref": "security-visit", "hall": "hall-350100", "level": 5, "indicators": [r["indicator"]]},
+        ),
         ("POST", "/api/v1/ratings/follow-ups/{fid:str}/visit"): Probe(concrete, json={"note": "已回访"}),
         ("POST", "/api/v1/ratings/follow-ups/{fid:str}/rectification"): Probe(concrete, json={"note": "已整改"}),
         ("POST", "/api/v1/ratings/follow-ups/{fid:str}/reply"): Probe(concrete, json={"note": "已答复"}),
-        ("POST", "/api/v1/ratings/follow-ups/{fid:str}/re-rating"): Probe(concrete, json={"level": 5, "indicators": [r["indicator"]]}),
-        ("POST", "/api/v1/ratings/{rating_id:str}/appeals"): Probe(concrete, json={"ground": "mistaken", "reason": "误评"}),
-        ("POST", "/api/v1/ratings/appeals/{appeal_id:str}/review"): Probe(concrete, json={"uphold": False, "decision": "维持"}),
+        ("POST", "/api/v1/ratings/follow-ups/{fid:str}/re-rating"): Probe(
+            concrete, json={"level": 5, "indicators": [r["indicator"]]}
+        ),
+        ("POST", "/api/v1/ratings/{rating_id:str}/appeals"): Probe(
+            concrete, json={"ground": "mistaken", "reason": "误评"}
+        ),
+        ("POST", "/api/v1/ratings/appeals/{appeal_id:str}/review"): Probe(
+            concrete, json={"uphold": False, "decision": "维持"}
+        ),
         ("GET", "/api/v1/stats/export"): Probe(concrete, params={"section": "items"}),
         ("PUT", "/api/v1/admin/connector-modes/{system:str}"): Probe(concrete, json={"mode": "api"}),
         ("GET", "/api/v1/admin/catalog/diff"): Probe(concrete, params={"base": "2026.1", "other": "2026.1"}),
@@ -377,7 +505,15 @@ async def ask(live, method: str, probe: Probe, token: str | None):
     if method == "GET" and probe.path.endswith("/events"):
         async with live.client.stream(method, probe.path, headers=headers, timeout=10) as response:
             return response.status_code, (await response.aread()).decode() if response.status_code >= 400 else ""
-    response = await live.client.request(method, probe.path, headers={**headers, **(probe.headers or {})}, json=probe.json, data=probe.data, files=probe.files, params=probe.params)
+    response = await live.client.request(
+        method,
+        probe.path,
+        headers={**headers, **(probe.headers or {})},
+        json=probe.json,
+        data=probe.data,
+        files=probe.files,
+        params=probe.params,
+    )
     return response.status_code, response.text
 
 
@@ -423,25 +559,42 @@ async def test_route_by_role(live, resources, method, path):
         answers[role] = await ask(live, method, probe, live.tokens[role])
     if rule.signed:
         statuses = {role: status for role, (status, _) in answers.items()}
-        assert len(set(statuses.values())) == 1 and 400 <= next(iter(statuses.values())) < 500, f"a session changed a signed route's answer: {statuses}"
+        assert len(set(statuses.values())) == 1 and 400 <= next(iter(statuses.values())) < 500, (
+            f"a session changed a signed route's answer: {statuses}"
+        )
         return
-    failures = [f"{role}: {why} [{body[:160]}]" for role, (status, body) in answers.items() if (why := verdict(rule, role, status, body))]
+    failures = [
+        f"{role}: {why} [{body[:160]}]"
+        for role, (status, body) in answers.items()
+        if (why := verdict(rule, role, status, body))
+    ]
     assert not failures, "\n".join(failures)
 
 
-PUBLIC_PROBES = sorted(key for key, rule in POLICY.items() if rule is PUBLIC and "{" not in key[1] or key in {("GET", "/api/v1/guides/{entity_type:str}")})
+PUBLIC_PROBES = sorted(
+    key
+    for key, rule in POLICY.items()
+    if rule is PUBLIC and "{" not in key[1] or key in {("GET", "/api/v1/guides/{entity_type:str}")}
+)
 
 
 async def test_public_routes_answer_everyone_alike(live, resources):
     """Public routes need no credentials, and a session changes nothing about the answer."""
     for method, path in PUBLIC_PROBES:
         probe = probe_for(method, path, resources)
-        statuses = {role: (await ask(live, method, probe, live.tokens[role]))[0] for role in ("anonymous", "owner", "admin")}
+        statuses = {
+            role: (await ask(live, method, probe, live.tokens[role]))[0] for role in ("anonymous", "owner", "admin")
+        }
         assert len(set(statuses.values())) == 1, (method, path, statuses)
         assert statuses["anonymous"] < 500 and statuses["anonymous"] not in (401, 403), (method, path, statuses)
 
 
 async def test_test_environment_routes_need_no_session(live):
     """In the test environment its own routes are open (they are absent in production, above)."""
-    statuses = await asyncio.gather(*(live.client.get(p) for p in ("/sandbox/personas", "/sandbox/enterprises", "/sandbox/simulators", "/sandbox/oidc/jwks")))
+    statuses = await asyncio.gather(
+        *(
+            live.client.get(p)
+            for p in ("/sandbox/personas", "/sandbox/enterprises", "/sandbox/simulators", "/sandbox/oidc/jwks")
+        )
+    )
     assert [s.status_code for s in statuses] == [200] * 4

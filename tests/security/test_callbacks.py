@@ -60,7 +60,13 @@ async def snapshot(item_ref: str) -> dict:
 
     (Not the timeline's length: the platform's own polling may append to it meanwhile.)
     """
-    item = await CaseItem.select(CaseItem.status, CaseItem.last_sequence, CaseItem.message, CaseItem.reference, CaseItem.closed_at).where(CaseItem.ref == item_ref).first()
+    item = (
+        await CaseItem.select(
+            CaseItem.status, CaseItem.last_sequence, CaseItem.message, CaseItem.reference, CaseItem.closed_at
+        )
+        .where(CaseItem.ref == item_ref)
+        .first()
+    )
     return {
         "item": item,
         "inbox": await CallbackInbox.count().where(CallbackInbox.system == "amr"),
@@ -69,10 +75,19 @@ async def snapshot(item_ref: str) -> dict:
 
 
 def event(item: dict, outcome: str = "completed", sequence: int = 90) -> bytes:
-    return msgspec.json.encode(CallbackResult(
-        event_id=f"evt-{uuid.uuid4().hex}", reference=item["reference"] or "R", item_ref=item["ref"], item_code=item["code"], system="amr",
-        outcome=outcome, sequence=sequence, occurred_at="2026-11-26T08:00:00+08:00", message="办结",
-    ))
+    return msgspec.json.encode(
+        CallbackResult(
+            event_id=f"evt-{uuid.uuid4().hex}",
+            reference=item["reference"] or "R",
+            item_ref=item["ref"],
+            item_code=item["code"],
+            system="amr",
+            outcome=outcome,
+            sequence=sequence,
+            occurred_at="2026-11-26T08:00:00+08:00",
+            message="办结",
+        )
+    )
 
 
 async def post_callback(live, system: str, body: bytes, signature: str | None):
@@ -90,7 +105,9 @@ async def test_forged_expired_tampered_and_misdirected_agency_callbacks_change_n
     attempts = {
         "unsigned": await post_callback(live, "amr", body, None),
         "garbage signature": await post_callback(live, "amr", body, "not.a.jws"),
-        "forged (same kid, other key)": await post_callback(live, "amr", body, Signer(generate_signing_key(signer.kid)).sign(body)[0]),
+        "forged (same kid, other key)": await post_callback(
+            live, "amr", body, Signer(generate_signing_key(signer.kid)).sign(body)[0]
+        ),
         "expired": await post_callback(live, "amr", body, signer.sign(body, now=time.time() - 900)[0]),
         "issued in the future": await post_callback(live, "amr", body, signer.sign(body, now=time.time() + 900)[0]),
         "tampered body": await post_callback(live, "amr", body.replace(b'"completed"', b'"rejected"'), genuine),
@@ -98,7 +115,10 @@ async def test_forged_expired_tampered_and_misdirected_agency_callbacks_change_n
     }
     for name, response in attempts.items():
         assert response.status_code == 401, (name, response.status_code, response.text)
-        assert response.headers["content-type"].startswith("application/problem+json") and response.json()["code"] == "callback_rejected", name
+        assert (
+            response.headers["content-type"].startswith("application/problem+json")
+            and response.json()["code"] == "callback_rejected"
+        ), name
     assert (await post_callback(live, "no-such-system", body, genuine)).status_code == 404
     assert await snapshot(item["ref"]) == before
 
@@ -121,7 +141,9 @@ async def test_a_replayed_agency_callback_is_refused_and_a_redelivered_event_app
     answer = await post_callback(live, "amr", stale, signer.sign(stale)[0])
     assert answer.status_code == 200 and answer.json()["status"] == "ignored", answer.text
     final = await snapshot(item["ref"])
-    assert final["item"] == after_first["item"] and final["inbox"] == after_first["inbox"] + 1  # the redelivery was stored, not applied
+    assert (
+        final["item"] == after_first["item"] and final["inbox"] == after_first["inbox"] + 1
+    )  # the redelivery was stored, not applied
 
 
 # ---- identity providers: face verification and e-signature --------------------------------------
@@ -142,30 +164,50 @@ async def test_face_results_forged_backdated_or_replayed_are_refused(live):
 
     identity = get_identity(live.platform)
     token = live.tokens["owner"]
-    started = await live.client.post("/api/v1/face-verifications", json={"purpose": "submit", "reference": "security-face"}, headers=bearer(token))
+    started = await live.client.post(
+        "/api/v1/face-verifications", json={"purpose": "submit", "reference": "security-face"}, headers=bearer(token)
+    )
     assert started.status_code == 201, started.text
     q = _query(started.json()["provider_url"])
     status_url = f"/api/v1/face-verifications/{q['verification_id']}"
     key = identity.signing_key(SANDBOX_FACE_KEY)
     now = int(time.time())
-    claims = {"iss": face_provider_base(identity), "aud": identity.base_url, "verification_id": q["verification_id"], "nonce": q["nonce"], "result": "passed", "score": 97, "liveness": True}
+    claims = {
+        "iss": face_provider_base(identity),
+        "aud": identity.base_url,
+        "verification_id": q["verification_id"],
+        "nonce": q["nonce"],
+        "result": "passed",
+        "score": 97,
+        "liveness": True,
+    }
 
     def callback(jws: str):
         return live.client.post("/api/v1/face-verifications/callback", json={"jws": jws})
 
     impostor = ECKey.generate_key("P-256", parameters={"kid": key.kid}, private=True)
-    forged = await callback(_provider_token(impostor, FACE_RESULT_TYP, {**claims, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}))
+    forged = await callback(
+        _provider_token(impostor, FACE_RESULT_TYP, {**claims, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex})
+    )
     assert forged.status_code == 401 and forged.json()["code"] == "callback_invalid", forged.text
-    expired = await callback(_provider_token(key, FACE_RESULT_TYP, {**claims, "iat": now - 600, "exp": now - 540, "jti": uuid.uuid4().hex}))
+    expired = await callback(
+        _provider_token(key, FACE_RESULT_TYP, {**claims, "iat": now - 600, "exp": now - 540, "jti": uuid.uuid4().hex})
+    )
     assert expired.status_code == 401 and expired.json()["code"] == "callback_expired", expired.text
     assert (await live.client.get(status_url, headers=bearer(token))).json()["status"] == "pending"
 
-    delivered = await live.client.post("/sandbox/face/session", data={"verification_id": q["verification_id"], "nonce": q["nonce"], "decision": "failed"}, headers={"Accept": "application/json"})
+    delivered = await live.client.post(
+        "/sandbox/face/session",
+        data={"verification_id": q["verification_id"], "nonce": q["nonce"], "decision": "failed"},
+        headers={"Accept": "application/json"},
+    )
     assert delivered.status_code == 200, delivered.text
     captured = delivered.json()["result"]  # the provider's genuine, signed message
     replayed = await callback(captured)
     assert replayed.status_code == 409 and replayed.json()["code"] == "callback_replayed", replayed.text
-    overturn = await callback(_provider_token(key, FACE_RESULT_TYP, {**claims, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}))
+    overturn = await callback(
+        _provider_token(key, FACE_RESULT_TYP, {**claims, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex})
+    )
     assert overturn.status_code == 409, overturn.text  # a recorded result stays recorded
     assert (await live.client.get(status_url, headers=bearer(token))).json()["status"] == "failed"
 
@@ -179,29 +221,65 @@ async def test_signature_callbacks_forged_backdated_or_replayed_are_refused(live
     token = await session_token(live.client, "applicant-p002")
     created = await live.client.post("/api/v1/cases", json={"uscc": OTHER_USCC}, headers=bearer(token))
     case_id = created.json()["id"]
-    view = (await live.client.patch(f"/api/v1/cases/{case_id}", json={"answers": BASE_ANSWERS}, headers=bearer(token))).json()
-    view = (await live.client.patch(f"/api/v1/cases/{case_id}", json={"form_data": form_from_examples(view["plan"], view["form_data"])}, headers=bearer(token))).json()
+    view = (
+        await live.client.patch(f"/api/v1/cases/{case_id}", json={"answers": BASE_ANSWERS}, headers=bearer(token))
+    ).json()
+    view = (
+        await live.client.patch(
+            f"/api/v1/cases/{case_id}",
+            json={"form_data": form_from_examples(view["plan"], view["form_data"])},
+            headers=bearer(token),
+        )
+    ).json()
     signing = await live.client.post(f"/api/v1/cases/{case_id}/signatures", headers=bearer(token))
     assert signing.status_code == 201, signing.text
     link = _query(signing.json()["requests"][0]["sign_url"])
     key = identity.signing_key(SANDBOX_SIGN_KEY)
     now = int(time.time())
-    claims = {"iss": sign_provider_base(identity), "aud": identity.base_url, "request_id": link["request_id"], "signer": link["signer"], "nonce": link["nonce"],
-              "document_sha256": link["sha256"], "decision": "signed", "face_verified": True}
+    claims = {
+        "iss": sign_provider_base(identity),
+        "aud": identity.base_url,
+        "request_id": link["request_id"],
+        "signer": link["signer"],
+        "nonce": link["nonce"],
+        "document_sha256": link["sha256"],
+        "decision": "signed",
+        "face_verified": True,
+    }
 
     async def signer_status() -> str:
         status = (await live.client.get(f"/api/v1/cases/{case_id}/signatures", headers=bearer(token))).json()
-        return next(s["status"] for d in status["documents"] for s in d["signers"] if s["request_id"] == link["request_id"])
+        return next(
+            s["status"] for d in status["documents"] for s in d["signers"] if s["request_id"] == link["request_id"]
+        )
 
     def callback(jws: str):
-        return live.client.post("/api/v1/signatures/callback", content=jws, headers={"Content-Type": "application/jose"})
+        return live.client.post(
+            "/api/v1/signatures/callback", content=jws, headers={"Content-Type": "application/jose"}
+        )
 
-    forged = await callback(_provider_token(ECKey.generate_key("P-256", parameters={"kid": key.kid}, private=True), SIGNATURE_TYP, {**claims, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}))
+    forged = await callback(
+        _provider_token(
+            ECKey.generate_key("P-256", parameters={"kid": key.kid}, private=True),
+            SIGNATURE_TYP,
+            {**claims, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex},
+        )
+    )
     assert forged.status_code == 401, forged.text
-    expired = await callback(_provider_token(key, SIGNATURE_TYP, {**claims, "iat": now - 600, "exp": now - 540, "jti": uuid.uuid4().hex}))
+    expired = await callback(
+        _provider_token(key, SIGNATURE_TYP, {**claims, "iat": now - 600, "exp": now - 540, "jti": uuid.uuid4().hex})
+    )
     assert expired.status_code == 401 and expired.json()["code"] == "callback_expired", expired.text
-    other_document = await callback(_provider_token(key, SIGNATURE_TYP, {**claims, "document_sha256": "0" * 64, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}))
-    assert other_document.status_code == 409 and other_document.json()["code"] == "callback_hash_mismatch", other_document.text
+    other_document = await callback(
+        _provider_token(
+            key,
+            SIGNATURE_TYP,
+            {**claims, "document_sha256": "0" * 64, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex},
+        )
+    )
+    assert other_document.status_code == 409 and other_document.json()["code"] == "callback_hash_mismatch", (
+        other_document.text
+    )
     assert await signer_status() == "pending"
 
     form = {k: link[k] for k in ("request_id", "signer", "nonce", "sha256")} | {"decision": "signed"}
@@ -209,6 +287,10 @@ async def test_signature_callbacks_forged_backdated_or_replayed_are_refused(live
     assert delivered.status_code == 200, delivered.text
     replayed = await callback(delivered.json()["result"])
     assert replayed.status_code == 409 and replayed.json()["code"] == "callback_replayed", replayed.text
-    declined = await callback(_provider_token(key, SIGNATURE_TYP, {**claims, "decision": "declined", "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}))
+    declined = await callback(
+        _provider_token(
+            key, SIGNATURE_TYP, {**claims, "decision": "declined", "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}
+        )
+    )
     assert declined.status_code == 409, declined.text
     assert await signer_status() == "signed"

@@ -41,7 +41,14 @@ def is_identifier(token: str) -> bool:
 
 @pytest.fixture(scope="module")
 def platform_process(artifacts_dir):
-    server = PlatformProcess("run", artifacts_dir, data_dir=tempfile.mkdtemp(prefix="security-logs."), log_format="json", log_level="DEBUG", sim_processing_seconds="0")
+    server = PlatformProcess(
+        "run",
+        artifacts_dir,
+        data_dir=tempfile.mkdtemp(prefix="security-logs."),
+        log_format="json",
+        log_level="DEBUG",
+        sim_processing_seconds="0",
+    )
     server.start()
     try:
         yield server
@@ -65,8 +72,14 @@ async def test_no_full_identifier_in_any_log_line(platform_process):
         await client.get("/api/v1/cases", params={"number": id_number}, headers=bearer(token))
         await client.get(f"/no/such/page/{id_number}")
         await client.post("/api/v1/cases", json={"uscc": USCC[:-1] + "0"}, headers=bearer(token))  # wrong check digit
-        await client.post("/api/v1/mandates", json={"uscc": USCC, "agent_id_number": id_number, "items": []}, headers=bearer(token))
-        await client.post("/api/v1/callbacks/amr", content=json.dumps({"item_ref": case_id, "uscc": USCC, "id_number": id_number}), headers={"Content-Type": "application/json"})
+        await client.post(
+            "/api/v1/mandates", json={"uscc": USCC, "agent_id_number": id_number, "items": []}, headers=bearer(token)
+        )
+        await client.post(
+            "/api/v1/callbacks/amr",
+            content=json.dumps({"item_ref": case_id, "uscc": USCC, "id_number": id_number}),
+            headers={"Content-Type": "application/json"},
+        )
         await client.get("/readyz")
 
     platform_process.stop()
@@ -76,7 +89,11 @@ async def test_no_full_identifier_in_any_log_line(platform_process):
     for line in lines[started:]:
         assert line.startswith("{") and json.loads(line), f"not a JSON log line: {line[:200]}"
     assert len(lines) - started > 100, "the platform logged what it did"
-    leaks = [line[:300] for line in lines if FULL_IDENTIFIER.search(line) or any(is_identifier(t) for t in CANDIDATE.findall(line))]
+    leaks = [
+        line[:300]
+        for line in lines
+        if FULL_IDENTIFIER.search(line) or any(is_identifier(t) for t in CANDIDATE.findall(line))
+    ]
     assert not leaks, leaks[:5]
     text = "\n".join(lines)
     # the lines that carried them are there, masked (so the scan saw what it had to see)

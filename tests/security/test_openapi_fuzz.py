@@ -34,7 +34,14 @@ SKIP = {("GET", "/api/v1/cases/{case_id}/events")}  # an endless event stream; i
 
 @pytest.fixture(scope="module")
 def fuzz_target(artifacts_dir):
-    server = PlatformProcess("run", artifacts_dir, data_dir=tempfile.mkdtemp(prefix="security-fuzz."), log_format="json", log_level="WARNING", sim_processing_seconds="0")
+    server = PlatformProcess(
+        "run",
+        artifacts_dir,
+        data_dir=tempfile.mkdtemp(prefix="security-fuzz."),
+        log_format="json",
+        log_level="WARNING",
+        sim_processing_seconds="0",
+    )
     server.start()
     try:
         tokens = {}
@@ -63,15 +70,23 @@ def test_no_server_error_anywhere_in_the_openapi_document(fuzz_target):
         nonlocal calls
         headers = {"Authorization": f"Bearer {tokens[identity]}"} if identity in tokens else {}
 
-        @hypothesis.settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, phases=[hypothesis.Phase.generate],
-                             suppress_health_check=list(HealthCheck))
+        @hypothesis.settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            phases=[hypothesis.Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @hypothesis.seed(SEED)
         @hypothesis.given(case=cases)
         def exercise(case) -> None:
             nonlocal calls
             calls += 1
             response = case.call(base_url=server.url, session=session, headers=headers, timeout=15)
-            reproduce = f"{identity}: {response.status_code} {case.as_curl_command(headers=headers, base_url=server.url)}"
+            reproduce = (
+                f"{identity}: {response.status_code} {case.as_curl_command(headers=headers, base_url=server.url)}"
+            )
             try:
                 case.validate_response(response, checks=[not_a_server_error], headers=headers)
             except (AssertionError, FailureGroup):
@@ -88,7 +103,10 @@ def test_no_server_error_anywhere_in_the_openapi_document(fuzz_target):
     for operation in operations:
         if (operation.method.upper(), operation.path) in SKIP:
             continue
-        cases = strategies.one_of(operation.as_strategy(schemathesis.GenerationMode.POSITIVE), operation.as_strategy(schemathesis.GenerationMode.NEGATIVE))
+        cases = strategies.one_of(
+            operation.as_strategy(schemathesis.GenerationMode.POSITIVE),
+            operation.as_strategy(schemathesis.GenerationMode.NEGATIVE),
+        )
         for identity in IDENTITIES:
             fuzz(cases, identity)
 

@@ -39,7 +39,12 @@ def png(width: int = 2, height: int = 2, *, idat: bytes | None = None, after: by
 def jpeg(width: int = 1, height: int = 1, *, comment: bytes = b"") -> bytes:
     com = b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment if comment else b""
     sof = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
-    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + com + sof + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\x00\xff\xd9"
+    return (
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        + com
+        + sof
+        + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\x00\xff\xd9"
+    )
 
 
 def zeros_deflated(size: int) -> bytes:
@@ -66,38 +71,121 @@ def pdf_bomb() -> bytes:
 
 
 def pdf(*objects: bytes) -> bytes:
-    return b"%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" + b"".join(objects) + b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    return (
+        b"%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+        + b"".join(objects)
+        + b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
 
 
 def object_stream(text: bytes) -> bytes:
     packed = zlib.compress(text)
-    return b"5 0 obj<</Type/ObjStm/N 1/First 4/Length %d/Filter/FlateDecode>>stream\n" % len(packed) + packed + b"\nendstream endobj\n"
+    return (
+        b"5 0 obj<</Type/ObjStm/N 1/First 4/Length %d/Filter/FlateDecode>>stream\n" % len(packed)
+        + packed
+        + b"\nendstream endobj\n"
+    )
 
 
 ATTACKS: dict[str, tuple[str, bytes, int, str]] = {
     # name: (file name, content, status, code)
-    "Windows executable named .pdf": ("申请书.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, 415, "unsupported_material"),
+    "Windows executable named .pdf": (
+        "申请书.pdf",
+        b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200,
+        415,
+        "unsupported_material",
+    ),
     "HTML named .jpg": ("photo.jpg", b"<!doctype html><script>alert(1)</script>", 415, "unsupported_material"),
     "ELF named .png": ("scan.png", b"\x7fELF\x02\x01\x01" + b"\x00" * 100, 415, "unsupported_material"),
-    "SVG with script": ("licence.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("/api/v1/me")</script></svg>', 415, "unsupported_material"),
-    "SVG with script named .png": ("licence.png", b'<?xml version="1.0"?><svg onload="alert(1)" xmlns="http://www.w3.org/2000/svg"/>', 415, "unsupported_material"),
+    "SVG with script": (
+        "licence.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("/api/v1/me")</script></svg>',
+        415,
+        "unsupported_material",
+    ),
+    "SVG with script named .png": (
+        "licence.png",
+        b'<?xml version="1.0"?><svg onload="alert(1)" xmlns="http://www.w3.org/2000/svg"/>',
+        415,
+        "unsupported_material",
+    ),
     "ZIP named .pdf": ("a.pdf", b"PK\x03\x04" + b"\x00" * 100, 415, "unsupported_material"),
     "empty file": ("a.pdf", b"", 422, "empty_material"),
-    "PNG with absurd dimensions": ("a.png", png(100_000, 100_000, idat=zlib.compress(b"\x00" * 64)), 422, "unsafe_material"),
+    "PNG with absurd dimensions": (
+        "a.png",
+        png(100_000, 100_000, idat=zlib.compress(b"\x00" * 64)),
+        422,
+        "unsafe_material",
+    ),
     "JPEG with absurd dimensions": ("a.jpg", jpeg(65_000, 65_000), 422, "unsafe_material"),
-    "PNG whose pixels inflate far beyond its plausible header": ("a.png", b"", 422, "unsafe_material"),  # filled in below
-    "PNG with a bad checksum": ("a.png", png()[:-14] + bytes([png()[-14] ^ 0xFF]) + png()[-13:], 422, "unsupported_material"),
-    "PNG with HTML after its end (polyglot)": ("a.png", png(after=b"<html><script>alert(1)</script></html>"), 422, "unsafe_material"),
-    "PNG with a ZIP after its end (polyglot)": ("a.png", png(after=b"PK\x03\x04" + b"\x00" * 40), 422, "unsafe_material"),
-    "JPEG carrying a script (polyglot)": ("a.jpg", jpeg(comment=b"*/=1;<script>alert(1)</script>"), 422, "unsafe_material"),
-    "PDF carrying HTML (polyglot)": ("a.pdf", pdf(b"3 0 obj(<html><body onload=alert(1)>)endobj\n"), 422, "unsafe_material"),
+    "PNG whose pixels inflate far beyond its plausible header": (
+        "a.png",
+        b"",
+        422,
+        "unsafe_material",
+    ),  # filled in below
+    "PNG with a bad checksum": (
+        "a.png",
+        png()[:-14] + bytes([png()[-14] ^ 0xFF]) + png()[-13:],
+        422,
+        "unsupported_material",
+    ),
+    "PNG with HTML after its end (polyglot)": (
+        "a.png",
+        png(after=b"<html><script>alert(1)</script></html>"),
+        422,
+        "unsafe_material",
+    ),
+    "PNG with a ZIP after its end (polyglot)": (
+        "a.png",
+        png(after=b"PK\x03\x04" + b"\x00" * 40),
+        422,
+        "unsafe_material",
+    ),
+    "JPEG carrying a script (polyglot)": (
+        "a.jpg",
+        jpeg(comment=b"*/=1;<script>alert(1)</script>"),
+        422,
+        "unsafe_material",
+    ),
+    "PDF carrying HTML (polyglot)": (
+        "a.pdf",
+        pdf(b"3 0 obj(<html><body onload=alert(1)>)endobj\n"),
+        422,
+        "unsafe_material",
+    ),
     "PDF with JavaScript": ("a.pdf", pdf(b"3 0 obj<</S/JavaScript/JS(app.alert(1))>>endobj\n"), 422, "unsafe_material"),
     "PDF with a Launch action": ("a.pdf", pdf(b"3 0 obj<</S/Launch/F(cmd.exe)>>endobj\n"), 422, "unsafe_material"),
-    "PDF with an embedded file": ("a.pdf", pdf(b"3 0 obj<</Type/EmbeddedFile/Length 3>>stream\nabc\nendstream endobj\n"), 422, "unsafe_material"),
-    "PDF with an escaped /J#61vaScript name": ("a.pdf", pdf(b"3 0 obj<</S/J#61vaScript/J#53(app.alert(1))>>endobj\n"), 422, "unsafe_material"),
-    "PDF hiding JavaScript in a compressed object stream": ("a.pdf", pdf(object_stream(b"6 0 <</S/JavaScript/JS(app.alert(1))>>")), 422, "unsafe_material"),
-    "PDF with deeply nested objects": ("a.pdf", pdf(b"3 0 obj" + b"[" * 50_000 + b"]" * 50_000 + b"endobj\n"), 422, "unsafe_material"),
-    "PDF whose streams inflate beyond the bound (a PDF bomb)": ("a.pdf", b"", 422, "unsafe_material"),  # filled in below
+    "PDF with an embedded file": (
+        "a.pdf",
+        pdf(b"3 0 obj<</Type/EmbeddedFile/Length 3>>stream\nabc\nendstream endobj\n"),
+        422,
+        "unsafe_material",
+    ),
+    "PDF with an escaped /J#61vaScript name": (
+        "a.pdf",
+        pdf(b"3 0 obj<</S/J#61vaScript/J#53(app.alert(1))>>endobj\n"),
+        422,
+        "unsafe_material",
+    ),
+    "PDF hiding JavaScript in a compressed object stream": (
+        "a.pdf",
+        pdf(object_stream(b"6 0 <</S/JavaScript/JS(app.alert(1))>>")),
+        422,
+        "unsafe_material",
+    ),
+    "PDF with deeply nested objects": (
+        "a.pdf",
+        pdf(b"3 0 obj" + b"[" * 50_000 + b"]" * 50_000 + b"endobj\n"),
+        422,
+        "unsafe_material",
+    ),
+    "PDF whose streams inflate beyond the bound (a PDF bomb)": (
+        "a.pdf",
+        b"",
+        422,
+        "unsafe_material",
+    ),  # filled in below
     "PDF cut short": ("a.pdf", TINY_PDF[:-8], 422, "unsupported_material"),
 }
 
@@ -133,8 +221,12 @@ async def stored(case_id: str) -> int:
 
 
 async def upload(live, draft, filename: str, content: bytes, declared: str = "application/pdf") -> httpx.Response:
-    return await live.client.post(f"/api/v1/cases/{draft['case_id']}/materials", data={"code": draft["code"]},
-                                  files={"file": (filename, content, declared)}, headers=draft["auth"])
+    return await live.client.post(
+        f"/api/v1/cases/{draft['case_id']}/materials",
+        data={"code": draft["code"]},
+        files={"file": (filename, content, declared)},
+        headers=draft["auth"],
+    )
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
@@ -151,7 +243,11 @@ async def test_attack_is_refused_and_nothing_saved(live, draft, name):
 
 async def test_genuine_files_of_every_kind_are_accepted(live, draft):
     before = await stored(draft["case_id"])
-    for filename, content, declared in [("a.pdf", TINY_PDF, "application/pdf"), ("a.png", png(640, 480), "image/png"), ("a.jpg", jpeg(3000, 4000), "image/jpeg")]:
+    for filename, content, declared in [
+        ("a.pdf", TINY_PDF, "application/pdf"),
+        ("a.png", png(640, 480), "image/png"),
+        ("a.jpg", jpeg(3000, 4000), "image/jpeg"),
+    ]:
         response = await upload(live, draft, filename, content, declared)
         assert response.status_code == 201, (filename, response.text)
         assert response.json()["media_type"] == declared
@@ -171,21 +267,27 @@ async def test_oversize_files_and_bodies_are_refused(live, draft):
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large", response.text[:300]
 
     async def chunked():  # no Content-Length: the cap must hold while streaming
-        yield b"--x\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\n" + draft["code"].encode() + b"\r\n"
-        yield b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+        yield b'--x\r\nContent-Disposition: form-data; name="code"\r\n\r\n' + draft["code"].encode() + b"\r\n"
+        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="s.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
         for _ in range(body_cap // (1 << 20) + 2):
             yield b"0" * (1 << 20)
         yield b"\r\n--x--\r\n"
 
-    response = await live.client.post(f"/api/v1/cases/{draft['case_id']}/materials", content=chunked(),
-                                      headers={**draft["auth"], "Content-Type": "multipart/form-data; boundary=x"})
+    response = await live.client.post(
+        f"/api/v1/cases/{draft['case_id']}/materials",
+        content=chunked(),
+        headers={**draft["auth"], "Content-Type": "multipart/form-data; boundary=x"},
+    )
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large", response.text[:300]
     assert await stored(draft["case_id"]) == before
 
 
 def test_bombs_are_judged_without_inflating_them():
     """The deflate and PDF bombs are refused with the check's memory far below what they expand to."""
-    for name, expands_to in [("PNG whose pixels inflate far beyond its plausible header", 256 << 20), ("PDF whose streams inflate beyond the bound (a PDF bomb)", MAX_PDF_INFLATED)]:
+    for name, expands_to in [
+        ("PNG whose pixels inflate far beyond its plausible header", 256 << 20),
+        ("PDF whose streams inflate beyond the bound (a PDF bomb)", MAX_PDF_INFLATED),
+    ]:
         _, content, _, code = attack(name)
         tracemalloc.start()
         try:

@@ -30,6 +30,8 @@ def test_front_ends_and_api_docs_are_served_without_any_cdn(embedded_server):
 def test_every_log_line_is_json_with_the_request_id(embedded_server):
     httpx.get(embedded_server.url + "/healthz", headers={"X-Request-ID": "smoke-abc"})
     lines = [json.loads(line) for line in embedded_server.log().splitlines() if line.startswith("{")]
-    access = [line for line in lines if line.get("logger") == "backend.access" and line.get("request_id") == "smoke-abc"]
+    access = [
+        line for line in lines if line.get("logger") == "backend.access" and line.get("request_id") == "smoke-abc"
+    ]
     assert access and access[0]["path"] == "/healthz" and access[0]["status"] == 200
     assert any(line.get("msg") == "worker started" for line in lines), "the in-process worker did not start"

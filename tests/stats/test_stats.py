@@ -35,8 +35,12 @@ async def submit(platform, uscc, person, channel, key):
     answers = dict(BASE_ANSWERS)
     view = await platform.cases.update_draft(actor, view.id, answers=answers, form_data=None, version=view.version)
     if view.plan is None:  # e.g. an individual business has no general route: take the simplified one
-        view = await platform.cases.update_draft(actor, view.id, answers={"route": "simplified"}, form_data=None, version=view.version)
-    view = await platform.cases.update_draft(actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=view.version)
+        view = await platform.cases.update_draft(
+            actor, view.id, answers={"route": "simplified"}, form_data=None, version=view.version
+        )
+    view = await platform.cases.update_draft(
+        actor, view.id, answers=None, form_data=form_from_examples(view.plan, view.form_data), version=view.version
+    )
     for code in materials_to_upload(view.plan):
         await platform.cases.add_material(actor, view.id, code, f"{code}.pdf", TINY_PDF)
     await sign_and_verify_face(platform, actor, view.id)
@@ -93,7 +97,9 @@ async def test_statistics_match_the_database(platform):
 
     # --- recompute from raw rows
     case_rows = [c for c in await CaseFile.select() if c["submitted_at"] is not None]
-    item_rows = [i for i in await CaseItem.select() if i["code"] != "NOTICE" and i["case_file"] in {c["id"] for c in case_rows}]
+    item_rows = [
+        i for i in await CaseItem.select() if i["code"] != "NOTICE" and i["case_file"] in {c["id"] for c in case_rows}
+    ]
     catalog = get_catalog()
     v = figures["volumes"]
     assert v["cases"] == len(case_rows) == len(CASES)
@@ -114,10 +120,21 @@ async def test_statistics_match_the_database(platform):
         on_time_total += on_time
         due_total += len(due)
         got = figures["items"][code]
-        assert (got["total"], got["closed"], got["median_days"], got["p90_days"]) == (len(rows), len(closed), median(days), p90(days)), code
+        assert (got["total"], got["closed"], got["median_days"], got["p90_days"]) == (
+            len(rows),
+            len(closed),
+            median(days),
+            p90(days),
+        ), code
         assert (got["on_time"], got["with_deadline"]) == (on_time, len(due)), code
-        assert got["open_overdue"] == sum(1 for i in rows if i["status"] not in st.ITEM_TERMINAL and i["due_on"] and today.isoformat() > i["due_on"]), code
-    assert figures["sla"] == {"on_time": on_time_total, "with_deadline": due_total, "compliance": round(on_time_total / due_total, 4)}
+        assert got["open_overdue"] == sum(
+            1 for i in rows if i["status"] not in st.ITEM_TERMINAL and i["due_on"] and today.isoformat() > i["due_on"]
+        ), code
+    assert figures["sla"] == {
+        "on_time": on_time_total,
+        "with_deadline": due_total,
+        "compliance": round(on_time_total / due_total, 4),
+    }
 
     # the scenario itself, so the comparison is not vacuous
     tax_codes = [c for c in figures["items"] if c.startswith("TAX-")]
@@ -129,7 +146,9 @@ async def test_statistics_match_the_database(platform):
     # trend: cases submitted per day over the last 30 days
     trend = {row["day"]: row for row in figures["trend"]}
     assert len(trend) == 30 and max(trend) == today.isoformat()
-    assert sum(r["submitted"] for r in figures["trend"]) == sum(1 for c in case_rows if (today - cst_date(c["submitted_at"])).days < 30)
+    assert sum(r["submitted"] for r in figures["trend"]) == sum(
+        1 for c in case_rows if (today - cst_date(c["submitted_at"])).days < 30
+    )
 
     # CSV export carries the same numbers
     rows = list(csv.DictReader(io.StringIO(to_csv(figures, "items").lstrip("\ufeff"))))
@@ -140,7 +159,12 @@ async def test_statistics_match_the_database(platform):
     # the public figures hold aggregates only
     public = msgspec.json.encode(public_figures(figures)).decode()
     for c in case_rows:
-        assert c["public_id"] not in public and c["uscc"] not in public and (c["number"] or "#") not in public and c["enterprise_name"] not in public
+        assert (
+            c["public_id"] not in public
+            and c["uscc"] not in public
+            and (c["number"] or "#") not in public
+            and c["enterprise_name"] not in public
+        )
     assert "by_region" not in public and "by_entity_type" not in public
 
 

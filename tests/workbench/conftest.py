@@ -24,7 +24,9 @@ async def platform(request, tmp_path, monkeypatch, start_ms):
     from backend.app import build_platform
 
     url = request.getfixturevalue("pg_url" if request.param == "postgres" else "sqlite_url")
-    settings = load_settings(env={}, database_url=url, data_dir=str(tmp_path), test_env=True, connector_base_url="http://127.0.0.1:9/sim")
+    settings = load_settings(
+        env={}, database_url=url, data_dir=str(tmp_path), test_env=True, connector_base_url="http://127.0.0.1:9/sim"
+    )
     platform = build_platform(settings, clock=VirtualClock(start_ms=start_ms))
     db.bind(platform.engine)
     await db.start(platform.engine, settings)

@@ -13,11 +13,39 @@ from typing import Any
 from backend.cases.service import Actor
 from backend.jobs import RetryLater
 
-STAFF_AMR = Actor(id="staff-amr", name="市场监管登记注册岗（测试）", kind="staff", roles=frozenset({"agency_staff"}), agencies=frozenset({"amr"}), regions=("35",))
-STAFF_AMR_XM = Actor(id="staff-amr-xiamen", name="厦门登记岗（测试）", kind="staff", roles=frozenset({"agency_staff"}), agencies=frozenset({"amr"}), regions=("3502",))
-STAFF_ETAX = Actor(id="staff-etax", name="税务清税岗（测试）", kind="staff", roles=frozenset({"agency_staff"}), agencies=frozenset({"etax"}), regions=("35",))
+STAFF_AMR = Actor(
+    id="staff-amr",
+    name="市场监管登记注册岗（测试）",
+    kind="staff",
+    roles=frozenset({"agency_staff"}),
+    agencies=frozenset({"amr"}),
+    regions=("35",),
+)
+STAFF_AMR_XM = Actor(
+    id="staff-amr-xiamen",
+    name="厦门登记岗（测试）",
+    kind="staff",
+    roles=frozenset({"agency_staff"}),
+    agencies=frozenset({"amr"}),
+    regions=("3502",),
+)
+STAFF_ETAX = Actor(
+    id="staff-etax",
+    name="税务清税岗（测试）",
+    kind="staff",
+    roles=frozenset({"agency_staff"}),
+    agencies=frozenset({"etax"}),
+    regions=("35",),
+)
 ADMIN = Actor(id="admin-platform", name="平台管理员（测试）", kind="staff", roles=frozenset({"admin"}), regions=("35",))
-WINDOW = Actor(id="window-fuzhou", name="福州大厅窗口（测试）", kind="staff", roles=frozenset({"window_staff"}), regions=("3501",), hall="hall-3501")
+WINDOW = Actor(
+    id="window-fuzhou",
+    name="福州大厅窗口（测试）",
+    kind="staff",
+    roles=frozenset({"window_staff"}),
+    regions=("3501",),
+    hall="hall-3501",
+)
 APPLICANT = Actor(id="P002", name="林晓燕", roles=frozenset({"applicant"}))
 
 PERSONAS: dict[str, Actor] = {a.id: a for a in (STAFF_AMR, STAFF_AMR_XM, STAFF_ETAX, ADMIN, WINDOW, APPLICANT)}

@@ -19,7 +19,9 @@ from tests.workbench.support import APPLICANT, STAFF_AMR, WINDOW
 
 async def face(platform, verification_id: str, result: str) -> None:
     row = await FaceVerification.select().where(FaceVerification.verification_id == verification_id).first()
-    await accept_face_result(platform, sandbox_face_result(get_identity(platform), verification_id, row["nonce"], result))
+    await accept_face_result(
+        platform, sandbox_face_result(get_identity(platform), verification_id, row["nonce"], result)
+    )
 
 
 async def test_window_staff_start_with_consent_and_hand_over(platform):
@@ -51,7 +53,9 @@ async def test_window_staff_start_with_consent_and_hand_over(platform):
     handed = await assisted.handoff(platform, WINDOW, again.id)
     assert handed.status == "handed_over" and handed.handoff_url.endswith(f"/#/case/{confirmed.case_id}/tasks")
     with pytest.raises(ProblemError) as caught:  # another window's staff cannot see it
-        await assisted.get(platform, WINDOW.__class__(id="window-other", roles=frozenset({"window_staff"}), hall="hall-3502"), again.id)
+        await assisted.get(
+            platform, WINDOW.__class__(id="window-other", roles=frozenset({"window_staff"}), hall="hall-3502"), again.id
+        )
     assert caught.value.status == 404
     actions = [r.action for r in await access_records(platform, case_id=confirmed.case_id)]
     assert set(actions) == {"assisted.start", "assisted.handoff"}

@@ -53,7 +53,11 @@ async def test_staff_work_a_case_end_to_end_through_the_same_flow(platform):
     # the tax officer sees the item with its SLA clock and approves it with a PDF
     listed = await wb.list_items(STAFF_ETAX)
     assert [w.ref for w in listed] == [tax.ref]
-    assert listed[0].sla.due_on == tax.due_on and listed[0].sla.days_left == tax.promised_days and not listed[0].sla.overdue
+    assert (
+        listed[0].sla.due_on == tax.due_on
+        and listed[0].sla.days_left == tax.promised_days
+        and not listed[0].sla.overdue
+    )
     assert await wb.list_items(STAFF_AMR) == []  # registration waits for tax clearance
     outcome, _ = await wb.approve(STAFF_ETAX, tax.ref, "清税证明.pdf", TINY_PDF)
     assert outcome == "applied"
@@ -67,8 +71,12 @@ async def test_staff_work_a_case_end_to_end_through_the_same_flow(platform):
     fields = {f.key: f for f in detail.form}
     assert fields["uscc"].payload_field == "uniscid" and fields["uscc"].value == HAPPY_USCC
     assert fields["entity_name"].payload_field == "entname"
-    assert detail.materials and all(m.href.startswith(f"/api/v1/workbench/items/{reg.ref}/materials/") for m in detail.materials)
-    assert [r.code for r in detail.earlier_results] == [tax.code] and detail.earlier_results[0].documents[0]["name"] == "清税证明.pdf"
+    assert detail.materials and all(
+        m.href.startswith(f"/api/v1/workbench/items/{reg.ref}/materials/") for m in detail.materials
+    )
+    assert [r.code for r in detail.earlier_results] == [tax.code] and detail.earlier_results[0].documents[0][
+        "name"
+    ] == "清税证明.pdf"
     assert set(detail.allowed) == {"accept", "request_correction", "approve", "refuse"}
     name, media_type, content = await wb.document(STAFF_AMR, reg.ref, detail.earlier_results[0].documents[0]["id"])
     assert content == TINY_PDF and media_type == "application/pdf"
@@ -82,10 +90,21 @@ async def test_staff_work_a_case_end_to_end_through_the_same_flow(platform):
     # accept, then ask for a correction of one field and one material
     await wb.accept(STAFF_AMR, reg.ref)
     material = detail.materials[0].code
-    await wb.request_correction(STAFF_AMR, reg.ref, [Correction(kind="field", name="contact_phone", message="请填写可接通的电话"), Correction(kind="material", name=material, message="请上传清晰扫描件")], "请补正联系电话和材料")
+    await wb.request_correction(
+        STAFF_AMR,
+        reg.ref,
+        [
+            Correction(kind="field", name="contact_phone", message="请填写可接通的电话"),
+            Correction(kind="material", name=material, message="请上传清晰扫描件"),
+        ],
+        "请补正联系电话和材料",
+    )
     view = await platform.cases.view(APPLICANT, case_id, with_plan=False)
     reg_view = item_by_code(view, "REG-")
-    assert view.status == st.ACTION_REQUIRED and {c["name"] for c in reg_view.corrections} == {"contact_phone", material}
+    assert view.status == st.ACTION_REQUIRED and {c["name"] for c in reg_view.corrections} == {
+        "contact_phone",
+        material,
+    }
     # the applicant corrects; the item is sent again (resubmit) and reopens on the workbench
     await platform.cases.add_material(APPLICANT, case_id, material, "fix.pdf", TINY_PDF)
     await platform.cases.correct(APPLICANT, case_id, reg.code, {"contact_phone": "13800000000"}, "已补正")
@@ -113,7 +132,12 @@ async def test_staff_work_a_case_end_to_end_through_the_same_flow(platform):
 
     # every staff read and action is in the access audit
     actions = {(r.subject, r.action) for r in await access_records(platform, case_id=case_id)}
-    assert {("staff-amr", "workbench.read"), ("staff-amr", "workbench.accept"), ("staff-amr", "workbench.approve"), ("staff-etax", "workbench.approve")} <= actions
+    assert {
+        ("staff-amr", "workbench.read"),
+        ("staff-amr", "workbench.accept"),
+        ("staff-amr", "workbench.approve"),
+        ("staff-etax", "workbench.approve"),
+    } <= actions
     detail = await wb.detail(STAFF_AMR, reg.ref)
     assert [a.action for a in detail.actions] == ["accept", "request_correction", "approve"]
 
@@ -124,7 +148,10 @@ async def test_refusal_stops_dependants(platform):
     tax = item_by_code(await platform.cases.view(APPLICANT, case_id, with_plan=False), "TAX-")
     await wb.refuse(STAFF_ETAX, tax.ref, "存在未结清税款")
     view = await platform.cases.view(APPLICANT, case_id, with_plan=False)
-    assert item_by_code(view, "TAX-").status == st.REJECTED and item_by_code(view, "TAX-").reasons[0]["message"] == "存在未结清税款"
+    assert (
+        item_by_code(view, "TAX-").status == st.REJECTED
+        and item_by_code(view, "TAX-").reasons[0]["message"] == "存在未结清税款"
+    )
     assert item_by_code(view, "REG-").status == st.CANCELLED and view.status == st.CASE_REFUSED
 
 

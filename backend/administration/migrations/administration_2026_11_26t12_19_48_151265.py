@@ -11,9 +11,7 @@ DESCRIPTION = "catalog publication log, staff directory"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="administration", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="administration", description=DESCRIPTION)
 
     manager.add_table(
         class_name="StaffMember",

@@ -32,9 +32,7 @@ DESCRIPTION = "cases, items, timeline, materials, documents, callbacks"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="cases", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="cases", description=DESCRIPTION)
 
     manager.add_table(
         class_name="CaseCounter",
@@ -43,9 +41,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="CaseFile", tablename="case_file", schema=None, columns=None
-    )
+    manager.add_table(class_name="CaseFile", tablename="case_file", schema=None, columns=None)
 
     manager.add_table(
         class_name="CallbackNonce",
@@ -54,13 +50,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="CaseEvent", tablename="case_event", schema=None, columns=None
-    )
+    manager.add_table(class_name="CaseEvent", tablename="case_event", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="CaseItem", tablename="case_item", schema=None, columns=None
-    )
+    manager.add_table(class_name="CaseItem", tablename="case_item", schema=None, columns=None)
 
     manager.add_table(
         class_name="CaseDocument",

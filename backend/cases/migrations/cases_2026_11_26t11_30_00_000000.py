@@ -11,7 +11,9 @@ async def forwards():
 
     async def unique_timeline_positions():
         # Two writers can never fork a case's hash chain.
-        await engine_finder().run_ddl("CREATE UNIQUE INDEX IF NOT EXISTS case_event_case_seq ON case_event (case_file, seq)")
+        await engine_finder().run_ddl(
+            "CREATE UNIQUE INDEX IF NOT EXISTS case_event_case_seq ON case_event (case_file, seq)"
+        )
 
     async def drop_unique_timeline_positions():
         await engine_finder().run_ddl("DROP INDEX IF EXISTS case_event_case_seq")

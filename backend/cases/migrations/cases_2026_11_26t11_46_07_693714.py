@@ -8,9 +8,7 @@ DESCRIPTION = "signing round of the application"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="cases", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="cases", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="CaseFile",

@@ -10,9 +10,18 @@ SPEC = SystemSpec(
     owner_zh="福建省市场监督管理局",
     level="provincial",
     items=(
-        "REG-COMPANY", "REG-COMPANY-BRANCH", "REG-NONCORP", "REG-NONCORP-BRANCH", "REG-PARTNERSHIP",
-        "REG-PARTNERSHIP-BRANCH", "REG-SOLE", "REG-SOLE-BRANCH", "REG-FOREIGN", "REG-COOP",
-        "REG-COOP-BRANCH", "REG-INDIVIDUAL",
+        "REG-COMPANY",
+        "REG-COMPANY-BRANCH",
+        "REG-NONCORP",
+        "REG-NONCORP-BRANCH",
+        "REG-PARTNERSHIP",
+        "REG-PARTNERSHIP-BRANCH",
+        "REG-SOLE",
+        "REG-SOLE-BRANCH",
+        "REG-FOREIGN",
+        "REG-COOP",
+        "REG-COOP-BRANCH",
+        "REG-INDIVIDUAL",
     ),
     payload=COMMON_PAYLOAD
     + (

@@ -14,9 +14,7 @@ DESCRIPTION = "identity: sessions, mandates, face verification, signatures, term
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="identity", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="identity", description=DESCRIPTION)
 
     manager.add_table(
         class_name="SigningDocument",

@@ -11,13 +11,9 @@ DESCRIPTION = "integration registry and contact list"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="integrations", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="integrations", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Contact", tablename="contact", schema=None, columns=None
-    )
+    manager.add_table(class_name="Contact", tablename="contact", schema=None, columns=None)
 
     manager.add_table(
         class_name="Integration",

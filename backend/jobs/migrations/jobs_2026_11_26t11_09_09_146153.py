@@ -11,13 +11,9 @@ DESCRIPTION = "job queue"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="jobs", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="jobs", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Job", tablename="job", schema=None, columns=None
-    )
+    manager.add_table(class_name="Job", tablename="job", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Job",

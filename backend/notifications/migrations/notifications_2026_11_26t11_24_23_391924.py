@@ -10,9 +10,7 @@ DESCRIPTION = "in-app notifications"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="notifications", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="notifications", description=DESCRIPTION)
 
     manager.add_table(
         class_name="Notification",

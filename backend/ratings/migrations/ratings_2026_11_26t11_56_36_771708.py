@@ -12,9 +12,7 @@ DESCRIPTION = "ratings, follow-ups and their history, appeals"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="ratings", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="ratings", description=DESCRIPTION)
 
     manager.add_table(
         class_name="FollowUp",
@@ -23,13 +21,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Rating", tablename="rating", schema=None, columns=None
-    )
+    manager.add_table(class_name="Rating", tablename="rating", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Appeal", tablename="rating_appeal", schema=None, columns=None
-    )
+    manager.add_table(class_name="Appeal", tablename="rating_appeal", schema=None, columns=None)
 
     manager.add_table(
         class_name="FollowUpEvent",

@@ -10,9 +10,7 @@ DESCRIPTION = "connector modes, staff actions, assisted applications"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="workbench", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="workbench", description=DESCRIPTION)
 
     manager.add_table(
         class_name="StaffAction",
