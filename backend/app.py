@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from litestar import Litestar
+import msgspec
+from litestar import Litestar, Request
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import State
@@ -24,21 +25,16 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 
-from collections.abc import Awaitable, Callable
-
-import msgspec
-from litestar import Request
-
 from backend import cases, db, identity
 from backend.cases import Actor
 from backend.integration import build_embedded_simulators, build_platform_connectors
-from backend.registration import default_directory
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.problems import EXCEPTION_HANDLERS
 from backend.lib.warmup import warm_up
 from backend.platform import Platform, PlatformDep
+from backend.registration import default_directory
 from backend.settings import ROOT, Settings, get_settings
 from backend.system.degraded import FallbackStore, ResilientRedisChannels, outage_exception_handlers
 
@@ -62,7 +58,6 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     redis = None
     if settings.redis_url:
         from redis.asyncio import Redis
-
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialWithJitterBackoff
 
@@ -213,11 +208,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from backend.cases.routes import ROUTES as CASE_ROUTES
     from backend.catalog import ROUTES as CATALOG_ROUTES
     from backend.integrations import ROUTES as INTEGRATION_ROUTES
+    from backend.notifications import ROUTES as NOTIFICATION_ROUTES
     from backend.ratings import ROUTES as RATING_ROUTES
     from backend.stats import ROUTES as STATS_ROUTES
-    from backend.workbench import ROUTES as WORKBENCH_ROUTES
-    from backend.notifications import ROUTES as NOTIFICATION_ROUTES
     from backend.system import ROUTES as SYSTEM_ROUTES
+    from backend.workbench import ROUTES as WORKBENCH_ROUTES
 
     route_handlers: list = [
         *SYSTEM_ROUTES,
@@ -233,12 +228,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     ]
     state: dict = {"platform": platform}
     if settings.test_env_enabled:
+        from backend.cases.routes import SANDBOX_ROUTES as CASE_SANDBOX_ROUTES
+        from backend.devicebridge import SANDBOX_ROUTES as DEVICE_SANDBOX_ROUTES
         from backend.sandbox.mount import sandbox_state, simulator_mounts
         from backend.sandbox.routes import SANDBOX_ROUTES
-
-        from backend.cases.routes import SANDBOX_ROUTES as CASE_SANDBOX_ROUTES
-
-        from backend.devicebridge import SANDBOX_ROUTES as DEVICE_SANDBOX_ROUTES
 
         route_handlers += [*SANDBOX_ROUTES, *CASE_SANDBOX_ROUTES, *identity.SANDBOX_ROUTES, *DEVICE_SANDBOX_ROUTES]
         if simulators:

@@ -6,8 +6,7 @@ import msgspec
 import pytest
 from litestar import Litestar, post
 from litestar.params import JSONBody
-from litestar.testing import TestClient
-from litestar.testing import create_test_client
+from litestar.testing import TestClient, create_test_client
 
 from backend.lib.problems import EXCEPTION_HANDLERS, ProblemError
 from backend.settings import load_settings

@@ -27,8 +27,8 @@ from piccolo.engine.postgres import PostgresEngine
 from backend.cases import states as st
 from backend.cases import timeline
 from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date, update_sql
-from backend.catalog import get_catalog
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseFile, CaseItem
+from backend.catalog import get_catalog
 from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
 from backend.db import raw
 from backend.jobs import JobContext, PermanentFailure, RetryLater

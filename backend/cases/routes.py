@@ -217,7 +217,7 @@ class CaseController(Controller):
                 while True:
                     try:
                         message = await asyncio.wait_for(events.__anext__(), timeout=KEEPALIVE_SECONDS)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         if not live_updates_available(channels):
                             return  # the client reconnects, gets 503 and polls until Redis is back
                         yield ServerSentEventMessage(comment="keep-alive")

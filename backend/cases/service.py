@@ -39,7 +39,8 @@ from backend.cases.schemas import (
     Requirement,
 )
 from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
-from backend.catalog import get_catalog, plan as make_plan, validate_submission
+from backend.catalog import get_catalog, validate_submission
+from backend.catalog import plan as make_plan
 from backend.db import raw
 from backend.jobs.tables import Job
 from backend.lib.clock import to_datetime

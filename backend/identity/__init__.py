@@ -6,8 +6,8 @@ is on) and ``IDENTITY_DEPENDENCIES``; other contexts call the service functions 
 Importing this package connects to nothing and reads no keys.
 """
 
-from backend.identity.bridge import may_person_act_for
 from backend.identity.audit import AccessRecord, access_records, audit_access
+from backend.identity.bridge import may_person_act_for
 from backend.identity.config import IdentityConfig, configure_identity, get_identity
 from backend.identity.directory import (
     ActingCapacity,
@@ -24,6 +24,8 @@ from backend.identity.face import (
     require_face_verified,
     start_face_verification,
 )
+from backend.identity.housekeeping import PURGE_JOB, purge_expired
+from backend.identity.housekeeping import job_handlers as identity_job_handlers
 from backend.identity.kiosk import end_kiosk_session, start_kiosk_session
 from backend.identity.licence import Licence, fetch_licence
 from backend.identity.masking import mask_id_number, mask_phone
@@ -63,9 +65,6 @@ from backend.identity.signing import (
     verify_seal,
 )
 from backend.identity.tables import TABLES
-
-from backend.identity.housekeeping import PURGE_JOB, purge_expired
-from backend.identity.housekeeping import job_handlers as identity_job_handlers
 
 JOB_HANDLERS = identity_job_handlers
 """``JOB_HANDLERS(platform)`` → ``{"identity.purge": handler}`` (hourly housekeeping; enqueue once to start)."""

@@ -16,8 +16,8 @@ from typing import Any, Literal
 import msgspec
 from joserfc import jwt
 from joserfc.errors import JoseError
-from litestar.connection import ASGIConnection
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 

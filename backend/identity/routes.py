@@ -17,16 +17,15 @@ from backend.identity import audit, directory, face, kiosk, licence, signing, te
 from backend.identity.config import get_identity
 from backend.identity.masking import mask_id_number
 from backend.identity.oidc_client import finish_login, start_login
-from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.principal import (
     ACCESS_COOKIE,
     ADMIN,
     AGENCY_STAFF,
     CSRF_COOKIE,
     CSRF_HEADER,
-    ROUTER_DEPENDENCIES,
     KIOSK_TERMINAL,
     REFRESH_COOKIE,
+    ROUTER_DEPENDENCIES,
     WINDOW_STAFF,
     PrincipalDep,
     TokenPair,
@@ -35,6 +34,7 @@ from backend.identity.principal import (
     resolve_principal,
     unauthenticated,
 )
+from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.sessions import end_session, issue_session, refresh_session, session_of_refresh
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep

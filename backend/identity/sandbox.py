@@ -47,8 +47,8 @@ from backend.identity.config import (
 from backend.identity.face import FACE_RESULT_TYP, accept_face_result, face_provider_base
 from backend.identity.licence import LICENCE_TYP, licence_provider_base
 from backend.identity.personas import find_persona, persona_claims, principal_from_claims, sandbox_personas
-from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.principal import ROUTER_DEPENDENCIES, TokenPair, new_id, sha256_hex
+from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.sessions import issue_session
 from backend.identity.signed import consume_jti, sign_message, verify_message
 from backend.identity.signing import SEAL_TYP, SIGNATURE_TYP, accept_signature, seal_provider_issuer, sign_provider_base

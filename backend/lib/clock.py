@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -35,4 +35,4 @@ class VirtualClock:
 
 def to_datetime(ms: int) -> datetime:
     """An aware UTC datetime for a millisecond timestamp."""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)

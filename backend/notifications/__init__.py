@@ -6,7 +6,7 @@ relay) when ``NOTIFY_WEBHOOK_URL`` is configured. The applicant's apps read the 
 list; nothing is lost when no outside channel is configured.
 """
 
-from backend.notifications.service import DELIVER_JOB, deliver_job, notify
 from backend.notifications.routes import ROUTES
+from backend.notifications.service import DELIVER_JOB, deliver_job, notify
 
 __all__ = ["DELIVER_JOB", "ROUTES", "deliver_job", "notify"]

@@ -16,7 +16,6 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-
 from backend.cases import states as st
 from backend.cases.service import Actor, _json, _load, cst_date
 from backend.cases.tables import CaseItem

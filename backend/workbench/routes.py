@@ -20,10 +20,10 @@ from backend.workbench.schemas import (
     ActionResult,
     AssistedStart,
     AssistedView,
-    StaffCorrection,
     ModeChange,
     ModeView,
     RefusalRequest,
+    StaffCorrection,
     WorkItem,
     WorkItemDetail,
 )

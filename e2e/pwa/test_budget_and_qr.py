@@ -5,7 +5,6 @@ text they carry."""
 from __future__ import annotations
 
 import gzip
-import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import urlparse

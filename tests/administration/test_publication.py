@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from backend.administration import current_catalog_version, publication
-from backend.app import build_platform
 from backend.lib.problems import ProblemError
 from tests.cases.support import HAPPY_USCC
 from tests.workbench.support import ADMIN, APPLICANT, STAFF_AMR, WINDOW

@@ -24,12 +24,14 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 async def api(pg_url, redis_url, tmp_path):
     """The production-mode app served over HTTP in this event loop, on a clean database."""
     await clean_database_at(pg_url)
-    async with serve_platform(
-        tmp_path, database_url=pg_url, redis_url=redis_url, connector_base_url="http://127.0.0.1:9/sim"
-    ) as app:
-        async with httpx.AsyncClient(base_url=str(app.state.platform.settings.base_url)) as client:
-            client.app = app
-            yield client
+    async with (
+        serve_platform(
+            tmp_path, database_url=pg_url, redis_url=redis_url, connector_base_url="http://127.0.0.1:9/sim"
+        ) as app,
+        httpx.AsyncClient(base_url=str(app.state.platform.settings.base_url)) as client,
+    ):
+        client.app = app
+        yield client
 
 
 async def login(api, persona: str) -> dict[str, str]:
@@ -229,20 +231,22 @@ async def test_a_status_cached_in_one_api_process_follows_a_change_made_in_anoth
     one_deployment = dict(
         public_url=str(api.base_url).rstrip("/"), connector_base_url="http://127.0.0.1:9/sim"
     )  # the same keys and issuer
-    async with serve_platform(
-        tmp_path, database_url=pg_url, redis_url=redis_url, status_cache_seconds=60, **one_deployment
-    ) as other:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{other.state.platform.settings.port}") as b:
-            before = (await b.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()  # now cached in B
-            assert before["status"] == "draft", before
-            saved = await api.patch(
-                f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS, "version": case["version"]}, headers=owner
-            )  # changed in A
-            assert saved.status_code == 200, saved.text
+    async with (
+        serve_platform(
+            tmp_path, database_url=pg_url, redis_url=redis_url, status_cache_seconds=60, **one_deployment
+        ) as other,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{other.state.platform.settings.port}") as b,
+    ):
+        before = (await b.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()  # now cached in B
+        assert before["status"] == "draft", before
+        saved = await api.patch(
+            f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS, "version": case["version"]}, headers=owner
+        )  # changed in A
+        assert saved.status_code == 200, saved.text
 
-            async def b_sees_it():
-                return (await b.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()["updated_at"] > before[
-                    "updated_at"
-                ]
+        async def b_sees_it():
+            return (await b.get(f"/api/v1/cases/{case['id']}/status", headers=owner)).json()["updated_at"] > before[
+                "updated_at"
+            ]
 
-            assert await wait_until(b_sees_it, timeout=5, interval=0.05)
+        assert await wait_until(b_sees_it, timeout=5, interval=0.05)

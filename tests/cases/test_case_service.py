@@ -8,10 +8,10 @@ import re
 import pytest
 
 from backend.cases import states as st
+from backend.cases import timeline
 from backend.cases.numbering import parse_number
 from backend.cases.service import Actor
 from backend.cases.tables import CaseEvent, CaseItem
-from backend.cases import timeline
 from backend.jobs.tables import Job
 from backend.lib.problems import ProblemError
 from tests.cases.support import (
@@ -19,9 +19,6 @@ from tests.cases.support import (
     HAPPY_USCC,
     TINY_PDF,
     complete_draft,
-    form_from_examples,
-    materials_to_upload,
-    sign_and_verify_face,
 )
 
 

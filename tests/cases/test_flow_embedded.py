@@ -6,8 +6,7 @@ from backend.cases import states as st
 from backend.cases.service import Actor
 from backend.sandbox.mount import SIMULATORS_STATE_KEY
 from tests.cases.live import serve_platform, wait_until
-from tests.cases.support import HAPPY_USCC, TINY_PDF
-from tests.cases.support import complete_draft
+from tests.cases.support import TINY_PDF, complete_draft
 
 CORRECTION_USCC = "91350902MA33022893"  # the registration system asks for a correction once
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from connectors_support import LiveServer
 from litestar import Request, Response
 
 from backend.connectors.conformance import format_report, main, run_conformance
 from backend.connectors.registry import all_specs
 from backend.connectors.signing import Signer, generate_signing_key
 from backend.sandbox.simulator import SimulatorEngine, create_simulator_app
-from connectors_support import LiveServer
 
 
 class BrokenEngine(SimulatorEngine):

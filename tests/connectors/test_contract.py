@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from connectors_support import SYSTEMS, callback_url, make_connector, stats
 
 from backend.connectors.base import PermanentError
 from backend.connectors.registry import all_specs
 from backend.sandbox.samples import pick_enterprises, submission_for
-
-from connectors_support import SYSTEMS, callback_url, make_connector, stats
 
 pytestmark = pytest.mark.usefixtures("reset_sims")
 

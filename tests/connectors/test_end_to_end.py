@@ -6,12 +6,12 @@ import asyncio
 
 import msgspec
 import pytest
+from connectors_support import callback_url, make_connector, stats
 
 from backend.connectors.base import Submission
 from backend.connectors.registry import all_specs, fallback_system_for
 from backend.connectors.ytz_bank.connector import BankConnector
 from backend.sandbox.samples import submission_for
-from connectors_support import callback_url, make_connector, stats
 
 pytestmark = pytest.mark.usefixtures("reset_sims")
 

@@ -7,11 +7,11 @@ import time
 
 import httpx
 import pytest
+from connectors_support import callback_url, make_connector, set_faults, stats
 
 from backend.connectors.base import TransientError
 from backend.connectors.registry import all_specs
 from backend.sandbox.samples import pick_enterprises, submission_for
-from connectors_support import callback_url, make_connector, set_faults, stats
 
 pytestmark = pytest.mark.usefixtures("reset_sims")
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from backend.lib.validators import validate_id_number, validate_phone, validate_uscc
 from backend.sandbox.fixtures import DATASET_PATH
 from backend.sandbox.fixtures.generate import build

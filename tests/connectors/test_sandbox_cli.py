@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import httpx
+from connectors_support import free_port
 
 from backend.connectors.signing import generate_signing_key, jwks_of
-from connectors_support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

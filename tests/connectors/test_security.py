@@ -7,6 +7,7 @@ import time
 import httpx
 import msgspec
 import pytest
+from connectors_support import callback_url, make_connector, stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,6 @@ from backend.connectors.signing import (
     jwks_of,
 )
 from backend.sandbox.samples import pick_enterprises, submission_for
-from connectors_support import callback_url, make_connector, stats
 
 pytestmark = pytest.mark.usefixtures("reset_sims")
 

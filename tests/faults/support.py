@@ -11,18 +11,16 @@ these tests are about); the submission itself always goes through the API.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import signal
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
 from backend.cases import states as st
 from backend.cases.service import Actor
-from tests.servers import ROOT, PlatformProcess, backend_env, free_port, wait_for
+from tests.servers import PlatformProcess, free_port
 
 CLEAN = [  # (USCC, acting person): fixture enterprises in the jurisdiction that nothing blocks
     ("91350102MA0102003U", "P002"),

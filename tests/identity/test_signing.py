@@ -307,6 +307,6 @@ def test_pdf_is_deterministic_and_well_formed():
     for number, offset in enumerate(entries, start=1):
         assert doc[int(offset) :].startswith(b"%d 0 obj" % number)
     assert b"/STSong-Light" in doc and b"/UniGB-UCS2-H" in doc
-    assert "<6CE8>".encode() in doc or b"6CE8" in doc  # 注 in UCS-2
+    assert b"<6CE8>" in doc or b"6CE8" in doc  # 注 in UCS-2
     many = render_pdf("长文件", [f"第{i}行" for i in range(120)])
     assert many.count(b"/Type /Page ") >= 3

@@ -12,8 +12,7 @@ from backend.lib.problems import ProblemError
 from backend.ratings.service import Ratings, report
 from backend.workbench import admin
 from backend.workbench.service import Workbench
-from tests.cases.support import TINY_PDF
-from tests.cases.support import complete_draft
+from tests.cases.support import TINY_PDF, complete_draft
 from tests.workbench.support import ADMIN, APPLICANT, STAFF_AMR, STAFF_ETAX, WINDOW, item_by_code, run_jobs
 
 CST = timezone(timedelta(hours=8))

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import tempfile
 
-import hypothesis
 import httpx
+import hypothesis
 import pytest
 import requests
 import schemathesis

@@ -6,10 +6,10 @@ import pytest
 
 from backend.cases import states as st
 from backend.cases.tables import CaseItem
+from backend.catalog import get_catalog
 from backend.jobs.tables import Job
 from backend.lib.problems import ProblemError
 from backend.workbench import admin
-from backend.catalog import get_catalog
 from tests.cases.support import complete_draft
 from tests.workbench.support import ADMIN, APPLICANT, STAFF_AMR, item_by_code, run_jobs
 

@@ -14,8 +14,7 @@ from backend.lib.problems import ProblemError
 from backend.workbench import admin
 from backend.workbench.connector import connector_mode
 from backend.workbench.service import Workbench
-from tests.cases.support import HAPPY_USCC, TINY_PDF
-from tests.cases.support import complete_draft
+from tests.cases.support import HAPPY_USCC, TINY_PDF, complete_draft
 from tests.workbench.support import ADMIN, APPLICANT, STAFF_AMR, STAFF_AMR_XM, STAFF_ETAX, item_by_code, run_jobs
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (1).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00" + b"\x00" * 20

@@ -1,9 +1,5 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import BigInt
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.column_types import BigInt, Boolean, Integer, Text, Varchar
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-26T11:56:36:771708"
