@@ -481,6 +481,17 @@ class Dispatcher:
         """
         events: list[dict[str, Any]] = []
         case, item, siblings = await self._locked_item(result.item_ref, locked=locked)
+        if item["system"] != result.system:
+            # A system speaks only for the items routed to it: one agency's genuine signature
+            # must not move (or attach documents to) another agency's item. The caller's
+            # transaction rolls back, so nothing of this message is kept.
+            log.warning(
+                "callback names an item routed to another system",
+                extra={"system": result.system, "item": item["ref"], "routed_to": item["system"], "source": source},
+            )
+            raise ProblemError(
+                403, "item_not_routed_to_system", "该事项不由发送回调的业务系统办理。", field="item_ref"
+            )
         case_id = case["id"]
         case_catalog_version = case["catalog_version"]
         new = OUTCOME_STATE[result.outcome]
