@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test setup test-setup lint bench faults security
+.PHONY: run test setup test-setup lint lock bench faults security
 
 run: setup ## start the whole platform in embedded mode on http://$(HOST):$(PORT)
 	$(PY) -m backend run
@@ -27,3 +27,6 @@ setup:
 
 test-setup:
 	@bash infra/scripts/setup.sh test
+
+lock: ## regenerate the hashed locks in requirements/ from pyproject.toml (keeps existing pins)
+	bash infra/scripts/lock.sh

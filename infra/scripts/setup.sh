@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the platform needs, idempotently; fast when everything is present.
-#   setup.sh python   the Python environment (.venv from requirements.lock) and npm assets
+#   setup.sh python   the Python environment (.venv from requirements/runtime.txt) and npm assets
+#   (setup.sh test installs requirements/test.txt instead: the runtime lock plus tests and linters)
 #   setup.sh test     the above, plus redis-server, Chromium and PostgreSQL (Debian, as root)
 #   setup.sh bench    wrk and Lighthouse for the benchmarks (after `setup.sh test`)
 set -euo pipefail
@@ -33,17 +34,21 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$PYTHON" -m venv .venv
 fi
+# `python` installs the runtime lock; `test` and `bench` the test lock (runtime + test tools + linters).
+lock=requirements/runtime.txt
+[ "$what" = python ] || lock=requirements/test.txt
 stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.lock | cut -d' ' -f1)
+want=$(sha256sum "$lock" | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing Python packages from requirements.lock"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
+  echo "setup: installing Python packages from $lock"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
   echo "$want" > "$stamp"
 fi
 
 # Front-end assets we serve ourselves (API docs); optional when npm is absent.
 if [ ! -d node_modules/swagger-ui-dist ] && command -v npm >/dev/null 2>&1; then
-  npm ci --no-audit --no-fund --loglevel=error || echo "setup: npm assets not installed; /schema will lack its assets" >&2
+  # --ignore-scripts: no package runs code at install (swagger-ui-dist pulls in a telemetry postinstall)
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error || echo "setup: npm assets not installed; /schema will lack its assets" >&2
 fi
 
 # Benchmarks (`make bench`): wrk as the load generator, Lighthouse from npm (bench/package-lock.json).
@@ -57,6 +62,6 @@ if [ "$what" = bench ]; then
     fi
   fi
   if [ -f bench/package-lock.json ] && [ ! -d bench/node_modules ]; then
-    (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+    (cd bench && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   fi
 fi
