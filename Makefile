@@ -4,13 +4,16 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test setup test-setup lint lock bench faults security
+.PHONY: run test unit setup test-setup lint lock bench faults security
 
 run: setup ## start the whole platform in embedded mode on http://$(HOST):$(PORT)
 	$(PY) -m backend run
 
 test: test-setup ## unit, integration (PostgreSQL, Redis) and end-to-end (Chromium) tests
 	$(PY) -m pytest
+
+unit: test-setup ## every test that needs no server (no PostgreSQL, Redis, live platform or browser), in parallel
+	UNIT_ONLY=1 $(PY) -m pytest -m "not (postgres or redis or slow or e2e)" -n 2 -q
 
 faults: test-setup ## the fault-injection suite (also part of `make test`)
 	$(PY) -m pytest tests/faults

@@ -16,7 +16,42 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import PlatformProcess, PostgresServer, RedisServer, run_migrations  # noqa: E402
+from tests.servers import PlatformProcess, PostgresServer, RedisServer, requires_server, run_migrations  # noqa: E402
+
+# Markers follow from what a test uses, so they cannot drift from the fixtures:
+#   postgres / redis  the throwaway servers (directly, or as the "postgres" variant of a parametrized fixture)
+#   slow              a live platform, child processes or a browser (e2e/ adds "e2e" itself)
+# `make unit` runs what has none of them; a test that starts a server without its marker fails
+# there (tests.servers.requires_server), so a wrong marker is found, not silently skipped.
+_MARKERS_BY_FIXTURE = {
+    "postgres_server": ("postgres",),
+    "pg_url": ("postgres",),
+    "production_settings": ("postgres", "redis"),
+    "client": ("postgres", "redis"),
+    "redis_server": ("redis",),
+    "redis_url": ("redis",),
+    "own_redis": ("redis", "slow"),
+    "embedded_server": ("slow",),
+    "live": ("slow",),
+    "live_server": ("slow",),
+    "world": ("slow",),
+}
+_SLOW_FOLDERS = ("tests/faults/", "e2e/")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        wanted: set[str] = set()
+        for name in getattr(item, "fixturenames", ()):
+            wanted.update(_MARKERS_BY_FIXTURE.get(name, ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgres" in params.values():
+            wanted.update(("postgres", "redis"))
+        path = item.nodeid.replace("\\", "/")
+        if path.startswith(_SLOW_FOLDERS):
+            wanted.add("slow")
+        for marker in sorted(wanted - {m.name for m in item.iter_markers()}):
+            item.add_marker(getattr(pytest.mark, marker))
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +67,7 @@ def postgres_server():
     if os.environ.get("TEST_DATABASE_URL"):
         yield None
         return
+    requires_server("PostgreSQL")
     server = PostgresServer()
     server.start()
     try:
@@ -49,6 +85,7 @@ def pg_url(postgres_server) -> str:
 
 
 def _throwaway_redis():
+    requires_server("Redis")
     server = RedisServer()
     server.start()
     try:
@@ -105,6 +142,7 @@ async def client(production_settings):
 @pytest.fixture(scope="session")
 def embedded_server(artifacts_dir):
     """The platform exactly as ``make run`` starts it (embedded mode), on a free port."""
+    requires_server("the embedded platform")
     data_dir = tempfile.mkdtemp(prefix="embedded.")
     server = PlatformProcess("run", artifacts_dir, data_dir=data_dir, log_format="json")
     server.start()

@@ -185,6 +185,14 @@ def run_migrations(**settings: str) -> None:
     )
 
 
+def requires_server(what: str) -> None:
+    """Fail a test that starts ``what`` during ``make unit`` (UNIT_ONLY=1): its markers are wrong."""
+    if os.environ.get("UNIT_ONLY"):
+        import pytest
+
+        pytest.fail(f"this test starts {what} but has no postgres/redis/slow/e2e marker (see conftest.py)")
+
+
 class PlatformProcess:
     """``python -m backend <command>`` as a child process, logs to a file."""
 
@@ -201,6 +209,7 @@ class PlatformProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, wait: bool = True) -> None:
+        requires_server(f"python -m backend {self.command}")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "backend", self.command],

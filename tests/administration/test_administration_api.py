@@ -6,6 +6,8 @@ import pytest
 
 from tests.cases.support import HAPPY_USCC
 
+pytestmark = pytest.mark.slow  # a live platform
+
 PROBLEM = "application/problem+json"
 CHEN = {"subject": "amr-0042", "name": "陈立", "roles": ["agency_staff"], "agencies": ["amr"], "regions": ["3501"]}
 

@@ -10,13 +10,14 @@ from pathlib import Path
 import uvicorn
 
 from backend.settings import load_settings
-from tests.servers import free_port, run_migrations
+from tests.servers import free_port, requires_server, run_migrations
 
 
 @contextlib.asynccontextmanager
 async def serve_platform(data_dir: Path, database_url: str | None = None, **overrides):
     from backend.app import create_app
 
+    requires_server("a live platform")
     port = free_port()
     url = database_url or "sqlite:///" + str(data_dir / "platform.sqlite")
     if database_url is None:

@@ -19,7 +19,7 @@ import msgspec
 import pytest
 
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseDocument, CaseItem
-from backend.connectors.base import ResultDocument, CallbackResult
+from backend.connectors.base import CallbackResult, ResultDocument
 from backend.connectors.signing import SIGNATURE_HEADER
 from backend.sandbox.mount import SIMULATORS_STATE_KEY
 from backend.sandbox.simulator import FaultConfig

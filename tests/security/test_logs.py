@@ -23,6 +23,8 @@ from backend.lib.validators import validate_id_number, validate_uscc
 from tests.security.support import FULL_IDENTIFIER, bearer, ready_draft, session_token, submit, wait_for_status
 from tests.servers import PlatformProcess
 
+pytestmark = pytest.mark.slow  # a live platform
+
 USCC = "91350128MA0428396P"  # 平潭: every matter applies and completes
 APPLICANT = "applicant-p010"  # its legal representative
 CANDIDATE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Z]{17}[0-9A-Z](?![0-9A-Za-z])")

@@ -26,6 +26,8 @@ from schemathesis.core.failures import FailureGroup
 
 from tests.servers import PlatformProcess
 
+pytestmark = pytest.mark.slow  # a live platform
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 SEED = 20261126
 IDENTITIES = {"anonymous": None, "applicant": "applicant-p002", "admin": "admin-platform"}
