@@ -3,7 +3,7 @@
 Times are epoch milliseconds and lists are JSON text, as in the case tables.
 """
 
-from piccolo.columns import BigInt, Boolean, Text, Varchar
+from piccolo.columns import BigInt, Boolean, Serial, Text, Varchar
 from piccolo.table import Table
 
 
@@ -14,6 +14,8 @@ class CatalogPublication(Table, tablename="catalog_publication"):
     effect before this row (concrete, even when that was the loader's default), so a rollback
     knows where to go back to; ``reverts`` is the id of the publication a rollback undid.
     """
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     version = Varchar(length=20)
     action = Varchar(length=10, default="publish")
@@ -26,6 +28,8 @@ class CatalogPublication(Table, tablename="catalog_publication"):
 
 class StaffMember(Table, tablename="staff_member"):
     """A staff member in the directory: roles and scopes an administrator grants (overlaid on login)."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     subject = Varchar(length=64, unique=True)
     """The identity provider's ``sub`` (staff id or person id)."""

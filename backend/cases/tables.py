@@ -1,11 +1,13 @@
 """Case tables. Times are epoch milliseconds; JSON documents are stored as text."""
 
-from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, Text, Varchar
+from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, Serial, Text, Varchar
 from piccolo.table import Table
 
 
 class CaseFile(Table, tablename="case_file"):
     """One application (一次提交): a draft until submitted, then the parent of its items."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     public_id = Varchar(length=32, unique=True)
     number = Varchar(length=32, null=True, default=None, unique=True)
@@ -33,6 +35,8 @@ class CaseFile(Table, tablename="case_file"):
 
 class CaseItem(Table, tablename="case_item"):
     """One item (事项) of a submitted case at one agency system."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     case_file = ForeignKey(references=CaseFile, index=True)
     ref = Varchar(length=80, unique=True)
@@ -62,6 +66,8 @@ class CaseItem(Table, tablename="case_item"):
 class CaseEvent(Table, tablename="case_event"):
     """Append-only timeline; each event's hash covers the previous one, so tampering shows."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     case_file = ForeignKey(references=CaseFile, index=True)
     seq = Integer()
     type = Varchar(length=48)
@@ -78,6 +84,8 @@ class CaseEvent(Table, tablename="case_event"):
 class CaseMaterial(Table, tablename="case_material"):
     """An uploaded material (checked by content, not by name)."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     case_file = ForeignKey(references=CaseFile, index=True)
     code = Varchar(length=60)
     filename = Varchar(length=200)
@@ -92,6 +100,8 @@ class CaseMaterial(Table, tablename="case_material"):
 class CaseDocument(Table, tablename="case_document"):
     """A result document an agency returned (清税证明, 准予注销登记通知书 ...)."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     case_file = ForeignKey(references=CaseFile, index=True)
     item_ref = Varchar(length=80, index=True)
     name = Varchar(length=120)
@@ -105,6 +115,8 @@ class CaseDocument(Table, tablename="case_document"):
 class CallbackInbox(Table, tablename="callback_inbox"):
     """Every verified callback as received; the key makes re-deliveries harmless."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     key = Varchar(length=160, unique=True)
     system = Varchar(length=40)
     body = Text()
@@ -115,12 +127,16 @@ class CallbackInbox(Table, tablename="callback_inbox"):
 class CaseCounter(Table, tablename="case_counter"):
     """Per-day sequence for human-readable case numbers."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     day = Varchar(length=8, unique=True)
     value = Integer(default=0)
 
 
 class CallbackNonce(Table, tablename="callback_nonce"):
     """``jti`` of every accepted callback token until it expires: a replay is refused."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     jti = Varchar(length=160, unique=True)
     expires_at = BigInt()

@@ -1,11 +1,13 @@
 """Identity tables. Times are epoch milliseconds (BigInt), as in the job table."""
 
-from piccolo.columns import JSON, BigInt, Boolean, Bytea, Integer, Text, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, Bytea, Integer, Serial, Text, Varchar
 from piccolo.table import Table
 
 
 class LoginRequest(Table, tablename="identity_login_request"):
     """A started OIDC login: state, nonce and PKCE verifier, consumed once by the callback."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     state = Varchar(length=64, unique=True)
     nonce = Varchar(length=64)
@@ -17,6 +19,8 @@ class LoginRequest(Table, tablename="identity_login_request"):
 
 class PlatformSession(Table, tablename="identity_session"):
     """A platform session (browser, script or kiosk); refresh tokens and kiosk idle time hang on it."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     sid = Varchar(length=64, unique=True)
     subject = Varchar(length=128, index=True)
@@ -33,6 +37,8 @@ class PlatformSession(Table, tablename="identity_session"):
 class RefreshToken(Table, tablename="identity_refresh_token"):
     """One refresh token (only its SHA-256 is stored); used once, then replaced (rotation)."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     token_hash = Varchar(length=64, unique=True)
     sid = Varchar(length=64, index=True)
     created_at = BigInt(default=0)
@@ -44,6 +50,8 @@ class RefreshToken(Table, tablename="identity_refresh_token"):
 class SeenJti(Table, tablename="identity_seen_jti"):
     """``jti`` values of signed callbacks and codes already accepted: a second use is a replay."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     jti = Varchar(length=200, unique=True)
     issuer = Varchar(length=100, default="")
     expires_at = BigInt(default=0, index=True)
@@ -51,6 +59,8 @@ class SeenJti(Table, tablename="identity_seen_jti"):
 
 class Mandate(Table, tablename="identity_mandate"):
     """授权委托: the legal representative authorises an agent for an enterprise, with scope and expiry."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     mandate_id = Varchar(length=40, unique=True)
     uscc = Varchar(length=18, index=True)
@@ -68,6 +78,8 @@ class Mandate(Table, tablename="identity_mandate"):
 
 class FaceVerification(Table, tablename="identity_face_verification"):
     """One face verification (人脸识别 / 人证比对) for a person, a purpose and a reference."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     verification_id = Varchar(length=40, unique=True)
     person_id = Varchar(length=128, index=True)
@@ -89,6 +101,8 @@ class FaceVerification(Table, tablename="identity_face_verification"):
 class SigningDocument(Table, tablename="identity_signing_document"):
     """A document to be signed (the merged application, commitments), kept with its SHA-256."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     document_id = Varchar(length=40, unique=True)
     reference = Varchar(length=100, index=True)
     title = Varchar(length=200)
@@ -100,6 +114,8 @@ class SigningDocument(Table, tablename="identity_signing_document"):
 
 class SignatureRequest(Table, tablename="identity_signature_request"):
     """One signer's request to sign one document; the provider's signed callback completes it."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     request_id = Varchar(length=40, unique=True)
     document_id = Varchar(length=40, index=True)
@@ -116,6 +132,8 @@ class SignatureRequest(Table, tablename="identity_signature_request"):
 class AccessAudit(Table, tablename="identity_access_audit"):
     """Who on the staff side accessed which case, when and how (append-only)."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     subject = Varchar(length=128, index=True)
     name = Varchar(length=100, default="")
     roles = JSON(default="[]")
@@ -127,6 +145,8 @@ class AccessAudit(Table, tablename="identity_access_audit"):
 
 class KioskTerminal(Table, tablename="identity_kiosk_terminal"):
     """A self-service terminal's own credential: its public key (the private key stays in the terminal)."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     terminal_id = Varchar(length=64, unique=True)
     name = Varchar(length=100, default="")

@@ -1,9 +1,11 @@
-from piccolo.columns import BigInt, Integer, Text, Varchar
+from piccolo.columns import BigInt, Integer, Serial, Text, Varchar
 from piccolo.table import Table
 
 
 class Integration(Table, tablename="integration"):
     """One business system's integration record: the ministry request form (部委对接申请表) and its status."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     system = Varchar(length=40, unique=True)
     province = Varchar(length=20, default="福建省")
@@ -31,6 +33,8 @@ class Integration(Table, tablename="integration"):
 
 class Contact(Table, tablename="contact"):
     """One line of the contact list: a matter's system, units and the people to call."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     matter = Varchar(length=40)
     system = Varchar(length=40)

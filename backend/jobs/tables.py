@@ -1,12 +1,14 @@
 """The job table. Times are epoch milliseconds so claims compare the same on every engine."""
 
-from piccolo.columns import BigInt, Integer, Text, Varchar
+from piccolo.columns import BigInt, Integer, Serial, Text, Varchar
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
 
 class Job(Table, tablename="job"):
     """One unit of background work (pending → running → done | dead)."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     kind = Varchar(length=100, index=True)
     payload = Text(default="{}")

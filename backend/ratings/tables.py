@@ -1,11 +1,13 @@
 """好差评 tables: ratings, follow-ups of bad ratings with their history, appeals. Times in epoch ms."""
 
-from piccolo.columns import BigInt, Boolean, Integer, Text, Varchar
+from piccolo.columns import BigInt, Boolean, Integer, Serial, Text, Varchar
 from piccolo.table import Table
 
 
 class Rating(Table, tablename="rating"):
     """One rating: per matter (一事一评, one completed item) or per visit (一次一评, a hall visit or kiosk session)."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     public_id = Varchar(length=32, unique=True)
     kind = Varchar(length=8)  # matter | visit
@@ -27,6 +29,8 @@ class Rating(Table, tablename="rating"):
 
 class FollowUp(Table, tablename="rating_follow_up"):
     """整改: a bad rating's follow-up — 回访 within 1 working day, 整改 and reply within 15."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     public_id = Varchar(length=32, unique=True)
     rating_id = Varchar(length=32, index=True)
@@ -53,6 +57,8 @@ class FollowUp(Table, tablename="rating_follow_up"):
 class FollowUpEvent(Table, tablename="rating_follow_up_event"):
     """History of a follow-up (opened, visited, rectified, replied, overdue, re-rated, closed)."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     follow_up_id = Varchar(length=32, index=True)
     type = Varchar(length=32)
     actor = Varchar(length=64, default="")
@@ -62,6 +68,8 @@ class FollowUpEvent(Table, tablename="rating_follow_up_event"):
 
 class Appeal(Table, tablename="rating_appeal"):
     """申诉: staff contest a malicious or mistaken rating; an administrator re-reviews (复核)."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     public_id = Varchar(length=32, unique=True)
     rating_id = Varchar(length=32, index=True)

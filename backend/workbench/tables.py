@@ -3,12 +3,14 @@
 Times are epoch milliseconds, JSON documents text, as in the case tables.
 """
 
-from piccolo.columns import BigInt, Text, Varchar
+from piccolo.columns import BigInt, Serial, Text, Varchar
 from piccolo.table import Table
 
 
 class ConnectorMode(Table, tablename="connector_mode"):
     """How the platform reaches one business system: ``api`` (its connector) or ``manual`` (staff work items here)."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     system = Varchar(length=40, unique=True)
     mode = Varchar(length=10, default="api")
@@ -19,6 +21,8 @@ class ConnectorMode(Table, tablename="connector_mode"):
 
 class StaffAction(Table, tablename="staff_action"):
     """Who did what to an item on the workbench (the case timeline names the agency system)."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     item_ref = Varchar(length=80, index=True)
     case_public_id = Varchar(length=32, index=True)
@@ -33,6 +37,8 @@ class StaffAction(Table, tablename="staff_action"):
 
 class AssistedApplication(Table, tablename="assisted_application"):
     """帮办代办: window staff start an application for a visitor, with the visitor's consent."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     public_id = Varchar(length=32, unique=True)
     hall = Varchar(length=40, default="")
