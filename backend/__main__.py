@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+from typing import Any
 
 from backend.lib.warmup import SERVER_PROCESS
 from backend.settings import get_settings
@@ -53,7 +54,7 @@ def serve(*, factory: bool) -> None:
     import uvicorn
 
     settings = get_settings()
-    common = dict(
+    common: dict[str, Any] = dict(
         host=settings.host,
         port=settings.port,
         log_config=None,

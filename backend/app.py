@@ -11,10 +11,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from litestar import Litestar, Request
 from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -197,7 +199,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await platform.redis.aclose()
 
     if platform.redis is not None:  # both degrade to this process alone while Redis is down
-        channels_backend = ResilientRedisChannels(platform.redis)
+        channels_backend: ChannelsBackend = ResilientRedisChannels(platform.redis)
         stores = StoreRegistry(
             default_factory=lambda name: FallbackStore(RedisStore(platform.redis, namespace=f"yjs:{name}"), name)
         )
@@ -245,8 +247,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         for data, channel in messages:
             channels_plugin.publish(data, [channel])
 
-    redis_channels = isinstance(channels_backend, ResilientRedisChannels)
-    platform.cases.publish = channel_publisher(channels_backend.publish_many if redis_channels else publish_in_memory)
+    platform.cases.publish = channel_publisher(
+        channels_backend.publish_many if isinstance(channels_backend, ResilientRedisChannels) else publish_in_memory
+    )
     follow_start, follow_stop = follow_case_changes(channels_plugin, platform)
 
     app = Litestar(
@@ -311,7 +314,8 @@ def _index_head(directory: Path, name: str, cache_control):
 
 
 def static_routes() -> list:
-    """The front ends: the PWA at ``/``, the kiosk at ``/kiosk/``, the back office at ``/staff/``, shared code at ``/shared/``."""
+    """The front ends: the PWA at ``/``, the kiosk at ``/kiosk/``, the back office at ``/staff/``, shared
+    code at ``/shared/``."""
     from litestar.datastructures import CacheControlHeader
 
     from backend.lib.compress import GZIP
@@ -321,7 +325,9 @@ def static_routes() -> list:
     # connection; nginx in infra/ passes them through), and are revalidated on every use
     # (no-cache + 304: backend/lib/revalidate.py).
     middleware = [RevalidateMiddleware, GZIP]
-    common = dict(include_in_schema=False, middleware=middleware, cache_control=CacheControlHeader(no_cache=True))
+    common: dict[str, Any] = dict(
+        include_in_schema=False, middleware=middleware, cache_control=CacheControlHeader(no_cache=True)
+    )
     routes = [create_static_files_router(path="/shared", directories=[ROOT / "shared"], name="shared", **common)]
     for path, name in (("/kiosk", "kiosk"), ("/staff", "staff"), ("/", "pwa")):
         router = create_static_files_router(path=path, directories=[ROOT / name], html_mode=True, name=name, **common)
