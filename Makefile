@@ -15,6 +15,11 @@ test: test-setup ## unit, integration (PostgreSQL, Redis) and end-to-end (Chromi
 unit: test-setup ## every test that needs no server (no PostgreSQL, Redis, live platform or browser), in parallel
 	UNIT_ONLY=1 $(PY) -m pytest -m "not (postgres or redis or slow or e2e)" -n 2 -q
 
+lint: test-setup ## ruff (lint and format) on the whole tree, mypy on backend/
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
 faults: test-setup ## the fault-injection suite (also part of `make test`)
 	$(PY) -m pytest tests/faults
 
