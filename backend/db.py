@@ -31,7 +31,8 @@ def make_engine(settings: Settings) -> Engine:
         return PostgresEngine(config={"dsn": settings.database_url}, log_queries=False)
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A generous busy timeout; writers also use IMMEDIATE transactions (see ENVIRONMENT.md).
+    # A generous busy timeout; writers also use IMMEDIATE transactions: SQLite has one writer, and a
+    # deferred transaction that upgrades to a write fails with "database is locked" under concurrency.
     return SQLiteEngine(path=str(path), timeout=30)
 
 

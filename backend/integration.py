@@ -1,6 +1,6 @@
 """Wiring the platform to the agency systems: our signing key and one connector per system.
 
-The platform signs every outbound request with its own key (``PLATFORM_SIGNING_KEY_FILE``,
+The platform signs every outbound request with its own key (``SIGNING_KEY_FILE``,
 generated under ``DATA_DIR/keys`` on first start when not given) and identifies itself
 with ``PLATFORM_CLIENT_ID``. Each system is reached at ``CONNECTOR_BASE_URL/<system>``;
 with the test environment on and no base URL given, that is this platform's own

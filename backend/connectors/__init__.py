@@ -22,7 +22,7 @@ from backend.connectors.base import (
     TransientError,
 )
 from backend.connectors.client import Credentials, HttpConnector
-from backend.connectors.registry import all_specs, build_connector, build_connectors, connector_for, fallback_system_for
+from backend.connectors.registry import all_specs, build_connector, build_connectors
 
 __all__ = [
     "Ack",
@@ -45,6 +45,4 @@ __all__ = [
     "all_specs",
     "build_connector",
     "build_connectors",
-    "connector_for",
-    "fallback_system_for",
 ]

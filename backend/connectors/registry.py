@@ -1,8 +1,7 @@
-"""Which connector serves which business system, item and region.
+"""The connectors: one per business system, built from its interface spec.
 
-Routing by region is the catalog's job; ``fallback_system_for`` is a small stand-in used
-only until the catalog's routing data is wired (it follows the brief: Xiamen taxpayers to
-the Xiamen tax system; customs by prefecture).
+Which system (and office) serves an item in a region is the catalog's routing data
+(``backend.catalog.loader.route_for``); ``connector_key`` turns that into a connector's code.
 """
 
 from __future__ import annotations
@@ -79,40 +78,6 @@ def build_connectors(
     return out
 
 
-# Fallback routing (the catalog's data wins once available).
-_XIAMEN_CUSTOMS_PREFECTURES = ("3502", "3505", "3506", "3508")  # 厦门 泉州 漳州 龙岩
-
-
-def fallback_system_for(item_code: str, region: str) -> str:
-    """The system code for an item in a region, per the brief's routing rules."""
-    if item_code.startswith("TAX-"):
-        return "xm-tax" if region.startswith("3502") else "etax"
-    if item_code.startswith("REG-"):
-        return "amr"
-    if item_code == "CUSTOMS":
-        return "customs-xm" if region.startswith(_XIAMEN_CUSTOMS_PREFECTURES) else "customs-fz"
-    if item_code == "SI-PENSION":
-        return "si-pension"
-    if item_code == "SI-UNEMPLOYMENT":
-        return "si-unemployment"
-    if item_code == "BANK":
-        return "ytz-bank"
-    if item_code == "SEAL":
-        return "seal-security"
-    raise KeyError(item_code)
-
-
 def connector_key(system: str, office: str | None = None) -> str:
     """The connector code for a catalog plan item: its routed office (``customs-fz``) or its system."""
     return office or system
-
-
-def connector_for(
-    connectors: Mapping[str, HttpConnector],
-    item_code: str,
-    region: str,
-    system: str | None = None,
-    office: str | None = None,
-) -> HttpConnector:
-    """The connector for an item: from the catalog plan item's system/office, else the fallback routing."""
-    return connectors[connector_key(system, office) if system else fallback_system_for(item_code, region)]

@@ -41,7 +41,10 @@ class JobContext(msgspec.Struct, frozen=True):
     worker: str = ""  # the worker holding the lease (``Queue.complete_sql``)
 
 
-def backoff_seconds(attempts: int, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
+_JITTER = random.Random()  # noqa: S311  # jitter spreads retries; it is not a secret
+
+
+def backoff_seconds(attempts: int, rng: random.Random = _JITTER) -> float:
     """Capped exponential backoff with equal jitter: half fixed, half random."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
     return ceiling / 2 + rng.uniform(0, ceiling / 2)

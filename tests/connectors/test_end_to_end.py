@@ -8,8 +8,9 @@ import msgspec
 import pytest
 from connectors_support import callback_url, make_connector, stats
 
+from backend.catalog.loader import get_catalog, route_for
 from backend.connectors.base import Submission
-from backend.connectors.registry import all_specs, fallback_system_for
+from backend.connectors.registry import all_specs, connector_key
 from backend.connectors.ytz_bank.connector import BankConnector
 from backend.sandbox.samples import submission_for
 
@@ -45,7 +46,7 @@ async def _run(env, receiver, data, platform_key, e, *, case="FJZX-2026-000001")
             return final
 
     try:
-        tax_system = fallback_system_for("TAX-UNIFIED", e.region)
+        tax_system = routed("TAX-UNIFIED", e.region)
         tax = await one(
             tax_system,
             submission_for(
@@ -69,7 +70,7 @@ async def _run(env, receiver, data, platform_key, e, *, case="FJZX-2026-000001")
         follow_ups = []
         opts = {"case_number": case, "registration_reference": reg.reference}
         if e.customs_filed:
-            s = fallback_system_for("CUSTOMS", e.region)
+            s = routed("CUSTOMS", e.region)
             follow_ups.append(
                 one(s, submission_for(specs[s], e, data, callback_url(env, s), item_ref=f"{case}/CUSTOMS", **opts))
             )
@@ -101,6 +102,16 @@ async def _run(env, receiver, data, platform_key, e, *, case="FJZX-2026-000001")
     finally:
         for conn in systems.values():
             await conn.aclose()
+
+
+def routed(item_code: str, region: str) -> str:
+    """The connector the catalog's routing picks for an item in a region (as a case's plan does)."""
+    catalog = get_catalog()
+    item = catalog.items[item_code]
+    system, office = item.system, None
+    if item.routing and (rule := route_for(catalog.routing[item.routing], region)):
+        system, office = rule.system or system, rule.office
+    return connector_key(system, office)
 
 
 async def _final(receiver, item_ref, after=0, timeout=10.0):
