@@ -5,19 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.cases.support import HAPPY_USCC
+from tests.http import assert_problem as problem
 
 pytestmark = pytest.mark.slow  # a live platform
 
 PROBLEM = "application/problem+json"
 CHEN = {"subject": "amr-0042", "name": "陈立", "roles": ["agency_staff"], "agencies": ["amr"], "regions": ["3501"]}
-
-
-def problem(answer, status: int, code: str) -> dict:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"].startswith(PROBLEM)
-    body = answer.json()
-    assert body["code"] == code
-    return body
 
 
 async def test_publish_and_roll_back_over_http(api, catalogs, monkeypatch):

@@ -16,6 +16,8 @@ from tests.cases.support import (
     materials_to_upload,
     sign_and_verify_face,
 )
+from tests.http import assert_problem as problem
+from tests.http import login
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -32,20 +34,6 @@ async def api(pg_url, redis_url, tmp_path):
     ):
         client.app = app
         yield client
-
-
-async def login(api, persona: str) -> dict[str, str]:
-    response = await api.post("/sandbox/token", json={"persona": persona})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-def problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code, body
-    return body
 
 
 async def test_no_session_no_cases(api):

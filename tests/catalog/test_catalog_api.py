@@ -6,6 +6,7 @@ from litestar.testing import create_test_client
 from backend.catalog import ROUTES
 from backend.catalog.testing import FULL_ANSWERS, answers
 from backend.lib.problems import EXCEPTION_HANDLERS
+from tests.http import assert_problem
 
 
 def _client(**settings):
@@ -35,16 +36,6 @@ def test_a_xiamen_deployment_serves_xiamen_and_sends_the_rest_elsewhere():
         elsewhere = xiamen.post("/api/v1/plans", json={**body, "region": "350102"}).json()
     assert at_home["jurisdiction"] == "xiamen" and at_home["can_submit"]
     assert "outside_jurisdiction" in {b["code"] for b in elsewhere["blockers"]}
-
-
-def assert_problem(response, status, code, field=None):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["code"] == code
-    if field:
-        assert field in [e["field"] for e in body["errors"]]
-    return body
 
 
 def test_catalog(client):

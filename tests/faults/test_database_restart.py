@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.faults.support import Applicants, Stack, assert_outcome, ready_draft, wait_until_settled
+from tests.http import assert_problem
 from tests.servers import PostgresServer, run_migrations
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -30,13 +31,6 @@ def own_postgres():
         yield server
     finally:
         server.destroy()
-
-
-def assert_problem_503(response: httpx.Response, code: str) -> None:
-    assert response.status_code == 503, (response.status_code, response.text)
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["code"] == code
-    assert "Traceback" not in response.text
 
 
 async def test_postgres_restart_mid_run(own_postgres, redis_url, sandbox, test_platform, tmp_path, artifacts_dir):
@@ -69,11 +63,11 @@ async def test_postgres_restart_mid_run(own_postgres, redis_url, sandbox, test_p
             await asyncio.to_thread(own_postgres.stop, "fast")
 
             # the API answers clearly, never with a 500
-            assert_problem_503(await client.get(stack.url + "/readyz"), "not_ready")
+            assert_problem(await client.get(stack.url + "/readyz"), 503, "not_ready")
             case_id, person = drafts[0]
             auth = {"Authorization": f"Bearer {applicants.tokens[person]}"}
-            assert_problem_503(
-                await client.get(f"{stack.url}/api/v1/cases/{case_id}", headers=auth), "database_unavailable"
+            assert_problem(
+                await client.get(f"{stack.url}/api/v1/cases/{case_id}", headers=auth), 503, "database_unavailable"
             )
             late_id, late_person = drafts[BEFORE]
             response = await client.post(
@@ -83,7 +77,7 @@ async def test_postgres_restart_mid_run(own_postgres, redis_url, sandbox, test_p
                     "Idempotency-Key": f"pg-restart-{BEFORE}",
                 },
             )
-            assert_problem_503(response, "database_unavailable")
+            assert_problem(response, 503, "database_unavailable")
             assert response.headers.get("retry-after")
             assert (await client.get(stack.url + "/healthz")).status_code == 200  # alive, just not ready
 

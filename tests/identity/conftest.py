@@ -29,6 +29,8 @@ from backend.lib.clock import VirtualClock
 from backend.lib.logging import request_id_middleware
 from backend.lib.problems import EXCEPTION_HANDLERS
 from backend.settings import load_settings
+from tests.http import bearer
+from tests.http import sandbox_tokens as token_for
 from tests.servers import clear_rate_limits, free_port, wait_for
 
 TEST_BASE = "http://testserver.local"
@@ -186,13 +188,6 @@ def live_server(request, tmp_path):
         server.stop()
 
 
-async def token_for(client, persona: str) -> dict:
-    """A platform token for a sandbox persona (``POST /sandbox/token``)."""
-    response = await client.post("/sandbox/token", json={"persona": persona})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 async def in_app(client, fn, *args, **kwargs):
     """Run a service coroutine on the app's event loop (the test client runs the app in its own thread)."""
     import functools
@@ -201,10 +196,6 @@ async def in_app(client, fn, *args, **kwargs):
         return await fn(*args, **kwargs)
 
     return await asyncio.to_thread(client.blocking_portal.call, functools.partial(call))
-
-
-def bearer(tokens: dict) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 __all__ = ["bearer", "in_app", "token_for"]

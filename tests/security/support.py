@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from tests.cases.support import BASE_ANSWERS, TINY_PDF, form_from_examples, materials_to_upload
+from tests.http import bearer, session_token
 
 # The case every role is tried against: 宁德 (3509), so that AMR staff of 福州 (3501) are out of region.
 CASE_USCC = "91350922MA402222XP"
@@ -37,17 +38,6 @@ ROLES = tuple(PERSONAS)
 
 # Full 18-character identifiers of this province: resident ID numbers (35xxxx...) and USCCs (9x35...).
 FULL_IDENTIFIER = re.compile(r"(?<![0-9A-Z])(?:9[1-3]35|35\d{2})[0-9A-Z]{14}(?![0-9A-Z])")
-
-
-def bearer(token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}
-
-
-async def session_token(client: httpx.AsyncClient, persona: str) -> str:
-    """An access token for a persona (``POST /sandbox/token``)."""
-    response = await client.post("/sandbox/token", json={"persona": persona})
-    assert response.status_code == 200, response.text
-    return response.json()["access_token"]
 
 
 async def tokens_for_roles(client: httpx.AsyncClient) -> dict[str, str | None]:
