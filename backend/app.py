@@ -20,7 +20,6 @@ from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response.file import ASGIFileResponse
 from litestar.static_files import create_static_files_router
@@ -30,10 +29,12 @@ from litestar.stores.registry import StoreRegistry
 
 from backend import cases, db, identity
 from backend.cases import Actor
+from backend.identity.principal import ACCESS_COOKIE, CSRF_HEADER
 from backend.integration import build_embedded_simulators, build_platform_connectors
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.logging import configure_logging, request_id_middleware
+from backend.lib.openapi import ContractConfig, operation_facts, security_schemes
 from backend.lib.problems import EXCEPTION_HANDLERS
 from backend.lib.warmup import warm_up
 from backend.platform import Platform, PlatformDep
@@ -252,6 +253,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     follow_start, follow_stop = follow_case_changes(channels_plugin, platform)
 
+    openapi_config = ContractConfig(
+        title="企业注销登记“一件事”平台 API",
+        version=API_VERSION,
+        description="Apply once, six agencies, every result in one place. Errors are RFC 9457 problem details.",
+        path="/schema",
+        create_examples=False,  # generated examples are random strings that fit no schema; Structs carry real ones
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+                css_url="/vendor/swagger-ui/swagger-ui.css",
+                standalone_preset_js_url="/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+            )
+        ],
+        security_schemes=security_schemes(ACCESS_COOKIE, CSRF_HEADER),
+    )
     app = Litestar(
         route_handlers=route_handlers,
         dependencies={
@@ -266,24 +282,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         on_startup=[follow_start],  # after the lifespans: the channels plugin is one of them
         on_shutdown=[follow_stop],
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="企业注销登记“一件事”平台 API",
-            version=API_VERSION,
-            description="Apply once, six agencies, every result in one place. Errors are RFC 9457 problem details.",
-            path="/schema",
-            create_examples=True,
-            render_plugins=[
-                SwaggerRenderPlugin(
-                    js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
-                    css_url="/vendor/swagger-ui/swagger-ui.css",
-                    standalone_preset_js_url="/vendor/swagger-ui/swagger-ui-standalone-preset.js",
-                )
-            ],
-        ),
+        openapi_config=openapi_config,
         state=State(state),
         logging_config=None,  # configure_logging owns the root logger (JSON, masked)
         debug=False,
     )
+    openapi_config.facts = lambda: operation_facts(app)
     # Outermost, so that even routing errors (404, 405) carry a request ID and are logged.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
     # Last: building the mounted simulator apps configures Litestar's default logging.

@@ -27,6 +27,7 @@ from backend.cases.schemas import (
 )
 from backend.cases.service import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus
+from backend.lib.openapi import FILES, OPT_FILE_MEDIA_TYPES, OPT_REQUIRED_HEADERS
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 from backend.system.degraded import live_updates_available
@@ -124,6 +125,7 @@ class CaseController(Controller):
         "/{case_id:str}/materials/{material_id:int}",
         summary="Download an uploaded material",
         media_type="application/octet-stream",
+        opt={OPT_FILE_MEDIA_TYPES: FILES},
     )
     async def material(
         self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], material_id: FromPath[int]
@@ -134,6 +136,7 @@ class CaseController(Controller):
         "/{case_id:str}/documents/{document_id:int}",
         summary="Download a result document (清税证明, 准予注销登记通知书 ...)",
         media_type="application/octet-stream",
+        opt={OPT_FILE_MEDIA_TYPES: FILES},
     )
     async def document(
         self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], document_id: FromPath[int]
@@ -153,7 +156,15 @@ class CaseController(Controller):
         return await platform.cases.signing(actor, case_id)
 
     @post(
-        "/{case_id:str}/submit", status_code=200, summary="一次提交: submit once (requires an Idempotency-Key header)"
+        "/{case_id:str}/submit",
+        status_code=200,
+        summary="一次提交: submit once (requires an Idempotency-Key header)",
+        opt={
+            OPT_REQUIRED_HEADERS: {
+                "Idempotency-Key": "幂等键：同一次提交重试时保持不变，平台只办理一次。"
+                " The same key on every retry of one submission: the platform acts once."
+            }
+        },
     )
     async def submit(
         self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]

@@ -36,6 +36,7 @@ from backend.identity.principal import (
 )
 from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.sessions import end_session, issue_session, refresh_session, session_of_refresh
+from backend.lib.openapi import OPT_FILE_MEDIA_TYPES
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 
@@ -463,7 +464,12 @@ async def signatures(
     return status
 
 
-@get("/api/v1/signing-documents/{document_id:str}", summary="A document to sign (PDF)", tags=["identity"])
+@get(
+    "/api/v1/signing-documents/{document_id:str}",
+    summary="A document to sign (PDF)",
+    tags=["identity"],
+    opt={OPT_FILE_MEDIA_TYPES: ("application/pdf",)},
+)
 async def signing_document(platform: PlatformDep, principal: PrincipalDep, document_id: FromPath[str]) -> Response:
     row = await signing.signing_document(platform, document_id)
     if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):

@@ -12,6 +12,7 @@ from backend.cases.service import ActorDep
 from backend.integrations import service
 from backend.integrations.schemas import ContactFields, ContactView, IntegrationFields, IntegrationView
 from backend.integrations.tables import Contact, Integration
+from backend.lib.openapi import EXPORTS, OPT_FILE_MEDIA_TYPES
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 
@@ -44,7 +45,12 @@ class IntegrationController(Controller):
         _admin(actor)
         return [IntegrationView(**r) for r in await Integration.select().order_by(Integration.system)]
 
-    @get("/export", summary="Export the request forms as CSV or XLSX", media_type="application/octet-stream")
+    @get(
+        "/export",
+        summary="Export the request forms as CSV or XLSX",
+        media_type="application/octet-stream",
+        opt={OPT_FILE_MEDIA_TYPES: EXPORTS},
+    )
     async def export(self, actor: ActorDep, fmt: Format = "xlsx") -> Response:
         _admin(actor)
         return _download(*service.export(await Integration.select().order_by(Integration.system), "integrations", fmt))
@@ -77,7 +83,12 @@ class ContactController(Controller):
         _admin(actor)
         return [ContactView(**r) for r in await Contact.select().order_by(Contact.matter, Contact.id)]
 
-    @get("/export", summary="Export the contact list as CSV or XLSX", media_type="application/octet-stream")
+    @get(
+        "/export",
+        summary="Export the contact list as CSV or XLSX",
+        media_type="application/octet-stream",
+        opt={OPT_FILE_MEDIA_TYPES: EXPORTS},
+    )
     async def export(self, actor: ActorDep, fmt: Format = "xlsx") -> Response:
         _admin(actor)
         return _download(*service.export(await Contact.select().order_by(Contact.matter, Contact.id), "contacts", fmt))

@@ -13,6 +13,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody
 
 from backend.cases.service import ActorDep
 from backend.connectors.base import Correction
+from backend.lib.openapi import FILES, OPT_FILE_MEDIA_TYPES
 from backend.platform import PlatformDep
 from backend.workbench import admin, assisted
 from backend.workbench.schemas import (
@@ -75,6 +76,7 @@ class WorkbenchController(Controller):
         "/items/{ref:str}/materials/{material_id:int}",
         summary="Download a material of the item's case (audited)",
         media_type="application/octet-stream",
+        opt={OPT_FILE_MEDIA_TYPES: FILES},
     )
     async def material(
         self, platform: PlatformDep, actor: ActorDep, ref: FromPath[str], material_id: FromPath[int]
@@ -85,6 +87,7 @@ class WorkbenchController(Controller):
         "/items/{ref:str}/documents/{document_id:int}",
         summary="Download an earlier result document of the case (audited)",
         media_type="application/octet-stream",
+        opt={OPT_FILE_MEDIA_TYPES: FILES},
     )
     async def document(
         self, platform: PlatformDep, actor: ActorDep, ref: FromPath[str], document_id: FromPath[int]

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.cases.live import serve_platform
+from tests.contract import ContractChecker
 from tests.security.support import CASE_USCC, tokens_for_roles
 
 
@@ -39,10 +40,17 @@ class Live:
 async def live(tmp_path_factory):
     async with serve_platform(tmp_path_factory.mktemp("security")) as app:
         url = app.state.platform.settings.base_url
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            # Every answer the suite's journeys get is held to the OpenAPI document (tests/contract.py).
+            contract = ContractChecker((await client.get("/schema/openapi.json")).json())
+            client.event_hooks["response"].append(contract.hook)
             server = Live(app=app, url=url, client=client)
             server.tokens = await tokens_for_roles(client)  # once: /sandbox/token is rate limited
             yield server
+            assert contract.checked > 50, contract.checked
+            assert not contract.violations, "answers the OpenAPI document does not promise:\n" + "\n".join(
+                contract.violations[:30]
+            )
 
 
 @pytest.fixture(autouse=True)
