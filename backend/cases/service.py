@@ -112,6 +112,28 @@ def _load(text: str | None, default: Any) -> Any:
     return msgspec.json.decode(text) if text else default
 
 
+def case_blocked(blockers: list[dict[str, Any]]) -> ProblemError:
+    """422 ``case_blocked`` naming each blocker (a plan's or an agency's: ``code``, ``message`` as the
+    catalog's Text): one error per blocker, its field ``blockers.<code>`` and its zh-CN message (the
+    platform has no per-request language; zh-CN is the primary one)."""
+    return ProblemError(
+        422,
+        "case_blocked",
+        "存在不能提交的情形，请先按提示处理。 Something blocks this application.",
+        errors=[
+            FieldError(field=f"blockers.{b['code']}", code=b["code"], message=_zh(b["message"]) or b["code"])
+            for b in blockers
+        ],
+    )
+
+
+def _zh(text: Any) -> str:
+    """The zh-CN text of a catalog Text as stored or sent (``{"zh-CN": ..., "en": ...}``) or a plain string."""
+    if isinstance(text, dict):
+        return str(text.get("zh-CN") or text.get("en") or "")
+    return str(text or "")
+
+
 def cst_date(ms: int) -> date:
     """The calendar date in China Standard Time."""
     return to_datetime(ms + CST_MS).date()
@@ -735,10 +757,12 @@ class CaseService:
                     return
                 checked.append(system)
                 for reason in result.blockers:
+                    # the same shape as the plan's blockers (the catalog's Text: zh-CN and en), which
+                    # the PWA's pick() reads; an agency sends one message, so it serves both languages
                     blockers.append(
                         {
                             "code": reason.code,
-                            "message": {"zh": reason.message, "en": reason.message},
+                            "message": {"zh-CN": reason.message, "en": reason.message},
                             "system": system,
                             "item": code,
                         }
@@ -788,15 +812,7 @@ class CaseService:
         materials = await raw(CaseMaterial, MATERIALS_SQL, row["id"])
         plan, blockers, missing = await self.requirements(actor, row, materials=materials)
         if blockers:
-            raise ProblemError(
-                422,
-                "case_blocked",
-                "存在不能提交的情形，请先按提示处理。 Something blocks this application.",
-                errors=[
-                    FieldError(field=f"blockers.{b['code']}", code=b["code"], message=b["message"]["zh"])
-                    for b in blockers
-                ],
-            )
+            raise case_blocked(blockers)
         if missing:
             raise ProblemError(
                 422,
