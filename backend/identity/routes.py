@@ -27,6 +27,7 @@ from backend.identity.principal import (
     REFRESH_COOKIE,
     ROUTER_DEPENDENCIES,
     WINDOW_STAFF,
+    Principal,
     PrincipalDep,
     TokenPair,
     require_person,
@@ -37,7 +38,7 @@ from backend.identity.principal import (
 from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.sessions import end_session, issue_session, refresh_session, session_of_refresh
 from backend.lib.problems import ProblemError
-from backend.platform import PlatformDep
+from backend.platform import Platform, PlatformDep
 
 REFRESH_COOKIE_PATH = "/auth"
 LOGIN_STATE_COOKIE = "yjs_login_state"
@@ -448,13 +449,23 @@ async def disable_terminal(
 # ---- signatures and seals ------------------------------------------------------------------------------
 
 
+async def _may_read_signing(platform: Platform, principal: Principal, reference: str, action: str) -> None:
+    """Signers read what they are asked to sign; staff only what the case's access rule lets them
+    read (their agency's cases in their regions; administrators every case), and it is audited."""
+    if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
+        await signing.require_co_signer(platform, principal, reference)
+        return
+    if platform.case_reader_guard is None:  # no case context: nothing tells staff what they may read
+        raise ProblemError(404, "document_not_found", "文件不存在。 No such document.")
+    await platform.case_reader_guard(principal, reference, action)
+
+
 @get("/api/v1/signatures", summary="Signing status of a reference (case)", tags=["identity"])
 async def signatures(
     platform: PlatformDep, principal: PrincipalDep, reference: FromQuery[str]
 ) -> signing.SigningStatus:
-    """Who has signed; open to the reference's signers and to staff."""
-    if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
-        await signing.require_co_signer(platform, principal, reference)
+    """Who has signed; open to the reference's signers and to staff who may read its case (audited)."""
+    await _may_read_signing(platform, principal, reference, "signatures")
     status = await signing.signing_status(platform, reference)
     for doc in status.documents:
         for s in doc.signers:
@@ -466,8 +477,7 @@ async def signatures(
 @get("/api/v1/signing-documents/{document_id:str}", summary="A document to sign (PDF)", tags=["identity"])
 async def signing_document(platform: PlatformDep, principal: PrincipalDep, document_id: FromPath[str]) -> Response:
     row = await signing.signing_document(platform, document_id)
-    if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
-        await signing.require_co_signer(platform, principal, row.reference)
+    await _may_read_signing(platform, principal, row.reference, "application_pdf")
     return Response(
         bytes(row.content),
         media_type=row.media_type,

@@ -104,7 +104,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/cases/{case_id:str}/withdraw"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/cases/{case_id:str}/items/{code:str}/correction"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/cases/{case_id:str}/objections"): Rule(
-        STAFF, why="any department may object during the publicity period"
+        frozenset({"agency_staff"}), hidden=True, why="a department with an item in the case, in its region, objects"
     ),
     ("POST", "/api/v1/callbacks/{system:str}"): SIGNED,
     ("GET", "/api/v1/notifications"): Rule(SIGNED_IN, why="each sees their own"),
@@ -121,8 +121,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/face-verifications/{verification_id:str}"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/face-verifications/callback"): SIGNED,
     ("POST", "/api/v1/signatures/callback"): SIGNED,
-    ("GET", "/api/v1/signatures"): Rule(OWNER | STAFF),
-    ("GET", "/api/v1/signing-documents/{document_id:str}"): Rule(OWNER | STAFF),
+    ("GET", "/api/v1/signatures"): Rule(CASE_READERS, hidden=True, why="its signers, and staff who may read its case"),
+    ("GET", "/api/v1/signing-documents/{document_id:str}"): Rule(
+        CASE_READERS, hidden=True, why="its signers, and staff who may read its case"
+    ),
     ("POST", "/api/v1/seals/verify"): Rule(SIGNED_IN),
     ("GET", "/api/v1/audit/access"): Rule(ADMIN),
     ("POST", "/api/v1/kiosk/sessions"): Rule(frozenset({"kiosk_terminal"})),
