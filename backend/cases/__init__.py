@@ -36,6 +36,11 @@ def _use_identity(platform, service: CaseService) -> None:
         await service.case_for(actor_of(principal), reference.split(".", 1)[0], action)
 
     platform.case_reader_guard = case_reader_guard
+
+    async def staff_reach_enterprise(principal, uscc: str) -> bool:
+        return await service.staff_reach_enterprise(actor_of(principal), uscc)
+
+    platform.staff_reach_enterprise = staff_reach_enterprise
     service.gates.append(service._identity_gate)
 
 

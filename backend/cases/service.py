@@ -144,6 +144,8 @@ WHOLE_CASE_ACTIONS = frozenset(
 )
 # What only agency staff with an item in the case do.
 STAFF_ACTIONS = frozenset({"object"})
+# What only administrators do to a case.
+ADMIN_ACTIONS = frozenset({"redrive"})
 ActorDep = NamedDependency[Actor]
 """Route parameter type: ``actor: ActorDep`` injects the authenticated person."""
 
@@ -324,6 +326,18 @@ class CaseService:
         row = await self._case_row(public_id)
         return row, await self._authorize(actor, row, action)
 
+    async def staff_reach_enterprise(self, actor: Actor, uscc: str) -> bool:
+        """True if agency staff ``actor`` reach a case of the enterprise ``uscc`` (an item of their
+        agency in their regions): what they may read about the enterprise itself."""
+        if "agency_staff" not in actor.roles or not actor.agencies:
+            return False
+        items = await raw(
+            CaseItem,
+            "SELECT i.system, i.region FROM case_item i JOIN case_file f ON i.case_file = f.id WHERE f.uscc = {}",
+            uscc,
+        )
+        return any(i["system"] in actor.agencies and actor.in_region(i["region"]) for i in items)
+
     async def capacity(self, actor: Actor, uscc: str) -> Capacity | None:
         """The actor's current capacity for the enterprise (registration record or 授权委托), or None."""
         return await self.capacity_for(actor, uscc) if actor.kind == "person" else None
@@ -348,13 +362,16 @@ class CaseService:
           download its materials) and cannot start a draft (``may_act_for``) (finding 3).
         - Agency staff reach cases with an item of their agency in their regions, administrators
           every case; staff only read (``APPLICANT_ACTIONS`` are 403), see a view narrowed to what
-          their agency needs (``_narrow_for_staff``), and only agency staff with such an item may
-          object (``STAFF_ACTIONS``). Every staff access is audited.
+          their agency needs (``narrow``), only agency staff with such an item may object
+          (``STAFF_ACTIONS``) and only administrators re-drive a failed delivery (``ADMIN_ACTIONS``).
+          Every staff access is audited.
         """
         if actor.kind == "system":
             return WHOLE_CASE
         capacity = await self.capacity(actor, row["uscc"])
         if capacity is not None:
+            if action in ADMIN_ACTIONS:
+                raise ProblemError(403, "forbidden", "仅管理员可以执行该操作。 Administrators only.")
             if action in STAFF_ACTIONS:
                 raise ProblemError(
                     403, "forbidden", "异议由相关部门工作人员登记。 Objections are recorded by agency staff."
@@ -379,6 +396,8 @@ class CaseService:
             raise ProblemError(
                 403, "forbidden", "工作人员不能代替申请人办理该操作。 Staff cannot act for the applicant."
             )
+        if action in ADMIN_ACTIONS and "admin" not in actor.roles:
+            raise ProblemError(403, "forbidden", "仅管理员可以执行该操作。 Administrators only.")
         if action in STAFF_ACTIONS and not agency_reach:
             # an objection is a department's (an agency with an item in this case); an administrator runs the platform
             raise ProblemError(
@@ -1216,9 +1235,13 @@ class CaseService:
         return await self.view(actor, public_id)
 
     async def redrive(self, actor: Actor, ref: str) -> None:
-        """Staff: send an item whose delivery failed again (same idempotency key: safe)."""
+        """Administrators: send an item whose delivery failed again (same idempotency key: safe); decided
+        by the case's access rule and audited like every staff action."""
         now = self.clock.now_ms()
         item = await CaseItem.select(CaseItem.case_file, CaseItem.status).where(CaseItem.ref == ref).first()
+        if item is not None:
+            row = (await raw(CaseFile, "SELECT * FROM case_file WHERE id = {}", item["case_file"]))[0]
+            await self._authorize(actor, row, "redrive")
         if item is None or item["status"] != st.DISPATCH_FAILED:
             raise ProblemError(
                 409, "not_dispatch_failed", "该事项不处于推送失败状态。 The item's delivery has not failed."

@@ -303,9 +303,18 @@ async def enterprise(platform: PlatformDep, principal: PrincipalDep, uscc: FromP
 
 @get("/api/v1/enterprises/{uscc:str}/licence", summary="E-licence (电子营业执照)", tags=["identity"])
 async def enterprise_licence(platform: PlatformDep, principal: PrincipalDep, uscc: FromPath[str]) -> licence.Licence:
-    """The business licence from the e-licence system, for prefilling and waiving the material."""
+    """The business licence from the e-licence system, for prefilling and waiving the material: for
+    whoever may act for the enterprise as a whole; window staff (帮办代办) and administrators; agency
+    staff only for enterprises with a case of theirs (``platform.staff_reach_enterprise``). Staff
+    reads are audited (``enterprise:<uscc>``)."""
     if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
         await directory.require_act_for(platform, principal, uscc)
+        return await licence.fetch_licence(platform, uscc)
+    if not principal.has_role(WINDOW_STAFF, ADMIN) and not (
+        platform.staff_reach_enterprise is not None and await platform.staff_reach_enterprise(principal, uscc)
+    ):
+        raise ProblemError(404, "enterprise_not_found", "找不到该企业。 No such enterprise.")
+    await audit.audit_access(platform, principal, f"enterprise:{uscc}", "licence")
     return await licence.fetch_licence(platform, uscc)
 
 

@@ -92,3 +92,23 @@ async def test_finding02_objection_answers_the_objectors_own_view_and_is_audited
             assert not item.get("account") and not item.get("result") and not item.get("documents"), item
     records = await access_records(live.platform, case_id=case_id, subject="staff-amr-fuzhou")
     assert "object" in {r.action for r in records}
+
+
+async def test_finding02_class_redrive_is_decided_by_the_case_rule_and_audited(live, world):
+    """Same class (a staff action on a case decided outside the case's access rule, unaudited): the
+    service re-drove an item for whoever called it. Only administrators may, and it is audited."""
+    from backend.cases.service import Actor
+    from backend.lib.problems import ProblemError
+
+    staff = Actor(
+        id="staff-amr", kind="staff", roles=frozenset({"agency_staff"}), agencies=frozenset({"amr"}), regions=("35",)
+    )
+    with pytest.raises(ProblemError) as refused:
+        await live.platform.cases.redrive(staff, world.item_ref)
+    assert refused.value.status == 403
+    admin = Actor(id="admin-platform", kind="staff", roles=frozenset({"admin"}), regions=("35",))
+    with pytest.raises(ProblemError) as answered:  # the item was delivered: nothing to re-drive
+        await live.platform.cases.redrive(admin, world.item_ref)
+    assert answered.value.code == "not_dispatch_failed"
+    records = await access_records(live.platform, case_id=world.case_id, subject="admin-platform")
+    assert "redrive" in {r.action for r in records}
