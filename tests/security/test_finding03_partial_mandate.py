@@ -95,3 +95,18 @@ async def test_finding03_partial_mandate_sees_only_its_items(live, partial):
         f"{base}/items/{other}/correction", json={"form_data": {}, "message": "补正"}, headers=agent
     )
     assert correction.status_code == 403 and correction.json()["code"] == "mandate_scope", correction.text
+
+
+async def test_finding03_class_partial_mandate_rates_only_its_items(live, partial):
+    """Same class elsewhere: rating an item (一事一评) asked only whether the agent could see the case."""
+    agent, case = bearer(partial["agent"]), partial["case"]
+    other = next(i for i in case["items"] if i["code"] != COVERED and i["status"] == "completed")
+    refused = await live.client.post(
+        "/api/v1/ratings/matters", json={"case_id": case["id"], "item_ref": other["ref"], "level": 5}, headers=agent
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "mandate_scope", refused.text
+    covered = next(i for i in case["items"] if i["code"] == COVERED)
+    rated = await live.client.post(
+        "/api/v1/ratings/matters", json={"case_id": case["id"], "item_ref": covered["ref"], "level": 5}, headers=agent
+    )
+    assert rated.status_code == 201, rated.text
