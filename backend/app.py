@@ -129,25 +129,39 @@ def follow_case_changes(channels: ChannelsPlugin, platform: Platform) -> tuple[C
     return start, stop
 
 
+def follow_session_ends(channels: ChannelsPlugin, platform: Platform) -> tuple[Callable, Callable]:
+    """(startup, shutdown) hooks: refuse the access tokens of sessions other processes ended (logout,
+    refresh-token reuse, kiosk timeout) at once, rather than when this process's check of them lapses."""
+    from backend.identity.sessions import SESSIONS_ENDED, session_ended
+
+    following: list[asyncio.Task] = []
+
+    async def start() -> None:
+        subscriber = await channels.subscribe([SESSIONS_ENDED])
+
+        async def run() -> None:
+            async for sid in subscriber.iter_events():
+                session_ended(identity.get_identity(platform), sid.decode())
+
+        following.append(asyncio.create_task(run()))
+
+    async def stop() -> None:
+        for task in following:
+            task.cancel()
+
+    return start, stop
+
+
 async def provide_actor(request: Request, platform: PlatformDep) -> Actor:
     """The acting person or staff member, from the identity context's principal (401 without one).
 
     It names ``platform`` so Litestar resolves the two one after the other: dependencies of one
     level are resolved concurrently in an anyio task group, which costs more than both together.
     """
+    from backend.cases.service import actor_of
     from backend.identity import provide_principal
 
-    principal = await provide_principal(request)
-    staff = bool({"agency_staff", "window_staff", "admin"} & set(principal.roles))
-    return Actor(
-        id=principal.person_id or principal.subject,
-        name=principal.name,
-        kind="staff" if staff and not principal.person_id else "person",
-        roles=frozenset(principal.roles),
-        agencies=frozenset(principal.agencies),
-        regions=tuple(principal.regions),
-        hall=principal.hall,
-    )
+    return actor_of(await provide_principal(request))
 
 
 def make_worker(platform: Platform) -> Worker:
@@ -252,6 +266,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         channels_backend.publish_many if isinstance(channels_backend, ResilientRedisChannels) else publish_in_memory
     )
     follow_start, follow_stop = follow_case_changes(channels_plugin, platform)
+    sessions_start, sessions_stop = follow_session_ends(channels_plugin, platform)
+    publish = channels_backend.publish_many if redis_channels else publish_in_memory
+
+    async def announce_session_end(sid: str) -> None:
+        from backend.identity.sessions import SESSIONS_ENDED
+
+        result = publish([(sid.encode(), SESSIONS_ENDED)])
+        if result is not None:
+            await result
+
+    platform.announce_session_end = announce_session_end
 
     openapi_config = ContractConfig(
         title="企业注销登记“一件事”平台 API",
@@ -279,8 +304,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         plugins=[channels_plugin],
         stores=stores,
         lifespan=[lifespan],
-        on_startup=[follow_start],  # after the lifespans: the channels plugin is one of them
-        on_shutdown=[follow_stop],
+        on_startup=[follow_start, sessions_start],  # after the lifespans: the channels plugin is one of them
+        on_shutdown=[follow_stop, sessions_stop],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config,
         state=State(state),

@@ -28,6 +28,14 @@ class Platform:
     cases: Any = None  # backend.cases.service.CaseService
     dispatcher: Any = None  # backend.cases.dispatch.Dispatcher
     notify_applicant: Any = None  # async (person_id, kind, data) -> None
+    # async (principal, signing reference, action) -> None: 404/403 unless the case's access rule lets
+    # the caller read that case's application (the case context plugs it in; it audits staff)
+    case_reader_guard: Any = None
+    # async (principal, uscc) -> bool: whether agency staff reach a case of that enterprise (cases)
+    staff_reach_enterprise: Any = None
+    # async (sid) -> None: tells every API process that a platform session ended (identity calls it;
+    # the composition root sends it over the channels: Redis in production, memory embedded)
+    announce_session_end: Any = None
 
 
 PlatformDep = NamedDependency[Platform]

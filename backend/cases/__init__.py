@@ -9,17 +9,38 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from backend.cases.service import EXPIRY_JOB, Actor, CaseService
+from backend.cases.service import EXPIRY_JOB, Actor, Capacity, CaseService, actor_of
 
 
 def _use_identity(platform, service: CaseService) -> None:
-    """Acting capacity (registration record or 授权委托) and the identity gate (face, signatures)."""
+    """Acting capacity (registration record or 授权委托) and the identity gate (face, signatures).
+
+    The capacity is asked afresh on every access (``CaseService._authorize``, the case context's one
+    access decision): a revoked or expired mandate ends the agent's access at once, and a mandate
+    for some items (``ActingCapacity.covers``) reaches only those items.
+    """
     from backend.identity.bridge import may_person_act_for
 
-    async def may_act_for(actor: Actor, uscc: str) -> bool:
-        return await may_person_act_for(platform, actor.id, uscc) is not None
+    async def capacity_for(actor: Actor, uscc: str) -> Capacity | None:
+        capacity = await may_person_act_for(platform, actor.id, uscc)
+        if capacity is None:
+            return None
+        if capacity.covers(None):
+            return Capacity()
+        return Capacity(whole_case=False, items=tuple(code for code in capacity.items if capacity.covers(code)))
 
-    service.may_act_for = may_act_for
+    service.capacity_for = capacity_for
+
+    async def case_reader_guard(principal, reference: str, action: str) -> None:
+        # a signing reference is "<case public id>.<suffix>": the case's own rule decides, and audits staff
+        await service.case_for(actor_of(principal), reference.split(".", 1)[0], action)
+
+    platform.case_reader_guard = case_reader_guard
+
+    async def staff_reach_enterprise(principal, uscc: str) -> bool:
+        return await service.staff_reach_enterprise(actor_of(principal), uscc)
+
+    platform.staff_reach_enterprise = staff_reach_enterprise
     service.gates.append(service._identity_gate)
 
 

@@ -97,6 +97,55 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
 
 
 SYSTEM = Actor(id="platform", name="平台", kind="system")
+STAFF_ROLES = frozenset({"agency_staff", "window_staff", "admin"})
+
+
+def actor_of(principal: Any) -> Actor:
+    """The case context's actor for identity's authenticated ``Principal``."""
+    staff = bool(STAFF_ROLES & set(principal.roles))
+    return Actor(
+        id=principal.person_id or principal.subject,
+        name=principal.name,
+        kind="staff" if staff and not principal.person_id else "person",
+        roles=frozenset(principal.roles),
+        agencies=frozenset(principal.agencies),
+        regions=tuple(principal.regions),
+        hall=principal.hall,
+    )
+
+
+class Capacity(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a person may act for an enterprise, as the case context needs it: for the whole case, or
+    (a mandate for some matters, 授权委托) only for the item codes in ``items``."""
+
+    whole_case: bool = True
+    items: tuple[str, ...] = ()
+
+
+class Access(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``CaseService._authorize`` allowed an actor on one case."""
+
+    items: frozenset[str] | None = None
+    """Item codes a partial mandate covers; None: the whole case."""
+    staff: bool = False
+    """Staff (read-only, audited)."""
+    agencies: frozenset[str] | None = None
+    """Staff: the agencies whose items and fields they see; None: everything (administrators)."""
+
+    def covers(self, item_code: str) -> bool:
+        """True if the actor's capacity extends to items of ``item_code``."""
+        return self.items is None or item_code in self.items
+
+
+WHOLE_CASE = Access()
+# What binds the whole merged application: not for an agent whose mandate covers only some items.
+WHOLE_CASE_ACTIONS = frozenset(
+    {"update", "upload", "sign", "precheck", "submit", "withdraw", "material", "signatures", "application_pdf"}
+)
+# What only agency staff with an item in the case do.
+STAFF_ACTIONS = frozenset({"object"})
+# What only administrators do to a case.
+ADMIN_ACTIONS = frozenset({"redrive"})
 ActorDep = NamedDependency[Actor]
 """Route parameter type: ``actor: ActorDep`` injects the authenticated person."""
 
@@ -110,6 +159,28 @@ def _json(value: Any) -> str:
 
 def _load(text: str | None, default: Any) -> Any:
     return msgspec.json.decode(text) if text else default
+
+
+def case_blocked(blockers: list[dict[str, Any]]) -> ProblemError:
+    """422 ``case_blocked`` naming each blocker (a plan's or an agency's: ``code``, ``message`` as the
+    catalog's Text): one error per blocker, its field ``blockers.<code>`` and its zh-CN message (the
+    platform has no per-request language; zh-CN is the primary one)."""
+    return ProblemError(
+        422,
+        "case_blocked",
+        "存在不能提交的情形，请先按提示处理。 Something blocks this application.",
+        errors=[
+            FieldError(field=f"blockers.{b['code']}", code=b["code"], message=_zh(b["message"]) or b["code"])
+            for b in blockers
+        ],
+    )
+
+
+def _zh(text: Any) -> str:
+    """The zh-CN text of a catalog Text as stored or sent (``{"zh-CN": ..., "en": ...}``) or a plain string."""
+    if isinstance(text, dict):
+        return str(text.get("zh-CN") or text.get("en") or "")
+    return str(text or "")
 
 
 def cst_date(ms: int) -> date:
@@ -183,7 +254,8 @@ class CaseService:
         self.draft_ttl_days = draft_ttl_days
         self.draft_warning_days = draft_warning_days
         self.poll_seconds = poll_seconds
-        self.may_act_for: Callable[[Actor, str], Awaitable[bool]] = self._registered_party
+        # the acting capacity (the identity context plugs in registration record and mandates)
+        self.capacity_for: Callable[[Actor, str], Awaitable[Capacity | None]] = self._registered_party
         self.status_cache_seconds = status_cache_seconds
         self._status_cache: dict[str, tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]] = {}
         self._status_loading: dict[str, asyncio.Future] = {}
@@ -224,9 +296,9 @@ class CaseService:
         self._status_cache.pop(public_id, None)
         self._status_loading.pop(public_id, None)
 
-    async def _registered_party(self, actor: Actor, uscc: str) -> bool:
+    async def _registered_party(self, actor: Actor, uscc: str) -> Capacity | None:
         record = await self.platform.registration.enterprise(uscc)
-        return record is not None and record.party(actor.id) is not None
+        return Capacity() if record is not None and record.party(actor.id) is not None else None
 
     async def _record(self, uscc: str) -> EnterpriseRecord:
         record = await self.platform.registration.enterprise(uscc)
@@ -247,39 +319,92 @@ class CaseService:
 
     async def case_for(self, actor: Actor, public_id: str, action: str = "read") -> dict[str, Any]:
         """The case row if ``actor`` may see it, else 404 (no hint that it exists)."""
+        return (await self.case_access(actor, public_id, action))[0]
+
+    async def case_access(self, actor: Actor, public_id: str, action: str = "read") -> tuple[dict[str, Any], Access]:
+        """The case row and what ``actor`` may do with it (``_authorize``), else 404 or 403."""
         row = await self._case_row(public_id)
-        await self._authorize(actor, row, action)
-        return row
+        return row, await self._authorize(actor, row, action)
+
+    async def staff_reach_enterprise(self, actor: Actor, uscc: str) -> bool:
+        """True if agency staff ``actor`` reach a case of the enterprise ``uscc`` (an item of their
+        agency in their regions): what they may read about the enterprise itself."""
+        if "agency_staff" not in actor.roles or not actor.agencies:
+            return False
+        items = await raw(
+            CaseItem,
+            "SELECT i.system, i.region FROM case_item i JOIN case_file f ON i.case_file = f.id WHERE f.uscc = {}",
+            uscc,
+        )
+        return any(i["system"] in actor.agencies and actor.in_region(i["region"]) for i in items)
+
+    async def capacity(self, actor: Actor, uscc: str) -> Capacity | None:
+        """The actor's current capacity for the enterprise (registration record or 授权委托), or None."""
+        return await self.capacity_for(actor, uscc) if actor.kind == "person" else None
+
+    async def may_act_for(self, actor: Actor, uscc: str) -> bool:
+        """True if the actor may act for the enterprise as a whole (start or edit its application)."""
+        capacity = await self.capacity(actor, uscc)
+        return capacity is not None and capacity.whole_case
 
     async def _authorize(
         self, actor: Actor, row: dict[str, Any], action: str, items: list[dict[str, Any]] | None = None
-    ) -> None:
-        """404 unless ``actor`` may see the case ``row`` (``items``: its items' system and region, if read already).
+    ) -> Access:
+        """The one access decision of the case context: what ``actor`` may do with the case ``row``
+        (``items``: its items' system and region, if read already), or 404 (no hint it exists) / 403.
 
-        Applicants: cases of enterprises they may act for. Agency staff: cases with an item of
-        their agency in their regions. Administrators: every case. Every staff access is audited.
-        Staff only read: the ``APPLICANT_ACTIONS`` are the applicant's (403 to staff).
+        - People reach a case through their *current* capacity for its enterprise: the registration
+          record or an unrevoked, unexpired 授权委托. Who created the draft does not matter, so a
+          revoked or expired mandate ends the agent's access at once (finding 4).
+        - A mandate for some items (``items``) covers those items only: the agent reads the case
+          narrowed to them and may correct them, but cannot do what binds the whole application
+          (``WHOLE_CASE_ACTIONS``: edit the merged draft, upload, sign, pre-check, submit, withdraw,
+          download its materials) and cannot start a draft (``may_act_for``) (finding 3).
+        - Agency staff reach cases with an item of their agency in their regions, administrators
+          every case; staff only read (``APPLICANT_ACTIONS`` are 403), see a view narrowed to what
+          their agency needs (``narrow``), only agency staff with such an item may object
+          (``STAFF_ACTIONS``) and only administrators re-drive a failed delivery (``ADMIN_ACTIONS``).
+          Every staff access is audited.
         """
         if actor.kind == "system":
-            return
-        allowed = row["created_by"] == actor.id or "admin" in actor.roles
-        staff = bool({"admin", "agency_staff", "window_staff"} & actor.roles)
-        if not allowed and "agency_staff" in actor.roles and actor.agencies:
+            return WHOLE_CASE
+        capacity = await self.capacity(actor, row["uscc"])
+        if capacity is not None:
+            if action in ADMIN_ACTIONS:
+                raise ProblemError(403, "forbidden", "仅管理员可以执行该操作。 Administrators only.")
+            if action in STAFF_ACTIONS:
+                raise ProblemError(
+                    403, "forbidden", "异议由相关部门工作人员登记。 Objections are recorded by agency staff."
+                )
+            if not capacity.whole_case and action in WHOLE_CASE_ACTIONS:
+                raise ProblemError(
+                    403,
+                    "mandate_scope",
+                    "您的授权委托仅限部分事项，不能办理整件申请的操作。 Your mandate covers only some items, not the whole application.",
+                )
+            return WHOLE_CASE if capacity.whole_case else Access(items=frozenset(capacity.items))
+        agency_reach = False
+        if "agency_staff" in actor.roles and actor.agencies:
             if items is None:
                 items = await CaseItem.select(CaseItem.system, CaseItem.region).where(CaseItem.case_file == row["id"])
-            allowed = any(i["system"] in actor.agencies and actor.in_region(i["region"]) for i in items)
-        if not allowed and not staff:
-            allowed = await self.may_act_for(actor, row["uscc"])
-        if not allowed:
+            agency_reach = any(i["system"] in actor.agencies and actor.in_region(i["region"]) for i in items)
+        if not agency_reach and "admin" not in actor.roles:
             raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
-        if action in APPLICANT_ACTIONS and staff and row["created_by"] != actor.id:
+        if action in APPLICANT_ACTIONS:
             # Staff may look, not act: editing, signing, submitting, withdrawing are the applicant's
             # (tests/security/test_authorization_matrix.py fails if this goes).
             raise ProblemError(
                 403, "forbidden", "工作人员不能代替申请人办理该操作。 Staff cannot act for the applicant."
             )
-        if staff:
-            await self._audit(actor, row["public_id"], action)
+        if action in ADMIN_ACTIONS and "admin" not in actor.roles:
+            raise ProblemError(403, "forbidden", "仅管理员可以执行该操作。 Administrators only.")
+        if action in STAFF_ACTIONS and not agency_reach:
+            # an objection is a department's (an agency with an item in this case); an administrator runs the platform
+            raise ProblemError(
+                403, "forbidden", "异议由相关部门工作人员登记。 Objections are recorded by agency staff."
+            )
+        await self._audit(actor, row["public_id"], action)
+        return Access(staff=True, agencies=None if "admin" in actor.roles and not agency_reach else actor.agencies)
 
     async def status(self, actor: Actor, public_id: str) -> CaseStatus:
         """Where a case stands: one query, and a per-process cache that absorbs polling. Every
@@ -295,7 +420,9 @@ class CaseService:
                 loading.add_done_callback(functools.partial(self._loaded, public_id))
             cached = await asyncio.shield(loading)
         _, head, items, view = cached
-        await self._authorize(actor, head, "status", items)
+        access = await self._authorize(actor, head, "status", items)
+        if access.items is not None:  # a mandate for some items: only those
+            view = msgspec.structs.replace(view, items=[i for i in view.items if access.covers(i.code)])
         return view
 
     def _loaded(self, public_id: str, loading: asyncio.Future) -> None:
@@ -546,7 +673,8 @@ class CaseService:
         )
 
     async def material_content(self, actor: Actor, public_id: str, material_id: int) -> tuple[str, str, bytes]:
-        row = await self.case_for(actor, public_id)
+        """An uploaded material (part of the whole application)."""
+        row = await self.case_for(actor, public_id, "material")
         m = (
             await CaseMaterial.select()
             .where((CaseMaterial.id == material_id) & (CaseMaterial.case_file == row["id"]))
@@ -557,12 +685,17 @@ class CaseService:
         return m["filename"], m["media_type"], bytes(m["content"])
 
     async def document_content(self, actor: Actor, public_id: str, document_id: int) -> tuple[str, str, bytes]:
-        row = await self.case_for(actor, public_id)
+        """A result document of one item (an agent with a mandate for some items: of those items only)."""
+        row, access = await self.case_access(actor, public_id, "document")
         d = (
             await CaseDocument.select()
             .where((CaseDocument.id == document_id) & (CaseDocument.case_file == row["id"]))
             .first()
         )
+        if d is not None and access.items is not None:
+            item = await CaseItem.select(CaseItem.code).where(CaseItem.ref == d["item_ref"]).first()
+            if item is None or not access.covers(item["code"]):
+                d = None
         if d is None or d["content"] is None:
             raise ProblemError(404, "document_not_found", "找不到该结果文书。 No such document.")
         return d["name"], d["media_type"], bytes(d["content"])
@@ -621,7 +754,7 @@ class CaseService:
     async def signing(self, actor: Actor, public_id: str):
         from backend.identity import signing_status
 
-        row = await self.case_for(actor, public_id)
+        row = await self.case_for(actor, public_id, "signatures")
         return await signing_status(self.platform, row["signing_reference"] or f"{public_id}.unsigned")
 
     def _application_lines(self, row: dict[str, Any], plan: Any, record: EnterpriseRecord) -> list[str]:
@@ -735,10 +868,12 @@ class CaseService:
                     return
                 checked.append(system)
                 for reason in result.blockers:
+                    # the same shape as the plan's blockers (the catalog's Text: zh-CN and en), which
+                    # the PWA's pick() reads; an agency sends one message, so it serves both languages
                     blockers.append(
                         {
                             "code": reason.code,
-                            "message": {"zh": reason.message, "en": reason.message},
+                            "message": {"zh-CN": reason.message, "en": reason.message},
                             "system": system,
                             "item": code,
                         }
@@ -788,15 +923,7 @@ class CaseService:
         materials = await raw(CaseMaterial, MATERIALS_SQL, row["id"])
         plan, blockers, missing = await self.requirements(actor, row, materials=materials)
         if blockers:
-            raise ProblemError(
-                422,
-                "case_blocked",
-                "存在不能提交的情形，请先按提示处理。 Something blocks this application.",
-                errors=[
-                    FieldError(field=f"blockers.{b['code']}", code=b["code"], message=b["message"]["zh"])
-                    for b in blockers
-                ],
-            )
+            raise case_blocked(blockers)
         if missing:
             raise ProblemError(
                 422,
@@ -1045,7 +1172,14 @@ class CaseService:
         self, actor: Actor, public_id: str, code: str, form_data: dict[str, Any], message: str = ""
     ) -> CaseView:
         """补正: update the fields an agency asked for and send that one item again; the others are untouched."""
-        row = await self.case_for(actor, public_id, "correct")
+        row, access = await self.case_access(actor, public_id, "correct")
+        if not access.covers(code):
+            raise ProblemError(
+                403,
+                "mandate_scope",
+                "您的授权委托不包括该事项。 Your mandate does not cover this item.",
+                field="code",
+            )
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
@@ -1061,6 +1195,17 @@ class CaseService:
                     "该事项没有待补正的内容。 This item is not awaiting corrections.",
                     field="code",
                 )
+            if access.items is not None:
+                # an agent for this item changes only what its agency asked for, never the rest of the form
+                asked = {c.get("name") for c in _load(item["corrections"], []) if c.get("kind") == "field"}
+                beyond = sorted(set(form_data) - asked)
+                if beyond:
+                    raise ProblemError(
+                        403,
+                        "mandate_scope",
+                        "您的授权委托只能补正该部门要求的内容。 Your mandate allows only the corrections this agency asked for.",
+                        field=f"form_data.{beyond[0]}",
+                    )
             if form_data:
                 current = _load(
                     (await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())["form_data"], {}
@@ -1090,9 +1235,13 @@ class CaseService:
         return await self.view(actor, public_id)
 
     async def redrive(self, actor: Actor, ref: str) -> None:
-        """Staff: send an item whose delivery failed again (same idempotency key: safe)."""
+        """Administrators: send an item whose delivery failed again (same idempotency key: safe); decided
+        by the case's access rule and audited like every staff action."""
         now = self.clock.now_ms()
         item = await CaseItem.select(CaseItem.case_file, CaseItem.status).where(CaseItem.ref == ref).first()
+        if item is not None:
+            row = (await raw(CaseFile, "SELECT * FROM case_file WHERE id = {}", item["case_file"]))[0]
+            await self._authorize(actor, row, "redrive")
         if item is None or item["status"] != st.DISPATCH_FAILED:
             raise ProblemError(
                 409, "not_dispatch_failed", "该事项不处于推送失败状态。 The item's delivery has not failed."
@@ -1219,8 +1368,9 @@ class CaseService:
         return True
 
     async def object(self, actor: Actor, public_id: str, message: str) -> CaseView:
-        """异议: a department or interested party objects during the window; the simplified route ends."""
-        row = await self._case_row(public_id)
+        """异议: a department with an item in this case, through its staff in their regions, objects
+        during the window; the simplified route ends. The answer is the objector's own view."""
+        row, _ = await self.case_access(actor, public_id, "object")  # 404 / 403 and the staff audit
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
@@ -1247,7 +1397,7 @@ class CaseService:
             await self.platform.dispatcher._stop_dependents(row["id"], item["ref"], now, events)
             await self._refresh_case_status(row["id"], now, events)
         await self._announce(public_id, events)
-        return await self.view(SYSTEM, public_id)
+        return await self.view(actor, public_id)
 
     # ------------------------------------------------------------------ draft expiry
 
@@ -1313,7 +1463,11 @@ class CaseService:
         return await self._summaries(CaseFile.number == number)
 
     async def list_mine(self, actor: Actor) -> list[CaseSummary]:
-        return await self._summaries(CaseFile.created_by == actor.id)
+        """The cases the actor started, of enterprises they may still act for (a revoked or expired
+        mandate takes its cases off the list, as it ends access to them)."""
+        summaries = await self._summaries(CaseFile.created_by == actor.id)
+        capacities = {uscc: await self.capacity(actor, uscc) for uscc in {c.uscc for c in summaries}}
+        return [c for c in summaries if capacities[c.uscc] is not None]
 
     async def _summaries(self, where) -> list[CaseSummary]:
         rows = await CaseFile.select().where(where).order_by(CaseFile.updated_at, ascending=False).limit(200)
@@ -1339,12 +1493,47 @@ class CaseService:
             for r in rows
         ]
 
-    async def view(self, actor: Actor, public_id: str, *, with_plan: bool = True) -> CaseView:
-        row = await self.case_for(actor, public_id)
+    async def view(self, actor: Actor, public_id: str, *, with_plan: bool = True, action: str = "read") -> CaseView:
+        """The case as ``actor`` may see it (``_authorize``; ``action``: what the reading is for, audited for staff)."""
+        row, access = await self.case_access(actor, public_id, action)
         plan, problems = (await self.plan_for(row)) if (with_plan and row["status"] == st.DRAFT) else (None, [])
         reads = [ITEMS_SQL, DOCUMENTS_SQL, MATERIALS_SQL, EVENTS_SQL]
         items, docs, materials, events = [await raw(CaseFile, sql, row["id"]) for sql in reads]
-        return self._render(row, plan, problems, items, docs, materials, events)
+        return self.narrow(actor, access, self._render(row, plan, problems, items, docs, materials, events))
+
+    @staticmethod
+    def narrow(actor: Actor, access: Access, view: CaseView) -> CaseView:
+        """The part of ``view`` ``access`` shows: an agent with a mandate for some items sees those
+        items, their documents and timeline entries, and nothing of the merged application (answers,
+        form, materials); agency staff see every item's status, but the form fields, accounts,
+        results and documents of their own agency's items in their regions only."""
+        if access.items is not None:
+            items = [i for i in view.items if access.covers(i.code)]
+            refs = {i.ref for i in items}
+            return msgspec.structs.replace(
+                view,
+                answers={},
+                form_data={},
+                plan=None,
+                plan_problems=[],
+                materials=[],
+                items=items,
+                timeline=[e for e in view.timeline if e.item_ref in refs],
+            )
+        if not access.staff or access.agencies is None:
+            return view
+        from backend.cases.dispatch import _item_maps
+
+        own = [i for i in view.items if i.system in access.agencies and actor.in_region(view.region)]
+        fields = {key for i in own for key in _item_maps(view.catalog_version, i.code)}
+        items = [
+            i
+            if i in own
+            else msgspec.structs.replace(i, account=None, result={}, documents=[], corrections=[], reasons=[])
+            for i in view.items
+        ]
+        form = {k: v for k, v in view.form_data.items() if k in fields}
+        return msgspec.structs.replace(view, form_data=form, items=items)
 
     def _render(
         self,

@@ -58,6 +58,9 @@ class IdentityConfig:
     login_ttl_s: int = 600
     kiosk_idle_s: int = 180
     callback_max_ttl_s: int = 300
+    #: How long an API process trusts that a session it checked is still open (seconds). An ended
+    #: session is announced to every process at once (``SESSIONS_ENDED``); this bounds a lost notice.
+    session_check_s: float = 5.0
     #: Face/sign/seal/licence providers: base URL for links and JWKS URL for callbacks.
     #: Empty in the test environment means "the in-process sandbox providers".
     face_provider_url: str = ""
@@ -84,6 +87,7 @@ class IdentityConfig:
             access_ttl_s=_int(env, "ACCESS_TOKEN_TTL", 600),
             refresh_ttl_s=_int(env, "REFRESH_TOKEN_TTL", 8 * 3600),
             kiosk_idle_s=_int(env, "KIOSK_IDLE_SECONDS", 180),
+            session_check_s=float(env.get("SESSION_CHECK_SECONDS", "") or 5.0),
             face_provider_url=env.get("FACE_PROVIDER_URL", ""),
             face_provider_jwks_url=env.get("FACE_PROVIDER_JWKS_URL", ""),
             sign_provider_url=env.get("SIGN_PROVIDER_URL", ""),
@@ -172,6 +176,10 @@ class Identity:
     oidc_metadata: dict[str, Any] | None = None
     #: access tokens whose signature this process has checked (token → claims); expiry is checked on every use
     verified_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: sessions this process found open (sid → monotonic time until which it trusts that)
+    open_sessions: dict[str, float] = field(default_factory=dict)
+    #: sessions known to have ended (they never reopen)
+    ended_sessions: dict[str, None] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:

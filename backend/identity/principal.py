@@ -198,6 +198,14 @@ async def resolve_principal(connection: ASGIConnection) -> Principal | None:
         from backend.identity.sessions import touch_kiosk_session
 
         await touch_kiosk_session(identity, principal.session_id)
+    elif principal.session_id:
+        # An access token lives ~10 minutes; logout and refresh-token reuse end its session, and
+        # with it the token, within seconds (sessions.session_open: a short per-process cache that
+        # the end of a session clears in every process)
+        from backend.identity.sessions import session_open
+
+        if not await session_open(identity, principal.session_id):
+            raise unauthenticated("会话已结束，请重新登录。 The session has ended; please sign in again.")
     state["identity_principal"] = principal
     return principal
 

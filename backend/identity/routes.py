@@ -27,6 +27,7 @@ from backend.identity.principal import (
     REFRESH_COOKIE,
     ROUTER_DEPENDENCIES,
     WINDOW_STAFF,
+    Principal,
     PrincipalDep,
     TokenPair,
     require_person,
@@ -38,7 +39,7 @@ from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.sessions import end_session, issue_session, refresh_session, session_of_refresh
 from backend.lib.openapi import OPT_FILE_MEDIA_TYPES
 from backend.lib.problems import ProblemError
-from backend.platform import PlatformDep
+from backend.platform import Platform, PlatformDep
 
 REFRESH_COOKIE_PATH = "/auth"
 LOGIN_STATE_COOKIE = "yjs_login_state"
@@ -303,9 +304,18 @@ async def enterprise(platform: PlatformDep, principal: PrincipalDep, uscc: FromP
 
 @get("/api/v1/enterprises/{uscc:str}/licence", summary="E-licence (电子营业执照)", tags=["identity"])
 async def enterprise_licence(platform: PlatformDep, principal: PrincipalDep, uscc: FromPath[str]) -> licence.Licence:
-    """The business licence from the e-licence system, for prefilling and waiving the material."""
+    """The business licence from the e-licence system, for prefilling and waiving the material: for
+    whoever may act for the enterprise as a whole; window staff (帮办代办) and administrators; agency
+    staff only for enterprises with a case of theirs (``platform.staff_reach_enterprise``). Staff
+    reads are audited (``enterprise:<uscc>``)."""
     if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
         await directory.require_act_for(platform, principal, uscc)
+        return await licence.fetch_licence(platform, uscc)
+    if not principal.has_role(WINDOW_STAFF, ADMIN) and not (
+        platform.staff_reach_enterprise is not None and await platform.staff_reach_enterprise(principal, uscc)
+    ):
+        raise ProblemError(404, "enterprise_not_found", "找不到该企业。 No such enterprise.")
+    await audit.audit_access(platform, principal, f"enterprise:{uscc}", "licence")
     return await licence.fetch_licence(platform, uscc)
 
 
@@ -449,13 +459,23 @@ async def disable_terminal(
 # ---- signatures and seals ------------------------------------------------------------------------------
 
 
+async def _may_read_signing(platform: Platform, principal: Principal, reference: str, action: str) -> None:
+    """Signers read what they are asked to sign; staff only what the case's access rule lets them
+    read (their agency's cases in their regions; administrators every case), and it is audited."""
+    if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
+        await signing.require_co_signer(platform, principal, reference)
+        return
+    if platform.case_reader_guard is None:  # no case context: nothing tells staff what they may read
+        raise ProblemError(404, "document_not_found", "文件不存在。 No such document.")
+    await platform.case_reader_guard(principal, reference, action)
+
+
 @get("/api/v1/signatures", summary="Signing status of a reference (case)", tags=["identity"])
 async def signatures(
     platform: PlatformDep, principal: PrincipalDep, reference: FromQuery[str]
 ) -> signing.SigningStatus:
-    """Who has signed; open to the reference's signers and to staff."""
-    if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
-        await signing.require_co_signer(platform, principal, reference)
+    """Who has signed; open to the reference's signers and to staff who may read its case (audited)."""
+    await _may_read_signing(platform, principal, reference, "signatures")
     status = await signing.signing_status(platform, reference)
     for doc in status.documents:
         for s in doc.signers:
@@ -472,8 +492,7 @@ async def signatures(
 )
 async def signing_document(platform: PlatformDep, principal: PrincipalDep, document_id: FromPath[str]) -> Response:
     row = await signing.signing_document(platform, document_id)
-    if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
-        await signing.require_co_signer(platform, principal, row.reference)
+    await _may_read_signing(platform, principal, row.reference, "application_pdf")
     return Response(
         bytes(row.content),
         media_type=row.media_type,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import time
 
 import msgspec
 
@@ -10,6 +12,12 @@ from backend.db import writing_transaction
 from backend.identity.config import Identity
 from backend.identity.principal import Principal, TokenPair, encode_access_token, new_id, sha256_hex, unauthenticated
 from backend.identity.tables import PlatformSession, RefreshToken
+
+log = logging.getLogger("backend.identity")
+
+SESSIONS_ENDED = "identity:sessions-ended"
+"""The channel on which an ended session's id reaches every API process (``session_ended``)."""
+SESSION_CACHE_MAX = 50_000
 
 
 async def issue_session(
@@ -85,6 +93,7 @@ async def refresh_session(identity: Identity, refresh_token: str) -> TokenPair:
             )
             await PlatformSession.update({PlatformSession.last_seen_at: now}).where(PlatformSession.id == session.id)
     if reused:
+        await _announce_end(identity, row.sid)
         raise unauthenticated("刷新凭证已被使用，会话已终止。 Refresh token reuse detected; the session was ended.")
     principal = msgspec.json.decode(
         session.claims if isinstance(session.claims, (str, bytes)) else msgspec.json.encode(session.claims),
@@ -101,6 +110,50 @@ async def end_session(identity: Identity, sid: str, reason: str = "logout") -> N
     """Log out: end the session and revoke its refresh tokens."""
     async with writing_transaction(identity.platform.engine):
         await _end(identity, sid, reason)
+    await _announce_end(identity, sid)  # after the commit: a process asking the database now finds it ended
+
+
+async def _announce_end(identity: Identity, sid: str) -> None:
+    """Refuse the session's access tokens here at once, and in every other API process as the notice arrives."""
+    session_ended(identity, sid)
+    announce = identity.platform.announce_session_end
+    if announce is None:
+        return
+    try:
+        await announce(sid)
+    except Exception as exc:  # the notice is best effort: session_check_s bounds what a lost one leaves open
+        log.warning("session end not announced", extra={"error": repr(exc)})
+
+
+def session_ended(identity: Identity, sid: str) -> None:
+    """Forget that ``sid`` was open (this process); its access tokens are refused from now on."""
+    identity.open_sessions.pop(sid, None)
+    if len(identity.ended_sessions) >= SESSION_CACHE_MAX:
+        identity.ended_sessions.clear()  # only a cache: the database still says the session ended
+    identity.ended_sessions[sid] = None
+
+
+async def session_open(identity: Identity, sid: str) -> bool:
+    """True if the platform session ``sid`` is still open (not logged out, not ended by refresh-token
+    reuse or timeout, not past its absolute expiry). Trusted for ``session_check_s`` per process;
+    an ended session's notice (``SESSIONS_ENDED``) drops that trust at once."""
+    if sid in identity.ended_sessions:
+        return False
+    now = time.monotonic()
+    if identity.open_sessions.get(sid, 0.0) > now:
+        return True
+    row = (
+        await PlatformSession.select(PlatformSession.ended_at, PlatformSession.expires_at)
+        .where(PlatformSession.sid == sid)
+        .first()
+    )
+    if row is None or row["ended_at"] is not None or row["expires_at"] <= identity.now_ms():
+        session_ended(identity, sid)
+        return False
+    if len(identity.open_sessions) >= SESSION_CACHE_MAX:
+        identity.open_sessions.clear()
+    identity.open_sessions[sid] = now + identity.config.session_check_s
+    return True
 
 
 async def session_of_refresh(identity: Identity, refresh_token: str) -> str | None:

@@ -68,12 +68,20 @@ class Ratings:
         self, actor: Actor, case_id: str, item_ref: str, level: int, indicators: list[str], comment: str = ""
     ) -> RatingView:
         """一事一评: the applicant rates one closed item of their case, once."""
-        case = await self.platform.cases.case_for(actor, case_id)  # 404 unless it is the actor's case
-        if actor.kind == "staff":
+        # 404 unless the actor may see the case; the case's access decision says for which items
+        case, access = await self.platform.cases.case_access(actor, case_id, "rate")
+        if actor.kind == "staff" or access.staff:
             raise ProblemError(403, "applicants_only", "评价由申请人本人作出。 Only the applicant may rate.")
         item = await CaseItem.select().where((CaseItem.ref == item_ref) & (CaseItem.case_file == case["id"])).first()
         if item is None:
             raise ProblemError(404, "item_not_found", "找不到该事项。 No such item.", field="item_ref")
+        if not access.covers(item["code"]):  # an agent rates only the items their mandate covers
+            raise ProblemError(
+                403,
+                "mandate_scope",
+                "您的授权委托不包括该事项。 Your mandate does not cover this item.",
+                field="item_ref",
+            )
         if item["status"] not in CLOSED_ITEM_STATES:
             raise ProblemError(
                 409, "item_not_closed", "事项办结后才能评价。 Rate an item once it is closed.", field="item_ref"

@@ -12,7 +12,9 @@ from backend.jobs.tables import Job
 from tests.cases.support import BASE_ANSWERS, TINY_PDF, form_from_examples, materials_to_upload, sign_and_verify_face
 
 SIMPLIFIED_USCC = "91350104MA02041309"
-STAFF = Actor(id="staff-amr", kind="staff", roles=frozenset({"agency_staff"}))
+STAFF = Actor(
+    id="staff-amr", kind="staff", roles=frozenset({"agency_staff"}), agencies=frozenset({"amr"}), regions=("35",)
+)
 
 
 async def submitted_simplified(platform):

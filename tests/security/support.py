@@ -48,15 +48,16 @@ def _query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-async def ready_draft(client: httpx.AsyncClient, token: str, uscc: str) -> str:
-    """A draft ready to submit, made over HTTP: answers, form, materials, signatures, face check."""
+async def ready_draft(client: httpx.AsyncClient, token: str, uscc: str, answers: dict | None = None) -> str:
+    """A draft ready to submit, made over HTTP: answers (``BASE_ANSWERS`` unless given), form,
+    materials, signatures, face check."""
     auth = bearer(token)
     created = await client.post("/api/v1/cases", json={"uscc": uscc}, headers=auth)
     assert created.status_code == 201, created.text
     view = created.json()
     case_id = view["id"]
     response = await client.patch(
-        f"/api/v1/cases/{case_id}", json={"answers": BASE_ANSWERS, "version": view["version"]}, headers=auth
+        f"/api/v1/cases/{case_id}", json={"answers": answers or BASE_ANSWERS, "version": view["version"]}, headers=auth
     )
     assert response.status_code == 200, response.text
     view = response.json()
