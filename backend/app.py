@@ -31,6 +31,7 @@ from backend.cases import Actor
 from backend.integration import build_embedded_simulators, build_platform_connectors
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
+from backend.lib.jsonbody import BoundedJsonRequest
 from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.problems import EXCEPTION_HANDLERS
 from backend.lib.warmup import warm_up
@@ -263,6 +264,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         on_startup=[follow_start],  # after the lifespans: the channels plugin is one of them
         on_shutdown=[follow_stop],
         request_max_body_size=settings.max_body_bytes,
+        request_class=BoundedJsonRequest,  # every JSON body depth-checked before it is decoded
         openapi_config=OpenAPIConfig(
             title="企业注销登记“一件事”平台 API",
             version=API_VERSION,

@@ -36,6 +36,7 @@ from backend.identity.principal import (
 )
 from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.sessions import end_session, issue_session, refresh_session, session_of_refresh
+from backend.lib import jsonbody
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 
@@ -151,7 +152,7 @@ async def refresh(request: Request, platform: PlatformDep) -> Response:
     body = await request.body()
     if body.strip():
         try:
-            data = msgspec.json.decode(body, type=RefreshRequest)
+            data = jsonbody.decode(body, type=RefreshRequest)
         except msgspec.DecodeError as exc:
             raise ProblemError(
                 400, "validation_failed", "需要 refresh_token。 refresh_token is required.", field="refresh_token"
@@ -375,7 +376,7 @@ async def _callback_token(request: Request) -> str:
     if request.headers.get("content-type", "").startswith("application/jose"):
         return body.decode("ascii", "replace").strip()
     try:
-        return msgspec.json.decode(body, type=SignedCallback).jws
+        return jsonbody.decode(body, type=SignedCallback).jws
     except msgspec.DecodeError as exc:
         raise ProblemError(
             400, "validation_failed", '回调应为 {"jws": ...} 或 application/jose。 Expected a JWS.', field="jws"
