@@ -39,7 +39,7 @@ from backend.cases.schemas import (
     Requirement,
 )
 from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
-from backend.catalog import get_catalog, validate_submission
+from backend.catalog import get_catalog, validate_draft, validate_submission
 from backend.catalog import plan as make_plan
 from backend.db import raw
 from backend.jobs.tables import Job
@@ -432,6 +432,8 @@ class CaseService:
                 "case_not_editable",
                 "申请已提交，不能再修改；如需补正请按事项办理。 The case was submitted and can no longer be edited.",
             )
+        # sizes are enforced when saved, not only at submission: a draft never holds megabytes
+        validate_draft(row["catalog_version"], form_data=form_data, answers=answers)
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
@@ -1046,6 +1048,10 @@ class CaseService:
     ) -> CaseView:
         """补正: update the fields an agency asked for and send that one item again; the others are untouched."""
         row = await self.case_for(actor, public_id, "correct")
+        plan = None
+        if form_data:
+            validate_draft(row["catalog_version"], form_data=form_data, answers=None)
+            plan, _ = await self.plan_for(row)
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
@@ -1065,6 +1071,8 @@ class CaseService:
                 current = _load(
                     (await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())["form_data"], {}
                 )
+                if plan is not None:  # corrected data goes to the agency at once: checked as a submission is
+                    validate_submission(plan.form, {**current, **form_data})
                 await CaseFile.update(
                     {CaseFile.form_data: _json({**current, **form_data}), CaseFile.updated_at: now}
                 ).where(CaseFile.id == row["id"])
