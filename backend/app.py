@@ -33,6 +33,7 @@ from backend.identity.principal import ACCESS_COOKIE, CSRF_HEADER
 from backend.integration import build_embedded_simulators, build_platform_connectors
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
+from backend.lib.jsonbody import BoundedJsonRequest
 from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.openapi import ContractConfig, operation_facts, security_schemes
 from backend.lib.problems import EXCEPTION_HANDLERS
@@ -307,6 +308,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         on_startup=[follow_start, sessions_start],  # after the lifespans: the channels plugin is one of them
         on_shutdown=[follow_stop, sessions_stop],
         request_max_body_size=settings.max_body_bytes,
+        request_class=BoundedJsonRequest,  # every JSON body depth-checked before it is decoded
         openapi_config=openapi_config,
         state=State(state),
         logging_config=None,  # configure_logging owns the root logger (JSON, masked)

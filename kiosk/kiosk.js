@@ -435,7 +435,9 @@ function showRating() {
     h("p", { class: "lead" }, kt("k.rate.lead")),
     h("div", { class: "rating", role: "group", "aria-label": kt("k.rate.title") }, LEVELS.map((l) => h("button", { type: "button", class: "button button--secondary kiosk-button", "data-testid": `rate-${l.level}`, onclick: (event) => once(event.currentTarget, kt("k.busy"), async () => {
       try {
-        await visitorApi("/api/v1/ratings/visits", { method: "POST", body: { visit_ref: visit.visitRef, hall: visit.hall || "kiosk", channel: "kiosk", region: visit.region, level: l.level } });
+        // the session proves the visit: it issues a one-time token, which this one rating spends
+        const { visit_token } = await visitorApi("/api/v1/ratings/visit-tokens", { method: "POST" });
+        await visitorApi("/api/v1/ratings/visits", { method: "POST", body: { visit_token, level: l.level } });
       } catch {
         /* a failed rating must not keep the visitor's data on screen */
       }

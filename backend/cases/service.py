@@ -39,7 +39,7 @@ from backend.cases.schemas import (
     Requirement,
 )
 from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
-from backend.catalog import get_catalog, validate_submission
+from backend.catalog import get_catalog, validate_draft, validate_submission
 from backend.catalog import plan as make_plan
 from backend.db import raw
 from backend.jobs.tables import Job
@@ -559,6 +559,8 @@ class CaseService:
                 "case_not_editable",
                 "申请已提交，不能再修改；如需补正请按事项办理。 The case was submitted and can no longer be edited.",
             )
+        # sizes are enforced when saved, not only at submission: a draft never holds megabytes
+        validate_draft(row["catalog_version"], form_data=form_data, answers=answers)
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
@@ -1180,6 +1182,10 @@ class CaseService:
                 "您的授权委托不包括该事项。 Your mandate does not cover this item.",
                 field="code",
             )
+        plan = None
+        if form_data:
+            validate_draft(row["catalog_version"], form_data=form_data, answers=None)
+            plan, _ = await self.plan_for(row)
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
@@ -1210,6 +1216,8 @@ class CaseService:
                 current = _load(
                     (await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())["form_data"], {}
                 )
+                if plan is not None:  # corrected data goes to the agency at once: checked as a submission is
+                    validate_submission(plan.form, {**current, **form_data})
                 await CaseFile.update(
                     {CaseFile.form_data: _json({**current, **form_data}), CaseFile.updated_at: now}
                 ).where(CaseFile.id == row["id"])

@@ -6,6 +6,7 @@ Public API:
 - ``plan(catalog, entity_type, region, answers, facts=None, jurisdiction=None) -> Plan``;
 - ``build_guide(catalog, entity_type, route) -> Guide`` and ``render_html(guide) -> str``;
 - ``validate_submission(form_schema, data)``: check a merged-form submission (422 ``form_invalid``);
+- ``validate_draft(version, form_data=, answers=)``: size limits of what a draft saves (422 ``draft_invalid``);
 - ``ROUTES``: the route handlers to register in the app.
 
 Importing this package reads no files; data loads on first use.
@@ -13,7 +14,7 @@ Importing this package reads no files; data loads on first use.
 
 from backend.catalog.controllers import CatalogController
 from backend.catalog.engine import plan
-from backend.catalog.formschema import validate_submission
+from backend.catalog.formschema import validate_draft, validate_submission
 from backend.catalog.guide import build_guide, render_html
 from backend.catalog.loader import Catalog, CatalogError, available_versions, get_catalog, get_divisions
 
@@ -30,5 +31,6 @@ __all__ = [
     "get_divisions",
     "plan",
     "render_html",
+    "validate_draft",
     "validate_submission",
 ]

@@ -43,6 +43,7 @@ from backend.connectors.signing import (
     peek_kid,
 )
 from backend.connectors.spec import SystemSpec
+from backend.lib.jsonbody import too_deep
 
 JWKS_PATH = "/.well-known/jwks.json"
 _RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
@@ -241,6 +242,8 @@ class HttpConnector:
 
     @staticmethod
     def _decode(kind: type, body: bytes, system: str, status: int) -> Any:
+        if too_deep(body):  # an agency's answer is outside input too: never a RecursionError in a worker
+            raise TransientError(f"{system}: response nested too deeply", code="malformed_response", status=status)
         try:
             return msgspec.json.decode(body, type=kind)
         except msgspec.DecodeError as exc:
@@ -250,6 +253,8 @@ class HttpConnector:
 
     def _problem(self, status: int, body: bytes) -> _ProblemBody:
         try:
+            if too_deep(body):
+                raise msgspec.DecodeError("nested too deeply")
             return msgspec.json.decode(body, type=_ProblemBody)
         except msgspec.DecodeError:
             return _ProblemBody(code=f"http_{status}", detail=body[:200].decode("utf-8", "replace"))
@@ -348,6 +353,8 @@ class HttpConnector:
             raise CallbackRejected(f"{self.system}: {exc}", code=exc.code) from exc
         if seen(str(header["jti"]), float(header["exp"])):
             raise CallbackRejected(f"{self.system}: callback replayed (jti {header['jti']})", code="replayed")
+        if too_deep(body):
+            raise CallbackRejected(f"{self.system}: callback nested too deeply", code="malformed_callback")
         try:
             result = msgspec.json.decode(body, type=CallbackResult)
         except msgspec.DecodeError as exc:

@@ -37,6 +37,7 @@ from backend.identity.principal import (
 )
 from backend.identity.ratelimit import SharedRateLimitMiddleware
 from backend.identity.sessions import end_session, issue_session, refresh_session, session_of_refresh
+from backend.lib import jsonbody
 from backend.lib.openapi import OPT_FILE_MEDIA_TYPES
 from backend.lib.problems import ProblemError
 from backend.platform import Platform, PlatformDep
@@ -153,7 +154,7 @@ async def refresh(request: Request, platform: PlatformDep) -> Response:
     body = await request.body()
     if body.strip():
         try:
-            data = msgspec.json.decode(body, type=RefreshRequest)
+            data = jsonbody.decode(body, type=RefreshRequest)
         except msgspec.DecodeError as exc:
             raise ProblemError(
                 400, "validation_failed", "需要 refresh_token。 refresh_token is required.", field="refresh_token"
@@ -386,7 +387,7 @@ async def _callback_token(request: Request) -> str:
     if request.headers.get("content-type", "").startswith("application/jose"):
         return body.decode("ascii", "replace").strip()
     try:
-        return msgspec.json.decode(body, type=SignedCallback).jws
+        return jsonbody.decode(body, type=SignedCallback).jws
     except msgspec.DecodeError as exc:
         raise ProblemError(
             400, "validation_failed", '回调应为 {"jws": ...} 或 application/jose。 Expected a JWS.', field="jws"

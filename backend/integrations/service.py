@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -11,6 +10,7 @@ import msgspec
 from backend.catalog import get_catalog
 from backend.integrations.schemas import CONTACT_HEADERS, INTEGRATION_HEADERS
 from backend.integrations.tables import Integration
+from backend.lib.exports import csv_bytes, xlsx_row
 
 _LEVEL = {"national_vertical": "国家级", "provincial": "省级", "city": "市级"}
 _DEPLOYMENT = {"national_vertical": "部委统建", "provincial": "分级部署", "city": "分级部署"}
@@ -53,12 +53,7 @@ async def seed(now_ms: int) -> int:
 
 def export_csv(rows: list[dict[str, Any]], headers: dict[str, str]) -> bytes:
     """UTF-8 with a BOM, so spreadsheet programs open the Chinese headers correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(headers.values())
-    for row in rows:
-        writer.writerow([row.get(key, "") for key in headers])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(headers.values(), ([row.get(key, "") for key in headers] for row in rows))
 
 
 def export_xlsx(rows: list[dict[str, Any]], headers: dict[str, str], title: str) -> bytes:
@@ -68,11 +63,11 @@ def export_xlsx(rows: list[dict[str, Any]], headers: dict[str, str], title: str)
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
-    sheet.append(list(headers.values()))
+    xlsx_row(sheet, headers.values())
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([row.get(key, "") for key in headers])
+        xlsx_row(sheet, [row.get(key, "") for key in headers])
     for column in sheet.columns:
         width = max(len(str(c.value or "")) for c in column)
         sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width * 2))

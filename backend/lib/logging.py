@@ -14,12 +14,14 @@ import re
 import sys
 import time
 from typing import Any
+from urllib.parse import unquote_plus
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-# 18-character USCCs and resident ID numbers: keep the first 4 and last 2 characters.
-_SENSITIVE = re.compile(r"(?<![0-9A-Z])([0-9A-Z]{4})[0-9A-Z]{12}([0-9A-Z]{2})(?![0-9A-Z])")
+# 18-character USCCs and resident ID numbers: keep the first 4 and last 2 characters. Any case:
+# people type "91350128ma0428396p" or an ID number ending in "x", and logs copy what they typed.
+_SENSITIVE = re.compile(r"(?<![0-9A-Za-z])([0-9A-Za-z]{4})[0-9A-Za-z]{12}([0-9A-Za-z]{2})(?![0-9A-Za-z])")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
@@ -106,15 +108,17 @@ def request_id_middleware(app):
         try:
             await app(scope, receive, send_with_id)
         finally:
-            access.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope.get("path"),
-                    "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            extra = {
+                "method": scope.get("method"),
+                "path": scope.get("path"),
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+            query = scope.get("query_string") or b""
+            if query:
+                # decoded before the formatter masks it: "%39%31%33%35..." is an identifier too
+                extra["query"] = unquote_plus(query.decode("latin-1"))[:500]
+            access.info("request", extra=extra)
             request_id_var.reset(token)
 
     return middleware

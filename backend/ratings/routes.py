@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.cases.service import ActorDep
+from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 from backend.ratings.schemas import (
     AppealCreate,
@@ -19,6 +20,7 @@ from backend.ratings.schemas import (
     ReRating,
     StepNote,
     VisitRatingCreate,
+    VisitTokenView,
 )
 from backend.ratings.service import Ratings, indicator_list, report
 from backend.ratings.standard import LEVELS
@@ -46,10 +48,25 @@ class RatingController(Controller):
             actor, data.case_id, data.item_ref, data.level, data.indicators, data.comment
         )
 
-    @post("/visits", summary="一次一评: rate one hall visit or kiosk session")
+    @post("/visits", summary="一次一评: rate one hall visit or kiosk session with the one-time token the visit issued")
     async def rate_visit(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[VisitRatingCreate]) -> RatingView:
-        return await Ratings(platform).rate_visit(
-            actor, data.visit_ref, data.hall, data.channel, data.region, data.level, data.indicators, data.comment
+        return await Ratings(platform).rate_visit(actor, data.visit_token, data.level, data.indicators, data.comment)
+
+    @post("/visit-tokens", summary="The kiosk session's one-time token to rate this visit (kiosk sessions only)")
+    async def kiosk_visit_token(self, platform: PlatformDep, request: Request) -> VisitTokenView:
+        from backend.identity import provide_principal
+
+        principal = await provide_principal(request)
+        if principal.auth_method != "kiosk" or not principal.session_id or not principal.person_id:
+            raise ProblemError(
+                403, "kiosk_session_required", "只有自助终端的办事会话可以领取评价凭证。 Only a kiosk session may ask."
+            )
+        return await Ratings(platform).issue_visit_token(
+            visit_ref=principal.session_id,
+            hall=principal.hall or principal.terminal_id or "kiosk",
+            region="",
+            channel="kiosk",
+            rater_id=principal.person_id,
         )
 
     @get("/mine", summary="My ratings (with their follow-ups)")

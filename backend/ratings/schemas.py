@@ -23,15 +23,21 @@ class MatterRatingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class VisitRatingCreate(msgspec.Struct, forbid_unknown_fields=True):
-    """一次一评: one hall visit or kiosk session."""
+    """一次一评: one hall visit or kiosk session, proven by the one-time token that visit issued
+    (the hall, channel and region come from the visit, not from the caller)."""
 
-    visit_ref: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    hall: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    channel: Literal["window", "kiosk"] = "window"
-    region: Annotated[str, msgspec.Meta(max_length=12)] = ""
+    visit_token: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     level: Level = 5
     indicators: Indicators = []
     comment: Comment = ""
+
+
+class VisitTokenView(msgspec.Struct, kw_only=True):
+    """A visit's one-time rating token (shown once: only its hash is kept) and when it expires (epoch ms)."""
+
+    visit_token: str
+    expires_at: int
+    channel: Literal["window", "kiosk"]
 
 
 class ReRating(msgspec.Struct, forbid_unknown_fields=True):

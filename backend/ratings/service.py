@@ -11,6 +11,8 @@ mistaken rating; an administrator's upheld re-review invalidates it (excluded fr
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
@@ -22,13 +24,28 @@ from backend.cases.tables import CaseItem
 from backend.db import writing_transaction
 from backend.jobs import RetryLater
 from backend.lib.problems import ProblemError
-from backend.ratings.schemas import AppealView, FollowUpEventView, FollowUpView, RatingView
+from backend.ratings.schemas import AppealView, FollowUpEventView, FollowUpView, RatingView, VisitTokenView
 from backend.ratings.standard import BAD_LEVELS, INDICATORS, LEVELS, RECTIFY_DAYS, SATISFIED_LEVELS, VISIT_DAYS
-from backend.ratings.tables import Appeal, FollowUp, FollowUpEvent, Rating
+from backend.ratings.tables import Appeal, FollowUp, FollowUpEvent, Rating, VisitToken
 
 DEADLINE_JOB = "ratings.deadline"
 CST = timezone(timedelta(hours=8))
 CLOSED_ITEM_STATES = (st.COMPLETED, st.REJECTED)
+VISIT_TOKEN_TTL_MS = 24 * 3_600_000
+"""How long a visit's rating token lasts: the visitor rates at the end of the visit or later that day."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _invalid_visit_token() -> ProblemError:
+    return ProblemError(
+        422,
+        "invalid_visit_token",
+        "评价凭证无效或已过期，请在办事结束时评价。 The rating token is unknown or has expired.",
+        field="visit_token",
+    )
 
 
 def end_of_day_ms(day: date) -> int:
@@ -100,22 +117,73 @@ class Ratings:
             channel=case["channel"],
         )
 
+    async def issue_visit_token(
+        self, *, visit_ref: str, hall: str, region: str, channel: str, rater_id: str
+    ) -> VisitTokenView:
+        """A one-time rating token for a real visit (a kiosk session, a window service record).
+
+        One token per visit: asking again replaces an unspent token (the earlier one stops
+        working); a visit already rated gets none. Only the token's SHA-256 is stored.
+        """
+        token = secrets.token_urlsafe(32)
+        now = self.now()
+        expires_at = now + VISIT_TOKEN_TTL_MS
+        visit_key = f"{hall}:{channel}:{visit_ref}"[:120]
+        async with writing_transaction(self.platform.engine):
+            row = (
+                await VisitToken.select(VisitToken.id, VisitToken.used_at)
+                .where(VisitToken.visit_key == visit_key)
+                .first()
+            )
+            if row is not None and row["used_at"] is not None:
+                raise ProblemError(409, "already_rated", "本次服务已评价过。 This visit has been rated already.")
+            values = {
+                VisitToken.token_hash: _token_hash(token),
+                VisitToken.issued_at: now,
+                VisitToken.expires_at: expires_at,
+            }
+            if row is None:
+                await VisitToken.insert(
+                    VisitToken(
+                        visit_key=visit_key,
+                        visit_ref=visit_ref[:100],
+                        hall=hall[:40],
+                        region=region[:12],
+                        channel=channel,
+                        rater_id=rater_id[:64],
+                        **{column._meta.name: value for column, value in values.items()},
+                    )
+                )
+            else:
+                await VisitToken.update(values).where(VisitToken.id == row["id"])
+        return VisitTokenView(visit_token=token, expires_at=expires_at, channel=channel)
+
     async def rate_visit(
-        self,
-        actor: Actor,
-        visit_ref: str,
-        hall: str,
-        channel: str,
-        region: str,
-        level: int,
-        indicators: list[str],
-        comment: str = "",
+        self, actor: Actor, visit_token: str, level: int, indicators: list[str], comment: str = ""
     ) -> RatingView:
-        """一次一评: one rating per hall visit or kiosk session."""
+        """一次一评: one rating per hall visit or kiosk session, spending the token that visit issued.
+
+        A forged, unknown, expired or someone else's token is a 422 ``invalid_visit_token``, a spent
+        one a 409 ``already_rated``; neither records anything nor opens a follow-up.
+        """
         if actor.kind == "staff":
             raise ProblemError(403, "applicants_only", "评价由办事人本人作出。 Only the visitor may rate.")
+        visit = await VisitToken.select().where(VisitToken.token_hash == _token_hash(visit_token)).first()
+        if visit is None or visit["expires_at"] <= self.now() or visit["rater_id"] != actor.id:
+            raise _invalid_visit_token()
+        if visit["used_at"] is not None:
+            raise ProblemError(409, "already_rated", "本次服务已评价过。 This visit has been rated already.")
         return await self._create(
-            "visit", f"{hall}:{visit_ref}", actor, level, indicators, comment, hall=hall, region=region, channel=channel
+            "visit",
+            f"{visit['hall']}:{visit['visit_ref']}",
+            actor,
+            level,
+            indicators,
+            comment,
+            visit_token_id=visit["id"],
+            hall=visit["hall"],
+            region=visit["region"],
+            channel=visit["channel"],
         )
 
     async def _create(
@@ -128,6 +196,7 @@ class Ratings:
         comment: str,
         *,
         supersedes: str = "",
+        visit_token_id: int | None = None,
         **fields: Any,
     ) -> RatingView:
         if level not in LEVELS:
@@ -144,6 +213,15 @@ class Ratings:
                 )
                 if earlier is not None:
                     raise ProblemError(409, "already_rated", "该事项（本次服务）已评价过。 Already rated.")
+            if visit_token_id is not None:
+                # spent here, in the rating's own transaction: two taps with one token make one rating
+                spent = (
+                    await VisitToken.update({VisitToken.used_at: now, VisitToken.rating_id: public_id})
+                    .where((VisitToken.id == visit_token_id) & VisitToken.used_at.is_null())
+                    .returning(VisitToken.id)
+                )
+                if not spent:
+                    raise ProblemError(409, "already_rated", "本次服务已评价过。 This visit has been rated already.")
             await Rating.insert(
                 Rating(
                     public_id=public_id,

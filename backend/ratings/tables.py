@@ -81,3 +81,20 @@ class Appeal(Table, tablename="rating_appeal"):
     decision = Text(default="")
     filed_at = BigInt()
     decided_at = BigInt(null=True, default=None)
+
+
+class VisitToken(Table, tablename="rating_visit_token"):
+    """一次一评's proof of a real visit: a kiosk session or a window service record issues one token
+    (only its SHA-256 is kept), which expires and is spent by the one rating of that visit."""
+
+    token_hash = Varchar(length=64, unique=True)
+    visit_key = Varchar(length=120, unique=True)  # "<hall>:<channel>:<visit ref>": one token, one rating per visit
+    visit_ref = Varchar(length=100)
+    hall = Varchar(length=40, default="")
+    region = Varchar(length=12, default="")
+    channel = Varchar(length=16)  # kiosk | window
+    rater_id = Varchar(length=64)  # the visitor: only they may spend it
+    issued_at = BigInt()
+    expires_at = BigInt()
+    used_at = BigInt(null=True, default=None)
+    rating_id = Varchar(length=32, default="")

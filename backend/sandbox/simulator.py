@@ -58,6 +58,7 @@ from backend.connectors.signing import (
     jwks_of,
 )
 from backend.connectors.spec import SystemSpec
+from backend.lib.jsonbody import too_deep
 from backend.lib.problems import EXCEPTION_HANDLERS, PROBLEM_MEDIA_TYPE, FieldError, Problem, ProblemError
 from backend.sandbox.fixtures import Dataset, Enterprise, load_fixtures
 from backend.sandbox.rules import SimContext, run_checks
@@ -326,6 +327,8 @@ class SimulatorEngine:
 
     # -- submissions --------------------------------------------------------------------------
     def _decode_submission(self, body: bytes, jti: str) -> Submission | Response[bytes]:
+        if too_deep(body):
+            return self.problem(400, "json_too_deep", "请求体嵌套层级过多 / Body nested too deeply.", irt=jti)
         try:
             sub = msgspec.json.decode(body, type=Submission)
         except msgspec.ValidationError as exc:

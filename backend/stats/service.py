@@ -186,11 +186,12 @@ CSV_SECTIONS = ("items", "volumes", "trend")
 
 def to_csv(figures: dict[str, Any], section: str) -> str:
     """One section as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
-    import csv
     import io
 
+    from backend.lib.exports import SafeCsvWriter
+
     out = io.StringIO()
-    w = csv.writer(out)
+    w = SafeCsvWriter(out)  # catalog names and recorded keys: never a live formula
     if section == "items":
         w.writerow(
             [

@@ -115,7 +115,14 @@ async def handoff(platform, actor: Actor, assisted_id: str) -> AssistedView:
             {AssistedApplication.status: "handed_over", AssistedApplication.updated_at: platform.clock.now_ms()}
         ).where(AssistedApplication.id == row["id"])
     await seams.audit(platform, actor, row["case_public_id"], "assisted.handoff")
-    return _view(platform, await _row(actor, assisted_id))
+    view = _view(platform, await _row(actor, assisted_id))
+    # the service record is what proves the visit: it issues the visitor's one-time rating token
+    token = await seams.visit_rating_token(
+        platform, assisted_id=assisted_id, hall=row["hall"], region="", visitor_id=row["visitor_id"]
+    )
+    if token is not None:
+        view.rating_token, view.rating_token_expires_at = token.visit_token, token.expires_at
+    return view
 
 
 async def get(platform, actor: Actor, assisted_id: str) -> AssistedView:

@@ -150,3 +150,6 @@ class AssistedView(msgspec.Struct, kw_only=True, omit_defaults=True):
     face_url: str = ""
     case_id: str = ""
     handoff_url: str = ""
+    rating_token: str = ""
+    """一次一评: the visitor's one-time token to rate this window service, in the handoff's answer only."""
+    rating_token_expires_at: int = 0

@@ -47,3 +47,19 @@ async def require_visitor_face_verified(platform, visitor_id: str, reference: st
     from backend.identity.face import require_face_verified
 
     return await require_face_verified(platform, visitor_id, "assisted_consent", reference)
+
+
+async def visit_rating_token(platform, *, assisted_id: str, hall: str, region: str, visitor_id: str) -> Any:
+    """The window service record's one-time token for the visitor to rate this visit (一次一评, ratings);
+    None once the visit has been rated."""
+    from backend.lib.problems import ProblemError
+    from backend.ratings.service import Ratings
+
+    try:
+        return await Ratings(platform).issue_visit_token(
+            visit_ref=assisted_id, hall=hall or "window", region=region, channel="window", rater_id=visitor_id
+        )
+    except ProblemError as exc:
+        if exc.code == "already_rated":
+            return None
+        raise

@@ -119,7 +119,8 @@ async def test_card_face_progress_receipt_and_rating(browser, device, kiosk_serv
         async with page.expect_response(lambda r: "/api/v1/ratings/visits" in r.url) as rated:
             await page.get_by_test_id("rate-4").tap()
         assert (await rated.value).status in (200, 201)
-        assert (await (await rated.value).json())["level"] == 4
+        rating = await (await rated.value).json()
+        assert rating["level"] == 4 and rating["channel"] == "kiosk"  # the kiosk session's token, spent once
         await expect(page.get_by_test_id("thanks")).to_be_visible()
         await expect(page.get_by_test_id("start-card")).to_be_visible(timeout=10_000)
         assert NAME not in await page.content()

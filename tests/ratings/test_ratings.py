@@ -136,17 +136,23 @@ async def test_an_unanswered_bad_rating_becomes_overdue_at_each_step(platform):
 async def test_visit_ratings_appeal_and_re_review(platform):
     ratings = Ratings(platform)
     visitor = Actor(id="P010", name="访客", roles=frozenset({"applicant"}))
-    good = await ratings.rate_visit(visitor, "Q-0001", "hall-3501", "window", "350102", 5, ["attitude_good"])
-    assert good.follow_up_id is None and good.kind == "visit"
+
+    async def token(ref: str, rater: str) -> str:  # what a window service record issues
+        issued = await ratings.issue_visit_token(
+            visit_ref=ref, hall="hall-3501", region="350102", channel="window", rater_id=rater
+        )
+        return issued.visit_token
+
+    first = await token("Q-0001", "P010")
+    good = await ratings.rate_visit(visitor, first, 5, ["attitude_good"])
+    assert good.follow_up_id is None and good.kind == "visit" and good.hall == "hall-3501"
     with pytest.raises(ProblemError) as caught:  # 一次一评: once per visit
-        await ratings.rate_visit(visitor, "Q-0001", "hall-3501", "window", "350102", 4, [])
+        await ratings.rate_visit(visitor, first, 4, [])
     assert caught.value.code == "already_rated"
-    bad = await ratings.rate_visit(
-        Actor(id="P011"), "Q-0002", "hall-3501", "window", "350102", 1, ["other"], "无关内容"
-    )
+    bad = await ratings.rate_visit(Actor(id="P011"), await token("Q-0002", "P011"), 1, ["other"], "无关内容")
     assert bad.follow_up_id
     with pytest.raises(ProblemError) as caught:
-        await ratings.rate_visit(visitor, "Q-0003", "hall-3501", "window", "350102", 3, ["no_such_indicator"])
+        await ratings.rate_visit(visitor, await token("Q-0003", "P010"), 3, ["no_such_indicator"])
     assert caught.value.code == "unknown_indicator"
 
     with pytest.raises(ProblemError) as caught:  # an agency outside the hall cannot appeal

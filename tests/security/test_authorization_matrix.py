@@ -151,6 +151,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     # ratings
     ("POST", "/api/v1/ratings/matters"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/ratings/visits"): Rule(NOT_STAFF, why="the visitor rates, staff may not"),
+    ("POST", "/api/v1/ratings/visit-tokens"): Rule(
+        frozenset(), why="only a kiosk visitor session, whose visit the token proves (none of these roles)"
+    ),
     ("GET", "/api/v1/ratings/mine"): Rule(SIGNED_IN, why="each sees their own"),
     ("GET", "/api/v1/ratings/follow-ups"): Rule(SIGNED_IN, why="filtered to the caller's agency or hall"),
     ("GET", "/api/v1/ratings/follow-ups/{fid:str}"): Rule(frozenset({"agency_staff", "admin"})),
@@ -474,7 +477,7 @@ def probe_for(method: str, path: str, r: dict[str, str]) -> Probe:
         ),
         ("POST", "/api/v1/ratings/visits"): Probe(
             concrete,
-            json={"visit_ref": "security-visit", "hall": "hall-350100", "level": 5, "indicators": [r["indicator"]]},
+            json={"visit_token": "security-visit", "level": 5, "indicators": [r["indicator"]]},
         ),
         ("POST", "/api/v1/ratings/follow-ups/{fid:str}/visit"): Probe(concrete, json={"note": "已回访"}),
         ("POST", "/api/v1/ratings/follow-ups/{fid:str}/rectification"): Probe(concrete, json={"note": "已整改"}),

@@ -12,6 +12,7 @@ from backend.identity.face import accept_face_result
 from backend.identity.sandbox import sandbox_face_result
 from backend.identity.tables import FaceVerification
 from backend.lib.problems import ProblemError
+from backend.ratings.service import Ratings
 from backend.workbench import assisted
 from tests.cases.support import HAPPY_USCC
 from tests.workbench.support import APPLICANT, STAFF_AMR, WINDOW
@@ -52,6 +53,14 @@ async def test_window_staff_start_with_consent_and_hand_over(platform):
     assert case.channel == "window" and case.uscc == HAPPY_USCC
     handed = await assisted.handoff(platform, WINDOW, again.id)
     assert handed.status == "handed_over" and handed.handoff_url.endswith(f"/#/case/{confirmed.case_id}/tasks")
+    # 一次一评: the service record issues the visitor's one-time token; the visitor's rating spends it
+    assert handed.rating_token and handed.rating_token_expires_at > platform.clock.now_ms()
+    rated = await Ratings(platform).rate_visit(APPLICANT, handed.rating_token, 5, [])
+    assert rated.channel == "window" and rated.hall == "hall-3501"
+    with pytest.raises(ProblemError) as caught:
+        await Ratings(platform).rate_visit(APPLICANT, handed.rating_token, 1, [])
+    assert caught.value.code == "already_rated"
+    assert not (await assisted.handoff(platform, WINDOW, again.id)).rating_token  # rated: no new token
     with pytest.raises(ProblemError) as caught:  # another window's staff cannot see it
         await assisted.get(
             platform, WINDOW.__class__(id="window-other", roles=frozenset({"window_staff"}), hall="hall-3502"), again.id
