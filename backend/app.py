@@ -263,12 +263,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         for data, channel in messages:
             channels_plugin.publish(data, [channel])
 
-    platform.cases.publish = channel_publisher(
+    publish = (
         channels_backend.publish_many if isinstance(channels_backend, ResilientRedisChannels) else publish_in_memory
     )
+    platform.cases.publish = channel_publisher(publish)
     follow_start, follow_stop = follow_case_changes(channels_plugin, platform)
     sessions_start, sessions_stop = follow_session_ends(channels_plugin, platform)
-    publish = channels_backend.publish_many if redis_channels else publish_in_memory
 
     async def announce_session_end(sid: str) -> None:
         from backend.identity.sessions import SESSIONS_ENDED
