@@ -47,7 +47,7 @@ async def live(tmp_path_factory):
             server = Live(app=app, url=url, client=client)
             server.tokens = await tokens_for_roles(client)  # once: /sandbox/token is rate limited
             yield server
-            assert contract.checked > 50, contract.checked
+            assert contract.checked, "no answer was checked against the OpenAPI document"
             assert not contract.violations, "answers the OpenAPI document does not promise:\n" + "\n".join(
                 contract.violations[:30]
             )
