@@ -89,6 +89,7 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     404: ("资源不存在或无权查看。Not found (or not visible to this session).", "case_not_found"),
     409: ("与当前状态冲突（版本、重复提交）。Conflicts with the current state.", "version_conflict"),
     413: ("请求内容过大。The request body is too large.", "payload_too_large"),
+    415: ("不支持的内容类型或文件格式。Unsupported media type or file format.", "unsupported_media_type"),
     429: ("请求过于频繁，请按 Retry-After 稍后再试。Too many requests; retry later.", "rate_limited"),
     422: ("业务规则不允许。A business rule refuses it.", "unprocessable"),
     503: ("暂时无法处理，请按 Retry-After 稍后重试。Temporarily unavailable; retry later.", "database_unavailable"),
@@ -127,12 +128,12 @@ def operation_facts(app: Any) -> dict[tuple[str, str], OperationFacts]:
 def problem_statuses(path: str, method: str, facts: OperationFacts) -> list[int]:
     """The problem answers an operation can give: every operation can meet bad input, a missing
     reference and an outage; credentials matter where a session (or a signed message) is checked;
-    state conflicts, body limits and rate limits where something is written."""
+    state conflicts, body limits, media types and rate limits where something is written."""
     statuses = [400, 404, 422, 503]
     if facts.authenticated or method not in SAFE_METHODS:
         statuses += [401, 403]
     if method not in SAFE_METHODS:
-        statuses += [409, 413, 429]
+        statuses += [409, 413, 415, 429]
     return sorted(statuses)
 
 
