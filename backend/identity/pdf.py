@@ -188,15 +188,35 @@ def _to_unicode(cids: dict[int, str]) -> bytes:
     ).encode("ascii")
 
 
+# A PDF positions every glyph itself: no shaping tables; and no FontForge timestamps
+_UNUSED_TABLES = ("FFTM", "GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "morx", "kern", "vhea", "vmtx")
+
+
+@functools.cache
+def _prepared(number: int) -> bytes:
+    """Font ``number`` without what a PDF does not use, glyph names included, kept for the process.
+
+    Decoding a CJK font's 30,000 glyph names and shaping tables took most of every subsetting.
+    """
+    info = _font(number)
+    font = TTFont(info.path, fontNumber=info.index, lazy=True, recalcTimestamp=False)
+    font.setGlyphOrder(list(info.glyph_order))
+    for tag in _UNUSED_TABLES:
+        if tag in font:
+            del font[tag]
+    font["post"].formatType = 3.0
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
 def _embed(pdf: pikepdf.Pdf, number: int, chars: set[str]) -> tuple[pikepdf.Dictionary, dict[str, int]]:
     """A Type 0 font embedding a subset of font ``number`` with ``chars``; and each char's CID."""
     info = _font(number)
     # lazy: only the glyphs kept are read; no timestamp: the same glyphs give the same bytes
-    font = TTFont(info.path, fontNumber=info.index, lazy=True, recalcTimestamp=False)
+    font = TTFont(io.BytesIO(_prepared(number)), lazy=True, recalcTimestamp=False)
     font.setGlyphOrder(list(info.glyph_order))  # else rebuilt from the cmap, seconds for a CJK font
     options = ft_subset.Options()
-    # A PDF positions every glyph itself: no shaping tables; and no FontForge timestamps
-    options.drop_tables += ["FFTM", "GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "morx", "kern", "vhea", "vmtx"]
     options.notdef_outline = True
     options.name_IDs = ["*"]
     options.hinting = False
