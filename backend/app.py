@@ -372,4 +372,10 @@ def static_routes() -> list:
                 path="/vendor/swagger-ui", directories=[swagger], include_in_schema=False, name="swagger"
             ),
         )
+    # the QR encoder of shared/qr.js (npm, package.json): revalidated like /shared, which imports it
+    qr = ROOT / "node_modules" / "qrcode-generator" / "dist"
+    if qr.is_dir():
+        routes.insert(
+            0, create_static_files_router(path="/vendor/qrcode-generator", directories=[qr], name="qrcode", **common)
+        )
     return routes

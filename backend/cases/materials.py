@@ -5,26 +5,34 @@ Refused with a problem naming the field:
 
 - unknown or mismatched content, damaged files (``unsupported_material``, 415 / 422);
 - oversize (``material_too_large``, 413);
+- ``encrypted_material`` (422): encrypted PDFs, with or without a password to open them;
 - ``unsafe_material`` (422): images whose header declares an absurd pixel count, PNGs whose
   compressed pixels inflate to more than the header declares (deflate bombs) or that carry
-  data after their end, PDFs carrying scripts, launch or submit actions or embedded files (also
-  when hidden in compressed object streams or behind ``#xx`` escaped names), PDFs whose
-  compressed streams inflate beyond ``MAX_PDF_INFLATED`` (PDF bombs) or whose objects nest
-  deeper than ``MAX_PDF_NESTING``, and files with markup a browser would run (HTML, SVG,
-  script: polyglots).
+  data after their end, PDFs carrying JavaScript (document names, open actions, annotations'
+  and additional actions), launch, submit, import or remote go-to actions, embedded files,
+  XFA forms or rich media, PDFs whose compressed streams inflate beyond ``MAX_PDF_INFLATED``
+  (PDF bombs), whose objects nest deeper than ``MAX_PDF_NESTING`` or that have more than
+  ``MAX_PDF_PAGES`` pages, and files with markup a browser would run (HTML, SVG, script:
+  polyglots).
 
-Decompression is always bounded: a PNG's pixel data is inflated (in chunks, output counted and
-dropped) only up to what its checked header declares, and a PDF's streams only up to
-``MAX_PDF_INFLATED`` in total, so a bomb costs a bounded amount of CPU and no memory. The
-platform never decodes images or renders PDFs itself; the checks protect the people and systems
-that open the materials later.
+PDFs are read with qpdf (through pikepdf), as a viewer would read them: names are unescaped,
+compressed object streams unpacked (also those no cross-reference names), and harmless open
+actions (a page and a zoom) pass. Decompression is always bounded: a PNG's pixel data is
+inflated (in chunks, output counted and dropped) only up to what its checked header declares,
+and a PDF's streams only up to ``MAX_PDF_INFLATED`` in total, before qpdf unpacks anything;
+qpdf's own decoding is capped by its global limits. The platform never decodes images or
+renders PDFs itself; the checks protect the people and systems that open the materials later.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import re
 import struct
 import zlib
+
+import pikepdf
 
 from backend.lib.problems import ProblemError
 
@@ -35,17 +43,13 @@ MAX_PIXELS = 50_000_000
 # and four A4 pages of 300 dpi colour in Flate (about 100 MB) still pass.
 MAX_PDF_INFLATED = 128 * 1024 * 1024
 MAX_PDF_NESTING = 64
+# qpdf decodes only cross-reference and object streams itself (a few KB in real files); page
+# images are counted here without it.
+_QPDF_DECODE_LIMIT = 16 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
-_PDF_ACTIVE = re.compile(
-    rb"/(JavaScript|JS|Launch|EmbeddedFile|EmbeddedFiles|RichMedia|XFA|OpenAction|AA|SubmitForm|ImportData|GoToE|GoToR)(?![A-Za-z0-9])"
-)
-_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_PDF_STREAM = re.compile(rb"stream\r?\n")
-_PDF_STRING = re.compile(rb"\((?:[^()\\]|\\.)*\)", re.S)
-_PDF_NESTING_TOKEN = re.compile(rb"<<|>>|\[|\]")
+_PDF_REFERENCE = re.compile(rb"\b\d+\s+\d+\s+R\b")
 _MARKUP = re.compile(rb"<\s*(?:script|html|svg|iframe|object|embed|body)\b|<\?php|javascript:", re.I)
-_ZLIB_HEADER = re.compile(rb"\x78[\x01\x5e\x9c\xda]")
 
 # PNG colour types → channels
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
@@ -156,68 +160,140 @@ def _jpeg_pixels(content: bytes) -> int:
     raise ValueError("no frame header")
 
 
-def _pdf_streams(content: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-    """The PDF without its stream bodies, and (dictionary, body) of every stream."""
-    outside: list[bytes] = []
-    streams: list[tuple[bytes, bytes]] = []
-    pos = 0
-    for match in _PDF_STREAM.finditer(content):
-        if match.start() < pos:
+# Actions that run code, leave the document or send data somewhere (``/S`` of an action
+# dictionary). GoTo, URI and named actions, and plain destinations, are harmless.
+_UNSAFE_ACTIONS = frozenset(
+    {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToE", "/GoToR", "/RichMediaExecute"}
+)
+# Keys that carry script, embedded files, XFA forms or rich media wherever they appear.
+_UNSAFE_KEYS = frozenset({"/JS", "/JavaScript", "/EmbeddedFiles", "/EF", "/XFA", "/RichMediaContent"})
+_UNSAFE_TYPES = frozenset({"/EmbeddedFile", "/FileAttachment", "/RichMedia", "/3D"})
+MAX_PDF_PAGES = 2000
+
+
+class _Encrypted(Exception):
+    """The PDF is encrypted (password or not): nobody downstream can judge or archive it."""
+
+
+@functools.cache
+def _qpdf_limits() -> None:
+    """Bound what qpdf itself decodes (cross-reference and object streams) and how deep it parses.
+
+    The limits are process-wide; nothing else here needs more, and they are set before the first
+    upload is opened rather than at import.
+    """
+    pikepdf.settings.set_qpdf_limits(
+        flate_max_memory=_QPDF_DECODE_LIMIT,
+        run_length_max_memory=_QPDF_DECODE_LIMIT,
+        parser_max_nesting=MAX_PDF_NESTING,
+    )
+
+
+def _stream_cost(stream: pikepdf.Stream, budget: int) -> int:
+    """Bytes the stream decodes to, counted without keeping them; ``budget + 1`` when larger."""
+    filters = stream.get("/Filter")
+    names = [str(f) for f in filters] if isinstance(filters, pikepdf.Array) else [str(filters)] if filters else []
+    raw = stream.read_raw_bytes()
+    if names[:1] == ["/FlateDecode"]:
+        try:
+            return _inflated_size(raw, budget)
+        except zlib.error:
+            return len(raw)  # damaged: a viewer shows nothing, and nothing inflates
+    return len(raw)
+
+
+def _object_stream_members(stream: pikepdf.Stream) -> list[pikepdf.Object]:
+    """The objects packed in an object stream that no cross-reference names, parsed by qpdf.
+
+    qpdf ignores such a stream, but a viewer that rebuilds a damaged file's cross-references may
+    find them, so they are judged too.
+    """
+    data = stream.read_bytes()  # bounded by qpdf's flate limit, and already counted in the budget
+    try:
+        count, first = int(stream.get("/N", 0)), int(stream.get("/First", 0))
+        header = data[:first].split()
+        offsets = sorted(int(header[i + 1]) for i in range(0, min(len(header) - 1, 2 * count), 2))
+    except (TypeError, ValueError, IndexError):
+        raise ValueError("damaged object stream header") from None
+    members = []
+    for at, until in zip(offsets, [*offsets[1:], len(data) - first], strict=True):
+        # qpdf parses a lone object only without references; the objects they point to are
+        # judged on their own, so each reference becomes null here
+        text = _PDF_REFERENCE.sub(b" null ", data[first + at : first + until])
+        members.append(pikepdf.Object.parse(text))
+    return members
+
+
+def _dangerous(obj: pikepdf.Object) -> bool:
+    """Whether this object, or anything nested in it directly, is script, an action or an attachment."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, pikepdf.Stream):
+            item = item.stream_dict
+        if isinstance(item, pikepdf.Dictionary):
+            keys = set(item.keys())
+            if keys & _UNSAFE_KEYS:
+                return True
+            if str(item.get("/S", "")) in _UNSAFE_ACTIONS:
+                return True
+            if str(item.get("/Type", "")) in _UNSAFE_TYPES or str(item.get("/Subtype", "")) in _UNSAFE_TYPES:
+                return True
+            children = item.values()
+        elif isinstance(item, pikepdf.Array):
+            children = list(item)
+        else:
             continue
-        end = content.find(b"endstream", match.end())
-        if end < 0:
-            break
-        before = content[pos : match.start()]
-        outside.append(before)
-        streams.append((before[-512:], content[match.end() : end]))
-        pos = end + len(b"endstream")
-    outside.append(content[pos:])
-    return b"".join(outside), streams
-
-
-def _pdf_active(text: bytes) -> bool:
-    return bool(_PDF_ACTIVE.search(_PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text)))
-
-
-def _pdf_nesting(text: bytes) -> int:
-    depth = deepest = 0
-    for token in _PDF_NESTING_TOKEN.finditer(_PDF_STRING.sub(b"()", text)):
-        depth += 1 if token.group() in (b"<<", b"[") else -1
-        deepest = max(deepest, depth)
-    return deepest
+        # indirect children are walked as objects of their own
+        stack.extend(child for child in children if isinstance(child, pikepdf.Object) and not child.is_indirect)
+    return False
 
 
 def _check_pdf(content: bytes) -> None:
-    outside, streams = _pdf_streams(content)
-    if _pdf_active(outside):
-        raise _Unsafe("active content")
-    if _pdf_nesting(outside) > MAX_PDF_NESTING:
-        raise _Unsafe("nesting")
-    budget = MAX_PDF_INFLATED
-    for dictionary, body in streams:
-        if b"Flate" not in dictionary and b"/Fl" not in dictionary:
-            continue
-        if not _ZLIB_HEADER.match(body):
-            continue  # not really Flate: a viewer shows nothing, and nothing inflates
-        if b"ObjStm" in dictionary:  # compressed objects: where actions hide from a plain scan
-            try:
-                objects = zlib.decompressobj().decompress(body, min(budget, 16 * _CHUNK) + 1)
-            except zlib.error:
-                raise ValueError("damaged object stream") from None
-            if len(objects) > 16 * _CHUNK:
-                raise _Unsafe("object stream too large")
-            if _pdf_active(objects):
-                raise _Unsafe("active content in an object stream")
-            if _pdf_nesting(objects) > MAX_PDF_NESTING:
-                raise _Unsafe("nesting")
-            budget -= len(objects)
-            continue
+    """Judge a PDF as qpdf reads it: no encryption, no active content, bounded streams and pages.
+
+    Every stream is counted against ``MAX_PDF_INFLATED`` (Flate inflated in chunks and dropped)
+    before any compressed object is unpacked, then every object, packed ones included, is walked.
+    """
+    _qpdf_limits()
+    limit_errors = pikepdf.settings.qpdf_limit_errors()
+    try:
+        pdf = pikepdf.open(io.BytesIO(content))
+    except pikepdf.PasswordError:
+        raise _Encrypted from None
+    except pikepdf.PdfError as error:
+        if pikepdf.settings.qpdf_limit_errors() != limit_errors:
+            raise _Unsafe("a qpdf limit while opening") from None
+        raise ValueError(f"not a readable PDF: {error}") from None
+    with pdf:
+        if pdf.is_encrypted or "/Encrypt" in pdf.trailer:
+            raise _Encrypted
+        budget = MAX_PDF_INFLATED
+        packed: list[pikepdf.Stream] = []
+        xref = pdf.get_xref_table()
+        known_object_streams = {entry.obj_stream_number for entry in xref.values() if entry.type == 2}
+        for (number, generation), entry in xref.items():
+            if entry.type != 1:
+                continue  # free, or packed in an object stream (counted with that stream)
+            obj = pdf.get_object(number, generation)
+            if isinstance(obj, pikepdf.Stream):
+                budget -= _stream_cost(obj, budget)
+                if budget < 0:
+                    raise _Unsafe("streams inflate beyond the limit")
+                if str(obj.get("/Type", "")) == "/ObjStm" and number not in known_object_streams:
+                    packed.append(obj)
         try:
-            budget -= _inflated_size(body, budget)
-        except zlib.error:
-            continue  # a damaged stream: viewers skip it
-        if budget < 0:
-            raise _Unsafe("streams inflate beyond the limit")
+            objects = list(pdf.objects)
+            for stream in packed:
+                objects += _object_stream_members(stream)
+        except pikepdf.PdfError as error:
+            raise ValueError(f"damaged objects: {error}") from None
+        if pikepdf.settings.qpdf_limit_errors() != limit_errors:
+            raise _Unsafe("nesting or a decoding limit")
+        if any(_dangerous(obj) for obj in [pdf.trailer, *objects]):
+            raise _Unsafe("active content")
+        if len(pdf.pages) > MAX_PDF_PAGES:
+            raise _Unsafe("pages")
 
 
 def check_upload(content: bytes, field: str = "file") -> str:
@@ -255,6 +331,13 @@ def check_upload(content: bytes, field: str = "file") -> str:
             if b"%%EOF" not in content[-2048:]:
                 raise ProblemError(422, "unsupported_material", "PDF 文件不完整。 The PDF is incomplete.", field=field)
             _check_pdf(content)
+    except _Encrypted:
+        raise ProblemError(
+            422,
+            "encrypted_material",
+            "PDF 已加密，请上传未加密的文件。 The PDF is encrypted; upload it without encryption.",
+            field=field,
+        ) from None
     except _Unsafe:
         if media_type == "application/pdf":
             raise ProblemError(
@@ -269,6 +352,6 @@ def check_upload(content: bytes, field: str = "file") -> str:
             "图片尺寸或数据异常。 The image's dimensions or data are not plausible.",
             field=field,
         ) from None
-    except (ValueError, struct.error, zlib.error):
+    except (ValueError, struct.error, zlib.error, pikepdf.PdfError):
         raise ProblemError(422, "unsupported_material", "文件已损坏。 The file is damaged.", field=field) from None
     return media_type

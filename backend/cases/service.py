@@ -728,7 +728,8 @@ class CaseService:
         roles = self.SIGNER_ROLES[plan.route]
         signers = {p.person_id: p.name for p in record.parties if p.role in roles}
         title = f"企业注销登记申请书（{record.name}）"
-        document = render_pdf(title, self._application_lines(row, plan, record))
+        # subsetting CJK fonts takes about a second: off the event loop
+        document = await asyncio.to_thread(render_pdf, title, self._application_lines(row, plan, record))
         reference = f"{public_id}.{uuid.uuid4().hex[:8]}"
         created = await create_signing(
             self.platform, document, title, [SignerRef(person_id=k, name=v) for k, v in signers.items()], reference

@@ -7,7 +7,9 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+from tests.cases.support import TINY_PDF
+
+PDF = TINY_PDF  # one page: a PDF without pages is refused as damaged
 
 
 def _query(url: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ text they carry."""
 from __future__ import annotations
 
 import gzip
+import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
@@ -64,9 +65,14 @@ def test_pwa_is_installable(embedded_server):
     ],
 )
 def test_qr_encoder_output_decodes(tmp_path, text):
+    # shared/qr.js imports the encoder as the platform serves it (/vendor/...): lay the files out so
+    (tmp_path / "shared").mkdir()
+    shutil.copy(ROOT / "shared" / "qr.js", tmp_path / "shared")  # node resolves imports from a link's target
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "qrcode-generator").symlink_to(ROOT / "node_modules" / "qrcode-generator" / "dist")
     script = tmp_path / "qr.mjs"
     script.write_text(
-        f'import {{ qrEncode }} from "{ROOT / "shared" / "qr.js"}";\n'
+        f'import {{ qrEncode }} from "{tmp_path / "shared" / "qr.js"}";\n'
         "const m = qrEncode(process.argv[2]); const s = 4, n = (m.length + 8) * s; let out = `P2\\n${n} ${n}\\n255\\n`;\n"
         "for (let y = 0; y < n; y++) { const row = []; for (let x = 0; x < n; x++) { const my = Math.floor(y / s) - 4, mx = Math.floor(x / s) - 4;\n"
         "  row.push(my >= 0 && mx >= 0 && my < m.length && mx < m.length && m[my][mx] ? 0 : 255); } out += row.join(' ') + '\\n'; }\n"

@@ -15,10 +15,11 @@ import pytest
 from playwright.async_api import Page, expect
 
 from e2e.conftest import PHONES
+from tests.cases.support import TINY_PDF
 
 USCC = "91350102MA0102003U"
 PERSONA = "applicant-p002"
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = TINY_PDF  # one page: a PDF without pages is refused as damaged
 
 
 class Journey:

@@ -80,6 +80,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("HEAD", "/shared/{file_path:path}"): PUBLIC,
     ("GET", "/vendor/swagger-ui/{file_path:path}"): PUBLIC,
     ("HEAD", "/vendor/swagger-ui/{file_path:path}"): PUBLIC,
+    ("GET", "/vendor/qrcode-generator/{file_path:path}"): PUBLIC,
+    ("HEAD", "/vendor/qrcode-generator/{file_path:path}"): PUBLIC,
     # login and sessions
     ("GET", "/auth/login"): PUBLIC,
     ("GET", "/auth/callback"): Rule(ALL, signed=True, why="bound to the login state cookie, not a session"),

@@ -71,8 +71,10 @@ def pdf_bomb() -> bytes:
 
 
 def pdf(*objects: bytes) -> bytes:
+    """A one-page PDF without cross-references (a reader rebuilds them) carrying ``objects``."""
     return (
-        b"%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+        b"%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[9 0 R]/Count 1>>endobj\n"
+        b"9 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
         + b"".join(objects)
         + b"trailer<</Root 1 0 R>>\n%%EOF\n"
     )
