@@ -6,6 +6,7 @@ import logging
 import re
 
 import httpx
+import pytest
 
 from backend.cases import states as st
 from backend.cases.service import SEND_JOB, Actor
@@ -119,3 +120,23 @@ def test_a_worker_serves_its_own_metrics(tmp_path):
         assert worker.stop() == 0, worker.log()  # the metrics thread does not hold the process up
     finally:
         worker.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_api_processes_report_the_sum_of_all_processes(pg_url, redis_url, tmp_path):
+    """API_PROCESSES=2 shares prometheus-client's multiprocess files: any process answers for all."""
+    settings = dict(database_url=pg_url, redis_url=redis_url, api_processes="2", data_dir=str(tmp_path))
+    api = PlatformProcess("api", tmp_path, **settings)
+    api.start()
+    try:
+        with httpx.Client(base_url=api.url, timeout=10) as http:
+            for _ in range(40):
+                # a new connection each time, so the kernel spreads them over both processes
+                assert httpx.get(api.url + "/readyz", timeout=10).status_code == 200
+            scrapes = [http.get("/metrics").text for _ in range(6)]
+    finally:
+        assert api.stop() == 0, api.log()
+    for text in scrapes:
+        assert series(text, "yjs_http_requests_total", method="GET", route="/readyz", status="200") == 40
+    assert any((tmp_path / "metrics").glob("*.db"))
