@@ -163,3 +163,27 @@ def test_the_harness_override_warns_loudly_and_goes_on(capsys):
 
 def test_embedded_mode_has_no_refusals():
     assert production_problems(load_settings(env={}), "api") == []
+
+
+def test_every_setting_has_a_line_in_the_env_example():
+    import msgspec
+
+    from backend.settings import Settings
+
+    example = (ROOT / "infra" / "systemd" / "platform.env.example").read_text()
+    names = {line.lstrip("# ").split("=", 1)[0] for line in example.splitlines() if "=" in line}
+    names |= {name.removesuffix("_FILE") for name in names}  # OIDC_CLIENT_SECRET_FILE=... covers the secret
+    missing = [f.name.upper() for f in msgspec.structs.fields(Settings) if f.name.upper() not in names]
+    assert missing == []
+
+
+def test_nothing_outside_settings_reads_the_environment_for_configuration():
+    # process markers and the environment of child processes, not settings
+    allowed = {"settings.py", "__main__.py", "lib/warmup.py", "lib/metrics_mode.py", "lib/metrics.py"}
+    readers = []
+    for path in (ROOT / "backend").rglob("*.py"):
+        relative = str(path.relative_to(ROOT / "backend"))
+        text = path.read_text()
+        if relative not in allowed and ("os.environ" in text or "os.getenv" in text):
+            readers.append(relative)
+    assert readers == []
