@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from backend.connectors.signing import Verifier
 from backend.lib.keyring import KeyFile, load_or_create
 from backend.settings import Settings
 
@@ -86,8 +87,29 @@ def build_platform_connectors(settings: Settings) -> dict[str, Any]:
 
 def build_embedded_simulators(settings: Settings) -> dict[str, Any]:
     """The simulators mounted in this process, trusting the platform's key."""
-    from backend.sandbox.mount import build_simulators
+    from backend.sandbox.mount import build_simulators, engines_of
 
-    return build_simulators(
+    simulators = build_simulators(
         clients={PLATFORM_CLIENT_ID: platform_jwks(settings)}, processing_seconds=settings.sim_processing_seconds
     )
+    keys = platform_signing_keys(settings)
+    for engine in engines_of(simulators).values():
+        # The in-process agencies trust our key file as it rotates, as real ones re-fetch our JWKS.
+        engine.clients[PLATFORM_CLIENT_ID] = KeyFileVerifier(keys)
+    return simulators
+
+
+class KeyFileVerifier(Verifier):
+    """A ``Verifier`` of the platform's own signatures that follows the signing key file's rotation."""
+
+    def __init__(self, keys: KeyFile) -> None:
+        self._keys = keys
+        super().__init__(keys.ring().public_jwks())
+
+    @property
+    def key_set(self):  # type: ignore[override]
+        return self._keys.ring().accepted()
+
+    @key_set.setter
+    def key_set(self, value) -> None:  # the base class sets it once; the key file is the truth here
+        pass

@@ -20,6 +20,9 @@ from tests.cases.live import serve_platform
 from tests.servers import ROOT, backend_env
 
 
+USCC = "91350902MA33022893"  # an enterprise of the test environment's fixtures
+
+
 def keys(*args: str) -> str:
     """Run ``python -m backend keys ...`` and return what it printed."""
     result = subprocess.run(
@@ -122,6 +125,8 @@ async def test_rotation_keeps_sessions_and_agency_verification_until_the_old_key
             agency_cache = await published()
             Verifier(agency_cache).verify(signed_b, body)
             Verifier(agency_cache).verify(signed_a, body)  # ... and what A signed still verifies
+            # the test environment's agencies (mounted in-process) follow the key file too
+            await connector.precheck(USCC, next(iter(connector.spec.items)))
 
             # 3. retire A: its tokens and signatures are refused from now on.
             keys("identity", "retire", identity_a, "--file", str(identity_file))
@@ -133,6 +138,7 @@ async def test_rotation_keeps_sessions_and_agency_verification_until_the_old_key
             with pytest.raises(SignatureError):
                 Verifier(agency_cache).verify(signed_a, body)
             Verifier(agency_cache).verify(signed_b, body)
+            await connector.precheck(USCC, next(iter(connector.spec.items)))
     assert mode(identity_file) == 0o600 and mode(signing_file) == 0o600
     retired = {k["kid"]: k for k in json.loads(keys("identity", "list", "--file", str(identity_file)))}
     assert retired[identity_a]["state"] == "retired"
