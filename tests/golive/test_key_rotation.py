@@ -19,7 +19,6 @@ from backend.connectors.signing import SignatureError, Verifier, peek_kid
 from tests.cases.live import serve_platform
 from tests.servers import ROOT, backend_env
 
-
 USCC = "91350902MA33022893"  # an enterprise of the test environment's fixtures
 
 
