@@ -1,10 +1,14 @@
-"""Command line: ``python -m backend {run,api,worker,migrate}``.
+"""Command line: ``python -m backend {run,api,worker,migrate,keys}``.
 
 - ``run``: apply migrations, then serve the whole platform in one process (embedded mode
   by default: SQLite, in-process worker, simulated agency systems). ``make run`` calls it.
 - ``api``: serve the API only (``API_PROCESSES`` uvicorn processes); production.
 - ``worker``: run a background worker process; start as many as needed.
 - ``migrate``: apply Piccolo migrations to ``DATABASE_URL`` (or the embedded SQLite file).
+- ``keys``: create and rotate the shared key files (``python -m backend keys --help``).
+
+In production mode every role first checks its settings (``backend.preflight``) and exits
+with one line per unsafe or missing setting before binding a port.
 """
 
 from __future__ import annotations
@@ -84,6 +88,10 @@ async def run_worker() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    if settings.metrics_port:
+        from backend.lib.metrics import serve_worker_metrics
+
+        serve_worker_metrics(settings)
     platform = build_platform(settings)
     db.bind(platform.engine)
     await db.start(platform.engine, settings)
@@ -117,8 +125,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["run", "api", "worker", "migrate"])
+    parser.add_argument("command", choices=["run", "api", "worker", "migrate", "keys"])
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.command == "keys":
+        from backend.keys import main as keys_main
+
+        raise SystemExit(keys_main(args.arguments))
+    from backend.preflight import refuse_unsafe_settings
+
+    settings = get_settings()  # a bad setting or unreadable NAME_FILE exits here, with its name
+    refuse_unsafe_settings(settings, "api" if args.command == "run" else args.command)
+    from backend.lib.metrics_mode import prepare_process_metrics
+
+    prepare_process_metrics(settings, args.command)  # before anything imports prometheus_client
     os.environ[SERVER_PROCESS] = "1"  # inherited by uvicorn's worker processes (see backend.lib.warmup)
     if args.command == "migrate":
         migrate()

@@ -35,6 +35,7 @@ from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.jsonbody import BoundedJsonRequest
 from backend.lib.logging import configure_logging, request_id_middleware
+from backend.lib.metrics import metrics_middleware
 from backend.lib.openapi import ContractConfig, operation_facts, security_schemes
 from backend.lib.problems import EXCEPTION_HANDLERS
 from backend.lib.warmup import warm_up
@@ -316,7 +317,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     openapi_config.facts = lambda: operation_facts(app)
     # Outermost, so that even routing errors (404, 405) carry a request ID and are logged.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    app.asgi_handler = request_id_middleware(metrics_middleware(app.asgi_handler))
     # Last: building the mounted simulator apps configures Litestar's default logging.
     configure_logging(settings.log_level, settings.log_format)
     return app

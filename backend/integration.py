@@ -1,7 +1,8 @@
 """Wiring the platform to the agency systems: our signing key and one connector per system.
 
-The platform signs every outbound request with its own key (``SIGNING_KEY_FILE``,
-generated under ``DATA_DIR/keys`` on first start when not given) and identifies itself
+The platform signs every outbound request with the current key of its signing key set
+(``SIGNING_KEY_FILE``, see ``backend.lib.keyring``; generated under ``DATA_DIR/keys`` on first
+start in embedded mode), publishes every accepted key at ``/.well-known/jwks.json`` and identifies itself
 with ``PLATFORM_CLIENT_ID``. Each system is reached at ``CONNECTOR_BASE_URL/<system>``;
 with the test environment on and no base URL given, that is this platform's own
 ``/sim/<system>`` (the simulators mounted in-process).
@@ -9,40 +10,55 @@ with the test environment on and no base URL given, that is this platform's own
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from backend.connectors.signing import Verifier
+from backend.lib.keyring import KeyFile, load_or_create
 from backend.settings import Settings
 
 PLATFORM_CLIENT_ID = "yjs-platform"
 
 
-def platform_signing_key(settings: Settings) -> dict[str, Any]:
-    """Load the platform's private JWK, creating it once (atomically) if it does not exist."""
-    from backend.connectors.signing import generate_signing_key
+SIGNING_RING = "signing"
 
-    path = (
-        Path(settings.signing_key_file)
-        if settings.signing_key_file
-        else Path(settings.data_dir) / "keys" / "platform-signing.jwk.json"
-    )
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = generate_signing_key(f"{PLATFORM_CLIENT_ID}-1")
-        fd, tmp = tempfile.mkstemp(dir=path.parent)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(key, handle)
-        os.chmod(tmp, 0o600)
-        try:
-            os.link(tmp, path)  # fails if another process won the race; then use theirs
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
-    return json.loads(path.read_text())
+
+def signing_key_path(settings: Settings) -> Path:
+    """Where the platform's signing key set is (``SIGNING_KEY_FILE``, default under ``DATA_DIR/keys``)."""
+    if settings.signing_key_file:
+        return Path(settings.signing_key_file)
+    return Path(settings.data_dir) / "keys" / "platform-signing.jwk.json"
+
+
+_KEYFILES: dict[tuple[str, float], KeyFile] = {}
+
+
+def platform_signing_keys(settings: Settings) -> KeyFile:
+    """The platform's signing key set (one per path and process), made on first use if missing;
+    production refuses to start without the operator's shared file (``backend.preflight``)."""
+    path = signing_key_path(settings)
+    cache_key = (str(path), settings.keys_reload_seconds)
+    keyfile = _KEYFILES.get(cache_key)
+    if keyfile is None:
+        if settings.mode == "production" and settings.signing_key_file:
+            keyfile = KeyFile(path, SIGNING_RING, settings.keys_reload_seconds)
+        else:
+            keyfile = load_or_create(
+                path, SIGNING_RING, {SIGNING_RING: PLATFORM_CLIENT_ID}, settings.keys_reload_seconds
+            )
+        keyfile.ring()
+        _KEYFILES[cache_key] = keyfile
+    return keyfile
+
+
+def platform_signing_key(settings: Settings) -> dict[str, Any]:
+    """The platform's current private signing JWK."""
+    return platform_signing_keys(settings).ring().current_jwk()
+
+
+def platform_jwks(settings: Settings) -> dict[str, Any]:
+    """The JWKS agencies verify our signatures with: every accepted key (next, current, previous)."""
+    return platform_signing_keys(settings).ring().public_jwks()
 
 
 def connector_base_url(settings: Settings) -> str:
@@ -61,16 +77,39 @@ def build_platform_connectors(settings: Settings) -> dict[str, Any]:
     base = connector_base_url(settings)
     if not base:
         return {}
-    credentials = Credentials(client_id=PLATFORM_CLIENT_ID, signing_key=platform_signing_key(settings))
-    return build_connectors({code: f"{base}/{code}" for code in all_specs()}, credentials)
+    keys = platform_signing_keys(settings)
+    credentials = Credentials(client_id=PLATFORM_CLIENT_ID, signing_key=keys.ring().current_jwk())
+    connectors = build_connectors({code: f"{base}/{code}" for code in all_specs()}, credentials)
+    for connector in connectors.values():
+        connector.signing_key_source = lambda: keys.ring().current_jwk()  # follows a rotation without a restart
+    return connectors
 
 
 def build_embedded_simulators(settings: Settings) -> dict[str, Any]:
     """The simulators mounted in this process, trusting the platform's key."""
-    from backend.connectors.signing import jwks_of
-    from backend.sandbox.mount import build_simulators
+    from backend.sandbox.mount import build_simulators, engines_of
 
-    key = platform_signing_key(settings)
-    return build_simulators(
-        clients={PLATFORM_CLIENT_ID: jwks_of(key)}, processing_seconds=settings.sim_processing_seconds
+    simulators = build_simulators(
+        clients={PLATFORM_CLIENT_ID: platform_jwks(settings)}, processing_seconds=settings.sim_processing_seconds
     )
+    keys = platform_signing_keys(settings)
+    for engine in engines_of(simulators).values():
+        # The in-process agencies trust our key file as it rotates, as real ones re-fetch our JWKS.
+        engine.clients[PLATFORM_CLIENT_ID] = KeyFileVerifier(keys)
+    return simulators
+
+
+class KeyFileVerifier(Verifier):
+    """A ``Verifier`` of the platform's own signatures that follows the signing key file's rotation."""
+
+    def __init__(self, keys: KeyFile) -> None:
+        self._keys = keys
+        super().__init__(keys.ring().public_jwks())
+
+    @property
+    def key_set(self):  # type: ignore[override]
+        return self._keys.ring().accepted()
+
+    @key_set.setter
+    def key_set(self, value) -> None:  # the base class sets it once; the key file is the truth here
+        pass

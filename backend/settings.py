@@ -56,6 +56,35 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     signing_key_file: str = ""
     sim_processing_seconds: float = 0.5  # simulated agency processing time in the test environment
     notify_webhook_url: str = ""
+    # Identity: the province's OIDC provider and the capability providers (face, signature, seal, licence).
+    # Empty with the test environment on means "the in-process sandbox providers".
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""  # a secret: prefer OIDC_CLIENT_SECRET_FILE
+    oidc_redirect_uri: str = ""
+    identity_keys_file: str = ""  # key set for sessions and tokens (default <DATA_DIR>/identity-keys.json)
+    access_token_ttl: int = 600
+    refresh_token_ttl: int = 8 * 3600
+    kiosk_idle_seconds: int = 180
+    # how long a process trusts that a session is still open before asking again (logout ends access within it)
+    session_check_seconds: float = 5.0
+    face_provider_url: str = ""
+    face_provider_jwks_url: str = ""
+    sign_provider_url: str = ""
+    sign_provider_jwks_url: str = ""
+    seal_provider_url: str = ""
+    seal_provider_jwks_url: str = ""
+    licence_provider_url: str = ""
+    licence_provider_jwks_url: str = ""
+    # Keys: how often a process looks at its key files for a rotation (seconds)
+    keys_reload_seconds: float = 10.0
+    # Observability
+    metrics_port: int = 0  # `python -m backend worker` serves its Prometheus metrics here (0: off)
+    metrics_cache_seconds: float = 15.0  # gauges read from the database are recomputed at most this often
+    prometheus_multiproc_dir: str = ""  # API_PROCESSES > 1: shared metric files (default <DATA_DIR>/metrics)
+    # Production mode refuses unsafe settings; this turns the refusals into loud warnings for the
+    # project's own test harnesses (faults, benchmarks), which run production processes with TEST_ENV on.
+    unsafe_allow_test_settings: bool = False
 
     @property
     def is_postgres(self) -> bool:
@@ -99,13 +128,27 @@ def _coerce(raw: str, field_type: object) -> object:
     return text
 
 
+def _raw_value(env: Mapping[str, str], name: str) -> str | None:
+    """``NAME`` from ``env``, or the content of the file ``NAME_FILE`` names (secrets mounted as files)."""
+    value, path = env.get(name), env.get(name + "_FILE")
+    if not path:
+        return value
+    if value:
+        raise SystemExit(f"invalid setting {name}: set {name} or {name}_FILE, not both")
+    try:
+        # A secret file's trailing newline is an editor's, not part of the secret.
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise SystemExit(f"invalid setting {name}_FILE: cannot read {path} ({exc.strerror})") from exc
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-    """Build settings from an environment mapping (upper-case field names), then overrides."""
+    """Build settings from an environment mapping (upper-case field names, or ``NAME_FILE``), then overrides."""
     env = os.environ if env is None else env
     values: dict[str, object] = {}
     hints = {f.name: f.type for f in msgspec.structs.fields(Settings)}
     for name, field_type in hints.items():
-        raw = env.get(name.upper())
+        raw = _raw_value(env, name.upper())
         if raw is not None and raw != "":
             try:
                 values[name] = _coerce(raw, field_type)

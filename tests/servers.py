@@ -168,9 +168,15 @@ def clear_rate_limits(redis_url: str) -> None:
 
 
 def backend_env(**settings: str) -> dict[str, str]:
-    """The environment for a platform subprocess: ours, minus mode switches, plus ``settings``."""
+    """The environment for a platform subprocess: ours, minus mode switches, plus ``settings``.
+
+    Test harnesses run production processes on loopback with the test environment, plain http
+    and keys made on first use, which production refuses (``backend.preflight``): they allow it
+    explicitly unless a test passes ``unsafe_allow_test_settings="false"`` to prove the real checks.
+    """
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PORT", "HOST", "DATA_DIR"}}
     env["PYTHONPATH"] = str(ROOT)
+    env["UNSAFE_ALLOW_TEST_SETTINGS"] = "true"
     env.update({k.upper(): v for k, v in settings.items()})
     return env
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -33,9 +34,20 @@ from backend.connectors.base import CallbackRejected, CallbackResult, PermanentE
 from backend.db import raw
 from backend.jobs import JobContext, PermanentFailure, RetryLater
 from backend.jobs.queue import backoff_seconds
+from backend.lib import metrics
 from backend.lib.problems import ProblemError
 
 log = logging.getLogger("backend.dispatch")
+
+
+def observe_callback_lag(system: str, occurred_at: str, now_ms: int) -> None:
+    """Record how long an agency's event took to reach us (its clock against ours; never negative)."""
+    try:
+        occurred = datetime.fromisoformat(occurred_at).timestamp()
+    except (TypeError, ValueError):
+        return
+    metrics.CALLBACK_LAG.labels(system).observe(max(0.0, now_ms / 1000 - occurred))
+
 
 WAKE_ON_OUTCOME = st.ITEM_OUTCOME.format(outcome="correction_requested")  # the applicant is notified (a delivery job)
 OUTCOME_STATE = {
@@ -411,6 +423,8 @@ class Dispatcher:
             outcome, public_id, events = await self._apply(result, now, source="callback", locked=True)
             if outcome != "applied":
                 await CallbackInbox.update({CallbackInbox.applied: False}).where(CallbackInbox.id == stored)
+        if outcome == "applied":
+            observe_callback_lag(system, result.occurred_at, now)
         await self._wake_workers(events)
         await self.service._announce(public_id, events)
         return outcome
@@ -489,9 +503,7 @@ class Dispatcher:
                 "callback names an item routed to another system",
                 extra={"system": result.system, "item": item["ref"], "routed_to": item["system"], "source": source},
             )
-            raise ProblemError(
-                403, "item_not_routed_to_system", "该事项不由发送回调的业务系统办理。", field="item_ref"
-            )
+            raise ProblemError(403, "item_not_routed_to_system", "该事项不由发送回调的业务系统办理。", field="item_ref")
         case_id = case["id"]
         case_catalog_version = case["catalog_version"]
         new = OUTCOME_STATE[result.outcome]

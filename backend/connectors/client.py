@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import ssl
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -43,7 +44,11 @@ from backend.connectors.signing import (
     peek_kid,
 )
 from backend.connectors.spec import SystemSpec
+from backend.lib import metrics
 from backend.lib.jsonbody import too_deep
+
+#: one line per outbound agency call: system, item, duration, outcome
+call_log = logging.getLogger("backend.connectors.calls")
 
 JWKS_PATH = "/.well-known/jwks.json"
 _RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
@@ -149,6 +154,8 @@ class HttpConnector:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self._signer = Signer(credentials.signing_key)
+        #: where the current private key comes from after a rotation (None: always ``credentials``'s)
+        self.signing_key_source: Callable[[], Mapping[str, Any]] | None = None
         self._static_jwks = system_jwks is not None
         self._verifier: Verifier | None = Verifier(system_jwks) if system_jwks is not None else None
         self._jwks_fetched_at = 0.0
@@ -165,6 +172,14 @@ class HttpConnector:
     async def aclose(self) -> None:
         """Close the HTTP session (its pooled connections)."""
         await self._http.aclose()
+
+    def _current_signer(self) -> Signer:
+        """A signer with the current key (a new one only when a rotation changed the kid)."""
+        if self.signing_key_source is not None:
+            jwk = self.signing_key_source()
+            if jwk.get("kid") != self._signer.kid:
+                self._signer = Signer(jwk)
+        return self._signer
 
     async def _load_jwks(self, *, force: bool = False) -> Verifier:
         if self._verifier is not None and (self._static_jwks or not force):
@@ -196,11 +211,49 @@ class HttpConnector:
         return verifier
 
     async def _call(
-        self, method: str, path: str, body: bytes = b"", *, idempotency_key: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        idempotency_key: str | None = None,
+        operation: str = "",
+        item_ref: str | None = None,
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """Send one signed request and return the verified response; logs one line and counts it."""
+        started = time.perf_counter()
+        outcome, status = "error", None
+        try:
+            status, content, headers = await self._exchange(method, path, body, idempotency_key)
+            outcome = "ok" if status < 300 else ("rejected" if status == 422 else f"http_{status}")
+            return status, content, headers
+        except TransientError as exc:
+            outcome, status = exc.code, exc.status
+            metrics.AGENCY_ERRORS.labels(self.system, exc.code).inc()
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            operation = operation or method.lower()
+            metrics.AGENCY_CALLS.labels(self.system, operation, outcome).inc()
+            metrics.AGENCY_LATENCY.labels(self.system).observe(seconds)
+            call_log.info(
+                "agency call",
+                extra={
+                    "system": self.system,
+                    "operation": operation,
+                    "item": item_ref,
+                    "ms": round(seconds * 1000, 1),
+                    "outcome": outcome,
+                    "status": status,
+                },
+            )
+
+    async def _exchange(
+        self, method: str, path: str, body: bytes, idempotency_key: str | None
     ) -> tuple[int, bytes, Mapping[str, str]]:
         """Send one signed request and return the verified response (status, body, headers)."""
         key = idempotency_key or uuid.uuid4().hex
-        signature, jti = self._signer.sign(body, htm=method, htu=path, idk=key)
+        signature, jti = self._current_signer().sign(body, htm=method, htu=path, idk=key)
         headers = {
             SIGNATURE_HEADER: signature,
             CLIENT_ID_HEADER: self.credentials.client_id,
@@ -299,7 +352,12 @@ class HttpConnector:
         """Send one item; ``Ack(rejected)`` for a business refusal, ``TransientError`` to retry."""
         self.check_submission(sub)
         status, body, _ = await self._call(
-            "POST", self.spec.submit_path, self.wire_body(sub), idempotency_key=sub.idempotency_key
+            "POST",
+            self.spec.submit_path,
+            self.wire_body(sub),
+            idempotency_key=sub.idempotency_key,
+            operation="submit",
+            item_ref=sub.item_ref,
         )
         return self._ack_from(status, body)
 
@@ -307,7 +365,14 @@ class HttpConnector:
         """Send corrected data (补正) for ``reference``."""
         self.check_submission(sub)
         path = self.spec.correction_path.format(reference=quote(reference, safe=""))
-        status, body, _ = await self._call("POST", path, self.wire_body(sub), idempotency_key=sub.idempotency_key)
+        status, body, _ = await self._call(
+            "POST",
+            path,
+            self.wire_body(sub),
+            idempotency_key=sub.idempotency_key,
+            operation="resubmit",
+            item_ref=sub.item_ref,
+        )
         return self._ack_from(status, body)
 
     async def query(self, *, reference: str | None = None, item_ref: str | None = None) -> ItemStatus:
@@ -318,7 +383,7 @@ class HttpConnector:
             path = self.spec.submit_path + "?" + urlencode({"item_ref": item_ref})
         else:
             raise ValueError("reference or item_ref is required")
-        status, body, _ = await self._call("GET", path)
+        status, body, _ = await self._call("GET", path, operation="query", item_ref=item_ref or reference)
         if status == 200:
             return self._decode(ItemStatus, body, self.system, status)
         problem = self._problem(status, body)
@@ -327,7 +392,7 @@ class HttpConnector:
     async def precheck(self, uscc: str, item_code: str, region: str = "") -> PrecheckResult:
         """Blockers the agency sees for this enterprise and item (注销预检)."""
         body = msgspec.json.encode({"uscc": uscc, "item_code": item_code, "region": region})
-        status, resp, _ = await self._call("POST", self.spec.precheck_path, body)
+        status, resp, _ = await self._call("POST", self.spec.precheck_path, body, operation="precheck")
         if status == 200:
             return self._decode(PrecheckResult, resp, self.system, status)
         problem = self._problem(status, resp)

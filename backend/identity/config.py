@@ -1,20 +1,18 @@
 """Identity configuration, signing keys and the per-platform context every service uses.
 
-The platform's ``Settings`` carry no identity fields, so identity reads its own few
-environment variables (``IdentityConfig.from_env``); defaults give the test environment's
-providers in embedded mode. Keys are ES256 JWKs kept in one JSON file (``IDENTITY_KEYS_FILE``,
-default ``<DATA_DIR>/identity-keys.json``), created on first use so every process of one
-deployment signs and verifies with the same keys.
+Identity takes its part of the platform's ``Settings`` (``IdentityConfig.from_settings``);
+defaults give the test environment's providers in embedded mode. Keys are ES256 JWKs in one
+key set file (``IDENTITY_KEYS_FILE``, default ``<DATA_DIR>/identity-keys.json``, see
+``backend.lib.keyring``) shared by every process of a deployment; the platform's ring rotates
+(``python -m backend keys identity ...``) without ending sessions. Embedded mode creates the
+file on first use; production requires the operator's.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +20,10 @@ from typing import Any
 import httpx
 from joserfc.jwk import ECKey, KeySet
 
+from backend.lib.keyring import KeyFile, load_or_create
 from backend.lib.problems import ProblemError
 from backend.platform import Platform
+from backend.settings import Settings
 
 #: Key names in the key file. The platform key signs access tokens; the others belong to
 #: the test environment's simulated providers (their public halves are their JWKS).
@@ -37,11 +37,6 @@ ALL_KEYS = (PLATFORM_KEY, SANDBOX_OIDC_KEY, SANDBOX_FACE_KEY, SANDBOX_SIGN_KEY, 
 
 SANDBOX_CLIENT_ID = "yjs-platform"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # test environment only; production reads OIDC_CLIENT_SECRET
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    return int(raw) if raw else default
 
 
 @dataclass
@@ -76,58 +71,40 @@ class IdentityConfig:
     cookie_secure: bool | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> IdentityConfig:
-        env = os.environ if env is None else env
+    def from_settings(cls, settings: Settings) -> IdentityConfig:
+        """Identity's part of the platform's settings.
+
+        The test environment's client secret is used only when the test environment is on and
+        no real issuer is configured: a production process never falls back to it (and refuses
+        to start without ``OIDC_CLIENT_SECRET``, see ``backend.preflight``).
+        """
+        sandbox_login = settings.test_env_enabled and not settings.oidc_issuer
         return cls(
-            oidc_issuer=env.get("OIDC_ISSUER", ""),
-            oidc_client_id=env.get("OIDC_CLIENT_ID", "") or SANDBOX_CLIENT_ID,
-            oidc_client_secret=env.get("OIDC_CLIENT_SECRET", "") or SANDBOX_CLIENT_SECRET,
-            oidc_redirect_uri=env.get("OIDC_REDIRECT_URI", ""),
-            keys_file=env.get("IDENTITY_KEYS_FILE", ""),
-            access_ttl_s=_int(env, "ACCESS_TOKEN_TTL", 600),
-            refresh_ttl_s=_int(env, "REFRESH_TOKEN_TTL", 8 * 3600),
-            kiosk_idle_s=_int(env, "KIOSK_IDLE_SECONDS", 180),
-            session_check_s=float(env.get("SESSION_CHECK_SECONDS", "") or 5.0),
-            face_provider_url=env.get("FACE_PROVIDER_URL", ""),
-            face_provider_jwks_url=env.get("FACE_PROVIDER_JWKS_URL", ""),
-            sign_provider_url=env.get("SIGN_PROVIDER_URL", ""),
-            sign_provider_jwks_url=env.get("SIGN_PROVIDER_JWKS_URL", ""),
-            seal_provider_url=env.get("SEAL_PROVIDER_URL", ""),
-            seal_provider_jwks_url=env.get("SEAL_PROVIDER_JWKS_URL", ""),
-            licence_provider_url=env.get("LICENCE_PROVIDER_URL", ""),
-            licence_provider_jwks_url=env.get("LICENCE_PROVIDER_JWKS_URL", ""),
+            oidc_issuer=settings.oidc_issuer,
+            oidc_client_id=settings.oidc_client_id or SANDBOX_CLIENT_ID,
+            oidc_client_secret=settings.oidc_client_secret or (SANDBOX_CLIENT_SECRET if sandbox_login else ""),
+            oidc_redirect_uri=settings.oidc_redirect_uri,
+            keys_file=settings.identity_keys_file,
+            access_ttl_s=settings.access_token_ttl,
+            refresh_ttl_s=settings.refresh_token_ttl,
+            kiosk_idle_s=settings.kiosk_idle_seconds,
+            session_check_s=settings.session_check_seconds,
+            face_provider_url=settings.face_provider_url,
+            face_provider_jwks_url=settings.face_provider_jwks_url,
+            sign_provider_url=settings.sign_provider_url,
+            sign_provider_jwks_url=settings.sign_provider_jwks_url,
+            seal_provider_url=settings.seal_provider_url,
+            seal_provider_jwks_url=settings.seal_provider_jwks_url,
+            licence_provider_url=settings.licence_provider_url,
+            licence_provider_jwks_url=settings.licence_provider_jwks_url,
         )
 
 
-_KEY_LOCK = threading.Lock()
-
-
-def load_or_create_keys(path: Path) -> dict[str, ECKey]:
-    """Read the key file, creating it (exclusively, so concurrent processes agree) if missing."""
-    with _KEY_LOCK:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            stamp = time.strftime("%Y%m%d")
-            data = {
-                name: ECKey.generate_key(
-                    "P-256", parameters={"kid": f"{name}-{stamp}", "use": "sig", "alg": "ES256"}, private=True
-                ).as_dict(private=True)
-                for name in ALL_KEYS
-            }
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data))
-            os.chmod(tmp, 0o600)
-            try:
-                os.link(tmp, path)  # atomic, fails if another process won the race
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink(missing_ok=True)
-        raw = json.loads(path.read_text())
-    missing = [name for name in ALL_KEYS if name not in raw]
-    if missing and PLATFORM_KEY in missing:
-        raise RuntimeError(f"identity key file {path} has no platform key")
-    return {name: ECKey.import_key(value) for name, value in raw.items()}
+def load_or_create_keys(path: Path, *, reload_seconds: float = 10.0) -> KeyFile:
+    """Open the identity key set file, creating it (with the sandbox providers' keys) if missing."""
+    keyfile = load_or_create(path, PLATFORM_KEY, {name: name for name in ALL_KEYS}, reload_seconds)
+    keyfile.ring(PLATFORM_KEY)  # raises when the file has no platform key
+    return keyfile
 
 
 class KeySource:
@@ -171,7 +148,7 @@ class Identity:
 
     platform: Platform
     config: IdentityConfig
-    keys: dict[str, ECKey]
+    keyfile: KeyFile
     sources: dict[str, KeySource] = field(default_factory=dict)
     oidc_metadata: dict[str, Any] | None = None
     #: access tokens whose signature this process has checked (token → claims); expiry is checked on every use
@@ -180,6 +157,7 @@ class Identity:
     open_sessions: dict[str, float] = field(default_factory=dict)
     #: sessions known to have ended (they never reopen)
     ended_sessions: dict[str, None] = field(default_factory=dict)
+    verified_keys_version: int = 0  # the key file version ``verified_tokens`` was checked against
 
     @property
     def base_url(self) -> str:
@@ -219,11 +197,24 @@ class Identity:
         """An HTTP client for outbound calls (providers, issuer), honouring the test transport."""
         return httpx.AsyncClient(transport=self.config.transport, timeout=10)
 
+    @property
+    def keys(self) -> dict[str, ECKey]:
+        """The current key of every ring in the key file (the platform's; sandbox providers' in the test env)."""
+        return {name: ring.current() for name, ring in self.keyfile.rings().items()}
+
     def signing_key(self, name: str) -> ECKey:
-        key = self.keys.get(name)
-        if key is None:
+        """The key ``name`` signs with now (its ring's current key)."""
+        ring = self.keyfile.get(name)
+        if ring is None:
             raise ProblemError(503, "provider_unavailable", f"missing key {name}")
-        return key
+        return ring.current()
+
+    def accepted_keys(self, name: str) -> KeySet:
+        """Every key whose signatures ``name`` still accepts (next, current, previous): rotation keeps tokens valid."""
+        ring = self.keyfile.get(name)
+        if ring is None:
+            raise ProblemError(503, "provider_unavailable", f"missing key {name}")
+        return ring.accepted()
 
     def source(self, name: str, url: str) -> KeySource:
         """Verification keys of a provider: its JWKS URL if configured, else the sandbox key (test env only)."""
@@ -252,9 +243,13 @@ def get_identity(platform: Platform) -> Identity:
     key = id(platform)
     ctx = _CONTEXTS.get(key)
     if ctx is None or ctx.platform is not platform:
-        config = _OVERRIDES.get(key) or IdentityConfig.from_env()
-        path = Path(config.keys_file or Path(platform.settings.data_dir) / "identity-keys.json")
-        ctx = Identity(platform=platform, config=config, keys=load_or_create_keys(path))
+        settings = platform.settings
+        config = _OVERRIDES.get(key) or IdentityConfig.from_settings(settings)
+        path = Path(config.keys_file or Path(settings.data_dir) / "identity-keys.json")
+        # Made on first use if missing (embedded mode, tests); a production process never gets here
+        # without the operator's shared file (backend.preflight refuses to start).
+        keyfile = load_or_create_keys(path, reload_seconds=settings.keys_reload_seconds)
+        ctx = Identity(platform=platform, config=config, keyfile=keyfile)
         _CONTEXTS[key] = ctx
         weakref.finalize(platform, _forget, key)
     return ctx

@@ -21,7 +21,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 
-from backend.identity.config import PLATFORM_KEY, Identity, get_identity, public_keyset
+from backend.identity.config import PLATFORM_KEY, Identity, get_identity
 from backend.lib.problems import ProblemError
 
 ACCESS_COOKIE = "yjs_access"
@@ -138,10 +138,14 @@ def decode_access_token(identity: Identity, token: str) -> dict[str, Any]:
     A token's signature is checked once per process (the verified claims are kept until the token
     expires), so a phone polling its case costs no signature check per request.
     """
+    accepted = identity.accepted_keys(PLATFORM_KEY)  # re-reads the key file when it changed (rotation)
+    if identity.verified_keys_version != identity.keyfile.version:
+        identity.verified_tokens.clear()  # a retired key's tokens must not outlive it in this cache
+        identity.verified_keys_version = identity.keyfile.version
     claims = identity.verified_tokens.get(token)
     if claims is None:
         try:
-            decoded = jwt.decode(token, public_keyset(identity.signing_key(PLATFORM_KEY)), algorithms=["ES256"])
+            decoded = jwt.decode(token, accepted, algorithms=["ES256"])
         except (JoseError, ValueError) as exc:
             raise unauthenticated("登录凭证无效。 The access token is invalid.") from exc
         claims = decoded.claims

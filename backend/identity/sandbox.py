@@ -132,7 +132,7 @@ def oidc_discovery(request: Request) -> dict[str, Any]:
 
 
 def _jwks(identity: Identity, name: str) -> dict[str, Any]:
-    return public_keyset(identity.signing_key(name)).as_dict(private=False)
+    return identity.accepted_keys(name).as_dict(private=False)
 
 
 @get("/sandbox/oidc/jwks", sync_to_thread=False)

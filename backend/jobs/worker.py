@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
 from backend.jobs.queue import JobContext, PermanentFailure, Queue, RetryLater
+from backend.lib import metrics
 
 log = logging.getLogger("backend.jobs")
 
@@ -131,6 +132,7 @@ class Worker:
         except Exception as exc:
             await self._record_failure(job, repr(exc), extra=extra)
         else:
+            metrics.JOBS_FINISHED.labels(job.kind, "done").inc()
             if completed is True:
                 return
             try:
@@ -147,5 +149,6 @@ class Worker:
             log.warning("failure not recorded", extra={**extra, "error": repr(exc)})
             return
         self._due_read_at = -DUE_RECHECK_SECONDS  # a retry may now be the next job due
+        metrics.JOBS_FINISHED.labels(job.kind, "dead" if status == "dead" else "retry").inc()
         level = logging.ERROR if status == "dead" else logging.WARNING
         log.log(level, "job failed", extra={**extra, "error": error, "status": status})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 from litestar import get
 
+from backend import integration
 from backend.db import ping
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
@@ -71,3 +72,19 @@ async def ready(platform: PlatformDep) -> Readiness:
             503, "not_ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), headers={"Retry-After": "5"}
         )
     return Readiness(status="degraded" if checks["redis"].startswith("unavailable") else "ready", checks=checks)
+
+
+@get(
+    "/.well-known/jwks.json",
+    summary="The platform's public signing keys",
+    description=(
+        "The JWKS agencies verify the platform's signed requests with (`X-Signature`, ES256): the current "
+        "key, the next one during a rotation and the previous one until it is retired. Re-fetch it when a "
+        "signature names an unknown `kid`."
+    ),
+    tags=["system"],
+    sync_to_thread=False,
+)
+def platform_jwks(platform: PlatformDep) -> dict[str, Any]:
+    """Public halves of every signing key agencies should accept now."""
+    return integration.platform_jwks(platform.settings)

@@ -53,6 +53,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     # system, catalog, documentation, front ends
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/.well-known/jwks.json"): Rule(ALL, why="public keys agencies verify our signatures with"),
+    ("GET", "/metrics"): Rule(ALL, why="no session; nginx allows only the monitoring network"),
     ("GET", "/api/v1/catalog"): PUBLIC,
     ("GET", "/api/v1/divisions"): PUBLIC,
     ("GET", "/api/v1/guides/{entity_type:str}"): PUBLIC,
