@@ -33,6 +33,7 @@ from backend.identity.principal import ACCESS_COOKIE, CSRF_HEADER
 from backend.integration import build_embedded_simulators, build_platform_connectors
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
+from backend.lib.headers import security_headers_middleware
 from backend.lib.jsonbody import BoundedJsonRequest
 from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.metrics import metrics_middleware
@@ -291,6 +292,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
                 css_url="/vendor/swagger-ui/swagger-ui.css",
                 standalone_preset_js_url="/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                favicon="<link rel='icon' type='image/svg+xml' href='/icons/icon.svg'>",  # ours, not a CDN's
             )
         ],
         security_schemes=security_schemes(ACCESS_COOKIE, CSRF_HEADER),
@@ -316,8 +318,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         debug=False,
     )
     openapi_config.facts = lambda: operation_facts(app)
-    # Outermost, so that even routing errors (404, 405) carry a request ID and are logged.
-    app.asgi_handler = request_id_middleware(metrics_middleware(app.asgi_handler))
+    # Outermost, so that even routing errors (404, 405) carry a request ID, security headers, and are
+    # logged and counted.
+    app.asgi_handler = request_id_middleware(
+        metrics_middleware(
+            security_headers_middleware(app.asgi_handler, https=settings.base_url.startswith("https://"))
+        )
+    )
     # Last: building the mounted simulator apps configures Litestar's default logging.
     configure_logging(settings.log_level, settings.log_format)
     return app

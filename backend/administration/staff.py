@@ -21,9 +21,10 @@ from backend.lib.problems import FieldError, ProblemError
 
 AGENCY_STAFF, WINDOW_STAFF, ADMIN = "agency_staff", "window_staff", "admin"
 ROLES = (AGENCY_STAFF, WINDOW_STAFF, ADMIN)
-_SUBJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:-]{0,63}$")
-_HALL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-_REGION_RE = re.compile(r"^\d{2}(\d{2}){0,2}$")
+# fullmatch (not match with "$", which lets a final newline in), ASCII digits only
+_SUBJECT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:-]{0,63}")
+_HALL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+_REGION_RE = re.compile(r"\d{2}(\d{2}){0,2}", re.ASCII)
 
 
 class StaffInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -92,7 +93,7 @@ def _dedupe(values: list[str]) -> list[str]:
 
 def region_known(prefix: str) -> bool:
     """A GB/T 2260 prefix (2, 4 or 6 digits) that some current division of the table starts with."""
-    if not _REGION_RE.match(prefix):
+    if not _REGION_RE.fullmatch(prefix):
         return False
     divisions = get_divisions()
     if len(prefix) == 6:
@@ -108,7 +109,7 @@ def validate(record: dict[str, Any], catalog_version: str | None = None) -> dict
         errors.append(FieldError(field=field, code=code, message=message))
 
     subject = record["subject"].strip()
-    if not _SUBJECT_RE.match(subject):
+    if not _SUBJECT_RE.fullmatch(subject):
         err(
             "subject",
             "invalid_subject",
@@ -149,7 +150,7 @@ def validate(record: dict[str, Any], catalog_version: str | None = None) -> dict
             "部门和窗口工作人员须至少指定一个辖区。 Agency and window staff need at least one region.",
         )
     hall = (record.get("hall") or "").strip()
-    if hall and not _HALL_RE.match(hall):
+    if hall and not _HALL_RE.fullmatch(hall):
         err("hall", "invalid_hall", "服务大厅编号须为字母、数字或 . _ -（不超过40位）。 Invalid hall id.")
     if WINDOW_STAFF in roles and not hall:
         err("hall", "hall_required", "窗口工作人员须指定服务大厅。 Window staff need a service hall.")

@@ -12,7 +12,7 @@ from backend.cases.tables import CaseCounter
 from backend.db import raw
 from backend.lib.clock import to_datetime
 
-_FORMAT = re.compile(r"^ZX(\d{8})-?(\d{6})-?(\d)$")
+_FORMAT = re.compile(r"ZX(\d{8})-?(\d{6})-?(\d)", re.ASCII)
 
 
 def luhn_digit(digits: str) -> str:
@@ -37,7 +37,7 @@ def parse_number(text: str) -> str | None:
     compact = re.sub(r"[\s-]", "", text.upper())
     if compact.isdigit():
         compact = "ZX" + compact
-    match = _FORMAT.match(compact)
+    match = _FORMAT.fullmatch(compact)
     if not match or luhn_digit(match[1] + match[2]) != match[3]:
         return None
     return f"ZX{match[1]}-{match[2]}-{match[3]}"

@@ -14,7 +14,9 @@ class CaseCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Start a draft for an enterprise."""
 
     uscc: Uscc
-    channel: Annotated[str, Meta(pattern="^(pwa|kiosk|window)$")] = "pwa"
+    # "(?!\n)$": msgspec matches with re.search, whose "$" also matches before a final newline;
+    # this is the end of the text in Python and in ECMA-262 (the OpenAPI document) alike
+    channel: Annotated[str, Meta(pattern=r"^(pwa|kiosk|window)(?!\n)$")] = "pwa"
 
 
 class CaseUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

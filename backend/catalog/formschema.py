@@ -1,4 +1,4 @@
-"""The merged form as JSON Schema 2020-12, and a small validator for the subset we emit.
+r"""The merged form as JSON Schema 2020-12, and a small validator for the subset we emit.
 
 The subset: ``type``, ``enum``, ``const``, ``pattern``, ``minLength``/``maxLength``,
 ``minimum``/``maximum``, ``format: date``, ``items``/``minItems``/``maxItems``,

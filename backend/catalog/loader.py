@@ -19,7 +19,7 @@ from backend.lib.problems import ProblemError
 
 DATA_DIR = Path(__file__).parent / "data"
 DIVISIONS_FILE = DATA_DIR / "divisions" / "fujian.yaml"
-_VERSION_RE = re.compile(r"^\d{4}\.\d+$")
+_VERSION_RE = re.compile(r"\d{4}\.\d+", re.ASCII)
 T = TypeVar("T")
 
 #: Answer keys the issue requires every plan request to carry.
@@ -290,7 +290,7 @@ def _index(rows: list[Any], key: str, what: str) -> dict[str, Any]:
 @functools.cache
 def available_versions() -> tuple[str, ...]:
     """Catalog versions shipped, oldest first."""
-    found = [p.name for p in DATA_DIR.iterdir() if p.is_dir() and _VERSION_RE.match(p.name)]
+    found = [p.name for p in DATA_DIR.iterdir() if p.is_dir() and _VERSION_RE.fullmatch(p.name)]
     return tuple(sorted(found, key=lambda v: tuple(int(x) for x in v.split("."))))
 
 

@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct, field
 
-ItemCode = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9-]*$", max_length=40)]
-Code = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_-]*$", max_length=60)]
-Prefix = Annotated[str, Meta(pattern=r"^35[0-9]{0,4}$")]
+ItemCode = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9-]*(?!\n)$", max_length=40)]
+Code = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_-]*(?!\n)$", max_length=60)]
+Prefix = Annotated[str, Meta(pattern=r"^35[0-9]{0,4}(?!\n)$")]
 Days = Annotated[int, Meta(ge=0, le=400)]
 Route = Literal["simplified", "general"]
 ROUTES_ALL: tuple[str, ...] = ("simplified", "general")
@@ -191,7 +191,7 @@ class EntityType(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=
 class Question(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """A situation question (办理情形). ``only_for``: other entity types must answer ``neutral``."""
 
-    key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$")]
+    key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*(?!\n)$")]
     type: Literal["boolean", "count", "choice"]
     text: Text
     help: Text | None = None
@@ -295,7 +295,7 @@ class SubField(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=Tr
 class FormField(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """One field of the merged form, defined once and mapped to each item's payload field."""
 
-    key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$")]
+    key: Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*(?!\n)$")]
     title: Text
     type: Literal["string", "integer", "boolean", "array"]
     example: Any
@@ -371,7 +371,7 @@ class QuestionsFile(Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Division(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
-    code: Annotated[str, Meta(pattern=r"^35[0-9]{4}$")]
+    code: Annotated[str, Meta(pattern=r"^35[0-9]{4}(?!\n)$")]
     name: str
     name_en: str
     level: Literal["province", "prefecture", "county"]
@@ -379,7 +379,7 @@ class Division(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=Tr
 
 
 class RetiredDivision(Struct, frozen=True, forbid_unknown_fields=True):
-    code: Annotated[str, Meta(pattern=r"^35[0-9]{4}$")]
+    code: Annotated[str, Meta(pattern=r"^35[0-9]{4}(?!\n)$")]
     name: str
     replaced_by: str
     since: str

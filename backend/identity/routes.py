@@ -348,7 +348,7 @@ async def revoke_mandate(
 
 
 class FaceStartRequest(msgspec.Struct):
-    purpose: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{2,40}$")]
+    purpose: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{2,40}(?!\n)$")]
     reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 

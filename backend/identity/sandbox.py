@@ -91,7 +91,7 @@ body{{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;
 header{{background:#8a1f11;color:#fff;padding:.75rem 1rem}} main{{max-width:48rem;margin:0 auto;padding:1rem}}
 button{{font:inherit;min-height:48px;min-width:48px;padding:.5rem 1rem;margin:.25rem 0;border:2px solid #0b0c0c;background:#fff;cursor:pointer;text-align:left;width:100%}}
 button.primary{{background:#00703c;color:#fff;border-color:#00703c}} button:focus{{outline:3px solid #fd0;outline-offset:0}}
-ul{{list-style:none;padding:0}} li{{margin:.5rem 0}} code{{word-break:break-all}} .hint{{color:#505a5f;font-size:1rem}}
+input{{font:inherit;min-height:44px;width:100%}} ul{{list-style:none;padding:0}} li{{margin:.5rem 0}} code{{word-break:break-all}} .hint{{color:#505a5f;font-size:1rem}}
 </style></head><body><header>测试环境 · 仅用于联调测试 / Test environment only</header>
 <main id="main"><h1>{html.escape(title)}</h1>{body}</main></body></html>"""
     return Response(doc, media_type="text/html", status_code=status, headers={"Cache-Control": "no-store"})
@@ -196,7 +196,7 @@ def oidc_authorize_page(request: Request) -> Response:
         body += f"<h2>{html.escape(_KIND_LABELS.get(kind, kind))}</h2><ul>{''.join(items)}</ul>"
     body += (
         f'<h2>其他测试自然人</h2><form method="post" action="/sandbox/oidc/authorize">{hidden}'
-        '<label for="persona-id">人员编号（如 person-P005）</label><br><input id="persona-id" name="persona" required style="font:inherit;min-height:44px;width:100%">'
+        '<label for="persona-id">人员编号（如 person-P005）</label><br><input id="persona-id" name="persona" required>'
         '<button type="submit" class="primary">登录</button></form>'
     )
     return _page("统一身份认证（测试）", body)

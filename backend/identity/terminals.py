@@ -25,7 +25,7 @@ from backend.identity.tables import KioskTerminal
 from backend.lib.problems import ProblemError
 from backend.platform import Platform
 
-_TERMINAL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+_TERMINAL_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,63}")  # fullmatch: "$" would let a final newline in
 MAX_ASSERTION_TTL_S = 300
 
 
@@ -67,7 +67,7 @@ def _jwk(value: Any) -> dict[str, Any]:
 async def register_terminal(platform: Platform, admin: Principal, data: TerminalRegistration) -> TerminalView:
     """Register a terminal and its public key (administrators only)."""
     require_admin(admin)
-    if not _TERMINAL_ID.match(data.terminal_id):
+    if not _TERMINAL_ID.fullmatch(data.terminal_id):
         raise ProblemError(
             422,
             "invalid_terminal_id",

@@ -9,7 +9,7 @@ from msgspec import Meta
 
 Short = Annotated[str, Meta(max_length=200)]
 Long = Annotated[str, Meta(max_length=4000)]
-Phone = Annotated[str, Meta(max_length=30, pattern=r"^[0-9+\-() ]*$")]
+Phone = Annotated[str, Meta(max_length=30, pattern=r"^[0-9+\-() ]*(?!\n)$")]
 
 DeploymentEnvironment = Literal["政务外网", "互联网", "其他"]
 DataStorage = Literal["集中存储", "物理分散", "逻辑集中", "其他"]

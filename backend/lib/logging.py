@@ -18,7 +18,7 @@ from urllib.parse import unquote_plus
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 # 18-character USCCs and resident ID numbers: keep the first 4 and last 2 characters. Any case:
 # people type "91350128ma0428396p" or an ID number ending in "x", and logs copy what they typed.
 _SENSITIVE = re.compile(r"(?<![0-9A-Za-z])([0-9A-Za-z]{4})[0-9A-Za-z]{12}([0-9A-Za-z]{2})(?![0-9A-Za-z])")
@@ -91,7 +91,7 @@ def request_id_middleware(app):
             return
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = (
-            incoming if _SAFE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+            incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
         )  # 32 hex digits like a UUID, at half the cost
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)

@@ -26,8 +26,8 @@ _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 _ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
 _ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 _ID_CHECK = "10X98765432"
-_USCC_RE = re.compile(rf"^[{USCC_CHARSET}]{{18}}$")
-_PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+_USCC_RE = re.compile(rf"[{USCC_CHARSET}]{{18}}")  # fullmatch: "$" would let a final newline in
+_PHONE_RE = re.compile(r"1[3-9][0-9]{9}")
 _SEPARATORS = re.compile(r"[\s\-－—]")
 
 
@@ -58,7 +58,7 @@ def validate_uscc(value: str, field: str = "uscc") -> str:
 
     if len(v) != 18:
         raise bad("应为18位")
-    if not _USCC_RE.match(v):
+    if not _USCC_RE.fullmatch(v):
         raise bad("含有不允许的字符（不使用 I、O、Z、S、V）")
     if not v[2:8].isdigit():
         raise bad("第3至8位应为行政区划码")
@@ -139,7 +139,7 @@ def validate_phone(value: str, field: str = "phone") -> str:
     for prefix in ("+86", "0086"):
         if v.startswith(prefix):
             v = v[len(prefix) :]
-    if not _PHONE_RE.match(v):
+    if not _PHONE_RE.fullmatch(v):
         raise ProblemError(
             422,
             "invalid_phone",

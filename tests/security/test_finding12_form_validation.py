@@ -131,3 +131,36 @@ async def test_finding12_a_draft_within_limits_still_saves_and_clears(live, draf
     assert answer.status_code == 200, answer.text
     saved = answer.json()
     assert saved["form_data"]["legal_rep_name"] == "林晓明" and saved["form_data"].get("contact_phone") is None
+
+
+# --- the same class elsewhere: "$" with re.match / re.search, and Python's Unicode "\d" ---------
+
+
+async def test_finding12_wire_patterns_refuse_a_trailing_newline(live):
+    owner = bearer(live.tokens["owner"])
+    answer = await live.client.post("/api/v1/cases", json={"uscc": USCC, "channel": "pwa\n"}, headers=owner)
+    assert answer.status_code == 400, answer.text  # msgspec's pattern (re.search) took "pwa\n" for "pwa"
+    assert "channel" in answer.text
+    admin = bearer(live.tokens["admin"])
+    registration = {
+        "terminal_id": "kiosk-new\n",
+        "name": "x",
+        "hall": "hall-3501",
+        "region": "350102",
+        "public_jwk": {},
+    }
+    answer = await live.client.post("/api/v1/kiosk/terminals", json=registration, headers=admin)
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_terminal_id", answer.text
+
+
+def test_finding12_no_wire_pattern_ends_in_a_bare_dollar():
+    """msgspec matches ``Meta(pattern=...)`` with ``re.search``: a bare ``$`` lets a final newline in."""
+    import pathlib
+    import re
+
+    bare = []
+    for path in pathlib.Path("backend").rglob("*.py"):
+        for match in re.finditer(r'pattern=r?"([^"]*)"', path.read_text()):
+            if match[1].endswith("$") and not match[1].endswith("(?!\\n)$") and not match[1].endswith("(?!\\\\n)$"):
+                bare.append(f"{path}: {match[1]}")
+    assert not bare, bare
