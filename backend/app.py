@@ -28,7 +28,7 @@ from litestar.stores.registry import StoreRegistry
 
 from backend import cases, db, identity
 from backend.cases import Actor
-from backend.integration import build_embedded_simulators, build_platform_connectors
+from backend.integration import build_embedded_simulators, build_platform_connectors, build_push_connectors
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.logging import configure_logging, request_id_middleware
@@ -80,6 +80,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         clock=clock,
         redis=redis,
         connectors=build_platform_connectors(settings),
+        push_systems=build_push_connectors(settings),
         registration=default_directory(settings.test_env_enabled),
     )
     cases.configure(platform)
@@ -186,7 +187,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             if worker_task is not None:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(worker_task, timeout=10)
-            for connector in platform.connectors.values():
+            for connector in [*platform.connectors.values(), *platform.push_systems.values()]:
                 await connector.aclose()
             if simulators:
                 from backend.sandbox.mount import close_simulators

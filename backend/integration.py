@@ -69,8 +69,38 @@ def build_embedded_simulators(settings: Settings) -> dict[str, Any]:
     """The simulators mounted in this process, trusting the platform's key."""
     from backend.connectors.signing import jwks_of
     from backend.sandbox.mount import build_simulators
+    from backend.sandbox.push import build_push_simulators
 
     key = platform_signing_key(settings)
-    return build_simulators(
-        clients={PLATFORM_CLIENT_ID: jwks_of(key)}, processing_seconds=settings.sim_processing_seconds
-    )
+    clients = {PLATFORM_CLIENT_ID: jwks_of(key)}
+    return {
+        **build_simulators(clients=clients, processing_seconds=settings.sim_processing_seconds),
+        **build_push_simulators(clients=clients),
+    }
+
+
+def push_system_url(settings: Settings, code: str) -> str:
+    """Where a push system is: its own setting (``RATINGS_SYSTEM_URL``, ``SMS_GATEWAY_URL``), else,
+    with the test environment on, its simulator beside the agency ones; else nowhere (not configured)."""
+    configured = {"haochaping": settings.ratings_system_url, "sms": settings.sms_gateway_url}[code]
+    if configured:
+        return configured.rstrip("/")
+    base = connector_base_url(settings) if settings.test_env_enabled else ""
+    return f"{base}/{code}" if base else ""
+
+
+def build_push_connectors(settings: Settings) -> dict[str, Any]:
+    """One ``PushConnector`` per configured push system (好差评, SMS), signed with the platform's key."""
+    from backend.connectors.client import Credentials
+    from backend.connectors.push import PushConnector, all_push_specs
+
+    out: dict[str, Any] = {}
+    credentials = None
+    for code, spec in all_push_specs().items():
+        url = push_system_url(settings, code)
+        if url:
+            credentials = credentials or Credentials(
+                client_id=PLATFORM_CLIENT_ID, signing_key=platform_signing_key(settings)
+            )
+            out[code] = PushConnector(spec, url, credentials)
+    return out

@@ -28,6 +28,7 @@ class Platform:
     cases: Any = None  # backend.cases.service.CaseService
     dispatcher: Any = None  # backend.cases.dispatch.Dispatcher
     notify_applicant: Any = None  # async (person_id, kind, data) -> None
+    push_systems: dict[str, Any] = field(default_factory=dict)  # 好差评 / SMS code -> PushConnector
 
 
 PlatformDep = NamedDependency[Platform]
