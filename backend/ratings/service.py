@@ -291,6 +291,7 @@ class Ratings:
             await self.platform.notify_applicant(
                 rating["rater_id"], "rating_reply", {"follow_up": fid, "case": rating["case_public_id"]}
             )
+            await self.platform.queue.notify()  # its text message
         return view
 
     async def rate_again(

@@ -1,8 +1,5 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import BigInt
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.column_types import BigInt, Integer, Text, Varchar
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-02T21:29:34:000378"
@@ -11,9 +8,7 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="ratings", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="ratings", description=DESCRIPTION)
 
     manager.add_table(
         class_name="RatingPush",
