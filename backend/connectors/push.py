@@ -38,6 +38,9 @@ class PushSpec:
     message_type: type
     reference_prefix: str
     notes_zh: str = ""
+    #: zh-CN descriptions for the published schema: {struct name: {field: text}} and {struct name: text}
+    field_docs_zh: dict[str, dict[str, str]] = field(default_factory=dict)
+    schema_docs_zh: dict[str, str] = field(default_factory=dict)
     timeouts: dict[str, float] = field(
         default_factory=lambda: {"connect": 3.0, "read": 10.0, "write": 10.0, "pool": 5.0}
     )

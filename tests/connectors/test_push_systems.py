@@ -105,3 +105,28 @@ async def test_the_conformance_kit_passes_against_the_simulator(push_env, system
     results = await run_conformance(system, f"{push_env['url']}/sim/{system}")
     assert results and all(r.passed for r in results), [(r.name, r.detail) for r in results if not r.passed]
     assert len(results) == 9  # key registration and the eight push checks
+
+
+@pytest.mark.parametrize("system", PUSH)
+def test_the_published_standard_matches_the_simulator_and_the_wire_shape(system):
+    import msgspec
+    import yaml
+
+    from backend.connectors import specgen
+    from backend.sandbox.push import create_push_simulator_app
+
+    spec = all_push_specs()[system]
+    path = specgen.HERE / spec.package / "openapi.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert doc == yaml.safe_load(specgen.documents()[path])  # committed and current
+    served = {route.path for route in create_push_simulator_app(system).routes}
+    assert set(doc["paths"]) <= served
+    name = spec.message_type.__name__
+    schema = doc["components"]["schemas"][name]
+    fields = {f.name for f in msgspec.structs.fields(spec.message_type)}
+    required = {f.name for f in msgspec.structs.fields(spec.message_type) if f.required}
+    assert set(schema["properties"]) == fields and set(schema["required"]) == required
+    for struct, props in doc["components"]["schemas"].items():  # every field described in zh-CN
+        for field_name, prop in props.get("properties", {}).items():
+            if struct not in ("Problem", "JWKS", "Reason"):
+                assert prop.get("description"), (struct, field_name)

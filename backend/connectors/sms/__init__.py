@@ -31,10 +31,28 @@ SPEC = PushSpec(
     package="sms",
     name_zh="福建省政务短信平台",
     name_en="Fujian government SMS platform",
-    owner_zh="福建省大数据有限公司（省政务短信平台运营）",
+    owner_zh="福建省政务短信平台运营单位",
     message_path="/api/v1/messages",
     message_type=SmsMessage,
     reference_prefix="SMS",
+    schema_docs_zh={"SmsMessage": "一条短信", "PushAck": "接收应答", "Reason": "拒收原因"},
+    field_docs_zh={
+        "SmsMessage": {
+            "message_id": "短信唯一编号，即幂等键：同一编号只发送一次",
+            "phone": "接收手机号（11 位）",
+            "template": "事件：signature_requested 待签名、correction_requested 待补正、case_closed 已办结、"
+            "case_refused 不予办理、draft_expiring 草稿即将过期、rating_reply 差评整改答复",
+            "lang": "短信语言：zh-CN 或 en",
+            "content": "短信全文（含签名），时间为北京时间",
+            "signature": "短信签名",
+        },
+        "PushAck": {
+            "status": "accepted 已接收 / rejected 拒收",
+            "receipt": "回执号",
+            "duplicate": "重复消息（同一 message_id 已接收过）",
+            "reasons": "拒收原因",
+        },
+    },
     notes_zh=(
         "平台在申请人需要办理某事时发送短信；message_id 即幂等键，同一短信不会发送两次。手机号仅用于发送，日志中掩码。"
     ),
