@@ -391,8 +391,8 @@ PUSH_DESCRIPTION = """\
 ## 签名（JOSE，ES256）与幂等
 与各部门业务系统的对接标准相同：请求与响应在 `X-Signature` 头中携带分离式 JWS（受保护头 `kid`、`iat`、`exp`
 （有效期不超过 {ttl} 秒，允许 {skew} 秒偏差）、`jti`，请求另含 `htm`、`htu`、`idk`，响应另含 `irt`）；平台以
-`X-Client-Id` 标识自身；本系统公钥发布于 `GET /.well-known/jwks.json`。同一幂等键、相同报文体：返回与首次完全相同的应答；
-报文体不同：`409 idempotency_key_reused`。
+`X-Client-Id` 标识自身；本系统公钥发布于 `GET /.well-known/jwks.json`。
+同一幂等键、相同报文体：返回与首次完全相同的应答；报文体不同：`409 idempotency_key_reused`。
 """
 
 

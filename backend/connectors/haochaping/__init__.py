@@ -143,7 +143,8 @@ SPEC = PushSpec(
         },
         "FollowUpData": {
             "follow_up_id": "整改记录编号",
-            "status": "整改状态：open 待回访、visited 已回访、rectified 已整改、replied 已答复、closed 已办结、void 已撤销",
+            "status": "整改状态：open 待回访、visited 已回访、rectified 已整改、replied 已答复、"
+            "closed 已办结、void 已撤销",
             "note": "回访记录、整改措施或答复内容",
             "visit_due_on": "回访期限（下一个工作日）",
             "rectify_due_on": "整改及答复期限（15 个工作日）",
