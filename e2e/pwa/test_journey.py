@@ -302,6 +302,13 @@ async def run_journey(j: Journey, context, server) -> str:
     await j.testid("nav-notifications").click()
     await j.wait_route(r"#/notifications$")
     await j.check("notifications")
+    # opt out of text messages (in-app notifications stay)
+    await expect(j.testid("sms-settings")).to_be_visible()
+    await page.get_by_label("不发短信，只在本平台通知我").check()
+    await j.testid("save-sms").click()
+    await expect(j.testid("live-status")).to_have_text("短信设置已保存。")
+    prefs = await (await context.request.get(server.url + "/api/v1/notifications/preferences")).json()
+    assert prefs == {"sms": False, "language": "zh-CN"}
     return case_id
 
 
