@@ -9,7 +9,7 @@ from backend.cases.service import Actor
 from backend.ratings.service import Ratings, report
 from backend.sandbox.mount import SIMULATORS_STATE_KEY
 from tests.cases.live import serve_platform, wait_until
-from tests.workbench.support import WINDOW
+from tests.workbench.support import ADMIN, WINDOW
 
 HALL, REGION = "hall-3501", "350102"
 
@@ -86,10 +86,20 @@ async def test_a_refused_report_is_counted_as_failed_and_appeals_are_reported(li
     await wait_until(failed, timeout=60, what="the refused report counted as failed")
     engine.set_faults({}, replace=True)
     bad = await ratings.rate_visit(Actor(id="P013"), "Q-4", HALL, "window", REGION, 1, ["other"], "无关")
-    await ratings.appeal(WINDOW, bad.id, "malicious", "与服务无关")
-    await delivered(3)
-    assert [m["message"]["type"] for m in engine.received] == ["rating.created", "follow_up.opened", "appeal.filed"]
-    assert engine.received[-1]["message"]["appeal"]["ground"] == "malicious"
+    appeal = await ratings.appeal(WINDOW, bad.id, "malicious", "与服务无关")
+    await ratings.review(ADMIN, appeal.id, True, "经复核，评价内容与服务无关")  # upheld: the follow-up is void
+    await delivered(5)
+    assert [m["message"]["type"] for m in engine.received] == [
+        "rating.created",
+        "follow_up.opened",
+        "appeal.filed",
+        "appeal.decided",
+        "follow_up.voided",
+    ]
+    assert engine.received[2]["message"]["appeal"]["ground"] == "malicious"
+    assert engine.received[3]["message"]["appeal"]["status"] == "upheld"
+    assert {m["message"]["rating_id"] for m in engine.received} == {bad.id}
+    assert (await report())["reporting"] == {"delivered": 5, "pending": 0, "failed": 1}
 
 
 async def _async(value):
