@@ -130,3 +130,15 @@ def test_the_published_standard_matches_the_simulator_and_the_wire_shape(system)
         for field_name, prop in props.get("properties", {}).items():
             if struct not in ("Problem", "JWKS", "Reason"):
                 assert prop.get("description"), (struct, field_name)
+
+
+async def test_the_conformance_kit_fails_a_system_that_refuses_valid_messages(push_env):
+    url = push_env["url"]
+    await _http("PUT", f"{url}/sim/sms/admin/faults", json={"reject_messages": True})
+    try:
+        results = await run_conformance("sms", f"{url}/sim/sms")
+    finally:
+        await _http("PUT", f"{url}/sim/sms/admin/faults", json={})
+    failed = {r.name for r in results if not r.passed}
+    assert "accepts a valid signed message" in failed
+    assert "rejects unsigned requests" not in failed  # the other checks still run and judge
