@@ -180,6 +180,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         if settings.run_worker_in_process:
             worker_task = asyncio.create_task(make_worker(platform).run(stop))
         log.info("platform started", extra={"mode": settings.mode, "worker_in_process": worker_task is not None})
+        for code, setting in (("haochaping", "RATINGS_SYSTEM_URL"), ("sms", "SMS_GATEWAY_URL")):
+            if code not in platform.push_systems:  # reports and texts wait in their outbox until it is set
+                log.warning("outside system not configured", extra={"system": code, "setting": setting})
         try:
             yield
         finally:

@@ -288,9 +288,10 @@ class Ratings:
                 .where(Rating.public_id == view.rating.id)
                 .first()
             )
-            await self.platform.notify_applicant(
-                rating["rater_id"], "rating_reply", {"follow_up": fid, "case": rating["case_public_id"]}
-            )
+            async with writing_transaction(self.platform.engine):  # the notification, its text and its job together
+                await self.platform.notify_applicant(
+                    rating["rater_id"], "rating_reply", {"follow_up": fid, "case": rating["case_public_id"]}
+                )
             await self.platform.queue.notify()  # its text message
         return view
 
