@@ -96,6 +96,15 @@ async function getMe() {
   return me;
 }
 
+// Texts follow the language the person reads the app in: a signed-in person's switch is saved too.
+document.addEventListener("localechange", () => {
+  if (!me?.person_id) return;
+  const language = currentLocale() === "en" ? "en" : "zh-CN";
+  api("/api/v1/notifications/preferences")
+    .then((p) => p.language === language || api("/api/v1/notifications/preferences", { method: "PUT", body: { sms: p.sms, language } }))
+    .catch(() => {});
+});
+
 async function getCatalog() {
   catalog ||= await api("/api/v1/catalog");
   return catalog;
