@@ -30,7 +30,7 @@ from litestar.stores.registry import StoreRegistry
 from backend import cases, db, identity
 from backend.cases import Actor
 from backend.identity.principal import ACCESS_COOKIE, CSRF_HEADER
-from backend.integration import build_embedded_simulators, build_platform_connectors
+from backend.integration import build_embedded_simulators, build_platform_connectors, build_push_connectors
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.headers import security_headers_middleware
@@ -86,6 +86,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         clock=clock,
         redis=redis,
         connectors=build_platform_connectors(settings),
+        push_systems=build_push_connectors(settings),
         registration=default_directory(settings.test_env_enabled),
     )
     cases.configure(platform)
@@ -199,6 +200,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         if settings.run_worker_in_process:
             worker_task = asyncio.create_task(make_worker(platform).run(stop))
         log.info("platform started", extra={"mode": settings.mode, "worker_in_process": worker_task is not None})
+        for code, setting in (("haochaping", "RATINGS_SYSTEM_URL"), ("sms", "SMS_GATEWAY_URL")):
+            if code not in platform.push_systems:  # reports and texts wait in their outbox until it is set
+                log.warning("outside system not configured", extra={"system": code, "setting": setting})
         try:
             yield
         finally:
@@ -206,7 +210,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             if worker_task is not None:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(worker_task, timeout=10)
-            for connector in platform.connectors.values():
+            for connector in [*platform.connectors.values(), *platform.push_systems.values()]:
                 await connector.aclose()
             if simulators:
                 from backend.sandbox.mount import close_simulators

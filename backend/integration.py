@@ -88,13 +88,16 @@ def build_platform_connectors(settings: Settings) -> dict[str, Any]:
 def build_embedded_simulators(settings: Settings) -> dict[str, Any]:
     """The simulators mounted in this process, trusting the platform's key."""
     from backend.sandbox.mount import build_simulators, engines_of
+    from backend.sandbox.push import build_push_simulators
 
-    simulators = build_simulators(
-        clients={PLATFORM_CLIENT_ID: platform_jwks(settings)}, processing_seconds=settings.sim_processing_seconds
-    )
+    clients = {PLATFORM_CLIENT_ID: platform_jwks(settings)}
+    simulators = {
+        **build_simulators(clients=clients, processing_seconds=settings.sim_processing_seconds),
+        **build_push_simulators(clients=clients),
+    }
     keys = platform_signing_keys(settings)
     for engine in engines_of(simulators).values():
-        # The in-process agencies trust our key file as it rotates, as real ones re-fetch our JWKS.
+        # The in-process systems trust our key file as it rotates, as real ones re-fetch our JWKS.
         engine.clients[PLATFORM_CLIENT_ID] = KeyFileVerifier(keys)
     return simulators
 
@@ -113,3 +116,30 @@ class KeyFileVerifier(Verifier):
     @key_set.setter
     def key_set(self, value) -> None:  # the base class sets it once; the key file is the truth here
         pass
+
+
+def push_system_url(settings: Settings, code: str) -> str:
+    """Where a push system is: its own setting (``RATINGS_SYSTEM_URL``, ``SMS_GATEWAY_URL``), else,
+    with the test environment on, its simulator beside the agency ones; else nowhere (not configured)."""
+    configured = {"haochaping": settings.ratings_system_url, "sms": settings.sms_gateway_url}[code]
+    if configured:
+        return configured.rstrip("/")
+    base = connector_base_url(settings) if settings.test_env_enabled else ""
+    return f"{base}/{code}" if base else ""
+
+
+def build_push_connectors(settings: Settings) -> dict[str, Any]:
+    """One ``PushConnector`` per configured push system (好差评, SMS), signed with the platform's current key."""
+    from backend.connectors.client import Credentials
+    from backend.connectors.push import PushConnector, all_push_specs
+
+    out: dict[str, Any] = {}
+    keys = platform_signing_keys(settings)
+    for code, spec in all_push_specs().items():
+        url = push_system_url(settings, code)
+        if url:
+            credentials = Credentials(client_id=PLATFORM_CLIENT_ID, signing_key=keys.ring().current_jwk())
+            connector = PushConnector(spec, url, credentials)
+            connector.signing_key_source = lambda: keys.ring().current_jwk()  # follows a rotation
+            out[code] = connector
+    return out

@@ -36,6 +36,7 @@ class Platform:
     # async (sid) -> None: tells every API process that a platform session ended (identity calls it;
     # the composition root sends it over the channels: Redis in production, memory embedded)
     announce_session_end: Any = None
+    push_systems: dict[str, Any] = field(default_factory=dict)  # 好差评 / SMS code -> PushConnector
 
 
 PlatformDep = NamedDependency[Platform]

@@ -85,6 +85,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Production mode refuses unsafe settings; this turns the refusals into loud warnings for the
     # project's own test harnesses (faults, benchmarks), which run production processes with TEST_ENV on.
     unsafe_allow_test_settings: bool = False
+    # Outside push systems (default with the test environment on: their simulators under /sim)
+    ratings_system_url: str = ""  # the provincial 好差评 system (base URL)
+    sms_gateway_url: str = ""  # the provincial government SMS platform (base URL)
+    sms_per_hour: int = 5  # texts per person per rolling hour; more are not sent (recorded as rate_limited)
+    sms_signature: str = "【福建企业注销】"  # the SMS signature (短信签名) registered with the SMS platform
 
     @property
     def is_postgres(self) -> bool:

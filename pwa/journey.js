@@ -96,6 +96,15 @@ async function getMe() {
   return me;
 }
 
+// Texts follow the language the person reads the app in: a signed-in person's switch is saved too.
+document.addEventListener("localechange", () => {
+  if (!me?.person_id) return;
+  const language = currentLocale() === "en" ? "en" : "zh-CN";
+  api("/api/v1/notifications/preferences")
+    .then((p) => p.language === language || api("/api/v1/notifications/preferences", { method: "PUT", body: { sms: p.sms, language } }))
+    .catch(() => {});
+});
+
 async function getCatalog() {
   catalog ||= await api("/api/v1/catalog");
   return catalog;
@@ -846,12 +855,31 @@ async function casesPage() {
   ];
 }
 
+// Text message opt-out (and the language of texts: the one the person uses now).
+function smsSettings(prefs) {
+  const form = h("form", { novalidate: true, "data-testid": "sms-settings" },
+    h("h2", {}, t("notifications.sms.title")),
+    radios({ name: "sms", legend: t("notifications.sms.legend"), hint: t("notifications.sms.hint"), value: prefs.sms ? "on" : "off",
+      options: [{ value: "on", label: t("notifications.sms.on") }, { value: "off", label: t("notifications.sms.off") }] }),
+    h("button", { class: "button button--secondary", type: "submit", "data-testid": "save-sms" }, t("notifications.sms.save")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const sms = form.querySelector("input[name=sms]:checked")?.value !== "off";
+    once(form.querySelector("button"), t("common.busy"), async () => {
+      await api("/api/v1/notifications/preferences", { method: "PUT", body: { sms, language: currentLocale() === "en" ? "en" : "zh-CN" } });
+      announce(t("notifications.sms.saved"));
+    }).catch(async (error) => render_([errorSummary(errorsFromApi(error)), ...(await notificationsPage())]));
+  });
+  return form;
+}
+
 async function notificationsPage() {
   await getMe();
-  const list = await api("/api/v1/notifications");
+  const [list, prefs] = await Promise.all([api("/api/v1/notifications"), api("/api/v1/notifications/preferences").catch(() => null)]);
   for (const n of list.filter((x) => !x.read_at)) api(`/api/v1/notifications/${n.id}/read`, { method: "POST" }).catch(() => {});
   return [
     h("h1", {}, t("notifications.title")),
+    prefs ? smsSettings(prefs) : null,
     list.length ? h("ul", { class: "plain card-list", "data-testid": "notifications" }, list.map((n) => h("li", { class: `card${n.read_at ? "" : " card--unread"}` },
       h("p", {}, n.read_at ? null : tag(t("notifications.new"), "progress"), " ", label(n.text) || n.kind),
       h("p", { class: "hint" }, fmtTime(n.created_at)),

@@ -32,7 +32,14 @@ function stepForm(f) {
         h("li", { class: "figure" }, "满意率", h("strong", {}, r.satisfaction == null ? "—" : `${(r.satisfaction * 100).toFixed(1)}%`)),
         h("li", { class: "figure" }, "差评", h("strong", {}, String(r.bad))),
         h("li", { class: "figure" }, "回访超期", h("strong", {}, String(f.visit_overdue))),
-        h("li", { class: "figure" }, "整改答复超期", h("strong", {}, String(f.rectify_overdue)))));
+        h("li", { class: "figure" }, "整改答复超期", h("strong", {}, String(f.rectify_overdue)))),
+      // delivery to the provincial 好差评 system: every rating, follow-up step and appeal is one report
+      h("h3", {}, "上报省好差评系统"),
+      h("ul", { class: "figures", "data-testid": "rating-reporting" },
+        h("li", { class: "figure" }, "已送达", h("strong", { "data-testid": "reports-delivered" }, String(r.reporting.delivered))),
+        h("li", { class: "figure" }, "待送达", h("strong", { "data-testid": "reports-pending" }, String(r.reporting.pending))),
+        h("li", { class: "figure" }, "送达失败", h("strong", { "data-testid": "reports-failed" }, String(r.reporting.failed)))),
+      r.reporting.failed ? h("p", { class: "hint" }, "送达失败：省系统拒收，或多次重试仍未送达（可在“管理”页的死信任务中重新发送）。") : "");
   } catch (error) {
     reportRoot.replaceChildren();  // staff other than administrators see no report
   }
@@ -85,7 +92,14 @@ async function load() {
         h("li", { class: "figure" }, "满意率", h("strong", {}, r.satisfaction == null ? "—" : `${(r.satisfaction * 100).toFixed(1)}%`)),
         h("li", { class: "figure" }, "差评", h("strong", {}, String(r.bad))),
         h("li", { class: "figure" }, "回访超期", h("strong", {}, String(f.visit_overdue))),
-        h("li", { class: "figure" }, "整改答复超期", h("strong", {}, String(f.rectify_overdue)))));
+        h("li", { class: "figure" }, "整改答复超期", h("strong", {}, String(f.rectify_overdue)))),
+      // delivery to the provincial 好差评 system: every rating, follow-up step and appeal is one report
+      h("h3", {}, "上报省好差评系统"),
+      h("ul", { class: "figures", "data-testid": "rating-reporting" },
+        h("li", { class: "figure" }, "已送达", h("strong", { "data-testid": "reports-delivered" }, String(r.reporting.delivered))),
+        h("li", { class: "figure" }, "待送达", h("strong", { "data-testid": "reports-pending" }, String(r.reporting.pending))),
+        h("li", { class: "figure" }, "送达失败", h("strong", { "data-testid": "reports-failed" }, String(r.reporting.failed)))),
+      r.reporting.failed ? h("p", { class: "hint" }, "送达失败：省系统拒收，或多次重试仍未送达（可在“管理”页的死信任务中重新发送）。") : "");
   } catch (error) {
     reportRoot.replaceChildren();  // staff other than administrators see no report
   }
@@ -113,7 +127,14 @@ async function report() {
         h("li", { class: "figure" }, "满意率", h("strong", {}, r.satisfaction == null ? "—" : `${(r.satisfaction * 100).toFixed(1)}%`)),
         h("li", { class: "figure" }, "差评", h("strong", {}, String(r.bad))),
         h("li", { class: "figure" }, "回访超期", h("strong", {}, String(f.visit_overdue))),
-        h("li", { class: "figure" }, "整改答复超期", h("strong", {}, String(f.rectify_overdue)))));
+        h("li", { class: "figure" }, "整改答复超期", h("strong", {}, String(f.rectify_overdue)))),
+      // delivery to the provincial 好差评 system: every rating, follow-up step and appeal is one report
+      h("h3", {}, "上报省好差评系统"),
+      h("ul", { class: "figures", "data-testid": "rating-reporting" },
+        h("li", { class: "figure" }, "已送达", h("strong", { "data-testid": "reports-delivered" }, String(r.reporting.delivered))),
+        h("li", { class: "figure" }, "待送达", h("strong", { "data-testid": "reports-pending" }, String(r.reporting.pending))),
+        h("li", { class: "figure" }, "送达失败", h("strong", { "data-testid": "reports-failed" }, String(r.reporting.failed)))),
+      r.reporting.failed ? h("p", { class: "hint" }, "送达失败：省系统拒收，或多次重试仍未送达（可在“管理”页的死信任务中重新发送）。") : "");
   } catch (error) {
     reportRoot.replaceChildren();  // staff other than administrators see no report
   }

@@ -11,6 +11,13 @@ def test_identifiers_are_masked():
     assert mask("case DR-2026-000123") == "case DR-2026-000123"
 
 
+def test_mobile_numbers_are_masked_and_other_numbers_are_not():
+    assert mask("sms to 13912345678 failed") == "sms to 139****5678 failed"
+    assert mask('{"phone": "19900000001"}') == '{"phone": "199****0001"}'
+    # epoch milliseconds (13 digits) and 10-digit numbers are left alone
+    assert mask("at 1764720000000 id 1391234567") == "at 1764720000000 id 1391234567"
+
+
 def test_json_line_has_request_id_and_extras():
     token = request_id_var.set("req-1")
     try:

@@ -48,7 +48,7 @@ def configure(platform) -> None:
     """Attach the case service, dispatcher and their job handlers to ``platform``."""
     from backend.cases.dispatch import Dispatcher
     from backend.lib.workdays import WorkCalendar, default_calendar
-    from backend.notifications import DELIVER_JOB, deliver_job, notify
+    from backend.notifications import DELIVER_JOB, SMS_JOB, deliver_job, deliver_sms_job, notify
 
     settings = platform.settings
     calendar = (
@@ -74,9 +74,13 @@ def configure(platform) -> None:
     async def deliver(job) -> None:
         await deliver_job(platform, job)
 
+    async def deliver_sms(job) -> None:
+        await deliver_sms_job(platform, job)
+
     platform.job_handlers.update(dispatcher.handlers())
     platform.job_handlers[EXPIRY_JOB] = expiry
     platform.job_handlers[DELIVER_JOB] = deliver
+    platform.job_handlers[SMS_JOB] = deliver_sms
 
 
 __all__ = ["Actor", "CaseService", "configure"]

@@ -457,9 +457,9 @@ class Dispatcher:
 
     async def _wake_workers(self, events: list[dict[str, Any]]) -> None:
         """Wake the workers when these changes queued work for now (items released, a correction
-        to notify about); a wake-up makes every worker query for work, so none is sent for nothing.
-        Delayed jobs (polls) are found by the workers' timers."""
-        if any(e["type"] in (st.ITEM_QUEUED, WAKE_ON_OUTCOME) for e in events):
+        or the case's closing to notify about: deliveries and texts); a wake-up makes every worker
+        query for work, so none is sent for nothing. Delayed jobs (polls) are found by the workers' timers."""
+        if any(e["type"] in (st.ITEM_QUEUED, WAKE_ON_OUTCOME, st.CASE_CLOSED) for e in events):
             await self.platform.queue.notify()
 
     async def _locked_item(
@@ -600,6 +600,12 @@ class Dispatcher:
             await self.platform.notify_applicant(
                 case["created_by"], "correction_requested", {"case": case["public_id"], "item": item["code"]}
             )
+        elif new in st.ITEM_TERMINAL and self.platform.notify_applicant:
+            # the applicant hears once, when the case's last item closes (completed or refused)
+            closed_as = st.case_status([i["status"] for i in siblings])
+            if closed_as != case["status"] and closed_as in (st.CASE_COMPLETED, st.CASE_REFUSED):
+                kind = "case_closed" if closed_as == st.CASE_COMPLETED else "case_refused"
+                await self.platform.notify_applicant(case["created_by"], kind, {"case": case["public_id"]})
         return "applied", case["public_id"], events
 
     async def _release_dependents(

@@ -751,6 +751,7 @@ class CaseService:
             for person_id in signers:
                 if person_id != actor.id:
                     await self.platform.notify_applicant(person_id, "signature_requested", {"case": public_id})
+            await self.platform.queue.notify()  # their text messages
         await self._announce(public_id, [event])
         return created
 
@@ -1447,6 +1448,7 @@ class CaseService:
             await self.platform.notify_applicant(
                 row["created_by"], "draft_expiring", {"case": public_id, "expires_at": row["expires_at"]}
             )
+            await self.platform.queue.notify()  # its text message
 
     # ------------------------------------------------------------------ reading
 

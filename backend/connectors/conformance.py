@@ -354,6 +354,19 @@ async def run_conformance(
             )
         except httpx.HTTPError as exc:
             results.append(CheckResult("register kit key at the test entry", False, repr(exc)))
+    from backend.connectors.push import all_push_specs
+
+    if system in all_push_specs():  # one-way systems (好差评, SMS): no callbacks to receive
+        from backend.connectors.push_conformance import PushConformanceRun
+
+        push_run = PushConformanceRun(system, base_url, Credentials(client_id, key))
+        for name, fn in push_run.checks():
+            try:
+                results.append(CheckResult(name, True, await fn()))
+            except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the run
+                results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
+        await push_run.conn.aclose()
+        return results
     sink = _CallbackSink(callback_host, callback_port)
     sink.start()
     try:
@@ -373,12 +386,13 @@ async def run_conformance(
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point; exit status 1 when any check fails."""
+    from backend.connectors.push import all_push_specs
     from backend.connectors.registry import all_specs
 
     parser = argparse.ArgumentParser(
         prog="python -m backend.connectors.conformance", description="对接标准符合性测试 / interface conformance kit"
     )
-    parser.add_argument("--system", required=True, choices=sorted(all_specs()))
+    parser.add_argument("--system", required=True, choices=sorted([*all_specs(), *all_push_specs()]))
     parser.add_argument("--base-url", required=True, help="the system's base URL (where /.well-known/jwks.json lives)")
     parser.add_argument("--client-id", default="conformance-kit")
     parser.add_argument(

@@ -376,8 +376,128 @@ def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[
     }
 
 
+PUSH_DESCRIPTION = """\
+{name_zh}（{owner_zh}）接收福建省企业注销“一件事”平台推送消息的对接标准。
+
+{notes}
+
+## 调用方式
+- 平台以 `POST {path}` 推送一条消息，系统**同步应答**：`202`（或重复时 `200`）与回执号（receipt）。
+- `message_id` 是消息的唯一编号，也是本次请求的 `Idempotency-Key`。同一 `message_id` 以不同幂等键再次推送时，
+  系统返回首次的回执号并标记 `duplicate: true`，**不得**再次保存或发送。
+- 业务上拒收是**结果**：`422` 应答，`reasons` 给出原因码与中文说明；平台记为“送达失败”，不重试。
+- 遇网络错误、超时、`429`、`5xx` 时平台以同一幂等键重试（指数退避并加抖动，间隔上限 5 分钟）。
+
+## 签名（JOSE，ES256）与幂等
+与各部门业务系统的对接标准相同：请求与响应在 `X-Signature` 头中携带分离式 JWS（受保护头 `kid`、`iat`、`exp`
+（有效期不超过 {ttl} 秒，允许 {skew} 秒偏差）、`jti`，请求另含 `htm`、`htu`、`idk`，响应另含 `irt`）；平台以
+`X-Client-Id` 标识自身；本系统公钥发布于 `GET /.well-known/jwks.json`。
+同一幂等键、相同报文体：返回与首次完全相同的应答；报文体不同：`409 idempotency_key_reused`。
+"""
+
+
+def build_push_document(spec) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of one push system (好差评, SMS) from its ``PushSpec``."""
+    from backend.connectors.push import PushAck
+
+    _, components = msgspec.json.schema_components(
+        [spec.message_type, PushAck], ref_template="#/components/schemas/{name}"
+    )
+    for name, fields in spec.field_docs_zh.items():
+        for field_name, text in fields.items():
+            components[name]["properties"][field_name]["description"] = text
+    for name, text in spec.schema_docs_zh.items():
+        components[name]["description"] = text
+    codes = [
+        "missing_signature",
+        "invalid_signature",
+        "unknown_key",
+        "expired_signature",
+        "unknown_client",
+        "signature_scope_mismatch",
+        "missing_idempotency_key",
+        "idempotency_key_reused",
+        "service_unavailable",
+    ]
+    components["Problem"] = {
+        "type": "object",
+        "required": ["type", "title", "status", "code"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "code": {"type": "string", "enum": sorted([*codes, "invalid_message", "message_refused"])},
+            "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object"}},
+            "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
+        },
+    }
+    components["JWKS"] = {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+    }
+    message = spec.message_type.__name__
+    ack = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushAck"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{spec.name_zh} 对接标准",
+            "version": "1.0.0",
+            "description": PUSH_DESCRIPTION.format(
+                name_zh=spec.name_zh,
+                owner_zh=spec.owner_zh,
+                notes=spec.notes_zh,
+                path=spec.message_path,
+                ttl=DEFAULT_TTL,
+                skew=MAX_SKEW,
+            ),
+            "x-system-code": spec.code,
+        },
+        "paths": {
+            spec.message_path: {
+                "post": {
+                    "summary": f"推送一条消息（{message}）",
+                    "operationId": f"push{message}",
+                    "parameters": _headers(post=True),
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{message}"}}},
+                    },
+                    "responses": _responses(
+                        {
+                            202: {"description": "已接收，返回回执号", **ack},
+                            200: {"description": "重复消息（duplicate: true），返回首次回执号", **ack},
+                        },
+                        400,
+                        401,
+                        409,
+                        422,
+                        429,
+                        503,
+                    ),
+                }
+            },
+            "/.well-known/jwks.json": {
+                "get": {
+                    "summary": "本系统签名公钥（JWKS）",
+                    "operationId": "jwks",
+                    "responses": {
+                        "200": {
+                            "description": "公钥集",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JWKS"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {"schemas": components},
+    }
+
+
 def documents() -> dict[Path, str]:
-    """Every package's openapi.yaml text."""
+    """Every package's openapi.yaml text (agency systems and push systems)."""
+    from backend.connectors.push import all_push_specs
     from backend.connectors.registry import all_specs
 
     by_package: dict[str, list[SystemSpec]] = {}
@@ -391,6 +511,13 @@ def documents() -> dict[Path, str]:
         )
         out[HERE / package / "openapi.yaml"] = header + yaml.safe_dump(
             doc, allow_unicode=True, sort_keys=False, width=120
+        )
+    for spec in all_push_specs().values():
+        header = (
+            "# Generated by `python -m backend.connectors.specgen` from the system's PushSpec; do not edit by hand.\n"
+        )
+        out[HERE / spec.package / "openapi.yaml"] = header + yaml.safe_dump(
+            build_push_document(spec), allow_unicode=True, sort_keys=False, width=120
         )
     return out
 

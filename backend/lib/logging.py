@@ -1,4 +1,4 @@
-"""Structured JSON logs with the request ID on every line, and ID numbers masked.
+"""Structured JSON logs with the request ID on every line, and ID and mobile numbers masked.
 
 The request ID comes from an incoming ``X-Request-ID`` (if it looks sane) or is made
 here; it is returned in the response header, put in problem documents and logged.
@@ -22,12 +22,14 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 # 18-character USCCs and resident ID numbers: keep the first 4 and last 2 characters. Any case:
 # people type "91350128ma0428396p" or an ID number ending in "x", and logs copy what they typed.
 _SENSITIVE = re.compile(r"(?<![0-9A-Za-z])([0-9A-Za-z]{4})[0-9A-Za-z]{12}([0-9A-Za-z]{2})(?![0-9A-Za-z])")
+# Mainland mobile numbers (11 digits, 13x–19x; SMS recipients): keep the first 3 and last 4 digits.
+_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
 def mask(text: str) -> str:
-    """Mask every 18-character identifier (USCC, resident ID) in ``text``."""
-    return _SENSITIVE.sub(r"\1************\2", text)
+    """Mask every 18-character identifier (USCC, resident ID) and mobile number in ``text``."""
+    return _MOBILE.sub(r"\1****\2", _SENSITIVE.sub(r"\1************\2", text))
 
 
 class JsonFormatter(logging.Formatter):

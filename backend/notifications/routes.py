@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import msgspec
-from litestar import get, post
-from litestar.params import FromPath
+from litestar import get, post, put
+from litestar.params import FromPath, JSONBody
 
 from backend.cases.service import ActorDep
+from backend.notifications import sms
 from backend.notifications.service import MESSAGES
 from backend.notifications.tables import Notification
 from backend.platform import PlatformDep
@@ -33,7 +34,13 @@ async def my_notifications(actor: ActorDep) -> list[NotificationView]:
         NotificationView(
             id=r["id"],
             kind=r["kind"],
-            text=dict(zip(("zh-CN", "en"), MESSAGES.get(r["kind"], ("您有一条新消息。", "You have a new message.")))),
+            text=dict(
+                zip(
+                    ("zh-CN", "en"),
+                    MESSAGES.get(r["kind"], ("您有一条新消息。", "You have a new message.")),
+                    strict=True,
+                )
+            ),
             data=msgspec.json.decode(r["data"]),
             created_at=r["created_at"],
             read_at=r["read_at"],
@@ -54,4 +61,18 @@ async def mark_read(platform: PlatformDep, actor: ActorDep, notification_id: Fro
     )
 
 
-ROUTES = [my_notifications, mark_read]
+@get("/api/v1/notifications/preferences", tags=["notifications"], summary="My notification settings (text messages)")
+async def my_preferences(actor: ActorDep) -> sms.SmsPreferences:
+    return await sms.preferences(actor.id)
+
+
+@put(
+    "/api/v1/notifications/preferences", tags=["notifications"], summary="Turn text messages on or off; their language"
+)
+async def set_my_preferences(
+    platform: PlatformDep, actor: ActorDep, data: JSONBody[sms.SmsPreferences]
+) -> sms.SmsPreferences:
+    return await sms.set_preferences(actor.id, data, platform.clock.now_ms())
+
+
+ROUTES = [my_notifications, mark_read, my_preferences, set_my_preferences]

@@ -9,6 +9,7 @@ import httpx
 import msgspec
 
 from backend.jobs import JobContext, RetryLater
+from backend.notifications.sms import queue_sms
 from backend.notifications.tables import Notification
 
 log = logging.getLogger("backend.notifications")
@@ -20,17 +21,25 @@ MESSAGES = {
     "draft_expiring": ("您的注销申请草稿即将过期，请尽快提交。", "Your draft application will expire soon."),
     "case_closed": ("您的注销申请已办结。", "Your application has been completed."),
     "signature_requested": ("有一份注销申请等待您签名。", "An application is waiting for your signature."),
+    "case_refused": ("您的注销申请有事项不予办理，请查看原因。", "Part of your application was refused: see why."),
+    "rating_reply": (
+        "您对政务服务的评价已有整改答复，您可以再次评价。",
+        "The office you rated has replied; you may rate again.",
+    ),
 }
 
 
 async def notify(platform, person_id: str, kind: str, data: dict[str, Any]) -> None:
-    """Record an in-app notification and queue its outside delivery (call inside the causing transaction)."""
+    """Record an in-app notification and queue its outside deliveries: the webhook when configured, and a
+    text message for the events that have one (``sms.TEMPLATES``) unless the person opted out
+    (call inside the causing transaction)."""
     now = platform.clock.now_ms()
     rows = await Notification.insert(
         Notification(person_id=person_id, kind=kind, data=msgspec.json.encode(data).decode(), created_at=now)
     ).returning(Notification.id)
     if platform.settings.notify_webhook_url:
         await platform.queue.enqueue(DELIVER_JOB, {"id": rows[0]["id"]}, dedupe_key=f"notify:{rows[0]['id']}")
+    await queue_sms(platform, person_id, kind, data, now)
 
 
 async def deliver_job(platform, job: JobContext) -> None:

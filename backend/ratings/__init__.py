@@ -7,11 +7,16 @@ from typing import Any
 
 
 def JOB_HANDLERS(platform) -> dict[str, Any]:  # noqa: N802 - mirrors identity's JOB_HANDLERS(platform)
-    """``{"ratings.deadline": handler}``: marks follow-up steps overdue after their working-day deadline."""
+    """``ratings.deadline`` (marks follow-up steps overdue) and ``ratings.report`` (delivers to the 好差评 system)."""
+    from backend.ratings.reporting import REPORT_JOB, deliver_job
     from backend.ratings.service import DEADLINE_JOB, Ratings
 
     service = Ratings(platform)
-    return {DEADLINE_JOB: service.deadline_job}
+
+    async def report(job) -> None:
+        await deliver_job(platform, job)
+
+    return {DEADLINE_JOB: service.deadline_job, REPORT_JOB: report}
 
 
 def __getattr__(name: str):

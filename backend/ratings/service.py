@@ -24,6 +24,7 @@ from backend.cases.tables import CaseItem
 from backend.db import writing_transaction
 from backend.jobs import RetryLater
 from backend.lib.problems import ProblemError
+from backend.ratings import reporting
 from backend.ratings.schemas import AppealView, FollowUpEventView, FollowUpView, RatingView, VisitTokenView
 from backend.ratings.standard import BAD_LEVELS, INDICATORS, LEVELS, RECTIFY_DAYS, SATISFIED_LEVELS, VISIT_DAYS
 from backend.ratings.tables import Appeal, FollowUp, FollowUpEvent, Rating, VisitToken
@@ -236,6 +237,10 @@ class Ratings:
                     **fields,
                 )
             )
+            row = await Rating.select().where(Rating.public_id == public_id).first()
+            await reporting.record(
+                self.platform, "rating.created", supersedes or public_id, now, rating=reporting.rating_data(row)
+            )
             if level in BAD_LEVELS and not supersedes:
                 await self._open_follow_up(
                     public_id, fields.get("system", ""), fields.get("hall", ""), fields.get("region", ""), now
@@ -265,6 +270,10 @@ class Ratings:
             FollowUpEvent(
                 follow_up_id=fid, type="opened", message=f"回访期限 {visit_due}，整改及答复期限 {rectify_due}", at=now
             )
+        )
+        f = await FollowUp.select().where(FollowUp.public_id == fid).first()
+        await reporting.record(
+            self.platform, "follow_up.opened", rating_id, now, follow_up=reporting.follow_up_data(f, step="opened")
         )
         for step, due in (("visit", visit_due), ("rectify", rectify_due)):
             await self.platform.queue.enqueue(
@@ -314,6 +323,14 @@ class Ratings:
             await FollowUpEvent.insert(
                 FollowUpEvent(follow_up_id=fid, type=event, actor=actor.id, message=message[:2000], at=now)
             )
+            await reporting.record(
+                self.platform,
+                f"follow_up.{event}",
+                f["rating_id"],
+                now,
+                follow_up=reporting.follow_up_data(f, step=event, note=message[:2000], status=status),
+            )
+        await self.platform.queue.notify()
         return await self.follow_up(actor, fid)
 
     async def record_visit(self, actor: Actor, fid: str, note: str) -> FollowUpView:
@@ -357,9 +374,11 @@ class Ratings:
                 .where(Rating.public_id == view.rating.id)
                 .first()
             )
-            await self.platform.notify_applicant(
-                rating["rater_id"], "rating_reply", {"follow_up": fid, "case": rating["case_public_id"]}
-            )
+            async with writing_transaction(self.platform.engine):  # the notification, its text and its job together
+                await self.platform.notify_applicant(
+                    rating["rater_id"], "rating_reply", {"follow_up": fid, "case": rating["case_public_id"]}
+                )
+            await self.platform.queue.notify()  # its text message
         return view
 
     async def rate_again(
@@ -387,6 +406,15 @@ class Ratings:
             await FollowUpEvent.insert(
                 FollowUpEvent(follow_up_id=fid, type="re_rated", actor=actor.id, message=LEVELS[level][0], at=now)
             )
+            closed = {**f, "re_rating_id": view.id}
+            await reporting.record(
+                self.platform,
+                "follow_up.closed",
+                f["rating_id"],
+                now,
+                follow_up=reporting.follow_up_data(closed, step="re_rated", status="closed"),
+            )
+        await self.platform.queue.notify()
         return await self.rating(view.id)
 
     async def deadline_job(self, job) -> None:
@@ -409,6 +437,14 @@ class Ratings:
             await FollowUpEvent.insert(
                 FollowUpEvent(follow_up_id=fid, type=f"{step}_overdue", message=f"{label}已超过期限 {due}", at=now)
             )
+            await reporting.record(
+                self.platform,
+                "follow_up.overdue",
+                f["rating_id"],
+                now,
+                follow_up=reporting.follow_up_data(f, step=f"{step}_overdue"),
+            )
+        await self.platform.queue.notify()
 
     # ------------------------------------------------------------------ appeals
 
@@ -433,6 +469,11 @@ class Ratings:
                 )
             )
             await Rating.update({Rating.status: "under_appeal"}).where(Rating.id == r["id"])
+            filed = await Appeal.select().where(Appeal.public_id == aid).first()
+            await reporting.record(
+                self.platform, "appeal.filed", r["supersedes"] or rating_id, now, appeal=reporting.appeal_data(filed)
+            )
+        await self.platform.queue.notify()
         return await self._appeal(aid)
 
     async def review(self, actor: Actor, appeal_id: str, uphold: bool, decision: str) -> AppealView:
@@ -465,8 +506,12 @@ class Ratings:
             await Rating.update({Rating.status: "invalidated" if uphold else "valid"}).where(
                 Rating.public_id == a["rating_id"]
             )
+            rated = await Rating.select(Rating.supersedes).where(Rating.public_id == a["rating_id"]).first()
+            chain = rated["supersedes"] or a["rating_id"]
+            decided = await Appeal.select().where(Appeal.id == a["id"]).first()
+            await reporting.record(self.platform, "appeal.decided", chain, now, appeal=reporting.appeal_data(decided))
             if uphold:
-                for f in await FollowUp.select(FollowUp.public_id).where(
+                for f in await FollowUp.select().where(
                     (FollowUp.rating_id == a["rating_id"]) & FollowUp.status.not_in(["closed", "void"])
                 ):
                     await FollowUp.update({FollowUp.status: "void", FollowUp.closed_at: now}).where(
@@ -477,6 +522,14 @@ class Ratings:
                             follow_up_id=f["public_id"], type="voided", actor=actor.id, message=decision, at=now
                         )
                     )
+                    await reporting.record(
+                        self.platform,
+                        "follow_up.voided",
+                        chain,
+                        now,
+                        follow_up=reporting.follow_up_data(f, step="voided", status="void"),
+                    )
+        await self.platform.queue.notify()
         return await self._appeal(appeal_id)
 
     # ------------------------------------------------------------------ reading
@@ -608,6 +661,7 @@ async def report(since_ms: int | None = None, until_ms: int | None = None) -> di
             g["satisfaction"] = round(g["satisfied"] / g["total"], 4) if g["total"] else None
         return out
 
+    delivery = await reporting.delivery_counts()
     follow_ups = await FollowUp.select()
     counted = [f for f in follow_ups if f["status"] != "void"]
     replied = [f for f in counted if f["replied_at"] is not None]
@@ -629,6 +683,8 @@ async def report(since_ms: int | None = None, until_ms: int | None = None) -> di
             "rectify_overdue": sum(bool(f["rectify_overdue"]) for f in counted),
             "re_rated": sum(bool(f["re_rating_id"]) for f in counted),
         },
+        # reports to the provincial 好差评 system (every event, not only ratings in force)
+        "reporting": delivery,
     }
 
 

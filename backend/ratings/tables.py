@@ -98,3 +98,23 @@ class VisitToken(Table, tablename="rating_visit_token"):
     expires_at = BigInt()
     used_at = BigInt(null=True, default=None)
     rating_id = Varchar(length=32, default="")
+
+
+class RatingPush(Table, tablename="rating_push"):
+    """Outbox of reports to the provincial 好差评 system: one row per event, written with it.
+
+    ``chain`` is the first rating's id: a rating, its follow-up, appeal and re-rating share it
+    and are delivered in ``id`` order. ``message_id`` is the report's idempotency key.
+    """
+
+    message_id = Varchar(length=32, unique=True)
+    chain = Varchar(length=32, index=True)
+    sequence = Integer()
+    type = Varchar(length=32)
+    body = Text()
+    status = Varchar(length=16, default="pending", index=True)  # pending | delivered | failed
+    attempts = Integer(default=0)
+    last_error = Text(default="")
+    receipt = Varchar(length=64, default="")
+    created_at = BigInt()
+    delivered_at = BigInt(null=True, default=None)

@@ -59,10 +59,15 @@ def sandbox_state(simulators: Mapping[str, Litestar]) -> dict[str, Any]:
 
 
 def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engine_options: Any) -> Litestar:
-    """The test environment alone: every simulator under ``/sim/<system>`` plus ``/sandbox/...``."""
+    """The test environment alone: every simulator (agency and push) under ``/sim/<system>``, and ``/sandbox/...``."""
     from backend.sandbox.routes import SANDBOX_ROUTES
 
-    sims = simulators if simulators is not None else build_simulators(**engine_options)
+    if simulators is not None:
+        sims = simulators
+    else:  # every agency system and every push system (好差评, SMS)
+        from backend.sandbox.push import build_push_simulators
+
+        sims = {**build_simulators(**dict(engine_options)), **build_push_simulators(**engine_options)}
 
     async def shutdown() -> None:
         await close_simulators(sims)

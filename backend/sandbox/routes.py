@@ -1,7 +1,8 @@
 """Sandbox endpoints (only registered when the test environment is on).
 
 ``GET /sandbox/personas``, ``GET /sandbox/enterprises``, ``GET /sandbox/enterprises/{uscc}``
-and per-simulator controls under ``/sandbox/simulators/{system}/...`` (stats, faults, reset).
+and per-simulator controls under ``/sandbox/simulators/{system}/...`` (stats, faults, reset, and
+``messages`` for the push systems).
 The host app must hold the simulator engines in ``app.state`` (see ``mount.sandbox_state``).
 """
 
@@ -149,6 +150,17 @@ def update_simulator_faults(
     return msgspec.to_builtins(_set_faults(_engine(request, system), data, replace=False))
 
 
+@get("/sandbox/simulators/{system:str}/messages", sync_to_thread=False)
+def simulator_messages(request: Request[Any, Any, Any], system: FromPath[str]) -> list[dict[str, Any]]:
+    """What a push system (好差评, SMS) received, oldest first; phone numbers masked."""
+    engine = _engine(request, system)
+    if not hasattr(engine, "messages"):
+        raise ProblemError(
+            404, "not_a_push_system", f"{system} 不是推送类系统 / {system} receives no pushed messages.", field="system"
+        )
+    return engine.messages()
+
+
 @post("/sandbox/simulators/{system:str}/reset", status_code=204, sync_to_thread=False)
 def reset_simulator(request: Request[Any, Any, Any], system: FromPath[str]) -> None:
     """Forget a simulator's submissions, stats and faults."""
@@ -164,5 +176,6 @@ SANDBOX_ROUTES = [
     simulator_faults,
     replace_simulator_faults,
     update_simulator_faults,
+    simulator_messages,
     reset_simulator,
 ]

@@ -93,6 +93,8 @@ class FaultConfig(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True
     out_of_order_callbacks: bool = False
     malformed_responses: bool = False
     malformed_callbacks: bool = False
+    #: push systems (好差评, SMS) refuse every message with 422 and a coded reason (a business refusal)
+    reject_messages: bool = False
     #: overrides the engine's processing time per item (milliseconds) while set
     processing_ms: Annotated[int, msgspec.Meta(ge=0, le=3_600_000)] | None = None
 
@@ -113,6 +115,8 @@ class Stats(msgspec.Struct):
     rejected: int = 0
     correction_requested: int = 0
     duplicate_item_refs: list[str] = []
+    #: push systems: messages of a chain received after a later one of the same chain
+    out_of_order: int = 0
 
 
 class _Item:

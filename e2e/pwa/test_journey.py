@@ -303,6 +303,30 @@ async def run_journey(j: Journey, context, server) -> str:
     await j.testid("nav-notifications").click()
     await j.wait_route(r"#/notifications$")
     await j.check("notifications")
+    # opt out of text messages (in-app notifications stay)
+    await expect(j.testid("sms-settings")).to_be_visible()
+    await page.get_by_label("不发短信，只在本平台通知我").check()
+    await j.testid("save-sms").click()
+    await expect(j.testid("live-status")).to_have_text("短信设置已保存。")
+    prefs = await (await context.request.get(server.url + "/api/v1/notifications/preferences")).json()
+    assert prefs == {"sms": False, "language": "zh-CN"}
+    # switching the app to English makes the texts English too (the opt-out stays)
+    await page.locator('[data-action="toggle-language"]').first.click()
+    await expect(page.get_by_test_id("save-sms")).to_have_text("Save text message settings")
+
+    async def text_language() -> str:
+        return (await (await context.request.get(server.url + "/api/v1/notifications/preferences")).json())["language"]
+
+    for _ in range(50):  # saved in the background after the switch
+        if await text_language() == "en":
+            break
+        await page.wait_for_timeout(100)
+    assert (await (await context.request.get(server.url + "/api/v1/notifications/preferences")).json()) == {
+        "sms": False,
+        "language": "en",
+    }
+    await page.locator('[data-action="toggle-language"]').first.click()  # back to zh-CN for the rest
+    await expect(page.get_by_test_id("save-sms")).to_have_text("保存短信设置")
     return case_id
 
 

@@ -110,6 +110,7 @@ async def test_back_office_pages(tmp_path, monkeypatch, browser, axe, shot):
             await page.goto("/staff/ratings.html")
             await expect(page.get_by_test_id("follow-up")).to_have_count(1)
             await expect(page.get_by_test_id("rating-report")).to_contain_text("差评")
+            await expect(page.get_by_test_id("rating-reporting")).to_contain_text("已送达")
             assert await axe(page) == []
             await shot(page, "03-ratings")
             await page.locator(f"#note-{bad_id}").fill("已电话回访，说明清税进度")

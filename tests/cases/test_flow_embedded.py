@@ -67,6 +67,17 @@ async def test_a_correction_touches_only_its_item(tmp_path):
         assert view.status == st.CASE_COMPLETED
         tax_after = next(i for i in view.items if i.code.startswith("TAX-"))
         assert tax_after.closed_at == tax_before.closed_at  # untouched
+        # the applicant heard of the correction and of the completion in the app and by text, once each
+        sms = app.state[SIMULATORS_STATE_KEY]["sms"]
+
+        phone = (await platform.registration.person("P071")).phone
+
+        async def texts():  # co-signers got a "signature requested" text each, when the draft was signed
+            kinds = sorted(m["message"]["template"] for m in sms.received if m["message"]["phone"] == phone)
+            return kinds if len(kinds) >= 2 else None
+
+        assert await wait_until(texts, 30) == ["case_closed", "correction_requested"]
+        assert sms.stats.duplicates == 0
 
 
 async def test_an_agency_outage_heals_without_a_manual_step(tmp_path):

@@ -48,7 +48,10 @@ def test_one_command_starts_the_test_environment(tmp_path):
                 pass
             assert time.monotonic() < deadline and proc.poll() is None, "sandbox did not start"
             time.sleep(0.1)
-        assert len(httpx.get(f"{base}/sandbox/simulators").json()) == 10
+        from backend.connectors.push import all_push_specs
+        from backend.connectors.registry import all_specs
+
+        assert len(httpx.get(f"{base}/sandbox/simulators").json()) == len(all_specs()) + len(all_push_specs())
         assert httpx.get(f"{base}/sim/amr/.well-known/jwks.json").json()["keys"]
         r = httpx.put(f"{base}/sim/amr/admin/clients/x", json=jwks_of(generate_signing_key("x")))
         assert r.status_code == 403 and r.json()["code"] == "registration_closed"

@@ -113,6 +113,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/callbacks/{system:str}"): SIGNED,
     ("GET", "/api/v1/notifications"): Rule(SIGNED_IN, why="each sees their own"),
     ("POST", "/api/v1/notifications/{notification_id:int}/read"): Rule(SIGNED_IN, why="marks only one's own"),
+    ("GET", "/api/v1/notifications/preferences"): Rule(SIGNED_IN, why="each sees their own settings"),
+    ("PUT", "/api/v1/notifications/preferences"): Rule(SIGNED_IN, why="each sets their own texts on or off"),
     # identity
     ("GET", "/api/v1/enterprises/{uscc:str}"): Rule(OWNER),
     ("GET", "/api/v1/enterprises/{uscc:str}/licence"): Rule(
@@ -210,6 +212,7 @@ SANDBOX_ROUTES = [
     ("GET", "/sandbox/simulators/{system:str}/faults"),
     ("PUT", "/sandbox/simulators/{system:str}/faults"),
     ("PATCH", "/sandbox/simulators/{system:str}/faults"),
+    ("GET", "/sandbox/simulators/{system:str}/messages"),
     ("POST", "/sandbox/simulators/{system:str}/reset"),
     ("POST", "/sandbox/cases/{case_id:str}/notice/end"),
     ("POST", "/sandbox/token"),
@@ -259,6 +262,8 @@ SIMULATOR_MOUNTS = {
     "/sim/ytz-bank",
     "/sim/seal-security",
     "/sim/seal-online",
+    "/sim/haochaping",  # the push systems (好差评, SMS): signed requests too (tests/connectors/test_push_systems.py)
+    "/sim/sms",
 }
 
 
