@@ -28,14 +28,22 @@ async def delivered(n: int):
     return await wait_until(check, timeout=90, what=f"{n} reports delivered")
 
 
+async def rate_visit(ratings, person: str, visit_ref: str, level: int, indicators: list[str], comment: str = ""):
+    """A window visit's rating, as the visitor makes it with the token the service record issued."""
+    token = await ratings.issue_visit_token(
+        visit_ref=visit_ref, hall=HALL, region=REGION, channel="window", rater_id=person
+    )
+    return await ratings.rate_visit(Actor(id=person), token.visit_token, level, indicators, comment)
+
+
 async def test_ratings_made_while_the_system_is_down_arrive_later_in_order_and_once(live):
     platform = live.state.platform
     engine = live.state[SIMULATORS_STATE_KEY]["haochaping"]
     ratings = Ratings(platform)
     engine.set_faults({"down": True})
 
-    good = await ratings.rate_visit(Actor(id="P010"), "Q-1", HALL, "window", REGION, 5, ["attitude_good"])
-    bad = await ratings.rate_visit(Actor(id="P011"), "Q-2", HALL, "window", REGION, 1, ["slow"], "等了很久")
+    good = await rate_visit(ratings, "P010", "Q-1", 5, ["attitude_good"])
+    bad = await rate_visit(ratings, "P011", "Q-2", 1, ["slow"], "等了很久")
     await ratings.record_visit(WINDOW, bad.follow_up_id, "已电话回访")
     await ratings.record_rectification(WINDOW, bad.follow_up_id, "增开窗口")
     await ratings.reply(WINDOW, bad.follow_up_id, "已增开窗口，感谢监督")
@@ -78,14 +86,14 @@ async def test_a_refused_report_is_counted_as_failed_and_appeals_are_reported(li
     engine = live.state[SIMULATORS_STATE_KEY]["haochaping"]
     ratings = Ratings(platform)
     engine.set_faults({"reject_messages": True})
-    await ratings.rate_visit(Actor(id="P012"), "Q-3", HALL, "window", REGION, 3, [])
+    await rate_visit(ratings, "P012", "Q-3", 3, [])
 
     async def failed():
         return (await report())["reporting"]["failed"] == 1
 
     await wait_until(failed, timeout=60, what="the refused report counted as failed")
     engine.set_faults({}, replace=True)
-    bad = await ratings.rate_visit(Actor(id="P013"), "Q-4", HALL, "window", REGION, 1, ["other"], "无关")
+    bad = await rate_visit(ratings, "P013", "Q-4", 1, ["other"], "无关")
     appeal = await ratings.appeal(WINDOW, bad.id, "malicious", "与服务无关")
     await ratings.review(ADMIN, appeal.id, True, "经复核，评价内容与服务无关")  # upheld: the follow-up is void
     await delivered(5)
