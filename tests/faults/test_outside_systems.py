@@ -32,9 +32,15 @@ async def control(url: str, method: str, path: str, **kwargs) -> dict | list | N
         return response.json() if response.content else None
 
 
-async def rate(client: httpx.AsyncClient, applicants: Applicants, person: str, ref: str, level: int) -> None:
+async def rate(client: httpx.AsyncClient, platform, applicants: Applicants, person: str, ref: str, level: int) -> None:
+    """A window visit's rating over HTTP, with the one-time token its service record issued."""
+    from backend.ratings.service import Ratings
+
     token = await applicants._token(client, person)
-    body = {"visit_ref": ref, "hall": "hall-3501", "channel": "window", "region": "350102", "level": level}
+    visit = await Ratings(platform).issue_visit_token(
+        visit_ref=ref, hall="hall-3501", region="350102", channel="window", rater_id=person
+    )
+    body = {"visit_token": visit.visit_token, "level": level}
     if level <= 2:
         body |= {"indicators": ["slow"], "comment": "等候时间太长"}
     response = await applicants._retrying(
@@ -66,8 +72,8 @@ async def test_rating_reports_and_texts_survive_outages_of_their_systems(
             for n, (_, person) in enumerate(CLEAN):
                 case_id, person = await ready_draft(platform, n)
                 await applicants.submit(client, case_id, person, f"outside-{n}")
-                await rate(client, applicants, person, f"V-{n}-good", 5)
-                await rate(client, applicants, person, f"V-{n}-bad", 1)
+                await rate(client, platform, applicants, person, f"V-{n}-good", 5)
+                await rate(client, platform, applicants, person, f"V-{n}-bad", 1)
             await wait_until_settled(timeout=180)  # every case closes: a text to each applicant
 
             async def attempted() -> bool:
@@ -84,7 +90,7 @@ async def test_rating_reports_and_texts_survive_outages_of_their_systems(
                     sandbox.url, "PUT", f"/sim/{code}/admin/faults", json={"error_rate": 0.5, "error_status": 502}
                 )
             for n, (_, person) in enumerate(CLEAN):
-                await rate(client, applicants, person, f"V-{n}-later", 4)
+                await rate(client, platform, applicants, person, f"V-{n}-later", 4)
             await asyncio.sleep(5)
             for code in PUSH:  # 3. healthy again
                 await control(sandbox.url, "PUT", f"/sim/{code}/admin/faults", json={})
