@@ -113,6 +113,20 @@ async def end_session(identity: Identity, sid: str, reason: str = "logout") -> N
     await _announce_end(identity, sid)  # after the commit: a process asking the database now finds it ended
 
 
+async def end_terminal_sessions(identity: Identity, terminal_id: str, reason: str = "terminal_disabled") -> int:
+    """End every open session of a kiosk terminal: its own and its visitors' (a disabled terminal's
+    tokens stop at once rather than when they expire). Returns how many ended."""
+    own = (PlatformSession.kind == "terminal") & (PlatformSession.subject == terminal_id)
+    # a visitor's session records the terminal in its claims (msgspec writes JSON without spaces)
+    visitors = (PlatformSession.kind == "kiosk") & PlatformSession.claims.like(f'%"terminal_id":"{terminal_id}"%')
+    rows = await PlatformSession.select(PlatformSession.sid).where(
+        PlatformSession.ended_at.is_null() & (own | visitors)
+    )
+    for row in rows:
+        await end_session(identity, row["sid"], reason)
+    return len(rows)
+
+
 async def _announce_end(identity: Identity, sid: str) -> None:
     """Refuse the session's access tokens here at once, and in every other API process as the notice arrives."""
     session_ended(identity, sid)
