@@ -342,6 +342,15 @@ class CaseService:
         """The actor's current capacity for the enterprise (registration record or 授权委托), or None."""
         return await self.capacity_for(actor, uscc) if actor.kind == "person" else None
 
+    async def applicant_to_notify(self, created_by: str, uscc: str) -> str | None:
+        """Who hears about a case: the person who started it while they may still act for the
+        enterprise, else its legal representative (or operator): a revoked agent hears no more."""
+        if await self.capacity(Actor(id=created_by), uscc) is not None:
+            return created_by
+        record = await self.platform.registration.enterprise(uscc)
+        granting = [p for p in (record.parties if record else []) if p.role in ("legal_rep", "operator")]
+        return granting[0].person_id if granting else None
+
     async def may_act_for(self, actor: Actor, uscc: str) -> bool:
         """True if the actor may act for the enterprise as a whole (start or edit its application)."""
         capacity = await self.capacity(actor, uscc)
@@ -1435,9 +1444,11 @@ class CaseService:
                 events = [await timeline.append(row["id"], st.CASE_EXPIRED, at=now)]
         await self._announce(public_id, events)
         if events and events[0]["type"] == st.CASE_EXPIRY_WARNED and self.platform.notify_applicant:
-            await self.platform.notify_applicant(
-                row["created_by"], "draft_expiring", {"case": public_id, "expires_at": row["expires_at"]}
-            )
+            person = await self.applicant_to_notify(row["created_by"], row["uscc"])
+            if person:
+                await self.platform.notify_applicant(
+                    person, "draft_expiring", {"case": public_id, "expires_at": row["expires_at"]}
+                )
 
     # ------------------------------------------------------------------ reading
 
