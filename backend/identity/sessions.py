@@ -117,14 +117,21 @@ async def end_terminal_sessions(identity: Identity, terminal_id: str, reason: st
     """End every open session of a kiosk terminal: its own and its visitors' (a disabled terminal's
     tokens stop at once rather than when they expire). Returns how many ended."""
     own = (PlatformSession.kind == "terminal") & (PlatformSession.subject == terminal_id)
-    # a visitor's session records the terminal in its claims (msgspec writes JSON without spaces)
-    visitors = (PlatformSession.kind == "kiosk") & PlatformSession.claims.like(f'%"terminal_id":"{terminal_id}"%')
-    rows = await PlatformSession.select(PlatformSession.sid).where(
-        PlatformSession.ended_at.is_null() & (own | visitors)
+    rows = await PlatformSession.select(PlatformSession.sid, PlatformSession.kind, PlatformSession.claims).where(
+        PlatformSession.ended_at.is_null() & (own | (PlatformSession.kind == "kiosk"))
     )
+    ended = 0
     for row in rows:
+        # a visitor's session names its terminal in its claims (a JSON column: compared here, as
+        # PostgreSQL's json has no LIKE; open kiosk sessions are few, each ends after minutes idle)
+        claims = row["claims"]
+        if row["kind"] == "kiosk":
+            data = msgspec.json.decode(claims) if isinstance(claims, (str, bytes)) else claims
+            if not isinstance(data, dict) or data.get("terminal_id") != terminal_id:
+                continue
         await end_session(identity, row["sid"], reason)
-    return len(rows)
+        ended += 1
+    return ended
 
 
 async def _announce_end(identity: Identity, sid: str) -> None:
