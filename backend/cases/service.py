@@ -1516,8 +1516,9 @@ class CaseService:
     def narrow(actor: Actor, access: Access, view: CaseView) -> CaseView:
         """The part of ``view`` ``access`` shows: an agent with a mandate for some items sees those
         items, their documents and timeline entries, and nothing of the merged application (answers,
-        form, materials); agency staff see every item's status, but the form fields, accounts,
-        results and documents of their own agency's items in their regions only."""
+        form, materials); agency staff see every item's status and the results the case has shared
+        (as their workbench does), but only the form fields their own items receive and only their own
+        items' bank accounts."""
         if access.items is not None:
             items = [i for i in view.items if access.covers(i.code)]
             refs = {i.ref for i in items}
@@ -1537,12 +1538,7 @@ class CaseService:
 
         own = [i for i in view.items if i.system in access.agencies and actor.in_region(view.region)]
         fields = {key for i in own for key in _item_maps(view.catalog_version, i.code)}
-        items = [
-            i
-            if i in own
-            else msgspec.structs.replace(i, account=None, result={}, documents=[], corrections=[], reasons=[])
-            for i in view.items
-        ]
+        items = [i if i in own else msgspec.structs.replace(i, account=None) for i in view.items]
         form = {k: v for k, v in view.form_data.items() if k in fields}
         return msgspec.structs.replace(view, form_data=form, items=items)
 
