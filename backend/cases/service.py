@@ -389,7 +389,8 @@ class CaseService:
                 raise ProblemError(
                     403,
                     "mandate_scope",
-                    "您的授权委托仅限部分事项，不能办理整件申请的操作。 Your mandate covers only some items, not the whole application.",
+                    "您的授权委托仅限部分事项，不能办理整件申请的操作。"
+                    " Your mandate covers only some items, not the whole application.",
                 )
             return WHOLE_CASE if capacity.whole_case else Access(items=frozenset(capacity.items))
         agency_reach = False
@@ -1212,7 +1213,8 @@ class CaseService:
                     raise ProblemError(
                         403,
                         "mandate_scope",
-                        "您的授权委托只能补正该部门要求的内容。 Your mandate allows only the corrections this agency asked for.",
+                        "您的授权委托只能补正该部门要求的内容。"
+                        " Your mandate allows only the corrections this agency asked for.",
                         field=f"form_data.{beyond[0]}",
                     )
             if form_data:
