@@ -138,7 +138,7 @@ ITEM_CASE_AND_SIBLINGS = (
 )
 # Every item of the case of item {ref} with that case and its timeline's last event ({ref} twice).
 ITEM_AND_CASE_LOCKED = (
-    _item_and_case(["public_id", "catalog_version", "status", "created_by"], last_event=CASE_OF_ITEM)
+    _item_and_case(["public_id", "catalog_version", "status", "created_by", "uscc"], last_event=CASE_OF_ITEM)
     + f" WHERE i.case_file = {CASE_OF_ITEM} ORDER BY i.id"
 )
 
@@ -597,15 +597,19 @@ class Dispatcher:
             case_id, now, events, statuses=[i["status"] for i in siblings], current=case["status"]
         )
         if new == st.CORRECTION and self.platform.notify_applicant:
-            await self.platform.notify_applicant(
-                case["created_by"], "correction_requested", {"case": case["public_id"], "item": item["code"]}
-            )
+            person = await self.service.applicant_to_notify(case["created_by"], case["uscc"])
+            if person:
+                await self.platform.notify_applicant(
+                    person, "correction_requested", {"case": case["public_id"], "item": item["code"]}
+                )
         elif new in st.ITEM_TERMINAL and self.platform.notify_applicant:
             # the applicant hears once, when the case's last item closes (completed or refused)
             closed_as = st.case_status([i["status"] for i in siblings])
             if closed_as != case["status"] and closed_as in (st.CASE_COMPLETED, st.CASE_REFUSED):
                 kind = "case_closed" if closed_as == st.CASE_COMPLETED else "case_refused"
-                await self.platform.notify_applicant(case["created_by"], kind, {"case": case["public_id"]})
+                person = await self.service.applicant_to_notify(case["created_by"], case["uscc"])
+                if person:
+                    await self.platform.notify_applicant(person, kind, {"case": case["public_id"]})
         return "applied", case["public_id"], events
 
     async def _release_dependents(

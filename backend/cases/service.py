@@ -342,6 +342,15 @@ class CaseService:
         """The actor's current capacity for the enterprise (registration record or 授权委托), or None."""
         return await self.capacity_for(actor, uscc) if actor.kind == "person" else None
 
+    async def applicant_to_notify(self, created_by: str, uscc: str) -> str | None:
+        """Who hears about a case: the person who started it while they may still act for the
+        enterprise, else its legal representative (or operator): a revoked agent hears no more."""
+        if await self.capacity(Actor(id=created_by), uscc) is not None:
+            return created_by
+        record = await self.platform.registration.enterprise(uscc)
+        granting = [p for p in (record.parties if record else []) if p.role in ("legal_rep", "operator")]
+        return granting[0].person_id if granting else None
+
     async def may_act_for(self, actor: Actor, uscc: str) -> bool:
         """True if the actor may act for the enterprise as a whole (start or edit its application)."""
         capacity = await self.capacity(actor, uscc)
@@ -380,7 +389,8 @@ class CaseService:
                 raise ProblemError(
                     403,
                     "mandate_scope",
-                    "您的授权委托仅限部分事项，不能办理整件申请的操作。 Your mandate covers only some items, not the whole application.",
+                    "您的授权委托仅限部分事项，不能办理整件申请的操作。"
+                    " Your mandate covers only some items, not the whole application.",
                 )
             return WHOLE_CASE if capacity.whole_case else Access(items=frozenset(capacity.items))
         agency_reach = False
@@ -1211,7 +1221,8 @@ class CaseService:
                     raise ProblemError(
                         403,
                         "mandate_scope",
-                        "您的授权委托只能补正该部门要求的内容。 Your mandate allows only the corrections this agency asked for.",
+                        "您的授权委托只能补正该部门要求的内容。"
+                        " Your mandate allows only the corrections this agency asked for.",
                         field=f"form_data.{beyond[0]}",
                     )
             if form_data:
@@ -1445,10 +1456,12 @@ class CaseService:
                 events = [await timeline.append(row["id"], st.CASE_EXPIRED, at=now)]
         await self._announce(public_id, events)
         if events and events[0]["type"] == st.CASE_EXPIRY_WARNED and self.platform.notify_applicant:
-            await self.platform.notify_applicant(
-                row["created_by"], "draft_expiring", {"case": public_id, "expires_at": row["expires_at"]}
-            )
-            await self.platform.queue.notify()  # its text message
+            person = await self.applicant_to_notify(row["created_by"], row["uscc"])
+            if person:
+                await self.platform.notify_applicant(
+                    person, "draft_expiring", {"case": public_id, "expires_at": row["expires_at"]}
+                )
+                await self.platform.queue.notify()  # its text message
 
     # ------------------------------------------------------------------ reading
 
@@ -1516,8 +1529,9 @@ class CaseService:
     def narrow(actor: Actor, access: Access, view: CaseView) -> CaseView:
         """The part of ``view`` ``access`` shows: an agent with a mandate for some items sees those
         items, their documents and timeline entries, and nothing of the merged application (answers,
-        form, materials); agency staff see every item's status, but the form fields, accounts,
-        results and documents of their own agency's items in their regions only."""
+        form, materials); agency staff see every item's status and the results the case has shared
+        (as their workbench does), but only the form fields their own items receive and only their own
+        items' bank accounts."""
         if access.items is not None:
             items = [i for i in view.items if access.covers(i.code)]
             refs = {i.ref for i in items}
@@ -1537,12 +1551,7 @@ class CaseService:
 
         own = [i for i in view.items if i.system in access.agencies and actor.in_region(view.region)]
         fields = {key for i in own for key in _item_maps(view.catalog_version, i.code)}
-        items = [
-            i
-            if i in own
-            else msgspec.structs.replace(i, account=None, result={}, documents=[], corrections=[], reasons=[])
-            for i in view.items
-        ]
+        items = [i if i in own else msgspec.structs.replace(i, account=None) for i in view.items]
         form = {k: v for k, v in view.form_data.items() if k in fields}
         return msgspec.structs.replace(view, form_data=form, items=items)
 

@@ -30,6 +30,7 @@ from backend.identity.principal import (
     Principal,
     PrincipalDep,
     TokenPair,
+    forbidden,
     require_person,
     requires,
     resolve_principal,
@@ -40,6 +41,7 @@ from backend.identity.sessions import end_session, issue_session, refresh_sessio
 from backend.lib import jsonbody
 from backend.lib.openapi import OPT_FILE_MEDIA_TYPES
 from backend.lib.problems import ProblemError
+from backend.lib.validators import validate_uscc
 from backend.platform import Platform, PlatformDep
 
 REFRESH_COOKIE_PATH = "/auth"
@@ -312,10 +314,11 @@ async def enterprise_licence(platform: PlatformDep, principal: PrincipalDep, usc
     if not principal.has_role(AGENCY_STAFF, WINDOW_STAFF, ADMIN):
         await directory.require_act_for(platform, principal, uscc)
         return await licence.fetch_licence(platform, uscc)
+    uscc = validate_uscc(uscc)
     if not principal.has_role(WINDOW_STAFF, ADMIN) and not (
         platform.staff_reach_enterprise is not None and await platform.staff_reach_enterprise(principal, uscc)
     ):
-        raise ProblemError(404, "enterprise_not_found", "找不到该企业。 No such enterprise.")
+        raise forbidden("该企业没有由您所在部门办理的申请。 No case of this enterprise is handled by your agency.")
     await audit.audit_access(platform, principal, f"enterprise:{uscc}", "licence")
     return await licence.fetch_licence(platform, uscc)
 

@@ -113,6 +113,27 @@ async def end_session(identity: Identity, sid: str, reason: str = "logout") -> N
     await _announce_end(identity, sid)  # after the commit: a process asking the database now finds it ended
 
 
+async def end_terminal_sessions(identity: Identity, terminal_id: str, reason: str = "terminal_disabled") -> int:
+    """End every open session of a kiosk terminal: its own and its visitors' (a disabled terminal's
+    tokens stop at once rather than when they expire). Returns how many ended."""
+    own = (PlatformSession.kind == "terminal") & (PlatformSession.subject == terminal_id)
+    rows = await PlatformSession.select(PlatformSession.sid, PlatformSession.kind, PlatformSession.claims).where(
+        PlatformSession.ended_at.is_null() & (own | (PlatformSession.kind == "kiosk"))
+    )
+    ended = 0
+    for row in rows:
+        # a visitor's session names its terminal in its claims (a JSON column: compared here, as
+        # PostgreSQL's json has no LIKE; open kiosk sessions are few, each ends after minutes idle)
+        claims = row["claims"]
+        if row["kind"] == "kiosk":
+            data = msgspec.json.decode(claims) if isinstance(claims, (str, bytes)) else claims
+            if not isinstance(data, dict) or data.get("terminal_id") != terminal_id:
+                continue
+        await end_session(identity, row["sid"], reason)
+        ended += 1
+    return ended
+
+
 async def _announce_end(identity: Identity, sid: str) -> None:
     """Refuse the session's access tokens here at once, and in every other API process as the notice arrives."""
     session_ended(identity, sid)

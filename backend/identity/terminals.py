@@ -19,7 +19,7 @@ from joserfc.jwk import ECKey
 from backend.db import writing_transaction
 from backend.identity.config import get_identity
 from backend.identity.principal import KIOSK_TERMINAL, Principal, TokenPair, require_admin, unauthenticated
-from backend.identity.sessions import issue_session
+from backend.identity.sessions import end_terminal_sessions, issue_session
 from backend.identity.signed import consume_jti
 from backend.identity.tables import KioskTerminal
 from backend.lib.problems import ProblemError
@@ -109,7 +109,7 @@ async def list_terminals(platform: Platform) -> list[TerminalView]:
 
 
 async def disable_terminal(platform: Platform, admin: Principal, terminal_id: str) -> TerminalView:
-    """Disable a terminal: it can get no new tokens (tokens it holds expire within minutes)."""
+    """Disable a terminal: it can get no new tokens, and the tokens it and its visitors hold stop at once."""
     require_admin(admin)
     now = get_identity(platform).now_ms()
     async with writing_transaction(platform.engine):
@@ -120,6 +120,7 @@ async def disable_terminal(platform: Platform, admin: Principal, terminal_id: st
             KioskTerminal.id == row.id
         )
     row.enabled, row.disabled_at = False, now
+    await end_terminal_sessions(get_identity(platform), terminal_id)
     return _view(row)
 
 

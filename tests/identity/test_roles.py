@@ -45,7 +45,8 @@ ROUTE_ACCESS = [
         "GET",
         f"/api/v1/enterprises/{USCC_P002}/licence",
         None,
-        {"applicant", "liquidator", "agency_staff", "regional_staff", "window_staff", "admin"},
+        # agency staff: only enterprises with a case of theirs (none here); tests/security/test_finding07_*
+        {"applicant", "liquidator", "window_staff", "admin"},
     ),
     ("GET", "/api/v1/mandates", None, {"applicant", "liquidator", "agent"}),
     (

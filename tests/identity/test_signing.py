@@ -289,7 +289,7 @@ async def test_licence_prefill(any_api):
         and body["waives_material"] == "business_licence"
     )
     assert (await any_api.get(f"/api/v1/enterprises/{USCC}/licence", headers=bearer(legal))).status_code == 403
-    staff = await token_for(any_api, "staff-amr")
+    staff = await token_for(any_api, "window-fuzhou")  # agency staff: only enterprises with a case of theirs
     invalid = await any_api.get("/api/v1/enterprises/91350102MA0102003X/licence", headers=bearer(staff))
     assert invalid.status_code == 422 and invalid.json()["code"] == "invalid_uscc"
     from backend.lib.validators import make_uscc

@@ -61,3 +61,32 @@ async def test_finding04_revoking_a_mandate_ends_access_to_the_agents_drafts(liv
     # the draft is untouched and still the enterprise's: its legal representative carries on
     view = (await live.client.get(base, headers=bearer(legal))).json()
     assert view["version"] == saved.json()["version"] and view["form_data"].get("contact_phone") != "13800000000"
+
+
+async def test_finding04_class_a_revoked_agent_hears_no_more_of_the_case(live):
+    """Same class (the creator standing in for the applicant): the case's notices went to whoever
+    started it, so a revoked agent kept hearing of the enterprise's case. They go to the legal
+    representative once the agent may no longer act."""
+    from backend.cases.tables import CaseFile
+    from backend.notifications.tables import Notification
+
+    legal = await session_token(live.client, "applicant-p002")
+    agent = bearer(await session_token(live.client, "applicant-p001"))
+    granted = await live.client.post(
+        "/api/v1/mandates",
+        json={"uscc": OTHER_USCC, "agent_id_number": AGENT_ID_NUMBER, "agent_name": "陈建华"},
+        headers=bearer(legal),
+    )
+    assert granted.status_code == 201, granted.text
+    try:
+        draft = (await live.client.post("/api/v1/cases", json={"uscc": OTHER_USCC}, headers=agent)).json()
+    finally:
+        await live.client.post(f"/api/v1/mandates/{granted.json()['mandate_id']}/revoke", headers=bearer(legal))
+    # the draft is a day from expiry: the expiry job warns whoever is to hear of it
+    now = live.platform.clock.now_ms()
+    await CaseFile.update({CaseFile.expires_at: now + 86_400_000}).where(CaseFile.public_id == draft["id"])
+    await live.platform.cases.expire_drafts_job(draft["id"])
+    warned = await Notification.select(Notification.person_id).where(
+        (Notification.kind == "draft_expiring") & Notification.data.like(f"%{draft['id']}%")
+    )
+    assert [w["person_id"] for w in warned] == ["P002"], warned

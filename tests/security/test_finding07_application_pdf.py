@@ -46,13 +46,13 @@ async def test_finding07_staff_reads_are_audited(live, world):
 
 async def test_finding07_class_licence_only_for_staff_with_a_case_of_the_enterprise(live, world):
     """Same class (a route that checked only a role): any staff member could fetch any enterprise's
-    e-licence. Agency staff now get it only for enterprises with a case of theirs; reads are audited."""
+    e-licence. Agency staff now get it only for enterprises with a case of theirs (403 otherwise: enterprises are public, cases are not); reads are audited."""
     from tests.security.support import CASE_USCC
 
     path = f"/api/v1/enterprises/{CASE_USCC}/licence"
     for role in ("agency_other", "region_other"):  # 厦门 tax; AMR of 福州 (the enterprise is in 宁德)
         refused = await live.client.get(path, headers=bearer(live.tokens[role]))
-        assert refused.status_code == 404, (role, refused.status_code)
+        assert refused.status_code == 403, (role, refused.status_code)
     allowed = await live.client.get(path, headers=bearer(live.tokens["agency_staff"]))
     assert allowed.status_code == 200, allowed.text
     records = await access_records(live.platform, case_id=f"enterprise:{CASE_USCC}", subject="staff-amr")

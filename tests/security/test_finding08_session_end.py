@@ -73,3 +73,48 @@ async def test_finding08_a_logout_in_one_api_process_ends_the_token_in_another(p
                 return (await b.get("/api/v1/me", headers=token)).status_code == 401
 
             assert await wait_until(b_refuses, timeout=10, interval=0.05, what="B refuses the ended session")
+
+
+async def test_finding08_class_disabling_a_terminal_ends_its_tokens(live):
+    """Same class: a disabled kiosk terminal kept its access token until it expired."""
+    import uuid
+
+    from joserfc import jwt
+    from joserfc.jwk import ECKey
+
+    from backend.identity import get_identity
+
+    admin = bearer(live.tokens["admin"])
+    key = ECKey.generate_key("P-256", private=True)
+    terminal_id = f"kiosk-{uuid.uuid4().hex[:8]}"
+    registered = await live.client.post(
+        "/api/v1/kiosk/terminals",
+        json={
+            "terminal_id": terminal_id,
+            "name": "福州大厅 9 号机",
+            "hall": "hall-350100",
+            "region": "350100",
+            "public_jwk": key.as_dict(private=False),
+        },
+        headers=admin,
+    )
+    assert registered.status_code == 201, registered.text
+    identity = get_identity(live.platform)
+    now = identity.now_s()
+    claims = {
+        "iss": terminal_id,
+        "sub": terminal_id,
+        "aud": f"{identity.base_url}/auth/terminal/token",
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+    }
+    issued = await live.client.post(
+        "/auth/terminal/token", json={"assertion": jwt.encode({"alg": "ES256"}, claims, key)}
+    )
+    assert issued.status_code == 200, issued.text
+    terminal = bearer(issued.json()["access_token"])
+    assert (await live.client.get("/api/v1/me", headers=terminal)).status_code == 200
+    disabled = await live.client.post(f"/api/v1/kiosk/terminals/{terminal_id}/disable", headers=admin)
+    assert disabled.status_code == 200, disabled.text
+    assert (await live.client.get("/api/v1/me", headers=terminal)).status_code == 401
