@@ -60,7 +60,7 @@ async function dead() {
 
 async function integrations() {
   const rows = await api("/api/v1/admin/integrations");
-  return table("对接需求登记（部委对接申请表）", ["业务系统", "系统名称", "对接方式", "部署环境", "状态"], rows.map((r) => [r.system, r.system_name, r.docking_mode, r.deployment_environment, r.status]));
+  return table("对接需求登记（部委对接申请表）", ["业务系统", "填报部门", "系统名称", "对接方式", "部署环境", "事项行使层级", "年均办件量", "状态"], rows.map((r) => [r.system, r.filing_department, r.system_name, r.docking_mode, r.deployment_environment, (r.level || []).join("、"), r.annual_volume, r.status]));
 }
 
 async function contacts() {
