@@ -134,9 +134,11 @@ async def compute(
     ]
 
     try:
+        from backend.ratings.service import end_of_day_ms
         from backend.ratings.service import report as rating_report
 
-        satisfaction = await rating_report()
+        # unrated items count as 满意 after 7 days (Fujian's 好差评 measures), as of the end of today
+        satisfaction = await rating_report(now_ms=end_of_day_ms(today))
     except Exception:  # noqa: BLE001 - ratings not installed: statistics still answer
         satisfaction = None
 
