@@ -5,8 +5,9 @@ A bad rating (不满意, 非常不满意) opens a follow-up in the same transact
 from the holiday calendar: 回访 by the end of the next working day, 整改 and the reply to
 the applicant within 10 working days (Fujian's 好差评 measures; ``standard.py``).
 Deadline jobs (``ratings.deadline``) mark a step overdue when its day has passed without
-it. After the reply the applicant may rate once more (that rating is final and closes the follow-up). Staff may appeal a malicious or
-mistaken rating; an administrator's upheld re-review invalidates it (excluded from reports).
+it. After the reply the applicant may rate once more (that rating is final and closes the
+follow-up). Staff may appeal a malicious or mistaken rating; an administrator's upheld
+re-review invalidates it (excluded from reports).
 """
 
 from __future__ import annotations
