@@ -20,6 +20,10 @@ MESSAGES = {
     "draft_expiring": ("您的注销申请草稿即将过期，请尽快提交。", "Your draft application will expire soon."),
     "case_closed": ("您的注销申请已办结。", "Your application has been completed."),
     "signature_requested": ("有一份注销申请等待您签名。", "An application is waiting for your signature."),
+    "due_date_changed": (
+        "国家节假日安排调整，您申请中事项的承诺办结日期已变更，请查看。",
+        "An official holiday arrangement changed the promised date of an item of your application.",
+    ),
 }
 
 
