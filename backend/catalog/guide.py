@@ -73,8 +73,12 @@ def _conditions(catalog: Catalog, et: s.EntityType, route: str) -> list[s.GuideC
             )
             if et.code == "individual"
             else s.Text(
-                zh="未发生债权债务或已将债权债务清偿完结（含清算费用、职工工资、社会保险费用、法定补偿金、应缴税款），全体投资人书面承诺并承担法律责任。",
-                en="No debts, or all debts settled (incl. liquidation costs, wages, social insurance, compensation, taxes); all investors commit in writing.",
+                # R Art. 33 ¶1 in full
+                zh="未发生债权债务或者已将债权债务清偿完结，未发生或者已结清清偿费用、职工工资、社会保险费用、"
+                "法定补偿金、应缴纳税款（滞纳金、罚款），并由全体投资人书面承诺对上述情况的真实性承担法律责任。",
+                en="No debts, or all debts settled; no, or fully paid, settlement costs, wages, social "
+                "insurance, statutory compensation and taxes with late fees and fines; all investors answer "
+                "in writing for its truth.",
             )
         )
         out.append(
