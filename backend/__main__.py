@@ -95,9 +95,11 @@ async def run_worker() -> None:
     platform = build_platform(settings)
     db.bind(platform.engine)
     await db.start(platform.engine, settings)
+    from backend.app import load_holiday_imports
     from backend.lib.warmup import warm_up
 
     warm_up(platform)
+    await load_holiday_imports(platform)
     channels = None
     if platform.redis is not None:  # live updates reach the API processes' subscribers through Redis
         from backend.system.degraded import ResilientRedisChannels

@@ -46,6 +46,18 @@ from backend.settings import ROOT, Settings, get_settings
 from backend.system.degraded import FallbackStore, ResilientRedisChannels, outage_exception_handlers
 
 log = logging.getLogger("backend")
+
+
+async def load_holiday_imports(platform) -> None:
+    """Put the administrators' holiday arrangement imports in force in this process."""
+    from backend.administration.holidays import refresh
+
+    try:
+        await refresh(platform)
+    except Exception:  # an unmigrated database: the shipped calendar stays in force
+        log.exception("holiday imports not loaded; the shipped calendar is in force")
+
+
 API_VERSION = "0.1.0"
 
 
@@ -192,6 +204,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         db.bind(platform.engine)
         await db.start(platform.engine, settings)
         warm_up(platform)
+        await load_holiday_imports(platform)
         await platform.queue.enqueue(
             identity.PURGE_JOB, {}, dedupe_key="identity.purge:bootstrap"
         )  # re-schedules itself

@@ -330,7 +330,10 @@ async function precheckPage(view) {
     blockers.length
       ? h("div", { class: "warning-box", "data-testid": "blockers" }, h("h2", {}, t("precheck.blockers")), h("ul", {}, blockers.map((b) => h("li", {}, typeof b.message === "object" ? pick(b.message) : b.message || b.code))))
       : h("div", { class: "panel panel--ok", "data-testid": "no-blockers" }, h("p", {}, t("precheck.noBlockers"))),
-    h("h2", {}, t("precheck.items", { n: plan.items.length, days: plan.promised_days })),
+    // with a timed stage (简易注销公示期 / 异议期) the promise is "the stage, then working days", as the guide says
+    h("h2", { "data-testid": "promise" }, plan.stage_days && plan.promised_text
+      ? t("precheck.itemsStaged", { n: plan.items.length, promise: pick(plan.promised_text) })
+      : t("precheck.items", { n: plan.items.length, days: plan.promised_days })),
     h("ol", { class: "items", "data-testid": "planned-items" }, plan.items.map((item) => h("li", {}, h("strong", {}, pick(item.name)), h("br"), h("span", { class: "hint" }, `${pick(item.department.name)} · ${t("precheck.days", { n: item.promised_days })}`)))),
     plan.reduction ? h("p", { class: "hint" }, t("precheck.reduction", { materials: plan.reduction.materials.saved, fields: plan.reduction.form_fields.saved, visits: plan.reduction.visits.saved })) : null,
     (plan.notices || []).length ? h("div", { class: "inset" }, h("h2", {}, t("precheck.notices")), h("ul", {}, plan.notices.map((n) => h("li", {}, pick(n.message))))) : null,
@@ -650,7 +653,9 @@ async function donePage(view) {
   if (view.status === "draft") return redirect(`#/case/${view.id}/submit`);
   return [
     h("div", { class: "confirmation", "data-testid": "confirmation" }, h("h1", {}, t("done.title")), h("p", {}, t("done.number")), h("p", { class: "confirmation__number", "data-testid": "case-number" }, view.number)),
-    h("h2", {}, t("done.next")), h("p", {}, t("done.next.body", { days: view.plan?.promised_days ?? "" })),
+    h("h2", {}, t("done.next")), h("p", {}, view.plan?.stage_days && view.plan?.promised_text
+      ? t("done.next.bodyStaged", { promise: pick(view.plan.promised_text) })
+      : t("done.next.body", { days: view.plan?.promised_days ?? "" })),
     h("p", {}, h("a", { class: "button", href: `#/case/${view.id}`, "data-testid": "view-case" }, t("done.view"))),
   ];
 }
@@ -660,7 +665,7 @@ async function donePage(view) {
 function itemCard(view, item, rated = {}) {
   const kind = { completed: "done", rejected: "cannot", cancelled: "cannot", correction_requested: "warn", dispatch_failed: "warn", withdrawn: "cannot" }[item.status] || "progress";
   const dates = [
-    item.due_on ? { key: t("case.due"), value: fmtDate(item.due_on) } : null,
+    item.due_on ? { key: t("case.due"), value: fmtDate(item.due_on) + (item.due_estimated ? t("case.estimated") : "") } : null,
     item.sent_at ? { key: t("case.sent"), value: fmtTime(item.sent_at) } : null,
     item.accepted_at ? { key: t("case.accepted"), value: fmtTime(item.accepted_at) } : null,
     item.closed_at ? { key: t("case.closed"), value: fmtTime(item.closed_at) } : null,

@@ -58,9 +58,67 @@ async function dead() {
       }, null, true))))));
 }
 
+// ---------------------------------------------------------------- 节假日安排
+
+const dates = (text) => text.split(/[\s,，、]+/).map((d) => d.trim()).filter(Boolean);
+
+function holidayBody() {
+  return {
+    year: Number($("holiday-year").value),
+    holidays: dates($("holiday-off").value),
+    workdays: dates($("holiday-on").value),
+    source: $("holiday-source").value,
+    note: $("holiday-note").value,
+  };
+}
+
+function diffTable(d) {
+  const list = (xs) => xs.join("、") || "—";
+  return table(`${d.year}年节假日安排的变化${d.was_official ? "" : "（此前按法定节假日推算）"}`, ["项目", "日期"], [
+    ["新增放假", list(d.holidays_added)], ["取消放假", list(d.holidays_removed)],
+    ["新增调休上班", list(d.workdays_added)], ["取消调休上班", list(d.workdays_removed)],
+    ["承诺办结日期改变的事项", String(d.moved)],
+  ], "holiday-diff");
+}
+
+async function holidays() {
+  const state = await api("/api/v1/admin/calendar");
+  $("holiday-warning").replaceChildren(...(state.warning
+    ? [h("div", { class: "warning-box", "data-testid": "holiday-warning" }, pickText(state.warning))] : []));
+  if (state.missing_next_year && !$("holiday-year").value) $("holiday-year").value = state.missing_next_year;
+  const years = table("各年节假日安排", ["年份", "来源", "放假日（周末以外）"], state.years.map((y) => [
+    `${y.year}${y.official ? "" : "（推算，预计）"}`, y.source, y.days_off.join("、")]), "holiday-years");
+  const log = table("导入记录", ["时间", "年份", "依据", "导入人", "改变的承诺日期"], state.imports.map((i) => [
+    dateTime(i.imported_at), String(i.year), i.source, i.imported_by, String(i.moved)]), "holiday-imports");
+  return h("div", {}, years, log);
+}
+
+$("holiday-preview").addEventListener("click", async () => {
+  try {
+    $("holiday-diff").replaceChildren(diffTable(await api("/api/v1/admin/calendar/preview", { method: "POST", body: holidayBody() })));
+  } catch (error) {
+    showError(messages, error);
+  }
+});
+
+$("holiday-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("holiday-import").disabled = true;
+  try {
+    const done = await api("/api/v1/admin/calendar/imports", { method: "POST", body: holidayBody() });
+    showOk(messages, `已导入${done.year}年节假日安排，${done.moved}个事项的承诺办结日期已改变并通知申请人。`);
+    $("holiday-diff").replaceChildren(diffTable({ year: done.year, ...done.diff, moved: done.moved }));
+    await section("holidays", holidays);
+  } catch (error) {
+    showError(messages, error);
+  } finally {
+    $("holiday-import").disabled = false;
+  }
+});
+
 async function integrations() {
   const rows = await api("/api/v1/admin/integrations");
-  return table("对接需求登记（部委对接申请表）", ["业务系统", "系统名称", "对接方式", "部署环境", "状态"], rows.map((r) => [r.system, r.system_name, r.docking_mode, r.deployment_environment, r.status]));
+  return table("对接需求登记（部委对接申请表）", ["业务系统", "填报部门", "系统名称", "对接方式", "部署环境", "事项行使层级", "年均办件量", "状态"], rows.map((r) => [r.system, r.filing_department, r.system_name, r.docking_mode, r.deployment_environment, (r.level || []).join("、"), r.annual_volume, r.status]));
 }
 
 async function contacts() {
@@ -319,6 +377,7 @@ $("staff-form").addEventListener("submit", async (ev) => {
   }
 });
 
+section("holidays", holidays);
 section("modes", modes);
 section("dead", dead);
 section("integrations", integrations);

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from backend.administration import publication, staff
+from backend.administration import holidays, publication, staff
 from backend.administration.publication import PublicationState, PublicationView
 from backend.administration.staff import StaffChange, StaffInput, StaffView
 from backend.cases.service import ActorDep
@@ -86,4 +86,31 @@ class StaffDirectoryController(Controller):
         return await staff.deactivate_staff(platform, actor, subject)
 
 
-ROUTES: list[Any] = [CatalogPublicationController, StaffDirectoryController]
+class HolidayCalendarController(Controller):
+    """节假日安排 — official holiday arrangements per year: state, warning, preview and import."""
+
+    path = "/api/v1/admin/calendar"
+    tags = ["administration"]
+
+    @get("/", summary="Years known (official or computed), the 1 November warning and the import log")
+    async def state(self, platform: PlatformDep, actor: ActorDep) -> holidays.CalendarState:
+        return await holidays.calendar_state(platform, actor)
+
+    @post("/preview", status_code=200, summary="What importing an arrangement would change (nothing is changed)")
+    async def preview(
+        self, platform: PlatformDep, actor: ActorDep, data: JSONBody[holidays.ArrangementInput]
+    ) -> holidays.ArrangementDiff:
+        return await holidays.preview(platform, actor, data)
+
+    @post(
+        "/imports",
+        status_code=201,
+        summary="Import a year's official arrangement: audited; moved promised dates go on timelines and to applicants",
+    )
+    async def import_(
+        self, platform: PlatformDep, actor: ActorDep, data: JSONBody[holidays.ArrangementInput]
+    ) -> holidays.ImportView:
+        return await holidays.import_arrangement(platform, actor, data)
+
+
+ROUTES: list[Any] = [CatalogPublicationController, StaffDirectoryController, HolidayCalendarController]

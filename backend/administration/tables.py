@@ -3,7 +3,7 @@
 Times are epoch milliseconds and lists are JSON text, as in the case tables.
 """
 
-from piccolo.columns import BigInt, Boolean, Serial, Text, Varchar
+from piccolo.columns import BigInt, Boolean, Integer, Serial, Text, Varchar
 from piccolo.table import Table
 
 
@@ -42,3 +42,21 @@ class StaffMember(Table, tablename="staff_member"):
     created_at = BigInt(default=0)
     updated_at = BigInt(default=0)
     updated_by = Varchar(length=64, default="")
+
+
+class HolidayImport(Table, tablename="holiday_import"):
+    """One import of a year's official holiday arrangement (append-only: the audit record).
+
+    The newest row of a year is in force and overrides the shipped ``holidays.yaml``. ``diff``
+    is what changed against the calendar before (JSON); ``moved`` counts promised dates moved.
+    """
+
+    year = Integer(index=True)
+    holidays = Text(default="[]")
+    workdays = Text(default="[]")
+    source = Text(default="")
+    note = Text(default="")
+    diff = Text(default="{}")
+    moved = Integer(default=0)
+    imported_at = BigInt(default=0)
+    imported_by = Varchar(length=64, default="")

@@ -50,6 +50,8 @@ class ItemView(msgspec.Struct, omit_defaults=True):
     promised_days: int
     office: str = ""
     due_on: str = ""
+    due_estimated: bool = False
+    """预计: ``due_on`` counts days of a year with no official holiday arrangement yet (computed)."""
     reference: str | None = None
     account: dict[str, Any] | None = None
     message: str = ""
@@ -118,6 +120,7 @@ class ItemStatus(msgspec.Struct, omit_defaults=True):
     code: str
     status: str
     due_on: str = ""
+    due_estimated: bool = False
     closed_at: int | None = None
 
 

@@ -462,7 +462,12 @@ class CaseService:
             number=head["number"],
             items=[
                 ItemStatus(
-                    ref=i["ref"], code=i["code"], status=i["item_status"], due_on=i["due_on"], closed_at=i["closed_at"]
+                    ref=i["ref"],
+                    code=i["code"],
+                    status=i["item_status"],
+                    due_on=i["due_on"],
+                    due_estimated=self._due_estimated(i["due_on"]),
+                    closed_at=i["closed_at"],
                 )
                 for i in items
             ],
@@ -1075,6 +1080,13 @@ class CaseService:
             out.append(d)
         return out
 
+    def _due_estimated(self, due_on: str, queued_at: int | None = None) -> bool:
+        """Whether a due date counts days of a year whose holidays are computed, not official."""
+        if not due_on:
+            return False
+        start = cst_date(queued_at) if queued_at else None
+        return self.calendar.relies_on_estimate(date.fromisoformat(due_on), start)
+
     def _due_on(self, now: int, promised_days: int) -> str:
         return self.calendar.add(cst_date(now), promised_days).isoformat() if promised_days else ""
 
@@ -1621,8 +1633,7 @@ class CaseService:
             timeline_intact=intact,
         )
 
-    @staticmethod
-    def _item_view(catalog, i: dict[str, Any], documents: list[dict[str, Any]]) -> ItemView:
+    def _item_view(self, catalog, i: dict[str, Any], documents: list[dict[str, Any]]) -> ItemView:
         item = catalog.items.get(i["code"])
         period = next((p for p in catalog.periods if p.code == i["office"]), None) if i["code"] == NOTICE else None
         text = item.name if item else period.name if period else None
@@ -1638,6 +1649,7 @@ class CaseService:
             promised_days=i["promised_days"],
             office=i["office"],
             due_on=i["due_on"],
+            due_estimated=self._due_estimated(i["due_on"], i["queued_at"]),
             reference=i["reference"],
             account=_load(i["account"], None),
             message=i["message"],

@@ -86,6 +86,7 @@ SIGNING_STARTED: Final = "signing.started"
 NOTICE_STARTED: Final = "notice.started"
 NOTICE_ENDED: Final = "notice.ended"
 NOTICE_OBJECTION: Final = "notice.objection"
+ITEM_DUE_CHANGED: Final = "item.due_changed"  # a holiday arrangement import moved a promised date
 
 
 def can_move(current: str, new: str) -> bool:

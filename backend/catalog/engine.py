@@ -145,10 +145,14 @@ def _not_applicable_reason(catalog: Catalog, et: s.EntityType, item: s.Item) -> 
     return item.applies.not_text or s.Text(zh="不适用。", en="Not applicable.")
 
 
-def dependency_edges(catalog: Catalog, items: Mapping[str, s.Item]) -> list[s.Edge]:
-    """Edges between applicable items from the matter-level dependencies."""
+def dependency_edges(
+    catalog: Catalog, items: Mapping[str, s.Item], ctx: Mapping[str, Any] | None = None
+) -> list[s.Edge]:
+    """Edges between applicable items from the matter-level dependencies that hold in ``ctx``."""
     edges = []
     for dep in catalog.dependencies:
+        if dep.when is not None and (ctx is None or not dep.when.holds(ctx)):
+            continue
         for item in items.values():
             if item.matter != dep.matter:
                 continue
@@ -160,35 +164,97 @@ def dependency_edges(catalog: Catalog, items: Mapping[str, s.Item]) -> list[s.Ed
     return edges
 
 
-def longest_path(items: Mapping[str, s.Item], edges: list[s.Edge]) -> tuple[int, list[str]]:
+def timed_stages(catalog: Catalog, ctx: Mapping[str, Any]) -> list[s.Period]:
+    """Statutory periods the case runs itself before some matters may act (公示期 / 异议期)."""
+    route = ctx.get("route")
+    return [p for p in catalog.periods if p.blocks and route in p.routes and (p.when is None or p.when.holds(ctx))]
+
+
+def item_days(item: s.Item, answers: Mapping[str, Any]) -> int:
+    """Working days an item takes: a ``basic_last`` chain of several units takes two rounds."""
+    quantity = int(answers.get(item.quantity_from, 1)) if item.quantity_from else 1
+    rounds = 2 if item.sequence == "basic_last" and quantity >= 2 else 1
+    return item.promised_days * rounds
+
+
+def _weight(stage_days: int, working_days: int) -> int:
+    # Only to compare paths: a calendar day is about 5/7 of a working day.
+    return -(-stage_days * 5 // 7) + working_days
+
+
+def longest_path(
+    items: Mapping[str, s.Item],
+    edges: list[s.Edge],
+    answers: Mapping[str, Any] | None = None,
+    stages: list[s.Period] = (),  # type: ignore[assignment]
+) -> tuple[int, list[str]]:
     """Overall promised working days (longest path) and its items; raises on a cycle."""
+    days, _, path = promised_time(items, edges, answers or {}, stages)
+    return days, path
+
+
+def promised_time(
+    items: Mapping[str, s.Item], edges: list[s.Edge], answers: Mapping[str, Any], stages: list[s.Period]
+) -> tuple[int, int, list[str]]:
+    """(working days, calendar days of the stage waited for, critical path) of the plan.
+
+    Items of a matter a stage ``blocks`` start when the stage ends; a path through a stage is
+    "the stage's calendar days, then working days". Paths are compared by their working-day
+    equivalent; the stage's own code is on the critical path as ``NOTICE:<period code>``.
+    """
     deps: dict[str, list[str]] = {code: [] for code in items}
     for e in edges:
         deps[e.item].append(e.depends_on)
-    finish: dict[str, tuple[int, list[str]]] = {}
+    stage_of: dict[str, s.Period] = {}
+    for st in stages:
+        for code, item in items.items():
+            if item.matter in st.blocks and code not in stage_of:
+                stage_of[code] = st
+    finish: dict[str, tuple[int, int, list[str]]] = {}
     visiting: set[str] = set()
 
-    def visit(code: str) -> tuple[int, list[str]]:
+    def visit(code: str) -> tuple[int, int, list[str]]:
         if code in finish:
             return finish[code]
         if code in visiting:
             raise CatalogError(f"dependency cycle through {code}")
         visiting.add(code)
-        best: tuple[int, list[str]] = (0, [])
+        best: tuple[int, int, list[str]] = (0, 0, [])
+        if code in stage_of:
+            st = stage_of[code]
+            best = (
+                st.days if st.unit == "calendar" else 0,
+                st.days if st.unit == "working" else 0,
+                [f"NOTICE:{st.code}"],
+            )
         for d in deps[code]:
             cand = visit(d)
-            if cand[0] > best[0]:
+            if _weight(cand[0], cand[1]) > _weight(best[0], best[1]):
                 best = cand
         visiting.discard(code)
-        finish[code] = (best[0] + items[code].promised_days, [*best[1], code])
+        finish[code] = (best[0], best[1] + item_days(items[code], answers), [*best[2], code])
         return finish[code]
 
-    total: tuple[int, list[str]] = (0, [])
+    total: tuple[int, int, list[str]] = (0, 0, [])
     for code in items:
         cand = visit(code)
-        if cand[0] > total[0]:
+        if _weight(cand[0], cand[1]) > _weight(total[0], total[1]):
             total = cand
-    return total
+    return total[1], total[0], total[2]
+
+
+def promised_text(working_days: int, stage_days: int, stages: list[s.Period], path: list[str]) -> s.Text:
+    """The promise in words, naming the stage the critical path waits for."""
+    stage = next((st for st in stages if f"NOTICE:{st.code}" in path), None)
+    if stage is None or not stage_days:
+        return s.Text(
+            zh=f"提交申请后{working_days}个工作日内办结", en=f"Done within {working_days} working days of applying"
+        )
+    name = stage.stage_name or stage.name
+    return s.Text(
+        zh=f"提交申请后先经{name.zh}{stage_days}日，期满无异议后{working_days}个工作日内办结",
+        en=f"After applying, a {name.en} of {stage_days} days; then done within {working_days} working days",
+    )
 
 
 def _ref(obj: s.Department | s.System | s.Office) -> s.Ref:
@@ -260,7 +326,9 @@ def plan_material(m: s.Material, needed_by: list[str], waiver: s.WaiverView | No
         online=m.online,
         waiver=waiver,
         condition=m.when_text,
-        legal_basis=m.legal_basis,
+        legal_basis=[*m.legal_basis, *m.zero_visit_basis],
+        zero_visit=m.zero_visit if m.physical else None,
+        unverified=m.unverified,
     )
 
 
@@ -318,12 +386,15 @@ def reduction(
     """Before/after figures, computed (never typed in).
 
     steps before: one application per item (BANK: one per account); after: one application.
-    visits before: one per agency (department); after: one if anything must be handed in
-    (licence, seals, blank vouchers), otherwise none.
+    visits before: one per agency (department); after: one if a physical material has no
+    zero-visit way (``zero_visit`` in the catalog), otherwise none.
     """
     steps_before = sum(int(answers.get(i.quantity_from, 1)) if i.quantity_from else 1 for i in items.values())
     visits_before = len({i.department for i in items.values()})
-    visits_after = 1 if any(m.physical and not m.waived for m in materials) else 0
+    # 零跑动: a physical material with a zero-visit way (post, pushed result, void announcement)
+    # does not need a visit; the others do, and the plan says which and why.
+    needing_visit = [m for m in materials if m.physical and not m.waived and m.zero_visit is None]
+    visits_after = 1 if needing_visit else 0
     after_waivers = sum(1 for m in materials if not m.waived)
     saved = materials_before - after_waivers
     return s.Reduction(
@@ -337,6 +408,9 @@ def reduction(
         ),
         steps=_figure(steps_before, 1 if items else 0),
         visits=_figure(visits_before, visits_after),
+        visit_reasons=[
+            s.Text(zh=f"须当面交回：{m.name.zh}", en=f"To be handed in in person: {m.name.en}") for m in needing_visit
+        ],
     )
 
 
@@ -422,7 +496,7 @@ def plan(
     route = values["route"]
 
     items = applicable_items(catalog, et, ctx)
-    edges = dependency_edges(catalog, items)
+    edges = dependency_edges(catalog, items, ctx)
     deps_of: dict[str, list[str]] = {c: [] for c in items}
     for e in edges:
         deps_of[e.item].append(e.depends_on)
@@ -435,7 +509,8 @@ def plan(
     blockers, notices = _blockers(catalog, ctx, div, juris)
     materials, materials_before = plan_materials(catalog, items, ctx)
     form, form_before = plan_form(catalog, et, items, ctx, route)
-    days, critical = longest_path(items, edges)
+    stages = timed_stages(catalog, ctx)
+    days, stage_days, critical = promised_time(items, edges, values, stages)
     pref = get_divisions().prefecture(div.code)
     return s.Plan(
         catalog_version=catalog.version,
@@ -462,6 +537,8 @@ def plan(
         critical_path=critical,
         reduction=reduction(catalog, items, values, form_before, len(form["properties"]), materials, materials_before),
         answers=values,
+        stage_days=stage_days,
+        promised_text=promised_text(days, stage_days, stages, critical),
     )
 
 

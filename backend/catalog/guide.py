@@ -73,8 +73,12 @@ def _conditions(catalog: Catalog, et: s.EntityType, route: str) -> list[s.GuideC
             )
             if et.code == "individual"
             else s.Text(
-                zh="未发生债权债务或已将债权债务清偿完结（含清算费用、职工工资、社会保险费用、法定补偿金、应缴税款），全体投资人书面承诺并承担法律责任。",
-                en="No debts, or all debts settled (incl. liquidation costs, wages, social insurance, compensation, taxes); all investors commit in writing.",
+                # R Art. 33 ¶1 in full
+                zh="未发生债权债务或者已将债权债务清偿完结，未发生或者已结清清偿费用、职工工资、社会保险费用、"
+                "法定补偿金、应缴纳税款（滞纳金、罚款），并由全体投资人书面承诺对上述情况的真实性承担法律责任。",
+                en="No debts, or all debts settled; no, or fully paid, settlement costs, wages, social "
+                "insurance, statutory compensation and taxes with late fees and fines; all investors answer "
+                "in writing for its truth.",
             )
         )
         out.append(
@@ -127,8 +131,9 @@ def build_guide(catalog: Catalog, entity_type: str, route: str) -> s.Guide:
     ctx = engine.context(et, answers)
     fixed = {"entity_type": et.code, "is_branch": et.is_branch, "route": route}
     items = engine.applicable_items(catalog, et, ctx)
-    edges = engine.dependency_edges(catalog, items)
-    days, _ = engine.longest_path(items, edges)
+    edges = engine.dependency_edges(catalog, items, ctx)
+    stages = engine.timed_stages(catalog, ctx)
+    days, stage_days, critical = engine.promised_time(items, edges, answers, stages)
     bundle_materials, materials_before = engine.plan_materials(catalog, items, ctx)
     form, form_before = engine.plan_form(catalog, et, items, ctx, route)
     red = engine.reduction(
@@ -224,6 +229,8 @@ def build_guide(catalog: Catalog, entity_type: str, route: str) -> s.Guide:
         steps=steps,
         periods=periods,
         promised_days=days,
+        stage_days=stage_days,
+        promised_text=engine.promised_text(days, stage_days, stages, critical),
         reduction=red,
         reduction_note=REDUCTION_NOTE,
         form_fields=[
@@ -293,7 +300,11 @@ def render_html(guide: s.Guide) -> str:
     """A self-contained, printable, phone-friendly zh-CN page (inline CSS, no scripts)."""
     r = guide.reduction
     figures = [
-        ("承诺办结时限", f"{guide.promised_days} 个工作日", "Promised time"),
+        (
+            "承诺办结时限",
+            (f"公示期 {guide.stage_days} 日 + " if guide.stage_days else "") + f"{guide.promised_days} 个工作日",
+            "Promised time",
+        ),
         ("申请表字段", f"{r.form_fields.before} → {r.form_fields.after}", "Form fields"),
         ("申请材料", f"{r.materials.before} → {r.materials.after_waivers}", "Materials"),
         ("办理环节", f"{r.steps.before} → {r.steps.after}", "Steps"),
@@ -400,7 +411,7 @@ def render_html(guide: s.Guide) -> str:
 <section aria-labelledby="s-time">
 <h2 id="s-time">法定期限 <span class="en" lang="en">Statutory periods</span></h2>
 {_table("申请前后的法定期限", ["期限", "天数", "依据"], period_rows) if period_rows else "<p>无。</p>"}
-<p>承诺办结时限：提交申请后 {guide.promised_days} 个工作日（按事项先后顺序的最长路径计算）。</p>
+<p>承诺办结时限：{escape(guide.promised_text.zh) if guide.promised_text else ""}（按办理顺序和公示期的最长路径计算）。</p>
 </section>
 <section aria-labelledby="s-law">
 <h2 id="s-law">法律依据 <span class="en" lang="en">Legal basis</span></h2>

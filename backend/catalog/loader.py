@@ -219,6 +219,7 @@ class Catalog:
         for d in self.dependencies:
             need(d.matter in self.matters and d.after in self.matters, f"dependency {d.matter}: unknown matter")
             basis(f"dependency {d.matter}", d.legal_basis)
+            cond_keys(f"dependency {d.matter}", d.when)
         for t in self.routing.values():
             basis(f"routing {t.code}", t.legal_basis)
             for rule in t.rules:
@@ -226,6 +227,7 @@ class Catalog:
                 need(rule.office is None or rule.office in self.offices, f"routing {t.code}: unknown office")
         for p in self.periods:
             basis(f"period {p.code}", p.legal_basis)
+            need(all(m in self.matters for m in p.blocks), f"period {p.code}: blocks an unknown matter")
             cond_keys(f"period {p.code}", p.when)
         for st in self.steps:
             basis(f"step {st.code}", st.legal_basis)
@@ -246,7 +248,8 @@ class Catalog:
             need(all(x in self.matters for x in m.matters), f"{w}: unknown matter")
             need(all(x in self.items for x in m.items), f"{w}: unknown item")
             cond_keys(w, m.when)
-            basis(w, m.legal_basis)
+            basis(w, [*m.legal_basis, *m.zero_visit_basis])
+            need(m.zero_visit is None or m.physical, f"{w}: zero_visit on a material that is not physical")
             for wv in m.waivers:
                 need(wv.matter is None or wv.matter in self.matters, f"{w}: waiver matter unknown")
                 need((wv.source == "item_result") == (wv.matter is not None), f"{w}: item_result needs a matter")

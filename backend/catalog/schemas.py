@@ -175,6 +175,9 @@ class Item(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     quantity_from: str | None = None
     time_basis: list[str] = []
     also_systems: list[Code] = []
+    #: ``basic_last``: with several units (accounts) the last one waits for all the others, so the
+    #: item takes two rounds of ``promised_days`` (PBC Art. 49: the basic deposit account closes last)
+    sequence: Literal["parallel", "basic_last"] = "parallel"
 
 
 class EntityType(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -216,6 +219,8 @@ class Rule(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     resolve: Text
     legal_basis: list[str]
     field: str | None = None
+    #: why the rule could not be checked against its source ("" = verified)
+    unverified: str = ""
 
 
 class Dependency(Struct, frozen=True, forbid_unknown_fields=True):
@@ -225,6 +230,8 @@ class Dependency(Struct, frozen=True, forbid_unknown_fields=True):
     after: Code
     why: Text
     legal_basis: list[str]
+    #: only where this holds (e.g. only the general route waits for tax clearance, D Art. 46 vs 47)
+    when: Condition | None = None
 
 
 class RoutingRule(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -255,6 +262,9 @@ class Period(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True
     when: Condition | None = None
     #: matters that wait for this period to end without objection: it becomes a timed stage of the case
     blocks: list[Code] = []
+    unverified: str = ""
+    #: the short name of a timed stage in the promise ("简易注销公示期")
+    stage_name: Text | None = None
 
 
 class Step(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -348,6 +358,11 @@ class Material(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=Tr
     #: produced in the application itself (the merged form, e-signed commitments): nothing to upload
     online: bool = False
     legal_basis: list[str] = []
+    #: how a physical material is dealt with without a visit (post, a pushed result, an announcement);
+    #: a physical material without it makes the plan need one visit, and says why
+    zero_visit: Text | None = None
+    zero_visit_basis: list[str] = []
+    unverified: str = ""
 
 
 class Materials(Struct, frozen=True, forbid_unknown_fields=True):
@@ -544,6 +559,9 @@ class PlanMaterial(Struct, omit_defaults=True):
     waiver: WaiverView | None = None
     condition: Text | None = None
     legal_basis: list[str] = []
+    zero_visit: Text | None = None
+    """How this physical material is dealt with without a visit (None: it needs one)."""
+    unverified: str = ""
 
 
 class Edge(Struct):
@@ -577,6 +595,8 @@ class Reduction(Struct):
     materials: MaterialFigure
     steps: Figure
     visits: Figure
+    visit_reasons: list[Text] = []
+    """Why a visit is still needed: the physical materials that have no zero-visit way."""
 
 
 class Notice(Struct):
@@ -603,9 +623,14 @@ class Plan(Struct, omit_defaults=True):
     form: dict[str, Any]
     dependencies: list[Edge]
     promised_days: int
+    """Working days after submission, or after the timed stage when one is on the critical path."""
     critical_path: list[str]
     reduction: Reduction
     answers: dict[str, Any]
+    stage_days: int = 0
+    """Calendar days of the timed stage (公示期 / 异议期) the critical path waits for first (0: none)."""
+    promised_text: Text | None = None
+    """The whole promise in words: the stage, then the working days."""
 
 
 class GuideCondition(Struct, omit_defaults=True):
@@ -662,3 +687,5 @@ class Guide(Struct, omit_defaults=True):
     reduction_note: Text
     form_fields: list[Ref]
     sources: list[Source]
+    stage_days: int = 0
+    promised_text: Text | None = None

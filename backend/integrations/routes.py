@@ -43,7 +43,7 @@ class IntegrationController(Controller):
     @get("/", summary="Integration records (the ministry request form per system)")
     async def list_all(self, actor: ActorDep) -> list[IntegrationView]:
         _admin(actor)
-        return [IntegrationView(**r) for r in await Integration.select().order_by(Integration.system)]
+        return [service.view(r) for r in await Integration.select().order_by(Integration.system)]
 
     @get(
         "/export",
@@ -69,7 +69,7 @@ class IntegrationController(Controller):
             raise ProblemError(
                 404, "integration_not_found", "没有该系统的对接登记。 No integration record for that system."
             )
-        return IntegrationView(**rows[0])
+        return service.view(rows[0])
 
 
 class ContactController(Controller):

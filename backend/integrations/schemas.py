@@ -16,7 +16,10 @@ DataStorage = Literal["集中存储", "物理分散", "逻辑集中", "其他"]
 DeploymentMode = Literal["部委统建", "分级部署", "其他"]
 DockingMode = Literal["库表对接", "单向接口", "双向接口"]
 ResultType = Literal["证照", "批文", "其他", "无"]
-Level = Literal["国家级", "省级", "市级", "县级", "乡级", "村级", "分级管理"]
+#: 事项行使层级: a multi-select, with the choices as the form's instructions (填表说明 16) spell them
+Level = Literal["国家级", "省级", "市级", "县级", "镇（乡、街道）级", "村（社区）级", "分级管理"]
+LEVELS: tuple[str, ...] = Level.__args__  # type: ignore[attr-defined]
+LEVEL_SEPARATOR = "；"  # not "、": it occurs inside 镇（乡、街道）级
 ServedParty = Literal["自然人", "法人"]
 Status = Literal["planned", "requested", "testing", "joint_debugging", "live"]
 
@@ -39,7 +42,7 @@ class IntegrationFields(msgspec.Struct, kw_only=True, omit_defaults=True, forbid
     result_name: Short | None = None
     result_data_items: Long | None = None
     result_type: ResultType | None = None
-    level: Level | None = None
+    level: Annotated[list[Level], Meta(min_length=1, max_length=7)] | None = None
     served_party: ServedParty | None = None
     annual_volume: Annotated[int, Meta(ge=0, le=100_000_000)] | None = None
     remarks: Long | None = None
@@ -64,7 +67,7 @@ class IntegrationView(msgspec.Struct, kw_only=True):
     result_name: str
     result_data_items: str
     result_type: str
-    level: str
+    level: list[str]
     served_party: str
     annual_volume: int
     remarks: str

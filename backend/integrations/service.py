@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import io
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from backend.catalog import get_catalog
-from backend.integrations.schemas import CONTACT_HEADERS, INTEGRATION_HEADERS
+from backend.integrations.schemas import (
+    CONTACT_HEADERS,
+    INTEGRATION_HEADERS,
+    LEVEL_SEPARATOR,
+    LEVELS,
+    IntegrationFields,
+    IntegrationView,
+)
 from backend.integrations.tables import Integration
 from backend.lib.exports import csv_bytes, xlsx_row
 
+WORK_PLAN_REQUESTS = Path(__file__).parent / "data" / "work_plan_requests.yaml"
 _LEVEL = {"national_vertical": "国家级", "provincial": "省级", "city": "市级"}
 _DEPLOYMENT = {"national_vertical": "部委统建", "provincial": "分级部署", "city": "分级部署"}
 
@@ -24,13 +34,46 @@ def _systems_of(catalog, item) -> set[str]:
     return systems
 
 
+class _WorkPlanRequests(msgspec.Struct, forbid_unknown_fields=True):
+    source: str
+    requests: dict[str, IntegrationFields]
+
+
+@functools.cache
+def work_plan_requests() -> dict[str, IntegrationFields]:
+    """The work plan's filled request forms (附件2/附件3), by business system code."""
+    return msgspec.yaml.decode(WORK_PLAN_REQUESTS.read_bytes(), type=_WorkPlanRequests).requests
+
+
+def store_level(levels: list[str]) -> str:
+    """A multi-select level as stored: the choices in the form's order, joined by ；."""
+    return LEVEL_SEPARATOR.join(x for x in LEVELS if x in levels)
+
+
+def view(row: dict[str, Any]) -> IntegrationView:
+    """A stored record as the API shows it (the level as a list)."""
+    return IntegrationView(**{**row, "level": [x for x in row["level"].split(LEVEL_SEPARATOR) if x]})
+
+
 async def seed(now_ms: int) -> int:
-    """One integration record per catalog business system that has none yet; returns how many were added."""
+    """One integration record per catalog business system that has none yet; returns how many were added.
+
+    Systems the work plan filed a request form for (the two customs offices) get its values
+    exactly; the others get values derived from the catalog, for the teams to complete.
+    """
     catalog = get_catalog()
     existing = {r["system"] for r in await Integration.select(Integration.system)}
+    planned = work_plan_requests()
     added = 0
     for system in catalog.systems.values():
         if system.code in existing:
+            continue
+        if system.code in planned:
+            values = msgspec.structs.asdict(planned[system.code])
+            values = {k: v for k, v in values.items() if v is not None}
+            values["level"] = store_level(values.get("level", []))
+            await Integration.insert(Integration(system=system.code, updated_at=now_ms, **values))
+            added += 1
             continue
         items = [i for i in catalog.items.values() if system.code in _systems_of(catalog, i)]
         await Integration.insert(
@@ -90,6 +133,10 @@ def export(rows: list[dict[str, Any]], kind: str, fmt: str) -> tuple[bytes, str,
 
 
 def changes_of(table, fields: msgspec.Struct, now_ms: int) -> dict[Any, Any]:
-    values = {getattr(table, k): v for k, v in msgspec.structs.asdict(fields).items() if v is not None}
+    values = {
+        getattr(table, k): (store_level(v) if k == "level" else v)
+        for k, v in msgspec.structs.asdict(fields).items()
+        if v is not None
+    }
     values[table.updated_at] = now_ms
     return values

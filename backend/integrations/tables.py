@@ -23,7 +23,8 @@ class Integration(Table, tablename="integration"):
     result_name = Varchar(length=200, default="")
     result_data_items = Text(default="")
     result_type = Varchar(length=10, default="其他")
-    level = Varchar(length=20, default="省级")
+    level = Varchar(length=100, default="省级")
+    """事项行使层级, a multi-select: the chosen levels joined by ； in the form's order."""
     served_party = Varchar(length=10, default="法人")
     annual_volume = Integer(default=0)
     remarks = Text(default="")

@@ -26,6 +26,10 @@ MESSAGES = {
         "您对政务服务的评价已有整改答复，您可以再次评价。",
         "The office you rated has replied; you may rate again.",
     ),
+    "due_date_changed": (
+        "国家节假日安排调整，您申请中事项的承诺办结日期已变更，请查看。",
+        "An official holiday arrangement changed the promised date of an item of your application.",
+    ),
 }
 
 

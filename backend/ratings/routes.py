@@ -89,7 +89,7 @@ class RatingController(Controller):
     ) -> FollowUpView:
         return await Ratings(platform).record_visit(actor, fid, data.note)
 
-    @post("/follow-ups/{fid:str}/rectification", status_code=200, summary="整改 (within 15 working days)")
+    @post("/follow-ups/{fid:str}/rectification", status_code=200, summary="整改 (within 10 working days, Fujian)")
     async def rectify(
         self, platform: PlatformDep, actor: ActorDep, fid: FromPath[str], data: JSONBody[StepNote]
     ) -> FollowUpView:
@@ -127,10 +127,14 @@ class RatingController(Controller):
 
     @get("/report", summary="好差评 report: levels, satisfaction, by agency and hall, follow-up timeliness")
     async def report(
-        self, actor: ActorDep, since: FromQuery[int | None] = None, until: FromQuery[int | None] = None
+        self,
+        platform: PlatformDep,
+        actor: ActorDep,
+        since: FromQuery[int | None] = None,
+        until: FromQuery[int | None] = None,
     ) -> dict[str, Any]:
         require_admin(actor)
-        return await report(since, until)
+        return await report(since, until, now_ms=platform.clock.now_ms())
 
 
 ROUTES: list[Any] = [RatingController]

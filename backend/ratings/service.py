@@ -3,10 +3,11 @@ appeals and re-review, and reports.
 
 A bad rating (不满意, 非常不满意) opens a follow-up in the same transaction, with deadlines
 from the holiday calendar: 回访 by the end of the next working day, 整改 and the reply to
-the applicant within 15 working days. Deadline jobs (``ratings.deadline``) mark a step
-overdue when its day has passed without it. After the reply the applicant may rate once
-more (that rating is final and closes the follow-up). Staff may appeal a malicious or
-mistaken rating; an administrator's upheld re-review invalidates it (excluded from reports).
+the applicant within 10 working days (Fujian's 好差评 measures; ``standard.py``).
+Deadline jobs (``ratings.deadline``) mark a step overdue when its day has passed without
+it. After the reply the applicant may rate once more (that rating is final and closes the
+follow-up). Staff may appeal a malicious or mistaken rating; an administrator's upheld
+re-review invalidates it (excluded from reports).
 """
 
 from __future__ import annotations
@@ -26,7 +27,17 @@ from backend.jobs import RetryLater
 from backend.lib.problems import ProblemError
 from backend.ratings import reporting
 from backend.ratings.schemas import AppealView, FollowUpEventView, FollowUpView, RatingView, VisitTokenView
-from backend.ratings.standard import BAD_LEVELS, INDICATORS, LEVELS, RECTIFY_DAYS, SATISFIED_LEVELS, VISIT_DAYS
+from backend.ratings.standard import (
+    BAD_LEVELS,
+    DEFAULT_LEVEL,
+    DEFAULT_RATING_AFTER_DAYS,
+    FUJIAN_SOURCE,
+    INDICATORS,
+    LEVELS,
+    RECTIFY_DAYS,
+    SATISFIED_LEVELS,
+    VISIT_DAYS,
+)
 from backend.ratings.tables import Appeal, FollowUp, FollowUpEvent, Rating, VisitToken
 
 DEADLINE_JOB = "ratings.deadline"
@@ -633,11 +644,37 @@ class Ratings:
         return [await self._appeal(a["public_id"]) for a in await query.limit(500)]
 
 
-async def report(since_ms: int | None = None, until_ms: int | None = None) -> dict[str, Any]:
+async def unrated_defaults(now_ms: int, since_ms: int | None = None, until_ms: int | None = None) -> list[dict]:
+    """Closed items nobody rated within 7 natural days: they count as 满意 (Fujian's measures).
+
+    Worked out when reports are read rather than stored, so a late real rating simply takes
+    their place. Each row looks like a rating (level, system, region, kind ``matter``).
+    """
+    cutoff = now_ms - DEFAULT_RATING_AFTER_DAYS * 86_400_000
+    query = CaseItem.select(CaseItem.ref, CaseItem.system, CaseItem.region, CaseItem.closed_at).where(
+        CaseItem.status.is_in(list(CLOSED_ITEM_STATES)) & (CaseItem.closed_at <= cutoff)
+    )
+    rated = {r["subject_key"] for r in await Rating.select(Rating.subject_key).where(Rating.kind == "matter")}
+    out = []
+    for item in await query:
+        if item["ref"] in rated or item["closed_at"] is None:
+            continue
+        # the default is dated when the 7 days ran out; the period filter applies to that date
+        at = item["closed_at"] + DEFAULT_RATING_AFTER_DAYS * 86_400_000
+        if (since_ms is not None and at < since_ms) or (until_ms is not None and at >= until_ms):
+            continue
+        out.append(
+            {"level": DEFAULT_LEVEL, "system": item["system"], "region": item["region"], "hall": "", "kind": "matter"}
+        )
+    return out
+
+
+async def report(since_ms: int | None = None, until_ms: int | None = None, now_ms: int | None = None) -> dict[str, Any]:
     """好差评 figures: counts per level, satisfaction, by system and hall, follow-up timeliness.
 
     Counts the ratings in force: ``valid`` and ``under_appeal``; superseded first ratings and
-    ratings invalidated on re-review are left out.
+    ratings invalidated on re-review are left out. With ``now_ms``, closed items left unrated
+    for 7 natural days count as 满意 (``defaulted``), as Fujian's 好差评 measures say.
     """
     query = Rating.select()
     if since_ms is not None:
@@ -645,6 +682,8 @@ async def report(since_ms: int | None = None, until_ms: int | None = None) -> di
     if until_ms is not None:
         query = query.where(Rating.created_at < until_ms)
     rows = [r for r in await query if r["status"] in ("valid", "under_appeal")]
+    defaults = await unrated_defaults(now_ms, since_ms, until_ms) if now_ms is not None else []
+    rows = [*rows, *defaults]
     levels = Counter(r["level"] for r in rows)
     total = len(rows)
 
@@ -674,6 +713,13 @@ async def report(since_ms: int | None = None, until_ms: int | None = None) -> di
         "by_kind": dict(Counter(r["kind"] for r in rows)),
         "by_system": group("system"),
         "by_hall": group("hall"),
+        "defaulted": len(defaults),
+        "rules": {
+            "rectify_working_days": RECTIFY_DAYS,
+            "default_after_days": DEFAULT_RATING_AFTER_DAYS,
+            "default_level": DEFAULT_LEVEL,
+            "source": FUJIAN_SOURCE,
+        },
         "follow_ups": {
             "total": len(counted),
             "open": sum(f["status"] not in ("closed", "replied") for f in counted),

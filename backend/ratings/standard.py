@@ -37,6 +37,15 @@ INDICATORS: dict[str, tuple[str, str, str]] = {
     "other": ("其他", "Other", "any"),
 }
 
+#: Where the province's figures come from. The national guideline (国办发〔2019〕51号) allows 15
+#: working days for rectification; Fujian's own measures set 10, and an unrated service counts as
+#: 满意 after 7 natural days. Clause numbers not checked: the figures are confirmed by the
+#: provincial development and reform commission's reading of 2019-11-05 (福州日报) and press copies.
+FUJIAN_SOURCE = "福建省政务服务“好差评”管理办法（试行）（福建省审改办，2019年10月25日印发）"
+
 #: working days allowed for each step of a bad rating's follow-up
-VISIT_DAYS = 1  # 回访
-RECTIFY_DAYS = 15  # 整改 and the reply to the applicant
+VISIT_DAYS = 1  # 回访 (platform practice: the next working day; not a provincial figure)
+RECTIFY_DAYS = 10  # 整改 and the reply to the applicant: 10 working days (FUJIAN_SOURCE)
+#: an item not rated within this many natural days of closing counts as 满意 (FUJIAN_SOURCE)
+DEFAULT_RATING_AFTER_DAYS = 7
+DEFAULT_LEVEL = 4  # 满意

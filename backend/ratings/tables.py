@@ -28,7 +28,7 @@ class Rating(Table, tablename="rating"):
 
 
 class FollowUp(Table, tablename="rating_follow_up"):
-    """整改: a bad rating's follow-up — 回访 within 1 working day, 整改 and reply within 15."""
+    """整改: a bad rating's follow-up — 回访 within 1 working day, 整改 and reply within 10 (Fujian)."""
 
     id: Serial  # the primary key Piccolo adds (declared for the type checker)
 

@@ -31,8 +31,18 @@ def nearest_rank(values: list[float], p: float) -> float | None:
     return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
 
 
+#: Reported as units of their own besides the prefectures: 平潭综合实验区 (GB/T 2260 350128, 平潭县
+#: under 福州市) is a province-level pilot zone that the work plan names apart (平潭综合实验区行政审批局).
+SEPARATE_UNITS = frozenset({"350128"})
+
+
 def city_of(region: str) -> str:
-    """The prefecture (市) of a county-level GB/T 2260 code: its first four digits + 00."""
+    """The reporting unit of a GB/T 2260 code: its prefecture (first four digits + 00), or 平潭 apart.
+
+    Retired codes (350784 建阳市, 350822 永定县 …) on old records fall in their prefecture too.
+    """
+    if region in SEPARATE_UNITS:
+        return region
     return region[:4] + "00" if len(region) >= 4 else region
 
 
@@ -134,9 +144,11 @@ async def compute(
     ]
 
     try:
+        from backend.ratings.service import end_of_day_ms
         from backend.ratings.service import report as rating_report
 
-        satisfaction = await rating_report()
+        # unrated items count as 满意 after 7 days (Fujian's 好差评 measures), as of the end of today
+        satisfaction = await rating_report(now_ms=end_of_day_ms(today))
     except Exception:  # noqa: BLE001 - ratings not installed: statistics still answer
         satisfaction = None
 

@@ -75,7 +75,7 @@ def test_plan(client):
     assert items["REG-COMPANY"]["depends_on"] == ["TAX-UNIFIED"]
     assert items["BANK"]["quantity"] == 2
     assert doc["form"]["$schema"].endswith("2020-12/schema")
-    assert doc["promised_days"] == 12
+    assert doc["promised_days"] == 13  # tax 10, registration 1, two accounts one round after the other (PBC Art. 49)
     assert doc["reduction"]["steps"] == {"before": 8, "after": 1, "saved": 7, "percent": 88}
 
 

@@ -29,6 +29,13 @@ def submitted_materials(entity_type: str, route: str) -> set[str]:
     return out
 
 
+def stage_of(entity_type: str, route: str) -> tuple[str | None, int]:
+    """The timed stage the registration waits for: R Art. 33 ¶2 / D Art. 49 (20 days), ¶3 (10 days)."""
+    if route == "general":
+        return None, 0
+    return ("individual_objection", 10) if entity_type == "individual" else ("simplified_publicity", 20)
+
+
 @pytest.mark.parametrize("route", ["simplified", "general"])
 @pytest.mark.parametrize("entity_type", ENTITY_TYPES)
 def test_minimal_plan_for_every_entity_type_and_route(entity_type, route):
@@ -37,19 +44,36 @@ def test_minimal_plan_for_every_entity_type_and_route(entity_type, route):
     assert [i.code for i in p.items] == [et.tax_item, et.registration_item]
     assert p.can_submit and p.blockers == []
     assert p.route == route and p.catalog_version == "2026.1"
-    assert p.items[1].depends_on == [et.tax_item]
-    assert p.promised_days == 11 and p.critical_path == [et.tax_item, et.registration_item]
+    stage, stage_days = stage_of(entity_type, route)
+    if route == "general":
+        # D Art. 46(4): the general route needs the clearance, so registration waits for tax.
+        assert p.items[1].depends_on == [et.tax_item]
+        assert p.promised_days == 11 and p.stage_days == 0
+        assert p.critical_path == [et.tax_item, et.registration_item]
+        # The shared clearance result always replaces the paper 清税证明.
+        tax_cert = next(m for m in p.materials if m.code == "tax_clearance_certificate")
+        assert tax_cert.waived and tax_cert.waiver.source == "item_result"
+    else:
+        # D Art. 47 (application + commitment only) and R Art. 33 ¶3 (no objection in 10 days):
+        # registration waits for the timed stage, not for the tax clearance, which runs meanwhile.
+        assert p.items[1].depends_on == []
+        if entity_type == "individual":  # the 10-day window is shorter than the 10-working-day tax item
+            assert (p.stage_days, p.promised_days) == (0, 10) and p.critical_path == [et.tax_item]
+        else:
+            assert (p.stage_days, p.promised_days) == (stage_days, 1)
+            assert p.critical_path == [f"NOTICE:{stage}", et.registration_item]
+        assert "tax_clearance_certificate" not in {m.code for m in p.materials}
+        assert f"{p.stage_days}日" in p.promised_text.zh if p.stage_days else "个工作日" in p.promised_text.zh
     assert len(p.items) + len(p.not_applicable) == 19
     assert {m.code for m in p.materials if not m.waived} == submitted_materials(entity_type, route)
-    # The shared clearance result always replaces the paper 清税证明.
-    tax_cert = next(m for m in p.materials if m.code == "tax_clearance_certificate")
-    assert tax_cert.waived and tax_cert.waiver.source == "item_result"
     assert p.route_eligibility.simplified.eligible and p.route_eligibility.general.eligible
     props = p.form["properties"]
     assert ("investors_commitment" in props) == (route == "simplified" and entity_type != "individual")
     assert ("liquidation_group_head" in props) == (
         route == "general" and entity_type not in BRANCHES and entity_type != "individual"
     )
+    # R Art. 37 ¶3: the licence can be posted or announced void, so it alone needs no visit.
+    assert p.reduction.visits.after == 0 and p.reduction.visit_reasons == []
 
 
 @pytest.mark.parametrize("route", ["simplified", "general"])
@@ -66,8 +90,19 @@ def test_full_plan_for_every_entity_type_and_route(entity_type, route):
     assert p.form["properties"]["bank_accounts"]["minItems"] == 2
     customs = next(i for i in p.items if i.code == "CUSTOMS")
     assert customs.office.code == "customs-xm"  # 泉州 is served by 厦门海关
-    assert p.promised_days == 12
+    # Two accounts close one round after the other, the basic account last (PBC Art. 49):
+    # general: tax 10 + registration 1 + bank 2 = 13; simplified: the stage, then 1 + 2.
+    stage, stage_days = stage_of(entity_type, route)
+    if route == "general":
+        assert (p.stage_days, p.promised_days) == (0, 13)
+        assert p.critical_path == [p.items[0].code, reg, "BANK"]
+    else:
+        assert (p.stage_days, p.promised_days) == (stage_days, 3)
+        assert p.critical_path == [f"NOTICE:{stage}", reg, "BANK"]
     assert p.not_applicable and all(n.code.startswith(("REG-", "TAX-")) for n in p.not_applicable)
+    # Blank vouchers go back to the bank in person; seals and the licence have a zero-visit way.
+    assert p.reduction.visits.after == 1
+    assert [r.zh for r in p.reduction.visit_reasons] == ["须当面交回：未使用的重要空白票据和结算凭证（交回开户银行）"]
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from backend.catalog import get_catalog
 from backend.lib.validators import validate_id_number, validate_phone, validate_uscc
-from backend.sandbox.fixtures import DATASET_PATH
+from backend.sandbox.fixtures import DATASET_PATH, load_fixtures
 from backend.sandbox.fixtures.generate import build
 
 ENTITY_TYPES = {
@@ -88,3 +91,16 @@ def test_people_and_personas_are_consistent(data):
 
 def test_generator_reproduces_the_committed_dataset():
     assert build() == json.loads(DATASET_PATH.read_text(encoding="utf-8"))
+
+
+def test_foreign_fixtures_are_foreign_enterprises_in_business_not_representative_offices():
+    """外国（地区）企业在中国境内从事生产经营活动 is its own registration type; a 代表处 is another."""
+    foreign = [e for e in load_fixtures().enterprises if e.entity_type == "foreign"]
+    assert foreign and all("代表处" not in e.name and e.foreign_country for e in foreign)
+
+
+@pytest.mark.parametrize("scenario", ["several_bank_accounts", "seals_on_file_both_systems", "happy_path_all_items"])
+def test_multi_account_and_two_seal_fixtures_run_on_the_provincial_deployment(scenario):
+    """The default (provincial) deployment serves Fujian except Xiamen, so these must sit outside 3502."""
+    e = next(e for e in load_fixtures().enterprises if e.scenario == scenario)
+    assert get_catalog().default_jurisdiction.serves(e.region), e.region

@@ -57,8 +57,9 @@ async def test_a_bad_rating_runs_its_follow_up_in_working_days(platform):
     follow_up = await ratings.follow_up(STAFF_ETAX, bad.follow_up_id)
     assert follow_up.opened_on == "2026-09-30"
     assert follow_up.visit_due_on == "2026-10-08"  # the next working day after the holiday
-    # 15 working days: Oct 8, 9, 10 (make-up), 12–16, 19–23, 26, 27
-    assert follow_up.rectify_due_on == "2026-10-27"
+    # 10 working days (福建省政务服务“好差评”管理办法（试行）; the national figure is 15):
+    # Oct 8, 9, 10 (make-up), 12–16, 19, 20
+    assert follow_up.rectify_due_on == "2026-10-20"
     with pytest.raises(ProblemError) as caught:  # another agency cannot touch it
         await ratings.record_visit(STAFF_AMR, bad.follow_up_id, "x")
     assert caught.value.status == 403
@@ -78,14 +79,14 @@ async def test_a_bad_rating_runs_its_follow_up_in_working_days(platform):
         await ratings.reply(STAFF_ETAX, bad.follow_up_id, "too early")
     assert caught.value.code == "step_not_allowed"
     await ratings.record_visit(STAFF_ETAX, bad.follow_up_id, "电话回访申请人，了解超时原因")
-    move_to(platform, at(2026, 10, 20))
+    move_to(platform, at(2026, 10, 19))
     await ratings.record_rectification(STAFF_ETAX, bad.follow_up_id, "清税岗增设专人，限时办结")
     with pytest.raises(ProblemError) as caught:  # the applicant may rate again only after the reply
         await ratings.rate_again(APPLICANT, bad.follow_up_id, 4, [])
     assert caught.value.code == "not_replied_yet"
-    move_to(platform, at(2026, 10, 27, 16))
+    move_to(platform, at(2026, 10, 20, 16))
     await ratings.reply(STAFF_ETAX, bad.follow_up_id, "已整改：清税事项限时办结并主动告知进度")
-    move_to(platform, at(2026, 10, 28, 9))
+    move_to(platform, at(2026, 10, 21, 9))
     await run_jobs(platform, ("ratings.deadline",))
     follow_up = await ratings.follow_up(STAFF_ETAX, bad.follow_up_id)
     assert follow_up.status == "replied" and not follow_up.rectify_overdue  # replied on the last day
@@ -120,6 +121,22 @@ async def test_a_bad_rating_runs_its_follow_up_in_working_days(platform):
         "rectify_overdue": 0,
         "re_rated": 1,
     }
+
+
+async def test_an_item_left_unrated_for_7_days_counts_as_satisfied(platform):
+    """福建省政务服务“好差评”管理办法（试行）: 接受服务后7个自然日内未评价的，默认为“满意”."""
+    ratings = Ratings(platform)
+    case_id, tax = await completed_tax_item(platform)
+    now = platform.clock.now_ms()
+    assert (await report(now_ms=now))["defaulted"] == 0  # just closed: the applicant may still rate
+    figures = await report(now_ms=now + 7 * 86_400_000 + 3_600_000)
+    assert figures["defaulted"] == 1 and figures["by_level"]["4"] == 1 and figures["satisfaction"] == 1.0
+    assert figures["rules"]["rectify_working_days"] == 10 and figures["rules"]["default_after_days"] == 7
+    assert "福建省政务服务“好差评”管理办法" in figures["rules"]["source"]
+    # a late real rating takes the default's place
+    await ratings.rate_matter(APPLICANT, case_id, tax.ref, 5, ["fast"])
+    figures = await report(now_ms=now + 8 * 86_400_000)
+    assert figures["defaulted"] == 0 and figures["total"] == 1 and figures["by_level"]["5"] == 1
 
 
 async def test_an_unanswered_bad_rating_becomes_overdue_at_each_step(platform):

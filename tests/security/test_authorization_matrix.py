@@ -187,6 +187,9 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/admin/catalog/publications"): Rule(ADMIN),
     ("POST", "/api/v1/admin/catalog/publications"): Rule(ADMIN),
     ("POST", "/api/v1/admin/catalog/rollback"): Rule(ADMIN),
+    ("GET", "/api/v1/admin/calendar"): Rule(ADMIN),
+    ("POST", "/api/v1/admin/calendar/preview"): Rule(ADMIN),
+    ("POST", "/api/v1/admin/calendar/imports"): Rule(ADMIN),
     ("GET", "/api/v1/admin/staff"): Rule(ADMIN),
     ("POST", "/api/v1/admin/staff"): Rule(ADMIN),
     ("GET", "/api/v1/admin/staff/{subject:str}"): Rule(ADMIN),
@@ -505,6 +508,13 @@ def probe_for(method: str, path: str, r: dict[str, str]) -> Probe:
         ("GET", "/api/v1/admin/catalog/diff"): Probe(concrete, params={"base": "2026.1", "other": "2026.1"}),
         ("POST", "/api/v1/admin/catalog/publications"): Probe(concrete, json={"version": "no-such-version"}),
         ("POST", "/api/v1/admin/catalog/rollback"): Probe(concrete, json={"note": ""}),
+        # a year out of range: an administrator gets 422 and nothing is imported
+        ("POST", "/api/v1/admin/calendar/preview"): Probe(
+            concrete, json={"year": 1999, "holidays": [], "source": "probe"}
+        ),
+        ("POST", "/api/v1/admin/calendar/imports"): Probe(
+            concrete, json={"year": 1999, "holidays": [], "source": "probe"}
+        ),
         ("POST", "/api/v1/admin/staff"): Probe(concrete, json={"subject": ""}),
         ("PATCH", "/api/v1/admin/staff/{subject:str}"): Probe(concrete, json={"name": "x"}),
         ("GET", "/api/v1/admin/integrations/export"): Probe(concrete, params={"format": "csv"}),

@@ -10,12 +10,13 @@ from collections import Counter
 from datetime import date, timedelta
 
 import msgspec
+import pytest
 
 from backend.cases import states as st
 from backend.cases.service import Actor, cst_date
 from backend.cases.tables import CaseFile, CaseItem
 from backend.catalog import get_catalog
-from backend.stats.service import compute, public_figures, to_csv
+from backend.stats.service import city_of, compute, public_figures, to_csv
 from backend.workbench import admin
 from backend.workbench.service import Workbench
 from tests.cases.support import BASE_ANSWERS, TINY_PDF, form_from_examples, materials_to_upload, sign_and_verify_face
@@ -106,7 +107,9 @@ async def test_statistics_match_the_database(platform):
     assert v["items"] == len(item_rows)
     assert v["by_channel"] == dict(Counter(c["channel"] for c in case_rows)) == {"pwa": 2, "kiosk": 1, "window": 1}
     assert v["by_entity_type"] == dict(Counter(c["entity_type"] for c in case_rows))
-    assert v["by_region"] == dict(Counter(c["region"][:4] + "00" for c in case_rows))
+    # 平潭 (350128) is reported apart from 福州; every other county under its prefecture
+    units = Counter(c["region"] if c["region"] == "350128" else c["region"][:4] + "00" for c in case_rows)
+    assert v["by_region"] == dict(units)
     assert v["by_matter"] == dict(Counter(catalog.items[i["code"]].matter for i in item_rows))
     assert v["by_status"] == dict(Counter(c["status"] for c in case_rows))
 
@@ -179,3 +182,17 @@ async def test_a_period_filter_counts_only_cases_submitted_in_it(platform):
     assert (await compute(cal, today=today))["volumes"]["cases"] == 2
     assert (await compute(cal, since=today, today=today))["volumes"]["cases"] == 1
     assert (await compute(cal, until=today - timedelta(days=1), today=today))["volumes"]["by_region"] == {"350100": 1}
+
+
+@pytest.mark.parametrize(
+    ("region", "unit", "why"),
+    [
+        ("350102", "350100", "鼓楼区 counts under 福州市"),
+        ("350128", "350128", "平潭综合实验区 counts apart from 福州 (the work plan names it apart)"),
+        ("350181", "350100", "福清市 counts under 福州市"),
+        ("350784", "350700", "retired 建阳市 on an old record counts under 南平市"),
+        ("350822", "350800", "retired 永定县 on an old record counts under 龙岩市"),
+    ],
+)
+def test_reporting_units(region, unit, why):
+    assert city_of(region) == unit, why
