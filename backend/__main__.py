@@ -107,6 +107,8 @@ async def run_worker() -> None:
             await channels.on_shutdown()
         for connector in platform.connectors.values():
             await connector.aclose()
+        if hasattr(platform.registration, "aclose"):
+            await platform.registration.aclose()
         await db.stop(platform.engine)
         if platform.redis is not None:
             await platform.redis.aclose()

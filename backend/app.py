@@ -80,7 +80,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         clock=clock,
         redis=redis,
         connectors=build_platform_connectors(settings),
-        registration=default_directory(settings.test_env_enabled),
+        registration=default_directory(settings),
     )
     cases.configure(platform)
     return platform
@@ -188,6 +188,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     await asyncio.wait_for(worker_task, timeout=10)
             for connector in platform.connectors.values():
                 await connector.aclose()
+            if hasattr(platform.registration, "aclose"):
+                await platform.registration.aclose()
             if simulators:
                 from backend.sandbox.mount import close_simulators
 

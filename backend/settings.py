@@ -54,6 +54,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Connectors: where the agency systems are (default: the test environment's simulators)
     connector_base_url: str = ""
     signing_key_file: str = ""
+    # The market regulation platform's enterprise lookup (企业登记信息查询); production needs it
+    registration_lookup_url: str = ""
     sim_processing_seconds: float = 0.5  # simulated agency processing time in the test environment
     notify_webhook_url: str = ""
 

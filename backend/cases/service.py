@@ -432,6 +432,10 @@ class CaseService:
                 "case_not_editable",
                 "申请已提交，不能再修改；如需补正请按事项办理。 The case was submitted and can no longer be edited.",
             )
+        # The answer after saving shows the plan, which needs the registration record: look it up
+        # first, so that a 503 while the registration system is down means "nothing saved" and the
+        # device keeps the edit and sends it again (shared/drafts.js), not "saved, but said failed".
+        await self._record(row["uscc"])
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])

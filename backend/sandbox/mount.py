@@ -59,16 +59,22 @@ def sandbox_state(simulators: Mapping[str, Litestar]) -> dict[str, Any]:
 
 
 def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engine_options: Any) -> Litestar:
-    """The test environment alone: every simulator under ``/sim/<system>`` plus ``/sandbox/...``."""
+    """The test environment alone: every simulator under ``/sim/<system>`` (the registration platform at
+    ``/sim/registration``) plus ``/sandbox/...``."""
+    from backend.connectors.registration_lookup.simulator import create_registration_app
     from backend.sandbox.routes import SANDBOX_ROUTES
 
+    # The registration platform trusts the same clients as the agency simulators.
+    registration = create_registration_app(
+        clients=engine_options.get("clients"), open_registration=engine_options.get("open_registration", True)
+    )
     sims = simulators if simulators is not None else build_simulators(**engine_options)
 
     async def shutdown() -> None:
         await close_simulators(sims)
 
     return Litestar(
-        route_handlers=[*SANDBOX_ROUTES, *simulator_mounts(sims)],
+        route_handlers=[*SANDBOX_ROUTES, *simulator_mounts(sims), *simulator_mounts({"registration": registration})],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State(sandbox_state(sims)),
         on_shutdown=[shutdown],
