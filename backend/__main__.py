@@ -59,10 +59,17 @@ def serve(*, factory: bool) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=3,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        # Forwarded headers only from TRUSTED_PROXIES (nginx): otherwise every citizen behind the
+        # proxy shares one rate-limit bucket, or anyone reaching the API directly picks their own.
+        proxy_headers=bool(settings.trusted_proxy_networks),
+        forwarded_allow_ips=settings.trusted_proxy_networks or None,
     )
     if factory:
+        from backend.db import wait_until_reachable
+        from backend.lib.logging import configure_logging
+
+        configure_logging(settings.log_level, settings.log_format)
+        wait_until_reachable(settings)
         uvicorn.run("backend.app:create_app", factory=True, workers=settings.api_processes, **common)
     else:
         from backend.app import create_app
@@ -80,15 +87,17 @@ async def run_worker() -> None:
     from backend import db
     from backend.app import build_platform, channel_publisher, make_worker
     from backend.lib.logging import configure_logging
+    from backend.lib.stopping import exit_on_stop_signal
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     platform = build_platform(settings)
     db.bind(platform.engine)
-    await db.start(platform.engine, settings)
-    from backend.lib.warmup import warm_up
+    with exit_on_stop_signal("start"):  # until the loop's own handlers below: nothing to finish yet
+        await db.start(platform.engine, settings)
+        from backend.lib.warmup import warm_up
 
-    warm_up(platform)
+        warm_up(platform)
     channels = None
     if platform.redis is not None:  # live updates reach the API processes' subscribers through Redis
         from backend.system.degraded import ResilientRedisChannels

@@ -35,6 +35,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     in_process_worker: bool | None = None
     test_env: bool | None = None
     api_processes: int = 1
+    # Addresses (CIDR, comma-separated) whose X-Forwarded-For / X-Forwarded-Proto the API believes:
+    # the reverse proxies in front of it. Anyone else's forwarded headers are ignored.
+    trusted_proxies: str = "127.0.0.1"
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     max_body_bytes: int = 12 * 1024 * 1024
@@ -80,6 +83,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def test_env_enabled(self) -> bool:
         return self.mode == "embedded" if self.test_env is None else self.test_env
+
+    @property
+    def trusted_proxy_networks(self) -> list[str]:
+        """``trusted_proxies`` as CIDR strings; SystemExit naming the setting when one is not an address."""
+        import ipaddress
+
+        networks = []
+        for entry in (part.strip() for part in self.trusted_proxies.split(",")):
+            if not entry:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError as exc:
+                raise SystemExit(f"invalid setting TRUSTED_PROXIES: {entry!r} is not an address or CIDR") from exc
+        return networks
 
     @property
     def base_url(self) -> str:
