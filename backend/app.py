@@ -19,7 +19,6 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response.file import ASGIFileResponse
 from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
@@ -30,6 +29,7 @@ from backend import cases, db, identity
 from backend.cases import Actor
 from backend.integration import build_embedded_simulators, build_platform_connectors
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
+from backend.lib.apidocs import ScriptlessSwaggerPlugin
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.problems import EXCEPTION_HANDLERS
@@ -272,7 +272,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             path="/schema",
             create_examples=True,
             render_plugins=[
-                SwaggerRenderPlugin(
+                ScriptlessSwaggerPlugin(
                     js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
                     css_url="/vendor/swagger-ui/swagger-ui.css",
                     standalone_preset_js_url="/vendor/swagger-ui/swagger-ui-standalone-preset.js",

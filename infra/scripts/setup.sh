@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the platform needs, idempotently; fast when everything is present.
 #   setup.sh python   the Python environment (.venv from requirements.lock) and npm assets
-#   setup.sh test     the above, plus redis-server, Chromium and PostgreSQL (Debian, as root)
+#   setup.sh test     the above, plus redis-server, Chromium, PostgreSQL and nginx (Debian, as root)
 #   setup.sh bench    wrk and Lighthouse for the benchmarks (after `setup.sh test`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,6 +14,7 @@ if [ "$what" = test ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)  # CJK glyphs in screenshots
   command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)  # tests read our QR codes like a phone camera
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)  # the production-topology tests run infra/nginx.conf
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
   id postgres >/dev/null 2>&1 || missing+=(postgresql)
