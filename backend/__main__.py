@@ -3,7 +3,8 @@
 - ``run``: apply migrations, then serve the whole platform in one process (embedded mode
   by default: SQLite, in-process worker, simulated agency systems). ``make run`` calls it.
 - ``api``: serve the API only (``API_PROCESSES`` uvicorn processes); production.
-- ``worker``: run a background worker process; start as many as needed.
+- ``worker``: run a background worker process; start as many as needed. ``worker --check``:
+  the worker's health check (its heartbeat file is fresh).
 - ``migrate``: apply Piccolo migrations to ``DATABASE_URL`` (or the embedded SQLite file).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -109,9 +111,11 @@ async def run_worker() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    heartbeat = asyncio.create_task(beat(settings.heartbeat_path, stop))
     try:
         await make_worker(platform).run(stop)
     finally:
+        heartbeat.cancel()
         if channels is not None:
             await channels.on_shutdown()
         for connector in platform.connectors.values():
@@ -123,12 +127,48 @@ async def run_worker() -> None:
             await platform.redis.aclose()
 
 
+HEARTBEAT_SECONDS = 10.0
+HEARTBEAT_STALE_SECONDS = 60.0
+
+
+async def beat(path, stop: asyncio.Event) -> None:
+    """Touch ``path`` every few seconds while this worker's event loop runs (its health check)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while not stop.is_set():
+        path.touch()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
+    path.unlink(missing_ok=True)  # stopped: no longer healthy
+
+
+def check_worker() -> int:
+    """``worker --check``: 0 when this host's worker touched its heartbeat within the last minute."""
+    import time
+
+    path = get_settings().heartbeat_path
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        print(f"unhealthy: no heartbeat at {path}", file=sys.stderr)
+        return 1
+    if age > HEARTBEAT_STALE_SECONDS:
+        print(f"unhealthy: last heartbeat {age:.0f}s ago ({path})", file=sys.stderr)
+        return 1
+    print(f"healthy: heartbeat {age:.0f}s ago")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=["run", "api", "worker", "migrate"])
+    parser.add_argument("--check", action="store_true", help="worker: exit 0 if a running worker's heartbeat is fresh")
     args = parser.parse_args(argv)
+    if args.check:
+        if args.command != "worker":
+            parser.error("--check applies to the worker (the API has /healthz)")
+        raise SystemExit(check_worker())
     os.environ[SERVER_PROCESS] = "1"  # inherited by uvicorn's worker processes (see backend.lib.warmup)
     if args.command == "migrate":
         migrate()

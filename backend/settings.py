@@ -45,6 +45,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_concurrency: int = 16  # jobs in flight per worker: sends mostly wait for an agency's answer
     worker_lease_seconds: float = 60.0
     worker_idle_seconds: float = 30.0
+    worker_heartbeat_file: str = ""  # touched by a running worker (default <DATA_DIR>/worker.heartbeat)
     jurisdiction: str = ""  # the catalog's jurisdiction this deployment serves (default: the catalog's default)
     # Cases
     draft_ttl_days: int = 30
@@ -83,6 +84,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def test_env_enabled(self) -> bool:
         return self.mode == "embedded" if self.test_env is None else self.test_env
+
+    @property
+    def heartbeat_path(self) -> Path:
+        """The file a worker touches while it runs (``python -m backend worker --check`` reads it)."""
+        return Path(self.worker_heartbeat_file or Path(self.data_dir) / "worker.heartbeat")
 
     @property
     def trusted_proxy_networks(self) -> list[str]:

@@ -29,6 +29,18 @@ def wait_for_log(process: PlatformProcess, text: str, timeout: float = 60) -> No
         time.sleep(0.1)
 
 
+def health_check(process: PlatformProcess) -> int:
+    """``python -m backend worker --check`` with the worker's settings: its exit status."""
+    check = subprocess.run(
+        [sys.executable, "-m", "backend", "worker", "--check"],
+        cwd=ROOT,
+        env=backend_env(**process.settings),
+        capture_output=True,
+        timeout=60,
+    )
+    return check.returncode
+
+
 def sigterm_main(process: PlatformProcess) -> int:
     """SIGTERM to the main process alone; its exit status, which must come within ``PROMPT`` seconds."""
     process.proc.send_signal(signal.SIGTERM)
@@ -67,10 +79,13 @@ def test_a_running_process_stops_on_sigterm(role, pg_url, redis_url, artifacts_d
     try:
         if role == "worker":
             wait_for_log(process, "worker started")
+            assert health_check(process) == 0  # the heartbeat a container engine asks about
         code = sigterm_main(process)
     finally:
         process.stop()
     assert code in (0, -signal.SIGTERM), process.log()[-3000:]  # uvicorn re-raises the signal once it has stopped
+    if role == "worker":
+        assert health_check(process) == 1  # a stopped worker is not healthy
     assert "Traceback" not in process.log()
 
 
