@@ -68,6 +68,10 @@ class IdentityConfig:
     seal_provider_jwks_url: str = ""
     licence_provider_url: str = ""
     licence_provider_jwks_url: str = ""
+    #: The test environment's providers in a process of their own (``python -m backend.sandbox
+    #: --identity-provider``): the platform they serve, their results' audience and where they
+    #: deliver them (its callback routes), as a real provider does. Empty: this platform, in-process.
+    relying_party_url: str = ""
     #: Optional HTTP transport (tests point it at the app itself with ``httpx.ASGITransport``).
     transport: Any = None
     cookie_secure: bool | None = None
@@ -92,6 +96,7 @@ class IdentityConfig:
             seal_provider_jwks_url=env.get("SEAL_PROVIDER_JWKS_URL", ""),
             licence_provider_url=env.get("LICENCE_PROVIDER_URL", ""),
             licence_provider_jwks_url=env.get("LICENCE_PROVIDER_JWKS_URL", ""),
+            relying_party_url=env.get("SANDBOX_RELYING_PARTY_URL", "").rstrip("/"),
         )
 
 

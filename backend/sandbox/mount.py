@@ -68,14 +68,35 @@ def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engin
     registration = create_registration_app(
         clients=engine_options.get("clients"), open_registration=engine_options.get("open_registration", True)
     )
+    identity_platform = engine_options.pop("identity_platform", None)
     sims = simulators if simulators is not None else build_simulators(**engine_options)
+    handlers = [*SANDBOX_ROUTES, *simulator_mounts(sims), *simulator_mounts({"registration": registration})]
+    state = sandbox_state(sims)
+    startup: list = []
+    if identity_platform is not None:  # the identity side too (backend.sandbox.identity_host)
+        from backend import db
+        from backend.identity.sandbox import SANDBOX_ROUTES as IDENTITY_SANDBOX_ROUTES
+
+        handlers += IDENTITY_SANDBOX_ROUTES
+        state["platform"] = identity_platform
+
+        async def start_identity() -> None:
+            db.bind(identity_platform.engine)
+            await db.start(identity_platform.engine, identity_platform.settings)
+
+        startup.append(start_identity)
 
     async def shutdown() -> None:
         await close_simulators(sims)
+        if identity_platform is not None:
+            from backend import db
+
+            await db.stop(identity_platform.engine)
 
     return Litestar(
-        route_handlers=[*SANDBOX_ROUTES, *simulator_mounts(sims), *simulator_mounts({"registration": registration})],
+        route_handlers=handlers,
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State(sandbox_state(sims)),
+        state=State(state),
+        on_startup=startup,
         on_shutdown=[shutdown],
     )
