@@ -3,7 +3,8 @@
 - ``run``: apply migrations, then serve the whole platform in one process (embedded mode
   by default: SQLite, in-process worker, simulated agency systems). ``make run`` calls it.
 - ``api``: serve the API only (``API_PROCESSES`` uvicorn processes); production.
-- ``worker``: run a background worker process; start as many as needed.
+- ``worker``: run a background worker process; start as many as needed. ``worker --check``:
+  the worker's health check (its heartbeat file is fresh).
 - ``migrate``: apply Piccolo migrations to ``DATABASE_URL`` (or the embedded SQLite file).
 - ``keys``: create and rotate the shared key files (``python -m backend keys --help``).
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -64,10 +66,17 @@ def serve(*, factory: bool) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=3,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        # Forwarded headers only from TRUSTED_PROXIES (nginx): otherwise every citizen behind the
+        # proxy shares one rate-limit bucket, or anyone reaching the API directly picks their own.
+        proxy_headers=bool(settings.trusted_proxy_networks),
+        forwarded_allow_ips=settings.trusted_proxy_networks or None,
     )
     if factory:
+        from backend.db import wait_until_reachable
+        from backend.lib.logging import configure_logging
+
+        configure_logging(settings.log_level, settings.log_format)
+        wait_until_reachable(settings)
         uvicorn.run("backend.app:create_app", factory=True, workers=settings.api_processes, **common)
     else:
         from backend.app import create_app
@@ -85,6 +94,7 @@ async def run_worker() -> None:
     from backend import db
     from backend.app import build_platform, channel_publisher, make_worker
     from backend.lib.logging import configure_logging
+    from backend.lib.stopping import exit_on_stop_signal
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -94,12 +104,13 @@ async def run_worker() -> None:
         serve_worker_metrics(settings)
     platform = build_platform(settings)
     db.bind(platform.engine)
-    await db.start(platform.engine, settings)
-    from backend.app import load_holiday_imports
-    from backend.lib.warmup import warm_up
+    with exit_on_stop_signal("start"):  # until the loop's own handlers below: nothing to finish yet
+        await db.start(platform.engine, settings)
+        from backend.app import load_holiday_imports
+        from backend.lib.warmup import warm_up
 
-    warm_up(platform)
-    await load_holiday_imports(platform)
+        warm_up(platform)
+        await load_holiday_imports(platform)
     channels = None
     if platform.redis is not None:  # live updates reach the API processes' subscribers through Redis
         from backend.system.degraded import ResilientRedisChannels
@@ -111,16 +122,51 @@ async def run_worker() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    heartbeat = asyncio.create_task(beat(settings.heartbeat_path, stop))
     try:
         await make_worker(platform).run(stop)
     finally:
+        heartbeat.cancel()
         if channels is not None:
             await channels.on_shutdown()
         for connector in platform.connectors.values():
             await connector.aclose()
+        if hasattr(platform.registration, "aclose"):
+            await platform.registration.aclose()
         await db.stop(platform.engine)
         if platform.redis is not None:
             await platform.redis.aclose()
+
+
+HEARTBEAT_SECONDS = 10.0
+HEARTBEAT_STALE_SECONDS = 60.0
+
+
+async def beat(path, stop: asyncio.Event) -> None:
+    """Touch ``path`` every few seconds while this worker's event loop runs (its health check)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while not stop.is_set():
+        path.touch()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
+    path.unlink(missing_ok=True)  # stopped: no longer healthy
+
+
+def check_worker() -> int:
+    """``worker --check``: 0 when this host's worker touched its heartbeat within the last minute."""
+    import time
+
+    path = get_settings().heartbeat_path
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        print(f"unhealthy: no heartbeat at {path}", file=sys.stderr)
+        return 1
+    if age > HEARTBEAT_STALE_SECONDS:
+        print(f"unhealthy: last heartbeat {age:.0f}s ago ({path})", file=sys.stderr)
+        return 1
+    print(f"healthy: heartbeat {age:.0f}s ago")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,12 +174,19 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=["run", "api", "worker", "migrate", "keys"])
+    parser.add_argument("--check", action="store_true", help="worker: exit 0 if a running worker's heartbeat is fresh")
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.command == "keys":
         from backend.keys import main as keys_main
 
         raise SystemExit(keys_main(args.arguments))
+    if args.arguments not in ([], ["--check"]):
+        parser.error(f"unexpected arguments: {' '.join(args.arguments)}")
+    if args.check or args.arguments == ["--check"]:
+        if args.command != "worker":
+            parser.error("--check applies to the worker (the API has /healthz)")
+        raise SystemExit(check_worker())
     from backend.preflight import refuse_unsafe_settings
 
     settings = get_settings()  # a bad setting or unreadable NAME_FILE exits here, with its name

@@ -20,7 +20,6 @@ from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response.file import ASGIFileResponse
 from litestar.static_files import create_static_files_router
 from litestar.stores.memory import MemoryStore
@@ -32,6 +31,7 @@ from backend.cases import Actor
 from backend.identity.principal import ACCESS_COOKIE, CSRF_HEADER
 from backend.integration import build_embedded_simulators, build_platform_connectors, build_push_connectors
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
+from backend.lib.apidocs import ScriptlessSwaggerPlugin
 from backend.lib.clock import Clock, SystemClock
 from backend.lib.headers import security_headers_middleware
 from backend.lib.jsonbody import BoundedJsonRequest
@@ -99,7 +99,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         redis=redis,
         connectors=build_platform_connectors(settings),
         push_systems=build_push_connectors(settings),
-        registration=default_directory(settings.test_env_enabled),
+        registration=default_directory(settings),
     )
     cases.configure(platform)
     return platform
@@ -225,6 +225,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     await asyncio.wait_for(worker_task, timeout=10)
             for connector in [*platform.connectors.values(), *platform.push_systems.values()]:
                 await connector.aclose()
+            if hasattr(platform.registration, "aclose"):
+                await platform.registration.aclose()
             if simulators:
                 from backend.sandbox.mount import close_simulators
 
@@ -305,7 +307,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         path="/schema",
         create_examples=False,  # generated examples are random strings that fit no schema; Structs carry real ones
         render_plugins=[
-            SwaggerRenderPlugin(
+            ScriptlessSwaggerPlugin(
                 js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
                 css_url="/vendor/swagger-ui/swagger-ui.css",
                 standalone_preset_js_url="/vendor/swagger-ui/swagger-ui-standalone-preset.js",

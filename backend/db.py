@@ -7,8 +7,11 @@ of one app, so a process (or a test) can choose its database explicitly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import os
+import time
 from string import Formatter
 from typing import Any
 
@@ -19,6 +22,8 @@ from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.query.methods.raw import Raw
 from piccolo.querystring import QueryString
 
+from backend.lib.stopping import exit_on_stop_signal
+from backend.lib.warmup import SERVER_PROCESS
 from backend.settings import Settings
 
 log = logging.getLogger("backend.db")
@@ -103,13 +108,46 @@ async def start(engine: Engine, settings: Settings, *, retry_seconds: float = 5.
         await engine.run_ddl("PRAGMA journal_mode=WAL")
         return
     delay = 0.2
-    while True:
-        try:
-            await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=_keep_session)
-            return
-        except UNREACHABLE as exc:
-            log.warning("database unreachable at start; retrying", extra={"error": repr(exc), "retry_in_s": delay})
+    try:
+        await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=_keep_session)
+        return
+    except UNREACHABLE as exc:
+        first = exc
+    # Waiting: a server process stops at once on SIGTERM meanwhile (backend.lib.stopping).
+    waiting = exit_on_stop_signal("database") if os.environ.get(SERVER_PROCESS) else contextlib.nullcontext()
+    with waiting:
+        log.warning("database unreachable at start; retrying", extra={"error": repr(first), "retry_in_s": delay})
+        while True:
             await asyncio.sleep(delay)
+            delay = min(delay * 2, retry_seconds)
+            try:
+                await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=_keep_session)
+                return
+            except UNREACHABLE as exc:
+                log.warning("database unreachable at start; retrying", extra={"error": repr(exc), "retry_in_s": delay})
+
+
+def wait_until_reachable(settings: Settings, *, retry_seconds: float = 5.0) -> None:
+    """Block until PostgreSQL accepts a connection (no-op on SQLite); SIGTERM meanwhile ends the process.
+
+    The API's supervisor calls it before uvicorn starts: uvicorn holds SIGTERM until its app has
+    started, so an API that waited for the database inside its startup could not be stopped."""
+    if not settings.is_postgres:
+        return
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(settings.database_url, timeout=5)
+        await connection.close()
+
+    delay = 0.2
+    with exit_on_stop_signal("database"):
+        while True:
+            try:
+                asyncio.run(probe())
+                return
+            except (*UNREACHABLE, asyncpg.PostgresError) as exc:
+                log.warning("database unreachable at start; retrying", extra={"error": repr(exc), "retry_in_s": delay})
+            time.sleep(delay)
             delay = min(delay * 2, retry_seconds)
 
 

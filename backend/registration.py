@@ -176,11 +176,20 @@ class UnavailableDirectory:
         raise ProblemError(
             503,
             "registration_lookup_unavailable",
-            "暂时无法查询企业登记信息，请稍后再试。 The registration record cannot be looked up right now.",
+            "暂时无法查询企业登记信息，请稍后再试。",
+            headers={"Retry-After": "300"},
         )
 
     enterprise = enterprises_of = person = person_by_id_number = _fail  # type: ignore[assignment]
 
 
-def default_directory(test_env_enabled: bool) -> RegistrationDirectory:
-    return SandboxDirectory() if test_env_enabled else UnavailableDirectory()
+def default_directory(settings) -> RegistrationDirectory:
+    """The lookup client when ``REGISTRATION_LOOKUP_URL`` is set; else the fixtures (test environment) or 503."""
+    if settings.registration_lookup_url:
+        from backend.connectors.registration_lookup.client import RegistrationLookupClient
+        from backend.integration import PLATFORM_CLIENT_ID, platform_signing_key
+
+        return RegistrationLookupClient(
+            settings.registration_lookup_url, client_id=PLATFORM_CLIENT_ID, signing_key=platform_signing_key(settings)
+        )
+    return SandboxDirectory() if settings.test_env_enabled else UnavailableDirectory()

@@ -35,6 +35,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     in_process_worker: bool | None = None
     test_env: bool | None = None
     api_processes: int = 1
+    # Addresses (CIDR, comma-separated) whose X-Forwarded-For / X-Forwarded-Proto the API believes:
+    # the reverse proxies in front of it. Anyone else's forwarded headers are ignored.
+    trusted_proxies: str = "127.0.0.1"
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     max_body_bytes: int = 12 * 1024 * 1024
@@ -42,6 +45,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_concurrency: int = 16  # jobs in flight per worker: sends mostly wait for an agency's answer
     worker_lease_seconds: float = 60.0
     worker_idle_seconds: float = 30.0
+    worker_heartbeat_file: str = ""  # touched by a running worker (default <DATA_DIR>/worker.heartbeat)
     jurisdiction: str = ""  # the catalog's jurisdiction this deployment serves (default: the catalog's default)
     # Cases
     draft_ttl_days: int = 30
@@ -54,6 +58,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Connectors: where the agency systems are (default: the test environment's simulators)
     connector_base_url: str = ""
     signing_key_file: str = ""
+    # The market regulation platform's enterprise lookup (企业登记信息查询); production needs it
+    registration_lookup_url: str = ""
     sim_processing_seconds: float = 0.5  # simulated agency processing time in the test environment
     notify_webhook_url: str = ""
     # Identity: the province's OIDC provider and the capability providers (face, signature, seal, licence).
@@ -76,6 +82,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     seal_provider_jwks_url: str = ""
     licence_provider_url: str = ""
     licence_provider_jwks_url: str = ""
+    # The test environment as its own process (python -m backend.sandbox): where it posts face and
+    # signature results for the platform (the platform's https address behind nginx)
+    sandbox_relying_party_url: str = ""
     # Keys: how often a process looks at its key files for a rotation (seconds)
     keys_reload_seconds: float = 10.0
     # Observability
@@ -112,6 +121,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def test_env_enabled(self) -> bool:
         return self.mode == "embedded" if self.test_env is None else self.test_env
+
+    @property
+    def heartbeat_path(self) -> Path:
+        """The file a worker touches while it runs (``python -m backend worker --check`` reads it)."""
+        return Path(self.worker_heartbeat_file or Path(self.data_dir) / "worker.heartbeat")
+
+    @property
+    def trusted_proxy_networks(self) -> list[str]:
+        """``trusted_proxies`` as CIDR strings; SystemExit naming the setting when one is not an address."""
+        import ipaddress
+
+        networks = []
+        for entry in (part.strip() for part in self.trusted_proxies.split(",")):
+            if not entry:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError as exc:
+                raise SystemExit(f"invalid setting TRUSTED_PROXIES: {entry!r} is not an address or CIDR") from exc
+        return networks
 
     @property
     def base_url(self) -> str:

@@ -97,6 +97,7 @@ const errorPanel = (text) => h("div", { class: "panel--error", role: "alert", "d
 const qrBlock = (url, caption, testid) => h("div", { class: "qr-block" }, h("div", { class: "qr", "data-testid": testid, "data-url": url, html: qrSvg(url, { label: caption, pixels: 8 }) }), h("p", {}, caption));
 
 function problemText(error) {
+  if (error instanceof ApiError && error.code === "registration_lookup_unavailable") return kt("k.error.registration");
   if (error instanceof bridge.BridgeError) return error.status && error.message !== error.code ? error.message : kt("k.error.bridge");
   return error?.message || String(error);
 }

@@ -182,8 +182,11 @@ const heading = (text, view) => h("h1", {}, view ? caption(view) : null, text);
 
 function problemMessage(error) {
   if (error instanceof ApiError && error.code === "offline") return t("error.offline");
+  if (error instanceof ApiError && error.code === "registration_lookup_unavailable") return t("error.registrationUnavailable");
   return error?.message || t("error.generic");
 }
+
+const queuedText = (saved) => (saved.reason === "registration_lookup_unavailable" ? t("draft.queuedRegistration") : t("draft.queued"));
 
 function errorsFromApi(error, prefix = "") {
   const list = (error instanceof ApiError ? error.errors : []).map((e) => {
@@ -287,7 +290,7 @@ async function questionPage(view, key, params, errors = []) {
     }
     await once(form.querySelector("button"), t("common.busy"), async () => {
       const saved = await saveDraft(view, { answers: { [key]: answer } });
-      if (saved.queued) announce(t("draft.queued"));
+      if (saved.queued) announce(queuedText(saved));
       const next = missingAnswers(saved.view).filter((k) => k !== key);
       navigate(params.get("return") === "situation" ? `#/case/${view.id}/situation` : next.length ? `#/case/${view.id}/q/${next[0]}` : `#/case/${view.id}/precheck`);
     }).catch((error) => render_([errorSummary(errorsFromApi(error)), form]));
@@ -413,7 +416,7 @@ async function formPage(view, _arg, params, errors = {}) {
       const changed = Object.fromEntries(Object.entries(data).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(view.form_data[k])).map(([k, v]) => [k, v ?? null]));
       if (Object.keys(changed).length) {
         const saved = await saveDraft(view, { form_data: changed });
-        announce(saved.queued ? t("draft.queued") : t("draft.saved"));
+        announce(saved.queued ? queuedText(saved) : t("draft.saved"));
       }
       setDraftMeta(view.id, { formChecked: false });
       navigate(`#/case/${view.id}/check`);

@@ -67,20 +67,26 @@ async function send(caseId, patch, version, key) {
   }
 }
 
+// Refusals that say "not now" rather than "no": the edit stays on the device and goes later. The
+// registration system not answering (503) is one: the server saved nothing, so nothing typed is lost.
+const KEEP = new Set(["offline", "registration_lookup_unavailable"]);
+
 /** Save part of a draft. Online: returns the server's view. Offline: queues it and returns the local view with `queued: true`. */
 export async function saveDraft(view, patch) {
   const key = idempotencyKey();
+  let reason = "offline";
   const queued = (await pending().catch(() => [])).some((e) => e.caseId === view.id);
   if (!queued) {
     try {
       return { view: rememberCase(await send(view.id, patch, view.version, key)), queued: false };
     } catch (error) {
-      if (!(error instanceof ApiError) || error.code !== "offline") throw error;
+      if (!(error instanceof ApiError) || !KEEP.has(error.code)) throw error;
+      reason = error.code;
     }
   }
   await enqueue({ caseId: view.id, patch, version: view.version, key, at: Date.now() });
   notify();
-  return { view: rememberCase(applyLocally(view, patch)), queued: true };
+  return { view: rememberCase(applyLocally(view, patch)), queued: true, reason };
 }
 
 let flushing = null;
@@ -95,7 +101,7 @@ export function flushOutbox() {
         try {
           view = await send(entry.caseId, entry.patch, entry.version, entry.key);
         } catch (error) {
-          if (error instanceof ApiError && error.code === "offline") break;
+          if (error instanceof ApiError && KEEP.has(error.code)) break;
           if (error instanceof ApiError && error.status === 401) break; // log in again first; keep the edit
           await drop(entry.seq); // refused for good (e.g. no longer a draft): keep the server's truth
           document.dispatchEvent(new CustomEvent("outboxrejected", { detail: { entry, error } }));

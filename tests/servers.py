@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -248,3 +249,125 @@ class PlatformProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def make_certificate(directory: Path, *names: str) -> tuple[Path, Path]:
+    """A self-signed certificate (its own CA: tests trust it with ``verify=cert``) for ``names``; (cert, key)."""
+    cert, key = directory / "tls.crt", directory / "tls.key"
+    alt = ",".join(f"IP:{n}" if n.replace(".", "").isdigit() else f"DNS:{n}" for n in names)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={names[0]}",
+            "-addext",
+            f"subjectAltName={alt}",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def render_template(template: str, values: dict[str, str]) -> str:
+    """``${NAME}`` placeholders filled as envsubst fills them (nginx's own ``$variables`` stay)."""
+    for name, value in values.items():
+        template = template.replace("${" + name + "}", value)
+    left = sorted(set(re.findall(r"\$\{(YJS_[A-Z_]+)\}", template)))
+    if left:
+        raise ValueError(f"placeholders without a value: {left}")
+    return template
+
+
+class NginxServer:
+    """Debian's nginx as an unprivileged-looking process: a private prefix, our site config
+    (``infra/nginx.conf`` rendered for loopback ports), logs in its folder."""
+
+    def __init__(self, site_values: dict[str, str], template: Path = ROOT / "infra" / "nginx.conf") -> None:
+        self.exe = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.dir = Path(tempfile.mkdtemp(prefix="nginx."))
+        site_values = {"YJS_ACCESS_LOG": f"{self.dir}/yjs.access.log", **site_values}
+        self.site = render_template(template.read_text(), site_values)
+        self.proc: subprocess.Popen | None = None
+        d = self.dir
+        for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (d / temp).mkdir()
+        (d / "yjs.conf").write_text(self.site)
+        user = "user root;\n" if os.geteuid() == 0 else ""  # workers read nothing outside this folder
+        (d / "nginx.conf").write_text(
+            f"{user}worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\ndaemon off;\n"
+            "events { worker_connections 512; }\n"
+            "http {\n  include /etc/nginx/mime.types;\n"
+            f"  access_log {d}/access.log;\n"
+            + "".join(f"  {kind}_temp_path {d}/{kind};\n" for kind in ("proxy", "fastcgi", "uwsgi", "scgi"))
+            + f"  client_body_temp_path {d}/client_body;\n  include {d}/yjs.conf;\n}}\n"
+        )
+
+    def check(self) -> None:
+        """``nginx -t``: the rendered configuration is valid."""
+        result = subprocess.run(
+            [
+                self.exe,
+                "-t",
+                "-p",
+                str(self.dir),
+                "-c",
+                str(self.dir / "nginx.conf"),
+                "-e",
+                str(self.dir / "error.log"),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"nginx -t failed:\n{result.stderr}")
+
+    def start(self, port: int) -> None:
+        """Start and wait until ``port`` (one of the config's listen ports) accepts connections."""
+        self.check()
+        self.proc = subprocess.Popen(
+            [self.exe, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"), "-e", str(self.dir / "error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def accepting() -> bool:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+
+        wait_for(accepting, "nginx")
+
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        if not self.proc:
+            return []
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return [self.proc.pid, *map(int, children)]
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful: finish the requests in flight
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

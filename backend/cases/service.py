@@ -576,6 +576,10 @@ class CaseService:
             )
         # sizes are enforced when saved, not only at submission: a draft never holds megabytes
         validate_draft(row["catalog_version"], form_data=form_data, answers=answers)
+        # The answer after saving shows the plan, which needs the registration record: look it up
+        # first, so that a 503 while the registration system is down means "nothing saved" and the
+        # device keeps the edit and sends it again (shared/drafts.js), not "saved, but said failed".
+        await self._record(row["uscc"])
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])

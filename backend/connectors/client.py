@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import ssl
 import time
 import uuid
@@ -89,7 +90,8 @@ def tls_context() -> ssl.SSLContext:
     bundle) costs tens of milliseconds, and each HTTP session would build its own."""
     import certifi
 
-    return ssl.create_default_context(cafile=certifi.where())
+    # SSL_CERT_FILE: a deployment's own CA bundle (a government network's CA, the test's own certificate)
+    return ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE") or certifi.where())
 
 
 def client_timeout(timeouts: Mapping[str, float]) -> aiohttp.ClientTimeout:

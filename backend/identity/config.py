@@ -66,6 +66,10 @@ class IdentityConfig:
     seal_provider_jwks_url: str = ""
     licence_provider_url: str = ""
     licence_provider_jwks_url: str = ""
+    #: The test environment's providers in a process of their own (``python -m backend.sandbox
+    #: --identity-provider``): the platform they serve, their results' audience and where they
+    #: deliver them (its callback routes), as a real provider does. Empty: this platform, in-process.
+    relying_party_url: str = ""
     #: Optional HTTP transport (tests point it at the app itself with ``httpx.ASGITransport``).
     transport: Any = None
     cookie_secure: bool | None = None
@@ -97,6 +101,7 @@ class IdentityConfig:
             seal_provider_jwks_url=settings.seal_provider_jwks_url,
             licence_provider_url=settings.licence_provider_url,
             licence_provider_jwks_url=settings.licence_provider_jwks_url,
+            relying_party_url=settings.sandbox_relying_party_url.rstrip("/"),
         )
 
 

@@ -81,10 +81,15 @@ def _set_cookies(response: Response, request: Request, pair: TokenPair) -> None:
     )
 
 
-def _clear_cookies(response: Response) -> None:
-    response.delete_cookie(ACCESS_COOKIE, path="/")
-    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
-    response.delete_cookie(CSRF_COOKIE, path="/")
+def _expire_cookie(response: Response, name: str, path: str, secure: bool) -> None:
+    """Remove a cookie with the attributes it was set with: over https every Set-Cookie is Secure."""
+    response.set_cookie(name, "", max_age=0, expires=0, path=path, secure=secure, httponly=True, samesite="lax")
+
+
+def _clear_cookies(response: Response, secure: bool) -> None:
+    _expire_cookie(response, ACCESS_COOKIE, "/", secure)
+    _expire_cookie(response, REFRESH_COOKIE, REFRESH_COOKIE_PATH, secure)
+    _expire_cookie(response, CSRF_COOKIE, "/", secure)
 
 
 def _double_submit_ok(request: Request) -> bool:
@@ -136,7 +141,7 @@ async def callback(
     pair = await issue_session(identity, principal, "web")
     response: Response = Redirect(return_to, status_code=302, headers={"Cache-Control": "no-store"})
     _set_cookies(response, request, pair)
-    response.delete_cookie(LOGIN_STATE_COOKIE, path=REFRESH_COOKIE_PATH)
+    _expire_cookie(response, LOGIN_STATE_COOKIE, REFRESH_COOKIE_PATH, identity.cookie_secure)
     return response
 
 
@@ -198,7 +203,7 @@ async def logout(request: Request, platform: PlatformDep) -> Response:
         raise unauthenticated()
     await end_session(identity, sid)
     response = Response(None, status_code=204)
-    _clear_cookies(response)
+    _clear_cookies(response, identity.cookie_secure)
     return response
 
 

@@ -25,6 +25,14 @@ def main(argv: list[str] | None = None) -> int:
         help="log every request (off by default: a line per agency call costs more than the call)",
     )
     parser.add_argument("--closed-registration", action="store_true", help="refuse self-service key registration")
+    parser.add_argument(
+        "--identity-provider",
+        metavar="DATA_DIR",
+        help="also play the identity side (OIDC provider under /sandbox/oidc, face, signature, seal, licence) "
+        "for a platform whose own test environment is off; its keys and one-time codes live in DATA_DIR. "
+        "Reads OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_REDIRECT_URI (the platform's /auth/callback)",
+    )
+    parser.add_argument("--public-url", default="", help="this process's URL as the platform reaches it")
     args = parser.parse_args(argv)
 
     import json
@@ -41,8 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.trust:
         client_id, _, path = item.partition("=")
         clients[client_id] = json.loads(Path(path).read_text())
+    identity = None
+    if args.identity_provider:
+        from backend.sandbox.identity_host import identity_provider
+
+        identity = identity_provider(Path(args.identity_provider), args.public_url or f"http://{args.host}:{args.port}")
     app = create_sandbox_app(
-        processing_seconds=args.processing_seconds, clients=clients, open_registration=not args.closed_registration
+        processing_seconds=args.processing_seconds,
+        clients=clients,
+        open_registration=not args.closed_registration,
+        identity_platform=identity,
     )
     print(
         f"test environment on http://{args.host}:{args.port} — simulators under /sim/<system>, fixtures under /sandbox"

@@ -59,22 +59,50 @@ def sandbox_state(simulators: Mapping[str, Litestar]) -> dict[str, Any]:
 
 
 def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engine_options: Any) -> Litestar:
-    """The test environment alone: every simulator (agency and push) under ``/sim/<system>``, and ``/sandbox/...``."""
+    """The test environment alone: every simulator (agency and push) under ``/sim/<system>`` (the
+    registration platform at ``/sim/registration``) plus ``/sandbox/...``."""
+    from backend.connectors.registration_lookup.simulator import create_registration_app
     from backend.sandbox.routes import SANDBOX_ROUTES
 
+    # The registration platform trusts the same clients as the agency simulators.
+    registration = create_registration_app(
+        clients=engine_options.get("clients"), open_registration=engine_options.get("open_registration", True)
+    )
+    identity_platform = engine_options.pop("identity_platform", None)
     if simulators is not None:
         sims = simulators
     else:  # every agency system and every push system (好差评, SMS)
         from backend.sandbox.push import build_push_simulators
 
-        sims = {**build_simulators(**dict(engine_options)), **build_push_simulators(**engine_options)}
+        push_options = {k: v for k, v in engine_options.items() if k != "open_registration"}
+        sims = {**build_simulators(**dict(engine_options)), **build_push_simulators(**push_options)}
+    handlers = [*SANDBOX_ROUTES, *simulator_mounts(sims), *simulator_mounts({"registration": registration})]
+    state = sandbox_state(sims)
+    startup: list = []
+    if identity_platform is not None:  # the identity side too (backend.sandbox.identity_host)
+        from backend import db
+        from backend.identity.sandbox import SANDBOX_ROUTES as IDENTITY_SANDBOX_ROUTES
+
+        handlers += IDENTITY_SANDBOX_ROUTES
+        state["platform"] = identity_platform
+
+        async def start_identity() -> None:
+            db.bind(identity_platform.engine)
+            await db.start(identity_platform.engine, identity_platform.settings)
+
+        startup.append(start_identity)
 
     async def shutdown() -> None:
         await close_simulators(sims)
+        if identity_platform is not None:
+            from backend import db
+
+            await db.stop(identity_platform.engine)
 
     return Litestar(
-        route_handlers=[*SANDBOX_ROUTES, *simulator_mounts(sims)],
+        route_handlers=handlers,
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State(sandbox_state(sims)),
+        state=State(state),
+        on_startup=startup,
         on_shutdown=[shutdown],
     )

@@ -2,8 +2,8 @@
 # Install what the platform needs, idempotently; fast when everything is present.
 #   setup.sh python   the Python environment (.venv from requirements/runtime.txt), npm assets and the
 #                     fonts the signed PDFs embed (Debian, as root)
-#   (setup.sh test installs requirements/test.txt instead: the runtime lock plus tests and linters)
-#   setup.sh test     the above, plus redis-server, Chromium and PostgreSQL (Debian, as root)
+#   setup.sh test     the above with requirements/test.txt (the runtime lock plus tests and linters), and
+#                     redis-server, Chromium, PostgreSQL and nginx (Debian, as root)
 #   setup.sh bench    wrk and Lighthouse for the benchmarks (after `setup.sh test`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,6 +19,9 @@ if [ "$what" != python ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)  # tests render and read back the PDFs people sign
   command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)  # tests read our QR codes like a phone camera
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)  # the production-topology tests run infra/nginx.conf
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # their TLS certificate
+  command -v curl >/dev/null 2>&1 || missing+=(curl)  # HTTP/2 through nginx
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
   id postgres >/dev/null 2>&1 || missing+=(postgresql)
