@@ -31,11 +31,13 @@ def identity_provider(data_dir: Path, public_url: str) -> Platform:
         env={**env, "DATABASE_URL": url, "DATA_DIR": str(data_dir)},
         check=True,
     )
+    # Its own database, address and test environment; the relying platform's client (OIDC_CLIENT_*,
+    # OIDC_REDIRECT_URI, SANDBOX_RELYING_PARTY_URL) from the environment it was started with.
     settings = load_settings(
-        env={}, database_url=url, data_dir=str(data_dir), public_url=public_url.rstrip("/"), test_env=True
+        env=env, database_url=url, data_dir=str(data_dir), public_url=public_url.rstrip("/"), test_env=True
     )
     platform = build_platform(settings)
-    config = IdentityConfig.from_env()
+    config = IdentityConfig.from_settings(settings)
     config.keys_file = str(data_dir / "identity-provider-keys.json")  # the providers' keys, not the platform's
     configure_identity(platform, config)
     return platform

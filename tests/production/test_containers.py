@@ -133,13 +133,16 @@ def test_the_image_installs_the_runtime_packages_only():
     text = (INFRA / "Containerfile").read_text()
     installed = re.findall(r"pip install [^\n]*-r (\S+)", text)
     assert installed == ["requirements/runtime.txt"]
-    runtime = {line.split("==")[0].lower() for line in (ROOT / installed[0]).read_text().splitlines() if "==" in line}
+    def pins(path: str) -> dict[str, str]:
+        found = re.findall(r"^([A-Za-z0-9._-]+)==([^ \\\n]+)", (ROOT / path).read_text(), re.M)
+        return {name.lower(): version for name, version in found}
+
+    runtime = pins(installed[0])
     for tool in ("pytest", "playwright", "schemathesis", "hypothesis", "pytest-asyncio", "axe-playwright-python"):
         assert tool not in runtime, tool
     for needed in ("litestar", "uvicorn", "asyncpg", "redis", "msgspec", "piccolo", "joserfc", "httpx", "aiohttp"):
         assert needed in runtime, needed
-    lock = dict(line.split("==", 1) for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)
-    for line in (ROOT / installed[0]).read_text().splitlines():
-        if "==" in line:
-            name, version = line.split("==", 1)
-            assert lock.get(name) == version, f"{name} differs from requirements.lock"
+    assert "--require-hashes" in text and "--hash=sha256:" in (ROOT / installed[0]).read_text()
+    tests = pins("requirements/test.txt")  # the tests run on the very versions production runs
+    for name, version in runtime.items():
+        assert tests.get(name) == version, f"{name} differs between the runtime and the test lock"

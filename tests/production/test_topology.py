@@ -123,9 +123,7 @@ async def fresh_database(pg_url: str, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
-    from backend.connectors.signing import jwks_of
-    from backend.identity.config import load_or_create_keys
-    from backend.integration import PLATFORM_CLIENT_ID, platform_signing_key
+    from backend.integration import PLATFORM_CLIENT_ID, platform_jwks
     from backend.settings import load_settings
 
     started = time.monotonic()
@@ -137,12 +135,20 @@ def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
     public_url = f"https://localhost:{https}"
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
 
-    # The key files an operator creates once and gives every replica (secrets).
-    signing_key = secrets / "platform-signing.jwk.json"
-    identity_keys = secrets / "identity-keys.json"
-    load_or_create_keys(identity_keys)
+    # The key files and secrets an operator creates once and gives every replica (README, "Production").
+    signing_key = secrets / "signing.json"
+    identity_keys = secrets / "identity.json"
+    for target, path in (("signing", signing_key), ("identity", identity_keys)):
+        subprocess.run(
+            [sys.executable, "-m", "backend", "keys", target, "create", "--file", str(path)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+    client_secret = secrets / "oidc_client_secret"
+    client_secret.write_text(CLIENT_SECRET)
     jwks = work / "platform.jwks.json"
-    jwks.write_text(json.dumps(jwks_of(platform_signing_key(load_settings(env={}, signing_key_file=str(signing_key))))))
+    jwks.write_text(json.dumps(platform_jwks(load_settings(env={}, signing_key_file=str(signing_key)))))
 
     database_url = asyncio.run(fresh_database(pg_url, "topology"))
     env_file = work / "platform.env"
@@ -163,7 +169,7 @@ def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
                 "DATA_DIR": str(work / "var"),
                 "OIDC_ISSUER": sandbox_url + "/sandbox/oidc",
                 "OIDC_CLIENT_ID": "yjs-platform",
-                "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+                "OIDC_CLIENT_SECRET_FILE": str(client_secret),
                 "FACE_PROVIDER_URL": sandbox_url + "/sandbox/face",
                 "FACE_PROVIDER_JWKS_URL": sandbox_url + "/sandbox/face/jwks",
                 "SIGN_PROVIDER_URL": sandbox_url + "/sandbox/sign",
