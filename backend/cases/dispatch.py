@@ -219,7 +219,7 @@ class Dispatcher:
         if seals:
             payload["seal_numbers"] = seals
         account = _load(item["account"], None)
-        if account:
+        if account and "account_no" in account:  # a SEAL item keeps its seals there, for the case view
             payload["account"] = account
         return Submission(
             case_number=case["number"],
@@ -489,9 +489,7 @@ class Dispatcher:
                 "callback names an item routed to another system",
                 extra={"system": result.system, "item": item["ref"], "routed_to": item["system"], "source": source},
             )
-            raise ProblemError(
-                403, "item_not_routed_to_system", "该事项不由发送回调的业务系统办理。", field="item_ref"
-            )
+            raise ProblemError(403, "item_not_routed_to_system", "该事项不由发送回调的业务系统办理。", field="item_ref")
         case_id = case["id"]
         case_catalog_version = case["catalog_version"]
         new = OUTCOME_STATE[result.outcome]

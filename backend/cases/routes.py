@@ -27,6 +27,7 @@ from backend.cases.schemas import (
 )
 from backend.cases.service import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus
+from backend.lib.language import localize, request_locale
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 from backend.system.degraded import live_updates_available
@@ -61,6 +62,18 @@ def _download(filename: str, media_type: str, content: bytes) -> Response:
     )
 
 
+def _readable(request: Request, value: Any) -> Any:
+    """A case view or a pre-check with every message in the reader's language (``Accept-Language``)."""
+    locale = request_locale(request)
+    if isinstance(value, CaseView):
+        for p in value.plan_problems:
+            p["message"] = localize(p.get("message"), locale)
+    elif isinstance(value, Readiness):
+        for m in value.missing:
+            m.message = localize(m.message, locale) or m.code
+    return value
+
+
 class CaseController(Controller):
     """一次提交、一网查看 — drafts, submission and every result in one place."""
 
@@ -68,8 +81,10 @@ class CaseController(Controller):
     tags = ["cases"]
 
     @post("/", summary="Start a draft for an enterprise (prefilled from the registration record)")
-    async def create(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[CaseCreate]) -> CaseView:
-        return await platform.cases.create_draft(actor, data.uscc, data.channel)
+    async def create(
+        self, request: Request, platform: PlatformDep, actor: ActorDep, data: JSONBody[CaseCreate]
+    ) -> CaseView:
+        return _readable(request, await platform.cases.create_draft(actor, data.uscc, data.channel))
 
     @get("/", summary="My cases, or the case with a given number (`?number=`, digits alone accepted) if I may see it")
     async def mine(
@@ -83,8 +98,8 @@ class CaseController(Controller):
         return await platform.cases.list_mine(actor)
 
     @get("/{case_id:str}", summary="One case: plan, items, results, materials and timeline")
-    async def read(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseView:
-        return await platform.cases.view(actor, case_id)
+    async def read(self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseView:
+        return _readable(request, await platform.cases.view(actor, case_id))
 
     @get(
         "/{case_id:str}/status",
@@ -95,19 +110,27 @@ class CaseController(Controller):
 
     @patch("/{case_id:str}", summary="Save answers and form data (send `version` to detect concurrent edits)")
     async def update(
-        self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[CaseUpdate]
+        self,
+        request: Request,
+        platform: PlatformDep,
+        actor: ActorDep,
+        case_id: FromPath[str],
+        data: JSONBody[CaseUpdate],
     ) -> CaseView:
-        return await platform.cases.update_draft(
+        view = await platform.cases.update_draft(
             actor, case_id, answers=data.answers, form_data=data.form_data, version=data.version
         )
+        return _readable(request, view)
 
     @post(
         "/{case_id:str}/precheck",
         status_code=200,
         summary="注销预检: what blocks submission, asked of every applicable agency",
     )
-    async def precheck(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> Readiness:
-        return await platform.cases.precheck(actor, case_id)
+    async def precheck(
+        self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]
+    ) -> Readiness:
+        return _readable(request, await platform.cases.precheck(actor, case_id))
 
     @post("/{case_id:str}/materials", summary="Upload a material (PDF, JPEG or PNG; checked by content)")
     async def upload(

@@ -23,7 +23,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from backend import db
 from backend.cases import states as st
-from backend.cases import timeline
+from backend.cases import subjects, timeline
 from backend.cases.materials import check_upload
 from backend.cases.numbering import next_number
 from backend.cases.schemas import (
@@ -44,6 +44,7 @@ from backend.catalog import plan as make_plan
 from backend.db import raw
 from backend.jobs.tables import Job
 from backend.lib.clock import to_datetime
+from backend.lib.language import bilingual
 from backend.lib.problems import FieldError, ProblemError
 from backend.lib.validators import validate_uscc
 from backend.lib.workdays import WorkCalendar
@@ -110,6 +111,30 @@ def _json(value: Any) -> str:
 
 def _load(text: str | None, default: Any) -> Any:
     return msgspec.json.decode(text) if text else default
+
+
+def _field_message(schema: dict[str, Any], path: str, problem: str) -> str:
+    """A form problem that names its field (the form's own label), e.g. "请填写：清算组负责人"."""
+    prop = schema.get("properties", {}).get(path.split(".", 1)[0].split("[", 1)[0], {})
+    zh, en = prop.get("title") or path, prop.get("x-title-en") or prop.get("title") or path
+    if problem == "必填":
+        return bilingual(f"请填写：{zh}", f"Fill in: {en}")
+    return bilingual(f"请修改：{zh}（{problem}）", f"Correct: {en}")
+
+
+def promised_days(items: list[dict[str, Any]]) -> int:
+    """承诺时限 of a submitted case: the longest chain of its items' promised working days."""
+    by_ref = {i["ref"]: i for i in items}
+    done: dict[str, int] = {}
+
+    def finish(ref: str, seen: frozenset[str] = frozenset()) -> int:
+        if ref not in done:
+            item = by_ref[ref]
+            deps = [d for d in _load(item["depends_on"], []) if d in by_ref and d not in seen]
+            done[ref] = item["promised_days"] + max((finish(d, seen | {ref}) for d in deps), default=0)
+        return done[ref]
+
+    return max((finish(ref) for ref in by_ref), default=0)
 
 
 def cst_date(ms: int) -> date:
@@ -655,7 +680,7 @@ class CaseService:
             missing.append(
                 Requirement(
                     code="face_verification_required",
-                    message="请完成人脸识别。 Verify your face first.",
+                    message=bilingual("请完成人脸识别。", "Verify your face first."),
                     field="face_verification",
                 )
             )
@@ -663,7 +688,7 @@ class CaseService:
             missing.append(
                 Requirement(
                     code="signatures_missing",
-                    message="申请书尚未发起签署。 The application has not been sent for signing.",
+                    message=bilingual("申请书尚未发起签署。", "The application has not been sent for signing."),
                     field="signatures",
                 )
             )
@@ -673,7 +698,7 @@ class CaseService:
                 missing.append(
                     Requirement(
                         code="signatures_missing",
-                        message=f"尚待签署：{'、'.join(status.missing)}。 Signatures are missing.",
+                        message=bilingual(f"尚待签署：{'、'.join(status.missing)}。", "Signatures are missing."),
                         field="signatures",
                     )
                 )
@@ -697,7 +722,10 @@ class CaseService:
             validate_submission(plan.form, _load(row["form_data"], {}))
         except ProblemError as exc:
             missing += [
-                Requirement(code=e.code, message=e.message, field=f"form_data.{e.field}") for e in exc.errors or []
+                Requirement(
+                    code=e.code, message=_field_message(plan.form, e.field, e.message), field=f"form_data.{e.field}"
+                )
+                for e in exc.errors or []
             ]
         if materials is None:
             materials = await raw(CaseMaterial, MATERIALS_SQL, row["id"])
@@ -707,7 +735,7 @@ class CaseService:
                 missing.append(
                     Requirement(
                         code="material_missing",
-                        message=f"请上传：{m.name.zh} / Upload: {m.name.en}",
+                        message=bilingual(f"请上传：{m.name.zh}", f"Upload: {m.name.en}"),
                         field=f"materials.{m.code}",
                     )
                 )
@@ -793,7 +821,11 @@ class CaseService:
                 "case_blocked",
                 "存在不能提交的情形，请先按提示处理。 Something blocks this application.",
                 errors=[
-                    FieldError(field=f"blockers.{b['code']}", code=b["code"], message=b["message"]["zh"])
+                    FieldError(
+                        field=f"blockers.{b['code']}",
+                        code=b["code"],
+                        message=bilingual(b["message"]["zh"], b["message"]["en"]),
+                    )
                     for b in blockers
                 ],
             )
@@ -921,7 +953,11 @@ class CaseService:
                 systems = on_file or systems
             for n, system in enumerate(systems, start=1):
                 ref = f"{public_id}.{p.code}" + (f".{n}" if len(systems) > 1 else "")
-                drafts.append(dict(base, ref=ref, system=system, _deps=list(p.depends_on)))
+                extra = {}
+                if p.code == "SEAL":  # which seals this system closes, so people tell the items apart
+                    seals = [{"seal_no": x.seal_no, "kind": x.kind} for x in record.seals if x.system == system]
+                    extra = {"account": _json({"seals": seals})} if seals else {}
+                drafts.append(dict(base, ref=ref, system=system, _deps=list(p.depends_on), **extra))
                 refs_by_code.setdefault(p.code, []).append(ref)
         out = []
         other_bank = [d["ref"] for d in drafts if d["code"] == "BANK" and not d.get("_basic")]
@@ -1394,6 +1430,7 @@ class CaseService:
             plan=msgspec.to_builtins(plan) if plan is not None else None,
             plan_problems=problems,
             items=[self._item_view(catalog, i, docs_by_item.get(i["ref"], [])) for i in items],
+            promised_days=promised_days(items),
             materials=[MaterialView(**m) for m in materials],
             timeline=[
                 EventView(
@@ -1418,6 +1455,7 @@ class CaseService:
         period = next((p for p in catalog.periods if p.code == i["office"]), None) if i["code"] == NOTICE else None
         text = item.name if item else period.name if period else None
         name = Label(text.zh, text.en) if text else Label(i["code"], i["code"])
+        closes = _load(i["account"], None)
         return ItemView(
             ref=i["ref"],
             code=i["code"],
@@ -1430,7 +1468,10 @@ class CaseService:
             office=i["office"],
             due_on=i["due_on"],
             reference=i["reference"],
-            account=_load(i["account"], None),
+            account=closes if closes and "account_no" in closes else None,
+            subject=subjects.subject(catalog, i["code"], i["system"], closes),
+            office_name=subjects.office_name(catalog, i["office"]) if i["code"] != NOTICE else None,
+            system_name=subjects.system_name(catalog, i["system"]),
             message=i["message"],
             reasons=_load(i["reasons"], []),
             corrections=_load(i["corrections"], []),
