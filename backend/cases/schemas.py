@@ -7,6 +7,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from backend.cases.typical import Typical
+
 Uscc = Annotated[str, Meta(min_length=1, max_length=40, examples=["91350102MA0102003U"])]
 
 
@@ -53,6 +55,7 @@ class ItemView(msgspec.Struct, omit_defaults=True):
     subject: Label | None = None  # the account or seals this item closes, in words
     office_name: Label | None = None
     system_name: Label | None = None
+    typical: Typical | None = None  # 通常用时 of this matter in this region, once enough cases completed
     message: str = ""
     reasons: list[dict[str, Any]] = []
     corrections: list[dict[str, Any]] = []

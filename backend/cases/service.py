@@ -39,6 +39,7 @@ from backend.cases.schemas import (
     Requirement,
 )
 from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
+from backend.cases.typical import Typical, TypicalDurations, prefecture
 from backend.catalog import get_catalog, validate_submission
 from backend.catalog import plan as make_plan
 from backend.db import raw
@@ -65,6 +66,7 @@ APPLICANT_ACTIONS = frozenset({"update", "upload", "sign", "precheck", "submit",
 DAY_MS = 24 * 3600 * 1000
 
 STATUS_CACHE_MAX = 50_000
+VIEW_CACHE_MAX = 5_000  # whole views are some kilobytes each
 CST_MS = 8 * 3600 * 1000
 
 # The reads behind every case view and submission, prebuilt: building them with Piccolo cost more
@@ -212,6 +214,12 @@ class CaseService:
         self.status_cache_seconds = status_cache_seconds
         self._status_cache: dict[str, tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]] = {}
         self._status_loading: dict[str, asyncio.Future] = {}
+        # The case page's read: a submitted case's whole view kept like its status (same lifetime,
+        # evicted by the same ``forget``); ``_changes`` counts forgets, so a view read while the
+        # case changed is not kept.
+        self._view_cache: dict[str, tuple[float, dict[str, Any], CaseView]] = {}
+        self._changes = 0
+        self.typical = TypicalDurations(self._completed_items, calendar, cst_date)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -248,6 +256,8 @@ class CaseService:
         loading it still answers, but its result is not kept."""
         self._status_cache.pop(public_id, None)
         self._status_loading.pop(public_id, None)
+        self._view_cache.pop(public_id, None)
+        self._changes += 1
 
     async def _registered_party(self, actor: Actor, uscc: str) -> bool:
         record = await self.platform.registration.enterprise(uscc)
@@ -1376,11 +1386,33 @@ class CaseService:
         ]
 
     async def view(self, actor: Actor, public_id: str, *, with_plan: bool = True) -> CaseView:
+        """The whole case. A submitted case's view is kept for ``status_cache_seconds`` (the status
+        read's bound) and shared by everyone allowed to see it; drafts are read afresh."""
+        cached = self._view_cache.get(public_id)
+        if cached is not None and cached[0] >= time.monotonic():
+            await self._authorize(actor, cached[1], "read")
+            return cached[2]
+        changes = self._changes
         row = await self.case_for(actor, public_id)
         plan, problems = (await self.plan_for(row)) if (with_plan and row["status"] == st.DRAFT) else (None, [])
         reads = [ITEMS_SQL, DOCUMENTS_SQL, MATERIALS_SQL, EVENTS_SQL]
         items, docs, materials, events = [await raw(CaseFile, sql, row["id"]) for sql in reads]
-        return self._render(row, plan, problems, items, docs, materials, events)
+        typical = await self.typical.table(self.clock.now_ms()) if row["status"] != st.DRAFT else {}
+        view = self._render(row, plan, problems, items, docs, materials, events, typical)
+        if row["status"] != st.DRAFT and self.status_cache_seconds > 0 and changes == self._changes:
+            if len(self._view_cache) >= VIEW_CACHE_MAX:
+                self._view_cache.clear()
+            self._view_cache[public_id] = (time.monotonic() + self.status_cache_seconds, row, view)
+        return view
+
+    async def _completed_items(self, since_ms: int) -> list[dict[str, Any]]:
+        """Completed items since ``since_ms``, for the typical durations (one aggregate read)."""
+        return await raw(
+            CaseItem,
+            "SELECT code, region, sent_at, closed_at FROM case_item WHERE status = {} AND closed_at >= {}",
+            st.COMPLETED,
+            since_ms,
+        )
 
     def _render(
         self,
@@ -1391,6 +1423,7 @@ class CaseService:
         docs: list[dict[str, Any]],
         materials: list[dict[str, Any]],
         events: list[dict[str, Any]],
+        typical: dict[tuple[str, str], Typical] | None = None,
     ) -> CaseView:
         """The case view from its rows (``*_SQL``; ``events``: every column, in order)."""
         public_id = row["public_id"]
@@ -1429,7 +1462,15 @@ class CaseService:
             expires_at=row["expires_at"],
             plan=msgspec.to_builtins(plan) if plan is not None else None,
             plan_problems=problems,
-            items=[self._item_view(catalog, i, docs_by_item.get(i["ref"], [])) for i in items],
+            items=[
+                self._item_view(
+                    catalog,
+                    i,
+                    docs_by_item.get(i["ref"], []),
+                    (typical or {}).get((i["code"], prefecture(i["region"]))),
+                )
+                for i in items
+            ],
             promised_days=promised_days(items),
             materials=[MaterialView(**m) for m in materials],
             timeline=[
@@ -1450,7 +1491,9 @@ class CaseService:
         )
 
     @staticmethod
-    def _item_view(catalog, i: dict[str, Any], documents: list[dict[str, Any]]) -> ItemView:
+    def _item_view(
+        catalog, i: dict[str, Any], documents: list[dict[str, Any]], typical: Typical | None = None
+    ) -> ItemView:
         item = catalog.items.get(i["code"])
         period = next((p for p in catalog.periods if p.code == i["office"]), None) if i["code"] == NOTICE else None
         text = item.name if item else period.name if period else None
@@ -1472,6 +1515,7 @@ class CaseService:
             subject=subjects.subject(catalog, i["code"], i["system"], closes),
             office_name=subjects.office_name(catalog, i["office"]) if i["code"] != NOTICE else None,
             system_name=subjects.system_name(catalog, i["system"]),
+            typical=typical,
             message=i["message"],
             reasons=_load(i["reasons"], []),
             corrections=_load(i["corrections"], []),
