@@ -9,6 +9,8 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import async_playwright
 
+from e2e.readable import unreadable
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -80,6 +82,9 @@ def axe():
 
     async def scan(page) -> list[str]:
         results = await checker.run(page, options=AXE_OPTIONS)
-        return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"]]
+        found = [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"]]
+        if "/staff/" not in page.url:  # what applicants and kiosk visitors read: no codes, one language
+            found += await unreadable(page)
+        return found
 
     return scan

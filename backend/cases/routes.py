@@ -62,12 +62,30 @@ def _download(filename: str, media_type: str, content: bytes) -> Response:
     )
 
 
+def _readable_item(item: Any, locale: str) -> Any:
+    """An item with its agency messages in ``locale`` (the same object when nothing changes)."""
+
+    def each(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**e, "message": localize(e["message"], locale)} if e.get("message") else e for e in entries]
+
+    message = localize(item.message, locale) or ""
+    reasons, corrections = each(item.reasons), each(item.corrections)
+    if message == item.message and reasons == item.reasons and corrections == item.corrections:
+        return item
+    return msgspec.structs.replace(item, message=message, reasons=reasons, corrections=corrections)
+
+
 def _readable(request: Request, value: Any) -> Any:
     """A case view or a pre-check with every message in the reader's language (``Accept-Language``)."""
     locale = request_locale(request)
     if isinstance(value, CaseView):
         for p in value.plan_problems:
             p["message"] = localize(p.get("message"), locale)
+        # agencies' messages (reasons, corrections) may come in both languages; a submitted case's
+        # view is shared between readers (cached), so it is copied, never changed in place
+        items = [_readable_item(i, locale) for i in value.items]
+        if any(a is not b for a, b in zip(items, value.items, strict=True)):
+            value = msgspec.structs.replace(value, items=items)
     elif isinstance(value, Readiness):
         for m in value.missing:
             m.message = localize(m.message, locale) or m.code
@@ -181,7 +199,9 @@ class CaseController(Controller):
     async def submit(
         self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]
     ) -> CaseView:
-        return await platform.cases.submit(actor, case_id, request.headers.get("idempotency-key", ""))
+        return _readable(
+            request, await platform.cases.submit(actor, case_id, request.headers.get("idempotency-key", ""))
+        )
 
     @post(
         "/{case_id:str}/items/{code:str}/correction",
@@ -190,23 +210,25 @@ class CaseController(Controller):
     )
     async def correction(
         self,
+        request: Request,
         platform: PlatformDep,
         actor: ActorDep,
         case_id: FromPath[str],
         code: FromPath[str],
         data: JSONBody[CorrectionSubmit],
     ) -> CaseView:
-        return await platform.cases.correct(actor, case_id, code, data.form_data, data.message)
+        return _readable(request, await platform.cases.correct(actor, case_id, code, data.form_data, data.message))
 
     @post("/{case_id:str}/withdraw", status_code=200, summary="撤回: withdraw before any agency has accepted an item")
     async def withdraw(
         self,
+        request: Request,
         platform: PlatformDep,
         actor: ActorDep,
         case_id: FromPath[str],
         data: JSONBody[WithdrawRequest | None] = None,
     ) -> CaseView:
-        return await platform.cases.withdraw(actor, case_id, data.reason if data else "")
+        return _readable(request, await platform.cases.withdraw(actor, case_id, data.reason if data else ""))
 
     @get("/{case_id:str}/events", summary="Live updates of a case (server-sent events)", media_type="text/event-stream")
     async def events(

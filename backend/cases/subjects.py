@@ -85,8 +85,10 @@ def subject(catalog: Any, code: str, system: str, closes: dict[str, Any] | None)
         kind_zh, kind_en = ACCOUNT_KINDS.get(closes.get("kind", ""), ("", ""))
         number = masked(str(closes["account_no"]))
         bank = closes.get("bank_name", "")
-        zh = " ".join(x for x in (bank, kind_zh, number) if x)
-        return Label(zh, " ".join(x for x in (bank_in_english(bank), kind_en, number) if x))
+        # bank and number first: on a narrow screen the kind is what gets cut off
+        zh = " ".join(x for x in (bank, number) if x) + (f"（{kind_zh}）" if kind_zh else "")
+        en = " ".join(x for x in (bank_in_english(bank), number) if x) + (f" ({kind_en})" if kind_en else "")
+        return Label(zh, en)
     seals = closes.get("seals") or []
     if seals:
         where = system_name(catalog, system)

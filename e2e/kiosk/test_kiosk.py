@@ -7,17 +7,21 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.async_api import expect
 
 from e2e.pwa.cases_api import submitted_case
+from e2e.readable import unreadable
 
 PERSON, NAME, USCC = "P002", "林晓燕", "91350102MA0102003U"  # fixture scenario happy_path_all_items
 
 
 async def kiosk_page(browser, device, base: str, query: str = "", orientation: str = "kiosk-portrait"):
-    context = await browser.new_context(**device(orientation), locale="zh-CN")
+    # the terminal's clock is set to another zone: every time it shows or prints is still China Standard Time
+    context = await browser.new_context(**device(orientation), locale="zh-CN", timezone_id="America/Los_Angeles")
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -102,6 +106,16 @@ async def test_card_face_progress_receipt_and_rating(browser, device, kiosk_serv
         assert values["申请编号"] == number and values["企业名称"] == case["enterprise_name"]
         assert receipt["qr"] == f"{base}/#/case/{case['id']}"
         assert not any(re.search(r"\d{17}[\dX]", line["value"]) for line in receipt["lines"]), "no ID number on paper"
+        # bank accounts and seals told apart on screen and on paper: bank and …1234, seal kinds and system
+        matters = [
+            line["label"] for line in receipt["lines"] if line["label"].startswith(("银行账户注销", "企业印章注销"))
+        ]
+        assert len(matters) == 5 and len(set(matters)) == 5, matters
+        assert all(re.search(r"…\d{4}", m) for m in matters if m.startswith("银行")), matters
+        assert len(set(await page.get_by_test_id("matter-subject").all_inner_texts())) == 5
+        now = datetime.now(ZoneInfo("Asia/Shanghai"))
+        assert values["打印时间"].startswith(f"{now.year}年{now.month}月{now.day}日"), values["打印时间"]
+        assert await unreadable(page) == []
 
         # show a QR code to follow the case on the phone
         await page.get_by_test_id("show-phone-qr").tap()
