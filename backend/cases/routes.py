@@ -116,8 +116,12 @@ class CaseController(Controller):
         return await platform.cases.list_mine(actor)
 
     @get("/{case_id:str}", summary="One case: plan, items, results, materials and timeline")
-    async def read(self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseView:
-        return _readable(request, await platform.cases.view(actor, case_id))
+    async def read(
+        self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]
+    ) -> Response[CaseView]:
+        locale = request_locale(request)
+        content = await platform.cases.view_json(actor, case_id, locale, lambda view: _readable(request, view))
+        return Response(content=content, media_type="application/json", headers={"Vary": "Accept-Language"})
 
     @get(
         "/{case_id:str}/status",
