@@ -57,7 +57,8 @@ function control(p, path, value, error) {
   return h("div", { class: cls, "data-field": name },
     h("label", { for: id }, titleOf(p)), hintEl, fieldError(id, error),
     h("input", {
-      id, name, type: "text", class: "input", value: value ?? "",
+      // dates with the phone's own date picker (its value is YYYY-MM-DD, the schema's format)
+      id, name, type: p.format === "date" ? "date" : "text", class: p.format === "date" ? "input input--date" : "input", value: value ?? "",
       inputmode: numeric || /^\^?\[0-9\]/.test(p.pattern || "") ? "numeric" : null,
       autocomplete: "off", spellcheck: "false", "aria-describedby": describedBy, "aria-invalid": error ? "true" : null,
       readonly: p.readOnly ? true : null,

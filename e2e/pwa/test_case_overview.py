@@ -142,6 +142,8 @@ async def test_the_precheck_names_each_field_and_links_to_it(browser, device, em
         target = (await form_links.first.get_attribute("href")).rsplit("=", 1)[1]
         await form_links.first.click()
         await expect(page.locator(f"#f-{target}")).to_be_focused()
+        # dates with the phone's own date picker; 清算组负责人 comes from the register
+        assert await page.locator("#f-dissolution_date").get_attribute("type") == "date"
     finally:
         await context.close()
 
