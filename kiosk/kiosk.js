@@ -300,9 +300,32 @@ function menu() {
     h("h1", { "data-testid": "greeting" }, kt("k.menu.title", { name: visit.name })),
     h("p", { class: "lead" }, kt("k.menu.lead")),
     h("div", { class: "big-actions" },
-      h("button", { type: "button", class: "button kiosk-button", "data-testid": "menu-progress", onclick: () => { digits = ""; show(progressScreen, "progress"); } }, kt("k.menu.progress"), h("small", {}, kt("k.menu.progress.hint"))),
+      h("button", { type: "button", class: "button kiosk-button", "data-testid": "menu-mine", onclick: (event) => once(event.currentTarget, kt("k.busy"), openMine) }, kt("k.menu.mine"), h("small", {}, kt("k.menu.mine.hint"))),
+      h("button", { type: "button", class: "button kiosk-button button--secondary", "data-testid": "menu-progress", onclick: () => { digits = ""; show(progressScreen, "progress"); } }, kt("k.menu.progress"), h("small", {}, kt("k.menu.progress.hint"))),
       h("button", { type: "button", class: "button kiosk-button button--secondary", "data-testid": "menu-apply", onclick: () => show(applyScreen, "apply") }, kt("k.menu.apply"), h("small", {}, kt("k.menu.apply.hint"))),
       button("menu-end", kt("k.menu.end"), () => showRating(), "button--secondary")),
+  ];
+}
+
+// 我的申请: after card and face the visitor's own cases, one touch each; no number to type
+async function openMine() {
+  try {
+    const cases = await visitorApi("/api/v1/cases");
+    show(() => mineScreen(cases), "mine");
+  } catch (e) {
+    if (visit) show(() => progressScreen(kt("k.error", { reason: problemText(e) })), "progress");
+  }
+}
+
+function mineScreen(cases) {
+  const kind = (c) => (c.status === "completed" ? "done" : c.status === "draft" ? "todo" : c.status === "action_required" ? "warn" : "progress");
+  return [
+    h("h1", {}, kt("k.menu.mine")),
+    cases.length ? h("ul", { class: "status-list", "data-testid": "my-cases" }, cases.map((c) => h("li", {},
+      button(`mine-${c.id}`, [c.enterprise_name, h("small", {}, c.number || kt("k.mine.draft"))], () => openCase(c.id), "button--secondary kiosk-case"),
+      tag(label(c.status_label), kind(c))))) : h("p", { class: "lead", "data-testid": "my-cases-none" }, kt("k.mine.none")),
+    h("div", { class: "actions" }, button("menu-progress-by-number", kt("k.menu.progress"), () => { digits = ""; show(progressScreen, "progress"); }, "button--secondary"),
+      button("back-menu", kt("k.case.back"), () => show(menu, "menu"), "button--secondary"), endButton()),
   ];
 }
 

@@ -81,6 +81,17 @@ async def test_card_face_progress_receipt_and_rating(browser, device, kiosk_serv
         await expect(page.get_by_test_id("greeting")).to_have_text(f"您好，{NAME}")
         assert await axe(page) == []
 
+        # 我的申请: after card and face the visitor's own cases, one touch each, no number to type
+        await page.get_by_test_id("menu-mine").tap()
+        mine = page.get_by_test_id(f"mine-{case['id']}")
+        await expect(mine).to_contain_text(number)
+        assert await axe(page) == []
+        assert await small_targets(page) == []
+        await shot(page, "my-cases")
+        await mine.tap()
+        await expect(page.get_by_test_id("case-view-number")).to_have_text(number)
+        await page.get_by_test_id("back-menu").tap()
+
         await page.get_by_test_id("menu-progress").tap()
         for digit in "12":  # a slip of the finger, corrected with the keypad
             await page.get_by_test_id(f"key-{digit}").tap()
