@@ -443,9 +443,6 @@ class CaseService:
         if legal_rep:
             values["legal_rep_name"] = legal_rep.name
             values["legal_rep_id_number"] = legal_rep.id_number
-        head = next((p for p in record.parties if p.role == "liquidation_head"), None)
-        if head:  # 清算组负责人, as the register records her (清算组备案)
-            values["liquidation_group_head"] = head.name
         if me:
             values["contact_phone"] = me.phone
         if record.customs_code:
