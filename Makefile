@@ -4,13 +4,17 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test setup test-setup lint bench faults security
+.PHONY: run test setup test-setup lint bench faults security e2e
 
 run: setup ## start the whole platform in embedded mode on http://$(HOST):$(PORT)
 	$(PY) -m backend run
 
 test: test-setup ## unit, integration (PostgreSQL, Redis) and end-to-end (Chromium) tests
 	$(PY) -m pytest
+
+e2e: test-setup ## the device walks; BASE_URL=https://… runs them against a deployment (test environment on), DEVICES="iPhone SE,Pixel 7,kiosk-portrait"
+	BASE_URL="$(BASE_URL)" DEVICES="$(DEVICES)" $(PY) -m pytest e2e --junitxml=test-results/e2e-junit.xml; status=$$?; \
+	$(PY) -m e2e.report; exit $$status
 
 faults: test-setup ## the fault-injection suite (also part of `make test`)
 	$(PY) -m pytest tests/faults
