@@ -81,6 +81,12 @@ async def test_card_face_progress_receipt_and_rating(browser, device, kiosk_serv
         await expect(page.get_by_test_id("greeting")).to_have_text(f"您好，{NAME}")
         assert await axe(page) == []
 
+        # the menu's controls sit in the lower part of the portrait screen, within a seated visitor's reach
+        tops = await page.eval_on_selector_all(
+            "#main .big-actions button", "els => els.map((e) => e.getBoundingClientRect().top)"
+        )
+        assert tops and min(tops) >= 1920 * 0.4, tops
+
         # 我的申请: after card and face the visitor's own cases, one touch each, no number to type
         await page.get_by_test_id("menu-mine").tap()
         mine = page.get_by_test_id(f"mine-{case['id']}")
