@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test unit setup test-setup lint lock bench faults security
+.PHONY: run test unit setup test-setup lint lock bench faults security e2e
 
 run: setup ## start the whole platform in embedded mode on http://$(HOST):$(PORT)
 	$(PY) -m backend run
@@ -19,6 +19,10 @@ lint: test-setup ## ruff (lint and format) on the whole tree, mypy on backend/
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+
+e2e: test-setup ## the device walks; BASE_URL=https://… runs them against a deployment (test environment on), DEVICES="iPhone SE,Pixel 7,kiosk-portrait"
+	BASE_URL="$(BASE_URL)" DEVICES="$(DEVICES)" $(PY) -m pytest e2e --junitxml=test-results/e2e-junit.xml; status=$$?; \
+	$(PY) -m e2e.report; exit $$status
 
 faults: test-setup ## the fault-injection suite (also part of `make test`)
 	$(PY) -m pytest tests/faults

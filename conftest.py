@@ -139,9 +139,20 @@ async def client(production_settings):
         yield test_client
 
 
+class RunningDeployment:
+    """A deployment QA points the walks at: only its address (nothing to start or stop)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
 @pytest.fixture(scope="session")
 def embedded_server(artifacts_dir):
-    """The platform exactly as ``make run`` starts it (embedded mode), on a free port."""
+    """The platform exactly as ``make run`` starts it (embedded mode), on a free port; or, with
+    ``BASE_URL`` set (``make e2e BASE_URL=…``), a running deployment with its test environment on."""
+    if os.environ.get("BASE_URL"):
+        yield RunningDeployment(os.environ["BASE_URL"].rstrip("/"))
+        return
     requires_server("the embedded platform")
     data_dir = tempfile.mkdtemp(prefix="embedded.")
     server = PlatformProcess("run", artifacts_dir, data_dir=data_dir, log_format="json")

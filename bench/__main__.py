@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-SUITES = ["api", "pipeline", "lighthouse"]
+SUITES = ["api", "case_view", "pipeline", "lighthouse"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

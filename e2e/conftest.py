@@ -3,11 +3,16 @@ an axe-core scan, and screenshots kept under test-results/ as artifacts."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import async_playwright
+
+from e2e.readable import unreadable
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -20,9 +25,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-PHONES = ["iPhone SE", "iPhone 13", "Pixel 7"]
-KIOSK_PORTRAIT = {"viewport": {"width": 1080, "height": 1920}, "has_touch": True, "is_mobile": False}
-KIOSK_LANDSCAPE = {"viewport": {"width": 1920, "height": 1080}, "has_touch": True, "is_mobile": False}
+# The device list is data (e2e/devices.json); DEVICES="iPhone SE,Pixel 7,kiosk-portrait" narrows the phones walked.
+DEVICE_DATA = json.loads((Path(__file__).parent / "devices.json").read_text())
+_CHOSEN = [d.strip() for d in os.environ.get("DEVICES", "").split(",") if d.strip()]
+PHONES = [p for p in DEVICE_DATA["phones"] if not _CHOSEN or p in _CHOSEN]
+KIOSK_PORTRAIT = DEVICE_DATA["kiosks"]["kiosk-portrait"]
+KIOSK_LANDSCAPE = DEVICE_DATA["kiosks"]["kiosk-landscape"]
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}
 }
@@ -80,6 +88,9 @@ def axe():
 
     async def scan(page) -> list[str]:
         results = await checker.run(page, options=AXE_OPTIONS)
-        return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"]]
+        found = [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"]]
+        if "/staff/" not in page.url:  # what applicants and kiosk visitors read: no codes, one language
+            found += await unreadable(page)
+        return found
 
     return scan

@@ -3,10 +3,10 @@
 // receipt with a QR code, hands over to or from the phone, rates the visit (一次一评), and the
 // wipe leaves nothing for the next visitor. No screen state is kept in the URL or in storage.
 import { api, ApiError } from "/shared/api.js";
-import { currentLocale, loadMessages, pick, t as sharedT } from "/shared/i18n.js";
+import { currentLocale, formatDate, formatTime, loadMessages, pick, t as sharedT } from "/shared/i18n.js";
 import { initPreferences } from "/shared/prefs.js";
 import { qrSvg } from "/shared/qr.js";
-import { h, once } from "/shared/ui.js";
+import { h, once, tag } from "/shared/ui.js";
 import * as bridge from "./bridge.js";
 import { idleTimer } from "./idle.js";
 import { DIGITS, caseIdFromLink, formatPartial, parseNumber } from "./number.js";
@@ -301,9 +301,32 @@ function menu() {
     h("h1", { "data-testid": "greeting" }, kt("k.menu.title", { name: visit.name })),
     h("p", { class: "lead" }, kt("k.menu.lead")),
     h("div", { class: "big-actions" },
-      h("button", { type: "button", class: "button kiosk-button", "data-testid": "menu-progress", onclick: () => { digits = ""; show(progressScreen, "progress"); } }, kt("k.menu.progress"), h("small", {}, kt("k.menu.progress.hint"))),
+      h("button", { type: "button", class: "button kiosk-button", "data-testid": "menu-mine", onclick: (event) => once(event.currentTarget, kt("k.busy"), openMine) }, kt("k.menu.mine"), h("small", {}, kt("k.menu.mine.hint"))),
+      h("button", { type: "button", class: "button kiosk-button button--secondary", "data-testid": "menu-progress", onclick: () => { digits = ""; show(progressScreen, "progress"); } }, kt("k.menu.progress"), h("small", {}, kt("k.menu.progress.hint"))),
       h("button", { type: "button", class: "button kiosk-button button--secondary", "data-testid": "menu-apply", onclick: () => show(applyScreen, "apply") }, kt("k.menu.apply"), h("small", {}, kt("k.menu.apply.hint"))),
       button("menu-end", kt("k.menu.end"), () => showRating(), "button--secondary")),
+  ];
+}
+
+// 我的申请: after card and face the visitor's own cases, one touch each; no number to type
+async function openMine() {
+  try {
+    const cases = await visitorApi("/api/v1/cases");
+    show(() => mineScreen(cases), "mine");
+  } catch (e) {
+    if (visit) show(() => progressScreen(kt("k.error", { reason: problemText(e) })), "progress");
+  }
+}
+
+function mineScreen(cases) {
+  const kind = (c) => (c.status === "completed" ? "done" : c.status === "draft" ? "todo" : c.status === "action_required" ? "warn" : "progress");
+  return [
+    h("h1", {}, kt("k.menu.mine")),
+    cases.length ? h("ul", { class: "status-list", "data-testid": "my-cases" }, cases.map((c) => h("li", {},
+      button(`mine-${c.id}`, [c.enterprise_name, h("small", {}, c.number || kt("k.mine.draft"))], () => openCase(c.id), "button--secondary kiosk-case"),
+      tag(label(c.status_label), kind(c))))) : h("p", { class: "lead", "data-testid": "my-cases-none" }, kt("k.mine.none")),
+    h("div", { class: "actions" }, button("menu-progress-by-number", kt("k.menu.progress"), () => { digits = ""; show(progressScreen, "progress"); }, "button--secondary"),
+      button("back-menu", kt("k.case.back"), () => show(menu, "menu"), "button--secondary"), endButton()),
   ];
 }
 
@@ -362,14 +385,28 @@ async function openCase(id) {
 
 const caseLink = (view) => `${location.origin}/#/case/${view.id}`;
 
+// The same overview as the PWA's case page: each matter's status (coloured as there), what it
+// closes (which bank account, which seals), when it is promised or was completed.
+const ITEM_KIND = { completed: "done", rejected: "cannot", cancelled: "cannot", correction_requested: "warn", dispatch_failed: "warn", withdrawn: "cannot", waiting: "todo", queued: "todo" };
+const itemWhen = (i) => (i.closed_at ? sharedT("case.closedOn", { date: formatTime(i.closed_at, { month: "numeric", day: "numeric" }) })
+  : i.due_on ? sharedT("case.dueOn", { date: formatDate(i.due_on, { month: "numeric", day: "numeric" }) }) : "");
+
+function itemRow(i) {
+  return h("li", { "data-testid": `kiosk-item-${i.ref}`, "data-status": i.status },
+    h("span", { class: "status-list__name" }, label(i.name), i.subject ? h("small", { "data-testid": "matter-subject" }, label(i.subject)) : null,
+      itemWhen(i) ? h("small", {}, itemWhen(i)) : null),
+    tag(label(i.status_label), ITEM_KIND[i.status] || "progress"));
+}
+
 function receipt(view) {
   const lines = [
     { label: kt("k.case.number"), value: view.number || "—" },
     { label: kt("k.case.enterprise"), value: view.enterprise_name },
     { label: kt("k.case.status"), value: label(view.status_label) },
-    ...view.items.map((i) => ({ label: label(i.name), value: label(i.status_label) })),
+    ...(view.promised_days ? [{ label: sharedT("case.promised"), value: sharedT("case.promisedDays", { n: view.promised_days }) }] : []),
+    ...view.items.map((i) => ({ label: [label(i.name), label(i.subject)].filter(Boolean).join(" "), value: [label(i.status_label), itemWhen(i)].filter(Boolean).join(" · ") })),
     { label: kt("k.receipt.terminal"), value: visit.terminal },
-    { label: kt("k.receipt.printedAt"), value: new Date().toLocaleString(currentLocale(), { hour12: false }) },
+    { label: kt("k.receipt.printedAt"), value: formatTime(Date.now(), { dateStyle: "medium", timeStyle: "short", hour12: false }) },
   ];
   return { title: kt(view.number ? "k.receipt.title" : "k.receipt.draftTitle"), lines, qr: caseLink(view), qr_caption: kt("k.receipt.qr"), footer: kt("k.receipt.footer") };
 }
@@ -396,7 +433,7 @@ function caseScreen(view, message = null) {
     h("dl", { class: "summary", "data-testid": "case-summary" }, rows.map(([k, v, id]) => h("div", { class: "summary__row" }, h("dt", {}, k), h("dd", { "data-testid": id }, v)))),
     view.status === "draft" ? h("p", { class: "notice" }, kt("k.case.draft")) : null,
     view.items.length ? h("h2", {}, kt("k.case.items")) : null,
-    view.items.length ? h("ul", { class: "status-list", "data-testid": "case-items" }, view.items.map((i) => h("li", {}, h("span", {}, label(i.name)), h("span", { class: "tag" }, label(i.status_label))))) : null,
+    view.items.length ? h("ul", { class: "status-list", "data-testid": "case-items" }, view.items.map(itemRow)) : null,
     h("div", { class: "actions" },
       view.number ? print : null,
       view.status === "draft" ? button("continue-here", kt("k.case.continueHere"), () => openJourney(`#/case/${view.id}/tasks`)) : null,

@@ -2,7 +2,7 @@
 // Every page is a function of the case view from the API (or, offline, the copy kept on
 // the device); pages return nodes, `render` swaps them in, sets the title and moves focus.
 import { api, ApiError, idempotencyKey } from "/shared/api.js";
-import { currentLocale, loadMessages, pick, t } from "/shared/i18n.js";
+import { currentLocale, formatDate, formatTime, loadMessages, pick, t } from "/shared/i18n.js";
 import { announce, errorSummary, h, once, radios, summaryList, tag, taskList } from "/shared/ui.js";
 import { displayValue, fieldId, readFields, schemaFields, titleOf, validateFields } from "/shared/schema-form.js";
 import { cachedCase, draftMeta, flushOutbox, pending, rememberCase, saveDraft, setDraftMeta } from "/shared/drafts.js";
@@ -15,8 +15,8 @@ let rootEl = null;
 let currentHash = "";
 
 const label = (l) => (l ? (currentLocale() === "en" ? l.en : l.zh) ?? l.zh ?? "" : "");
-const fmtTime = (ms) => (ms ? new Date(ms).toLocaleString(currentLocale(), { dateStyle: "medium", timeStyle: "short" }) : "");
-const fmtDate = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(currentLocale(), { dateStyle: "medium" }) : "");
+const fmtTime = (ms) => formatTime(ms);
+const fmtDate = (iso) => formatDate(iso);
 const later = (fn, ms) => { const id = setInterval(fn, ms); cleanups.push(() => clearInterval(id)); };
 
 export function leave() {
@@ -337,7 +337,7 @@ async function precheckPage(view) {
     h("h2", { "data-testid": "promise" }, plan.stage_days && plan.promised_text
       ? t("precheck.itemsStaged", { n: plan.items.length, promise: pick(plan.promised_text) })
       : t("precheck.items", { n: plan.items.length, days: plan.promised_days })),
-    h("ol", { class: "items", "data-testid": "planned-items" }, plan.items.map((item) => h("li", {}, h("strong", {}, pick(item.name)), h("br"), h("span", { class: "hint" }, `${pick(item.department.name)} · ${t("precheck.days", { n: item.promised_days })}`)))),
+    h("ol", { class: "items", "data-testid": "planned-items" }, plan.items.map((item) => h("li", {}, h("strong", {}, pick(item.name)), h("br"), h("span", { class: "hint" }, `${pick((item.office || item.department).name)} · ${t("precheck.days", { n: item.promised_days })}`)))),
     plan.reduction ? h("p", { class: "hint" }, t("precheck.reduction", { materials: plan.reduction.materials.saved, fields: plan.reduction.form_fields.saved, visits: plan.reduction.visits.saved })) : null,
     (plan.notices || []).length ? h("div", { class: "inset" }, h("h2", {}, t("precheck.notices")), h("ul", {}, plan.notices.map((n) => h("li", {}, pick(n.message))))) : null,
     missing.length ? h("div", { "data-testid": "precheck-missing" }, h("h2", {}, t("precheck.todo")), h("ul", {}, missing.map((m) => h("li", {}, h("a", { href: linkFor(m) }, m.message))))) : null,
@@ -429,7 +429,7 @@ async function formPage(view, _arg, params, errors = {}) {
 /** Replace the page in place (after an error or an update) and move focus like a page change. */
 function render_(nodes) {
   rootEl.replaceChildren(...[nodes].flat(Infinity).filter(Boolean));
-  const target = rootEl.querySelector('[data-testid="error-summary"]') || rootEl.querySelector("h1");
+  const target = rootEl.querySelector('[data-testid="error-summary"], [data-testid="submit-blockers"]') || rootEl.querySelector("h1");
   target?.setAttribute("tabindex", "-1");
   target?.focus();
 }
@@ -610,7 +610,15 @@ async function facePage(view, _arg, _params, problem = null) {
 
 // ---- check answers and submit ---------------------------------------------------------------------------------------
 
-async function submitPage(view, _arg, _params, errors = []) {
+/** What blocks a submission, from a 422 case_blocked answer: its `blockers` (any shape of message) or its field errors. */
+function blockersOf(error) {
+  const listed = Array.isArray(error.problem?.blockers) ? error.problem.blockers : error.errors;
+  const text = (b) => (typeof b.message === "object" && b.message ? pick(b.message) : b.message || b.detail || "");
+  const messages = listed.map(text).filter(Boolean);
+  return messages.length ? messages : [problemMessage(error)];
+}
+
+async function submitPage(view, _arg, _params, errors = [], blocked = null) {
   if (!view.plan) return redirect(`#/case/${view.id}/tasks`);
   const signing = await signingStatus(view.id);
   const tasks = taskStates(view, signing);
@@ -646,9 +654,15 @@ async function submitPage(view, _arg, _params, errors = []) {
     } catch (error) {
       // a face check older than the platform accepts must be done again
       if (error instanceof ApiError && error.errors.some((e) => e.code === "face_verification_required")) setDraftMeta(view.id, { face: null });
+      if (error instanceof ApiError && error.code === "case_blocked") return render_(await submitPage(view, null, null, [], blockersOf(error)));
       render_(await submitPage(view, null, null, errorsFromApi(error)));
     }
   }));
+  if (blocked) {
+    const box = h("div", { class: "warning-box", "data-testid": "submit-blockers", tabindex: "-1" }, h("h2", {}, t("submit.blockers")),
+      h("ul", {}, blocked.map((m) => h("li", {}, m))), h("p", {}, h("a", { href: `#/case/${view.id}/precheck` }, t("submit.blockers.precheck"))));
+    return [...parts, box];
+  }
   return [...parts, h("h2", {}, t("submit.declaration.title")), h("p", {}, t("submit.declaration")), button];
 }
 
@@ -656,39 +670,122 @@ async function donePage(view) {
   if (view.status === "draft") return redirect(`#/case/${view.id}/submit`);
   return [
     h("div", { class: "confirmation", "data-testid": "confirmation" }, h("h1", {}, t("done.title")), h("p", {}, t("done.number")), h("p", { class: "confirmation__number", "data-testid": "case-number" }, view.number)),
-    h("h2", {}, t("done.next")), h("p", {}, view.plan?.stage_days && view.plan?.promised_text
+    h("h2", {}, t("done.next")), h("p", { "data-testid": "promised-days" }, view.plan?.stage_days && view.plan?.promised_text
       ? t("done.next.bodyStaged", { promise: pick(view.plan.promised_text) })
-      : t("done.next.body", { days: view.plan?.promised_days ?? "" })),
+      : t("done.next.body", { days: view.promised_days || view.plan?.promised_days || "" })),
     h("p", {}, h("a", { class: "button", href: `#/case/${view.id}`, "data-testid": "view-case" }, t("done.view"))),
   ];
 }
 
-// ---- the case page: progress of every matter, live ------------------------------------------------------------------------
+// ---- the case page: every result in one place, live ------------------------------------------------------------------------
+// One compact overview: what the applicant must do now (if anything) at the top; then one row per
+// matter with its status, promised and actual dates and result documents (details expand); the
+// case's facts and the timeline below. A 10-item case fits in under three phone screens.
 
-function itemCard(view, item, rated = {}) {
-  const kind = { completed: "done", rejected: "cannot", cancelled: "cannot", correction_requested: "warn", dispatch_failed: "warn", withdrawn: "cannot" }[item.status] || "progress";
-  const dates = [
+const ITEM_KIND = { completed: "done", rejected: "cannot", cancelled: "cannot", correction_requested: "warn", dispatch_failed: "warn", withdrawn: "cannot", waiting: "todo", queued: "todo" };
+const CLOSED = ["completed", "rejected", "cancelled", "withdrawn"];
+const shortDate = (iso) => formatDate(iso, { month: "numeric", day: "numeric" });
+const shortTime = (ms) => (ms ? formatTime(ms, { month: "numeric", day: "numeric" }) : "");
+const cstDay = (ms) => new Date(ms).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+
+/** The line under a matter's name: its promised date, when it closed (late or not), how long such matters usually take. */
+function itemDates(item) {
+  const parts = [];
+  if (item.closed_at) {
+    const late = item.due_on && cstDay(item.closed_at) > item.due_on;
+    parts.push(t(late ? "case.closedLate" : "case.closedOn", { date: shortTime(item.closed_at) }));
+  } else if (item.due_on) parts.push(t("case.dueOn", { date: shortDate(item.due_on) }) + (item.due_estimated ? t("case.estimated") : ""));
+  else if (item.promised_days) parts.push(t("case.promisedDays", { n: item.promised_days }));
+  if (item.typical && !item.closed_at) parts.push(t("case.typical", { n: item.typical.median_days }));
+  return parts.join(" · ");
+}
+
+function itemRow(view, item, rated = {}) {
+  const kind = ITEM_KIND[item.status] || "progress";
+  const more = [
+    item.subject ? { key: t(item.code === "BANK" ? "case.account" : "case.seals"), value: label(item.subject) } : null,
+    item.promised_days ? { key: t("case.promisedLimit"), value: t("case.promisedDays", { n: item.promised_days }) } : null,
+    item.typical ? { key: t("case.typicalKey"), value: t("case.typical.detail", { median: item.typical.median_days, p90: item.typical.p90_days, n: item.typical.cases }) } : null,
     item.due_on ? { key: t("case.due"), value: fmtDate(item.due_on) + (item.due_estimated ? t("case.estimated") : "") } : null,
     item.sent_at ? { key: t("case.sent"), value: fmtTime(item.sent_at) } : null,
     item.accepted_at ? { key: t("case.accepted"), value: fmtTime(item.accepted_at) } : null,
     item.closed_at ? { key: t("case.closed"), value: fmtTime(item.closed_at) } : null,
-    item.office ? { key: t("case.office"), value: item.office } : null,
-    item.account ? { key: t("case.account"), value: `${item.account.bank_name || ""} ${item.account.account_number || ""}` } : null,
+    item.office_name ? { key: t("case.office"), value: label(item.office_name) } : null,
+    item.system_name ? { key: t("case.system"), value: label(item.system_name) } : null,
+    item.reference ? { key: t("case.reference"), value: item.reference } : null,
   ].filter(Boolean);
-  return h("li", { class: "item", "data-testid": `item-${item.ref}`, "data-status": item.status },
-    h("h2", { class: "item__title" }, label(item.name)), h("p", {}, tag(label(item.status_label), kind)),
-    dates.length ? summaryList(dates, `dates-${item.ref}`) : null,
-    item.message ? h("p", {}, item.message) : null,
+  const rate = rated?.[item.code] ? h("p", { "data-testid": `rated-${item.ref}` }, t("rate.given", { level: pick(rated[item.code].level_label) || rated[item.code].level }))
+    : CLOSED.includes(item.status) && item.status !== "withdrawn" && item.code !== "NOTICE" ? h("p", {}, h("a", { href: `#/case/${view.id}/rate/${item.ref}`, "data-testid": `rate-${item.ref}` }, t("rate.link"), h("span", { class: "visually-hidden" }, ` ${label(item.name)}`))) : null;
+  // details expand under the row: a disclosure button (the row itself holds links, so it cannot be a <summary>)
+  const panelId = `more-${item.ref.replace(/\W/g, "-")}`;
+  const panel = h("div", { class: "matter__more", id: panelId, hidden: true },
+    more.length ? summaryList(more, `dates-${item.ref}`) : null,
     item.reasons?.length ? h("ul", {}, item.reasons.map((r) => h("li", {}, r.message))) : null,
+    rate);
+  const toggle = h("button", { type: "button", class: "matter__toggle", "aria-expanded": "false", "aria-controls": panelId, "data-testid": "matter-toggle" },
+    t("case.details"), h("span", { class: "visually-hidden" }, ` ${label(item.name)}`));
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    panel.hidden = !open;
+  });
+  return h("li", { class: `matter matter--${kind}`, "data-testid": `item-${item.ref}`, "data-status": item.status },
+    h("div", { class: "matter__row" },
+      h("span", { class: "matter__name" }, label(item.name), item.subject ? h("span", { class: "matter__subject", "data-testid": "matter-subject" }, label(item.subject)) : null),
+      h("span", { class: "matter__status" }, tag(label(item.status_label), kind)),
+      h("span", { class: "matter__dates", "data-testid": "matter-dates" }, itemDates(item),
+        ...(item.documents || []).flatMap((d) => [" · ", h("a", { href: d.href, download: "", "data-testid": "document", "aria-label": t("case.download", { name: d.name }) }, d.name)])),
+      toggle),
+    panel,
     item.status === "correction_requested" ? h("div", { class: "warning-box", "data-testid": `correction-${item.ref}` },
       h("h3", {}, t("case.correction")), h("ul", {}, (item.corrections || []).map((c) => h("li", {}, `${c.label ? label(c.label) : c.name}：${c.message}`))),
-      h("a", { class: "button", href: `#/case/${view.id}/correction/${item.ref}` }, t("case.correction.fix"))) : null,
-    item.documents?.length ? h("ul", { class: "plain documents" }, item.documents.map((d) => h("li", {}, h("a", { href: d.href, download: "", "data-testid": "document" }, t("case.download", { name: d.name }))))) : null,
-    rated?.[item.code] ? h("p", { "data-testid": `rated-${item.ref}` }, t("rate.given", { level: pick(rated[item.code].level_label) || rated[item.code].level }))
-      : CLOSED.includes(item.status) && item.status !== "withdrawn" && item.code !== "NOTICE" ? h("p", {}, h("a", { href: `#/case/${view.id}/rate/${item.ref}`, "data-testid": `rate-${item.ref}` }, t("rate.link"), h("span", { class: "visually-hidden" }, ` ${label(item.name)}`))) : null);
+      h("a", { class: "button", href: `#/case/${view.id}/correction/${item.ref}` }, t("case.correction.fix"))) : null);
 }
 
-const CLOSED = ["completed", "rejected", "cancelled", "withdrawn"];
+/** A matter's short name for the at-a-glance list ("养老保险", "银行 …0001"): tells siblings apart in a few characters. */
+function shortName(item) {
+  const key = item.code.startsWith("SI-") ? item.code : item.code.split("-")[0];
+  const name = t(`item.short.${key}`);
+  const base = name === `item.short.${key}` ? label(item.name) : name;
+  if (item.code === "BANK" && item.account?.account_no) return `${base}…${item.account.account_no.slice(-4)}`;
+  if (item.code === "SEAL" && item.subject) {
+    const kinds = label(item.subject).split(" · ")[0].split(/、|, /);
+    return t("item.short.seals", { kind: kinds[0], more: kinds.length > 1 ? t("item.short.more") : "" });
+  }
+  return base;
+}
+
+/** Every matter's status in a few lines, so that all of them are on a phone's first screen. */
+function glance(view) {
+  return h("ul", { class: "plain glance", "data-testid": "glance", "aria-label": t("case.glance") },
+    view.items.map((i) => h("li", { class: `glance__item glance__item--${ITEM_KIND[i.status] || "progress"}`, "data-testid": "matter-status" },
+      h("span", { class: "glance__name" }, shortName(i)), " ", h("span", { class: "glance__status" }, label(i.status_label)))));
+}
+
+const acting = (view) => view.items.some((i) => i.status === "correction_requested");
+
+/** What the applicant must do now: fix a correction, or nothing (the platform and agencies work). */
+function nowBox(view) {
+  const corrections = view.items.filter((i) => i.status === "correction_requested");
+  if (corrections.length) {
+    return h("div", { class: "now now--act", "data-testid": "case-now" }, h("h2", {}, t("case.now.act")),
+      h("ul", { class: "plain" }, corrections.map((i) => h("li", {}, h("a", { href: `#/case/${view.id}/correction/${i.ref}` }, t("case.now.correction", { item: label(i.name) }))))));
+  }
+  const open = view.items.some((i) => !CLOSED.includes(i.status));
+  return h("p", { class: "now", "data-testid": "case-now" }, open ? t("case.now.wait") : t("case.now.closed"));
+}
+
+const EVENT_TYPES = new Set(["case.submitted", "case.withdrawn", "case.closed", "item.sent", "item.accepted", "item.in_progress", "item.completed", "item.rejected", "item.correction_requested", "item.corrected", "item.dispatch_failed", "item.redriven", "item.cancelled", "item.withdrawn", "notice.started", "notice.ended", "notice.objection"]);
+
+function timelineList(view) {
+  const names = Object.fromEntries(view.items.map((i) => [i.ref, label(i.name)]));
+  const events = (view.timeline || []).filter((e) => EVENT_TYPES.has(e.type)).reverse();
+  if (!events.length) return null;
+  const row = (e) => h("li", {}, h("span", { class: "timeline__at" }, shortTime(e.at)), " ", t(`event.${e.type}`, { item: names[e.item_ref] || "" }));
+  return [h("h2", {}, t("case.timeline")),
+    h("ol", { class: "plain timeline", "data-testid": "timeline" }, events.slice(0, 3).map(row)),
+    events.length > 3 ? h("details", {}, h("summary", {}, t("case.timeline.all", { n: events.length })), h("ol", { class: "plain timeline" }, events.slice(3).map(row))) : null];
+}
 
 /** My 好差评 ratings of this case's matters, by item code (empty when the rating service is not there). */
 async function ratingsOf(caseId) {
@@ -700,13 +797,26 @@ async function ratingsOf(caseId) {
   }
 }
 
+function caseFacts(view) {
+  const due = view.items.map((i) => i.due_on).filter(Boolean).sort().pop();
+  return summaryList([
+    { key: t("case.number"), value: view.number },
+    { key: t("case.submittedAt"), value: fmtTime(view.submitted_at) },
+    { key: t("case.promised"), value: [view.promised_days ? t("case.promisedDays", { n: view.promised_days }) : "", due ? fmtDate(due) : ""].filter(Boolean).join(" · ") },
+  ], "case-summary");
+}
+
 async function casePage(view) {
   if (view.status === "draft") return redirect(`#/case/${view.id}/tasks`);
   let rated = await ratingsOf(view.id);
-  const items = h("ol", { class: "plain item-list", "data-testid": "items", "aria-live": "off" }, view.items.map((item) => itemCard(view, item, rated)));
-  const status = h("p", { "data-testid": "case-status" }, tag(label(view.status_label), view.status === "completed" ? "done" : "progress"));
+  const items = h("ol", { class: "plain matters-overview", "data-testid": "items", "aria-live": "off" }, view.items.map((item) => itemRow(view, item, rated)));
+  const status = h("span", { "data-testid": "case-status" }, tag(label(view.status_label), view.status === "completed" ? "done" : "progress"));
   const done = view.items.filter((i) => i.status === "completed").length;
-  const progress = h("p", { "data-testid": "case-progress" }, t("case.progress", { done, total: view.items.length }));
+  const progress = h("span", { "data-testid": "case-progress" }, t("case.progress", { done, total: view.items.length }));
+  const now = h("div", {}, nowBox(view));
+  const overview = h("div", {}, glance(view));
+  const facts = h("div", { class: "case-facts" }, caseFacts(view));
+  const events = h("div", {}, timelineList(view));
   let last = view;
   const refresh = async () => {
     try {
@@ -714,8 +824,14 @@ async function casePage(view) {
       if (fresh.updated_at === last.updated_at && JSON.stringify(fresh.items) === JSON.stringify(last.items)) return;
       last = fresh;
       rated = await ratingsOf(view.id);
-      items.replaceChildren(...fresh.items.map((item) => itemCard(fresh, item, rated)));
+      const open = new Set([...items.querySelectorAll('[aria-expanded="true"]')].map((b) => b.closest("li")?.dataset.testid));
+      items.replaceChildren(...fresh.items.map((item) => itemRow(fresh, item, rated)));
+      items.querySelectorAll("li.matter").forEach((li) => { if (open.has(li.dataset.testid)) li.querySelector(".matter__toggle").click(); });
       status.replaceChildren(tag(label(fresh.status_label), fresh.status === "completed" ? "done" : "progress"));
+      now.replaceChildren(nowBox(fresh));
+      overview.replaceChildren(glance(fresh));
+      facts.replaceChildren(caseFacts(fresh));
+      events.replaceChildren(...[timelineList(fresh)].flat().filter(Boolean));
       const n = fresh.items.filter((i) => i.status === "completed").length;
       progress.textContent = t("case.progress", { done: n, total: fresh.items.length });
       announce(t("case.updated", { done: n, total: fresh.items.length }));
@@ -744,15 +860,13 @@ async function casePage(view) {
   // 撤回 is possible until an agency has taken up any item (the backend's rule).
   const canWithdraw = ["submitted", "action_required"].includes(view.status) && view.items.every((i) => ["waiting", "queued", "sent", "dispatch_failed"].includes(i.status));
   return [
-    back("#/cases"),
-    h("h1", {}, caption(view), t("case.title")),
-    summaryList([
-      { key: t("case.number"), value: view.number },
-      { key: t("case.submittedAt"), value: fmtTime(view.submitted_at) },
-      { key: t("case.promised"), value: fmtDate(view.items.map((i) => i.due_on).filter(Boolean).sort().pop()) },
-    ], "case-summary"),
-    status, progress, items,
+    h("h1", { class: "case-title" }, caption(view), t("case.title")),
+    h("p", { class: "case-line" }, status, " ", progress),
+    ...(acting(view) ? [now, overview] : [overview, now]), h("h2", { class: "matters-title" }, t("case.matters")), items,
+    view.items.some((i) => i.typical) ? h("p", { class: "hint", "data-testid": "typical-note" }, t("case.typical.note")) : null,
+    facts, events,
     canWithdraw ? h("p", {}, h("a", { href: `#/case/${view.id}/withdraw`, class: "warning-link", "data-testid": "withdraw-link" }, t("case.withdraw"))) : null,
+    h("p", {}, back("#/cases")),
   ];
 }
 

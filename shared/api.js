@@ -1,6 +1,9 @@
 // The one API client both channels use. Errors arrive as RFC 9457 problem documents.
 // Unsafe requests carry the session's CSRF token (double submit of the readable yjs_csrf
-// cookie); a 401 triggers one refresh of the session, then one retry.
+// cookie); a 401 triggers one refresh of the session, then one retry. Every request says
+// the reader's language (Accept-Language), so the API's messages come in that one language.
+import { currentLocale } from "/shared/i18n.js";
+
 export class ApiError extends Error {
   constructor(problem, status) {
     super(problem.detail || problem.title || `HTTP ${status}`);
@@ -35,7 +38,7 @@ export function refreshSession() {
 
 /** Call the API. `form` sends a FormData body (multipart); `idempotent` adds an Idempotency-Key. */
 export async function api(path, { method = "GET", body, form, headers = {}, idempotent = false, signal, retry = true } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers }, signal, credentials: "same-origin" };
+  const init = { method, headers: { Accept: "application/json", "Accept-Language": currentLocale(), ...headers }, signal, credentials: "same-origin" };
   if (form !== undefined) init.body = form;
   else if (body !== undefined) {
     init.body = JSON.stringify(body);

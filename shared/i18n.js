@@ -44,7 +44,22 @@ export function pick(record, field = "name") {
   if (record == null) return "";
   if (typeof record === "string") return record;
   if (record["zh-CN"] !== undefined) return en ? record.en ?? record["zh-CN"] : record["zh-CN"];
+  if (record.zh !== undefined) return en ? record.en || record.zh : record.zh;
   const value = record[field];
   if (value && typeof value === "object") return pick(value);
   return en ? record[`${field}_en`] ?? value : value;
+}
+
+// Every time is shown in China Standard Time, whatever the device's zone: case numbers, staff
+// pages and agencies count days there, so a case numbered on 3 December reads 3 December.
+export const TIME_ZONE = "Asia/Shanghai";
+
+/** A moment (ms since the epoch) as date and time in Asia/Shanghai, in the current locale. */
+export function formatTime(ms, options = { dateStyle: "medium", timeStyle: "short" }) {
+  return ms ? new Date(ms).toLocaleString(currentLocale(), { ...options, timeZone: TIME_ZONE }) : "";
+}
+
+/** A calendar date (YYYY-MM-DD, a date in China) in the current locale. */
+export function formatDate(iso, options = { dateStyle: "medium" }) {
+  return iso ? new Date(`${iso}T12:00:00+08:00`).toLocaleDateString(currentLocale(), { ...options, timeZone: TIME_ZONE }) : "";
 }

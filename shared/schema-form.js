@@ -53,15 +53,45 @@ function control(p, path, value, error) {
         h("legend", {}, t("form.itemNumber", { n: i + 1 })),
         Object.entries(p.items.properties).map(([k, sub]) => control(sub, [...path, i, k], value?.[i]?.[k], null)))));
   }
+  if (p["x-validator"] === "division" && !p.readOnly) return divisionPicker(p, id, name, value, error, cls);
   const numeric = p.type === "integer" || p.type === "number";
   return h("div", { class: cls, "data-field": name },
     h("label", { for: id }, titleOf(p)), hintEl, fieldError(id, error),
     h("input", {
-      id, name, type: "text", class: "input", value: value ?? "",
+      // dates with the phone's own date picker (its value is YYYY-MM-DD, the schema's format)
+      id, name, type: p.format === "date" ? "date" : "text", class: p.format === "date" ? "input input--date" : "input", value: value ?? "",
       inputmode: numeric || /^\^?\[0-9\]/.test(p.pattern || "") ? "numeric" : null,
       autocomplete: "off", spellcheck: "false", "aria-describedby": describedBy, "aria-invalid": error ? "true" : null,
       readonly: p.readOnly ? true : null,
     }));
+}
+
+// GB/T 2260 divisions, read once per page load (the API's list is the catalog's, with names).
+let divisions = null;
+const divisionList = () => (divisions ||= fetch("/api/v1/divisions", { headers: { Accept: "application/json" } }).then((r) => (r.ok ? r.json() : [])).catch(() => []));
+const divisionName = (d) => (en() && d.name_en) || d.name;
+
+/** A county-level division chosen by name: the city first, then its county (the value stays the code). */
+function divisionPicker(p, id, name, value, error, cls) {
+  const city = h("select", { id: `${id}-city`, class: "input input--select", "data-testid": "division-city" }, h("option", { value: "" }, t("form.division.city")));
+  const county = h("select", { id, name, class: "input input--select", "data-testid": "division-county", "aria-invalid": error ? "true" : null, "aria-describedby": error ? `${id}-error` : null },
+    value ? h("option", { value, selected: true }, value) : h("option", { value: "" }, t("form.division.county")));
+  divisionList().then((all) => {
+    const cities = all.filter((d) => d.level === "prefecture" && d.in_jurisdiction);
+    const mine = all.find((d) => d.code === value);
+    city.replaceChildren(h("option", { value: "" }, t("form.division.city")), ...cities.map((c) => h("option", { value: c.code, selected: mine?.parent === c.code }, divisionName(c))));
+    const fill = () => {
+      const chosen = county.value;
+      const options = all.filter((d) => d.parent === city.value && d.level === "county");
+      county.replaceChildren(h("option", { value: "" }, t("form.division.county")), ...options.map((d) => h("option", { value: d.code, selected: d.code === chosen }, divisionName(d))));
+    };
+    if (cities.length) fill();
+    city.addEventListener("change", fill);
+  });
+  return h("fieldset", { class: `${cls} division`, "data-field": name },
+    h("legend", {}, titleOf(p)), fieldError(id, error),
+    h("label", { for: `${id}-city` }, t("form.division.cityLabel")), city,
+    h("label", { for: id }, t("form.division.countyLabel")), county);
 }
 
 /** Fields for every property of `schema`, prefilled from `data`; `errors` maps field key → message. */

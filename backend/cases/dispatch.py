@@ -231,7 +231,7 @@ class Dispatcher:
         if seals:
             payload["seal_numbers"] = seals
         account = _load(item["account"], None)
-        if account:
+        if account and "account_no" in account:  # a SEAL item keeps its seals there, for the case view
             payload["account"] = account
         return Submission(
             case_number=case["number"],

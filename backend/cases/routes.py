@@ -27,6 +27,7 @@ from backend.cases.schemas import (
 )
 from backend.cases.service import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus
+from backend.lib.language import localize, request_locale
 from backend.lib.openapi import FILES, OPT_FILE_MEDIA_TYPES, OPT_REQUIRED_HEADERS
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
@@ -62,6 +63,36 @@ def _download(filename: str, media_type: str, content: bytes) -> Response:
     )
 
 
+def _readable_item(item: Any, locale: str) -> Any:
+    """An item with its agency messages in ``locale`` (the same object when nothing changes)."""
+
+    def each(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**e, "message": localize(e["message"], locale)} if e.get("message") else e for e in entries]
+
+    message = localize(item.message, locale) or ""
+    reasons, corrections = each(item.reasons), each(item.corrections)
+    if message == item.message and reasons == item.reasons and corrections == item.corrections:
+        return item
+    return msgspec.structs.replace(item, message=message, reasons=reasons, corrections=corrections)
+
+
+def _readable(request: Request, value: Any) -> Any:
+    """A case view or a pre-check with every message in the reader's language (``Accept-Language``)."""
+    locale = request_locale(request)
+    if isinstance(value, CaseView):
+        for p in value.plan_problems:
+            p["message"] = localize(p.get("message"), locale)
+        # agencies' messages (reasons, corrections) may come in both languages; a submitted case's
+        # view is shared between readers (cached), so it is copied, never changed in place
+        items = [_readable_item(i, locale) for i in value.items]
+        if any(a is not b for a, b in zip(items, value.items, strict=True)):
+            value = msgspec.structs.replace(value, items=items)
+    elif isinstance(value, Readiness):
+        for m in value.missing:
+            m.message = localize(m.message, locale) or m.code
+    return value
+
+
 class CaseController(Controller):
     """一次提交、一网查看 — drafts, submission and every result in one place."""
 
@@ -69,8 +100,10 @@ class CaseController(Controller):
     tags = ["cases"]
 
     @post("/", summary="Start a draft for an enterprise (prefilled from the registration record)")
-    async def create(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[CaseCreate]) -> CaseView:
-        return await platform.cases.create_draft(actor, data.uscc, data.channel)
+    async def create(
+        self, request: Request, platform: PlatformDep, actor: ActorDep, data: JSONBody[CaseCreate]
+    ) -> CaseView:
+        return _readable(request, await platform.cases.create_draft(actor, data.uscc, data.channel))
 
     @get("/", summary="My cases, or the case with a given number (`?number=`, digits alone accepted) if I may see it")
     async def mine(
@@ -84,8 +117,12 @@ class CaseController(Controller):
         return await platform.cases.list_mine(actor)
 
     @get("/{case_id:str}", summary="One case: plan, items, results, materials and timeline")
-    async def read(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseView:
-        return await platform.cases.view(actor, case_id)
+    async def read(
+        self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]
+    ) -> Response[CaseView]:
+        locale = request_locale(request)
+        content = await platform.cases.view_json(actor, case_id, locale, lambda view: _readable(request, view))
+        return Response(content=content, media_type="application/json", headers={"Vary": "Accept-Language"})
 
     @get(
         "/{case_id:str}/status",
@@ -96,19 +133,27 @@ class CaseController(Controller):
 
     @patch("/{case_id:str}", summary="Save answers and form data (send `version` to detect concurrent edits)")
     async def update(
-        self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], data: JSONBody[CaseUpdate]
+        self,
+        request: Request,
+        platform: PlatformDep,
+        actor: ActorDep,
+        case_id: FromPath[str],
+        data: JSONBody[CaseUpdate],
     ) -> CaseView:
-        return await platform.cases.update_draft(
+        view = await platform.cases.update_draft(
             actor, case_id, answers=data.answers, form_data=data.form_data, version=data.version
         )
+        return _readable(request, view)
 
     @post(
         "/{case_id:str}/precheck",
         status_code=200,
         summary="注销预检: what blocks submission, asked of every applicable agency",
     )
-    async def precheck(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> Readiness:
-        return await platform.cases.precheck(actor, case_id)
+    async def precheck(
+        self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]
+    ) -> Readiness:
+        return _readable(request, await platform.cases.precheck(actor, case_id))
 
     @post("/{case_id:str}/materials", summary="Upload a material (PDF, JPEG or PNG; checked by content)")
     async def upload(
@@ -169,7 +214,9 @@ class CaseController(Controller):
     async def submit(
         self, request: Request, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]
     ) -> CaseView:
-        return await platform.cases.submit(actor, case_id, request.headers.get("idempotency-key", ""))
+        return _readable(
+            request, await platform.cases.submit(actor, case_id, request.headers.get("idempotency-key", ""))
+        )
 
     @post(
         "/{case_id:str}/items/{code:str}/correction",
@@ -178,23 +225,25 @@ class CaseController(Controller):
     )
     async def correction(
         self,
+        request: Request,
         platform: PlatformDep,
         actor: ActorDep,
         case_id: FromPath[str],
         code: FromPath[str],
         data: JSONBody[CorrectionSubmit],
     ) -> CaseView:
-        return await platform.cases.correct(actor, case_id, code, data.form_data, data.message)
+        return _readable(request, await platform.cases.correct(actor, case_id, code, data.form_data, data.message))
 
     @post("/{case_id:str}/withdraw", status_code=200, summary="撤回: withdraw before any agency has accepted an item")
     async def withdraw(
         self,
+        request: Request,
         platform: PlatformDep,
         actor: ActorDep,
         case_id: FromPath[str],
         data: JSONBody[WithdrawRequest | None] = None,
     ) -> CaseView:
-        return await platform.cases.withdraw(actor, case_id, data.reason if data else "")
+        return _readable(request, await platform.cases.withdraw(actor, case_id, data.reason if data else ""))
 
     @get("/{case_id:str}/events", summary="Live updates of a case (server-sent events)", media_type="text/event-stream")
     async def events(

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from backend.cases.typical import Typical
+
 Uscc = Annotated[str, Meta(min_length=1, max_length=40, examples=["91350102MA0102003U"])]
 
 
@@ -54,6 +56,10 @@ class ItemView(msgspec.Struct, omit_defaults=True):
     """预计: ``due_on`` counts days of a year with no official holiday arrangement yet (computed)."""
     reference: str | None = None
     account: dict[str, Any] | None = None
+    subject: Label | None = None  # the account or seals this item closes, in words
+    office_name: Label | None = None
+    system_name: Label | None = None
+    typical: Typical | None = None  # 通常用时 of this matter in this region, once enough cases completed
     message: str = ""
     reasons: list[dict[str, Any]] = []
     corrections: list[dict[str, Any]] = []
@@ -110,6 +116,7 @@ class CaseView(msgspec.Struct, omit_defaults=True):
     plan: dict[str, Any] | None = None
     plan_problems: list[dict[str, Any]] = []
     items: list[ItemView] = []
+    promised_days: int = 0  # 承诺时限 of a submitted case, in working days (a draft's is its plan's)
     materials: list[MaterialView] = []
     timeline: list[EventView] = []
     timeline_intact: bool = True

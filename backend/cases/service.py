@@ -23,7 +23,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from backend import db
 from backend.cases import states as st
-from backend.cases import timeline
+from backend.cases import subjects, timeline
 from backend.cases.materials import check_upload
 from backend.cases.numbering import next_number
 from backend.cases.schemas import (
@@ -39,11 +39,13 @@ from backend.cases.schemas import (
     Requirement,
 )
 from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, CaseMaterial
+from backend.cases.typical import Typical, TypicalDurations, prefecture
 from backend.catalog import get_catalog, validate_draft, validate_submission
 from backend.catalog import plan as make_plan
 from backend.db import raw
 from backend.jobs.tables import Job
 from backend.lib.clock import to_datetime
+from backend.lib.language import bilingual
 from backend.lib.problems import FieldError, ProblemError
 from backend.lib.validators import validate_uscc
 from backend.lib.workdays import WorkCalendar
@@ -64,6 +66,7 @@ APPLICANT_ACTIONS = frozenset({"update", "upload", "sign", "precheck", "submit",
 DAY_MS = 24 * 3600 * 1000
 
 STATUS_CACHE_MAX = 50_000
+VIEW_CACHE_MAX = 5_000  # whole views are some kilobytes each
 CST_MS = 8 * 3600 * 1000
 
 # The reads behind every case view and submission, prebuilt: building them with Piccolo cost more
@@ -163,24 +166,52 @@ def _load(text: str | None, default: Any) -> Any:
 
 def case_blocked(blockers: list[dict[str, Any]]) -> ProblemError:
     """422 ``case_blocked`` naming each blocker (a plan's or an agency's: ``code``, ``message`` as the
-    catalog's Text): one error per blocker, its field ``blockers.<code>`` and its zh-CN message (the
-    platform has no per-request language; zh-CN is the primary one)."""
+    catalog's Text): one error per blocker, its field ``blockers.<code>`` and its message, narrowed to
+    the request's language at the edge (``backend.lib.language``)."""
     return ProblemError(
         422,
         "case_blocked",
         "存在不能提交的情形，请先按提示处理。 Something blocks this application.",
         errors=[
-            FieldError(field=f"blockers.{b['code']}", code=b["code"], message=_zh(b["message"]) or b["code"])
+            FieldError(
+                field=f"blockers.{b['code']}",
+                code=b["code"],
+                message=bilingual(_text(b["message"], "zh-CN"), _text(b["message"], "en")) or b["code"],
+            )
             for b in blockers
         ],
     )
 
 
-def _zh(text: Any) -> str:
-    """The zh-CN text of a catalog Text as stored or sent (``{"zh-CN": ..., "en": ...}``) or a plain string."""
+def _text(text: Any, locale: str) -> str:
+    """One language of a catalog Text as stored or sent (``{"zh-CN": ..., "en": ...}``) or a plain string."""
     if isinstance(text, dict):
-        return str(text.get("zh-CN") or text.get("en") or "")
+        return str(text.get(locale) or text.get("zh-CN") or text.get("en") or "")
     return str(text or "")
+
+
+def _field_message(schema: dict[str, Any], path: str, problem: str) -> str:
+    """A form problem that names its field (the form's own label), e.g. "请填写：清算组负责人"."""
+    prop = schema.get("properties", {}).get(path.split(".", 1)[0].split("[", 1)[0], {})
+    zh, en = prop.get("title") or path, prop.get("x-title-en") or prop.get("title") or path
+    if problem == "必填":
+        return bilingual(f"请填写：{zh}", f"Fill in: {en}")
+    return bilingual(f"请修改：{zh}（{problem}）", f"Correct: {en}")
+
+
+def promised_days(items: list[dict[str, Any]]) -> int:
+    """承诺时限 of a submitted case: the longest chain of its items' promised working days."""
+    by_ref = {i["ref"]: i for i in items}
+    done: dict[str, int] = {}
+
+    def finish(ref: str, seen: frozenset[str] = frozenset()) -> int:
+        if ref not in done:
+            item = by_ref[ref]
+            deps = [d for d in _load(item["depends_on"], []) if d in by_ref and d not in seen]
+            done[ref] = item["promised_days"] + max((finish(d, seen | {ref}) for d in deps), default=0)
+        return done[ref]
+
+    return max((finish(ref) for ref in by_ref), default=0)
 
 
 def cst_date(ms: int) -> date:
@@ -259,6 +290,12 @@ class CaseService:
         self.status_cache_seconds = status_cache_seconds
         self._status_cache: dict[str, tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]] = {}
         self._status_loading: dict[str, asyncio.Future] = {}
+        # The case page's read: a submitted case's whole view kept like its status (same lifetime,
+        # evicted by the same ``forget``); ``_changes`` counts forgets, so a view read while the
+        # case changed is not kept.
+        self._view_cache: dict[str, tuple[float, dict[str, Any], CaseView, dict[str, bytes]]] = {}
+        self._changes = 0
+        self.typical = TypicalDurations(self._completed_items, calendar, cst_date)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -295,6 +332,8 @@ class CaseService:
         loading it still answers, but its result is not kept."""
         self._status_cache.pop(public_id, None)
         self._status_loading.pop(public_id, None)
+        self._view_cache.pop(public_id, None)
+        self._changes += 1
 
     async def _registered_party(self, actor: Actor, uscc: str) -> Capacity | None:
         record = await self.platform.registration.enterprise(uscc)
@@ -811,7 +850,7 @@ class CaseService:
             missing.append(
                 Requirement(
                     code="face_verification_required",
-                    message="请完成人脸识别。 Verify your face first.",
+                    message=bilingual("请完成人脸识别。", "Verify your face first."),
                     field="face_verification",
                 )
             )
@@ -819,7 +858,7 @@ class CaseService:
             missing.append(
                 Requirement(
                     code="signatures_missing",
-                    message="申请书尚未发起签署。 The application has not been sent for signing.",
+                    message=bilingual("申请书尚未发起签署。", "The application has not been sent for signing."),
                     field="signatures",
                 )
             )
@@ -829,7 +868,7 @@ class CaseService:
                 missing.append(
                     Requirement(
                         code="signatures_missing",
-                        message=f"尚待签署：{'、'.join(status.missing)}。 Signatures are missing.",
+                        message=bilingual(f"尚待签署：{'、'.join(status.missing)}。", "Signatures are missing."),
                         field="signatures",
                     )
                 )
@@ -853,7 +892,10 @@ class CaseService:
             validate_submission(plan.form, _load(row["form_data"], {}))
         except ProblemError as exc:
             missing += [
-                Requirement(code=e.code, message=e.message, field=f"form_data.{e.field}") for e in exc.errors or []
+                Requirement(
+                    code=e.code, message=_field_message(plan.form, e.field, e.message), field=f"form_data.{e.field}"
+                )
+                for e in exc.errors or []
             ]
         if materials is None:
             materials = await raw(CaseMaterial, MATERIALS_SQL, row["id"])
@@ -863,7 +905,7 @@ class CaseService:
                 missing.append(
                     Requirement(
                         code="material_missing",
-                        message=f"请上传：{m.name.zh} / Upload: {m.name.en}",
+                        message=bilingual(f"请上传：{m.name.zh}", f"Upload: {m.name.en}"),
                         field=f"materials.{m.code}",
                     )
                 )
@@ -1071,7 +1113,11 @@ class CaseService:
                 systems = on_file or systems
             for n, system in enumerate(systems, start=1):
                 ref = f"{public_id}.{p.code}" + (f".{n}" if len(systems) > 1 else "")
-                drafts.append(dict(base, ref=ref, system=system, _deps=list(p.depends_on)))
+                extra = {}
+                if p.code == "SEAL":  # which seals this system closes, so people tell the items apart
+                    seals = [{"seal_no": x.seal_no, "kind": x.kind} for x in record.seals if x.system == system]
+                    extra = {"account": _json({"seals": seals})} if seals else {}
+                drafts.append(dict(base, ref=ref, system=system, _deps=list(p.depends_on), **extra))
                 refs_by_code.setdefault(p.code, []).append(ref)
         out = []
         other_bank = [d["ref"] for d in drafts if d["code"] == "BANK" and not d.get("_basic")]
@@ -1534,12 +1580,64 @@ class CaseService:
         ]
 
     async def view(self, actor: Actor, public_id: str, *, with_plan: bool = True, action: str = "read") -> CaseView:
-        """The case as ``actor`` may see it (``_authorize``; ``action``: what the reading is for, audited for staff)."""
+        """The case as ``actor`` may see it (``_authorize``; ``action``: what the reading is for, audited
+        for staff). A submitted case's whole view is kept for ``status_cache_seconds`` (the status
+        read's bound) and narrowed for each reader (``narrow``); drafts are read afresh."""
+        cached = self._view_cache.get(public_id)
+        if cached is not None and cached[0] >= time.monotonic():
+            access = await self._authorize(actor, cached[1], action)
+            return self.narrow(actor, access, cached[2])
+        _, view, access = await self._fresh_view(actor, public_id, with_plan, action)
+        return self.narrow(actor, access, view)
+
+    async def view_json(
+        self, actor: Actor, public_id: str, locale: str, readable: Callable[[CaseView], CaseView]
+    ) -> bytes:
+        """The case view as JSON in ``locale`` (``readable`` narrows its messages): a submitted case's
+        is encoded once per language while its view is kept, as a 10-item case is ~30 KB."""
+        cached = self._view_cache.get(public_id)
+        if cached is not None and cached[0] >= time.monotonic():
+            access = await self._authorize(actor, cached[1], "read")
+        else:
+            cached, view, access = await self._fresh_view(actor, public_id, True, "read")
+            if cached is None:  # a draft, or read while it changed: not kept
+                return msgspec.json.encode(readable(self.narrow(actor, access, view)))
+        if access.items is not None or (access.staff and access.agencies is not None):
+            # a narrowed view (a partial mandate, agency staff) is this reader's own: encoded for them
+            return msgspec.json.encode(readable(self.narrow(actor, access, cached[2])))
+        encoded = cached[3]
+        if locale not in encoded:
+            encoded[locale] = msgspec.json.encode(readable(cached[2]))
+        return encoded[locale]
+
+    async def _fresh_view(
+        self, actor: Actor, public_id: str, with_plan: bool, action: str
+    ) -> tuple[Any, CaseView, Access]:
+        """(cache entry or None, the whole view, what ``actor`` may see of it) read from the database;
+        the entry is kept for a submitted case."""
+        changes = self._changes
         row, access = await self.case_access(actor, public_id, action)
         plan, problems = (await self.plan_for(row)) if (with_plan and row["status"] == st.DRAFT) else (None, [])
         reads = [ITEMS_SQL, DOCUMENTS_SQL, MATERIALS_SQL, EVENTS_SQL]
         items, docs, materials, events = [await raw(CaseFile, sql, row["id"]) for sql in reads]
-        return self.narrow(actor, access, self._render(row, plan, problems, items, docs, materials, events))
+        typical = await self.typical.table(self.clock.now_ms()) if row["status"] != st.DRAFT else {}
+        view = self._render(row, plan, problems, items, docs, materials, events, typical)
+        if row["status"] != st.DRAFT and self.status_cache_seconds > 0 and changes == self._changes:
+            if len(self._view_cache) >= VIEW_CACHE_MAX:
+                self._view_cache.clear()
+            entry = (time.monotonic() + self.status_cache_seconds, row, view, {})
+            self._view_cache[public_id] = entry
+            return entry, view, access
+        return None, view, access
+
+    async def _completed_items(self, since_ms: int) -> list[dict[str, Any]]:
+        """Completed items since ``since_ms``, for the typical durations (one aggregate read)."""
+        return await raw(
+            CaseItem,
+            "SELECT code, region, sent_at, closed_at FROM case_item WHERE status = {} AND closed_at >= {}",
+            st.COMPLETED,
+            since_ms,
+        )
 
     @staticmethod
     def narrow(actor: Actor, access: Access, view: CaseView) -> CaseView:
@@ -1580,6 +1678,7 @@ class CaseService:
         docs: list[dict[str, Any]],
         materials: list[dict[str, Any]],
         events: list[dict[str, Any]],
+        typical: dict[tuple[str, str], Typical] | None = None,
     ) -> CaseView:
         """The case view from its rows (``*_SQL``; ``events``: every column, in order)."""
         public_id = row["public_id"]
@@ -1618,7 +1717,16 @@ class CaseService:
             expires_at=row["expires_at"],
             plan=msgspec.to_builtins(plan) if plan is not None else None,
             plan_problems=problems,
-            items=[self._item_view(catalog, i, docs_by_item.get(i["ref"], [])) for i in items],
+            items=[
+                self._item_view(
+                    catalog,
+                    i,
+                    docs_by_item.get(i["ref"], []),
+                    (typical or {}).get((i["code"], prefecture(i["region"]))),
+                )
+                for i in items
+            ],
+            promised_days=promised_days(items),
             materials=[MaterialView(**m) for m in materials],
             timeline=[
                 EventView(
@@ -1637,11 +1745,14 @@ class CaseService:
             timeline_intact=intact,
         )
 
-    def _item_view(self, catalog, i: dict[str, Any], documents: list[dict[str, Any]]) -> ItemView:
+    def _item_view(
+        self, catalog, i: dict[str, Any], documents: list[dict[str, Any]], typical: Typical | None = None
+    ) -> ItemView:
         item = catalog.items.get(i["code"])
         period = next((p for p in catalog.periods if p.code == i["office"]), None) if i["code"] == NOTICE else None
         text = item.name if item else period.name if period else None
         name = Label(text.zh, text.en) if text else Label(i["code"], i["code"])
+        closes = _load(i["account"], None)
         return ItemView(
             ref=i["ref"],
             code=i["code"],
@@ -1655,7 +1766,11 @@ class CaseService:
             due_on=i["due_on"],
             due_estimated=self._due_estimated(i["due_on"], i["queued_at"]),
             reference=i["reference"],
-            account=_load(i["account"], None),
+            account=closes if closes and "account_no" in closes else None,
+            subject=subjects.subject(catalog, i["code"], i["system"], closes),
+            office_name=subjects.office_name(catalog, i["office"]) if i["code"] != NOTICE else None,
+            system_name=subjects.system_name(catalog, i["system"]),
+            typical=typical,
             message=i["message"],
             reasons=_load(i["reasons"], []),
             corrections=_load(i["corrections"], []),

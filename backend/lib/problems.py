@@ -14,6 +14,8 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from backend.lib.language import localize, request_locale
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("backend.errors")
 
@@ -69,7 +71,11 @@ class ProblemError(Exception):
 
 
 def problem_response(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> Response:
-    """Render a problem with its media type, echoing the request ID."""
+    """Render a problem with its media type, echoing the request ID, in the reader's language."""
+    locale = request_locale(request)
+    problem.detail = localize(problem.detail, locale)
+    if problem.errors:
+        problem.errors = [FieldError(e.field, e.code, localize(e.message, locale) or e.code) for e in problem.errors]
     problem.instance = problem.instance or request.url.path
     problem.request_id = request.scope.get("state", {}).get("request_id")
     return Response(

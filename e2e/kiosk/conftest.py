@@ -3,6 +3,7 @@ bridge simulator, and helpers that drive the simulated card reader, camera and s
 
 from __future__ import annotations
 
+import os
 import tempfile
 
 import httpx
@@ -14,7 +15,13 @@ from tests.servers import PlatformProcess, wait_for
 @pytest.fixture(scope="session")
 def kiosk_server(artifacts_dir):
     """The platform exactly as ``make run`` starts it (the device bridge simulator is part of the
-    test environment), with a kiosk idle timeout long enough for the tests that do not wait for it."""
+    test environment), with a kiosk idle timeout long enough for the tests that do not wait for it;
+    or the deployment at ``BASE_URL`` (its test environment on)."""
+    if os.environ.get("BASE_URL"):
+        from types import SimpleNamespace
+
+        yield SimpleNamespace(url=os.environ["BASE_URL"].rstrip("/"))
+        return
     server = PlatformProcess(
         "run", artifacts_dir, data_dir=tempfile.mkdtemp(prefix="kiosk."), log_format="json", kiosk_idle_seconds="120"
     )

@@ -7,17 +7,21 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.async_api import expect
 
 from e2e.pwa.cases_api import submitted_case
+from e2e.readable import unreadable
 
 PERSON, NAME, USCC = "P002", "林晓燕", "91350102MA0102003U"  # fixture scenario happy_path_all_items
 
 
 async def kiosk_page(browser, device, base: str, query: str = "", orientation: str = "kiosk-portrait"):
-    context = await browser.new_context(**device(orientation), locale="zh-CN")
+    # the terminal's clock is set to another zone: every time it shows or prints is still China Standard Time
+    context = await browser.new_context(**device(orientation), locale="zh-CN", timezone_id="America/Los_Angeles")
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -77,6 +81,23 @@ async def test_card_face_progress_receipt_and_rating(browser, device, kiosk_serv
         await expect(page.get_by_test_id("greeting")).to_have_text(f"您好，{NAME}")
         assert await axe(page) == []
 
+        # the menu's controls sit in the lower part of the portrait screen, within a seated visitor's reach
+        tops = await page.eval_on_selector_all(
+            "#main .big-actions button", "els => els.map((e) => e.getBoundingClientRect().top)"
+        )
+        assert tops and min(tops) >= 1920 * 0.4, tops
+
+        # 我的申请: after card and face the visitor's own cases, one touch each, no number to type
+        await page.get_by_test_id("menu-mine").tap()
+        mine = page.get_by_test_id(f"mine-{case['id']}")
+        await expect(mine).to_contain_text(number)
+        assert await axe(page) == []
+        assert await small_targets(page) == []
+        await shot(page, "my-cases")
+        await mine.tap()
+        await expect(page.get_by_test_id("case-view-number")).to_have_text(number)
+        await page.get_by_test_id("back-menu").tap()
+
         await page.get_by_test_id("menu-progress").tap()
         for digit in "12":  # a slip of the finger, corrected with the keypad
             await page.get_by_test_id(f"key-{digit}").tap()
@@ -102,6 +123,16 @@ async def test_card_face_progress_receipt_and_rating(browser, device, kiosk_serv
         assert values["申请编号"] == number and values["企业名称"] == case["enterprise_name"]
         assert receipt["qr"] == f"{base}/#/case/{case['id']}"
         assert not any(re.search(r"\d{17}[\dX]", line["value"]) for line in receipt["lines"]), "no ID number on paper"
+        # bank accounts and seals told apart on screen and on paper: bank and …1234, seal kinds and system
+        matters = [
+            line["label"] for line in receipt["lines"] if line["label"].startswith(("银行账户注销", "企业印章注销"))
+        ]
+        assert len(matters) == 5 and len(set(matters)) == 5, matters
+        assert all(re.search(r"…\d{4}", m) for m in matters if m.startswith("银行")), matters
+        assert len(set(await page.get_by_test_id("matter-subject").all_inner_texts())) == 5
+        now = datetime.now(ZoneInfo("Asia/Shanghai"))
+        assert values["打印时间"].startswith(f"{now.year}年{now.month}月{now.day}日"), values["打印时间"]
+        assert await unreadable(page) == []
 
         # show a QR code to follow the case on the phone
         await page.get_by_test_id("show-phone-qr").tap()

@@ -265,13 +265,14 @@ async def run_journey(j: Journey, context, server) -> str:
     assert len(submits) == 1 and submits[0]
     number = (await j.testid("case-number").inner_text()).strip()
     assert number
+    await expect(j.testid("promised-days")).to_contain_text(re.compile(r"承诺 \d+ 个工作日内全部办结"))
     await j.check("confirmation")
 
     # The case page: every matter with promised dates, updated live.
     await j.testid("view-case").click()
     await j.wait_route(rf"#/case/{case_id}$")
     await expect(page.locator('[data-testid^="item-"]').first).to_be_visible()
-    await expect(page.locator('[data-testid="items"]')).to_contain_text("承诺办结日期")
+    await expect(page.locator('[data-testid="items"]')).to_contain_text("承诺")
     await j.check("case")
     # the publicity period (公示) ends in the test environment: registration moves on, live
     waiting = await page.locator('[data-testid^="item-"][data-status="waiting"]').count()
@@ -288,6 +289,7 @@ async def run_journey(j: Journey, context, server) -> str:
 
     # 好差评: one rating per matter once it is done
     rate = page.locator('[data-testid^="rate-"]').first
+    await rate.locator("xpath=ancestor::li[1]").get_by_test_id("matter-toggle").click()  # a matter's details expand
     await rate.click()
     await j.wait_route(r"/rate/")
     await j.check("rate")

@@ -5,6 +5,8 @@ page without any login. Every page gets an axe-core scan; HTTP checks of scope a
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from playwright.async_api import expect
 
@@ -102,6 +104,9 @@ async def test_back_office_pages(tmp_path, monkeypatch, browser, axe, shot):
             await expect(page.get_by_test_id("figure-cases")).to_have_text("1")
             await expect(page.get_by_test_id("trend-chart")).to_be_visible()
             await expect(page.get_by_test_id("items-table")).to_contain_text("TAX-UNIFIED")
+            figures = page.locator("#figures")
+            await expect(figures).to_contain_text("福州市")  # entity types and cities by name, not by code
+            assert not re.search(r"\b(company|350100)\b", await figures.inner_text())
             assert await axe(page) == []
             await shot(page, "02-stats")
             csv = await context.request.get("/api/v1/stats/export?section=items")

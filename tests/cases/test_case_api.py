@@ -101,6 +101,51 @@ async def test_drafts_refuse_stale_saves_bad_uploads_and_incomplete_submission(a
     assert {"face_verification", "signatures"} <= fields and any(f.startswith("form_data.") for f in fields)
 
 
+async def test_messages_come_in_the_readers_language_and_name_their_field(api):
+    """Accept-Language picks one language for every message: problems, pre-check and plan problems."""
+    owner = await login(api, "applicant-p002")
+    case = (await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=owner)).json()
+    assert all(not _mixed(p["message"]) for p in case["plan_problems"]) and case["plan_problems"]
+    await api.patch(f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS}, headers=owner)
+    for language, check in (("zh-CN", _chinese), ("en-US,en;q=0.9", _english)):
+        headers = {**owner, "Accept-Language": language}
+        report = (await api.post(f"/api/v1/cases/{case['id']}/precheck", headers=headers)).json()
+        messages = [m["message"] for m in report["missing"]]
+        assert messages and all(check(m) for m in messages), messages
+        form = [m["message"] for m in report["missing"] if m["field"].startswith("form_data.")]
+        assert form and not any(m in ("必填", "required") for m in form)  # each names its field
+        body = problem(
+            await api.post(f"/api/v1/cases/{case['id']}/submit", headers={**headers, "Idempotency-Key": "k2"}),
+            422,
+            "case_incomplete",
+        )
+        assert check(body["detail"]) and all(check(e["message"]) for e in body["errors"]), body
+        missing = problem(await api.get("/api/v1/cases/nope", headers=headers), 404, "case_not_found")
+        assert check(missing["detail"])
+    zh = (await api.post(f"/api/v1/cases/{case['id']}/precheck", headers=owner)).json()
+    assert any(m["message"] == "请填写：清算组负责人" for m in zh["missing"]) or any(
+        m["message"].startswith("请填写：") for m in zh["missing"]
+    )
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def _mixed(text: str) -> bool:
+    import re
+
+    return _has_cjk(text) and bool(re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", text))
+
+
+def _chinese(text: str) -> bool:
+    return _has_cjk(text) and not _mixed(text)
+
+
+def _english(text: str) -> bool:
+    return not _has_cjk(text)
+
+
 async def test_submission_through_the_api_and_staff_scope_with_audit(api):
     owner = await login(api, "applicant-p002")
     platform = api.app.state.platform
@@ -126,6 +171,21 @@ async def test_submission_through_the_api_and_staff_scope_with_audit(api):
     assert signing["complete"] is True
     first = await api.post(f"/api/v1/cases/{case['id']}/submit", headers={**owner, "Idempotency-Key": "submit-1"})
     assert first.status_code == 200, first.text
+    # a submitted case has no plan: it says its promised days itself, and names what each item closes
+    submitted = first.json()
+    assert submitted["promised_days"] >= view["plan"]["promised_days"] > 0  # + accounts closed one after another
+    banks = [i for i in submitted["items"] if i["code"] == "BANK"]
+    assert len(banks) > 1 and len({i["subject"]["zh"] for i in banks}) == len(banks)
+    for i in banks:
+        number = i["account"]["account_no"]
+        assert f"…{number[-4:]}" in i["subject"]["zh"] and number not in i["subject"]["zh"]
+        assert not _has_cjk(i["subject"]["en"])
+    seals = [i for i in submitted["items"] if i["code"] == "SEAL"]
+    assert seals and all(i["subject"]["zh"] and "·" in i["subject"]["zh"] for i in seals)
+    assert len({i["subject"]["zh"] for i in seals}) == len(seals)
+    assert all(i.get("system_name") for i in submitted["items"])
+    customs = [i for i in submitted["items"] if i["code"].startswith("CUSTOMS")]
+    assert all(i["office_name"]["zh"] == "福州海关" for i in customs)
     again = await api.post(f"/api/v1/cases/{case['id']}/submit", headers={**owner, "Idempotency-Key": "submit-1"})
     assert again.json()["number"] == first.json()["number"]
     status = (

@@ -186,3 +186,19 @@ async def test_draft_expiry_warns_then_expires_in_virtual_time(platform, applica
     platform.clock.advance(5 * 86400)
     await platform.cases.expire_drafts_job(view.id)
     assert (await platform.cases.view(applicant, view.id)).status == st.EXPIRED
+
+
+async def test_a_submitted_cases_view_is_kept_until_it_changes(platform, applicant, monkeypatch):
+    """The case page's read: kept like the status (shared by whoever may see it, checked on every
+    read), and forgotten the moment the case changes."""
+    monkeypatch.setattr(platform.cases, "status_cache_seconds", 60)
+    view = await complete_draft(platform, applicant)
+    await platform.cases.submit(applicant, view.id, "v-1")
+    first = await platform.cases.view(applicant, view.id)
+    assert await platform.cases.view(applicant, view.id) is first
+    with pytest.raises(ProblemError) as refused:
+        await platform.cases.view(Actor(id="P004"), view.id)  # kept, but still not for strangers
+    assert refused.value.status == 404
+    await platform.cases.withdraw(applicant, view.id, "改为普通注销")
+    after = await platform.cases.view(applicant, view.id)
+    assert after is not first and after.status == st.CASE_WITHDRAWN

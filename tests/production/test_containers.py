@@ -133,6 +133,7 @@ def test_the_image_installs_the_runtime_packages_only():
     text = (INFRA / "Containerfile").read_text()
     installed = re.findall(r"pip install [^\n]*-r (\S+)", text)
     assert installed == ["requirements/runtime.txt"]
+
     def pins(path: str) -> dict[str, str]:
         found = re.findall(r"^([A-Za-z0-9._-]+)==([^ \\\n]+)", (ROOT / path).read_text(), re.M)
         return {name.lower(): version for name, version in found}
