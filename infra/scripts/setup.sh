@@ -54,10 +54,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# Front-end assets we serve ourselves (API docs); optional when npm is absent.
-if [ ! -d node_modules/swagger-ui-dist ] && command -v npm >/dev/null 2>&1; then
+# Front-end assets we serve ourselves (API docs, QR codes), installed again whenever the lock changes;
+# optional when npm is absent.
+npm_stamp=node_modules/.package-lock.sha256
+npm_want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ] && command -v npm >/dev/null 2>&1; then
   # --ignore-scripts: no package runs code at install (swagger-ui-dist pulls in a telemetry postinstall)
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error || echo "setup: npm assets not installed; /schema will lack its assets" >&2
+  if npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; then
+    echo "$npm_want" > "$npm_stamp"
+  else
+    echo "setup: npm assets not installed; /schema and QR codes will lack their assets" >&2
+  fi
 fi
 
 # Benchmarks (`make bench`): wrk as the load generator, Lighthouse from npm (bench/package-lock.json).
