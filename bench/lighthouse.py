@@ -181,7 +181,7 @@ def run() -> dict:
     pages = []
     targets = []
     for name, path, extra, targeted in PAGES:
-        runs = [figures(r) | {"load_1min": load} for r, load in zip(reports[name], loads[name])]
+        runs = [figures(r) | {"load_1min": load} for r, load in zip(reports[name], loads[name], strict=True)]
         # The metrics shown are those of the median run (by performance score), so they add up to its score.
         median_run = sorted(runs, key=lambda r: r["scores"]["performance"])[len(runs) // 2]
         page = {

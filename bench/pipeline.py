@@ -13,6 +13,7 @@ Targets (issue 10): 1,000 cases in at most 60 s with two workers; API process â‰
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -71,10 +72,8 @@ class MemorySampler(threading.Thread):
             for role, roots in self.roles.items():
                 for root in roots:
                     for pid in process_tree(root):
-                        try:
+                        with contextlib.suppress(FileNotFoundError, KeyError, ProcessLookupError):
                             self.peak[role] = max(self.peak[role], rss_mb(pid)[1])
-                        except (FileNotFoundError, KeyError, ProcessLookupError):
-                            pass
 
 
 async def wait_closed(stack, n: int) -> tuple[float, dict]:

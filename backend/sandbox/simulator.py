@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -183,7 +184,7 @@ class SimulatorEngine:
         self.callback_backoff_cap = callback_backoff_cap
         self.faults = FaultConfig()
         self.stats = Stats()
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 - seeded for reproducible simulations, not for secrets
         self._seq = itertools.count(1)
         self.items: dict[str, _Item] = {}
         self._by_item_ref: dict[str, str] = {}
@@ -231,11 +232,12 @@ class SimulatorEngine:
         self._tasks.clear()
         await self._http.aclose()
 
-    async def idle(self, timeout: float = 10.0) -> None:
-        """Wait until no processing or callback delivery is pending (tests)."""
-        deadline = time.monotonic() + timeout
-        while self._tasks and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+    async def idle(self, within: float = 10.0) -> None:
+        """Wait until no processing or callback delivery is pending (tests), at most ``within`` s."""
+        deadline = time.monotonic() + within
+        # A task may spawn another (processing, then its callbacks): wait again until none is left.
+        while self._tasks and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -618,7 +620,8 @@ class SimulatorEngine:
         if malformed_first:
             self.stats.faults_injected += 1
             signature, _ = self.signer.sign(body)
-            try:  # the same signature over a corrupted body: a correct receiver refuses it
+            # The same signature over a corrupted body: a correct receiver refuses it (and may fail).
+            with contextlib.suppress(Exception):
                 async with (
                     self._deliveries,
                     http.post(
@@ -628,8 +631,6 @@ class SimulatorEngine:
                     ) as resp,
                 ):
                     await resp.read()
-            except Exception:  # noqa: BLE001
-                pass
         delay = self.callback_backoff
         for attempt in range(1, self.callback_max_attempts + 1):
             signature, _ = self.signer.sign(body)  # fresh jti and iat per attempt

@@ -39,7 +39,7 @@ async def chaos(stack: Stack, rng: random.Random, window: float, journal: list[s
     rng.shuffle(plan)  # shuffle which action gets which moment, keeping the moments sorted
     moments = sorted(at for at, _ in plan)
     restart: asyncio.Task | None = None  # the API comes back while other kills go on
-    for at, (_, action) in zip(moments, plan):
+    for at, (_, action) in zip(moments, plan, strict=True):
         await asyncio.sleep(max(0.0, started + at - loop.time()))
         stamp = f"{loop.time() - started:6.1f}s"
         if action == "worker":
