@@ -137,7 +137,7 @@ def _headers(post: bool) -> list[dict[str, Any]]:
     return params
 
 
-def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
+def _responses(ok: dict[int, Any], *codes: int) -> dict[str, Any]:
     signed = {"X-Signature": {"description": "本系统对响应体的分离式 JWS（含 irt）", "schema": {"type": "string"}}}
     out = {str(k): {**v, "headers": signed} for k, v in ok.items()}
     problem = {
@@ -203,7 +203,7 @@ def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[
     def ack(desc: str) -> dict[str, Any]:
         return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}}
 
-    def status_ok() -> dict[str, Any]:
+    def status_ok() -> dict[int, Any]:
         return {
             200: {
                 "description": "事项状态",

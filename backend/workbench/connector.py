@@ -22,6 +22,7 @@ from backend.connectors.base import (
     Ack,
     CallbackRejected,
     CallbackResult,
+    ItemState,
     ItemStatus,
     PermanentError,
     PrecheckResult,
@@ -34,7 +35,7 @@ MANUAL = "manual"
 MODES = (API, MANUAL)
 
 # item status (case backend) -> what the agency would report (connector ItemState)
-_REPORTED = {
+_REPORTED: dict[str, ItemState] = {
     "queued": "received",
     "sent": "received",
     "accepted": "accepted",
@@ -84,7 +85,7 @@ class ManualConnector:
             item_ref=row["ref"],
             item_code=row["code"],
             status=_REPORTED.get(row["status"], "received"),
-            message=row["message"] or "",  # type: ignore[arg-type]
+            message=row["message"] or "",
         )
 
     async def precheck(self, uscc: str, item_code: str, region: str = "") -> PrecheckResult:
