@@ -152,7 +152,7 @@ def oidc_discovery(request: Request) -> dict[str, Any]:
 
 
 def _jwks(identity: Identity, name: str) -> dict[str, Any]:
-    return identity.accepted_keys(name).as_dict(private=False)
+    return dict(identity.accepted_keys(name).as_dict(private=False))
 
 
 @get("/sandbox/oidc/jwks", sync_to_thread=False)

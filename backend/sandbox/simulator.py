@@ -42,6 +42,7 @@ from backend.connectors.base import (
     CallbackResult,
     Correction,
     ItemStatus,
+    Outcome,
     PrecheckResult,
     Reason,
     ResultDocument,
@@ -542,7 +543,7 @@ class SimulatorEngine:
             )
         return docs
 
-    def _event(self, item: _Item, outcome: str, message: str) -> CallbackResult:
+    def _event(self, item: _Item, outcome: Outcome, message: str) -> CallbackResult:
         item.sequence += 1
         item.status, item.message, item.updated_at = outcome, message, _now_iso()
         return CallbackResult(
@@ -553,7 +554,7 @@ class SimulatorEngine:
             system=self.spec.code,
             outcome=outcome,
             sequence=item.sequence,
-            occurred_at=item.updated_at,  # type: ignore[arg-type]
+            occurred_at=item.updated_at,
             message=message,
             reasons=item.reasons,
             corrections=item.corrections,
