@@ -169,3 +169,10 @@ def writing_transaction(engine: Engine):
 
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+def stored(row: dict[str, Any] | None) -> dict[str, Any]:
+    """``row`` from ``.first()`` where it must exist: just written or locked in this transaction,
+    or named by a foreign key. A missing one is a defect, not something a user can cause."""
+    assert row is not None, "a row that must exist is missing"
+    return row

@@ -707,7 +707,8 @@ class Dispatcher:
             await self._wake_workers(events)
             await self.service._announce(public_id, events)
         fresh = await CaseItem.select(CaseItem.status, CaseItem.generation).where(CaseItem.ref == ref).first()
-        if fresh["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
+        # Items are never deleted; were this one gone, there would be nothing left to poll (as above).
+        if fresh is not None and fresh["status"] in (st.SENT, st.ACCEPTED, st.IN_PROGRESS):
             delay = min(self.service.poll_seconds * (2 ** min(round_, 5)), 6 * 3600)
             await self.platform.queue.enqueue(
                 POLL_JOB,

@@ -42,7 +42,7 @@ from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, Ca
 from backend.cases.typical import Typical, TypicalDurations, prefecture
 from backend.catalog import get_catalog, validate_draft, validate_submission
 from backend.catalog import plan as make_plan
-from backend.db import raw
+from backend.db import raw, stored
 from backend.jobs.tables import Job
 from backend.lib.clock import to_datetime
 from backend.lib.language import bilingual
@@ -289,7 +289,9 @@ class CaseService:
         self.capacity_for: Callable[[Actor, str], Awaitable[Capacity | None]] = self._registered_party
         self.status_cache_seconds = status_cache_seconds
         self._status_cache: dict[str, tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]] = {}
-        self._status_loading: dict[str, asyncio.Future] = {}
+        self._status_loading: dict[
+            str, asyncio.Future[tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]]
+        ] = {}
         # The case page's read: a submitted case's whole view kept like its status (same lifetime,
         # evicted by the same ``forget``); ``_changes`` counts forgets, so a view read while the
         # case changed is not kept.
@@ -624,7 +626,7 @@ class CaseService:
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
-            current = (
+            current = stored(  # locked just above
                 await CaseFile.select(CaseFile.version, CaseFile.answers, CaseFile.form_data)
                 .where(CaseFile.id == row["id"])
                 .first()
@@ -646,7 +648,7 @@ class CaseService:
                 CaseFile.expires_at: now + self.draft_ttl_days * DAY_MS,
                 CaseFile.expiry_warned_at: None,
             }
-            if "route" in (answers or {}):
+            if answers and "route" in answers:
                 changes[CaseFile.route] = str(answers["route"])
             if new_answers != _load(current["answers"], {}) or new_form != _load(current["form_data"], {}):
                 changes[CaseFile.signing_reference] = ""  # what was signed is no longer what would be submitted
@@ -1148,7 +1150,7 @@ class CaseService:
         self, case_id: int, ref: str, now: int, *, actor: str = "platform", after: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """Move one item to 待推送 with its send job (``_queue_items``)."""
-        item = (
+        item = stored(  # an item of the case locked by the caller
             await CaseItem.select(CaseItem.ref, CaseItem.generation, CaseItem.promised_days, CaseItem.system)
             .where(CaseItem.ref == ref)
             .first()
@@ -1215,7 +1217,7 @@ class CaseService:
             items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.system).where(
                 CaseItem.case_file == row["id"]
             )
-            status = (await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first())["status"]
+            status = stored(await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first())["status"]
             if status in (st.CASE_WITHDRAWN, st.EXPIRED):
                 return await self.view(actor, public_id)
             started = [i for i in items if i["status"] not in (st.WAITING, st.QUEUED, st.SENT, st.DISPATCH_FAILED)]
@@ -1294,7 +1296,10 @@ class CaseService:
                     )
             if form_data:
                 current = _load(
-                    (await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())["form_data"], {}
+                    stored(await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())[
+                        "form_data"
+                    ],
+                    {},
                 )
                 if plan is not None:  # corrected data goes to the agency at once: checked as a submission is
                     validate_submission(plan.form, {**current, **form_data})
@@ -1337,14 +1342,16 @@ class CaseService:
         async with self.transaction():
             await self._lock(item["case_file"])
             # the dead send job goes round again (its dedupe key would stop a new one being written)
-            generation = (await CaseItem.select(CaseItem.generation).where(CaseItem.ref == ref).first())["generation"]
+            generation = stored(await CaseItem.select(CaseItem.generation).where(CaseItem.ref == ref).first())[
+                "generation"
+            ]
             await Job.update({Job.status: "pending", Job.attempts: 0, Job.run_at: now, Job.last_error: ""}).where(
                 (Job.dedupe_key == f"send:{ref}:{generation}") & (Job.status == "dead")
             )
             events = [await timeline.append(item["case_file"], st.ITEM_REDRIVEN, at=now, item_ref=ref, actor=actor.id)]
             events.append(await self._queue_item(item["case_file"], ref, now, actor=actor.id))
         await self.platform.queue.notify()
-        case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first()
+        case = stored(await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first())  # FK
         await self._announce(case["public_id"], events)
 
     async def _refresh_case_status(
@@ -1363,7 +1370,7 @@ class CaseService:
             ]
         new = st.case_status(statuses)
         if current is None:
-            current = (await CaseFile.select(CaseFile.status).where(CaseFile.id == case_id).first())["status"]
+            current = stored(await CaseFile.select(CaseFile.status).where(CaseFile.id == case_id).first())["status"]
         if current == new:
             return
         closed = now if new in (st.CASE_COMPLETED, st.CASE_REFUSED, st.CASE_WITHDRAWN) else None
@@ -1434,7 +1441,7 @@ class CaseService:
             from backend.jobs import RetryLater
 
             raise RetryLater("publicity period still running", delay=(ends_at - now) / 1000)
-        case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first()
+        case = stored(await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first())  # FK
         async with self.transaction():
             await self._lock(item["case_file"])
             moved = (
@@ -1630,7 +1637,12 @@ class CaseService:
         if row["status"] != st.DRAFT and self.status_cache_seconds > 0 and changes == self._changes:
             if len(self._view_cache) >= VIEW_CACHE_MAX:
                 self._view_cache.clear()
-            entry = (time.monotonic() + self.status_cache_seconds, row, view, {})
+            entry: tuple[float, dict[str, Any], CaseView, dict[str, bytes]] = (
+                time.monotonic() + self.status_cache_seconds,
+                row,
+                view,
+                {},
+            )
             self._view_cache[public_id] = entry
             return entry, view, access
         return None, view, access

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final, Literal
 
 from backend.connectors.base import (
     Ack,
@@ -30,8 +30,9 @@ from backend.connectors.base import (
     Submission,
 )
 
-API = "api"
-MANUAL = "manual"
+Mode = Literal["api", "manual"]
+API: Final = "api"
+MANUAL: Final = "manual"
 MODES = (API, MANUAL)
 
 # item status (case backend) -> what the agency would report (connector ItemState)
@@ -46,7 +47,7 @@ _REPORTED: dict[str, ItemState] = {
 }
 
 
-async def connector_mode(system: str) -> str:
+async def connector_mode(system: str) -> Mode:
     """``api`` or ``manual`` for a business system (``api`` unless an administrator switched it)."""
     from backend.workbench.tables import ConnectorMode
 
