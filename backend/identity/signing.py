@@ -240,7 +240,8 @@ async def signing_status(platform: Platform, reference: str) -> SigningStatus:
     rows = await raw(
         SigningDocument,
         "SELECT d.document_id, d.title, d.sha256, r.request_id, r.person_id, r.person_name, r.status, r.signed_at "
-        "FROM identity_signing_document d LEFT JOIN identity_signature_request r ON r.document_id = d.document_id AND r.reference = d.reference "
+        "FROM identity_signing_document d LEFT JOIN identity_signature_request r ON r.document_id = d.document_id AND "
+        "r.reference = d.reference "
         "WHERE d.reference = {} ORDER BY d.created_at, d.id, r.created_at, r.id",
         reference,
     )

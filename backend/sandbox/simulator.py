@@ -297,7 +297,10 @@ class SimulatorEngine:
             self.stats.faults_injected += 1
             status = f.error_status
             return Response(
-                content=b'{"code":"service_unavailable","detail":"\xe7\xb3\xbb\xe7\xbb\x9f\xe7\xbb\xb4\xe6\x8a\xa4\xe4\xb8\xad / unavailable"}',
+                content=(
+                    b'{"code":"service_unavailable",'
+                    b'"detail":"\xe7\xb3\xbb\xe7\xbb\x9f\xe7\xbb\xb4\xe6\x8a\xa4\xe4\xb8\xad / unavailable"}'
+                ),
                 status_code=status,
                 media_type=PROBLEM_MEDIA_TYPE,
                 headers={"Retry-After": "1"},
