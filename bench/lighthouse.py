@@ -35,7 +35,10 @@ from tests.servers import PlatformProcess
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = ROOT / "bench" / "node_modules" / ".bin" / "lighthouse"
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
-CHROME_FLAGS = "--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run"
+CHROME_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
+    "--disable-sync --no-first-run"
+)
 CATEGORIES = "performance,accessibility,best-practices"
 RUNS = int(os.environ.get("LIGHTHOUSE_RUNS", "3"))
 # Before each run, wait (at most this long) for the machine's 1-minute load to drop below its

@@ -54,7 +54,8 @@ async def chaos(stack: Stack, rng: random.Random, window: float, journal: list[s
                 await restart
             killed = stack.kill_api_child(rng.randrange(2))
             journal.append(
-                f"{loop.time() - started:6.1f}s SIGKILL one of the API's uvicorn processes{'' if killed else ' (none found)'}"
+                f"{loop.time() - started:6.1f}s SIGKILL one of the API's uvicorn "
+                f"processes{'' if killed else ' (none found)'}"
             )
     if restart is not None:
         await restart
