@@ -21,6 +21,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.query.methods.raw import Raw
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
 from backend.lib.stopping import exit_on_stop_signal
 from backend.lib.warmup import SERVER_PROCESS
@@ -72,11 +73,11 @@ def raw(table: type, sql: str, *values: Any) -> Raw:
     return Raw(table=table, querystring=SQL(sql, *values))
 
 
-def table_classes() -> list[type]:
+def table_classes() -> list[type[Table]]:
     """Every table of every app in the registry."""
     from backend.piccolo_conf import APP_REGISTRY
 
-    tables: list[type] = []
+    tables: list[type[Table]] = []
     for app_config in APP_REGISTRY.app_configs.values():
         tables.extend(app_config.table_classes)
     return tables
@@ -168,3 +169,10 @@ def writing_transaction(engine: Engine):
 
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+def stored(row: dict[str, Any] | None) -> dict[str, Any]:
+    """``row`` from ``.first()`` where it must exist: just written or locked in this transaction,
+    or named by a foreign key. A missing one is a defect, not something a user can cause."""
+    assert row is not None, "a row that must exist is missing"
+    return row

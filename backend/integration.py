@@ -110,7 +110,7 @@ class KeyFileVerifier(Verifier):
         super().__init__(keys.ring().public_jwks())
 
     @property
-    def key_set(self):  # type: ignore[override]
+    def key_set(self):
         return self._keys.ring().accepted()
 
     @key_set.setter

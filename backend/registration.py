@@ -9,7 +9,7 @@ the test environment answers from the fixture dataset.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import msgspec
 
@@ -172,7 +172,7 @@ class SandboxDirectory:
 class UnavailableDirectory:
     """Production without a registration-system integration: say so clearly instead of guessing."""
 
-    async def _fail(self, *_: object) -> None:
+    def _fail(self) -> NoReturn:
         raise ProblemError(
             503,
             "registration_lookup_unavailable",
@@ -180,7 +180,21 @@ class UnavailableDirectory:
             headers={"Retry-After": "300"},
         )
 
-    enterprise = enterprises_of = person = person_by_id_number = _fail  # type: ignore[assignment]
+    async def enterprise(self, uscc: str) -> EnterpriseRecord | None:
+        """Always 503: there is no registration system to ask."""
+        self._fail()
+
+    async def enterprises_of(self, person_id: str | None, id_number: str | None) -> list[EnterpriseRecord]:
+        """Always 503: there is no registration system to ask."""
+        self._fail()
+
+    async def person(self, person_id: str) -> PersonRecord | None:
+        """Always 503: there is no registration system to ask."""
+        self._fail()
+
+    async def person_by_id_number(self, id_number: str) -> PersonRecord | None:
+        """Always 503: there is no registration system to ask."""
+        self._fail()
 
 
 def default_directory(settings) -> RegistrationDirectory:

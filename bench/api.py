@@ -79,7 +79,10 @@ async def post_many(urls: list[tuple[str, dict]], concurrency: int) -> tuple[lis
                 head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
                 started = now()
                 writer.write(
-                    f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}".encode()
+                    (
+                        f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}"
+                        "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+                    ).encode()
                 )
                 status_line, _, rest = (await reader.readuntil(b"\r\n\r\n")).partition(b"\r\n")
                 length = int(
@@ -133,7 +136,8 @@ async def dispatch_lags(stack, ids: list[str]) -> list[float]:
     try:
         for _ in range(120):
             rows = await conn.fetch(
-                "SELECT f.public_id, f.submitted_at, min(i.sent_at) AS first_sent FROM case_file f JOIN case_item i ON i.case_file = f.id "
+                "SELECT f.public_id, f.submitted_at, min(i.sent_at) AS first_sent FROM case_file f JOIN case_item i ON "
+                "i.case_file = f.id "
                 "WHERE f.public_id = any($1::text[]) GROUP BY f.public_id, f.submitted_at",
                 ids,
             )
@@ -182,7 +186,8 @@ def run() -> dict:
                 "submit_warmup": SUBMIT_WARMUP,
                 "lag_cases": LAG_CASES,
                 "lag_submissions_per_s": LAG_RATE,
-                "load_generator": "wrk 4.1 (2 threads) for reads; a minimal asyncio HTTP/1.1 client (bench/api.py post_many) for submissions",
+                "load_generator": "wrk 4.1 (2 threads) for reads; a minimal asyncio HTTP/1.1 client (bench/api.py "
+                "post_many) for submissions",
             }
         }
 

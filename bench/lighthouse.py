@@ -35,7 +35,10 @@ from tests.servers import PlatformProcess
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = ROOT / "bench" / "node_modules" / ".bin" / "lighthouse"
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
-CHROME_FLAGS = "--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run"
+CHROME_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
+    "--disable-sync --no-first-run"
+)
 CATEGORIES = "performance,accessibility,best-practices"
 RUNS = int(os.environ.get("LIGHTHOUSE_RUNS", "3"))
 # Before each run, wait (at most this long) for the machine's 1-minute load to drop below its
@@ -181,7 +184,7 @@ def run() -> dict:
     pages = []
     targets = []
     for name, path, extra, targeted in PAGES:
-        runs = [figures(r) | {"load_1min": load} for r, load in zip(reports[name], loads[name])]
+        runs = [figures(r) | {"load_1min": load} for r, load in zip(reports[name], loads[name], strict=True)]
         # The metrics shown are those of the median run (by performance score), so they add up to its score.
         median_run = sorted(runs, key=lambda r: r["scores"]["performance"])[len(runs) // 2]
         page = {

@@ -13,6 +13,7 @@ Targets (issue 10): 1,000 cases in at most 60 s with two workers; API process â‰
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -71,10 +72,8 @@ class MemorySampler(threading.Thread):
             for role, roots in self.roles.items():
                 for root in roots:
                     for pid in process_tree(root):
-                        try:
+                        with contextlib.suppress(FileNotFoundError, KeyError, ProcessLookupError):
                             self.peak[role] = max(self.peak[role], rss_mb(pid)[1])
-                        except (FileNotFoundError, KeyError, ProcessLookupError):
-                            pass
 
 
 async def wait_closed(stack, n: int) -> tuple[float, dict]:
@@ -123,17 +122,20 @@ async def statements(stack, out: str | None, sent: int = 0) -> None:
             await conn.execute("SELECT pg_stat_statements_reset()")
             return
         rows = await conn.fetch(
-            "SELECT calls, total_exec_time, total_plan_time, rows, query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC"
+            "SELECT calls, total_exec_time, total_plan_time, rows, query FROM pg_stat_statements WHERE query NOT LIKE "
+            "'%pg_stat_statements%' ORDER BY total_exec_time DESC"
         )
         with open(f"{out}/postgresql-statements.txt", "w") as f:
             f.write(f"{sent} agency submissions; {sum(r['calls'] for r in rows) / sent:.1f} statements each\n")
             f.write(
-                "calls/sub  total ms  mean ms  plan ms  rows/call  statement  (total and mean: execution, lock waits included; plan: total planning)\n"
+                "calls/sub  total ms  mean ms  plan ms  rows/call  statement  (total and mean: execution, lock waits "
+                "included; plan: total planning)\n"
             )
             for r in rows:
                 query = " ".join(r["query"].split())
                 f.write(
-                    f"{r['calls'] / sent:9.2f} {r['total_exec_time']:9.0f} {r['total_exec_time'] / r['calls']:8.3f} {r['total_plan_time']:8.0f} {r['rows'] / r['calls']:10.1f}  {query[:400]}\n"
+                    f"{r['calls'] / sent:9.2f} {r['total_exec_time']:9.0f} {r['total_exec_time'] / r['calls']:8.3f} "
+                    f"{r['total_plan_time']:8.0f} {r['rows'] / r['calls']:10.1f}  {query[:400]}\n"
                 )
     finally:
         await conn.close()

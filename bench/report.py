@@ -23,7 +23,8 @@ def _api(r: dict) -> list[str]:
     reads, subs, lag = r["reads"], r["submissions"], r["dispatch_lag_s"]
     c = r["config"]
     out = [
-        f"API processes {c['api_processes']}, workers {c['workers']}; reads: {c['read_connections']} connections for {c['read_seconds']} s over "
+        f"API processes {c['api_processes']}, workers {c['workers']}; reads: {c['read_connections']} connections for "
+        f"{c['read_seconds']} s over "
         f"{c['read_cases']} cases; submissions: {c['submissions']} at concurrency {c['submit_concurrency']}; "
         f"dispatch lag: {c.get('lag_cases')} cases at {c.get('lag_submissions_per_s')} per second.",
         "",
@@ -32,18 +33,23 @@ def _api(r: dict) -> list[str]:
     ]
     for name in ("status", "full_view", "bare_litestar"):
         x = reads[name]
+        path = {"status": "/api/v1/cases/{id}/status", "full_view": "/api/v1/cases/{id}"}.get(name, "bare Litestar")
         out.append(
-            f"| GET {'/api/v1/cases/{id}/status' if name == 'status' else '/api/v1/cases/{id}' if name == 'full_view' else 'bare Litestar'} | {x['requests_per_s']} | {x.get('p50_ms')} | {x.get('p90_ms')} | {x.get('p99_ms')} | {x['non_2xx'] + x['socket_errors']} |"
+            f"| GET {path} | {x['requests_per_s']} | {x.get('p50_ms')} | {x.get('p90_ms')} | {x.get('p99_ms')} | "
+            f"{x['non_2xx'] + x['socket_errors']} |"
         )
     for name in ("platform", "bare_litestar"):
         x = subs[name]
         out.append(
-            f"| POST {'…/submit' if name == 'platform' else 'bare Litestar'} | {x['requests_per_s']} | {x['p50_ms']} | {x['p90_ms']} | {x['p99_ms']} | {x['failures']} |"
+            f"| POST {'…/submit' if name == 'platform' else 'bare Litestar'} | {x['requests_per_s']} | {x['p50_ms']} | "
+            f"{x['p90_ms']} | {x['p99_ms']} | {x['failures']} |"
         )
     out += [
         "",
-        f"Status reads reach {reads['status_to_bare_ratio']} of the bare endpoint's throughput; submissions {subs['throughput_ratio']}.",
-        f"Dispatch lag (submission → first item accepted by an agency system): p50 {lag['p50']} s, p90 {lag['p90']} s, p99 {lag['p99']} s.",
+        f"Status reads reach {reads['status_to_bare_ratio']} of the bare endpoint's throughput; submissions "
+        f"{subs['throughput_ratio']}.",
+        f"Dispatch lag (submission → first item accepted by an agency system): p50 {lag['p50']} s, p90 {lag['p90']} s, "
+        f"p99 {lag['p99']} s.",
     ]
     return out
 
@@ -51,9 +57,11 @@ def _api(r: dict) -> list[str]:
 def _pipeline(r: dict) -> list[str]:
     c = r["config"]
     return [
-        f"{c['cases']} cases, {c['workers']} workers, {c['api_processes']} API process{'es' if c['api_processes'] != 1 else ''}, simulated processing time 0: "
+        f"{c['cases']} cases, {c['workers']} workers, {c['api_processes']} API "
+        f"process{'es' if c['api_processes'] != 1 else ''}, simulated processing time 0: "
         f"**{r['pipeline_s']} s** ({r['cases_per_s']} cases/s, {r['agency_submissions_per_s']} agency submissions/s; "
-        f"{r['agency_submissions']} submissions, {r['callbacks_delivered']} callbacks, {r['duplicates']} duplicates, {r['dead_jobs']} dead jobs).",
+        f"{r['agency_submissions']} submissions, {r['callbacks_delivered']} callbacks, {r['duplicates']} duplicates, "
+        f"{r['dead_jobs']} dead jobs).",
         "",
         "| role | CPU s | CPU ms per agency submission | peak RSS MB |",
         "|---|---|---|---|",
@@ -66,15 +74,18 @@ def _pipeline(r: dict) -> list[str]:
 
 def _lighthouse(r: dict) -> list[str]:
     out = [
-        "| page | emulation | performance | accessibility | best practices | FCP ms | LCP ms | TBT ms | CLS | first-page JS+CSS gzip |",
+        "| page | emulation | performance | accessibility | best practices | FCP ms | LCP ms | TBT ms | CLS | "
+        "first-page JS+CSS gzip |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in r["pages"]:
         s, m = p["scores"], p["metrics"]
         budget = p.get("first_page_js_css", {}).get("gzip_bytes")
         out.append(
-            f"| {p['name']} `{p['path']}` | {p['emulation']} | {s.get('performance')} | {s.get('accessibility')} | {s.get('best-practices')} | "
-            f"{round(m['fcp_ms'])} | {round(m['lcp_ms'])} | {round(m['tbt_ms'])} | {round(m['cls'], 3)} | {f'{budget / 1024:.1f} KB' if budget else ''} |"
+            f"| {p['name']} `{p['path']}` | {p['emulation']} | {s.get('performance')} | {s.get('accessibility')} | "
+            f"{s.get('best-practices')} | "
+            f"{round(m['fcp_ms'])} | {round(m['lcp_ms'])} | {round(m['tbt_ms'])} | {round(m['cls'], 3)} | "
+            f"{f'{budget / 1024:.1f} KB' if budget else ''} |"
         )
     return out
 
@@ -94,7 +105,8 @@ def render() -> str:
         lines += [
             f"### {title}",
             "",
-            f"Measured {result['measured_at']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}.",
+            f"Measured {result['measured_at']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python "
+            f"{m['python']}.",
             "",
         ]
         lines += body(result) + ["", "| target | value | required | |", "|---|---|---|---|", *_targets(result), ""]

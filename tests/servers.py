@@ -7,6 +7,7 @@ the ``postgres`` user.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
@@ -99,10 +100,8 @@ class PostgresServer:
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", mode, "-w", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -280,4 +280,6 @@ async def import_arrangement(platform, actor, data: ArrangementInput) -> ImportV
     platform.cases.calendar = new
     for public_id in {owners[item["case_file"]][1] for item, _ in moves}:
         platform.cases.forget(public_id)  # cached status views show the new dates
-    return _import_view(await HolidayImport.select().where(HolidayImport.id == rows[0]["id"]).first())
+    row = await HolidayImport.select().where(HolidayImport.id == rows[0]["id"]).first()
+    assert row is not None  # inserted above
+    return _import_view(row)

@@ -51,6 +51,8 @@ class HolidayImport(Table, tablename="holiday_import"):
     is what changed against the calendar before (JSON); ``moved`` counts promised dates moved.
     """
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     year = Integer(index=True)
     holidays = Text(default="[]")
     workdays = Text(default="[]")

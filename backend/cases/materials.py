@@ -343,7 +343,8 @@ def check_upload(content: bytes, field: str = "file") -> str:
             raise ProblemError(
                 422,
                 "unsafe_material",
-                "PDF 含有脚本、嵌入内容或异常结构，请重新导出后上传。 The PDF contains active content or an abnormal structure.",
+                "PDF 含有脚本、嵌入内容或异常结构，请重新导出后上传。 "
+                "The PDF contains active content or an abnormal structure.",
                 field=field,
             ) from None
         raise ProblemError(

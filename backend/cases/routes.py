@@ -126,7 +126,10 @@ class CaseController(Controller):
 
     @get(
         "/{case_id:str}/status",
-        summary="Where a case stands (status and each item's): small and fast, for polling; at most `STATUS_CACHE_SECONDS` behind",
+        summary=(
+            "Where a case stands (status and each item's): small and fast, for polling; "
+            "at most `STATUS_CACHE_SECONDS` behind"
+        ),
     )
     async def status(self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str]) -> CaseStatus:
         return await platform.cases.status(actor, case_id)

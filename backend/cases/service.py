@@ -42,7 +42,7 @@ from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, Ca
 from backend.cases.typical import Typical, TypicalDurations, prefecture
 from backend.catalog import get_catalog, validate_draft, validate_submission
 from backend.catalog import plan as make_plan
-from backend.db import raw
+from backend.db import raw, stored
 from backend.jobs.tables import Job
 from backend.lib.clock import to_datetime
 from backend.lib.language import bilingual
@@ -222,10 +222,9 @@ def cst_date(ms: int) -> date:
 def update_sql(table: str, row_id: int, changes: dict[str, Any]) -> tuple[str, list[Any]]:
     """SQL and values setting ``changes`` (column name → value) on one row of ``table``: to run
     with ``Table.raw`` or in the same statement as a timeline event (``timeline.append(along=...)``)."""
-    return f"UPDATE {table} SET " + ", ".join(f"{name} = {{}}" for name in changes) + " WHERE id = {}", [
-        *changes.values(),
-        row_id,
-    ]
+    # Table and column names come from our code, never from a request; the values are bound.
+    sets = ", ".join(f"{name} = {{}}" for name in changes)
+    return f"UPDATE {table} SET {sets} WHERE id = {{}}", [*changes.values(), row_id]  # noqa: S608 - see above
 
 
 def _items_insert(
@@ -239,7 +238,8 @@ def _items_insert(
     values = [row[name] for row in rows for name in columns]
     placeholders = "(" + ", ".join(["{}"] * len(columns)) + ")"
     names = ", ".join(ITEM_COLUMNS[name] for name in columns)
-    return (f"INSERT INTO case_item ({names}) VALUES {', '.join([placeholders] * len(items))}", values), rows
+    statement = f"INSERT INTO case_item ({names}) VALUES {', '.join([placeholders] * len(items))}"  # noqa: S608 - our columns
+    return (statement, values), rows
 
 
 @functools.lru_cache(maxsize=256)
@@ -289,7 +289,9 @@ class CaseService:
         self.capacity_for: Callable[[Actor, str], Awaitable[Capacity | None]] = self._registered_party
         self.status_cache_seconds = status_cache_seconds
         self._status_cache: dict[str, tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]] = {}
-        self._status_loading: dict[str, asyncio.Future] = {}
+        self._status_loading: dict[
+            str, asyncio.Future[tuple[float, dict[str, Any], list[dict[str, Any]], CaseStatus]]
+        ] = {}
         # The case page's read: a submitted case's whole view kept like its status (same lifetime,
         # evicted by the same ``forget``); ``_changes`` counts forgets, so a view read while the
         # case changed is not kept.
@@ -314,7 +316,8 @@ class CaseService:
     async def _locked(self, case_id: int, columns: str) -> dict[str, Any]:
         """``columns`` of the case, read under ``_lock`` in the same statement."""
         lock = " FOR UPDATE" if isinstance(self.platform.engine, PostgresEngine) else ""
-        return (await raw(CaseFile, f"SELECT {columns} FROM case_file WHERE id = {{}}{lock}", case_id))[0]
+        sql = f"SELECT {columns} FROM case_file WHERE id = {{}}{lock}"  # noqa: S608 - ``columns`` is our constant text
+        return (await raw(CaseFile, sql, case_id))[0]
 
     async def _announce(self, public_id: str, events: Iterable[dict[str, Any]]) -> None:
         """Tell this process's status cache and, through the channels, everyone else: live views
@@ -345,7 +348,8 @@ class CaseService:
             raise ProblemError(
                 404,
                 "enterprise_not_found",
-                "登记系统中查无此统一社会信用代码的企业，请核对。 The registration system has no enterprise with this code.",
+                "登记系统中查无此统一社会信用代码的企业，请核对。 "
+                "The registration system has no enterprise with this code.",
                 field="uscc",
             )
         return record
@@ -622,7 +626,7 @@ class CaseService:
         now = self.clock.now_ms()
         async with self.transaction():
             await self._lock(row["id"])
-            current = (
+            current = stored(  # locked just above
                 await CaseFile.select(CaseFile.version, CaseFile.answers, CaseFile.form_data)
                 .where(CaseFile.id == row["id"])
                 .first()
@@ -644,7 +648,7 @@ class CaseService:
                 CaseFile.expires_at: now + self.draft_ttl_days * DAY_MS,
                 CaseFile.expiry_warned_at: None,
             }
-            if "route" in (answers or {}):
+            if answers and "route" in answers:
                 changes[CaseFile.route] = str(answers["route"])
             if new_answers != _load(current["answers"], {}) or new_form != _load(current["form_data"], {}):
                 changes[CaseFile.signing_reference] = ""  # what was signed is no longer what would be submitted
@@ -967,7 +971,8 @@ class CaseService:
             )
         rows = await raw(
             CaseFile,
-            f"SELECT f.*, (SELECT k.public_id FROM case_file k WHERE k.submit_key = {{}}) AS key_case FROM ({CASE_SQL}) f",
+            "SELECT f.*, (SELECT k.public_id FROM case_file k WHERE k.submit_key = {}) AS key_case "  # noqa: S608 - constant SQL
+            f"FROM ({CASE_SQL}) f",
             idempotency_key,
             public_id,
         )
@@ -1006,7 +1011,8 @@ class CaseService:
                 raise ProblemError(
                     409,
                     "version_conflict",
-                    "提交时申请在其他设备上被修改，请核对后重新提交。 The case changed while it was being submitted; check it and submit again.",
+                    "提交时申请在其他设备上被修改，请核对后重新提交。 "
+                    "The case changed while it was being submitted; check it and submit again.",
                     field="version",
                 )
             history = await raw(CaseEvent, EVENTS_SQL, row["id"])
@@ -1144,7 +1150,7 @@ class CaseService:
         self, case_id: int, ref: str, now: int, *, actor: str = "platform", after: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """Move one item to 待推送 with its send job (``_queue_items``)."""
-        item = (
+        item = stored(  # an item of the case locked by the caller
             await CaseItem.select(CaseItem.ref, CaseItem.generation, CaseItem.promised_days, CaseItem.system)
             .where(CaseItem.ref == ref)
             .first()
@@ -1169,7 +1175,8 @@ class CaseService:
             refs = [ref for ref, d in due.items() if d == due_on]
             along.append(
                 (
-                    f"UPDATE case_item SET status = {{}}, queued_at = {{}}, due_on = {{}}, updated_at = {{}} WHERE ref IN ({', '.join(['{}'] * len(refs))})",
+                    "UPDATE case_item SET status = {}, queued_at = {}, due_on = {}, updated_at = {} "  # noqa: S608 - placeholders only
+                    f"WHERE ref IN ({', '.join(['{}'] * len(refs))})",
                     [st.QUEUED, now, due_on, now, *refs],
                 )
             )
@@ -1210,7 +1217,7 @@ class CaseService:
             items = await CaseItem.select(CaseItem.ref, CaseItem.status, CaseItem.system).where(
                 CaseItem.case_file == row["id"]
             )
-            status = (await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first())["status"]
+            status = stored(await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first())["status"]
             if status in (st.CASE_WITHDRAWN, st.EXPIRED):
                 return await self.view(actor, public_id)
             started = [i for i in items if i["status"] not in (st.WAITING, st.QUEUED, st.SENT, st.DISPATCH_FAILED)]
@@ -1289,7 +1296,10 @@ class CaseService:
                     )
             if form_data:
                 current = _load(
-                    (await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())["form_data"], {}
+                    stored(await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())[
+                        "form_data"
+                    ],
+                    {},
                 )
                 if plan is not None:  # corrected data goes to the agency at once: checked as a submission is
                     validate_submission(plan.form, {**current, **form_data})
@@ -1332,14 +1342,16 @@ class CaseService:
         async with self.transaction():
             await self._lock(item["case_file"])
             # the dead send job goes round again (its dedupe key would stop a new one being written)
-            generation = (await CaseItem.select(CaseItem.generation).where(CaseItem.ref == ref).first())["generation"]
+            generation = stored(await CaseItem.select(CaseItem.generation).where(CaseItem.ref == ref).first())[
+                "generation"
+            ]
             await Job.update({Job.status: "pending", Job.attempts: 0, Job.run_at: now, Job.last_error: ""}).where(
                 (Job.dedupe_key == f"send:{ref}:{generation}") & (Job.status == "dead")
             )
             events = [await timeline.append(item["case_file"], st.ITEM_REDRIVEN, at=now, item_ref=ref, actor=actor.id)]
             events.append(await self._queue_item(item["case_file"], ref, now, actor=actor.id))
         await self.platform.queue.notify()
-        case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first()
+        case = stored(await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first())  # FK
         await self._announce(case["public_id"], events)
 
     async def _refresh_case_status(
@@ -1358,7 +1370,7 @@ class CaseService:
             ]
         new = st.case_status(statuses)
         if current is None:
-            current = (await CaseFile.select(CaseFile.status).where(CaseFile.id == case_id).first())["status"]
+            current = stored(await CaseFile.select(CaseFile.status).where(CaseFile.id == case_id).first())["status"]
         if current == new:
             return
         closed = now if new in (st.CASE_COMPLETED, st.CASE_REFUSED, st.CASE_WITHDRAWN) else None
@@ -1429,7 +1441,7 @@ class CaseService:
             from backend.jobs import RetryLater
 
             raise RetryLater("publicity period still running", delay=(ends_at - now) / 1000)
-        case = await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first()
+        case = stored(await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first())  # FK
         async with self.transaction():
             await self._lock(item["case_file"])
             moved = (
@@ -1625,7 +1637,12 @@ class CaseService:
         if row["status"] != st.DRAFT and self.status_cache_seconds > 0 and changes == self._changes:
             if len(self._view_cache) >= VIEW_CACHE_MAX:
                 self._view_cache.clear()
-            entry = (time.monotonic() + self.status_cache_seconds, row, view, {})
+            entry: tuple[float, dict[str, Any], CaseView, dict[str, bytes]] = (
+                time.monotonic() + self.status_cache_seconds,
+                row,
+                view,
+                {},
+            )
             self._view_cache[public_id] = entry
             return entry, view, access
         return None, view, access

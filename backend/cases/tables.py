@@ -39,7 +39,8 @@ class CaseItem(Table, tablename="case_item"):
     id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     case_file = ForeignKey(references=CaseFile, index=True)
-    ref = Varchar(length=80, unique=True)
+    # Shadows Table.ref() (Piccolo's reference helper), which nothing calls on CaseItem; renaming is a migration.
+    ref = Varchar(length=80, unique=True)  # type: ignore[assignment]
     code = Varchar(length=40, index=True)
     system = Varchar(length=40, index=True)
     office = Varchar(length=40, default="")

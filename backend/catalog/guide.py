@@ -69,7 +69,10 @@ def _conditions(catalog: Catalog, et: s.EntityType, route: str) -> list[s.GuideC
         commitment = (
             s.Text(
                 zh="个体工商户：登记机关将申请推送税务等部门，10日内无异议的予以注销。",
-                en="Individual businesses: the application is pushed to departments; without objection in 10 days it proceeds.",
+                en=(
+                    "Individual businesses: the application is pushed to departments; "
+                    "without objection in 10 days it proceeds."
+                ),
             )
             if et.code == "individual"
             else s.Text(
@@ -87,14 +90,21 @@ def _conditions(catalog: Catalog, et: s.EntityType, route: str) -> list[s.GuideC
             )
         )
         for r in catalog.rules.values():
-            if r.kind == "simplified_exclusion" and all(_question_applies(catalog, et, k) for k in r.when.keys()):
+            # Condition is a Struct whose keys() names the questions it tests (it is not iterable).
+            if r.kind == "simplified_exclusion" and all(
+                _question_applies(catalog, et, k)
+                for k in r.when.keys()  # noqa: SIM118 - Condition.keys(), not a dict
+            ):
                 out.append(s.GuideCondition(code=r.code, kind="exclusion", text=r.message, legal_basis=r.legal_basis))
     else:
         out.append(
             s.GuideCondition(code="general_open", kind="eligibility", text=engine.GENERAL_OK, legal_basis=["R Art. 32"])
         )
     for r in catalog.rules.values():
-        if r.kind == "blocker" and all(_question_applies(catalog, et, k) for k in r.when.keys()):
+        if r.kind == "blocker" and all(
+            _question_applies(catalog, et, k)
+            for k in r.when.keys()  # noqa: SIM118 - Condition.keys(), not a dict
+        ):
             out.append(
                 s.GuideCondition(
                     code=r.code,
@@ -273,7 +283,8 @@ ol.steps li{margin:.4rem 0}
  td{border:none;border-bottom:1px solid var(--bg)}
  td[data-label]::before{content:attr(data-label) "：";font-weight:bold}
 }
-@media print{body{font-size:11pt}main{max-width:none;padding:0}h2{break-after:avoid}tr{break-inside:avoid}a{color:inherit}}
+@media print{body{font-size:11pt}main{max-width:none;padding:0}h2{break-after:avoid}
+ tr{break-inside:avoid}a{color:inherit}}
 """
 
 
@@ -411,7 +422,8 @@ def render_html(guide: s.Guide) -> str:
 <section aria-labelledby="s-time">
 <h2 id="s-time">法定期限 <span class="en" lang="en">Statutory periods</span></h2>
 {_table("申请前后的法定期限", ["期限", "天数", "依据"], period_rows) if period_rows else "<p>无。</p>"}
-<p>承诺办结时限：{escape(guide.promised_text.zh) if guide.promised_text else ""}（按办理顺序和公示期的最长路径计算）。</p>
+<p>承诺办结时限：{escape(guide.promised_text.zh) if guide.promised_text else ""}\
+（按办理顺序和公示期的最长路径计算）。</p>
 </section>
 <section aria-labelledby="s-law">
 <h2 id="s-law">法律依据 <span class="en" lang="en">Legal basis</span></h2>

@@ -8,6 +8,7 @@ the source id is declared in ``catalog.yaml`` (ids follow ``shared/domain/rules.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct, field
@@ -42,7 +43,7 @@ class Test(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     gte: int | None = None
     negate: bool = False
 
-    def check(self, ctx: dict[str, Any]) -> bool:
+    def check(self, ctx: Mapping[str, Any]) -> bool:
         value = ctx.get(self.key)
         if self.in_ is not None:
             ok = value in self.in_
@@ -59,7 +60,7 @@ class Condition(Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=T
     all: list[Test] = []
     any: list[Test] = []
 
-    def holds(self, ctx: dict[str, Any]) -> bool:
+    def holds(self, ctx: Mapping[str, Any]) -> bool:
         return all(t.check(ctx) for t in self.all) and (not self.any or any(t.check(ctx) for t in self.any))
 
     def keys(self) -> set[str]:

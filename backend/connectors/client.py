@@ -14,7 +14,7 @@ import os
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -70,7 +70,7 @@ class _ProblemBody(msgspec.Struct):
     reasons: list[Reason] = []
 
 
-def _missing_paths(payload: Mapping[str, Any], paths: list[str]) -> list[str]:
+def _missing_paths(payload: Mapping[str, Any], paths: Iterable[str]) -> list[str]:
     missing = []
     for path in paths:
         node: Any = payload

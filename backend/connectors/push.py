@@ -59,7 +59,9 @@ class PushConnector(HttpConnector):
     """Sends signed messages to one push system; the agency connector's plumbing underneath."""
 
     def __init__(self, spec: PushSpec, base_url: str, credentials: Credentials, **options) -> None:
-        super().__init__(spec, base_url, credentials, **options)  # type: ignore[arg-type] - duck-typed: code, timeouts
+        # The base class reads only ``code`` and ``timeouts``, which PushSpec has too.
+        super().__init__(spec, base_url, credentials, **options)  # type: ignore[arg-type]
+        self.push_spec = spec
 
     async def push(self, message: msgspec.Struct) -> PushAck:
         """Send one message; ``PushAck(rejected)`` for a business refusal, ``TransientError`` to retry."""
@@ -67,7 +69,7 @@ class PushConnector(HttpConnector):
         if not message_id:
             raise PermanentError(f"{self.system}: message without message_id", code="missing_idempotency_key")
         body = msgspec.json.encode(message)
-        status, content, _ = await self._call("POST", self.spec.message_path, body, idempotency_key=message_id)
+        status, content, _ = await self._call("POST", self.push_spec.message_path, body, idempotency_key=message_id)
         if status in (200, 201, 202):
             return self._decode(PushAck, content, self.system, status)
         problem = self._problem(status, content)

@@ -87,7 +87,9 @@ class Signer:
         self.ttl = ttl
         self._registry = _registry()
 
-    def sign(self, body: bytes, *, jti: str | None = None, now: float | None = None, **extra: str) -> tuple[str, str]:
+    def sign(
+        self, body: bytes, *, jti: str | None = None, now: float | None = None, **extra: str | None
+    ) -> tuple[str, str]:
         """Return ``(detached_jws, jti)`` for ``body``; ``extra`` adds htm/htu/idk/irt."""
         issued = int(now if now is not None else time.time())
         jti = jti or uuid.uuid4().hex

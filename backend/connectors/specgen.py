@@ -67,27 +67,36 @@ DESCRIPTION = """\
 ## 调用方式
 - 平台以 `POST {submit_path}` 推送一个事项；系统**异步受理**：立即返回 `202` 与业务编号（reference），
   办理结果稍后以**签名回调**推送到提交中的 `callback_url`；也可随时查询状态。
-- `item_ref` 是平台对该事项的稳定编号：同一 `item_ref` 以不同幂等键再次提交时，系统返回原业务编号并标记 `duplicate: true`，不得重复办理。
+- `item_ref` 是平台对该事项的稳定编号：同一 `item_ref` 以不同幂等键再次提交时，系统返回原业务编号并标记 `duplicate: \
+true`，不得重复办理。
 
 ## 签名（JOSE，ES256）
-- 每个请求、响应和回调都在 `X-Signature` 头中携带**分离式 JWS**（RFC 7515 附录 F，`<protected>..<signature>`），载荷为 HTTP 报文体原文（GET 为空）。
-- 受保护头：`alg`=ES256、`kid`、`iat`、`exp`（有效期不超过 {ttl} 秒，允许 {skew} 秒时钟偏差）、`jti`（每条消息唯一，用于防重放）；
-  请求另含 `htm`（方法）、`htu`（相对本系统基地址的路径及查询串）与 `idk`（本次 `Idempotency-Key`）；响应另含 `irt`（所响应请求的 `jti`）。
-- 平台以 `X-Client-Id` 标识自身，公钥（JWKS）在对接登记时交换；本系统公钥发布于 `GET /.well-known/jwks.json`，轮换密钥时新旧并存。
+- 每个请求、响应和回调都在 `X-Signature` 头中携带**分离式 JWS**（RFC 7515 附录 F，`<protected>..<signature>`），\
+载荷为 HTTP 报文体原文（GET 为空）。
+- 受保护头：`alg`=ES256、`kid`、`iat`、`exp`（有效期不超过 {ttl} 秒，允许 {skew} 秒时钟偏差）、`jti`（每条消息唯一，\
+用于防重放）；
+  请求另含 `htm`（方法）、`htu`（相对本系统基地址的路径及查询串）与 `idk`（本次 `Idempotency-Key`）；响应另含 \
+`irt`（所响应请求的 `jti`）。
+- 平台以 `X-Client-Id` 标识自身，公钥（JWKS）在对接登记时交换；本系统公钥发布于 `GET /.well-known/jwks.json`，\
+轮换密钥时新旧并存。
 - 回调验签失败、过期或 `jti` 重复的，平台拒收（HTTP 400）。
 
 ## 幂等
-- 每个 POST 必须携带 `Idempotency-Key`。同一客户端、同一幂等键、相同报文体：返回与首次**完全相同**的应答，不产生第二次效果；
+- 每个 POST 必须携带 `Idempotency-Key`。同一客户端、同一幂等键、相同报文体：返回与首次**完全相同**的应答，\
+不产生第二次效果；
   报文体不同：`409 idempotency_key_reused`。幂等记录至少保留 7 天。
 - 遇网络错误、超时、`429`、`5xx` 时平台以同一幂等键重试（指数退避并加抖动）。
 
 ## 回调
-- 每个事件 `event_id` 唯一；重发同一事件时 `event_id` 不变（每次重新签名，`jti` 不同）。`sequence` 按事项递增，平台以其判断先后，迟到的旧事件不会回退状态。
-- 事件依次为 `accepted`（已受理）→（可选）`in_progress`（办理中）→ `completed`（已办结，附结果文书及 SHA-256）/ `rejected`（不予办理，附业务原因）/ `correction_requested`（退回补正，附补正项）。
+- 每个事件 `event_id` 唯一；重发同一事件时 `event_id` 不变（每次重新签名，`jti` 不同）。`sequence` 按事项递增，\
+平台以其判断先后，迟到的旧事件不会回退状态。
+- 事件依次为 `accepted`（已受理）→（可选）`in_progress`（办理中）→ `completed`（已办结，附结果文书及 SHA-256）/ \
+`rejected`（不予办理，附业务原因）/ `correction_requested`（退回补正，附补正项）。
 - 平台返回 2xx 即表示已收妥；否则系统应以指数退避重发（建议至少 8 次、间隔上限 5 分钟）。
 
 ## 业务拒绝
-业务上不予受理或不予办理是**结果**，以 `rejected` 回调（或 `422` 应答的 `reasons`）给出，原因码与中文说明见 `x-business-reasons`。
+业务上不予受理或不予办理是**结果**，以 `rejected` 回调（或 `422` 应答的 `reasons`）给出，原因码与中文说明见 \
+`x-business-reasons`。
 """
 
 
@@ -137,7 +146,7 @@ def _headers(post: bool) -> list[dict[str, Any]]:
     return params
 
 
-def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
+def _responses(ok: dict[int, Any], *codes: int) -> dict[str, Any]:
     signed = {"X-Signature": {"description": "本系统对响应体的分离式 JWS（含 irt）", "schema": {"type": "string"}}}
     out = {str(k): {**v, "headers": signed} for k, v in ok.items()}
     problem = {
@@ -203,7 +212,7 @@ def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[
     def ack(desc: str) -> dict[str, Any]:
         return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}}
 
-    def status_ok() -> dict[str, Any]:
+    def status_ok() -> dict[int, Any]:
         return {
             200: {
                 "description": "事项状态",

@@ -36,7 +36,8 @@ SANDBOX_LICENCE_KEY = "sandbox-licence"
 ALL_KEYS = (PLATFORM_KEY, SANDBOX_OIDC_KEY, SANDBOX_FACE_KEY, SANDBOX_SIGN_KEY, SANDBOX_SEAL_KEY, SANDBOX_LICENCE_KEY)
 
 SANDBOX_CLIENT_ID = "yjs-platform"
-SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # test environment only; production reads OIDC_CLIENT_SECRET
+# Test environment only; production reads OIDC_CLIENT_SECRET.
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the sandbox's published test secret
 
 
 @dataclass

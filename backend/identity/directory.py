@@ -6,9 +6,11 @@ The registration record comes from ``platform.registration`` (``backend.registra
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Literal, cast
 
 import msgspec
+from piccolo.columns.combination import Or, Where
 
 from backend.db import writing_transaction
 from backend.identity.config import Identity, get_identity
@@ -170,12 +172,12 @@ MAX_MANDATE_DAYS = 365
 def _json_list(value: object) -> list[str]:
     if isinstance(value, str):
         return list(msgspec.json.decode(value or "[]"))
-    return list(value or [])
+    return list(cast("Iterable[str]", value or []))  # the JSON column as the driver decoded it
 
 
 def _agent_filter(principal: Principal):
     """Mandates naming this person, by ID number or person id (None when neither is known)."""
-    where = None
+    where: Where | Or | None = None
     if principal.id_number:
         where = Mandate.agent_id_number == principal.id_number
     if principal.person_id:

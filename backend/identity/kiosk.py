@@ -99,6 +99,7 @@ async def start_kiosk_session(platform: Platform, terminal: Principal, data: Kio
         terminal_id=terminal.terminal_id or "",
     )
     row = await FaceVerification.objects().where(FaceVerification.verification_id == start.verification_id).first()
+    assert row is not None  # start_face_verification has just stored it
     view = await accept_face_result(platform, await _frames_result(identity, row, frames))
     if view.status != "passed":
         raise ProblemError(

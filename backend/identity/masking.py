@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from typing import overload
+
+
+@overload
+def mask_id_number(value: str) -> str: ...
+@overload
+def mask_id_number(value: None) -> None: ...
+@overload
+def mask_id_number(value: str | None) -> str | None: ...
+
 
 def mask_id_number(value: str | None) -> str | None:
     """``3501************72``: as in the logs (``backend.lib.logging.mask``), first 4 and last 2 kept."""

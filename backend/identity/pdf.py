@@ -142,7 +142,7 @@ def _paginate(title: str, lines: list[str], size: float, title_size: float) -> l
     for line in lines:
         wrapped += [(size, part) for part in _wrap(line, size, usable)]
     pages: list[list[tuple[float, str]]] = [[]]
-    y = PAGE_HEIGHT - MARGIN
+    y: float = PAGE_HEIGHT - MARGIN
     for font_size, text in wrapped:
         step = font_size * 1.6
         if y - step < MARGIN:
@@ -232,7 +232,8 @@ def _embed(pdf: pikepdf.Pdf, number: int, chars: set[str]) -> tuple[pikepdf.Dict
     scale = 1000 / font["head"].unitsPerEm
     widths = pikepdf.Array()
     for gid, glyph in enumerate(order):
-        widths.extend([gid, pikepdf.Array([round(font["hmtx"][glyph][0] * scale, 3)])])
+        widths.append(gid)
+        widths.append(pikepdf.Array([round(font["hmtx"][glyph][0] * scale, 3)]))
     base = pikepdf.Name("/" + _subset_tag(order) + "+" + info.name)
     descriptor = pdf.make_indirect(
         pikepdf.Dictionary(
@@ -290,7 +291,7 @@ def render_pdf(title: str, lines: list[str], *, size: float = 11, title_size: fl
     )
     for page in pages:
         ops: list[str] = []
-        y = PAGE_HEIGHT - MARGIN
+        y: float = PAGE_HEIGHT - MARGIN
         for font_size, text in page:
             y -= font_size * 1.6
             if not text:

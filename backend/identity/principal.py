@@ -28,7 +28,7 @@ ACCESS_COOKIE = "yjs_access"
 REFRESH_COOKIE = "yjs_refresh"
 CSRF_COOKIE = "yjs_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-TOKEN_AUDIENCE = "yjs-api"
+TOKEN_AUDIENCE = "yjs-api"  # noqa: S105 - an audience name, not a secret
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Global roles. Acting for an enterprise (legal representative, investor, liquidation group,
@@ -85,7 +85,7 @@ class TokenPair(msgspec.Struct, kw_only=True, omit_defaults=True):
     """What a login, a refresh or ``/sandbox/token`` hands out."""
 
     access_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
     csrf_token: str
     refresh_token: str | None = None

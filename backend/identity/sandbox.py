@@ -107,11 +107,15 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}（测试环境）</title>
 <style>
-body{{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f3f2f1;color:#0b0c0c;font-size:1.125rem;line-height:1.5}}
+body{{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f3f2f1;color:#0b0c0c;\
+font-size:1.125rem;line-height:1.5}}
 header{{background:#8a1f11;color:#fff;padding:.75rem 1rem}} main{{max-width:48rem;margin:0 auto;padding:1rem}}
-button{{font:inherit;min-height:48px;min-width:48px;padding:.5rem 1rem;margin:.25rem 0;border:2px solid #0b0c0c;background:#fff;cursor:pointer;text-align:left;width:100%}}
-button.primary{{background:#00703c;color:#fff;border-color:#00703c}} button:focus{{outline:3px solid #fd0;outline-offset:0}}
-input{{font:inherit;min-height:44px;width:100%}} ul{{list-style:none;padding:0}} li{{margin:.5rem 0}} code{{word-break:break-all}} .hint{{color:#505a5f;font-size:1rem}}
+button{{font:inherit;min-height:48px;min-width:48px;padding:.5rem 1rem;margin:.25rem 0;border:2px solid #0b0c0c;\
+background:#fff;cursor:pointer;text-align:left;width:100%}}
+button.primary{{background:#00703c;color:#fff;border-color:#00703c}} button:focus{{outline:3px solid #fd0;\
+outline-offset:0}}
+input{{font:inherit;min-height:44px;width:100%}} ul{{list-style:none;padding:0}} li{{margin:.5rem 0}} \
+code{{word-break:break-all}} .hint{{color:#505a5f;font-size:1rem}}
 </style></head><body><header>测试环境 · 仅用于联调测试 / Test environment only</header>
 <main id="main"><h1>{html.escape(title)}</h1>{body}</main></body></html>"""
     return Response(doc, media_type="text/html", status_code=status, headers={"Cache-Control": "no-store"})
@@ -152,7 +156,7 @@ def oidc_discovery(request: Request) -> dict[str, Any]:
 
 
 def _jwks(identity: Identity, name: str) -> dict[str, Any]:
-    return identity.accepted_keys(name).as_dict(private=False)
+    return dict(identity.accepted_keys(name).as_dict(private=False))
 
 
 @get("/sandbox/oidc/jwks", sync_to_thread=False)
@@ -208,8 +212,10 @@ def oidc_authorize_page(request: Request) -> Response:
     groups: dict[str, list[str]] = {}
     for p in sandbox_personas():
         groups.setdefault(p.kind, []).append(
-            f'<li><form method="post" action="/sandbox/oidc/authorize">{hidden}<input type="hidden" name="persona" value="{html.escape(p.id)}">'
-            f'<button type="submit" data-testid="persona-{html.escape(p.id)}"><strong>{html.escape(p.name)}</strong><br><span class="hint">{html.escape(p.description)}</span></button></form></li>'
+            f'<li><form method="post" action="/sandbox/oidc/authorize">{hidden}'
+            f'<input type="hidden" name="persona" value="{html.escape(p.id)}">'
+            f'<button type="submit" data-testid="persona-{html.escape(p.id)}"><strong>{html.escape(p.name)}</strong>'
+            f'<br><span class="hint">{html.escape(p.description)}</span></button></form></li>'
         )
     body = "<p>请选择要登录的测试身份。这些身份均为合成数据。</p>"
     for kind, items in groups.items():
@@ -447,12 +453,20 @@ def face_page(request: Request) -> Response:
     """What the phone shows: who is verified and why, with approve / deny for the tester."""
     q = request.query_params
     vid, nonce = q.get("verification_id", ""), q.get("nonce", "")
-    hidden = f'<input type="hidden" name="verification_id" value="{html.escape(vid)}"><input type="hidden" name="nonce" value="{html.escape(nonce)}">'
+    hidden = (
+        f'<input type="hidden" name="verification_id" value="{html.escape(vid)}">'
+        f'<input type="hidden" name="nonce" value="{html.escape(nonce)}">'
+    )
     body = (
-        f"<p>核验对象：{html.escape(q.get('name', '') or '（本人）')}</p><p>用途：{html.escape(q.get('purpose', ''))}</p>"
+        f"<p>核验对象：{html.escape(q.get('name', '') or '（本人）')}</p><p>用途：{html.escape(q.get('purpose', ''))}"
+        "</p>"
         '<p class="hint">测试环境不采集人脸，请选择核验结果。</p>'
-        f'<form method="post" action="/sandbox/face/session">{hidden}<input type="hidden" name="decision" value="passed"><button class="primary" type="submit" data-testid="face-pass">模拟人脸识别通过</button></form>'
-        f'<form method="post" action="/sandbox/face/session">{hidden}<input type="hidden" name="decision" value="failed"><button type="submit" data-testid="face-fail">模拟人脸识别不通过</button></form>'
+        f'<form method="post" action="/sandbox/face/session">{hidden}'
+        '<input type="hidden" name="decision" value="passed">'
+        '<button class="primary" type="submit" data-testid="face-pass">模拟人脸识别通过</button></form>'
+        f'<form method="post" action="/sandbox/face/session">{hidden}'
+        '<input type="hidden" name="decision" value="failed">'
+        '<button type="submit" data-testid="face-fail">模拟人脸识别不通过</button></form>'
     )
     return _page("人脸识别（测试）", body)
 
@@ -543,8 +557,12 @@ def sign_page(request: Request) -> Response:
         f"<p>签署人：{html.escape(q.get('name', ''))}</p><p>文件：{html.escape(q.get('title', ''))}</p>"
         f'<p>文件摘要（SHA-256）：<code data-testid="document-hash">{html.escape(fields["sha256"])}</code></p>'
         '<p class="hint">签署前将进行人脸识别（测试环境模拟）。</p>'
-        f'<form method="post" action="/sandbox/sign/session">{hidden}<input type="hidden" name="decision" value="signed"><button class="primary" type="submit" data-testid="sign">刷脸并签署</button></form>'
-        f'<form method="post" action="/sandbox/sign/session">{hidden}<input type="hidden" name="decision" value="declined"><button type="submit" data-testid="decline">拒绝签署</button></form>'
+        f'<form method="post" action="/sandbox/sign/session">{hidden}'
+        '<input type="hidden" name="decision" value="signed">'
+        '<button class="primary" type="submit" data-testid="sign">刷脸并签署</button></form>'
+        f'<form method="post" action="/sandbox/sign/session">{hidden}'
+        '<input type="hidden" name="decision" value="declined">'
+        '<button type="submit" data-testid="decline">拒绝签署</button></form>'
     )
     return _page("电子签名（测试）", body)
 

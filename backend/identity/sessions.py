@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from typing import Any
 
 import msgspec
 
@@ -74,6 +75,8 @@ async def refresh_session(identity: Identity, refresh_token: str) -> TokenPair:
     now = identity.now_ms()
     token_hash = sha256_hex(refresh_token)
     reused = False
+    claims: Any = None  # the session's, read below unless the token was reused
+    new_refresh = ""
     async with writing_transaction(identity.platform.engine):
         row = await RefreshToken.objects().where(RefreshToken.token_hash == token_hash).first()
         if row is None:
@@ -86,6 +89,7 @@ async def refresh_session(identity: Identity, refresh_token: str) -> TokenPair:
             session = await PlatformSession.objects().where(PlatformSession.sid == row.sid).first()
             if row.expires_at <= now or session is None or session.ended_at is not None or session.expires_at <= now:
                 raise unauthenticated("会话已结束，请重新登录。 The session has ended.")
+            claims = session.claims
             await RefreshToken.update({RefreshToken.used_at: now}).where(RefreshToken.id == row.id)
             new_refresh = secrets.token_urlsafe(32)
             await RefreshToken.insert(
@@ -96,7 +100,7 @@ async def refresh_session(identity: Identity, refresh_token: str) -> TokenPair:
         await _announce_end(identity, row.sid)
         raise unauthenticated("刷新凭证已被使用，会话已终止。 Refresh token reuse detected; the session was ended.")
     principal = msgspec.json.decode(
-        session.claims if isinstance(session.claims, (str, bytes)) else msgspec.json.encode(session.claims),
+        claims if isinstance(claims, (str, bytes)) else msgspec.json.encode(claims),
         type=Principal,
     )
     csrf = secrets.token_urlsafe(24)

@@ -205,6 +205,8 @@ async def accept_signature(platform: Platform, token: str) -> SignerStatus:
             .where(SigningDocument.document_id == row.document_id)
             .first()
         )
+        if document is None:  # documents are never deleted; answer as for a missing request all the same
+            raise ProblemError(404, "signature_request_not_found", "签署请求不存在。 No such signature request.")
         if not secrets.compare_digest(str(claims.get("nonce", "")), row.nonce):
             raise ProblemError(409, "callback_nonce_mismatch", "签署随机数不符。 The nonce does not match the request.")
         if claims.get("document_sha256") != document["sha256"]:
@@ -238,7 +240,8 @@ async def signing_status(platform: Platform, reference: str) -> SigningStatus:
     rows = await raw(
         SigningDocument,
         "SELECT d.document_id, d.title, d.sha256, r.request_id, r.person_id, r.person_name, r.status, r.signed_at "
-        "FROM identity_signing_document d LEFT JOIN identity_signature_request r ON r.document_id = d.document_id AND r.reference = d.reference "
+        "FROM identity_signing_document d LEFT JOIN identity_signature_request r ON r.document_id = d.document_id AND "
+        "r.reference = d.reference "
         "WHERE d.reference = {} ORDER BY d.created_at, d.id, r.created_at, r.id",
         reference,
     )
@@ -312,20 +315,18 @@ async def verify_seal(platform: Platform, document_bytes: bytes, seal_jws: str) 
         )
     except ProblemError as exc:
         return SealVerification(valid=False, sha256=digest, reason=f"印章签名无效：{exc.detail}")
-    base = dict(
+    valid = claims.get("sha256") == digest
+    return SealVerification(
+        valid=valid,
+        reason="电子印章有效，文件未被篡改。 The e-seal is valid and the document is unchanged."
+        if valid
+        else "文件内容与印章不符（文件可能被篡改）。 The document does not match the seal.",
         sha256=digest,
         holder=claims.get("holder"),
         holder_uscc=claims.get("holder_uscc"),
         seal_id=claims.get("seal_id"),
         sealed_at=int(claims["iat"]) * 1000,
         issuer=claims.get("iss"),
-    )
-    if claims.get("sha256") != digest:
-        return SealVerification(
-            valid=False, reason="文件内容与印章不符（文件可能被篡改）。 The document does not match the seal.", **base
-        )
-    return SealVerification(
-        valid=True, reason="电子印章有效，文件未被篡改。 The e-seal is valid and the document is unchanged.", **base
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.query.functions.aggregate import Count
 
 from backend.db import raw
 from backend.jobs.tables import Job
@@ -110,7 +111,8 @@ class Queue:
                 now,
             ]
         sql = (
-            "INSERT INTO job (kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until, last_error, dedupe_key, created_at) VALUES "
+            "INSERT INTO job (kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until, "  # noqa: S608 - placeholders only
+            "last_error, dedupe_key, created_at) VALUES "
             + ", ".join(["({}, {}, 'pending', 0, {}, {}, NULL, 0, '', {}, {})"] * len(jobs))
             + " ON CONFLICT (dedupe_key) DO NOTHING"
         )
@@ -136,14 +138,19 @@ class Queue:
         kind_list = ", ".join("{}" for _ in kinds)
 
         def due(name: str, condition: str, order: str) -> str:
-            return f"SELECT id FROM (SELECT id FROM job WHERE {condition} AND kind IN ({kind_list}) ORDER BY {order} LIMIT {{}}{lock}) AS {name}"
+            # Only our constant text below (conditions, columns, placeholders); the values are bound.
+            return (
+                f"SELECT id FROM (SELECT id FROM job WHERE {condition} AND kind IN ({kind_list}) "  # noqa: S608 - see above
+                f"ORDER BY {order} LIMIT {{}}{lock}) AS {name}"
+            )
 
         pending = due("pending", "status = 'pending' AND run_at <= {}", "run_at")
         expired = due("expired", "status = 'running' AND locked_until <= {}", "locked_until")
         rows = await raw(
             Job,
-            "UPDATE job SET status = 'running', attempts = attempts + 1, locked_by = {}, locked_until = {} "
-            f"WHERE id IN ({pending} UNION ALL {expired} LIMIT {{}}) RETURNING id, kind, payload, attempts, max_attempts",
+            "UPDATE job SET status = 'running', attempts = attempts + 1, locked_by = {}, locked_until = {} "  # noqa: S608 - ours
+            f"WHERE id IN ({pending} UNION ALL {expired} LIMIT {{}}) "
+            "RETURNING id, kind, payload, attempts, max_attempts",
             worker_id,
             now + int(lease_seconds * 1000),
             now,
@@ -171,7 +178,8 @@ class Queue:
         handler may run it with its own writes (``timeline.append(along=...)``) and return
         True, so the worker does not spend a round trip on it afterwards."""
         return (
-            "UPDATE job SET status = 'done', finished_at = {}, locked_by = NULL, last_error = '' WHERE id = {} AND locked_by = {}",
+            "UPDATE job SET status = 'done', finished_at = {}, locked_by = NULL, last_error = '' "
+            "WHERE id = {} AND locked_by = {}",
             [self.clock.now_ms(), job.id, worker_id or job.worker],
         )
 
@@ -221,7 +229,7 @@ class Queue:
         kind_list = ", ".join("{}" for _ in kinds)
         rows = await raw(
             Job,
-            f"SELECT (SELECT MIN(run_at) FROM job WHERE status = 'pending' AND kind IN ({kind_list})) AS pending, "
+            f"SELECT (SELECT MIN(run_at) FROM job WHERE status = 'pending' AND kind IN ({kind_list})) AS pending, "  # noqa: S608 - placeholders only
             f"(SELECT MIN(locked_until) FROM job WHERE status = 'running' AND kind IN ({kind_list})) AS running",
             *kinds,
             *kinds,
@@ -231,5 +239,5 @@ class Queue:
 
     async def counts(self) -> dict[str, int]:
         """Jobs by status, for readiness and the back office."""
-        rows = await Job.select(Job.status, Job.id.count().as_alias("n")).group_by(Job.status)
+        rows = await Job.select(Job.status, Count(Job.id, alias="n")).group_by(Job.status)
         return {row["status"]: row["n"] for row in rows}

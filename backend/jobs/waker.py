@@ -8,6 +8,7 @@ wake at the next due time and at an idle timeout, so nothing depends on delivery
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Protocol
@@ -77,7 +78,5 @@ class RedisWaker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
             finally:
-                try:
+                with contextlib.suppress(Exception):  # closing a broken connection may fail; it is gone anyway
                     await pubsub.aclose()
-                except Exception:
-                    pass

@@ -23,6 +23,10 @@ import gzip
 import hashlib
 import re
 import zlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 FRAME = "frame-ancestors 'none'"
 _COMMON = "base-uri 'none'; object-src 'none'; form-action 'self'; " + FRAME
@@ -109,7 +113,7 @@ def _decoded(body: bytes, encoding: str) -> bytes | None:
     return None  # an encoding we cannot read: no inline source is allowed
 
 
-def security_headers_middleware(app, *, https: bool):
+def security_headers_middleware(app: ASGIApp, *, https: bool) -> ASGIApp:
     """ASGI middleware adding the headers above to every HTTP response."""
     fixed = [
         (b"x-content-type-options", b"nosniff"),
@@ -128,7 +132,7 @@ def security_headers_middleware(app, *, https: bool):
             extra.append((b"content-security-policy", csp.encode()))
         return [*headers, *extra]
 
-    async def middleware(scope, receive, send):
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
@@ -137,7 +141,7 @@ def security_headers_middleware(app, *, https: bool):
         held: dict = {}
         chunks: list[bytes] = []
 
-        async def send_with_headers(message):
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"").lower()

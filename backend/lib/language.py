@@ -74,8 +74,9 @@ def localize(text: str | None, locale: str) -> str | None:
 def pick(label: Any, locale: str) -> str:
     """A {zh, en} / {zh-CN, en} record's text in ``locale``; a plain string through ``localize``."""
     if isinstance(label, dict):
-        zh = label.get("zh-CN", label.get("zh", ""))
-        return (label.get("en") or zh) if locale == EN else zh
+        texts: dict[str, str] = label
+        zh = texts.get("zh-CN", texts.get("zh", ""))
+        return (texts.get("en") or zh) if locale == EN else zh
     if hasattr(label, "zh") and hasattr(label, "en"):
         return (label.en or label.zh) if locale == EN else label.zh
     return localize(str(label), locale) or ""

@@ -23,6 +23,8 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
     from backend.settings import Settings
 
 from prometheus_client import (
@@ -82,17 +84,17 @@ def exposition() -> bytes:
     return generate_latest(REGISTRY)
 
 
-def metrics_middleware(app):
+def metrics_middleware(app: ASGIApp) -> ASGIApp:
     """ASGI middleware: count and time every HTTP request by its route template (never the raw path)."""
 
-    async def middleware(scope, receive, send):
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500
 
-        async def send_with_status(message):
+        async def send_with_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -101,7 +103,7 @@ def metrics_middleware(app):
         try:
             await app(scope, receive, send_with_status)
         finally:
-            key = (scope.get("method", ""), scope.get("path_template") or UNMATCHED_ROUTE, status)
+            key = (str(scope.get("method", "")), scope.get("path_template") or UNMATCHED_ROUTE, status)
             series = children.get(key)
             if series is None:
                 method, route, code = key

@@ -152,7 +152,9 @@ def document_contract(
                 continue
             known = facts.get((path, method), OperationFacts())
             if known.authenticated:
-                cookie = {"session_cookie": []} if method in SAFE_METHODS else {"session_cookie": [], "csrf_header": []}
+                cookie: dict[str, list[str]] = (
+                    {"session_cookie": []} if method in SAFE_METHODS else {"session_cookie": [], "csrf_header": []}
+                )
                 operation["security"] = [{"bearer": []}, cookie]
             else:
                 operation["security"] = []  # public: no credentials needed

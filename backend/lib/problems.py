@@ -187,7 +187,10 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
             title="Internal Server Error",
             status=500,
             code="internal_error",
-            detail="系统繁忙，请稍后再试；已保存的内容不会丢失。 Something went wrong on our side; nothing you saved is lost.",
+            detail=(
+                "系统繁忙，请稍后再试；已保存的内容不会丢失。 "
+                "Something went wrong on our side; nothing you saved is lost."
+            ),
         ),
     )
 

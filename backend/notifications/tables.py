@@ -21,6 +21,8 @@ class SmsMessage(Table, tablename="sms_message"):
     hourly limit (not sent, kept as the record of it). ``message_id`` is the idempotency key.
     """
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     message_id = Varchar(length=32, unique=True)
     person_id = Varchar(length=64, index=True)
     kind = Varchar(length=48)

@@ -17,12 +17,12 @@ import secrets
 import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 from backend.cases import states as st
 from backend.cases.service import Actor, _json, _load, cst_date
 from backend.cases.tables import CaseItem
-from backend.db import writing_transaction
+from backend.db import stored, writing_transaction
 from backend.jobs import RetryLater
 from backend.lib.problems import ProblemError
 from backend.ratings import reporting
@@ -130,7 +130,7 @@ class Ratings:
         )
 
     async def issue_visit_token(
-        self, *, visit_ref: str, hall: str, region: str, channel: str, rater_id: str
+        self, *, visit_ref: str, hall: str, region: str, channel: Literal["window", "kiosk"], rater_id: str
     ) -> VisitTokenView:
         """A one-time rating token for a real visit (a kiosk session, a window service record).
 
@@ -149,11 +149,7 @@ class Ratings:
             )
             if row is not None and row["used_at"] is not None:
                 raise ProblemError(409, "already_rated", "本次服务已评价过。 This visit has been rated already.")
-            values = {
-                VisitToken.token_hash: _token_hash(token),
-                VisitToken.issued_at: now,
-                VisitToken.expires_at: expires_at,
-            }
+            token_hash = _token_hash(token)
             if row is None:
                 await VisitToken.insert(
                     VisitToken(
@@ -163,11 +159,15 @@ class Ratings:
                         region=region[:12],
                         channel=channel,
                         rater_id=rater_id[:64],
-                        **{column._meta.name: value for column, value in values.items()},
+                        token_hash=token_hash,
+                        issued_at=now,
+                        expires_at=expires_at,
                     )
                 )
             else:
-                await VisitToken.update(values).where(VisitToken.id == row["id"])
+                await VisitToken.update(
+                    {VisitToken.token_hash: token_hash, VisitToken.issued_at: now, VisitToken.expires_at: expires_at}
+                ).where(VisitToken.id == row["id"])
         return VisitTokenView(visit_token=token, expires_at=expires_at, channel=channel)
 
     async def rate_visit(
@@ -248,7 +248,7 @@ class Ratings:
                     **fields,
                 )
             )
-            row = await Rating.select().where(Rating.public_id == public_id).first()
+            row = stored(await Rating.select().where(Rating.public_id == public_id).first())  # written above
             await reporting.record(
                 self.platform, "rating.created", supersedes or public_id, now, rating=reporting.rating_data(row)
             )
@@ -282,7 +282,7 @@ class Ratings:
                 follow_up_id=fid, type="opened", message=f"回访期限 {visit_due}，整改及答复期限 {rectify_due}", at=now
             )
         )
-        f = await FollowUp.select().where(FollowUp.public_id == fid).first()
+        f = stored(await FollowUp.select().where(FollowUp.public_id == fid).first())  # written above
         await reporting.record(
             self.platform, "follow_up.opened", rating_id, now, follow_up=reporting.follow_up_data(f, step="opened")
         )
@@ -380,7 +380,7 @@ class Ratings:
             message=message,
         )
         if self.platform.notify_applicant:
-            rating = (
+            rating = stored(  # the follow-up's rating, just shown in ``view``
                 await Rating.select(Rating.rater_id, Rating.case_public_id)
                 .where(Rating.public_id == view.rating.id)
                 .first()
@@ -397,7 +397,9 @@ class Ratings:
     ) -> RatingView:
         """The applicant's second (final) rating after the reply; it replaces the bad one and closes the follow-up."""
         f = await self._follow_up_row(None, fid)
-        old = await Rating.select().where(Rating.public_id == f["rating_id"]).first()
+        old = stored(
+            await Rating.select().where(Rating.public_id == f["rating_id"]).first()
+        )  # a follow-up names an existing rating
         if old["rater_id"] != actor.id:
             raise ProblemError(404, "follow_up_not_found", "找不到该差评整改记录。 No such follow-up.")
         if f["status"] != "replied":
@@ -480,7 +482,7 @@ class Ratings:
                 )
             )
             await Rating.update({Rating.status: "under_appeal"}).where(Rating.id == r["id"])
-            filed = await Appeal.select().where(Appeal.public_id == aid).first()
+            filed = stored(await Appeal.select().where(Appeal.public_id == aid).first())  # written above
             await reporting.record(
                 self.platform, "appeal.filed", r["supersedes"] or rating_id, now, appeal=reporting.appeal_data(filed)
             )
@@ -517,9 +519,11 @@ class Ratings:
             await Rating.update({Rating.status: "invalidated" if uphold else "valid"}).where(
                 Rating.public_id == a["rating_id"]
             )
-            rated = await Rating.select(Rating.supersedes).where(Rating.public_id == a["rating_id"]).first()
+            rated = stored(
+                await Rating.select(Rating.supersedes).where(Rating.public_id == a["rating_id"]).first()
+            )  # an appeal names an existing rating
             chain = rated["supersedes"] or a["rating_id"]
-            decided = await Appeal.select().where(Appeal.id == a["id"]).first()
+            decided = stored(await Appeal.select().where(Appeal.id == a["id"]).first())  # updated above
             await reporting.record(self.platform, "appeal.decided", chain, now, appeal=reporting.appeal_data(decided))
             if uphold:
                 for f in await FollowUp.select().where(
@@ -590,7 +594,9 @@ class Ratings:
 
     async def follow_up(self, actor: Actor | None, fid: str) -> FollowUpView:
         f = await self._follow_up_row(actor, fid)
-        r = await Rating.select().where(Rating.public_id == f["rating_id"]).first()
+        r = stored(
+            await Rating.select().where(Rating.public_id == f["rating_id"]).first()
+        )  # a follow-up names an existing rating
         events = await FollowUpEvent.select().where(FollowUpEvent.follow_up_id == fid).order_by(FollowUpEvent.id)
         return FollowUpView(
             id=fid,
@@ -621,7 +627,7 @@ class Ratings:
         return [await self.follow_up(None, f["public_id"]) for f in rows]
 
     async def _appeal(self, aid: str) -> AppealView:
-        a = await Appeal.select().where(Appeal.public_id == aid).first()
+        a = stored(await Appeal.select().where(Appeal.public_id == aid).first())  # written or checked by the caller
         return AppealView(
             id=a["public_id"],
             rating_id=a["rating_id"],

@@ -87,6 +87,8 @@ class VisitToken(Table, tablename="rating_visit_token"):
     """一次一评's proof of a real visit: a kiosk session or a window service record issues one token
     (only its SHA-256 is kept), which expires and is spent by the one rating of that visit."""
 
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
     token_hash = Varchar(length=64, unique=True)
     visit_key = Varchar(length=120, unique=True)  # "<hall>:<channel>:<visit ref>": one token, one rating per visit
     visit_ref = Varchar(length=100)
@@ -106,6 +108,8 @@ class RatingPush(Table, tablename="rating_push"):
     ``chain`` is the first rating's id: a rating, its follow-up, appeal and re-rating share it
     and are delivered in ``id`` order. ``message_id`` is the report's idempotency key.
     """
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
 
     message_id = Varchar(length=32, unique=True)
     chain = Varchar(length=32, index=True)

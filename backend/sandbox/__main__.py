@@ -17,7 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="CLIENT_ID=JWKS_FILE",
-        help="trust this client's public JWKS (repeatable); otherwise clients register at /sim/<system>/admin/clients/<id>",
+        help=(
+            "trust this client's public JWKS (repeatable); otherwise clients register at "
+            "/sim/<system>/admin/clients/<id>"
+        ),
     )
     parser.add_argument(
         "--access-log",

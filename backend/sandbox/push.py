@@ -39,7 +39,8 @@ class PushSimulatorEngine(SimulatorEngine):
 
     def __init__(self, spec: PushSpec, **options: Any) -> None:
         options.pop("processing_seconds", None)  # nothing to process: the answer is synchronous
-        super().__init__(spec, **options)  # type: ignore[arg-type] - duck-typed: code, name_zh
+        # The base class reads only ``code`` and ``name_zh``, which PushSpec has too.
+        super().__init__(spec, **options)  # type: ignore[arg-type]
         self.push_spec = spec
         self.received: list[dict[str, Any]] = []
         self._by_message: dict[str, str] = {}
@@ -70,7 +71,7 @@ class PushSimulatorEngine(SimulatorEngine):
             return admitted
         body, client_id, jti, key = admitted
         try:
-            message = msgspec.json.decode(body, type=self.push_spec.message_type)
+            message: Any = msgspec.json.decode(body, type=self.push_spec.message_type)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             return self.problem(
                 422,

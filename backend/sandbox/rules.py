@@ -37,7 +37,8 @@ def tax_arrears(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) -> l
         return [
             Reason(
                 "tax_arrears",
-                f"存在未缴税款及滞纳金 {_yuan(e.tax_arrears_cents)} 元，请先缴清。 Unpaid taxes of CNY {_yuan(e.tax_arrears_cents)}.",
+                f"存在未缴税款及滞纳金 {_yuan(e.tax_arrears_cents)} 元，请先缴清。 Unpaid taxes of CNY "
+                f"{_yuan(e.tax_arrears_cents)}.",
             )
         ]
     return []
@@ -48,7 +49,8 @@ def uncancelled_invoices(e: Enterprise, payload: Mapping[str, Any], ctx: SimCont
         return [
             Reason(
                 "uncancelled_invoices",
-                f"有 {e.uncancelled_invoices} 份发票未缴销，请先办理发票缴销。 {e.uncancelled_invoices} invoices are not cancelled.",
+                f"有 {e.uncancelled_invoices} 份发票未缴销，请先办理发票缴销。 {e.uncancelled_invoices} invoices are "
+                "not cancelled.",
             )
         ]
     return []
@@ -60,7 +62,8 @@ def active_branches(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) 
         return [
             Reason(
                 "active_branches",
-                f"尚有 {len(open_branches)} 家分支机构未注销，请先注销分支机构。 Branches must be deregistered first: {', '.join(open_branches)}.",
+                f"尚有 {len(open_branches)} 家分支机构未注销，请先注销分支机构。 Branches must be deregistered first: "
+                f"{', '.join(open_branches)}.",
             )
         ]
     return []
@@ -106,7 +109,8 @@ def customs_pending_declarations(e: Enterprise, payload: Mapping[str, Any], ctx:
         return [
             Reason(
                 "pending_customs_declarations",
-                f"有 {e.pending_customs_declarations} 票报关单尚未办结。 {e.pending_customs_declarations} declarations are pending.",
+                f"有 {e.pending_customs_declarations} 票报关单尚未办结。 {e.pending_customs_declarations} declarations "
+                "are pending.",
             )
         ]
     return []
@@ -126,7 +130,8 @@ def si_arrears(e: Enterprise, payload: Mapping[str, Any], ctx: SimContext) -> li
         return [
             Reason(
                 "si_arrears",
-                f"存在欠缴社会保险费 {_yuan(e.si_arrears_cents)} 元，请先补缴。 Social insurance arrears of CNY {_yuan(e.si_arrears_cents)}.",
+                f"存在欠缴社会保险费 {_yuan(e.si_arrears_cents)} 元，请先补缴。 Social insurance arrears of CNY "
+                f"{_yuan(e.si_arrears_cents)}.",
             )
         ]
     return []
@@ -164,7 +169,8 @@ def basic_account_last(e: Enterprise, payload: Mapping[str, Any], ctx: SimContex
         return [
             Reason(
                 "basic_account_not_last",
-                f"基本存款账户须最后撤销，尚有 {len(still_open)} 个账户未撤销。 Close the other accounts before the basic account.",
+                f"基本存款账户须最后撤销，尚有 {len(still_open)} 个账户未撤销。 Close the other accounts before the "
+                "basic account.",
             )
         ]
     return []

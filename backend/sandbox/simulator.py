@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -41,6 +42,7 @@ from backend.connectors.base import (
     CallbackResult,
     Correction,
     ItemStatus,
+    Outcome,
     PrecheckResult,
     Reason,
     ResultDocument,
@@ -183,7 +185,7 @@ class SimulatorEngine:
         self.callback_backoff_cap = callback_backoff_cap
         self.faults = FaultConfig()
         self.stats = Stats()
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 - seeded for reproducible simulations, not for secrets
         self._seq = itertools.count(1)
         self.items: dict[str, _Item] = {}
         self._by_item_ref: dict[str, str] = {}
@@ -231,11 +233,12 @@ class SimulatorEngine:
         self._tasks.clear()
         await self._http.aclose()
 
-    async def idle(self, timeout: float = 10.0) -> None:
-        """Wait until no processing or callback delivery is pending (tests)."""
-        deadline = time.monotonic() + timeout
-        while self._tasks and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+    async def idle(self, within: float = 10.0) -> None:
+        """Wait until no processing or callback delivery is pending (tests), at most ``within`` s."""
+        deadline = time.monotonic() + within
+        # A task may spawn another (processing, then its callbacks): wait again until none is left.
+        while self._tasks and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -294,7 +297,10 @@ class SimulatorEngine:
             self.stats.faults_injected += 1
             status = f.error_status
             return Response(
-                content=b'{"code":"service_unavailable","detail":"\xe7\xb3\xbb\xe7\xbb\x9f\xe7\xbb\xb4\xe6\x8a\xa4\xe4\xb8\xad / unavailable"}',
+                content=(
+                    b'{"code":"service_unavailable",'
+                    b'"detail":"\xe7\xb3\xbb\xe7\xbb\x9f\xe7\xbb\xb4\xe6\x8a\xa4\xe4\xb8\xad / unavailable"}'
+                ),
                 status_code=status,
                 media_type=PROBLEM_MEDIA_TYPE,
                 headers={"Retry-After": "1"},
@@ -540,7 +546,7 @@ class SimulatorEngine:
             )
         return docs
 
-    def _event(self, item: _Item, outcome: str, message: str) -> CallbackResult:
+    def _event(self, item: _Item, outcome: Outcome, message: str) -> CallbackResult:
         item.sequence += 1
         item.status, item.message, item.updated_at = outcome, message, _now_iso()
         return CallbackResult(
@@ -551,7 +557,7 @@ class SimulatorEngine:
             system=self.spec.code,
             outcome=outcome,
             sequence=item.sequence,
-            occurred_at=item.updated_at,  # type: ignore[arg-type]
+            occurred_at=item.updated_at,
             message=message,
             reasons=item.reasons,
             corrections=item.corrections,
@@ -618,7 +624,8 @@ class SimulatorEngine:
         if malformed_first:
             self.stats.faults_injected += 1
             signature, _ = self.signer.sign(body)
-            try:  # the same signature over a corrupted body: a correct receiver refuses it
+            # The same signature over a corrupted body: a correct receiver refuses it (and may fail).
+            with contextlib.suppress(Exception):
                 async with (
                     self._deliveries,
                     http.post(
@@ -628,8 +635,6 @@ class SimulatorEngine:
                     ) as resp,
                 ):
                     await resp.read()
-            except Exception:  # noqa: BLE001
-                pass
         delay = self.callback_backoff
         for attempt in range(1, self.callback_max_attempts + 1):
             signature, _ = self.signer.sign(body)  # fresh jti and iat per attempt

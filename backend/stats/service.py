@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from backend.lib.workdays import WorkCalendar
 NOTICE = "NOTICE"
 
 
-def nearest_rank(values: list[float], p: float) -> float | None:
+def nearest_rank(values: Sequence[float], p: float) -> float | None:
     """The p-th percentile by nearest rank (the smallest value with at least p% of values at or below it)."""
     if not values:
         return None

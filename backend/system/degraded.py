@@ -139,10 +139,9 @@ class ResilientRedisChannels(ChannelsBackend):
         pubsub, self._pubsub = self._pubsub, None
         self._subscribed = set()
         if pubsub is not None:
-            try:
+            # Closing a broken connection may fail; it is gone either way.
+            with contextlib.suppress(Exception):
                 await pubsub.aclose()
-            except Exception:  # noqa: BLE001 - closing a broken connection may fail; it is gone either way
-                pass
 
     async def _sync_subscriptions(self) -> None:
         """Make Redis hold exactly the channels local subscribers want."""
@@ -168,7 +167,8 @@ class ResilientRedisChannels(ChannelsBackend):
         self._wanted.update(channels)
         self._event().set()  # the stream loop subscribes (now, or when Redis is back)
         deadline = time.monotonic() + 1.0
-        while not self.down and not channels <= self._subscribed and time.monotonic() < deadline:
+        # A bounded poll (noqa): the wait also ends when Redis goes down, which no single event marks.
+        while not self.down and not channels <= self._subscribed and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
     async def unsubscribe(self, channels: Iterable[str]) -> None:
@@ -262,7 +262,10 @@ def handle_database_unavailable(request: Request, exc: Exception) -> Response:
             title="Service Unavailable",
             status=503,
             code="database_unavailable",
-            detail="系统暂时无法访问数据库，请稍后重试；已保存的内容不会丢失。 The database is briefly unavailable; please retry. Nothing you saved is lost.",
+            detail=(
+                "系统暂时无法访问数据库，请稍后重试；已保存的内容不会丢失。 "
+                "The database is briefly unavailable; please retry. Nothing you saved is lost."
+            ),
         ),
         {"Retry-After": "5"},
     )

@@ -59,7 +59,8 @@ async def start(platform, actor: Actor, uscc: str, visitor_id: str, visitor_name
         raise ProblemError(
             403,
             "not_authorised_for_enterprise",
-            "来访人不是该企业的法定代表人、投资人、清算组成员或受托经办人。 The visitor may not act for this enterprise.",
+            "来访人不是该企业的法定代表人、投资人、清算组成员或受托经办人。 "
+            "The visitor may not act for this enterprise.",
             field="visitor_id",
         )
     now = platform.clock.now_ms()

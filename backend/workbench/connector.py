@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final, Literal
 
 from backend.connectors.base import (
     Ack,
     CallbackRejected,
     CallbackResult,
+    ItemState,
     ItemStatus,
     PermanentError,
     PrecheckResult,
@@ -29,12 +30,13 @@ from backend.connectors.base import (
     Submission,
 )
 
-API = "api"
-MANUAL = "manual"
+Mode = Literal["api", "manual"]
+API: Final = "api"
+MANUAL: Final = "manual"
 MODES = (API, MANUAL)
 
 # item status (case backend) -> what the agency would report (connector ItemState)
-_REPORTED = {
+_REPORTED: dict[str, ItemState] = {
     "queued": "received",
     "sent": "received",
     "accepted": "accepted",
@@ -45,7 +47,7 @@ _REPORTED = {
 }
 
 
-async def connector_mode(system: str) -> str:
+async def connector_mode(system: str) -> Mode:
     """``api`` or ``manual`` for a business system (``api`` unless an administrator switched it)."""
     from backend.workbench.tables import ConnectorMode
 
@@ -84,7 +86,7 @@ class ManualConnector:
             item_ref=row["ref"],
             item_code=row["code"],
             status=_REPORTED.get(row["status"], "received"),
-            message=row["message"] or "",  # type: ignore[arg-type]
+            message=row["message"] or "",
         )
 
     async def precheck(self, uscc: str, item_code: str, region: str = "") -> PrecheckResult:

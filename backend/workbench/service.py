@@ -20,7 +20,8 @@ from backend.cases import states as st
 from backend.cases.service import Actor, _json, _load, cst_date
 from backend.cases.tables import CaseDocument, CaseFile, CaseItem, CaseMaterial
 from backend.catalog import get_catalog
-from backend.connectors.base import CallbackResult, Correction, Reason, ResultDocument
+from backend.connectors.base import CallbackResult, Correction, Outcome, Reason, ResultDocument
+from backend.db import stored
 from backend.lib.clock import to_datetime
 from backend.lib.problems import ProblemError
 from backend.lib.workdays import WorkCalendar
@@ -44,7 +45,7 @@ ALLOWED = {
     st.ACCEPTED: ("request_correction", "approve", "refuse"),
     st.IN_PROGRESS: ("request_correction", "approve", "refuse"),
 }
-ACTION_OUTCOME = {
+ACTION_OUTCOME: dict[str, Outcome] = {
     "accept": "accepted",
     "request_correction": "correction_requested",
     "approve": "completed",
@@ -149,7 +150,7 @@ class Workbench:
         item = await CaseItem.select().where(CaseItem.ref == ref).first()
         if item is None:
             raise ProblemError(404, "item_not_found", "找不到该事项。 No such item.")
-        case = await CaseFile.select().where(CaseFile.id == item["case_file"]).first()
+        case = stored(await CaseFile.select().where(CaseFile.id == item["case_file"]).first())  # the item's case (FK)
         if not in_scope(actor, item["system"], item["region"] or case["region"]):
             raise ProblemError(
                 403, "outside_scope", "该事项不属于您所在部门或辖区。 This item is outside your agency or region."
@@ -357,12 +358,13 @@ class Workbench:
         outcome = ACTION_OUTCOME[action]
         async with self.service.transaction():
             await self.service._lock(case["id"])
-            current = await CaseItem.select().where(CaseItem.id == item["id"]).first()
+            current = stored(await CaseItem.select().where(CaseItem.id == item["id"]).first())  # read, now locked
             if action not in ALLOWED.get(current["status"], ()):
                 raise ProblemError(
                     409,
                     "action_not_allowed",
-                    f"事项当前状态为“{st.ITEM_LABELS[current['status']][0]}”，不能执行该操作。 Not allowed in the item's current state.",
+                    f"事项当前状态为“{st.ITEM_LABELS[current['status']][0]}”，不能执行该操作。 "
+                    "Not allowed in the item's current state.",
                 )
             sequence = current["last_sequence"] + 1
             result = CallbackResult(
@@ -374,7 +376,7 @@ class Workbench:
                 outcome=outcome,
                 sequence=sequence,
                 occurred_at=to_datetime(now).isoformat(),
-                message=message,  # type: ignore[arg-type]
+                message=message,
                 reasons=list(reasons),
                 corrections=list(corrections),
                 documents=list(documents),
@@ -402,6 +404,6 @@ class Workbench:
         await self.platform.queue.notify()
         await self.service._announce(public_id, events)
         await seams.audit(self.platform, actor, case["public_id"], f"workbench.{action}")
-        fresh = await CaseItem.select().where(CaseItem.id == item["id"]).first()
-        fresh_case = await CaseFile.select().where(CaseFile.id == case["id"]).first()
+        fresh = stored(await CaseItem.select().where(CaseItem.id == item["id"]).first())  # items are never deleted
+        fresh_case = stored(await CaseFile.select().where(CaseFile.id == case["id"]).first())
         return applied, self._work_item(get_catalog(case["catalog_version"]), fresh, fresh_case, True)

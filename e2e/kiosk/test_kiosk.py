@@ -38,7 +38,8 @@ async def small_targets(page) -> list[str]:
               .filter((el) => el.offsetParent !== null)
               .map((el) => [el, el.getBoundingClientRect()])
               .filter(([, r]) => r.width < 48 || r.height < 48)
-              .map(([el, r]) => `${el.dataset.testid || el.textContent.trim()} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+              .map(([el, r]) =>
+                `${el.dataset.testid || el.textContent.trim()} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
     )
 
 
@@ -187,7 +188,8 @@ async def test_handoff_from_the_phone_and_to_the_phone(browser, device, kiosk_se
             base + "/api/v1/guides/company?format=html"
         )  # a same-origin page without scripts of its own
         await phone_page.evaluate(
-            "async (link) => { const { qrSvg } = await import('/shared/qr.js'); document.body.innerHTML = `<div id=qr>${qrSvg(link)}</div>`; }",
+            "async (link) => { const { qrSvg } = await import('/shared/qr.js'); "
+            "document.body.innerHTML = `<div id=qr>${qrSvg(link)}</div>`; }",
             f"{base}/#/case/{draft['id']}/tasks",
         )
         devices.scan(await decode_qr(phone_page.locator("#qr svg"), tmp_path / "phone-qr.png"))
@@ -250,7 +252,11 @@ async def test_idle_timeout_counts_down_then_wipes_everything(browser, device, k
         await page.evaluate(
             """async () => {
                 sessionStorage.setItem('visit', 'x');
-                await new Promise((ok) => { const r = indexedDB.open('yjs-drafts'); r.onupgradeneeded = () => r.result.createObjectStore('drafts'); r.onsuccess = () => { r.result.close(); ok(); }; });
+                await new Promise((ok) => {
+                    const r = indexedDB.open('yjs-drafts');
+                    r.onupgradeneeded = () => r.result.createObjectStore('drafts');
+                    r.onsuccess = () => { r.result.close(); ok(); };
+                });
                 await (await caches.open('yjs-visit')).put('/kiosk/visit', new Response('林晓燕'));
                 document.cookie = 'visit=1; path=/';
             }"""

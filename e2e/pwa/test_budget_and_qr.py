@@ -73,9 +73,12 @@ def test_qr_encoder_output_decodes(tmp_path, text):
     script = tmp_path / "qr.mjs"
     script.write_text(
         f'import {{ qrEncode }} from "{tmp_path / "shared" / "qr.js"}";\n'
-        "const m = qrEncode(process.argv[2]); const s = 4, n = (m.length + 8) * s; let out = `P2\\n${n} ${n}\\n255\\n`;\n"
-        "for (let y = 0; y < n; y++) { const row = []; for (let x = 0; x < n; x++) { const my = Math.floor(y / s) - 4, mx = Math.floor(x / s) - 4;\n"
-        "  row.push(my >= 0 && mx >= 0 && my < m.length && mx < m.length && m[my][mx] ? 0 : 255); } out += row.join(' ') + '\\n'; }\n"
+        "const m = qrEncode(process.argv[2]); const s = 4, n = (m.length + 8) * s; "
+        "let out = `P2\\n${n} ${n}\\n255\\n`;\n"
+        "for (let y = 0; y < n; y++) { const row = []; for (let x = 0; x < n; x++) { const my = Math.floor(y / s) - 4, "
+        "mx = Math.floor(x / s) - 4;\n"
+        "  row.push(my >= 0 && mx >= 0 && my < m.length && mx < m.length && m[my][mx] ? 0 : 255); } "
+        "out += row.join(' ') + '\\n'; }\n"
         "process.stdout.write(out);\n"
     )
     image = tmp_path / "qr.pgm"

@@ -58,7 +58,8 @@ async def heading_focus_is_quiet(page) -> None:
     state = await page.evaluate(
         """() => { const h = document.querySelector('#view h1'); const s = getComputedStyle(h);
                    return { focused: document.activeElement === h, outline: s.outlineStyle, shadow: s.boxShadow,
-                            gap: h.getBoundingClientRect().top - document.querySelector('.site-header').getBoundingClientRect().bottom }; }"""
+                            gap: h.getBoundingClientRect().top
+                                 - document.querySelector('.site-header').getBoundingClientRect().bottom }; }"""
     )
     assert state["focused"] and state["outline"] == "none" and state["shadow"] == "none", state
     assert state["gap"] >= 16, state

@@ -107,7 +107,8 @@ class Receiver:
                     return r
             await asyncio.sleep(0.01)
         raise AssertionError(
-            f"no {outcome} callback for {item_ref}; got {[r.outcome for r in self.for_ref(item_ref)]}, rejections {self.rejections}"
+            f"no {outcome} callback for {item_ref}; got {[r.outcome for r in self.for_ref(item_ref)]}, rejections "
+            f"{self.rejections}"
         )
 
 

@@ -15,7 +15,8 @@ from backend.sandbox.simulator import SimulatorEngine, create_simulator_app
 
 
 class BrokenEngine(SimulatorEngine):
-    """A careless implementation: ignores idempotency, trusts unsigned requests, signs callbacks with an unpublished key."""
+    """A careless implementation: ignores idempotency, trusts unsigned requests, signs callbacks with an
+    unpublished key."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -44,7 +44,8 @@ def fake_browser(tmp_path: Path, behaviour: str) -> Path:
     script = tmp_path / "chromium"
     action = "sleep 1; exit 1" if behaviour == "crash" else f"echo $$ > {tmp_path}/pid; exec sleep 600"
     script.write_text(
-        f'#!/bin/sh\nn=$(ls {tmp_path}/start-* 2>/dev/null | wc -l)\nprintf "%s\\n" "$@" > {tmp_path}/start-$n\n{action}\n'
+        f'#!/bin/sh\nn=$(ls {tmp_path}/start-* 2>/dev/null | wc -l)\nprintf "%s\\n" "$@" > '
+        f"{tmp_path}/start-$n\n{action}\n"
     )
     script.chmod(0o755)
     return script

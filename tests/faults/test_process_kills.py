@@ -39,7 +39,7 @@ async def chaos(stack: Stack, rng: random.Random, window: float, journal: list[s
     rng.shuffle(plan)  # shuffle which action gets which moment, keeping the moments sorted
     moments = sorted(at for at, _ in plan)
     restart: asyncio.Task | None = None  # the API comes back while other kills go on
-    for at, (_, action) in zip(moments, plan):
+    for at, (_, action) in zip(moments, plan, strict=True):
         await asyncio.sleep(max(0.0, started + at - loop.time()))
         stamp = f"{loop.time() - started:6.1f}s"
         if action == "worker":
@@ -54,7 +54,8 @@ async def chaos(stack: Stack, rng: random.Random, window: float, journal: list[s
                 await restart
             killed = stack.kill_api_child(rng.randrange(2))
             journal.append(
-                f"{loop.time() - started:6.1f}s SIGKILL one of the API's uvicorn processes{'' if killed else ' (none found)'}"
+                f"{loop.time() - started:6.1f}s SIGKILL one of the API's uvicorn "
+                f"processes{'' if killed else ' (none found)'}"
             )
     if restart is not None:
         await restart

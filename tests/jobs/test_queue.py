@@ -52,6 +52,14 @@ async def test_claim_runs_each_due_job_once_in_order(queue, clock):
     assert [job.payload for job in second] == [{"n": 2}]
 
 
+async def test_counts_jobs_by_status(queue):
+    # counts() once called a column method Piccolo does not have and raised AttributeError.
+    await queue.enqueue("demo", {"n": 1})
+    await queue.enqueue("demo", {"n": 2})
+    await queue.claim("w1", ["demo"], 1, lease_seconds=60)
+    assert await queue.counts() == {"pending": 1, "running": 1}
+
+
 async def test_dedupe_key_makes_enqueue_idempotent(queue):
     for _ in range(3):
         await queue.enqueue("demo", {"n": 1}, dedupe_key="case-1:TAX-UNIFIED:submit")

@@ -120,6 +120,7 @@ async def wait_for_status(
             return view
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(
-                f"case {case_id} still {view.get('status')!r} after {timeout}s: {[(i['code'], i['status']) for i in view.get('items', [])]}"
+                f"case {case_id} still {view.get('status')!r} after {timeout}s: "
+                f"{[(i['code'], i['status']) for i in view.get('items', [])]}"
             )
         await asyncio.sleep(0.3)

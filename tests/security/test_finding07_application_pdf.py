@@ -46,7 +46,8 @@ async def test_finding07_staff_reads_are_audited(live, world):
 
 async def test_finding07_class_licence_only_for_staff_with_a_case_of_the_enterprise(live, world):
     """Same class (a route that checked only a role): any staff member could fetch any enterprise's
-    e-licence. Agency staff now get it only for enterprises with a case of theirs (403 otherwise: enterprises are public, cases are not); reads are audited."""
+    e-licence. Agency staff now get it only for enterprises with a case of theirs (403 otherwise:
+    enterprises are public, cases are not); reads are audited."""
     from tests.security.support import CASE_USCC
 
     path = f"/api/v1/enterprises/{CASE_USCC}/licence"

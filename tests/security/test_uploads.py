@@ -270,7 +270,10 @@ async def test_oversize_files_and_bodies_are_refused(live, draft):
 
     async def chunked():  # no Content-Length: the cap must hold while streaming
         yield b'--x\r\nContent-Disposition: form-data; name="code"\r\n\r\n' + draft["code"].encode() + b"\r\n"
-        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="s.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+        yield (
+            b'--x\r\nContent-Disposition: form-data; name="file"; filename="s.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n"
+        )
         for _ in range(body_cap // (1 << 20) + 2):
             yield b"0" * (1 << 20)
         yield b"\r\n--x--\r\n"
