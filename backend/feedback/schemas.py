@@ -55,6 +55,7 @@ class EventView(msgspec.Struct):
 class ReportView(msgspec.Struct):
     id: str
     agency: str
+    agency_name: dict[str, str]  # {"zh-CN", "en"}
     level: str
     region: str
     reporter_id: str

@@ -54,6 +54,23 @@ def agency_of(actor: Actor) -> str:
     return "platform" if _is_admin(actor) else ""
 
 
+def agency_name(code: str) -> dict[str, str]:
+    """What people read for an agency code: the business system's name, or the hall's division."""
+    from backend.catalog import get_catalog
+    from backend.catalog.loader import get_divisions
+
+    system = get_catalog().systems.get(code)
+    if system is not None:
+        return {"zh-CN": system.name.zh, "en": system.name.en}
+    if code.startswith("hall-"):
+        division = get_divisions().by_code.get(code.removeprefix("hall-"))
+        if division is not None:
+            return {"zh-CN": f"{division.name}政务服务大厅", "en": f"{division.name_en} service hall"}
+    if code == "platform":
+        return {"zh-CN": "平台技术团队", "en": "Platform team"}
+    return {"zh-CN": code, "en": code}
+
+
 def level_of(region: str) -> str:
     """省/市/县 from a GB/T 2260 prefix: 35 → province, 3501 or 350100 → city, 350128 → county."""
     if len(region) <= 2:
@@ -115,6 +132,7 @@ def _view(row: dict[str, Any], events: list[dict[str, Any]] | None = None) -> Re
     return ReportView(
         id=row["public_id"],
         agency=row["agency"],
+        agency_name=agency_name(row["agency"]),
         level=row["level"],
         region=row["region"],
         reporter_id=row["reporter_id"],
@@ -250,7 +268,12 @@ class Feedback:
             "total": len(rows),
             "by_status": {s: by_status.get(s, 0) for s in STATUSES},
             "by_agency": [
-                {"agency": a, "total": sum(c.values()), "by_status": {s: c.get(s, 0) for s in STATUSES}}
+                {
+                    "agency": a,
+                    "agency_name": agency_name(a),
+                    "total": sum(c.values()),
+                    "by_status": {s: c.get(s, 0) for s in STATUSES},
+                }
                 for a, c in sorted(agencies.items())
             ],
         }

@@ -207,6 +207,8 @@ async def test_each_agency_sees_its_own_and_the_platform_team_sees_all(api):
     amr = (await file(api, "staff-amr-fuzhou", tiny_png())).json()
     pingtan = (await file(api, "window-pingtan")).json()
     assert (pingtan["agency"], pingtan["level"]) == ("hall-350128", "county")
+    assert pingtan["agency_name"]["zh-CN"] == "平潭县（平潭综合实验区）政务服务大厅"
+    assert amr["agency_name"]["zh-CN"] == "福建省市场监管智慧应用一体化平台"
     etax = (await file(api, "staff-etax")).json()
     assert (etax["agency"], etax["level"]) == ("etax", "province")
 
