@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 
 from backend.cases.service import ActorDep
+from backend.feedback.consultation import CommentView, Consultations, ConsultationView
 from backend.feedback.schemas import ReporterNote, ReportFiling, ReportView, StatusMove, Triage
 from backend.feedback.service import SEVERITIES, STATUSES, Feedback
 from backend.lib.openapi import OPT_FILE_MEDIA_TYPES
@@ -88,4 +90,75 @@ class FeedbackController(Controller):
         return await Feedback(platform).reopen(actor, report_id, data.note)
 
 
-ROUTES: list[Any] = [FeedbackController]
+class OpenConsultation(msgspec.Struct, forbid_unknown_fields=True):
+    version: str = ""
+    note: str = ""
+
+
+class NewComment(msgspec.Struct, forbid_unknown_fields=True):
+    item_code: str = ""
+    section: str = ""
+    body: str = ""
+
+
+class NewReply(msgspec.Struct, forbid_unknown_fields=True):
+    body: str = ""
+
+
+class Resolution(msgspec.Struct, forbid_unknown_fields=True):
+    resolution: str = ""
+    note: str = ""
+
+
+class ConsultationController(Controller):
+    """征求意见 — a draft catalog version's guides opened to the agencies for comments."""
+
+    path = "/api/v1/consultations"
+    tags = ["feedback"]
+
+    @get("/", summary="Consultations with their comment counts")
+    async def consultations(self, platform: PlatformDep, actor: ActorDep) -> list[ConsultationView]:
+        return await Consultations(platform).list(actor)
+
+    @post("/", summary="Open a catalog version to the agencies' comments (administrators)")
+    async def open(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[OpenConsultation]) -> ConsultationView:
+        return await Consultations(platform).open(actor, data.version, data.note)
+
+    @get("/{version:str}", summary="One consultation: items, sections and every comment thread")
+    async def consultation(self, platform: PlatformDep, actor: ActorDep, version: FromPath[str]) -> ConsultationView:
+        return await Consultations(platform).get(actor, version)
+
+    @post("/{version:str}/comments", summary="Comment on one item's guide section")
+    async def comment(
+        self, platform: PlatformDep, actor: ActorDep, version: FromPath[str], data: JSONBody[NewComment]
+    ) -> CommentView:
+        return await Consultations(platform).comment(actor, version, data.item_code, data.section, data.body)
+
+    @post("/{version:str}/comments/{comment_id:str}/replies", summary="Reply in a comment's thread")
+    async def reply(
+        self,
+        platform: PlatformDep,
+        actor: ActorDep,
+        version: FromPath[str],
+        comment_id: FromPath[str],
+        data: JSONBody[NewReply],
+    ) -> CommentView:
+        return await Consultations(platform).reply(actor, version, comment_id, data.body)
+
+    @post(
+        "/{version:str}/comments/{comment_id:str}/resolution",
+        status_code=200,
+        summary="Resolve a comment: adopted, partly or declined, with a reason (administrators)",
+    )
+    async def resolve(
+        self,
+        platform: PlatformDep,
+        actor: ActorDep,
+        version: FromPath[str],
+        comment_id: FromPath[str],
+        data: JSONBody[Resolution],
+    ) -> CommentView:
+        return await Consultations(platform).resolve(actor, version, comment_id, data.resolution, data.note)
+
+
+ROUTES: list[Any] = [FeedbackController, ConsultationController]

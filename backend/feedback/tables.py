@@ -48,3 +48,50 @@ class FeedbackEvent(Table, tablename="feedback_event"):
     to_status = Varchar(length=16, default="")
     detail = Text(default="{}")  # JSON: the changed fields and the note
     at = BigInt()
+
+
+class Consultation(Table, tablename="feedback_consultation"):
+    """征求意见: a draft catalog version opened to the agencies for comments on its guides."""
+
+    version = Varchar(length=20, unique=True)
+    status = Varchar(length=12, default="open")  # open | closed (closed when the version is published)
+    note = Text(default="")
+    opened_by = Varchar(length=64)
+    opened_at = BigInt()
+    closed_at = BigInt(null=True, default=None)
+    override_reason = Text(default="")  # published over unresolved comments: the administrator's reason
+    overridden_by = Varchar(length=64, default="")
+
+
+class ConsultationComment(Table, tablename="feedback_consultation_comment"):
+    """One agency comment on one item's guide section of a consulted version."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
+    public_id = Varchar(length=32, unique=True)
+    version = Varchar(length=20, index=True)
+    item_code = Varchar(length=40)
+    section = Varchar(length=20)
+    agency = Varchar(length=40)
+    author_id = Varchar(length=64)
+    author_name = Varchar(length=80, default="")
+    body = Text()
+    status = Varchar(length=12, default="open", index=True)  # open | resolved
+    resolution = Varchar(length=12, default="")  # adopted | partly | declined
+    resolution_note = Text(default="")
+    resolved_by = Varchar(length=64, default="")
+    resolved_at = BigInt(null=True, default=None)
+    created_at = BigInt()
+
+
+class ConsultationReply(Table, tablename="feedback_consultation_reply"):
+    """A reply in a comment's thread (the platform team or another agency)."""
+
+    id: Serial  # the primary key Piccolo adds (declared for the type checker)
+
+    comment_id = Varchar(length=32, index=True)
+    author_id = Varchar(length=64)
+    author_name = Varchar(length=80, default="")
+    agency = Varchar(length=40, default="")
+    body = Text()
+    at = BigInt()

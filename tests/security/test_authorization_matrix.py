@@ -189,6 +189,13 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/feedback/reports/{report_id:str}/reopen"): Rule(
         frozenset({"agency_staff"}), hidden=True, why="the reporter only"
     ),
+    # 征求意见 (consultation on guides): participating staff comment and reply, administrators open and resolve
+    ("GET", "/api/v1/consultations"): Rule(STAFF),
+    ("POST", "/api/v1/consultations"): Rule(ADMIN),
+    ("GET", "/api/v1/consultations/{version:str}"): Rule(STAFF),
+    ("POST", "/api/v1/consultations/{version:str}/comments"): Rule(STAFF),
+    ("POST", "/api/v1/consultations/{version:str}/comments/{comment_id:str}/replies"): Rule(STAFF),
+    ("POST", "/api/v1/consultations/{version:str}/comments/{comment_id:str}/resolution"): Rule(ADMIN),
     # statistics and administration
     ("GET", "/api/v1/stats"): Rule(ADMIN),
     ("GET", "/api/v1/stats/export"): Rule(ADMIN),
@@ -416,6 +423,15 @@ async def resources(live, world) -> dict[str, str]:
         },
     )
     assert reported.status_code == 201, reported.text
+    version = (await c.get("/api/v1/catalog")).json()["version"]
+    opened = await c.post("/api/v1/consultations", headers=bearer(t["admin"]), json={"version": version})
+    assert opened.status_code == 201, opened.text
+    commented = await c.post(
+        f"/api/v1/consultations/{version}/comments",
+        headers=bearer(t["agency_staff"]),
+        json={"item_code": "REG-COMPANY", "section": "materials", "body": "材料清单有误"},
+    )
+    assert commented.status_code == 201, commented.text
     return {
         "case_id": world.case_id,
         "ref": world.item_ref,
@@ -431,6 +447,8 @@ async def resources(live, world) -> dict[str, str]:
         "assisted_id": assisted.json()["id"],
         "owner_id_number": me["id_number"],
         "report_id": reported.json()["id"],
+        "version": version,
+        "comment_id": commented.json()["id"],
     }
 
 
@@ -445,6 +463,8 @@ def probe_for(method: str, path: str, r: dict[str, str]) -> Probe:
         "system": "amr",
         "fid": r["fid"],
         "report_id": r["report_id"],
+        "version": r["version"],
+        "comment_id": r["comment_id"],
         "rating_id": r["rating_id"],
         "appeal_id": r["appeal_id"],
         "assisted_id": r["assisted_id"],
@@ -548,6 +568,17 @@ def probe_for(method: str, path: str, r: dict[str, str]) -> Probe:
         ("POST", "/api/v1/feedback/reports/{report_id:str}/status"): Probe(concrete, json={"status": "confirmed"}),
         ("POST", "/api/v1/feedback/reports/{report_id:str}/confirm"): Probe(concrete, json={}),
         ("POST", "/api/v1/feedback/reports/{report_id:str}/reopen"): Probe(concrete, json={"note": "仍有问题"}),
+        # a second opening of the same version: 409 to an administrator, nothing changes
+        ("POST", "/api/v1/consultations"): Probe(concrete, json={"version": r["version"]}),
+        ("POST", "/api/v1/consultations/{version:str}/comments"): Probe(
+            concrete, json={"item_code": "REG-COMPANY", "section": "fees", "body": "收费说明"}
+        ),
+        ("POST", "/api/v1/consultations/{version:str}/comments/{comment_id:str}/replies"): Probe(
+            concrete, json={"body": "已收到"}
+        ),
+        ("POST", "/api/v1/consultations/{version:str}/comments/{comment_id:str}/resolution"): Probe(
+            concrete, json={"resolution": "adopted", "note": "已采纳"}
+        ),
         ("GET", "/api/v1/stats/export"): Probe(concrete, params={"section": "items"}),
         ("PUT", "/api/v1/admin/connector-modes/{system:str}"): Probe(concrete, json={"mode": "api"}),
         ("GET", "/api/v1/admin/catalog/diff"): Probe(concrete, params={"base": "2026.1", "other": "2026.1"}),
