@@ -130,7 +130,7 @@ form.addEventListener("submit", async (ev) => {
   const file = data.get("screenshot");
   if (!file || !file.size) data.delete("screenshot");  // no screenshot: send none, not an empty part
   try {
-    await api("/api/v1/feedback/reports", { method: "POST", form: data });
+    await api("/api/v1/feedback/reports", { method: "POST", form: data, idempotent: true });
     form.reset();
     showOk(messages, T.filed);
     await refresh();

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 
@@ -33,15 +33,28 @@ class FeedbackController(Controller):
     ) -> list[ReportView]:
         return await Feedback(platform).list(actor, status=status, agency=agency)
 
-    @post("/reports", summary="File a problem: page, step, expected, actual, optional PNG/JPEG screenshot")
+    @post(
+        "/reports",
+        summary="File a problem: page, step, expected, actual, optional PNG/JPEG screenshot",
+        description="An optional Idempotency-Key header makes a retry return the first report.",
+    )
     async def file(
         self,
         platform: PlatformDep,
         actor: ActorDep,
+        request: Request,
         data: Annotated[ReportFiling, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ReportView:
         content = await data.screenshot.read() if data.screenshot is not None else None
-        return await Feedback(platform).file(actor, data.page, data.step, data.expected, data.actual, content or None)
+        return await Feedback(platform).file(
+            actor,
+            data.page,
+            data.step,
+            data.expected,
+            data.actual,
+            content or None,
+            idempotency_key=request.headers.get("idempotency-key", ""),
+        )
 
     @get("/stats", summary="Counts by agency and status")
     async def stats(self, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:

@@ -189,10 +189,27 @@ class Feedback:
         return row
 
     async def file(
-        self, actor: Actor, page: str, step: str, expected: str, actual: str, screenshot: bytes | None = None
+        self,
+        actor: Actor,
+        page: str,
+        step: str,
+        expected: str,
+        actual: str,
+        screenshot: bytes | None = None,
+        idempotency_key: str = "",
     ) -> ReportView:
-        """File a problem for the reporter's agency; level and region come from the session."""
+        """File a problem for the reporter's agency; level and region come from the session.
+
+        A retry with the same ``Idempotency-Key`` returns the report the first attempt filed."""
         _require_reporter(actor)
+        key = (idempotency_key or "").strip()
+        if len(key) > 100:
+            raise ProblemError(
+                422, "invalid_idempotency_key", "幂等键过长。 The Idempotency-Key is too long.", field="Idempotency-Key"
+            )
+        client_key = f"{actor.id}:{key}" if key else None
+        if client_key and (earlier := await self._by_key(client_key)):
+            return await self.get(actor, earlier)
         fields = {
             "page": _text(page, "page", MAX_PAGE),
             "step": _text(step, "step", MAX_TEXT),
@@ -202,6 +219,16 @@ class Feedback:
         media_type = check_screenshot(screenshot) if screenshot else ""
         region = actor.regions[0] if actor.regions else ""
         now, public_id = _now(self.platform), uuid.uuid4().hex
+        try:
+            await self._insert(actor, public_id, region, fields, media_type, screenshot, client_key, now)
+        except Exception:
+            # a concurrent retry with the same key won the unique client_key: answer with its report
+            if client_key and (earlier := await self._by_key(client_key)):
+                return await self.get(actor, earlier)
+            raise
+        return await self.get(actor, public_id)
+
+    async def _insert(self, actor, public_id, region, fields, media_type, screenshot, client_key, now) -> None:
         async with writing_transaction(self.platform.engine):
             await FeedbackReport.insert(
                 FeedbackReport(
@@ -213,6 +240,7 @@ class Feedback:
                     reporter_name=actor.name,
                     status="new",
                     screenshot_type=media_type,
+                    client_key=client_key,
                     created_at=now,
                     updated_at=now,
                     **fields,
@@ -223,7 +251,12 @@ class Feedback:
                     FeedbackScreenshot(report_id=public_id, media_type=media_type, content=screenshot)
                 )
             await self._event(public_id, actor, "filed", "", "new", {"screenshot": bool(media_type)})
-        return await self.get(actor, public_id)
+
+    async def _by_key(self, client_key: str) -> str | None:
+        row = (
+            await FeedbackReport.select(FeedbackReport.public_id).where(FeedbackReport.client_key == client_key).first()
+        )
+        return row["public_id"] if row else None
 
     async def get(self, actor: Actor, report_id: str) -> ReportView:
         """One report with its history."""

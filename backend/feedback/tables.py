@@ -23,6 +23,8 @@ class FeedbackReport(Table, tablename="feedback_report"):
     severity = Varchar(length=12, default="")
     assignee = Varchar(length=80, default="")
     screenshot_type = Varchar(length=20, default="")  # image/png | image/jpeg; "" = none
+    # "<reporter>:<Idempotency-Key>": a retried filing returns the first report instead of a second one
+    client_key = Varchar(length=200, null=True, default=None, unique=True)
     created_at = BigInt()
     updated_at = BigInt()
 

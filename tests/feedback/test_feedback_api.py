@@ -179,6 +179,24 @@ async def test_a_report_goes_from_filing_to_confirmation_with_its_history(api):
     assert all(e["at"] > 0 for e in history)
 
 
+async def file_with_key(api, persona: str, key: str, screenshot: bytes | None = None):
+    headers = {**await api.login(persona), "Idempotency-Key": key}
+    return await api.client.post(REPORTS, files=multipart(FIELDS, screenshot), headers=headers)
+
+
+async def test_a_retried_filing_files_once(api):
+    first = await file_with_key(api, "staff-etax", "filing-1", tiny_png())
+    again = await file_with_key(api, "staff-etax", "filing-1", tiny_png())
+    assert first.status_code == 201 and again.status_code == 201, (first.text, again.text)
+    assert again.json()["id"] == first.json()["id"]
+    other = await file_with_key(api, "staff-amr", "filing-1")  # keys are per reporter
+    assert other.json()["id"] != first.json()["id"]
+    fresh = await file(api, "staff-etax")
+    assert fresh.json()["id"] != first.json()["id"]
+    assert (await api.call("admin-platform", "GET", "/api/v1/feedback/stats")).json()["total"] == 3
+    problem(await file_with_key(api, "staff-etax", "k" * 101), 422, "invalid_idempotency_key")
+
+
 async def test_bad_input_is_a_problem_naming_the_field(api):
     problem(await file(api, "staff-etax", actual=""), 422, "feedback_field_required", "actual")
     problem(await file(api, "staff-etax", page="x" * 501), 422, "feedback_field_too_long", "page")
