@@ -247,6 +247,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from backend.administration import ROUTES as ADMINISTRATION_ROUTES
     from backend.cases.routes import ROUTES as CASE_ROUTES
     from backend.catalog import ROUTES as CATALOG_ROUTES
+    from backend.feedback import ROUTES as FEEDBACK_ROUTES
     from backend.integrations import ROUTES as INTEGRATION_ROUTES
     from backend.notifications import ROUTES as NOTIFICATION_ROUTES
     from backend.ratings import ROUTES as RATING_ROUTES
@@ -265,6 +266,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *RATING_ROUTES,
         *STATS_ROUTES,
         *ADMINISTRATION_ROUTES,
+        *FEEDBACK_ROUTES,
     ]
     state: dict = {"platform": platform}
     if settings.test_env_enabled:

@@ -20,5 +20,6 @@ APP_REGISTRY = AppRegistry(
         "backend.workbench.piccolo_app",
         "backend.ratings.piccolo_app",
         "backend.administration.piccolo_app",
+        "backend.feedback.piccolo_app",
     ]
 )

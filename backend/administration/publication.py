@@ -148,8 +148,11 @@ async def _lock(platform) -> None:
         await raw(CatalogPublication, "LOCK TABLE catalog_publication IN SHARE ROW EXCLUSIVE MODE")
 
 
-async def publish(platform, actor, version: str, note: str = "") -> PublicationView:
-    """Make ``version`` the one new drafts use (422 ``unknown_catalog_version``, 409 ``already_current``)."""
+async def publish(platform, actor, version: str, note: str = "", override_reason: str = "") -> PublicationView:
+    """Make ``version`` the one new drafts use (422 ``unknown_catalog_version``, 409 ``already_current``;
+    409 ``unresolved_comments`` while its 征求意见 has open comments, unless ``override_reason`` is given)."""
+    from backend.feedback.consultation import check_publishable
+
     require_admin(actor)
     if version not in available_versions():
         get_catalog(version, field="version")  # raises 422 unknown_catalog_version naming the versions shipped
@@ -170,6 +173,7 @@ async def publish(platform, actor, version: str, note: str = "") -> PublicationV
                 f"目录版本 {version} 已是当前发布版本。 This version is already current.",
                 field="version",
             )
+        await check_publishable(platform, actor, version, override_reason)
         rows = await CatalogPublication.insert(
             CatalogPublication(
                 version=version,

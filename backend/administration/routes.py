@@ -18,6 +18,7 @@ from backend.platform import PlatformDep
 class PublishRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     version: str = ""  # a missing version is answered like an unknown one: 422 naming the field
     note: str = ""
+    override_reason: str = ""  # publish over unresolved 征求意见 comments (recorded on the consultation)
 
 
 class RollbackRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -40,7 +41,7 @@ class CatalogPublicationController(Controller):
         summary="Publish a catalog version: new drafts use it (existing cases keep theirs)",
     )
     async def publish(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[PublishRequest]) -> PublicationView:
-        return await publication.publish(platform, actor, data.version, data.note)
+        return await publication.publish(platform, actor, data.version, data.note, data.override_reason)
 
     @post(
         "/rollback", status_code=201, summary="Roll back: publish again the version in effect before the newest publish"

@@ -34,6 +34,8 @@ STAFF = AGENCY | {"window_staff", "admin"}
 OWNER = frozenset({"owner"})
 ADMIN = frozenset({"admin"})
 CASE_READERS = frozenset({"owner", "agency_staff", "admin"})  # the applicant, its agencies in region, administrators
+# a problem report filed by staff-amr: AMR staff anywhere (same agency) and the platform team
+FEEDBACK_READERS = frozenset({"agency_staff", "region_other", "admin"})
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,27 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/ratings/appeals"): Rule(ADMIN),
     ("POST", "/api/v1/ratings/appeals/{appeal_id:str}/review"): Rule(ADMIN),
     ("GET", "/api/v1/ratings/report"): Rule(ADMIN),
+    # 测试问题反馈 (the trial's problem reports): staff of the reporting agency, the platform team
+    ("GET", "/api/v1/feedback/reports"): Rule(STAFF, why="filtered to the caller's agency or hall"),
+    ("POST", "/api/v1/feedback/reports"): Rule(STAFF),
+    ("GET", "/api/v1/feedback/stats"): Rule(STAFF, why="filtered to the caller's agency or hall"),
+    ("GET", "/api/v1/feedback/reports/{report_id:str}"): Rule(FEEDBACK_READERS, hidden=True),
+    ("GET", "/api/v1/feedback/reports/{report_id:str}/screenshot"): Rule(FEEDBACK_READERS, hidden=True),
+    ("POST", "/api/v1/feedback/reports/{report_id:str}/triage"): Rule(ADMIN, hidden=True),
+    ("POST", "/api/v1/feedback/reports/{report_id:str}/status"): Rule(ADMIN, hidden=True),
+    ("POST", "/api/v1/feedback/reports/{report_id:str}/confirm"): Rule(
+        frozenset({"agency_staff"}), hidden=True, why="the reporter only"
+    ),
+    ("POST", "/api/v1/feedback/reports/{report_id:str}/reopen"): Rule(
+        frozenset({"agency_staff"}), hidden=True, why="the reporter only"
+    ),
+    # 征求意见 (consultation on guides): participating staff comment and reply, administrators open and resolve
+    ("GET", "/api/v1/consultations"): Rule(STAFF),
+    ("POST", "/api/v1/consultations"): Rule(ADMIN),
+    ("GET", "/api/v1/consultations/{version:str}"): Rule(STAFF),
+    ("POST", "/api/v1/consultations/{version:str}/comments"): Rule(STAFF),
+    ("POST", "/api/v1/consultations/{version:str}/comments/{comment_id:str}/replies"): Rule(STAFF),
+    ("POST", "/api/v1/consultations/{version:str}/comments/{comment_id:str}/resolution"): Rule(ADMIN),
     # statistics and administration
     ("GET", "/api/v1/stats"): Rule(ADMIN),
     ("GET", "/api/v1/stats/export"): Rule(ADMIN),
@@ -342,6 +365,10 @@ class Probe:
     headers: dict | None = None
 
 
+PNG_1X1 = bytes.fromhex(  # a real 1×1 PNG (a problem report's screenshot)
+    "89504e470d0a1a0a0000000d49484452000000010000000108020000009077"
+    "53de0000000c49444154789c63f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+)
 TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
@@ -384,6 +411,27 @@ async def resources(live, world) -> dict[str, str]:
         json={"uscc": OTHER_USCC, "visitor_id": "P002", "visitor_name": "林晓燕"},
     )
     assert assisted.status_code == 201, assisted.text
+    reported = await c.post(
+        "/api/v1/feedback/reports",
+        headers=bearer(t["agency_staff"]),
+        files={
+            "page": (None, "/staff/workbench.html"),
+            "step": (None, "办结"),
+            "expected": (None, "办结成功"),
+            "actual": (None, "报错"),
+            "screenshot": ("s.png", PNG_1X1, "image/png"),
+        },
+    )
+    assert reported.status_code == 201, reported.text
+    version = (await c.get("/api/v1/catalog")).json()["version"]
+    opened = await c.post("/api/v1/consultations", headers=bearer(t["admin"]), json={"version": version})
+    assert opened.status_code == 201, opened.text
+    commented = await c.post(
+        f"/api/v1/consultations/{version}/comments",
+        headers=bearer(t["agency_staff"]),
+        json={"item_code": "REG-COMPANY", "section": "materials", "body": "材料清单有误"},
+    )
+    assert commented.status_code == 201, commented.text
     return {
         "case_id": world.case_id,
         "ref": world.item_ref,
@@ -398,6 +446,9 @@ async def resources(live, world) -> dict[str, str]:
         "verification_id": face.json()["verification_id"],
         "assisted_id": assisted.json()["id"],
         "owner_id_number": me["id_number"],
+        "report_id": reported.json()["id"],
+        "version": version,
+        "comment_id": commented.json()["id"],
     }
 
 
@@ -411,6 +462,9 @@ def probe_for(method: str, path: str, r: dict[str, str]) -> Probe:
         "uscc": CASE_USCC,
         "system": "amr",
         "fid": r["fid"],
+        "report_id": r["report_id"],
+        "version": r["version"],
+        "comment_id": r["comment_id"],
         "rating_id": r["rating_id"],
         "appeal_id": r["appeal_id"],
         "assisted_id": r["assisted_id"],
@@ -502,6 +556,28 @@ def probe_for(method: str, path: str, r: dict[str, str]) -> Probe:
         ),
         ("POST", "/api/v1/ratings/appeals/{appeal_id:str}/review"): Probe(
             concrete, json={"uphold": False, "decision": "维持"}
+        ),
+        ("POST", "/api/v1/feedback/reports"): Probe(
+            concrete,
+            files={"page": (None, "/x"), "step": (None, "s"), "expected": (None, "e"), "actual": (None, "a")},
+        ),
+        ("POST", "/api/v1/feedback/reports/{report_id:str}/triage"): Probe(
+            concrete, json={"severity": "minor", "assignee": "王工"}
+        ),
+        # a move the state machine lacks: 409 to the platform team, nothing changes
+        ("POST", "/api/v1/feedback/reports/{report_id:str}/status"): Probe(concrete, json={"status": "confirmed"}),
+        ("POST", "/api/v1/feedback/reports/{report_id:str}/confirm"): Probe(concrete, json={}),
+        ("POST", "/api/v1/feedback/reports/{report_id:str}/reopen"): Probe(concrete, json={"note": "仍有问题"}),
+        # a second opening of the same version: 409 to an administrator, nothing changes
+        ("POST", "/api/v1/consultations"): Probe(concrete, json={"version": r["version"]}),
+        ("POST", "/api/v1/consultations/{version:str}/comments"): Probe(
+            concrete, json={"item_code": "REG-COMPANY", "section": "fees", "body": "收费说明"}
+        ),
+        ("POST", "/api/v1/consultations/{version:str}/comments/{comment_id:str}/replies"): Probe(
+            concrete, json={"body": "已收到"}
+        ),
+        ("POST", "/api/v1/consultations/{version:str}/comments/{comment_id:str}/resolution"): Probe(
+            concrete, json={"resolution": "adopted", "note": "已采纳"}
         ),
         ("GET", "/api/v1/stats/export"): Probe(concrete, params={"section": "items"}),
         ("PUT", "/api/v1/admin/connector-modes/{system:str}"): Probe(concrete, json={"mode": "api"}),
