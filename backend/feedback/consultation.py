@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import msgspec
+from piccolo.columns.base import Column
 
 from backend.cases.service import Actor
 from backend.db import writing_transaction
@@ -325,7 +326,7 @@ async def check_publishable(platform, actor: Actor, version: str, override_reaso
         raise ProblemError(
             422, "feedback_field_too_long", "理由过长。 The reason is too long.", field="override_reason"
         )
-    changes: dict[str, Any] = {"status": "closed", "closed_at": platform.clock.now_ms()}
+    changes: dict[Column | str, Any] = {"status": "closed", "closed_at": platform.clock.now_ms()}
     if unresolved:
         changes |= {"override_reason": reason, "overridden_by": actor.id}
     await Consultation.update(changes).where(Consultation.version == version)

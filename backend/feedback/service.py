@@ -15,6 +15,8 @@ import uuid
 from collections import Counter
 from typing import Any
 
+from piccolo.columns.base import Column
+
 from backend.cases.materials import check_upload, sniff
 from backend.cases.service import Actor
 from backend.db import writing_transaction
@@ -312,7 +314,7 @@ class Feedback:
         }
 
     async def _move(
-        self, actor: Actor, row: dict[str, Any], after: str, action: str, changes: dict[str, Any], note: str
+        self, actor: Actor, row: dict[str, Any], after: str, action: str, changes: dict[Column | str, Any], note: str
     ) -> ReportView:
         before = row["status"]
         async with writing_transaction(self.platform.engine):
