@@ -123,10 +123,14 @@ async def run_worker() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     heartbeat = asyncio.create_task(beat(settings.heartbeat_path, stop))
+    from backend.app import follow_holiday_imports
+
+    calendar = asyncio.create_task(follow_holiday_imports(platform, stop))  # due dates follow an admin's import
     try:
         await make_worker(platform).run(stop)
     finally:
         heartbeat.cancel()
+        calendar.cancel()
         if channels is not None:
             await channels.on_shutdown()
         for connector in platform.connectors.values():

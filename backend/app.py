@@ -58,6 +58,16 @@ async def load_holiday_imports(platform) -> None:
         log.exception("holiday imports not loaded; the shipped calendar is in force")
 
 
+async def follow_holiday_imports(platform, stop: asyncio.Event) -> None:
+    """Keep this process's calendar in step with imports another process made (an admin's import)."""
+    from backend.administration.holidays import follow_imports
+
+    try:
+        await follow_imports(platform, stop)
+    except Exception:  # an unmigrated database: the calendar loaded at start stays in force
+        log.exception("holiday imports not followed")
+
+
 API_VERSION = "0.1.0"
 
 
@@ -209,6 +219,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             identity.PURGE_JOB, {}, dedupe_key="identity.purge:bootstrap"
         )  # re-schedules itself
         stop = asyncio.Event()
+        calendar_task = asyncio.create_task(follow_holiday_imports(platform, stop))
         worker_task = None
         if settings.run_worker_in_process:
             worker_task = asyncio.create_task(make_worker(platform).run(stop))
@@ -220,6 +231,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             yield
         finally:
             stop.set()
+            calendar_task.cancel()
             if worker_task is not None:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(worker_task, timeout=10)

@@ -13,6 +13,9 @@ This process swaps its calendar at once; other processes load the imports when t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from datetime import date
 from typing import Any
 
@@ -32,6 +35,7 @@ from backend.lib.workdays import (
     decode_arrangements,
 )
 
+log = logging.getLogger("backend.administration.holidays")
 NOTICE = "NOTICE"  # the case's own timed stage counts calendar days; its end never moves
 
 
@@ -186,6 +190,31 @@ async def refresh(platform) -> WorkCalendar:
         cal = platform.cases.calendar
         platform.cases.calendar = WorkCalendar.from_arrangements({**cal.arrangements, **imported})
     return platform.cases.calendar
+
+
+async def latest_import_id() -> int:
+    """The newest import's id (0: none): what a process compares to know its calendar is current."""
+    rows = await HolidayImport.select(HolidayImport.id).order_by(HolidayImport.id, ascending=False).limit(1)
+    return rows[0]["id"] if rows else 0
+
+
+async def follow_imports(platform, stop: asyncio.Event, every: float = 30.0) -> None:
+    """Keep this process's calendar in step with imports made by any process (every API process and
+    worker computes due dates): one indexed read every ``every`` seconds, a refresh when it moved."""
+    seen = await latest_import_id()
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if stop.is_set():
+            return
+        try:
+            latest = await latest_import_id()
+            if latest != seen:
+                await refresh(platform)
+                seen = latest
+                log.info("holiday arrangement imports reloaded", extra={"import": latest})
+        except Exception:  # the database is away for a moment: the calendar in force stays, try again
+            log.warning("holiday imports not checked", exc_info=True)
 
 
 async def calendar_state(platform, actor) -> CalendarState:

@@ -92,6 +92,35 @@ async def test_a_new_process_loads_the_imports(platform):
     assert not platform.cases.calendar.is_working_day(date(2027, 1, 4))
 
 
+async def test_a_running_process_follows_an_import_made_elsewhere(platform):
+    """Every API process and worker computes due dates: an import made through one of them is in
+    force in the others within their check interval, without a restart."""
+    import asyncio
+
+    elsewhere = platform.cases.calendar.from_file()  # what another process holds: the shipped calendar
+    this_process = platform.cases.calendar
+    stop = asyncio.Event()
+    platform.cases.calendar = elsewhere
+    follower = asyncio.create_task(holidays.follow_imports(platform, stop, every=0.05))
+    try:
+        await asyncio.sleep(0.1)  # it has read where the imports stand
+        assert platform.cases.calendar.is_working_day(date(2027, 1, 4))
+        platform.cases.calendar, imported = (
+            this_process,
+            await holidays.import_arrangement(platform, ADMIN, arrangement()),
+        )  # an administrator's import, made by "another" process
+        assert imported.moved == 0
+        platform.cases.calendar = elsewhere
+        for _ in range(100):
+            if not platform.cases.calendar.is_working_day(date(2027, 1, 4)):
+                break
+            await asyncio.sleep(0.05)
+        assert not platform.cases.calendar.is_working_day(date(2027, 1, 4))
+    finally:
+        stop.set()
+        await follower
+
+
 @pytest.mark.parametrize(
     ("overrides", "code", "field"),
     [
