@@ -670,8 +670,8 @@ async function donePage(view) {
   if (view.status === "draft") return redirect(`#/case/${view.id}/submit`);
   return [
     h("div", { class: "confirmation", "data-testid": "confirmation" }, h("h1", {}, t("done.title")), h("p", {}, t("done.number")), h("p", { class: "confirmation__number", "data-testid": "case-number" }, view.number)),
-    h("h2", {}, t("done.next")), h("p", { "data-testid": "promised-days" }, view.plan?.stage_days && view.plan?.promised_text
-      ? t("done.next.bodyStaged", { promise: pick(view.plan.promised_text) })
+    h("h2", {}, t("done.next")), h("p", { "data-testid": "promised-days" }, view.promised_text
+      ? t("done.next.bodyStaged", { promise: label(view.promised_text) })
       : t("done.next.body", { days: view.promised_days || view.plan?.promised_days || "" })),
     h("p", {}, h("a", { class: "button", href: `#/case/${view.id}`, "data-testid": "view-case" }, t("done.view"))),
   ];

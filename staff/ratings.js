@@ -22,31 +22,8 @@ function stepForm(f) {
     try {
       await api(`/api/v1/ratings/follow-ups/${f.id}/${next[0]}`, { method: "POST", body: { note: new FormData(form).get("note") || "" } });
       showOk(messages, "已保存。");
-      await async function report() {
-  try {
-    const r = await api("/api/v1/ratings/report");
-    const f = r.follow_ups;
-    reportRoot.replaceChildren(h("h2", {}, "好差评报表"),
-      h("ul", { class: "figures", "data-testid": "rating-report" },
-        h("li", { class: "figure" }, "有效评价", h("strong", {}, String(r.total))),
-        h("li", { class: "figure" }, "满意率", h("strong", {}, r.satisfaction == null ? "—" : `${(r.satisfaction * 100).toFixed(1)}%`)),
-        h("li", { class: "figure" }, "差评", h("strong", {}, String(r.bad))),
-        h("li", { class: "figure" }, "回访超期", h("strong", {}, String(f.visit_overdue))),
-        h("li", { class: "figure" }, "整改答复超期", h("strong", {}, String(f.rectify_overdue)))),
-      // delivery to the provincial 好差评 system: every rating, follow-up step and appeal is one report
-      h("h3", {}, "上报省好差评系统"),
-      h("ul", { class: "figures", "data-testid": "rating-reporting" },
-        h("li", { class: "figure" }, "已送达", h("strong", { "data-testid": "reports-delivered" }, String(r.reporting.delivered))),
-        h("li", { class: "figure" }, "待送达", h("strong", { "data-testid": "reports-pending" }, String(r.reporting.pending))),
-        h("li", { class: "figure" }, "送达失败", h("strong", { "data-testid": "reports-failed" }, String(r.reporting.failed)))),
-      r.reporting.failed ? h("p", { class: "hint" }, "送达失败：省系统拒收，或多次重试仍未送达（可在“管理”页的死信任务中重新发送）。") : "");
-  } catch (error) {
-    reportRoot.replaceChildren();  // staff other than administrators see no report
-  }
-}
-
-load();
-report();
+      await load();
+      report();
     } catch (error) {
       showError(messages, error);
       b.disabled = false;
@@ -82,31 +59,8 @@ async function load() {
           try {
             await api(`/api/v1/ratings/appeals/${a.id}/review`, { method: "POST", body: { uphold: ev.submitter?.value === "uphold", decision: new FormData(form).get("decision") || "" } });
             showOk(messages, "已复核。");
-            await async function report() {
-  try {
-    const r = await api("/api/v1/ratings/report");
-    const f = r.follow_ups;
-    reportRoot.replaceChildren(h("h2", {}, "好差评报表"),
-      h("ul", { class: "figures", "data-testid": "rating-report" },
-        h("li", { class: "figure" }, "有效评价", h("strong", {}, String(r.total))),
-        h("li", { class: "figure" }, "满意率", h("strong", {}, r.satisfaction == null ? "—" : `${(r.satisfaction * 100).toFixed(1)}%`)),
-        h("li", { class: "figure" }, "差评", h("strong", {}, String(r.bad))),
-        h("li", { class: "figure" }, "回访超期", h("strong", {}, String(f.visit_overdue))),
-        h("li", { class: "figure" }, "整改答复超期", h("strong", {}, String(f.rectify_overdue)))),
-      // delivery to the provincial 好差评 system: every rating, follow-up step and appeal is one report
-      h("h3", {}, "上报省好差评系统"),
-      h("ul", { class: "figures", "data-testid": "rating-reporting" },
-        h("li", { class: "figure" }, "已送达", h("strong", { "data-testid": "reports-delivered" }, String(r.reporting.delivered))),
-        h("li", { class: "figure" }, "待送达", h("strong", { "data-testid": "reports-pending" }, String(r.reporting.pending))),
-        h("li", { class: "figure" }, "送达失败", h("strong", { "data-testid": "reports-failed" }, String(r.reporting.failed)))),
-      r.reporting.failed ? h("p", { class: "hint" }, "送达失败：省系统拒收，或多次重试仍未送达（可在“管理”页的死信任务中重新发送）。") : "");
-  } catch (error) {
-    reportRoot.replaceChildren();  // staff other than administrators see no report
-  }
-}
-
-load();
-report();
+            await load();
+      report();
           } catch (error) { showError(messages, error); }
         });
         return h("section", { class: "panel" }, h("p", {}, `${a.ground === "malicious" ? "恶意评价" : "误评"}：${a.reason}（${a.filed_by}，${dateTime(a.filed_at)}）`), form);

@@ -117,6 +117,8 @@ class CaseView(msgspec.Struct, omit_defaults=True):
     plan_problems: list[dict[str, Any]] = []
     items: list[ItemView] = []
     promised_days: int = 0  # 承诺时限 of a submitted case, in working days (a draft's is its plan's)
+    # the promise in words when a timed stage (公示期 / 异议期) comes first, as the plan and guide word it
+    promised_text: Label | None = None
     materials: list[MaterialView] = []
     timeline: list[EventView] = []
     timeline_intact: bool = True

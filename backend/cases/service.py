@@ -42,6 +42,7 @@ from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, Ca
 from backend.cases.typical import Typical, TypicalDurations, prefecture
 from backend.catalog import get_catalog, validate_draft, validate_submission
 from backend.catalog import plan as make_plan
+from backend.catalog.engine import promised_text
 from backend.db import raw, stored
 from backend.jobs.tables import Job
 from backend.lib.clock import to_datetime
@@ -212,6 +213,21 @@ def promised_days(items: list[dict[str, Any]]) -> int:
         return done[ref]
 
     return max((finish(ref) for ref in by_ref), default=0)
+
+
+def promise(catalog, items: list[dict[str, Any]]) -> tuple[int, Label | None]:
+    """(working days, the promise in words) of a submitted case, worded as its plan was: a timed stage
+    (公示期 / 异议期, the NOTICE pseudo-item) counts in calendar days of its own, the items after it in
+    working days along the longest chain (``promised_days``)."""
+    stage = next((i for i in items if i["code"] == NOTICE), None)
+    if stage is None:
+        return promised_days(items), None
+    working = promised_days(items)  # the stage itself promises no working days
+    period = next((p for p in catalog.periods if p.code == stage["office"]), None)
+    if period is None:
+        return working, None
+    text = promised_text(working, period.days, [period], [f"NOTICE:{period.code}"])
+    return working, Label(text.zh, text.en)
 
 
 def cst_date(ms: int) -> date:
@@ -1700,6 +1716,7 @@ class CaseService:
         """The case view from its rows (``*_SQL``; ``events``: every column, in order)."""
         public_id = row["public_id"]
         catalog = get_catalog(row["catalog_version"])
+        days, promise_text = promise(catalog, items) if row["status"] != st.DRAFT else (0, None)
         docs_by_item: dict[str, list[dict[str, Any]]] = {}
         for d in docs:
             docs_by_item.setdefault(d["item_ref"], []).append(
@@ -1743,7 +1760,8 @@ class CaseService:
                 )
                 for i in items
             ],
-            promised_days=promised_days(items),
+            promised_days=days,
+            promised_text=promise_text,
             materials=[MaterialView(**m) for m in materials],
             timeline=[
                 EventView(

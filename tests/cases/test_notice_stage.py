@@ -47,6 +47,10 @@ async def test_publicity_period_runs_twenty_days_then_lets_registration_go(platf
     assert notice.name.zh.startswith("简易注销公示期")
     # D Art. 47 / R Art. 33 ¶2: on the simplified route registration waits for the publicity, not for tax
     assert reg.depends_on == [notice.ref]
+    # the confirmation words the promise as the plan and the guide do: the stage, then working days
+    assert 0 < view.promised_days < 20
+    assert view.promised_text is not None
+    assert view.promised_text.zh == f"提交申请后先经简易注销公示期20日，期满无异议后{view.promised_days}个工作日内办结"
     await run_send_job(platform, notice.ref)
     view = await platform.cases.view(actor, view.id)
     opened = next(i for i in view.items if i.code == NOTICE)
