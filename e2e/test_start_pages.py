@@ -25,7 +25,7 @@ async def test_pwa_start_page_on_phones(browser, device, embedded_server, axe, s
     await shot(page, "zh")
 
     await page.get_by_role("button", name="切换为英文").click()
-    await page.wait_for_function("document.documentElement.lang === 'en'")
+    await page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert "Close down an enterprise" in await page.locator("h1").inner_text()
     before = await page.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
     await page.get_by_role("button", name="Large text").click()
@@ -35,7 +35,7 @@ async def test_pwa_start_page_on_phones(browser, device, embedded_server, axe, s
     await shot(page, "en-large")
 
     await page.reload()  # preferences persist
-    await page.wait_for_function("document.documentElement.lang === 'en'")
+    await page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert await page.evaluate("document.documentElement.dataset.textSize") == "large"
     assert errors == []
     await context.close()

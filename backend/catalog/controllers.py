@@ -12,6 +12,7 @@ from backend.catalog import engine, guide
 from backend.catalog import schemas as s
 from backend.catalog.loader import Catalog, get_catalog, get_divisions
 from backend.lib.compress import GZIP
+from backend.lib.openapi import OPT_ALSO_MEDIA_TYPES
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 
@@ -124,6 +125,7 @@ class CatalogController(Controller):
         summary="The guide (办事指南) as JSON, or a printable zh-CN page for Accept: text/html",
         media_type="application/json",
         middleware=[GZIP],
+        opt={OPT_ALSO_MEDIA_TYPES: ("text/html",)},
     )
     async def get_guide(
         self,

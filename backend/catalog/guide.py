@@ -9,6 +9,7 @@ account), no agent, no exclusion.
 from __future__ import annotations
 
 import functools
+import re
 from html import escape
 from typing import Any
 
@@ -294,8 +295,26 @@ def _t(text: s.Text | None) -> str:
     return f'{escape(text.zh)}<span class="en" lang="en">{escape(text.en)}</span>'
 
 
-def _basis(refs: list[str]) -> str:
-    return f'<span class="basis">依据：{escape("；".join(refs))}</span>' if refs else ""
+_CITATION = re.compile(r"^(?P<src>[A-Z][A-Z0-9]*)(?: Art\. (?P<art>\d+))?(?: ?¶(?P<para>\d+))?(?:\((?P<item>\d+)\))?$")
+
+
+def cite(ref: str, titles: dict[str, str]) -> str:
+    """A catalog citation ("R Art. 33 ¶2") as a reader reads it: 《市场主体登记管理条例》第33条第2款."""
+    match = _CITATION.match(ref.strip())
+    if not match or match["src"] not in titles:
+        return ref
+    title = titles[match["src"]].split("（")[0].removeprefix("中华人民共和国")
+    out = f"《{title}》" if match["art"] else title
+    if match["art"]:
+        out += f"第{match['art']}条"
+        out += f"第{match['para']}款" if match["para"] else ""
+        out += f"第{match['item']}项" if match["item"] else ""
+    return out
+
+
+def _basis(refs: list[str], titles: dict[str, str]) -> str:
+    cited = "；".join(cite(r, titles) for r in refs)
+    return f'<span class="basis">依据：{escape(cited)}</span>' if refs else ""
 
 
 def _table(caption: str, headers: list[str], rows: list[list[str]]) -> str:
@@ -309,6 +328,7 @@ def _table(caption: str, headers: list[str], rows: list[list[str]]) -> str:
 
 def render_html(guide: s.Guide) -> str:
     """A self-contained, printable, phone-friendly zh-CN page (inline CSS, no scripts)."""
+    titles = {src.id: src.title for src in guide.sources}
     r = guide.reduction
     figures = [
         (
@@ -332,7 +352,8 @@ def render_html(guide: s.Guide) -> str:
         "prerequisite": "前置条件",
     }
     cond_html = "".join(
-        f'<li><span class="tag">{escape(kinds.get(c.kind, c.kind))}</span> {_t(c.text)} {_basis(c.legal_basis)}</li>'
+        f'<li><span class="tag">{escape(kinds.get(c.kind, c.kind))}</span> {_t(c.text)} '
+        f"{_basis(c.legal_basis, titles)}</li>"
         for c in guide.conditions
     )
     item_rows = [
@@ -369,10 +390,14 @@ def render_html(guide: s.Guide) -> str:
         for m in guide.materials
     ]
     period_rows = [
-        [_t(p.name), f"{p.days} {'个工作日' if p.unit == 'working' else '日'}", escape("；".join(p.legal_basis))]
+        [
+            _t(p.name),
+            f"{p.days} {'个工作日' if p.unit == 'working' else '日'}",
+            escape("；".join(cite(r, titles) for r in p.legal_basis)),
+        ]
         for p in guide.periods
     ]
-    steps_html = "".join(f"<li>{_t(st.name)} {_basis(st.legal_basis)}</li>" for st in guide.steps)
+    steps_html = "".join(f"<li>{_t(st.name)} {_basis(st.legal_basis, titles)}</li>" for st in guide.steps)
     fields_html = "、".join(escape(f.name.zh) for f in guide.form_fields)
     sources_html = "".join(
         f"<li><strong>{escape(src.id)}</strong> {escape(src.title)}"

@@ -26,6 +26,7 @@ from backend.lib.problems import PROBLEM_MEDIA_TYPE
 # What a handler's ``opt`` may say about the contract (read by ``operation_facts``).
 OPT_REQUIRED_HEADERS = "required_headers"  # {"Idempotency-Key": "description"}
 OPT_FILE_MEDIA_TYPES = "file_media_types"  # a download's possible media types: ["application/pdf", ...]
+OPT_ALSO_MEDIA_TYPES = "also_media_types"  # other renderings of a JSON answer: ["text/html", ...]
 FILES = "application/pdf", "image/jpeg", "image/png"  # what materials and result documents can be
 EXPORTS = "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -103,6 +104,7 @@ class OperationFacts:
     authenticated: bool = False
     required_headers: dict[str, str] = field(default_factory=dict)
     file_media_types: tuple[str, ...] = ()
+    also_media_types: tuple[str, ...] = ()
 
 
 def operation_facts(app: Any) -> dict[tuple[str, str], OperationFacts]:
@@ -121,6 +123,7 @@ def operation_facts(app: Any) -> dict[tuple[str, str], OperationFacts]:
                     authenticated=authenticated,
                     required_headers=dict(handler.opt.get(OPT_REQUIRED_HEADERS, {})),
                     file_media_types=tuple(handler.opt.get(OPT_FILE_MEDIA_TYPES, ())),
+                    also_media_types=tuple(handler.opt.get(OPT_ALSO_MEDIA_TYPES, ())),
                 )
     return facts
 
@@ -170,6 +173,9 @@ def document_contract(
                 binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
                 for answer in (r for code, r in responses.items() if code.startswith("2")):
                     answer["content"] = {media_type: dict(binary) for media_type in known.file_media_types}
+            for media_type in known.also_media_types:  # e.g. a guide as a printable page
+                for answer in (r for code, r in responses.items() if code.startswith("2")):
+                    answer.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
             for status in problem_statuses(path, method, known):
                 description, code = PROBLEMS[status]
                 responses[str(status)] = {

@@ -178,6 +178,21 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     )
 
 
+def handle_bad_encoding(request: Request, exc: UnicodeDecodeError) -> Response:
+    """Text that is not UTF-8 where text is expected (a form field, a header): the client's error."""
+    return problem_response(
+        request,
+        Problem(
+            type=_type_uri("invalid_encoding"),
+            title="Bad Request",
+            status=400,
+            code="invalid_encoding",
+            detail="请求中有文字不是 UTF-8 编码，请检查后重试。",
+            errors=[FieldError(field="body", code="invalid_encoding", message="Text must be UTF-8.")],
+        ),
+    )
+
+
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", extra={"path": request.url.path})
     return problem_response(
@@ -199,5 +214,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ProblemError: handle_problem_error,
     ValidationException: handle_validation_error,
     HTTPException: handle_http_exception,
+    UnicodeDecodeError: handle_bad_encoding,
     Exception: handle_unexpected,
 }

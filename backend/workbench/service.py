@@ -325,6 +325,7 @@ class Workbench:
         """办结 with the result document (a PDF, checked by content)."""
         from backend.cases.materials import check_upload, sniff
 
+        await self._scoped(actor, ref)  # who may act is decided before anything they sent is parsed
         if (
             sniff(content) not in (None, "application/pdf") or check_upload(content) != "application/pdf"
         ):  # unknown content: 415

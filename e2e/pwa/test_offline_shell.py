@@ -9,7 +9,7 @@ async def test_start_page_opens_offline(browser, device, embedded_server, axe, s
     context = await browser.new_context(**device("Pixel 7"), locale="zh-CN")
     page = await context.new_page()
     await page.goto(embedded_server.url + "/")
-    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     names = await page.evaluate("caches.keys()")
     assert any(n.startswith("yjs-shell-") for n in names)  # versioned cache name
 

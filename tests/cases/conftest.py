@@ -24,7 +24,12 @@ from tests.cases.support import HAPPY_PERSON
 
 
 async def clean_database() -> None:
+    from backend.notifications.tables import SmsMessage
+    from backend.ratings.tables import RatingPush
+
     for table in (
+        SmsMessage,  # the outboxes to outside systems: a test counts what it sent itself
+        RatingPush,
         CaseEvent,
         CaseDocument,
         CaseMaterial,
