@@ -1003,7 +1003,7 @@ async function notificationsPage() {
     h("h1", {}, t("notifications.title")),
     prefs ? smsSettings(prefs) : null,
     list.length ? h("ul", { class: "plain card-list", "data-testid": "notifications" }, list.map((n) => h("li", { class: `card${n.read_at ? "" : " card--unread"}` },
-      h("p", {}, n.read_at ? null : tag(t("notifications.new"), "progress"), " ", label(n.text) || n.kind),
+      h("p", {}, n.read_at ? null : tag(t("notifications.new"), "progress"), " ", pick(n.text)),
       h("p", { class: "hint" }, fmtTime(n.created_at)),
       n.data?.case ? h("a", { href: `#/case/${n.data.case}` }, t("notifications.open")) : null))) : h("p", {}, t("notifications.none")),
   ];
