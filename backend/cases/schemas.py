@@ -41,7 +41,7 @@ class Label(msgspec.Struct):
     en: str
 
 
-class ItemView(msgspec.Struct, omit_defaults=True):
+class ItemView(msgspec.Struct):
     ref: str
     code: str
     name: Label
@@ -81,7 +81,7 @@ class MaterialView(msgspec.Struct):
     at: int
 
 
-class EventView(msgspec.Struct, omit_defaults=True):
+class EventView(msgspec.Struct):
     seq: int
     type: str
     at: int
@@ -93,7 +93,7 @@ class EventView(msgspec.Struct, omit_defaults=True):
     hash: str = ""
 
 
-class CaseView(msgspec.Struct, omit_defaults=True):
+class CaseView(msgspec.Struct):
     id: str
     status: str
     status_label: Label
@@ -124,7 +124,7 @@ class CaseView(msgspec.Struct, omit_defaults=True):
     timeline_intact: bool = True
 
 
-class ItemStatus(msgspec.Struct, omit_defaults=True):
+class ItemStatus(msgspec.Struct):
     ref: str
     code: str
     status: str
@@ -133,7 +133,7 @@ class ItemStatus(msgspec.Struct, omit_defaults=True):
     closed_at: int | None = None
 
 
-class CaseStatus(msgspec.Struct, omit_defaults=True):
+class CaseStatus(msgspec.Struct):
     """Where a case stands, in a few hundred bytes: what phones poll and kiosks show."""
 
     id: str
@@ -143,7 +143,7 @@ class CaseStatus(msgspec.Struct, omit_defaults=True):
     items: list[ItemStatus] = []
 
 
-class CaseSummary(msgspec.Struct, omit_defaults=True):
+class CaseSummary(msgspec.Struct):
     id: str
     status: str
     status_label: Label

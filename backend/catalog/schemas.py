@@ -411,14 +411,14 @@ class DivisionsFile(Struct, frozen=True, forbid_unknown_fields=True):
 # --------------------------------------------------------------------------- wire shapes
 
 
-class Ref(Struct, frozen=True, omit_defaults=True):
+class Ref(Struct, frozen=True):
     """A reference to a department, system or office: its code and name."""
 
     code: str
     name: Text
 
 
-class ItemView(Struct, omit_defaults=True):
+class ItemView(Struct):
     code: str
     matter: str
     name: Text
@@ -429,7 +429,7 @@ class ItemView(Struct, omit_defaults=True):
     applies_when: Text | None = None
 
 
-class EntityTypeView(Struct, omit_defaults=True):
+class EntityTypeView(Struct):
     code: str
     name: Text
     registration_item: str
@@ -438,12 +438,12 @@ class EntityTypeView(Struct, omit_defaults=True):
     can_have_branches: bool
 
 
-class OptionView(Struct, omit_defaults=True):
+class OptionView(Struct):
     value: str
     text: Text | None = None
 
 
-class QuestionView(Struct, omit_defaults=True):
+class QuestionView(Struct):
     key: str
     type: str
     text: Text
@@ -472,7 +472,7 @@ class CatalogView(Struct):
     sources: list[Source]
 
 
-class DivisionView(Struct, omit_defaults=True):
+class DivisionView(Struct):
     code: str
     name: str
     name_en: str
@@ -490,7 +490,7 @@ class PlanRequest(Struct, forbid_unknown_fields=True):
     catalog_version: Annotated[str, Meta(max_length=20)] | None = None
 
 
-class RegionView(Struct, omit_defaults=True):
+class RegionView(Struct):
     code: str
     name: str
     name_en: str
@@ -498,7 +498,7 @@ class RegionView(Struct, omit_defaults=True):
     prefecture_name: str | None = None
 
 
-class PlanItem(Struct, omit_defaults=True):
+class PlanItem(Struct):
     code: str
     matter: str
     name: Text
@@ -520,7 +520,7 @@ class NotApplicable(Struct):
     reason: Text
 
 
-class Blocker(Struct, omit_defaults=True):
+class Blocker(Struct):
     code: str
     message: Text
     resolve: Text
@@ -544,13 +544,13 @@ class RouteEligibility(Struct):
     general: Eligibility
 
 
-class WaiverView(Struct, omit_defaults=True):
+class WaiverView(Struct):
     source: str
     reason: Text
     legal_basis: list[str] = []
 
 
-class PlanMaterial(Struct, omit_defaults=True):
+class PlanMaterial(Struct):
     code: str
     name: Text
     needed_by: list[str]
@@ -606,7 +606,7 @@ class Notice(Struct):
     legal_basis: list[str]
 
 
-class Plan(Struct, omit_defaults=True):
+class Plan(Struct):
     """The result of planning one case (the response of ``POST /api/v1/plans``)."""
 
     catalog_version: str
@@ -634,14 +634,14 @@ class Plan(Struct, omit_defaults=True):
     """The whole promise in words: the stage, then the working days."""
 
 
-class GuideCondition(Struct, omit_defaults=True):
+class GuideCondition(Struct):
     code: str
     text: Text
     legal_basis: list[str]
     kind: str
 
 
-class GuideItem(Struct, omit_defaults=True):
+class GuideItem(Struct):
     code: str
     matter: Ref
     name: Text
@@ -655,7 +655,7 @@ class GuideItem(Struct, omit_defaults=True):
     routed_systems: list[Ref] = []
 
 
-class GuideStep(Struct, omit_defaults=True):
+class GuideStep(Struct):
     order: int
     code: str
     name: Text
@@ -670,7 +670,7 @@ class GuidePeriod(Struct):
     legal_basis: list[str]
 
 
-class Guide(Struct, omit_defaults=True):
+class Guide(Struct):
     """The guide (办事指南) for one entity type and route."""
 
     catalog_version: str

@@ -28,7 +28,7 @@ FACE_RESULT_TYP = "face-result+jwt"
 VERIFICATION_TTL_S = 600
 
 
-class FaceVerificationView(msgspec.Struct, kw_only=True, omit_defaults=True):
+class FaceVerificationView(msgspec.Struct, kw_only=True):
     verification_id: str
     purpose: str
     reference: str

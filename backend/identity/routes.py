@@ -222,7 +222,7 @@ async def terminal_token(platform: PlatformDep, data: JSONBody[TerminalAssertion
 # ---- who am I ----------------------------------------------------------------------------------------
 
 
-class Me(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Me(msgspec.Struct, kw_only=True):
     subject: str
     name: str
     roles: list[str]
