@@ -162,3 +162,44 @@ def test_a_fresh_draft_answers_with_every_field(client):
     assert summary["number"] is None
     status = client.get(f"/api/v1/cases/{view['id']}/status", headers=headers).json()
     assert status["items"] == [] and status["number"] is None
+
+
+def test_one_blocker_shape_and_the_face_purposes_are_documented(document):
+    schemas = document["components"]["schemas"]
+    blocker = schemas["Blocker"]
+    assert set(blocker["required"]) == {
+        "code",
+        "message",
+        "source",
+        "resolve",
+        "field",
+        "legal_basis",
+        "agency",
+        "item",
+    }
+    assert blocker["properties"]["source"]["enum"] == ["plan", "agency"]
+    readiness = schemas["cases_schemas_Readiness"]["properties"]["blockers"]
+    assert readiness["items"] == {"$ref": "#/components/schemas/Blocker"}
+    needed = schemas["FaceVerificationNeeded"]
+    purposes = ["submit", "assisted_consent", "kiosk_login"]
+    assert needed["properties"]["purpose"]["enum"] == purposes and set(needed["required"]) == {"purpose", "reference"}
+    assert schemas["FaceStartRequest"]["properties"]["purpose"]["enum"] == purposes
+    problem = schemas["Problem"]["properties"]["face_verification"]
+    assert problem["$ref"] == "#/components/schemas/FaceVerificationNeeded"
+
+
+def test_a_missing_face_verification_names_the_one_to_start(client):
+    """Submitting without face verification: the refusal says which purpose and reference satisfy it."""
+    token = client.post("/sandbox/token", json={"persona": "applicant-p002"}).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    case = client.post("/api/v1/cases", json={"uscc": "91350102MA0102003U"}, headers=headers).json()
+    answers = {"route": "general", "under_investigation_or_litigation": False, "revoked_or_closed": False}
+    answers |= {"unpaid_penalties": False, "listed_company": False}
+    saved = client.patch(f"/api/v1/cases/{case['id']}", json={"answers": answers}, headers=headers)
+    assert saved.status_code == 200, saved.text
+    refused = client.post(f"/api/v1/cases/{case['id']}/submit", headers={**headers, "Idempotency-Key": "k-face"})
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["code"] == "case_incomplete"
+    assert "face_verification_required" in {e["code"] for e in body["errors"]}
+    assert body["face_verification"] == {"purpose": "submit", "reference": case["id"]}

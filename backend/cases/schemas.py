@@ -8,6 +8,8 @@ import msgspec
 from msgspec import Meta
 
 from backend.cases.typical import Typical
+from backend.catalog.schemas import Blocker
+from backend.identity.face import FaceVerificationNeeded
 
 Uscc = Annotated[str, Meta(min_length=1, max_length=40, examples=["91350102MA0102003U"])]
 
@@ -159,13 +161,16 @@ class Requirement(msgspec.Struct):
     code: str
     message: str
     field: str | None = None
+    face_verification: FaceVerificationNeeded | None = None
+    """For ``face_verification_required``: the verification to start (its ``purpose`` and ``reference``)."""
 
 
 class Readiness(msgspec.Struct):
     """注销预检: what blocks submission, from the plan and from every applicable agency system."""
 
     ready: bool
-    blockers: list[dict[str, Any]]
+    blockers: list[Blocker]
+    """What stops submission: the plan's (``source: plan``) then each agency's (``source: agency``)."""
     missing: list[Requirement]
     checked_systems: list[str]
     unreachable_systems: list[str]

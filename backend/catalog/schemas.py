@@ -520,12 +520,31 @@ class NotApplicable(Struct):
     reason: Text
 
 
-class Blocker(Struct):
-    code: str
+BlockerSource = Literal["plan", "agency"]
+
+
+class Blocker(Struct, kw_only=True):
+    """Something that stops submission (注销预检), in one shape wherever it comes from.
+
+    ``source`` says who found it: ``plan``, the catalog's rules (a plan's ``blockers``), or
+    ``agency``, an agency system's own pre-check (``POST /api/v1/cases/{id}/precheck``), which
+    names the ``agency`` (the system's code and name) and the ``item`` it was asked about.
+    """
+
+    code: Annotated[str, Meta(examples=["outside_jurisdiction"])]
+    """A stable machine-readable code."""
     message: Text
-    resolve: Text
-    legal_basis: list[str]
+    """What is wrong, in both languages (an agency's one-language message fills both)."""
+    source: BlockerSource = "plan"
+    resolve: Text | None = None
+    """How to resolve it (every plan blocker says; an agency's pre-check may not: null)."""
     field: str | None = None
+    """The answer or form field to change (``region``, ``answers.<key>``, ``form_data.<key>``), or null."""
+    legal_basis: list[str] = []
+    agency: Ref | None = None
+    """The agency system that reported it (``source: agency``), else null."""
+    item: str | None = None
+    """The item code the agency was asked about (``source: agency``), else null."""
 
 
 class Reason(Struct):

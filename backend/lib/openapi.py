@@ -83,6 +83,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "instance": {"type": "string"},
         "request_id": {"type": "string"},
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        "face_verification": {
+            "$ref": "#/components/schemas/FaceVerificationNeeded",
+            "description": "人脸识别要求：按此 purpose 与 reference 发起核验。 With ``face_verification_required``:"
+            " the verification to start (``POST /api/v1/face-verifications`` with this purpose and reference).",
+        },
     },
 }
 # status → (description, an example code); which of them an operation documents: see problem_statuses
