@@ -314,6 +314,12 @@ async function situationPage(view) {
 
 // ---- pre-check -------------------------------------------------------------------------------------
 
+/** One blocker (the API's one shape, plan's or agency's): who found it, what is wrong, and how to resolve it. */
+function blockerItem(b) {
+  const more = [b.agency ? pick(b.agency.name) : "", b.resolve ? pick(b.resolve) : ""].filter(Boolean).join(" · ");
+  return h("li", { "data-source": b.source }, pick(b.message) || b.code, more ? h("br") : null, more ? h("span", { class: "hint" }, more) : null);
+}
+
 async function precheckPage(view) {
   if (!view.plan) return redirect(`#/case/${view.id}/q/${missingAnswers(view)[0] || ""}`);
   let report = null;
@@ -323,7 +329,8 @@ async function precheckPage(view) {
     if (!(error instanceof ApiError && error.code === "offline")) throw error;
   }
   const plan = view.plan;
-  const blockers = [...(plan.blockers || []), ...(report?.blockers || [])];
+  // the pre-check's blockers include the plan's; offline, the plan's are all there is
+  const blockers = report ? report.blockers : plan.blockers;
   const missing = report?.missing || [];
   const linkFor = (m) => (m.field?.startsWith("form_data.") ? `#/case/${view.id}/form?field=${m.field.slice(10)}` : m.field?.startsWith("materials.") ? `#/case/${view.id}/materials` : `#/case/${view.id}/tasks`);
   return [
@@ -331,7 +338,7 @@ async function precheckPage(view) {
     heading(t("precheck.title"), view),
     report === null ? h("div", { class: "inset" }, t("precheck.offline")) : null,
     blockers.length
-      ? h("div", { class: "warning-box", "data-testid": "blockers" }, h("h2", {}, t("precheck.blockers")), h("ul", {}, blockers.map((b) => h("li", {}, typeof b.message === "object" ? pick(b.message) : b.message || b.code))))
+      ? h("div", { class: "warning-box", "data-testid": "blockers" }, h("h2", {}, t("precheck.blockers")), h("ul", {}, blockers.map(blockerItem)))
       : h("div", { class: "panel panel--ok", "data-testid": "no-blockers" }, h("p", {}, t("precheck.noBlockers"))),
     // with a timed stage (简易注销公示期 / 异议期) the promise is "the stage, then working days", as the guide says
     h("h2", { "data-testid": "promise" }, plan.stage_days && plan.promised_text
