@@ -144,30 +144,49 @@ async function signingStatus(id) {
   }
 }
 
+/** The task list's own steps (enterprise checked, form confirmed, face) as the server keeps them, so every
+ * device shows the same; offline, the copy last seen here. */
+async function progressOf(id) {
+  try {
+    const progress = await api(`/api/v1/cases/${id}/progress`);
+    setDraftMeta(id, { progress });
+    return progress;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "offline") return draftMeta(id).progress || {};
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return {};
+    throw error;
+  }
+}
+
+async function markProgress(id, patch) {
+  const progress = await api(`/api/v1/cases/${id}/progress`, { method: "PATCH", body: patch });
+  setDraftMeta(id, { progress });
+  return progress;
+}
+
 function uploadsNeeded(view) {
   return (view.plan?.materials || []).filter((m) => !m.waived && !m.physical && !m.online);
 }
 
-function taskStates(view, signing) {
-  const meta = draftMeta(view.id);
+function taskStates(view, signing, progress) {
   const missing = missingAnswers(view);
   const hasPlan = Boolean(view.plan);
   const formErrors = hasPlan ? validateFields(view.plan.form, view.form_data) : {};
-  const formDone = hasPlan && !Object.keys(formErrors).length && meta.formChecked;
+  const formDone = hasPlan && !Object.keys(formErrors).length && Boolean(progress.form_confirmed);
   const uploaded = new Set((view.materials || []).map((m) => m.code));
   const uploads = uploadsNeeded(view);
   const materialsDone = hasPlan && uploads.every((m) => uploaded.has(m.code));
   const signDone = Boolean(signing?.complete) || Boolean(signing?.unavailable);
-  const faceDone = meta.face?.status === "passed";
+  const faceDone = progress.face?.status === "passed";
   const base = `#/case/${view.id}`;
   const state = (done, started, canStart = true) => (!canStart ? "cannot" : done ? "done" : started ? "progress" : "todo");
   const tasks = [
-    { id: "enterprise", href: `${base}/enterprise`, s: state(meta.confirmed, false) },
+    { id: "enterprise", href: `${base}/enterprise`, s: state(progress.enterprise_checked, false) },
     { id: "situation", href: missing.length ? `${base}/q/${missing[0]}` : `${base}/situation`, s: state(!missing.length, Object.keys(view.answers).length > 0) },
     { id: "form", href: `${base}/form`, s: state(formDone, hasPlan && Object.keys(formErrors).length < Object.keys(view.plan.form.properties).length, hasPlan) },
     { id: "materials", href: `${base}/materials`, s: state(materialsDone, uploaded.size > 0, hasPlan) },
     { id: "signatures", href: `${base}/signatures`, s: state(signDone, Boolean(signing?.documents?.length), formDone) },
-    { id: "face", href: `${base}/face`, s: state(faceDone, Boolean(meta.face), formDone) },
+    { id: "face", href: `${base}/face`, s: state(faceDone, Boolean(progress.face), formDone) },
   ];
   const ready = tasks.every((task) => task.s === "done");
   tasks.push({ id: "submit", href: `${base}/submit`, s: ready ? "todo" : "cannot" });
@@ -352,8 +371,8 @@ async function precheckPage(view) {
 const STATUS_KIND = { done: "done", progress: "progress", todo: "todo", cannot: "cannot" };
 
 async function tasksPage(view) {
-  const signing = await signingStatus(view.id);
-  const tasks = taskStates(view, signing).map((task) => ({
+  const [signing, progress] = await Promise.all([signingStatus(view.id), progressOf(view.id)]);
+  const tasks = taskStates(view, signing, progress).map((task) => ({
     id: task.id, title: t(`task.${task.id}`), href: task.s === "cannot" ? null : task.href, status: t(`task.status.${task.s}`), statusKind: STATUS_KIND[task.s],
   }));
   const done = tasks.filter((task) => task.statusKind === "done").length;
@@ -386,7 +405,10 @@ async function enterprisePage(view) {
     { key: t("enterprise.region"), value: region ? `${pick(region)}（${region.code}）` : view.region },
   ];
   const button = h("button", { class: "button", type: "button", "data-testid": "confirm-enterprise" }, t("enterprise.confirm"));
-  button.addEventListener("click", () => { setDraftMeta(view.id, { confirmed: true }); navigate(`#/case/${view.id}/tasks`); });
+  button.addEventListener("click", () => once(button, t("common.busy"), async () => {
+    await markProgress(view.id, { enterprise_checked: true });
+    navigate(`#/case/${view.id}/tasks`);
+  }).catch((error) => announce(problemMessage(error))));
   return [
     back(`#/case/${view.id}/tasks`), heading(t("enterprise.title"), view), h("p", {}, t("enterprise.lead")), summaryList(rows, "enterprise"),
     record ? h("h2", {}, t("enterprise.actors")) : null,
@@ -418,7 +440,6 @@ async function formPage(view, _arg, params, errors = {}) {
         const saved = await saveDraft(view, { form_data: changed });
         announce(saved.queued ? queuedText(saved) : t("draft.saved"));
       }
-      setDraftMeta(view.id, { formChecked: false });
       navigate(`#/case/${view.id}/check`);
     }).catch((error) => render_([errorSummary(errorsFromApi(error, "form")), form]));
   });
@@ -445,8 +466,11 @@ async function formCheckPage(view) {
   const button = h("button", { class: "button", type: "button", "data-testid": "confirm-form" }, t("form.check.confirm"));
   button.addEventListener("click", () => {
     if (Object.keys(errors).length) return navigate(`#/case/${view.id}/form`);
-    setDraftMeta(view.id, { formChecked: true });
-    navigate(`#/case/${view.id}/tasks`);
+    once(button, t("common.busy"), async () => {
+      await flushOutbox(); // the confirmation is of the form as the server holds it
+      await markProgress(view.id, { form_confirmed: true });
+      navigate(`#/case/${view.id}/tasks`);
+    }).catch((error) => announce(problemMessage(error)));
   });
   const queued = await hasPending(view.id);
   return [
@@ -577,15 +601,15 @@ async function signaturesPage(view, _arg, _params, problem = null) {
 // ---- face verification -------------------------------------------------------------------------------------------
 
 async function facePage(view, _arg, _params, problem = null) {
-  const meta = draftMeta(view.id);
-  const face = meta.face;
+  const progress = await progressOf(view.id);
+  const face = progress.face && { id: progress.face.verification_id, url: progress.face.provider_url, status: progress.face.status };
   const parts = [back(`#/case/${view.id}/tasks`), heading(t("face.title"), view), problem ? errorSummary([{ message: problem }]) : null];
   if (face?.status === "passed") return [...parts, h("div", { class: "panel panel--ok", "data-testid": "face-passed" }, t("face.passed")), h("a", { class: "button", href: `#/case/${view.id}/tasks`, "data-testid": "continue" }, t("common.continue"))];
   const start = h("button", { class: face ? "button button--secondary" : "button", type: "button", "data-testid": "face-start" }, face ? t("face.again") : t("face.start"));
   start.addEventListener("click", () => once(start, t("common.busy"), async () => {
     try {
       const started = await api("/api/v1/face-verifications", { method: "POST", body: { purpose: "submit", reference: view.id } });
-      setDraftMeta(view.id, { face: { id: started.verification_id, url: started.provider_url, status: "pending" } });
+      await markProgress(view.id, { face_verification_id: started.verification_id, face_provider_url: started.provider_url });
       render_(await facePage(view));
     } catch (error) {
       render_(await facePage(view, null, null, problemMessage(error)));
@@ -598,7 +622,6 @@ async function facePage(view, _arg, _params, problem = null) {
     later(async () => {
       const now = await api(`/api/v1/face-verifications/${face.id}`).catch(() => null);
       if (now && now.status !== "pending") {
-        setDraftMeta(view.id, { face: { ...face, status: now.status } });
         render_(await facePage(view, null, null, now.status === "passed" ? null : t(`face.${now.status}`)));
         announce(now.status === "passed" ? t("face.passed") : t(`face.${now.status}`));
       }
@@ -620,8 +643,8 @@ function blockersOf(error) {
 
 async function submitPage(view, _arg, _params, errors = [], blocked = null) {
   if (!view.plan) return redirect(`#/case/${view.id}/tasks`);
-  const signing = await signingStatus(view.id);
-  const tasks = taskStates(view, signing);
+  const [signing, progress] = await Promise.all([signingStatus(view.id), progressOf(view.id)]);
+  const tasks = taskStates(view, signing, progress);
   const open = tasks.filter((task) => task.id !== "submit" && task.s !== "done");
   const cat = await getCatalog();
   const answerRows = Object.entries(view.answers).map(([k, v]) => {
@@ -630,7 +653,6 @@ async function submitPage(view, _arg, _params, errors = [], blocked = null) {
     return { key: q ? pick(q.text) : k, value: text, href: `#/case/${view.id}/q/${k}?return=situation` };
   });
   const uploaded = view.materials || [];
-  const meta = draftMeta(view.id);
   const parts = [
     errorSummary(errors), back(`#/case/${view.id}/tasks`), heading(t("submit.title"), view),
     h("h2", {}, t("task.situation")), summaryList(answerRows, "answers-summary"),
@@ -639,7 +661,7 @@ async function submitPage(view, _arg, _params, errors = [], blocked = null) {
     h("h2", {}, t("submit.more")),
     summaryList([
       { key: t("task.signatures"), value: signing.unavailable ? t("sign.unavailable.short") : signing.complete ? t("sign.complete") : t("sign.waiting", { n: signing.missing.length }), href: `#/case/${view.id}/signatures` },
-      { key: t("task.face"), value: meta.face?.status === "passed" ? t("face.passed") : t("task.status.todo"), href: `#/case/${view.id}/face` },
+      { key: t("task.face"), value: progress.face?.status === "passed" ? t("face.passed") : t("task.status.todo"), href: `#/case/${view.id}/face` },
     ], "gates-summary"),
   ].filter(Boolean);
   if (open.length) {
@@ -652,8 +674,7 @@ async function submitPage(view, _arg, _params, errors = [], blocked = null) {
       const submitted = rememberCase(await api(`/api/v1/cases/${view.id}/submit`, { method: "POST", headers: { "Idempotency-Key": key } }));
       navigate(`#/case/${submitted.id}/done`);
     } catch (error) {
-      // a face check older than the platform accepts must be done again
-      if (error instanceof ApiError && error.errors.some((e) => e.code === "face_verification_required")) setDraftMeta(view.id, { face: null });
+      // a face check older than the platform accepts must be done again: the server's progress says so already
       if (error instanceof ApiError && error.code === "case_blocked") return render_(await submitPage(view, null, null, [], blockersOf(error)));
       render_(await submitPage(view, null, null, errorsFromApi(error)));
     }

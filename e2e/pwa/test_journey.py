@@ -55,13 +55,29 @@ class Journey:
         await self.page.wait_for_selector('#view[aria-busy="false"]')
 
 
-async def login(j: Journey) -> None:
+async def login(j: Journey, then: str = r"#/enterprises$") -> None:
     page = j.page
     await j.testid("login").click()
     await page.wait_for_url(re.compile(r"/sandbox/oidc/authorize"))
     await j.shot(page, "00-persona-picker")
     await page.get_by_test_id(f"persona-{PERSONA}").click()
-    await page.wait_for_url(re.compile(r"#/enterprises$"))
+    await page.wait_for_url(re.compile(then))
+
+
+async def same_progress_elsewhere(j: Journey, context, server, case_id: str) -> None:
+    """A second browser (a fresh context: nothing on the device) shows the steps done on the first."""
+    other = await j.page.context.browser.new_context(viewport=j.page.viewport_size, locale="zh-CN")
+    try:
+        elsewhere = Journey(await other.new_page(), server.url, j.axe, j.shot)
+        await elsewhere.page.goto(f"{server.url}/#/case/{case_id}/tasks")
+        await elsewhere.page.wait_for_selector('#view[aria-busy="false"]')
+        await login(elsewhere, then=rf"#/case/{case_id}/tasks$")
+        await elsewhere.wait_route(r"/tasks$")
+        for task in ("enterprise", "form", "face"):
+            await expect(elsewhere.testid(f"task-{task}")).to_contain_text("已完成")
+        assert elsewhere.errors == []
+    finally:
+        await other.close()
 
 
 async def run_journey(j: Journey, context, server) -> str:
@@ -248,8 +264,11 @@ async def run_journey(j: Journey, context, server) -> str:
     await j.check("face-passed")
     await j.testid("continue").click()
 
-    # Check answers and submit once: a double tap sends one submission.
+    # Another device of the same person shows the same progress: it is kept on the server.
     await j.wait_route(r"/tasks$")
+    await same_progress_elsewhere(j, context, server, case_id)
+
+    # Check answers and submit once: a double tap sends one submission.
     await expect(j.testid("task-submit")).to_contain_text("未开始")
     await j.check("tasks-ready")
     await j.testid("task-submit").get_by_role("link").click()
