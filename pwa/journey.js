@@ -420,31 +420,79 @@ async function enterprisePage(view) {
 
 // ---- the merged application form -------------------------------------------------------------------------
 
+// Short pages of a few related fields each, with "Step 2 of 4"; check answers comes after the last. Fields of a
+// plan not listed here (a later catalog's) go on the last page. Facts from the register are shown read-only.
+const FORM_PAGES = [
+  ["uscc", "entity_name", "region", "legal_rep_name", "legal_rep_id_number", "contact_phone", "agent_name", "agent_id_number"],
+  ["dereg_reason", "dissolution_date", "liquidation_group_head", "creditor_notice_date", "liquidation_completed_date"],
+  ["tax_settled", "invoices_cancelled", "customs_code", "si_unit_number", "si_settled"],
+  ["bank_accounts", "seal_count", "investors_commitment"],
+];
+
+async function registerFacts(id) {
+  try {
+    return (await api(`/api/v1/cases/${id}/register-facts`)).fields || {};
+  } catch (error) {
+    if (error instanceof ApiError && (error.code === "offline" || error.status === 404 || error.status === 405)) return {};
+    throw error;
+  }
+}
+
+/** The form's pages for this plan: each a list of field keys, pages with no field left out. */
+function formPages(schema) {
+  const keys = Object.keys(schema.properties || {});
+  const listed = new Set(FORM_PAGES.flat());
+  const pages = FORM_PAGES.map((page) => page.filter((k) => keys.includes(k)));
+  pages[pages.length - 1].push(...keys.filter((k) => !listed.has(k)));
+  return pages.filter((page) => page.length);
+}
+
 async function formPage(view, _arg, params, errors = {}) {
   if (!view.plan) return redirect(`#/case/${view.id}/tasks`);
   const schema = view.plan.form;
+  const facts = await registerFacts(view.id);
+  const pages = formPages(schema);
+  const wanted = params.get("field");
+  const fromCheck = Boolean(wanted) || params.get("return") === "check";
+  let index = Math.min(Math.max(Number(params.get("page") || 1), 1), pages.length) - 1;
+  if (wanted) index = Math.max(pages.findIndex((page) => page.includes(wanted)), 0);
+  const keys = pages[index];
+  const editable = keys.filter((k) => !(k in facts));
+  const shown = keys.filter((k) => k in facts);
+  const fromRegister = shown.length ? [
+    h("h2", {}, t("form.register.title")),
+    h("p", { class: "hint", "data-testid": "register-source" }, t("form.register.source")),
+    summaryList(shown.map((k) => ({ key: titleOf(schema.properties[k]), value: displayValue(schema.properties[k], facts[k]) })), "register-facts"),
+  ] : null;
+  const last = index === pages.length - 1;
   const form = h("form", { novalidate: true, "data-testid": "application-form" },
-    schemaFields(schema, view.form_data, errors),
-    h("button", { class: "button", type: "submit", "data-testid": "save-form" }, t("form.save")));
+    schemaFields(schema, view.form_data, errors, editable),
+    h("button", { class: "button", type: "submit", "data-testid": "save-form" }, last || fromCheck ? t("form.save") : t("form.next")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const data = readFields(schema, form);
-    const problems = validateFields(schema, data);
+    const data = readFields(schema, form, editable);
+    const problems = validateFields(schema, data, editable);
     if (Object.keys(problems).length) {
-      return render_(await formPage({ ...view, form_data: { ...view.form_data, ...data } }, null, new URLSearchParams(), problems));
+      return render_(await formPage({ ...view, form_data: { ...view.form_data, ...data } }, null, params, problems));
     }
     await once(form.querySelector('[data-testid="save-form"]'), t("common.busy"), async () => {
-      // Only the fields changed here are sent: an edit made elsewhere to other fields survives the merge.
-      const changed = Object.fromEntries(Object.entries(data).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(view.form_data[k])).map(([k, v]) => [k, v ?? null]));
+      // Only the fields changed here are sent: an edit made elsewhere to other fields survives the merge. The
+      // register's facts are saved as the register has them, so what is submitted is what it records.
+      const all = { ...data, ...Object.fromEntries(shown.map((k) => [k, facts[k]])) };
+      const changed = Object.fromEntries(Object.entries(all).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(view.form_data[k])).map(([k, v]) => [k, v ?? null]));
       if (Object.keys(changed).length) {
         const saved = await saveDraft(view, { form_data: changed });
         announce(saved.queued ? queuedText(saved) : t("draft.saved"));
       }
-      navigate(`#/case/${view.id}/check`);
+      navigate(last || fromCheck ? `#/case/${view.id}/check` : `#/case/${view.id}/form?page=${index + 2}`);
     }).catch((error) => render_([errorSummary(errorsFromApi(error, "form")), form]));
   });
   const list = Object.entries(errors).map(([k, message]) => ({ field: fieldId([k]), message: `${titleOf(schema.properties[k])}：${message}` }));
-  return [errorSummary(list), back(`#/case/${view.id}/tasks`), heading(pick({ "zh-CN": schema.title, en: schema["x-title-en"] }), view), h("p", {}, t("form.lead")), form].filter(Boolean);
+  const backTo = fromCheck ? `#/case/${view.id}/check` : index ? `#/case/${view.id}/form?page=${index}` : `#/case/${view.id}/tasks`;
+  return [errorSummary(list), back(backTo),
+    h("p", { class: "caption step", "data-testid": "form-step" }, t("form.step", { n: index + 1, total: pages.length })),
+    heading(pick({ "zh-CN": schema.title, en: schema["x-title-en"] }), view),
+    index === 0 ? h("p", {}, t("form.lead")) : null, fromRegister, form].filter(Boolean);
 }
 
 /** Replace the page in place (after an error or an update) and move focus like a page change. */
