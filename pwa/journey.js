@@ -583,6 +583,20 @@ async function materialsPage(view, _arg, _params, note = "") {
 
 // ---- signatures ----------------------------------------------------------------------------------------------
 
+/** A short link (/s/<code>, kept a week) for a long one, so its QR code is sparse enough for any camera; the long
+ * link when the platform cannot make one (offline, an older server). Kept on the device until it expires. */
+async function shortLink(id, url) {
+  const known = (draftMeta(id).shortLinks || {})[url];
+  if (known && known.expires_at > Date.now() + 3600_000) return known.url;
+  try {
+    const made = await api("/api/v1/short-links", { method: "POST", body: { url } });
+    setDraftMeta(id, { shortLinks: { ...(draftMeta(id).shortLinks || {}), [url]: { url: made.url, expires_at: made.expires_at } } });
+    return made.url;
+  } catch {
+    return url;
+  }
+}
+
 async function signaturesPage(view, _arg, _params, problem = null) {
   const status = await signingStatus(view.id);
   const meta = draftMeta(view.id);
@@ -607,9 +621,13 @@ async function signaturesPage(view, _arg, _params, problem = null) {
     }));
     return [...parts, h("p", {}, t("sign.lead")), button];
   }
+  const isMine = (s) => s.person_id === me?.person_id || (s.person_id === "***" ? false : s.name === me?.name);
+  const shorts = {};
+  await Promise.all(status.documents.flatMap((d) => d.signers).filter((s) => s.status === "pending" && links[s.person_id] && !isMine(s))
+    .map(async (s) => { shorts[s.person_id] = await shortLink(view.id, links[s.person_id]); }));
   const signerCard = (s) => {
-    const url = links[s.person_id];
-    const mine = s.person_id === me?.person_id || (s.person_id === "***" ? false : s.name === me?.name);
+    const mine = isMine(s);
+    const url = mine ? links[s.person_id] : shorts[s.person_id] || links[s.person_id];
     const statusTag = tag(t(`sign.status.${s.status}`), s.status === "signed" ? "done" : s.status === "declined" ? "cannot" : "todo");
     const card = h("li", { class: "signer", "data-testid": `signer-${s.request_id}` }, h("p", {}, h("strong", {}, s.name), " ", statusTag, s.signed_at ? h("span", { class: "hint" }, ` ${fmtTime(s.signed_at * (s.signed_at < 1e12 ? 1000 : 1))}`) : null));
     if (s.status === "pending" && url) {
