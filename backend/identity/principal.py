@@ -303,10 +303,6 @@ def require_window_staff(principal: Principal, hall: str | None = None) -> Princ
     return principal
 
 
-def require_admin(principal: Principal) -> Principal:
-    return require_role(principal, ADMIN)
-
-
 def require_kiosk_terminal(principal: Principal) -> Principal:
     """403 unless the caller is a kiosk terminal's own credential (not a person at it)."""
     if KIOSK_TERMINAL not in principal.roles or principal.person_id is not None or not principal.terminal_id:

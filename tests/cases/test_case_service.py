@@ -10,8 +10,8 @@ import pytest
 from backend.cases import states as st
 from backend.cases import timeline
 from backend.cases.numbering import parse_number
-from backend.cases.service import Actor
 from backend.cases.tables import CaseEvent, CaseItem
+from backend.identity.actor import Actor
 from backend.jobs.tables import Job
 from backend.lib.problems import ProblemError
 from tests.cases.support import (
