@@ -22,9 +22,11 @@ from backend.cases.schemas import (
     CaseUpdate,
     CaseView,
     CorrectionSubmit,
+    EventTypeView,
     MaterialView,
     Readiness,
 )
+from backend.cases.service import event_types
 from backend.identity.actor import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus
 from backend.lib.language import localize, request_locale
@@ -337,5 +339,16 @@ async def end_notice_now(platform: PlatformDep, case_id: FromPath[str]) -> Callb
     return CallbackAnswer(status="ended")
 
 
-ROUTES: list[Any] = [CaseController, agency_callback, object_to_case]
+@get(
+    "/api/v1/event-types",
+    tags=["cases"],
+    summary="Every timeline event type and what the applicant's timeline says of it",
+)
+async def timeline_event_types() -> list[EventTypeView]:
+    """Live updates are named by these types; ``label`` ("{item}": the matter's name) is what the
+    applicant's timeline shows, and a type without one is not shown to applicants."""
+    return event_types()
+
+
+ROUTES: list[Any] = [CaseController, agency_callback, object_to_case, timeline_event_types]
 SANDBOX_ROUTES: list[Any] = [end_notice_now]

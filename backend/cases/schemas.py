@@ -41,6 +41,13 @@ class Label(msgspec.Struct):
     en: str
 
 
+class EventTypeView(msgspec.Struct, omit_defaults=True):
+    """A timeline event type and what the applicant's timeline says of it ("{item}": the matter)."""
+
+    type: str
+    label: Label | None = None
+
+
 class ItemView(msgspec.Struct, omit_defaults=True):
     ref: str
     code: str
@@ -91,6 +98,7 @@ class EventView(msgspec.Struct, omit_defaults=True):
     message: str = ""
     data: dict[str, Any] = {}
     hash: str = ""
+    label: Label | None = None  # what the applicant's timeline says of it; None: not shown to applicants
 
 
 class CaseView(msgspec.Struct, omit_defaults=True):
@@ -122,6 +130,7 @@ class CaseView(msgspec.Struct, omit_defaults=True):
     materials: list[MaterialView] = []
     timeline: list[EventView] = []
     timeline_intact: bool = True
+    can_withdraw: bool = False  # the applicant may withdraw it now (撤回; states.may_withdraw)
 
 
 class ItemStatus(msgspec.Struct, omit_defaults=True):

@@ -29,6 +29,7 @@ from backend.cases.schemas import (
     CaseStatus,
     CaseSummary,
     CaseView,
+    EventTypeView,
     EventView,
     ItemStatus,
     ItemView,
@@ -203,6 +204,23 @@ def promise(catalog, items: list[dict[str, Any]]) -> tuple[int, Label | None]:
         return working, None
     text = promised_text(working, period.days, [period], [f"NOTICE:{period.code}"])
     return working, Label(text.zh, text.en)
+
+
+def event_label(event_type: str, item: Label | None = None) -> Label | None:
+    """What the applicant's timeline says of an event (``states.EVENT_LABELS``), the matter named."""
+    text = st.EVENT_LABELS.get(event_type)
+    if text is None:
+        return None
+    zh, en = text
+    return Label(zh.format(item=item.zh if item else ""), en.format(item=item.en if item else ""))
+
+
+def event_types() -> list[EventTypeView]:
+    """Every timeline event type, with its label as a template ("{item}": the matter's name)."""
+    return [
+        EventTypeView(type=t, label=Label(*st.EVENT_LABELS[t]) if t in st.EVENT_LABELS else None)
+        for t in st.EVENT_TYPES
+    ]
 
 
 def cst_date(ms: int) -> date:
@@ -1203,7 +1221,7 @@ class CaseService:
             status = stored(await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first())["status"]
             if status in (st.CASE_WITHDRAWN, st.EXPIRED):
                 return await self.view(actor, public_id)
-            started = [i for i in items if i["status"] not in (st.WAITING, st.QUEUED, st.SENT, st.DISPATCH_FAILED)]
+            started = [i for i in items if i["status"] not in st.WITHDRAWABLE]
             if started or status in (st.CASE_COMPLETED, st.CASE_REFUSED):
                 raise ProblemError(
                     409,
@@ -1706,6 +1724,16 @@ class CaseService:
                 }
             )
         intact, _ = timeline.verify_rows(row["id"], events)
+        item_views = [
+            self._item_view(
+                catalog,
+                i,
+                docs_by_item.get(i["ref"], []),
+                (typical or {}).get((i["code"], prefecture(i["region"]))),
+            )
+            for i in items
+        ]
+        names = {i.ref: i.name for i in item_views}
         return CaseView(
             id=row["public_id"],
             status=row["status"],
@@ -1728,15 +1756,7 @@ class CaseService:
             expires_at=row["expires_at"],
             plan=msgspec.to_builtins(plan) if plan is not None else None,
             plan_problems=problems,
-            items=[
-                self._item_view(
-                    catalog,
-                    i,
-                    docs_by_item.get(i["ref"], []),
-                    (typical or {}).get((i["code"], prefecture(i["region"]))),
-                )
-                for i in items
-            ],
+            items=item_views,
             promised_days=days,
             promised_text=promise_text,
             materials=[MaterialView(**m) for m in materials],
@@ -1751,10 +1771,12 @@ class CaseService:
                     message=e["message"],
                     data=_load(e["data"], {}),
                     hash=e["hash"],
+                    label=event_label(e["type"], names.get(e["item_ref"])),
                 )
                 for e in events
             ],
             timeline_intact=intact,
+            can_withdraw=st.may_withdraw(row["status"], [i["status"] for i in items]),
         )
 
     def _item_view(
