@@ -19,7 +19,7 @@ from joserfc.jwk import ECKey
 from backend.db import writing_transaction
 from backend.identity.actor import require_admin
 from backend.identity.config import get_identity
-from backend.identity.principal import KIOSK_TERMINAL, Principal, TokenPair, unauthenticated
+from backend.identity.principal import KIOSK_TERMINAL, ONLY_ADMIN, Principal, TokenPair, unauthenticated
 from backend.identity.sessions import end_terminal_sessions, issue_session
 from backend.identity.signed import consume_jti
 from backend.identity.tables import KioskTerminal
@@ -28,8 +28,6 @@ from backend.platform import Platform
 
 _TERMINAL_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,63}")  # fullmatch: "$" would let a final newline in
 MAX_ASSERTION_TTL_S = 300
-
-ONLY_ADMIN = "此操作仅限平台管理员。 Only admin may do this."  # as it has always read
 
 
 class TerminalRegistration(msgspec.Struct, kw_only=True):
