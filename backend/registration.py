@@ -114,7 +114,7 @@ class SandboxDirectory:
         self._by_id_number: dict[str, PersonRecord] = {}
 
     def preload(self) -> None:
-        """Read the fixtures now, before the process takes work (``backend.lib.warmup``)."""
+        """Read the fixtures now, before the process takes work (``backend.app.warm_up``)."""
         self._load()
 
     def _load(self) -> dict[str, EnterpriseRecord]:
