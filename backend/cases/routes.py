@@ -15,7 +15,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from backend.cases.common import event_types
 from backend.cases.schemas import (
     CaseCreate,
     CaseStatus,
@@ -27,6 +26,7 @@ from backend.cases.schemas import (
     MaterialView,
     Readiness,
 )
+from backend.cases.service import event_types
 from backend.identity.actor import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus
 from backend.lib.language import localize, request_locale
