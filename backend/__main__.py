@@ -116,8 +116,7 @@ async def run_worker() -> None:
     db.bind(platform.engine)
     with exit_on_stop_signal("start"):  # until the loop's own handlers below: nothing to finish yet
         await db.start(platform.engine, settings)
-        from backend.app import load_holiday_imports
-        from backend.lib.warmup import warm_up
+        from backend.app import load_holiday_imports, warm_up
 
         warm_up(platform)
         await load_holiday_imports(platform)

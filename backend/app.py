@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,31 +29,53 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 
-from backend import cases, db, identity
-from backend.cases import Actor
+from backend import cases, db, identity, ratings
+from backend.administration import ROUTES as ADMINISTRATION_ROUTES
+from backend.administration import current_catalog_version, overlay_staff_claims
+from backend.administration.holidays import follow_imports, refresh
+from backend.cases.routes import ROUTES as CASE_ROUTES
+from backend.cases.routes import SANDBOX_ROUTES as CASE_SANDBOX_ROUTES
+from backend.catalog import ROUTES as CATALOG_ROUTES
+from backend.catalog import get_catalog, get_divisions
+from backend.devicebridge import SANDBOX_ROUTES as DEVICE_SANDBOX_ROUTES
+from backend.feedback import ROUTES as FEEDBACK_ROUTES
+from backend.identity import provide_principal
+from backend.identity.actor import Actor, actor_of
 from backend.identity.principal import ACCESS_COOKIE, CSRF_HEADER
-from backend.integration import build_embedded_simulators, build_platform_connectors, build_push_connectors
+from backend.identity.sessions import SESSIONS_ENDED, session_ended
+from backend.integration import build_platform_connectors, build_push_connectors, default_directory
+from backend.integrations import ROUTES as INTEGRATION_ROUTES
 from backend.jobs import MemoryWaker, Queue, RedisWaker, Worker
 from backend.lib.apidocs import ScriptlessSwaggerPlugin
 from backend.lib.clock import Clock, SystemClock
+from backend.lib.compress import GZIP
 from backend.lib.headers import security_headers_middleware
 from backend.lib.jsonbody import BoundedJsonRequest
 from backend.lib.logging import configure_logging, request_id_middleware
 from backend.lib.metrics import metrics_middleware
 from backend.lib.openapi import ContractConfig, operation_facts, security_schemes
 from backend.lib.problems import EXCEPTION_HANDLERS
-from backend.lib.warmup import warm_up
+from backend.lib.revalidate import RevalidateMiddleware
+from backend.lib.warmup import SERVER_PROCESS
+from backend.links import ROUTES as LINK_ROUTES
+from backend.notifications import DELIVER_JOB, SMS_JOB, deliver_job, deliver_sms_job, notify
+from backend.notifications import ROUTES as NOTIFICATION_ROUTES
 from backend.platform import Platform, PlatformDep
-from backend.registration import default_directory
+from backend.ratings import ROUTES as RATING_ROUTES
+from backend.sandbox.mount import build_embedded_simulators, close_simulators, sandbox_state, simulator_mounts
+from backend.sandbox.routes import SANDBOX_ROUTES
 from backend.settings import ROOT, Settings, get_settings
+from backend.stats import ROUTES as STATS_ROUTES
+from backend.system import ROUTES as SYSTEM_ROUTES
 from backend.system.degraded import FallbackStore, ResilientRedisChannels, outage_exception_handlers
+from backend.workbench import ROUTES as WORKBENCH_ROUTES
+from backend.workbench.connector import mode_aware
 
 log = logging.getLogger("backend")
 
 
 async def load_holiday_imports(platform) -> None:
     """Put the administrators' holiday arrangement imports in force in this process."""
-    from backend.administration.holidays import refresh
 
     try:
         await refresh(platform)
@@ -60,7 +85,6 @@ async def load_holiday_imports(platform) -> None:
 
 async def follow_holiday_imports(platform, stop: asyncio.Event) -> None:
     """Keep this process's calendar in step with imports another process made (an admin's import)."""
-    from backend.administration.holidays import follow_imports
 
     try:
         await follow_imports(platform, stop)
@@ -73,7 +97,6 @@ API_VERSION = "0.1.0"
 
 def job_handlers(platform: Platform) -> dict:
     """Every bounded context's background job handlers, by job kind."""
-    from backend import identity, ratings
 
     handlers: dict = {}
     handlers.update(platform.job_handlers)
@@ -112,7 +135,49 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         registration=default_directory(settings),
     )
     cases.configure(platform)
+    wire(platform)
     return platform
+
+
+def wire(platform: Platform) -> None:
+    """Plug higher contexts' code into the seams lower contexts declare (``backend.cases.ports``,
+    ``backend.identity.ports``): the contexts' dependency graph stays acyclic (docs/architecture.md)."""
+    platform.current_catalog_version = current_catalog_version
+    platform.connector_for = mode_aware
+    platform.staff_claims_overlay = overlay_staff_claims
+    platform.notify_applicant = partial(notify, platform)
+
+    async def deliver(job) -> None:
+        await deliver_job(platform, job)
+
+    async def deliver_sms(job) -> None:
+        await deliver_sms_job(platform, job)
+
+    platform.job_handlers[DELIVER_JOB] = deliver
+    platform.job_handlers[SMS_JOB] = deliver_sms
+
+
+def warm_up(platform=None) -> None:
+    """Load the catalog, the division table, the registration records when they are local (the
+    test environment's fixtures) and the modules a send imports, then ``gc.freeze()`` everything
+    alive so far. The fixtures (0.4 s) and the workbench's import (0.4 s) used to land on a
+    worker's first send: the dispatch-lag benchmark's worst case (the workbench's connector is
+    imported at the top of this module, so it is loaded by now).
+
+    A full collection otherwise walks every long-lived object (the app, the catalog, the
+    division table ...) and pauses the event loop for tens of milliseconds: exactly the
+    requests that land in the latency tail. Frozen objects are never collected; what requests
+    allocate still is. Only in server processes (``SERVER_PROCESS``): a test session builds many
+    apps in one process.
+    """
+    get_catalog()
+    get_divisions()
+    preload = getattr(getattr(platform, "registration", None), "preload", None)
+    if preload is not None:
+        preload()
+    if os.environ.get(SERVER_PROCESS):
+        gc.collect()
+        gc.freeze()
 
 
 CASE_CHANGES = "cases:changed"
@@ -158,7 +223,6 @@ def follow_case_changes(channels: ChannelsPlugin, platform: Platform) -> tuple[C
 def follow_session_ends(channels: ChannelsPlugin, platform: Platform) -> tuple[Callable, Callable]:
     """(startup, shutdown) hooks: refuse the access tokens of sessions other processes ended (logout,
     refresh-token reuse, kiosk timeout) at once, rather than when this process's check of them lapses."""
-    from backend.identity.sessions import SESSIONS_ENDED, session_ended
 
     following: list[asyncio.Task] = []
 
@@ -184,8 +248,6 @@ async def provide_actor(request: Request, platform: PlatformDep) -> Actor:
     It names ``platform`` so Litestar resolves the two one after the other: dependencies of one
     level are resolved concurrently in an anyio task group, which costs more than both together.
     """
-    from backend.cases.service import actor_of
-    from backend.identity import provide_principal
 
     return actor_of(await provide_principal(request))
 
@@ -240,8 +302,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             if hasattr(platform.registration, "aclose"):
                 await platform.registration.aclose()
             if simulators:
-                from backend.sandbox.mount import close_simulators
-
                 await close_simulators(simulators)
             await db.stop(platform.engine)
             if platform.redis is not None:
@@ -255,18 +315,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     else:
         channels_backend = MemoryChannelsBackend()
         stores = StoreRegistry(default_factory=lambda name: MemoryStore())
-
-    from backend.administration import ROUTES as ADMINISTRATION_ROUTES
-    from backend.cases.routes import ROUTES as CASE_ROUTES
-    from backend.catalog import ROUTES as CATALOG_ROUTES
-    from backend.feedback import ROUTES as FEEDBACK_ROUTES
-    from backend.integrations import ROUTES as INTEGRATION_ROUTES
-    from backend.links import ROUTES as LINK_ROUTES
-    from backend.notifications import ROUTES as NOTIFICATION_ROUTES
-    from backend.ratings import ROUTES as RATING_ROUTES
-    from backend.stats import ROUTES as STATS_ROUTES
-    from backend.system import ROUTES as SYSTEM_ROUTES
-    from backend.workbench import ROUTES as WORKBENCH_ROUTES
 
     route_handlers: list = [
         *SYSTEM_ROUTES,
@@ -284,11 +332,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     ]
     state: dict = {"platform": platform}
     if settings.test_env_enabled:
-        from backend.cases.routes import SANDBOX_ROUTES as CASE_SANDBOX_ROUTES
-        from backend.devicebridge import SANDBOX_ROUTES as DEVICE_SANDBOX_ROUTES
-        from backend.sandbox.mount import sandbox_state, simulator_mounts
-        from backend.sandbox.routes import SANDBOX_ROUTES
-
         route_handlers += [*SANDBOX_ROUTES, *CASE_SANDBOX_ROUTES, *identity.SANDBOX_ROUTES, *DEVICE_SANDBOX_ROUTES]
         if simulators:
             route_handlers += simulator_mounts(simulators)
@@ -308,7 +351,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     sessions_start, sessions_stop = follow_session_ends(channels_plugin, platform)
 
     async def announce_session_end(sid: str) -> None:
-        from backend.identity.sessions import SESSIONS_ENDED
 
         result = publish([(sid.encode(), SESSIONS_ENDED)])
         if result is not None:
@@ -391,9 +433,6 @@ def static_routes() -> list:
     """The front ends: the PWA at ``/``, the kiosk at ``/kiosk/``, the back office at ``/staff/``, shared
     code at ``/shared/``."""
     from litestar.datastructures import CacheControlHeader
-
-    from backend.lib.compress import GZIP
-    from backend.lib.revalidate import RevalidateMiddleware
 
     # Pages, scripts and styles go out gzip-compressed (a third of their size on a phone's
     # connection; nginx in infra/ passes them through), and are revalidated on every use

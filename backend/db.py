@@ -16,6 +16,7 @@ from string import Formatter
 from typing import Any
 
 import asyncpg
+from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
@@ -73,12 +74,33 @@ def raw(table: type, sql: str, *values: Any) -> Raw:
     return Raw(table=table, querystring=SQL(sql, *values))
 
 
+PICCOLO_APPS = [
+    "backend.jobs.piccolo_app",
+    "backend.cases.piccolo_app",
+    "backend.notifications.piccolo_app",
+    "backend.integrations.piccolo_app",
+    "backend.identity.piccolo_app",
+    "backend.workbench.piccolo_app",
+    "backend.ratings.piccolo_app",
+    "backend.administration.piccolo_app",
+    "backend.feedback.piccolo_app",
+    "backend.links.piccolo_app",
+]
+"""Every context's Piccolo app, by module name (``backend.piccolo_conf`` registers them for the CLI).
+Named, not imported: Piccolo imports them when the registry is built, so the database layer reaches the
+contexts' tables without depending on the contexts (docs/architecture.md, "Dependency graph")."""
+
+
+@functools.cache
+def app_registry() -> AppRegistry:
+    """The registry of every context's Piccolo app (built on first use: it imports them)."""
+    return AppRegistry(apps=PICCOLO_APPS)
+
+
 def table_classes() -> list[type[Table]]:
     """Every table of every app in the registry."""
-    from backend.piccolo_conf import APP_REGISTRY
-
     tables: list[type[Table]] = []
-    for app_config in APP_REGISTRY.app_configs.values():
+    for app_config in app_registry().app_configs.values():
         tables.extend(app_config.table_classes)
     return tables
 

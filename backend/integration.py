@@ -13,8 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from backend.connectors.client import Credentials
+from backend.connectors.push import PushConnector, all_push_specs
+from backend.connectors.registration_lookup.client import RegistrationLookupClient
+from backend.connectors.registry import all_specs, build_connectors
 from backend.connectors.signing import Verifier
 from backend.lib.keyring import KeyFile, load_or_create
+from backend.registration import RegistrationDirectory, SandboxDirectory, UnavailableDirectory
 from backend.settings import Settings
 
 PLATFORM_CLIENT_ID = "yjs-platform"
@@ -71,8 +76,6 @@ def connector_base_url(settings: Settings) -> str:
 
 def build_platform_connectors(settings: Settings) -> dict[str, Any]:
     """One connector per business system (none when no agency address is configured)."""
-    from backend.connectors.client import Credentials
-    from backend.connectors.registry import all_specs, build_connectors
 
     base = connector_base_url(settings)
     if not base:
@@ -85,21 +88,13 @@ def build_platform_connectors(settings: Settings) -> dict[str, Any]:
     return connectors
 
 
-def build_embedded_simulators(settings: Settings) -> dict[str, Any]:
-    """The simulators mounted in this process, trusting the platform's key."""
-    from backend.sandbox.mount import build_simulators, engines_of
-    from backend.sandbox.push import build_push_simulators
-
-    clients = {PLATFORM_CLIENT_ID: platform_jwks(settings)}
-    simulators = {
-        **build_simulators(clients=clients, processing_seconds=settings.sim_processing_seconds),
-        **build_push_simulators(clients=clients),
-    }
-    keys = platform_signing_keys(settings)
-    for engine in engines_of(simulators).values():
-        # The in-process systems trust our key file as it rotates, as real ones re-fetch our JWKS.
-        engine.clients[PLATFORM_CLIENT_ID] = KeyFileVerifier(keys)
-    return simulators
+def default_directory(settings: Settings) -> RegistrationDirectory:
+    """The lookup client when ``REGISTRATION_LOOKUP_URL`` is set; else the fixtures (test environment) or 503."""
+    if settings.registration_lookup_url:
+        return RegistrationLookupClient(
+            settings.registration_lookup_url, client_id=PLATFORM_CLIENT_ID, signing_key=platform_signing_key(settings)
+        )
+    return SandboxDirectory() if settings.test_env_enabled else UnavailableDirectory()
 
 
 class KeyFileVerifier(Verifier):
@@ -130,8 +125,6 @@ def push_system_url(settings: Settings, code: str) -> str:
 
 def build_push_connectors(settings: Settings) -> dict[str, Any]:
     """One ``PushConnector`` per configured push system (好差评, SMS), signed with the platform's current key."""
-    from backend.connectors.client import Credentials
-    from backend.connectors.push import PushConnector, all_push_specs
 
     out: dict[str, Any] = {}
     keys = platform_signing_keys(settings)

@@ -18,19 +18,18 @@ import json
 import sys
 from pathlib import Path
 
+from backend.integration import signing_key_path
 from backend.lib import keyring
+from backend.settings import get_settings
 
 #: target → (ring name, kid prefix)
 TARGETS = {"signing": ("signing", "yjs-platform"), "identity": ("platform", "platform")}
 
 
 def _default_path(target: str) -> Path:
-    from backend.settings import get_settings
 
     settings = get_settings()
     if target == "signing":
-        from backend.integration import signing_key_path
-
         return signing_key_path(settings)
     return Path(settings.identity_keys_file or Path(settings.data_dir) / "identity-keys.json")
 

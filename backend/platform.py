@@ -37,7 +37,19 @@ class Platform:
     # the composition root sends it over the channels: Redis in production, memory embedded)
     announce_session_end: Any = None
     push_systems: dict[str, Any] = field(default_factory=dict)  # 好差评 / SMS code -> PushConnector
+    # Seams a lower context declares and the composition root (backend.app.wire) fills with a higher
+    # context's code, so that the lower one never imports the higher (docs/architecture.md,
+    # "Dependency graph"). Their shapes are the Protocols in backend.cases.ports and backend.identity.ports.
+    current_catalog_version: Any = None  # cases.ports.CatalogVersionSource (administration's publication)
+    connector_for: Any = None  # cases.ports.ConnectorSource (the workbench's mode-aware connector)
+    staff_claims_overlay: Any = None  # identity.ports.StaffClaimsOverlay (administration's staff directory)
 
 
 PlatformDep = NamedDependency[Platform]
 """Route parameter type: ``platform: PlatformDep`` injects the running platform."""
+
+
+def live_updates_available(channels: Any) -> bool:
+    """False while the channels backend knows Redis is down (SSE answers 503 so clients poll)."""
+    backend = getattr(channels, "_backend", None)  # ChannelsPlugin keeps its backend private
+    return not getattr(backend, "down", False)

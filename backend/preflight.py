@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
+from backend.lib.keyring import KeyFileError, read_rings
 from backend.settings import Settings
 
 Role = Literal["api", "worker", "migrate"]
@@ -23,7 +24,6 @@ SANDBOX_KEY_PREFIX = "sandbox-"
 
 
 def _key_file_problems(setting: str, path_text: str, ring: str) -> list[str]:
-    from backend.lib.keyring import KeyFileError, read_rings
 
     if not path_text:
         return [f"{setting} is not set: every replica must sign with the same keys (python -m backend keys ... create)"]

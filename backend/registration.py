@@ -13,6 +13,7 @@ from typing import Any, NoReturn, Protocol
 
 import msgspec
 
+from backend.fixtures import load_fixtures
 from backend.lib.problems import ProblemError
 
 
@@ -113,13 +114,11 @@ class SandboxDirectory:
         self._by_id_number: dict[str, PersonRecord] = {}
 
     def preload(self) -> None:
-        """Read the fixtures now, before the process takes work (``backend.lib.warmup``)."""
+        """Read the fixtures now, before the process takes work (``backend.app.warm_up``)."""
         self._load()
 
     def _load(self) -> dict[str, EnterpriseRecord]:
         if self._enterprises is None:
-            from backend.sandbox.fixtures import load_fixtures
-
             data = load_fixtures()
             self._people = {p.id: PersonRecord(p.id, p.name, p.id_number, p.phone) for p in data.people}
             self._by_id_number = {p.id_number: p for p in self._people.values()}
@@ -195,15 +194,3 @@ class UnavailableDirectory:
     async def person_by_id_number(self, id_number: str) -> PersonRecord | None:
         """Always 503: there is no registration system to ask."""
         self._fail()
-
-
-def default_directory(settings) -> RegistrationDirectory:
-    """The lookup client when ``REGISTRATION_LOOKUP_URL`` is set; else the fixtures (test environment) or 503."""
-    if settings.registration_lookup_url:
-        from backend.connectors.registration_lookup.client import RegistrationLookupClient
-        from backend.integration import PLATFORM_CLIENT_ID, platform_signing_key
-
-        return RegistrationLookupClient(
-            settings.registration_lookup_url, client_id=PLATFORM_CLIENT_ID, signing_key=platform_signing_key(settings)
-        )
-    return SandboxDirectory() if settings.test_env_enabled else UnavailableDirectory()

@@ -10,6 +10,7 @@ import { qrSvg } from "/shared/qr.js";
 
 let me = null;
 let catalog = null;
+let eventTypes = null;
 let cleanups = [];
 let rootEl = null;
 let currentHash = "";
@@ -108,6 +109,12 @@ document.addEventListener("localechange", () => {
 async function getCatalog() {
   catalog ||= await api("/api/v1/catalog");
   return catalog;
+}
+
+/** Every timeline event type the backend names (live updates are sent under these names). */
+async function getEventTypes() {
+  eventTypes ||= await api("/api/v1/event-types");
+  return eventTypes;
 }
 
 async function hasPending(id) {
@@ -869,13 +876,11 @@ function nowBox(view) {
   return h("p", { class: "now", "data-testid": "case-now" }, open ? t("case.now.wait") : t("case.now.closed"));
 }
 
-const EVENT_TYPES = new Set(["case.submitted", "case.withdrawn", "case.closed", "item.sent", "item.accepted", "item.in_progress", "item.completed", "item.rejected", "item.correction_requested", "item.corrected", "item.dispatch_failed", "item.redriven", "item.cancelled", "item.withdrawn", "notice.started", "notice.ended", "notice.objection"]);
-
 function timelineList(view) {
-  const names = Object.fromEntries(view.items.map((i) => [i.ref, label(i.name)]));
-  const events = (view.timeline || []).filter((e) => EVENT_TYPES.has(e.type)).reverse();
+  // The backend labels the events applicants see (the matter named); the others carry no label.
+  const events = (view.timeline || []).filter((e) => e.label).reverse();
   if (!events.length) return null;
-  const row = (e) => h("li", {}, h("span", { class: "timeline__at" }, shortTime(e.at)), " ", t(`event.${e.type}`, { item: names[e.item_ref] || "" }));
+  const row = (e) => h("li", {}, h("span", { class: "timeline__at" }, shortTime(e.at)), " ", label(e.label));
   return [h("h2", {}, t("case.timeline")),
     h("ol", { class: "plain timeline", "data-testid": "timeline" }, events.slice(0, 3).map(row)),
     events.length > 3 ? h("details", {}, h("summary", {}, t("case.timeline.all", { n: events.length })), h("ol", { class: "plain timeline" }, events.slice(3).map(row))) : null];
@@ -945,14 +950,14 @@ async function casePage(view) {
   if ("EventSource" in window && !["completed", "refused", "withdrawn"].includes(view.status)) {
     const source = new EventSource(`/api/v1/cases/${view.id}/events`);
     source.onmessage = soon;
-    const types = ["case.submitted", "case.updated", "case.withdrawn", "case.closed", "item.queued", "item.sent", "item.accepted", "item.in_progress", "item.completed", "item.rejected", "item.correction_requested", "item.corrected", "item.dispatch_failed", "item.redriven", "item.cancelled", "item.withdrawn", "notice.started", "notice.ended", "notice.objection", "material.added", "update"];
-    types.forEach((type) => source.addEventListener(type, soon));
+    source.addEventListener("update", soon); // an event without a type
+    getEventTypes().then((types) => types.forEach((e) => source.addEventListener(e.type, soon)), poll);
     source.onerror = () => { if (source.readyState === EventSource.CLOSED) poll(); };
     cleanups.push(() => source.close());
   } else poll();
   cleanups.push(() => clearTimeout(timer));
-  // 撤回 is possible until an agency has taken up any item (the backend's rule).
-  const canWithdraw = ["submitted", "action_required"].includes(view.status) && view.items.every((i) => ["waiting", "queued", "sent", "dispatch_failed"].includes(i.status));
+  // 撤回 is possible until an agency has taken up any item: the backend decides (can_withdraw).
+  const canWithdraw = Boolean(view.can_withdraw);
   return [
     h("h1", { class: "case-title" }, caption(view), t("case.title")),
     h("p", { class: "case-line" }, status, " ", progress),

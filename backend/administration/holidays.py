@@ -21,12 +21,13 @@ from typing import Any
 
 import msgspec
 
-from backend.administration.common import require_admin
 from backend.administration.tables import HolidayImport
 from backend.cases import states as st
+from backend.cases import timeline
 from backend.cases.service import cst_date
 from backend.cases.tables import CaseFile, CaseItem
 from backend.db import writing_transaction
+from backend.identity.actor import require_admin
 from backend.lib.problems import ProblemError
 from backend.lib.workdays import (
     STATUTORY_SOURCE,
@@ -34,6 +35,7 @@ from backend.lib.workdays import (
     WorkCalendar,
     decode_arrangements,
 )
+from backend.notifications import notify
 
 log = logging.getLogger("backend.administration.holidays")
 NOTICE = "NOTICE"  # the case's own timed stage counts calendar days; its end never moves
@@ -261,8 +263,6 @@ async def preview(platform, actor, data: ArrangementInput) -> ArrangementDiff:
 
 async def import_arrangement(platform, actor, data: ArrangementInput) -> ImportView:
     """Put a year's arrangement in force: audit row, moved promised dates on timelines, notifications."""
-    from backend.cases import timeline
-    from backend.notifications import notify
 
     require_admin(actor)
     arr = _check(data)

@@ -21,10 +21,11 @@ from typing import Any
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
-from backend.administration.common import require_admin
 from backend.administration.tables import CatalogPublication
 from backend.catalog import available_versions, get_catalog
 from backend.db import raw, writing_transaction
+from backend.feedback.consultation import check_publishable
+from backend.identity.actor import require_admin
 from backend.lib.problems import ProblemError
 
 PUBLISH = "publish"
@@ -151,7 +152,6 @@ async def _lock(platform) -> None:
 async def publish(platform, actor, version: str, note: str = "", override_reason: str = "") -> PublicationView:
     """Make ``version`` the one new drafts use (422 ``unknown_catalog_version``, 409 ``already_current``;
     409 ``unresolved_comments`` while its 征求意见 has open comments, unless ``override_reason`` is given)."""
-    from backend.feedback.consultation import check_publishable
 
     require_admin(actor)
     if version not in available_versions():

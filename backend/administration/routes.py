@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from backend.administration import holidays, publication, staff
 from backend.administration.publication import PublicationState, PublicationView
 from backend.administration.staff import StaffChange, StaffInput, StaffView
-from backend.cases.service import ActorDep
+from backend.identity.actor import ActorDep
 from backend.platform import PlatformDep
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import msgspec
 
-from backend.administration.common import require_admin
 from backend.administration.tables import StaffMember
 from backend.catalog import get_catalog, get_divisions
 from backend.db import writing_transaction
+from backend.identity.actor import require_admin
 from backend.lib.problems import FieldError, ProblemError
 
 AGENCY_STAFF, WINDOW_STAFF, ADMIN = "agency_staff", "window_staff", "admin"

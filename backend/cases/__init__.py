@@ -6,10 +6,12 @@ in ``backend.cases.routes.ROUTES``; background work is in the dispatcher's handl
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
-from backend.cases.service import EXPIRY_JOB, Actor, Capacity, CaseService, actor_of
+from backend.cases.service import EXPIRY_JOB, Capacity, CaseService
+from backend.identity.actor import Actor, actor_of
+from backend.identity.bridge import may_person_act_for
+from backend.lib.workdays import WorkCalendar, default_calendar
 
 
 def _use_identity(platform, service: CaseService) -> None:
@@ -19,7 +21,6 @@ def _use_identity(platform, service: CaseService) -> None:
     access decision): a revoked or expired mandate ends the agent's access at once, and a mandate
     for some items (``ActingCapacity.covers``) reaches only those items.
     """
-    from backend.identity.bridge import may_person_act_for
 
     async def capacity_for(actor: Actor, uscc: str) -> Capacity | None:
         capacity = await may_person_act_for(platform, actor.id, uscc)
@@ -47,8 +48,6 @@ def _use_identity(platform, service: CaseService) -> None:
 def configure(platform) -> None:
     """Attach the case service, dispatcher and their job handlers to ``platform``."""
     from backend.cases.dispatch import Dispatcher
-    from backend.lib.workdays import WorkCalendar, default_calendar
-    from backend.notifications import DELIVER_JOB, SMS_JOB, deliver_job, deliver_sms_job, notify
 
     settings = platform.settings
     calendar = (
@@ -65,22 +64,13 @@ def configure(platform) -> None:
     dispatcher = Dispatcher(service, callback_base_url=settings.base_url)
     platform.cases = service
     platform.dispatcher = dispatcher
-    platform.notify_applicant = partial(notify, platform)
     _use_identity(platform, service)
 
     async def expiry(job) -> None:
         await service.expire_drafts_job(job.payload["case"])
 
-    async def deliver(job) -> None:
-        await deliver_job(platform, job)
-
-    async def deliver_sms(job) -> None:
-        await deliver_sms_job(platform, job)
-
     platform.job_handlers.update(dispatcher.handlers())
     platform.job_handlers[EXPIRY_JOB] = expiry
-    platform.job_handlers[DELIVER_JOB] = deliver
-    platform.job_handlers[SMS_JOB] = deliver_sms
 
 
-__all__ = ["Actor", "CaseService", "configure"]
+__all__ = ["CaseService", "configure"]

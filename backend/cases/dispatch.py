@@ -25,11 +25,12 @@ from typing import Any
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
+from backend.cases import ports, timeline
 from backend.cases import states as st
-from backend.cases import timeline
 from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date, update_sql
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseFile, CaseItem
 from backend.catalog import get_catalog
+from backend.catalog.formschema import field_schema
 from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
 from backend.db import raw
 from backend.jobs import JobContext, PermanentFailure, RetryLater
@@ -81,7 +82,6 @@ def project_form(catalog_version: str, item_code: str, form: dict[str, Any]) -> 
 
 def form_corrections(catalog_version: str, item_code: str, corrections) -> list[dict[str, Any]]:
     """An agency's correction request in the applicant's terms: its field names become form keys."""
-    from backend.catalog.formschema import field_schema
 
     catalog = get_catalog(catalog_version)
     reverse = {name: key for key, name in _item_maps(catalog_version, item_code).items()}
@@ -185,9 +185,7 @@ class Dispatcher:
 
     def connector(self, system: str):
         """The system's connector: its API, or the manual workbench while it is not integrated."""
-        from backend.workbench.connector import mode_aware
-
-        return mode_aware(self.platform, system)
+        return ports.connector(self.platform, system)
 
     # ------------------------------------------------------------------ sending
 

@@ -29,7 +29,7 @@ from piccolo.columns import BigInt, Serial, Text, Varchar
 from piccolo.table import Table
 
 from backend.cases import states as st
-from backend.cases.service import Actor, ActorDep
+from backend.identity.actor import Actor, ActorDep
 from backend.lib.problems import ProblemError
 from backend.platform import Platform, PlatformDep
 
@@ -51,13 +51,13 @@ class CaseProgress(Table, tablename="case_progress"):
     updated_at = BigInt(default=0)
 
 
-class FaceProgress(msgspec.Struct, omit_defaults=True):
+class FaceProgress(msgspec.Struct):
     status: str  # passed, pending, failed, expired
     verification_id: str = ""
     provider_url: str = ""
 
 
-class ProgressView(msgspec.Struct, omit_defaults=True):
+class ProgressView(msgspec.Struct):
     """Where the applicant's own task steps stand, as every device shows them."""
 
     enterprise_checked: bool

@@ -15,7 +15,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import FromPath
 
-from backend.cases.service import ActorDep
+from backend.identity.actor import ActorDep
 from backend.platform import PlatformDep
 from backend.registration import EnterpriseRecord
 

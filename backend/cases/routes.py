@@ -24,16 +24,17 @@ from backend.cases.schemas import (
     CaseUpdate,
     CaseView,
     CorrectionSubmit,
+    EventTypeView,
     MaterialView,
     Readiness,
 )
-from backend.cases.service import ActorDep
+from backend.cases.service import event_types
+from backend.identity.actor import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus
 from backend.lib.language import localize, request_locale
 from backend.lib.openapi import FILES, OPT_FILE_MEDIA_TYPES, OPT_REQUIRED_HEADERS
 from backend.lib.problems import ProblemError
-from backend.platform import PlatformDep
-from backend.system.degraded import live_updates_available
+from backend.platform import PlatformDep, live_updates_available
 
 KEEPALIVE_SECONDS = 15.0
 
@@ -335,20 +336,28 @@ async def object_to_case(
     summary="Test environment: end a case's publicity period now",
 )
 async def end_notice_now(platform: PlatformDep, case_id: FromPath[str]) -> CallbackAnswer:
-    from backend.cases.service import NOTICE
-    from backend.cases.tables import CaseFile, CaseItem
-
-    case = await CaseFile.select(CaseFile.id).where(CaseFile.public_id == case_id).first()
-    item = (
-        case
-        and await CaseItem.select(CaseItem.ref)
-        .where((CaseItem.case_file == case["id"]) & (CaseItem.code == NOTICE))
-        .first()
-    )
-    if not item or not await platform.cases.end_notice(item["ref"], early=True):
+    if not await platform.cases.end_case_notice_now(case_id):
         raise ProblemError(409, "no_open_notice", "该申请不在公示期内。 The case has no open publicity period.")
     return CallbackAnswer(status="ended")
 
 
-ROUTES: list[Any] = [CaseController, ProgressController, RegisterFactsController, agency_callback, object_to_case]
+@get(
+    "/api/v1/event-types",
+    tags=["cases"],
+    summary="Every timeline event type and what the applicant's timeline says of it",
+)
+async def timeline_event_types() -> list[EventTypeView]:
+    """Live updates are named by these types; ``label`` ("{item}": the matter's name) is what the
+    applicant's timeline shows, and a type without one is not shown to applicants."""
+    return event_types()
+
+
+ROUTES: list[Any] = [
+    CaseController,
+    ProgressController,
+    RegisterFactsController,
+    agency_callback,
+    object_to_case,
+    timeline_event_types,
+]
 SANDBOX_ROUTES: list[Any] = [end_notice_now]

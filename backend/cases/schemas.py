@@ -43,6 +43,13 @@ class Label(msgspec.Struct):
     en: str
 
 
+class EventTypeView(msgspec.Struct):
+    """A timeline event type and what the applicant's timeline says of it ("{item}": the matter)."""
+
+    type: str
+    label: Label | None = None
+
+
 class ItemView(msgspec.Struct):
     ref: str
     code: str
@@ -93,6 +100,7 @@ class EventView(msgspec.Struct):
     message: str = ""
     data: dict[str, Any] = {}
     hash: str = ""
+    label: Label | None = None  # what the applicant's timeline says of it; None: not shown to applicants
 
 
 class CaseView(msgspec.Struct):
@@ -124,6 +132,7 @@ class CaseView(msgspec.Struct):
     materials: list[MaterialView] = []
     timeline: list[EventView] = []
     timeline_intact: bool = True
+    can_withdraw: bool = False  # the applicant may withdraw it now (撤回; states.may_withdraw)
 
 
 class ItemStatus(msgspec.Struct):

@@ -18,18 +18,18 @@ from datetime import date, timedelta
 from typing import Any
 
 import msgspec
-from litestar.di import NamedDependency
 from piccolo.engine.postgres import PostgresEngine
 
 from backend import db
+from backend.cases import ports, subjects, timeline
 from backend.cases import states as st
-from backend.cases import subjects, timeline
 from backend.cases.materials import check_upload
 from backend.cases.numbering import next_number
 from backend.cases.schemas import (
     CaseStatus,
     CaseSummary,
     CaseView,
+    EventTypeView,
     EventView,
     ItemStatus,
     ItemView,
@@ -42,9 +42,21 @@ from backend.cases.tables import CaseDocument, CaseEvent, CaseFile, CaseItem, Ca
 from backend.cases.typical import Typical, TypicalDurations, prefecture
 from backend.catalog import get_catalog, validate_draft, validate_submission
 from backend.catalog import plan as make_plan
-from backend.catalog.engine import promised_text
+from backend.catalog.engine import context, promised_text
 from backend.catalog.schemas import Blocker, Ref, Text
 from backend.db import raw, stored
+from backend.identity import (
+    FaceVerificationNeeded,
+    Principal,
+    SignerRef,
+    audit_access,
+    create_signing,
+    face_verified_at,
+    render_pdf,
+    signing_status,
+)
+from backend.identity.actor import Actor, is_admin
+from backend.jobs import RetryLater
 from backend.jobs.tables import Job
 from backend.lib.clock import to_datetime
 from backend.lib.language import bilingual, split
@@ -86,39 +98,6 @@ ITEM_COLUMNS = {c._meta.name: c._meta.db_column_name for c in CaseItem._meta.col
 ITEM_DEFAULTS = {c._meta.name: c.get_default_value() for c in CaseItem._meta.columns if c._meta.name != "id"}
 
 
-class Actor(msgspec.Struct, frozen=True, kw_only=True):
-    """Who is acting: a person (applicant, agent, staff) or the platform itself."""
-
-    id: str
-    name: str = ""
-    kind: str = "person"  # person | staff | system | agency
-    roles: frozenset[str] = frozenset()
-    agencies: frozenset[str] = frozenset()  # business-system codes an agency staff member works for
-    regions: tuple[str, ...] = ()  # GB/T 2260 prefixes in a staff member's scope ("35" = the province)
-    hall: str | None = None  # service hall of window staff and kiosk terminals
-
-    def in_region(self, region: str) -> bool:
-        return any(region.startswith(prefix) for prefix in self.regions)
-
-
-SYSTEM = Actor(id="platform", name="平台", kind="system")
-STAFF_ROLES = frozenset({"agency_staff", "window_staff", "admin"})
-
-
-def actor_of(principal: Any) -> Actor:
-    """The case context's actor for identity's authenticated ``Principal``."""
-    staff = bool(STAFF_ROLES & set(principal.roles))
-    return Actor(
-        id=principal.person_id or principal.subject,
-        name=principal.name,
-        kind="staff" if staff and not principal.person_id else "person",
-        roles=frozenset(principal.roles),
-        agencies=frozenset(principal.agencies),
-        regions=tuple(principal.regions),
-        hall=principal.hall,
-    )
-
-
 class Capacity(msgspec.Struct, frozen=True, kw_only=True):
     """Why a person may act for an enterprise, as the case context needs it: for the whole case, or
     (a mandate for some matters, 授权委托) only for the item codes in ``items``."""
@@ -151,8 +130,6 @@ WHOLE_CASE_ACTIONS = frozenset(
 STAFF_ACTIONS = frozenset({"object"})
 # What only administrators do to a case.
 ADMIN_ACTIONS = frozenset({"redrive"})
-ActorDep = NamedDependency[Actor]
-"""Route parameter type: ``actor: ActorDep`` injects the authenticated person."""
 
 Gate = Callable[[Any, "Actor"], Awaitable[list[Requirement]]]
 Publisher = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
@@ -222,6 +199,23 @@ def promise(catalog, items: list[dict[str, Any]]) -> tuple[int, Label | None]:
         return working, None
     text = promised_text(working, period.days, [period], [f"NOTICE:{period.code}"])
     return working, Label(text.zh, text.en)
+
+
+def event_label(event_type: str, item: Label | None = None) -> Label | None:
+    """What the applicant's timeline says of an event (``states.EVENT_LABELS``), the matter named."""
+    text = st.EVENT_LABELS.get(event_type)
+    if text is None:
+        return None
+    zh, en = text
+    return Label(zh.format(item=item.zh if item else ""), en.format(item=item.en if item else ""))
+
+
+def event_types() -> list[EventTypeView]:
+    """Every timeline event type, with its label as a template ("{item}": the matter's name)."""
+    return [
+        EventTypeView(type=t, label=Label(*st.EVENT_LABELS[t]) if t in st.EVENT_LABELS else None)
+        for t in st.EVENT_TYPES
+    ]
 
 
 def cst_date(ms: int) -> date:
@@ -451,7 +445,7 @@ class CaseService:
             if items is None:
                 items = await CaseItem.select(CaseItem.system, CaseItem.region).where(CaseItem.case_file == row["id"])
             agency_reach = any(i["system"] in actor.agencies and actor.in_region(i["region"]) for i in items)
-        if not agency_reach and "admin" not in actor.roles:
+        if not agency_reach and not is_admin(actor):
             raise ProblemError(404, "case_not_found", "找不到该申请。 No such case.")
         if action in APPLICANT_ACTIONS:
             # Staff may look, not act: editing, signing, submitting, withdrawing are the applicant's
@@ -459,7 +453,7 @@ class CaseService:
             raise ProblemError(
                 403, "forbidden", "工作人员不能代替申请人办理该操作。 Staff cannot act for the applicant."
             )
-        if action in ADMIN_ACTIONS and "admin" not in actor.roles:
+        if action in ADMIN_ACTIONS and not is_admin(actor):
             raise ProblemError(403, "forbidden", "仅管理员可以执行该操作。 Administrators only.")
         if action in STAFF_ACTIONS and not agency_reach:
             # an objection is a department's (an agency with an item in this case); an administrator runs the platform
@@ -467,7 +461,7 @@ class CaseService:
                 403, "forbidden", "异议由相关部门工作人员登记。 Objections are recorded by agency staff."
             )
         await self._audit(actor, row["public_id"], action)
-        return Access(staff=True, agencies=None if "admin" in actor.roles and not agency_reach else actor.agencies)
+        return Access(staff=True, agencies=None if is_admin(actor) and not agency_reach else actor.agencies)
 
     async def status(self, actor: Actor, public_id: str) -> CaseStatus:
         """Where a case stands: one query, and a per-process cache that absorbs polling. Every
@@ -528,7 +522,6 @@ class CaseService:
         return time.monotonic() + self.status_cache_seconds, head, items, view
 
     async def _audit(self, actor: Actor, public_id: str, action: str) -> None:
-        from backend.identity import Principal, audit_access
 
         principal = Principal(
             subject=actor.id,
@@ -554,9 +547,7 @@ class CaseService:
                 "您不是该企业的法定代表人、投资人、清算组成员或受托经办人。 You may not act for this enterprise.",
                 field="uscc",
             )
-        from backend.administration import current_catalog_version
-
-        catalog = get_catalog(await current_catalog_version(self.platform))  # the published version; the case keeps it
+        catalog = get_catalog(await ports.catalog_version(self.platform))  # the published version; the case keeps it
         now = self.clock.now_ms()
         public_id = uuid.uuid4().hex
         form = self._prefill(record, actor)
@@ -784,7 +775,6 @@ class CaseService:
 
     async def start_signing(self, actor: Actor, public_id: str):
         """Render the merged application as a PDF and ask every required signer to sign it."""
-        from backend.identity import SignerRef, create_signing, render_pdf
 
         row = await self.case_for(actor, public_id, "sign")
         if row["status"] != st.DRAFT:
@@ -828,7 +818,6 @@ class CaseService:
         return created
 
     async def signing(self, actor: Actor, public_id: str):
-        from backend.identity import signing_status
 
         row = await self.case_for(actor, public_id, "signatures")
         return await signing_status(self.platform, row["signing_reference"] or f"{public_id}.unsigned")
@@ -854,7 +843,6 @@ class CaseService:
 
     async def _identity_gate(self, row: dict[str, Any], actor: Actor) -> list[Requirement]:
         """Face verification of the person submitting, and every required signature on the current text."""
-        from backend.identity import FaceVerificationNeeded, face_verified_at, signing_status
 
         missing: list[Requirement] = []
         if (
@@ -936,11 +924,10 @@ class CaseService:
         checked: list[str] = []
         unreachable: list[str] = []
         if plan is not None:
-            from backend.workbench.connector import mode_aware
 
             async def ask(code: str, agency: Ref) -> None:
                 system = agency.code
-                connector = mode_aware(self.platform, system)
+                connector = ports.connector(self.platform, system)
                 try:
                     result = await connector.precheck(row["uscc"], code, row["region"])
                 except Exception as exc:
@@ -1076,7 +1063,6 @@ class CaseService:
     ) -> list[dict[str, Any]]:
         """Case items from the plan: one per item; BANK once per account (basic last); SEAL once per seal
         system; plus a NOTICE stage for each statutory period the catalog says blocks a matter."""
-        from backend.catalog.engine import context
 
         catalog = get_catalog(plan.catalog_version)
         ctx = context(catalog.entity_types[plan.entity_type], plan.answers)
@@ -1235,7 +1221,7 @@ class CaseService:
             status = stored(await CaseFile.select(CaseFile.status).where(CaseFile.id == row["id"]).first())["status"]
             if status in (st.CASE_WITHDRAWN, st.EXPIRED):
                 return await self.view(actor, public_id)
-            started = [i for i in items if i["status"] not in (st.WAITING, st.QUEUED, st.SENT, st.DISPATCH_FAILED)]
+            started = [i for i in items if i["status"] not in st.WITHDRAWABLE]
             if started or status in (st.CASE_COMPLETED, st.CASE_REFUSED):
                 raise ProblemError(
                     409,
@@ -1445,6 +1431,18 @@ class CaseService:
             )
         await self._announce(case["public_id"], events)
 
+    async def end_case_notice_now(self, public_id: str) -> bool:
+        """Test environment: end the case's open publicity period now; False if it has none."""
+        case = await CaseFile.select(CaseFile.id).where(CaseFile.public_id == public_id).first()
+        if case is None:
+            return False
+        item = (
+            await CaseItem.select(CaseItem.ref)
+            .where((CaseItem.case_file == case["id"]) & (CaseItem.code == NOTICE))
+            .first()
+        )
+        return item is not None and await self.end_notice(item["ref"], early=True)
+
     async def end_notice(self, ref: str, *, early: bool = False) -> bool:
         """Close the window without objection (at its end; ``early`` in the test environment only)."""
         item = await CaseItem.select().where(CaseItem.ref == ref).first()
@@ -1453,8 +1451,6 @@ class CaseService:
         now = self.clock.now_ms()
         ends_at = _load(item["result"], {}).get("ends_at", 0)
         if now < ends_at and not early:
-            from backend.jobs import RetryLater
-
             raise RetryLater("publicity period still running", delay=(ends_at - now) / 1000)
         case = stored(await CaseFile.select(CaseFile.public_id).where(CaseFile.id == item["case_file"]).first())  # FK
         async with self.transaction():
@@ -1728,6 +1724,16 @@ class CaseService:
                 }
             )
         intact, _ = timeline.verify_rows(row["id"], events)
+        item_views = [
+            self._item_view(
+                catalog,
+                i,
+                docs_by_item.get(i["ref"], []),
+                (typical or {}).get((i["code"], prefecture(i["region"]))),
+            )
+            for i in items
+        ]
+        names = {i.ref: i.name for i in item_views}
         return CaseView(
             id=row["public_id"],
             status=row["status"],
@@ -1750,15 +1756,7 @@ class CaseService:
             expires_at=row["expires_at"],
             plan=msgspec.to_builtins(plan) if plan is not None else None,
             plan_problems=problems,
-            items=[
-                self._item_view(
-                    catalog,
-                    i,
-                    docs_by_item.get(i["ref"], []),
-                    (typical or {}).get((i["code"], prefecture(i["region"]))),
-                )
-                for i in items
-            ],
+            items=item_views,
             promised_days=days,
             promised_text=promise_text,
             materials=[MaterialView(**m) for m in materials],
@@ -1773,10 +1771,12 @@ class CaseService:
                     message=e["message"],
                     data=_load(e["data"], {}),
                     hash=e["hash"],
+                    label=event_label(e["type"], names.get(e["item_ref"])),
                 )
                 for e in events
             ],
             timeline_intact=intact,
+            can_withdraw=st.may_withdraw(row["status"], [i["status"] for i in items]),
         )
 
     def _item_view(

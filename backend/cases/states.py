@@ -89,6 +89,65 @@ NOTICE_OBJECTION: Final = "notice.objection"
 ITEM_DUE_CHANGED: Final = "item.due_changed"  # a holiday arrangement import moved a promised date
 
 
+ITEM_OUTCOMES: Final = (ACCEPTED, IN_PROGRESS, COMPLETED, REJECTED, CORRECTION)  # ITEM_OUTCOME's outcomes
+
+#: Every event type a case's timeline (and its live updates) may carry.
+EVENT_TYPES: Final = (
+    CASE_CREATED,
+    CASE_UPDATED,
+    CASE_SUBMITTED,
+    CASE_WITHDRAWN_EVENT,
+    CASE_CLOSED,
+    CASE_EXPIRY_WARNED,
+    CASE_EXPIRED,
+    MATERIAL_ADDED,
+    ITEM_QUEUED,
+    ITEM_SENT,
+    *(ITEM_OUTCOME.format(outcome=o) for o in ITEM_OUTCOMES),
+    ITEM_IGNORED,
+    ITEM_CORRECTED,
+    ITEM_DISPATCH_FAILED,
+    ITEM_REDRIVEN,
+    ITEM_CANCELLED,
+    ITEM_WITHDRAWN,
+    SIGNING_STARTED,
+    NOTICE_STARTED,
+    NOTICE_ENDED,
+    NOTICE_OBJECTION,
+    ITEM_DUE_CHANGED,
+)
+
+#: What the applicant's timeline says of an event ("{item}": the matter's name); types without a
+#: label are not shown to applicants.
+EVENT_LABELS: Final = {
+    CASE_SUBMITTED: ("提交申请", "Application submitted"),
+    CASE_WITHDRAWN_EVENT: ("撤回申请", "Application withdrawn"),
+    CASE_CLOSED: ("申请办结", "Application closed"),
+    ITEM_SENT: ("{item}：已推送至办理部门", "{item}: sent to the agency"),
+    "item.accepted": ("{item}：部门已受理", "{item}: accepted by the agency"),
+    "item.in_progress": ("{item}：部门办理中", "{item}: in progress at the agency"),
+    "item.completed": ("{item}：已办结", "{item}: completed"),
+    "item.rejected": ("{item}：不予办理", "{item}: refused"),
+    "item.correction_requested": ("{item}：部门要求补正", "{item}: the agency asks for corrections"),
+    ITEM_CORRECTED: ("{item}：已提交补正", "{item}: corrections sent"),
+    ITEM_DISPATCH_FAILED: ("{item}：推送未成功，工作人员正在处理", "{item}: sending failed; staff are dealing with it"),
+    ITEM_REDRIVEN: ("{item}：已重新推送", "{item}: sent again"),
+    ITEM_CANCELLED: ("{item}：已终止", "{item}: stopped"),
+    ITEM_WITHDRAWN: ("{item}：已撤回", "{item}: withdrawn"),
+    NOTICE_STARTED: ("公示开始", "Public notice started"),
+    NOTICE_ENDED: ("公示结束", "Public notice ended"),
+    NOTICE_OBJECTION: ("收到异议", "Objection received"),
+}
+
+#: Item states in which no agency has taken the item up yet: the whole case may still be withdrawn (撤回).
+WITHDRAWABLE: Final = frozenset({WAITING, QUEUED, SENT, DISPATCH_FAILED})
+
+
+def may_withdraw(case_status: str, item_statuses: list[str]) -> bool:
+    """Whether the applicant may withdraw a submitted case now: no agency has taken up any item."""
+    return case_status in (SUBMITTED, ACTION_REQUIRED) and all(s in WITHDRAWABLE for s in item_statuses)
+
+
 def can_move(current: str, new: str) -> bool:
     """Whether an item in ``current`` may move to ``new``."""
     return new in ITEM_TRANSITIONS.get(current, ())

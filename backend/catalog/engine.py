@@ -21,9 +21,8 @@ from typing import Any
 
 from backend.catalog import schemas as s
 from backend.catalog.formschema import SCHEMA_DIALECT, field_schema
-from backend.catalog.loader import Catalog, CatalogError, get_divisions, route_for
+from backend.catalog.loader import Catalog, CatalogError, get_divisions, route_for, validate_division
 from backend.lib.problems import FieldError, ProblemError
-from backend.lib.validators import validate_division
 
 SIMPLIFIED_OK = s.Text(zh="未发现简易注销除外情形。", en="No exclusion from the simplified route applies.")
 GENERAL_OK = s.Text(zh="普通注销适用于各类市场主体。", en="The general route is open to every market entity.")

@@ -23,7 +23,9 @@ from typing import Any
 
 import jsonschema_rs
 
+from backend.catalog.loader import validate_division
 from backend.catalog.schemas import FormField, SubField
+from backend.lib import validators
 from backend.lib.problems import FieldError, ProblemError
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -226,13 +228,12 @@ def _join(path: str, key: str) -> str:
 
 
 def _custom(name: str, value: str, path: str) -> list[tuple[str, str]]:
-    from backend.lib import validators
 
     fn = {
         "uscc": validators.validate_uscc,
         "id_number": validators.validate_id_number,
         "phone": validators.validate_phone,
-        "division": validators.validate_division,
+        "division": validate_division,
     }[name]
     try:
         fn(value, field=path)

@@ -16,6 +16,7 @@ from typing import Any
 from backend.catalog import engine
 from backend.catalog import schemas as s
 from backend.catalog.loader import Catalog
+from backend.lib.problems import ProblemError
 
 REDUCTION_NOTE = s.Text(
     zh="减材料、减表单、减环节、减跑动数据由事项目录自动计算，按全部事项均适用（1个银行账户、本人办理）的情形统计。",
@@ -130,8 +131,6 @@ def build_guide(catalog: Catalog, entity_type: str, route: str) -> s.Guide:
     """The guide for one entity type and route (cached per catalog version)."""
     et = engine.resolve_entity_type(catalog, entity_type)
     if route not in s.ROUTES_ALL:
-        from backend.lib.problems import ProblemError
-
         raise ProblemError(
             422,
             "invalid_route",

@@ -320,3 +320,34 @@ def get_catalog(version: str | None = None, *, field: str = "catalog_version") -
             field=field,
         )
     return _load(version)
+
+
+def validate_division(value: str, field: str = "region") -> str:
+    """Return the current GB/T 2260 code of a Fujian division (retired codes are mapped forward).
+
+    Raises ``region_outside_fujian`` for well-formed codes of other provinces and
+    ``unknown_region`` for anything else not in the shipped data.
+    """
+    v = str(value).strip()
+    if not re.fullmatch(r"[1-8][0-9]{5}", v):
+        raise ProblemError(
+            422, "unknown_region", f"行政区划代码应为6位数字。 Unknown division code {value!r}.", field=field
+        )
+    if not v.startswith("35"):
+        raise ProblemError(
+            422,
+            "region_outside_fujian",
+            "本平台只办理福建省内企业的注销，请向企业登记所在地的省级平台申请。"
+            " This platform serves enterprises registered in Fujian only.",
+            field=field,
+        )
+    divisions = get_divisions()  # the data loads on first use
+    code = divisions.current_code(v)
+    if code is None:
+        raise ProblemError(
+            422,
+            "unknown_region",
+            f"未找到行政区划代码 {v}，请从列表中选择企业住所所在的县（市、区）。 Unknown division code.",
+            field=field,
+        )
+    return code

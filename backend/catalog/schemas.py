@@ -3,7 +3,7 @@
 Every human-readable text is a :class:`Text` ``{"zh-CN": ..., "en": ...}``: Chinese first,
 English second, one shape everywhere (data files, plans, guides, the catalog endpoint).
 Legal basis entries are strings ``"<source id> <locator>"`` such as ``"R Art. 33"``, where
-the source id is declared in ``catalog.yaml`` (ids follow ``shared/domain/rules.md``).
+the source id is declared in ``catalog.yaml`` (``sources``: R 市场主体登记管理条例, D 实施细则, C 公司法 ...).
 """
 
 from __future__ import annotations

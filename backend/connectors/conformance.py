@@ -32,6 +32,7 @@ import msgspec
 from backend.connectors.base import CallbackRejected, CallbackResult, MemoryReplayGuard, PermanentError
 from backend.connectors.client import Credentials, HttpConnector
 from backend.connectors.signing import SIGNATURE_HEADER, Signer, generate_signing_key, jwks_of
+from backend.fixtures import load_fixtures
 
 
 @dataclass
@@ -119,8 +120,7 @@ class ConformanceRun:
 
     # -- helpers ----------------------------------------------------------------------------
     def _submissions(self) -> tuple[Any, Any]:
-        from backend.sandbox.fixtures import load_fixtures
-        from backend.sandbox.samples import pick_enterprises, submission_for
+        from backend.connectors.samples import pick_enterprises, submission_for
 
         data = load_fixtures()
         ok, blocked = pick_enterprises(self.spec, data)

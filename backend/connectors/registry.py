@@ -1,7 +1,7 @@
 """The connectors: one per business system, built from its interface spec.
 
 Which system (and office) serves an item in a region is the catalog's routing data
-(``backend.catalog.loader.route_for``); ``connector_key`` turns that into a connector's code.
+(``backend.catalog.loader.route_for``); a routed office (``customs-fz``) is itself a connector's code.
 """
 
 from __future__ import annotations
@@ -63,21 +63,6 @@ def build_connector(
     return connector_class(spec)(spec, base_url, credentials, system_jwks=system_jwks, timeout=timeout)
 
 
-def build_connectors(
-    base_urls: Mapping[str, str],
-    credentials: Credentials | Mapping[str, Credentials],
-    *,
-    system_jwks: Mapping[str, Mapping[str, Any]] | None = None,
-) -> dict[str, HttpConnector]:
-    """Connectors for every system in ``base_urls``; credentials shared or per system."""
-    out: dict[str, HttpConnector] = {}
-    for system, url in base_urls.items():
-        creds = credentials if isinstance(credentials, Credentials) else credentials[system]
-        jwks = (system_jwks or {}).get(system)
-        out[system] = build_connector(system, url, creds, system_jwks=jwks)
-    return out
-
-
-def connector_key(system: str, office: str | None = None) -> str:
-    """The connector code for a catalog plan item: its routed office (``customs-fz``) or its system."""
-    return office or system
+def build_connectors(base_urls: Mapping[str, str], credentials: Credentials) -> dict[str, HttpConnector]:
+    """Connectors for every system in ``base_urls``, all signing with ``credentials``."""
+    return {system: build_connector(system, url, credentials) for system, url in base_urls.items()}

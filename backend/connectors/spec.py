@@ -42,7 +42,7 @@ class SystemSpec:
     level: str  # national-vertical | provincial | city
     items: tuple[str, ...]
     payload: tuple[PayloadField, ...]
-    #: business checks the simulator applies (see ``backend.sandbox.rules``)
+    #: business checks the simulator applies (see ``backend.connectors.rules``)
     checks: tuple[str, ...]
     results: tuple[ResultKind, ...]
     reference_prefix: str

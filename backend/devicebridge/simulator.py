@@ -17,9 +17,14 @@ import msgspec
 from litestar import Litestar, Request, Router, delete, get, post
 from litestar.params import FromQuery, JSONBody
 
+from backend.fixtures import load_fixtures
+from backend.identity.config import get_identity
+from backend.identity.personas import find_persona, persona_claims, principal_from_claims
 from backend.identity.principal import TokenPair
 from backend.identity.sandbox import MISMATCH_MARKER, test_env_only
+from backend.identity.sessions import issue_session
 from backend.lib.problems import ProblemError
+from backend.lib.validators import validate_id_number
 
 MAX_PRINT_JOBS = 200
 DEFAULT_TERMINAL = "kiosk-fz-01"
@@ -218,9 +223,6 @@ async def terminal_token(request: Request, terminal: FromQuery[str] = DEFAULT_TE
     """A real bridge signs a terminal assertion with the terminal's own key (``/terminal/assertion``)
     and the page exchanges it at ``/auth/terminal/token``; the simulator stands in with a sandbox
     kiosk persona (``kiosk-*``), through the same session machinery."""
-    from backend.identity.config import get_identity
-    from backend.identity.personas import find_persona, persona_claims, principal_from_claims
-    from backend.identity.sessions import issue_session
 
     persona = find_persona(terminal)
     if persona is None or persona.kind != "kiosk":
@@ -234,11 +236,8 @@ async def terminal_token(request: Request, terminal: FromQuery[str] = DEFAULT_TE
 
 @post("/sandbox/device/card", status_code=200, summary="QA: put an ID card on the reader", sync_to_thread=False)
 def place_card(request: Request, data: JSONBody[CardPlacement]) -> IdCard:
-    from backend.lib.validators import validate_id_number
 
     if data.person_id:
-        from backend.sandbox.fixtures import load_fixtures
-
         person = load_fixtures().person(data.person_id)
         if person is None:
             raise ProblemError(

@@ -13,10 +13,11 @@ from typing import Any
 import msgspec
 from piccolo.columns.base import Column
 
-from backend.cases.service import Actor
+from backend.catalog import available_versions, get_catalog
 from backend.db import writing_transaction
 from backend.feedback.service import REPORTER_ROLES, agency_name, agency_of
 from backend.feedback.tables import Consultation, ConsultationComment, ConsultationReply
+from backend.identity.actor import Actor, require_admin
 from backend.lib.problems import ProblemError
 
 SECTIONS = ("conditions", "materials", "procedure", "time_limit", "fees", "basis", "venue", "other")
@@ -74,11 +75,6 @@ def _staff(actor: Actor) -> None:
         )
 
 
-def _admin(actor: Actor) -> None:
-    if "admin" not in actor.roles:
-        raise ProblemError(403, "forbidden", "仅管理员可以执行该操作。 Administrators only.")
-
-
 def _body(value: str, field: str = "body") -> str:
     value = (value or "").strip()
     if not value:
@@ -93,7 +89,6 @@ def _not_found() -> ProblemError:
 
 
 def _items(version: str) -> list[dict[str, Any]]:
-    from backend.catalog import get_catalog
 
     return [
         {"code": code, "name": {"zh-CN": item.name.zh, "en": item.name.en}}
@@ -164,9 +159,8 @@ class Consultations:
 
     async def open(self, actor: Actor, version: str, note: str = "") -> ConsultationView:
         """Open ``version`` (a shipped catalog version) to the agencies' comments."""
-        from backend.catalog import available_versions, get_catalog
 
-        _admin(actor)
+        require_admin(actor)
         if version not in available_versions():
             get_catalog(version, field="version")  # 422 unknown_catalog_version naming the field
         async with writing_transaction(self.platform.engine):
@@ -285,7 +279,7 @@ class Consultations:
 
     async def resolve(self, actor: Actor, version: str, comment_id: str, resolution: str, note: str) -> CommentView:
         """An administrator's resolution of a comment: adopted, partly adopted or declined, with a reason."""
-        _admin(actor)
+        require_admin(actor)
         await self._open_row(version)
         row = await self._comment_row(version, comment_id)
         if resolution not in RESOLUTIONS:

@@ -9,10 +9,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 
-from backend.cases.service import ActorDep
 from backend.feedback.consultation import CommentView, Consultations, ConsultationView
 from backend.feedback.schemas import ReporterNote, ReportFiling, ReportView, StatusMove, Triage
 from backend.feedback.service import SEVERITIES, STATUSES, Feedback
+from backend.identity.actor import ActorDep
 from backend.lib.openapi import OPT_FILE_MEDIA_TYPES
 from backend.platform import PlatformDep
 

@@ -18,10 +18,12 @@ from typing import Any
 from piccolo.columns.base import Column
 
 from backend.cases.materials import check_upload, sniff
-from backend.cases.service import Actor
+from backend.catalog import get_catalog
+from backend.catalog.loader import get_divisions
 from backend.db import writing_transaction
 from backend.feedback.schemas import EventView, ReportView
 from backend.feedback.tables import FeedbackEvent, FeedbackReport, FeedbackScreenshot
+from backend.identity.actor import Actor, is_admin, require_admin
 from backend.lib.problems import ProblemError
 
 STATUSES = ("new", "triaged", "in_progress", "fixed", "confirmed", "reopened")
@@ -43,23 +45,17 @@ def _now(platform) -> int:
     return platform.clock.now_ms()
 
 
-def _is_admin(actor: Actor) -> bool:
-    return "admin" in actor.roles
-
-
 def agency_of(actor: Actor) -> str:
     """The unit a reporter files for: their business system, else their service hall, else the platform."""
     if actor.agencies:
         return sorted(actor.agencies)[0]
     if actor.hall:
         return actor.hall
-    return "platform" if _is_admin(actor) else ""
+    return "platform" if is_admin(actor) else ""
 
 
 def agency_name(code: str) -> dict[str, str]:
     """What people read for an agency code: the business system's name, or the hall's division."""
-    from backend.catalog import get_catalog
-    from backend.catalog.loader import get_divisions
 
     system = get_catalog().systems.get(code)
     if system is not None:
@@ -92,13 +88,12 @@ def _require_reporter(actor: Actor) -> None:
 
 
 def _require_team(actor: Actor) -> None:
-    if not _is_admin(actor):
-        raise ProblemError(403, "forbidden", "仅平台管理员可以执行该操作。 Administrators only.")
+    require_admin(actor, "仅平台管理员可以执行该操作。 Administrators only.")
 
 
 def _visible(actor: Actor, row: dict[str, Any]) -> bool:
     """Admins see every report; staff see their own agency's."""
-    return _is_admin(actor) or (bool(REPORTER_ROLES & actor.roles) and row["agency"] == agency_of(actor))
+    return is_admin(actor) or (bool(REPORTER_ROLES & actor.roles) and row["agency"] == agency_of(actor))
 
 
 def _not_found() -> ProblemError:
@@ -280,7 +275,7 @@ class Feedback:
         if status is not None and status not in STATUSES:
             raise ProblemError(422, "invalid_feedback_status", "未知的状态。 Unknown status.", field="status")
         query = FeedbackReport.select().order_by(FeedbackReport.id, ascending=False)
-        if not _is_admin(actor):
+        if not is_admin(actor):
             query = query.where(FeedbackReport.agency == agency_of(actor))
         elif agency:
             query = query.where(FeedbackReport.agency == agency)
@@ -292,7 +287,7 @@ class Feedback:
         """Counts by agency and status (admins: every agency; staff: their own)."""
         _require_reporter(actor)
         query = FeedbackReport.select(FeedbackReport.agency, FeedbackReport.status)
-        if not _is_admin(actor):
+        if not is_admin(actor):
             query = query.where(FeedbackReport.agency == agency_of(actor))
         rows = await query
         by_status = Counter(r["status"] for r in rows)

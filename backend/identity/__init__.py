@@ -6,6 +6,7 @@ is on) and ``IDENTITY_DEPENDENCIES``; other contexts call the service functions 
 Importing this package connects to nothing and reads no keys.
 """
 
+from backend.identity.actor import SYSTEM, Actor, ActorDep, actor_of, is_admin, require_admin
 from backend.identity.audit import AccessRecord, access_records, audit_access
 from backend.identity.bridge import may_person_act_for
 from backend.identity.config import IdentityConfig, configure_identity, get_identity
@@ -45,7 +46,6 @@ from backend.identity.principal import (
     PrincipalDep,
     authenticated,
     provide_principal,
-    require_admin,
     require_agency_staff,
     require_kiosk_terminal,
     require_person,
@@ -120,6 +120,11 @@ __all__ = [
     "render_pdf",
     "require_act_for",
     "require_admin",
+    "Actor",
+    "ActorDep",
+    "SYSTEM",
+    "actor_of",
+    "is_admin",
     "require_agency_staff",
     "require_all_signed",
     "require_co_signer",

@@ -18,6 +18,7 @@ from joserfc.errors import JoseError
 from backend.db import writing_transaction
 from backend.identity.config import Identity, KeySource
 from backend.identity.personas import principal_from_claims
+from backend.identity.ports import overlay_staff_claims
 from backend.identity.principal import Principal
 from backend.identity.tables import LoginRequest
 from backend.lib.problems import ProblemError
@@ -164,7 +165,5 @@ async def finish_login(identity: Identity, code: str, state: str) -> tuple[Princ
     if not id_token:
         raise _login_failed("身份提供方未返回身份令牌。 No ID token in the token response.")
     claims = await validate_id_token(identity, id_token, row.nonce)
-    from backend.administration import overlay_staff_claims
-
     claims = await overlay_staff_claims(identity.platform, claims)  # staff roles from the platform's directory
     return principal_from_claims(claims, "oidc"), row.return_to

@@ -1,6 +1,6 @@
 """Test personas of the sandbox identity provider, and the mapping from provider claims to a Principal.
 
-The fixture dataset (``backend.sandbox.fixtures``) gives applicants, agency staff, window
+The fixture dataset (``backend.fixtures``) gives applicants, agency staff, window
 staff, the administrator and the tester. Identity adds what it needs and the dataset lacks:
 region-scoped agency staff, kiosk terminals (each its own credential), and ``person-<id>``
 for every fixture person (e.g. co-signing investors and liquidation group members).
@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from backend.fixtures import load_fixtures
 from backend.identity.principal import (
     ADMIN,
     AGENCY_STAFF,
@@ -77,7 +78,6 @@ def hall_of_region(region: str) -> str:
 
 def sandbox_personas() -> list[SandboxPersona]:
     """Every persona the sandbox provider offers, in picker order."""
-    from backend.sandbox.fixtures import load_fixtures
 
     data = load_fixtures()
     people = {p.id: p for p in data.people}
@@ -123,8 +123,6 @@ def find_persona(persona_id: str) -> SandboxPersona | None:
         if persona.id == persona_id:
             return persona
     if persona_id.startswith("person-"):
-        from backend.sandbox.fixtures import load_fixtures
-
         person = load_fixtures().person(persona_id.removeprefix("person-"))
         if person is not None:
             return SandboxPersona(

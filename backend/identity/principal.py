@@ -21,6 +21,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 
+from backend.identity.actor import is_admin, require_admin
 from backend.identity.config import PLATFORM_KEY, Identity, get_identity
 from backend.lib.problems import ProblemError
 
@@ -41,6 +42,7 @@ ADMIN = "admin"
 KIOSK_TERMINAL = "kiosk_terminal"
 TESTER = "tester"
 STAFF_ROLES = frozenset({AGENCY_STAFF, WINDOW_STAFF, ADMIN})
+ONLY_ADMIN = "此操作仅限平台管理员。 Only admin may do this."  # the wording identity's admin checks have always had
 
 AuthMethod = Literal["oidc", "sandbox_token", "kiosk", "terminal_key"]
 
@@ -286,7 +288,7 @@ def region_in_scope(principal: Principal, region: str | None) -> bool:
 
 def require_agency_staff(principal: Principal, agency: str | None = None, region: str | None = None) -> Principal:
     """403 unless the caller is staff of ``agency`` with ``region`` in scope (admins pass)."""
-    if ADMIN in principal.roles:
+    if is_admin(principal):
         return principal
     require_role(principal, AGENCY_STAFF)
     if agency is not None and agency not in principal.agencies:
@@ -302,10 +304,6 @@ def require_window_staff(principal: Principal, hall: str | None = None) -> Princ
     if hall is not None and principal.hall != hall:
         raise forbidden(f"您不是该服务大厅（{hall}）的窗口人员。 You are not window staff of hall {hall}.")
     return principal
-
-
-def require_admin(principal: Principal) -> Principal:
-    return require_role(principal, ADMIN)
 
 
 def require_kiosk_terminal(principal: Principal) -> Principal:
@@ -326,6 +324,14 @@ def requires(*roles: str):
 
     guard.__name__ = f"requires_{'_or_'.join(roles)}"
     return guard
+
+
+async def admins_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A Litestar guard: the caller must be an authenticated administrator (``require_admin``)."""
+    principal = await resolve_principal(connection)
+    if principal is None:
+        raise unauthenticated()
+    require_admin(principal, ONLY_ADMIN)
 
 
 async def authenticated(connection: ASGIConnection, _: BaseRouteHandler) -> None:

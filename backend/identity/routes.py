@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 
 from backend.identity import audit, directory, face, kiosk, licence, signing, terminals
+from backend.identity.actor import is_admin
 from backend.identity.config import get_identity
 from backend.identity.masking import mask_id_number
 from backend.identity.oidc_client import finish_login, start_login
@@ -30,6 +31,7 @@ from backend.identity.principal import (
     Principal,
     PrincipalDep,
     TokenPair,
+    admins_only,
     forbidden,
     require_person,
     requires,
@@ -440,7 +442,7 @@ async def kiosk_end(platform: PlatformDep, principal: PrincipalDep) -> None:
     status_code=201,
     summary="Register a kiosk terminal",
     tags=["kiosk"],
-    guards=[requires(ADMIN)],
+    guards=[admins_only],
 )
 async def register_terminal(
     platform: PlatformDep, principal: PrincipalDep, data: JSONBody[terminals.TerminalRegistration]
@@ -448,7 +450,7 @@ async def register_terminal(
     return await terminals.register_terminal(platform, principal, data)
 
 
-@get("/api/v1/kiosk/terminals", summary="Kiosk terminals", tags=["kiosk"], guards=[requires(ADMIN)])
+@get("/api/v1/kiosk/terminals", summary="Kiosk terminals", tags=["kiosk"], guards=[admins_only])
 async def list_terminals(platform: PlatformDep) -> list[terminals.TerminalView]:
     return await terminals.list_terminals(platform)
 
@@ -458,7 +460,7 @@ async def list_terminals(platform: PlatformDep) -> list[terminals.TerminalView]:
     status_code=200,
     summary="Disable a kiosk terminal",
     tags=["kiosk"],
-    guards=[requires(ADMIN)],
+    guards=[admins_only],
 )
 async def disable_terminal(
     platform: PlatformDep, principal: PrincipalDep, terminal_id: FromPath[str]
@@ -489,7 +491,7 @@ async def signatures(
     status = await signing.signing_status(platform, reference)
     for doc in status.documents:
         for s in doc.signers:
-            if s.person_id != principal.person_id and not principal.has_role(ADMIN):
+            if s.person_id != principal.person_id and not is_admin(principal):
                 s.person_id = "***"
     return status
 
@@ -536,7 +538,7 @@ async def seal_verify(
 # ---- audit -------------------------------------------------------------------------------------------
 
 
-@get("/api/v1/audit/access", summary="Staff access to cases (audit)", tags=["identity"], guards=[requires(ADMIN)])
+@get("/api/v1/audit/access", summary="Staff access to cases (audit)", tags=["identity"], guards=[admins_only])
 async def access_audit(
     platform: PlatformDep, case_id: FromQuery[str | None] = None, subject: FromQuery[str | None] = None
 ) -> list[audit.AccessRecord]:

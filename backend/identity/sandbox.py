@@ -32,6 +32,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect
 
 from backend.db import writing_transaction
+from backend.fixtures import load_fixtures
 from backend.identity.config import (
     SANDBOX_CLIENT_ID,
     SANDBOX_FACE_KEY,
@@ -704,7 +705,6 @@ def licence_jwks(request: Request) -> dict[str, Any]:
 @get("/sandbox/licence/{uscc:str}", sync_to_thread=False)
 def licence_of(request: Request, uscc: FromPath[str]) -> Response:
     """The business licence (营业执照) of a fixture enterprise, signed by the e-licence provider."""
-    from backend.sandbox.fixtures import load_fixtures
 
     identity = _identity(request)
     data = load_fixtures()

@@ -17,8 +17,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 from backend.db import writing_transaction
+from backend.identity.actor import require_admin
 from backend.identity.config import get_identity
-from backend.identity.principal import KIOSK_TERMINAL, Principal, TokenPair, require_admin, unauthenticated
+from backend.identity.principal import KIOSK_TERMINAL, ONLY_ADMIN, Principal, TokenPair, unauthenticated
 from backend.identity.sessions import end_terminal_sessions, issue_session
 from backend.identity.signed import consume_jti
 from backend.identity.tables import KioskTerminal
@@ -66,7 +67,7 @@ def _jwk(value: Any) -> dict[str, Any]:
 
 async def register_terminal(platform: Platform, admin: Principal, data: TerminalRegistration) -> TerminalView:
     """Register a terminal and its public key (administrators only)."""
-    require_admin(admin)
+    require_admin(admin, ONLY_ADMIN)
     if not _TERMINAL_ID.fullmatch(data.terminal_id):
         raise ProblemError(
             422,
@@ -110,7 +111,7 @@ async def list_terminals(platform: Platform) -> list[TerminalView]:
 
 async def disable_terminal(platform: Platform, admin: Principal, terminal_id: str) -> TerminalView:
     """Disable a terminal: it can get no new tokens, and the tokens it and its visitors hold stop at once."""
-    require_admin(admin)
+    require_admin(admin, ONLY_ADMIN)
     now = get_identity(platform).now_ms()
     async with writing_transaction(platform.engine):
         row = await KioskTerminal.objects().where(KioskTerminal.terminal_id == terminal_id).first()

@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote
 
-import msgspec
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from backend.cases.service import ActorDep
+from backend.identity.actor import ActorDep, require_admin
 from backend.integrations import service
 from backend.integrations.schemas import ContactFields, ContactView, IntegrationFields, IntegrationView
-from backend.integrations.tables import Contact, Integration
 from backend.lib.openapi import EXPORTS, OPT_FILE_MEDIA_TYPES
-from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 
 Format = Annotated[Literal["csv", "xlsx"], QueryParameter(name="format")]
 
 
-def _admin(actor) -> None:
-    if "admin" not in actor.roles:
-        raise ProblemError(403, "forbidden", "仅平台管理员可以管理对接登记和联络清单。 Platform administrators only.")
+PLATFORM_ADMINS_ONLY = "仅平台管理员可以管理对接登记和联络清单。 Platform administrators only."
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:
-    from urllib.parse import quote
-
     return Response(
         content=content,
         media_type=media_type,
@@ -42,8 +36,8 @@ class IntegrationController(Controller):
 
     @get("/", summary="Integration records (the ministry request form per system)")
     async def list_all(self, actor: ActorDep) -> list[IntegrationView]:
-        _admin(actor)
-        return [service.view(r) for r in await Integration.select().order_by(Integration.system)]
+        require_admin(actor, PLATFORM_ADMINS_ONLY)
+        return await service.integrations()
 
     @get(
         "/export",
@@ -52,24 +46,15 @@ class IntegrationController(Controller):
         opt={OPT_FILE_MEDIA_TYPES: EXPORTS},
     )
     async def export(self, actor: ActorDep, fmt: Format = "xlsx") -> Response:
-        _admin(actor)
-        return _download(*service.export(await Integration.select().order_by(Integration.system), "integrations", fmt))
+        require_admin(actor, PLATFORM_ADMINS_ONLY)
+        return _download(*await service.export_integrations(fmt))
 
     @patch("/{system:str}", summary="Change an integration record")
     async def change(
         self, platform: PlatformDep, actor: ActorDep, system: FromPath[str], data: JSONBody[IntegrationFields]
     ) -> IntegrationView:
-        _admin(actor)
-        rows = (
-            await Integration.update(service.changes_of(Integration, data, platform.clock.now_ms()))
-            .where(Integration.system == system)
-            .returning(*Integration.all_columns())
-        )
-        if not rows:
-            raise ProblemError(
-                404, "integration_not_found", "没有该系统的对接登记。 No integration record for that system."
-            )
-        return service.view(rows[0])
+        require_admin(actor, PLATFORM_ADMINS_ONLY)
+        return await service.change_integration(system, data, platform.clock.now_ms())
 
 
 class ContactController(Controller):
@@ -80,8 +65,8 @@ class ContactController(Controller):
 
     @get("/", summary="The contact list")
     async def list_all(self, actor: ActorDep) -> list[ContactView]:
-        _admin(actor)
-        return [ContactView(**r) for r in await Contact.select().order_by(Contact.matter, Contact.id)]
+        require_admin(actor, PLATFORM_ADMINS_ONLY)
+        return await service.contacts()
 
     @get(
         "/export",
@@ -90,46 +75,25 @@ class ContactController(Controller):
         opt={OPT_FILE_MEDIA_TYPES: EXPORTS},
     )
     async def export(self, actor: ActorDep, fmt: Format = "xlsx") -> Response:
-        _admin(actor)
-        return _download(*service.export(await Contact.select().order_by(Contact.matter, Contact.id), "contacts", fmt))
+        require_admin(actor, PLATFORM_ADMINS_ONLY)
+        return _download(*await service.export_contacts(fmt))
 
     @post("/", summary="Add a contact line")
     async def add(self, platform: PlatformDep, actor: ActorDep, data: JSONBody[ContactFields]) -> ContactView:
-        _admin(actor)
-        missing = [f for f in ("matter", "system", "responsible_unit") if getattr(data, f) is None]
-        if missing:
-            raise ProblemError(
-                422,
-                "missing_field",
-                "请填写事项、业务系统和责任单位。 Matter, system and responsible unit are required.",
-                field=missing[0],
-            )
-        rows = await Contact.insert(
-            Contact(
-                **{k: v for k, v in msgspec.structs.asdict(data).items() if v is not None},
-                updated_at=platform.clock.now_ms(),
-            )
-        ).returning(*Contact.all_columns())
-        return ContactView(**rows[0])
+        require_admin(actor, PLATFORM_ADMINS_ONLY)
+        return await service.add_contact(data, platform.clock.now_ms())
 
     @patch("/{contact_id:int}", summary="Change a contact line")
     async def change(
         self, platform: PlatformDep, actor: ActorDep, contact_id: FromPath[int], data: JSONBody[ContactFields]
     ) -> ContactView:
-        _admin(actor)
-        rows = (
-            await Contact.update(service.changes_of(Contact, data, platform.clock.now_ms()))
-            .where(Contact.id == contact_id)
-            .returning(*Contact.all_columns())
-        )
-        if not rows:
-            raise ProblemError(404, "contact_not_found", "没有该联络人记录。 No such contact.")
-        return ContactView(**rows[0])
+        require_admin(actor, PLATFORM_ADMINS_ONLY)
+        return await service.change_contact(contact_id, data, platform.clock.now_ms())
 
     @delete("/{contact_id:int}", summary="Remove a contact line")
     async def remove(self, actor: ActorDep, contact_id: FromPath[int]) -> None:
-        _admin(actor)
-        await Contact.delete().where(Contact.id == contact_id)
+        require_admin(actor, PLATFORM_ADMINS_ONLY)
+        await service.remove_contact(contact_id)
 
 
 ROUTES = [IntegrationController, ContactController]

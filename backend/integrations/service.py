@@ -15,11 +15,14 @@ from backend.integrations.schemas import (
     INTEGRATION_HEADERS,
     LEVEL_SEPARATOR,
     LEVELS,
+    ContactFields,
+    ContactView,
     IntegrationFields,
     IntegrationView,
 )
-from backend.integrations.tables import Integration
+from backend.integrations.tables import Contact, Integration
 from backend.lib.exports import csv_bytes, xlsx_row
+from backend.lib.problems import ProblemError
 
 WORK_PLAN_REQUESTS = Path(__file__).parent / "data" / "work_plan_requests.yaml"
 _LEVEL = {"national_vertical": "国家级", "provincial": "省级", "city": "市级"}
@@ -140,3 +143,73 @@ def changes_of(table, fields: msgspec.Struct, now_ms: int) -> dict[Any, Any]:
     }
     values[table.updated_at] = now_ms
     return values
+
+
+# ---- what the admin routes do (the routes check the caller and parse; these read and write) -------
+
+
+async def integrations() -> list[IntegrationView]:
+    """Every integration record, by system code."""
+    return [view(r) for r in await Integration.select().order_by(Integration.system)]
+
+
+async def export_integrations(fmt: str) -> tuple[bytes, str, str]:
+    """The request forms as (content, media type, file name)."""
+    return export(await Integration.select().order_by(Integration.system), "integrations", fmt)
+
+
+async def change_integration(system: str, data: IntegrationFields, now_ms: int) -> IntegrationView:
+    """Change the given fields of ``system``'s record (404 ``integration_not_found``)."""
+    rows = (
+        await Integration.update(changes_of(Integration, data, now_ms))
+        .where(Integration.system == system)
+        .returning(*Integration.all_columns())
+    )
+    if not rows:
+        raise ProblemError(
+            404, "integration_not_found", "没有该系统的对接登记。 No integration record for that system."
+        )
+    return view(rows[0])
+
+
+async def contacts() -> list[ContactView]:
+    """The contact list, by matter."""
+    return [ContactView(**r) for r in await Contact.select().order_by(Contact.matter, Contact.id)]
+
+
+async def export_contacts(fmt: str) -> tuple[bytes, str, str]:
+    """The contact list as (content, media type, file name)."""
+    return export(await Contact.select().order_by(Contact.matter, Contact.id), "contacts", fmt)
+
+
+async def add_contact(data: ContactFields, now_ms: int) -> ContactView:
+    """A new contact line (422 ``missing_field`` without matter, system and responsible unit)."""
+    missing = [f for f in ("matter", "system", "responsible_unit") if getattr(data, f) is None]
+    if missing:
+        raise ProblemError(
+            422,
+            "missing_field",
+            "请填写事项、业务系统和责任单位。 Matter, system and responsible unit are required.",
+            field=missing[0],
+        )
+    rows = await Contact.insert(
+        Contact(**{k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}, updated_at=now_ms)
+    ).returning(*Contact.all_columns())
+    return ContactView(**rows[0])
+
+
+async def change_contact(contact_id: int, data: ContactFields, now_ms: int) -> ContactView:
+    """Change the given fields of a contact line (404 ``contact_not_found``)."""
+    rows = (
+        await Contact.update(changes_of(Contact, data, now_ms))
+        .where(Contact.id == contact_id)
+        .returning(*Contact.all_columns())
+    )
+    if not rows:
+        raise ProblemError(404, "contact_not_found", "没有该联络人记录。 No such contact.")
+    return ContactView(**rows[0])
+
+
+async def remove_contact(contact_id: int) -> None:
+    """Remove a contact line (nothing if there is none)."""
+    await Contact.delete().where(Contact.id == contact_id)

@@ -11,7 +11,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect
 
-from backend.cases.service import ActorDep
+from backend.identity.actor import ActorDep
 from backend.lib.language import request_locale
 from backend.lib.problems import ProblemError
 from backend.links.tables import ShortLink

@@ -2,51 +2,18 @@
 
 from __future__ import annotations
 
-import msgspec
 from litestar import get, post, put
 from litestar.params import FromPath, JSONBody
 
-from backend.cases.service import ActorDep
-from backend.notifications import sms
-from backend.notifications.service import MESSAGES
-from backend.notifications.tables import Notification
+from backend.identity.actor import ActorDep
+from backend.notifications import service, sms
+from backend.notifications.service import NotificationView
 from backend.platform import PlatformDep
-
-
-class NotificationView(msgspec.Struct):
-    id: int
-    kind: str
-    text: dict[str, str]
-    data: dict
-    created_at: int
-    read_at: int | None = None
 
 
 @get("/api/v1/notifications", tags=["notifications"], summary="My notifications, newest first")
 async def my_notifications(actor: ActorDep) -> list[NotificationView]:
-    rows = (
-        await Notification.select()
-        .where(Notification.person_id == actor.id)
-        .order_by(Notification.id, ascending=False)
-        .limit(100)
-    )
-    return [
-        NotificationView(
-            id=r["id"],
-            kind=r["kind"],
-            text=dict(
-                zip(
-                    ("zh-CN", "en"),
-                    MESSAGES.get(r["kind"], ("您有一条新消息。", "You have a new message.")),
-                    strict=True,
-                )
-            ),
-            data=msgspec.json.decode(r["data"]),
-            created_at=r["created_at"],
-            read_at=r["read_at"],
-        )
-        for r in rows
-    ]
+    return await service.inbox(actor.id)
 
 
 @post(
@@ -56,9 +23,7 @@ async def my_notifications(actor: ActorDep) -> list[NotificationView]:
     summary="Mark a notification as read",
 )
 async def mark_read(platform: PlatformDep, actor: ActorDep, notification_id: FromPath[int]) -> None:
-    await Notification.update({Notification.read_at: platform.clock.now_ms()}).where(
-        (Notification.id == notification_id) & (Notification.person_id == actor.id) & (Notification.read_at.is_null())
-    )
+    await service.mark_read(actor.id, notification_id, platform.clock.now_ms())
 
 
 @get("/api/v1/notifications/preferences", tags=["notifications"], summary="My notification settings (text messages)")

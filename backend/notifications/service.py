@@ -72,3 +72,46 @@ async def deliver_job(platform, job: JobContext) -> None:
         raise RetryLater(f"notification gateway answered {response.status_code}")
     if response.status_code >= 400:
         log.error("notification refused by gateway", extra={"id": row["id"], "status": response.status_code})
+
+
+class NotificationView(msgspec.Struct):
+    id: int
+    kind: str
+    text: dict[str, str]
+    data: dict
+    created_at: int
+    read_at: int | None = None
+
+
+async def inbox(person_id: str) -> list[NotificationView]:
+    """The person's last 100 notifications, newest first, in both languages."""
+    rows = (
+        await Notification.select()
+        .where(Notification.person_id == person_id)
+        .order_by(Notification.id, ascending=False)
+        .limit(100)
+    )
+    return [
+        NotificationView(
+            id=r["id"],
+            kind=r["kind"],
+            text=dict(
+                zip(
+                    ("zh-CN", "en"),
+                    MESSAGES.get(r["kind"], ("您有一条新消息。", "You have a new message.")),
+                    strict=True,
+                )
+            ),
+            data=msgspec.json.decode(r["data"]),
+            created_at=r["created_at"],
+            read_at=r["read_at"],
+        )
+        for r in rows
+    ]
+
+
+async def mark_read(person_id: str, notification_id: int, now_ms: int) -> None:
+    """Mark the person's notification read (nothing if it is not theirs or already read)."""
+    await Notification.update({Notification.read_at: now_ms}).where(
+        (Notification.id == notification_id) & (Notification.person_id == person_id) & (Notification.read_at.is_null())
+    )

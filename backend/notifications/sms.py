@@ -33,6 +33,7 @@ from backend.connectors.base import PermanentError, TransientError
 from backend.connectors.sms import SmsMessage as SmsWire
 from backend.jobs import JobContext, PermanentFailure, RetryLater
 from backend.jobs.queue import backoff_seconds
+from backend.lib.problems import ProblemError
 from backend.notifications.tables import NotificationPreference, SmsMessage
 
 log = logging.getLogger("backend.notifications.sms")
@@ -113,7 +114,6 @@ async def preferences(person_id: str) -> SmsPreferences:
 
 async def set_preferences(person_id: str, prefs: SmsPreferences, now: int) -> SmsPreferences:
     """Store a person's notification settings (idempotent)."""
-    from backend.lib.problems import ProblemError
 
     if prefs.language not in LANGUAGES:
         raise ProblemError(422, "unsupported_language", "不支持该语言。 Unsupported language.", field="language")

@@ -7,7 +7,8 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from backend.cases.service import ActorDep
+from backend.identity import provide_principal
+from backend.identity.actor import ActorDep, require_admin
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 from backend.ratings.schemas import (
@@ -24,7 +25,6 @@ from backend.ratings.schemas import (
 )
 from backend.ratings.service import Ratings, indicator_list, report
 from backend.ratings.standard import LEVELS
-from backend.workbench.admin import require_admin
 
 
 class RatingController(Controller):
@@ -54,7 +54,6 @@ class RatingController(Controller):
 
     @post("/visit-tokens", summary="The kiosk session's one-time token to rate this visit (kiosk sessions only)")
     async def kiosk_visit_token(self, platform: PlatformDep, request: Request) -> VisitTokenView:
-        from backend.identity import provide_principal
 
         principal = await provide_principal(request)
         if principal.auth_method != "kiosk" or not principal.session_id or not principal.person_id:

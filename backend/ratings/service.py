@@ -20,9 +20,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from backend.cases import states as st
-from backend.cases.service import Actor, _json, _load, cst_date
+from backend.cases.service import _json, _load, cst_date
 from backend.cases.tables import CaseItem
 from backend.db import stored, writing_transaction
+from backend.identity.actor import Actor, is_admin, require_admin
 from backend.jobs import RetryLater
 from backend.lib.problems import ProblemError
 from backend.ratings import reporting
@@ -298,7 +299,7 @@ class Ratings:
     # ------------------------------------------------------------------ follow-up
 
     def _may_handle(self, actor: Actor, f: dict[str, Any], *, admin: bool = True) -> bool:
-        if admin and "admin" in actor.roles:
+        if admin and is_admin(actor):
             return True
         if f["system"]:
             return (
@@ -491,8 +492,7 @@ class Ratings:
 
     async def review(self, actor: Actor, appeal_id: str, uphold: bool, decision: str) -> AppealView:
         """复核 by an administrator: an upheld appeal invalidates the rating and voids its follow-up."""
-        if "admin" not in actor.roles:
-            raise ProblemError(403, "forbidden", "复核由管理员作出。 Administrators review appeals.")
+        require_admin(actor, "复核由管理员作出。 Administrators review appeals.")
         a = await Appeal.select().where(Appeal.public_id == appeal_id).first()
         if a is None:
             raise ProblemError(404, "appeal_not_found", "找不到该申诉。 No such appeal.")
@@ -642,8 +642,7 @@ class Ratings:
         )
 
     async def appeals(self, actor: Actor, status: str | None = "pending") -> list[AppealView]:
-        if "admin" not in actor.roles:
-            raise ProblemError(403, "forbidden", "仅管理员可以查看申诉。 Administrators only.")
+        require_admin(actor)
         query = Appeal.select(Appeal.public_id).order_by(Appeal.filed_at)
         if status:
             query = query.where(Appeal.status == status)

@@ -54,9 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         clients[client_id] = json.loads(Path(path).read_text())
     identity = None
     if args.identity_provider:
+        from backend.app import build_platform
         from backend.sandbox.identity_host import identity_provider
 
-        identity = identity_provider(Path(args.identity_provider), args.public_url or f"http://{args.host}:{args.port}")
+        identity = identity_provider(
+            Path(args.identity_provider), args.public_url or f"http://{args.host}:{args.port}", build_platform
+        )
     app = create_sandbox_app(
         processing_seconds=args.processing_seconds,
         clients=clients,

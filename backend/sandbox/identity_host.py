@@ -12,16 +12,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from backend.identity.config import IdentityConfig, configure_identity
 from backend.platform import Platform
+from backend.settings import Settings, load_settings
 
 
-def identity_provider(data_dir: Path, public_url: str) -> Platform:
-    """A platform for the identity providers only: SQLite in ``data_dir``, test environment on."""
-    from backend.app import build_platform
-    from backend.identity.config import IdentityConfig, configure_identity
-    from backend.settings import load_settings
+def identity_provider(data_dir: Path, public_url: str, build_platform: Callable[[Settings], Platform]) -> Platform:
+    """A platform for the identity providers only: SQLite in ``data_dir``, test environment on.
+
+    ``build_platform`` is the composition root's (``backend.app``), passed in by the entry point
+    (``python -m backend.sandbox``) so that the sandbox context never imports the app."""
 
     data_dir.mkdir(parents=True, exist_ok=True)
     url = "sqlite:///" + str(data_dir / "identity-provider.sqlite")

@@ -10,8 +10,15 @@ from litestar.datastructures import State
 from litestar.handlers import ASGIRouteHandler
 from litestar.types import Receive, Scope, Send
 
+from backend import db
+from backend.connectors.registration_lookup.simulator import create_registration_app
+from backend.connectors.registry import all_specs
+from backend.identity.sandbox import SANDBOX_ROUTES as IDENTITY_SANDBOX_ROUTES
+from backend.integration import PLATFORM_CLIENT_ID, KeyFileVerifier, platform_jwks, platform_signing_keys
 from backend.lib.problems import EXCEPTION_HANDLERS
+from backend.sandbox.push import build_push_simulators
 from backend.sandbox.simulator import SimulatorEngine, create_simulator_app
+from backend.settings import Settings
 
 #: Key under ``app.state`` where the sandbox routes find the simulator engines.
 SIMULATORS_STATE_KEY = "sandbox_simulators"
@@ -20,7 +27,6 @@ SIM_PREFIX = "/sim"
 
 def build_simulators(systems: Iterable[str] | None = None, **engine_options: Any) -> dict[str, Litestar]:
     """One simulator app per system code (all systems by default); options go to each engine."""
-    from backend.connectors.registry import all_specs
 
     codes = list(systems) if systems is not None else list(all_specs())
     keys: Mapping[str, Mapping[str, Any]] = engine_options.pop("signing_keys", None) or {}
@@ -61,7 +67,6 @@ def sandbox_state(simulators: Mapping[str, Litestar]) -> dict[str, Any]:
 def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engine_options: Any) -> Litestar:
     """The test environment alone: every simulator (agency and push) under ``/sim/<system>`` (the
     registration platform at ``/sim/registration``) plus ``/sandbox/...``."""
-    from backend.connectors.registration_lookup.simulator import create_registration_app
     from backend.sandbox.routes import SANDBOX_ROUTES
 
     # The registration platform trusts the same clients as the agency simulators.
@@ -80,9 +85,6 @@ def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engin
     state = sandbox_state(sims)
     startup: list = []
     if identity_platform is not None:  # the identity side too (backend.sandbox.identity_host)
-        from backend import db
-        from backend.identity.sandbox import SANDBOX_ROUTES as IDENTITY_SANDBOX_ROUTES
-
         handlers += IDENTITY_SANDBOX_ROUTES
         state["platform"] = identity_platform
 
@@ -95,8 +97,6 @@ def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engin
     async def shutdown() -> None:
         await close_simulators(sims)
         if identity_platform is not None:
-            from backend import db
-
             await db.stop(identity_platform.engine)
 
     return Litestar(
@@ -106,3 +106,17 @@ def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engin
         on_startup=startup,
         on_shutdown=[shutdown],
     )
+
+
+def build_embedded_simulators(settings: Settings) -> dict[str, Any]:
+    """The simulators mounted in this process, trusting the platform's key."""
+    clients = {PLATFORM_CLIENT_ID: platform_jwks(settings)}
+    simulators = {
+        **build_simulators(clients=clients, processing_seconds=settings.sim_processing_seconds),
+        **build_push_simulators(clients=clients),
+    }
+    keys = platform_signing_keys(settings)
+    for engine in engines_of(simulators).values():
+        # The in-process systems trust our key file as it rotates, as real ones re-fetch our JWKS.
+        engine.clients[PLATFORM_CLIENT_ID] = KeyFileVerifier(keys)
+    return simulators

@@ -14,8 +14,9 @@ import msgspec
 from litestar import Request, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from backend.fixtures import Enterprise, load_fixtures
 from backend.lib.problems import ProblemError
-from backend.sandbox.fixtures import Enterprise, load_fixtures
+from backend.lib.validators import validate_uscc
 from backend.sandbox.mount import SIM_PREFIX, SIMULATORS_STATE_KEY
 from backend.sandbox.simulator import SimulatorEngine, _set_faults
 
@@ -96,7 +97,6 @@ def list_enterprises(
 @get("/sandbox/enterprises/{uscc:str}", sync_to_thread=False)
 def get_enterprise(uscc: FromPath[str]) -> dict[str, Any]:
     """One fixture enterprise with its people and blocking situations."""
-    from backend.lib.validators import validate_uscc
 
     e = load_fixtures().enterprise(validate_uscc(uscc))
     if e is None:

@@ -7,7 +7,7 @@ It behaves like a real system implementing our interface standard (对接标准)
   send of the same ``item_ref`` under another key as a *duplicate* (stats);
 - later delivers signed callbacks (accepted, then completed / rejected / correction requested),
   retrying with backoff while the receiver fails; JWKS at ``/.well-known/jwks.json``;
-- judges fixture enterprises with the checks its spec names (``backend.sandbox.rules``);
+- judges fixture enterprises with the checks its spec names (``backend.connectors.rules``);
 - a fault-injection admin API (latency, error rate, outages, duplicate / late / out-of-order
   callbacks, malformed bodies), everything off by default; ``/admin/stats`` for tests.
 
@@ -49,6 +49,8 @@ from backend.connectors.base import (
     Submission,
 )
 from backend.connectors.client import JWKS_PATH, AgencyHTTP
+from backend.connectors.registry import all_specs
+from backend.connectors.rules import SimContext, run_checks
 from backend.connectors.signing import (
     CLIENT_ID_HEADER,
     IDEMPOTENCY_HEADER,
@@ -60,10 +62,10 @@ from backend.connectors.signing import (
     jwks_of,
 )
 from backend.connectors.spec import SystemSpec
+from backend.fixtures import Dataset, Enterprise, load_fixtures
 from backend.lib.jsonbody import too_deep
 from backend.lib.problems import EXCEPTION_HANDLERS, PROBLEM_MEDIA_TYPE, FieldError, Problem, ProblemError
-from backend.sandbox.fixtures import Dataset, Enterprise, load_fixtures
-from backend.sandbox.rules import SimContext, run_checks
+from backend.lib.validators import validate_uscc
 
 log = logging.getLogger("backend.sandbox.simulator")
 
@@ -365,8 +367,6 @@ class SimulatorEngine:
             for m in missing
         ]
         try:
-            from backend.lib.validators import validate_uscc
-
             validate_uscc(sub.uscc)
         except ProblemError as exc:
             errors.append(FieldError(field="uscc", code="invalid_uscc", message=exc.detail or "invalid USCC"))
@@ -673,7 +673,6 @@ def create_simulator_app(
     **engine_options: Any,
 ) -> Litestar:
     """A Litestar app simulating ``system_code``; ``app.state.engine`` is its engine."""
-    from backend.connectors.registry import all_specs
 
     spec = all_specs()[system_code]
     eng = engine or SimulatorEngine(spec, **engine_options)
@@ -744,7 +743,6 @@ def admin_handlers(eng: SimulatorEngine) -> list[Any]:
 
     @put("/admin/clients/{client_id:str}", sync_to_thread=False)
     def register(client_id: FromPath[str], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
-        from backend.lib.problems import ProblemError
 
         if not eng.open_registration:
             raise ProblemError(403, "registration_closed", "本测试入口不接受自助登记公钥 / Key registration is closed.")
@@ -772,7 +770,6 @@ def admin_handlers(eng: SimulatorEngine) -> list[Any]:
 
 
 def _set_faults(eng: SimulatorEngine, data: Mapping[str, Any], *, replace: bool) -> FaultConfig:
-    from backend.lib.problems import ProblemError
 
     try:
         return eng.set_faults(data, replace=replace)

@@ -8,11 +8,11 @@ from typing import Any
 from litestar import Response, get
 from litestar.params import FromQuery
 
-from backend.cases.service import ActorDep, cst_date
+from backend.cases.service import cst_date
+from backend.identity.actor import ActorDep, require_admin
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep
 from backend.stats.service import CSV_SECTIONS, compute, public_figures, to_csv
-from backend.workbench.admin import require_admin
 
 
 def _dates(since: str | None, until: str | None) -> tuple[date | None, date | None]:

@@ -19,7 +19,10 @@ from backend.cases import states as st
 from backend.cases.service import cst_date
 from backend.cases.tables import CaseFile, CaseItem
 from backend.catalog import get_catalog
+from backend.lib.exports import SafeCsvWriter
 from backend.lib.workdays import WorkCalendar
+from backend.ratings.service import end_of_day_ms
+from backend.ratings.service import report as rating_report
 
 NOTICE = "NOTICE"
 
@@ -145,9 +148,6 @@ async def compute(
     ]
 
     try:
-        from backend.ratings.service import end_of_day_ms
-        from backend.ratings.service import report as rating_report
-
         # unrated items count as 满意 after 7 days (Fujian's 好差评 measures), as of the end of today
         satisfaction = await rating_report(now_ms=end_of_day_ms(today))
     except Exception:  # noqa: BLE001 - ratings not installed: statistics still answer
@@ -200,8 +200,6 @@ CSV_SECTIONS = ("items", "volumes", "trend")
 def to_csv(figures: dict[str, Any], section: str) -> str:
     """One section as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
     import io
-
-    from backend.lib.exports import SafeCsvWriter
 
     out = io.StringIO()
     w = SafeCsvWriter(out)  # catalog names and recorded keys: never a live formula

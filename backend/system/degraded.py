@@ -33,6 +33,8 @@ from litestar.channels.backends.base import ChannelsBackend
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
+from backend.lib.problems import Problem, problem_response
+
 log = logging.getLogger("backend.degraded")
 
 #: How long a component that saw Redis fail skips it before trying again (fail fast meanwhile).
@@ -252,7 +254,6 @@ def database_errors() -> tuple[type[BaseException], ...]:
 
 def handle_database_unavailable(request: Request, exc: Exception) -> Response:
     """503 ``database_unavailable``: the client may retry; what was saved is safe."""
-    from backend.lib.problems import Problem, problem_response
 
     log.warning("database unavailable", extra={"path": request.url.path, "error": repr(exc)})
     return problem_response(
@@ -274,9 +275,3 @@ def handle_database_unavailable(request: Request, exc: Exception) -> Response:
 def outage_exception_handlers() -> dict[Any, Any]:
     """Exception handlers for the composition root: database outages answer 503, not 500."""
     return {error: handle_database_unavailable for error in database_errors()}
-
-
-def live_updates_available(channels: Any) -> bool:
-    """False while the channels backend knows Redis is down (SSE answers 503 so clients poll)."""
-    backend = getattr(channels, "_backend", None)  # ChannelsPlugin keeps its backend private
-    return not getattr(backend, "down", False)

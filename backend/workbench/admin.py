@@ -7,18 +7,17 @@ from typing import Any
 import msgspec
 
 from backend.cases import states as st
-from backend.cases.service import Actor, _load
+from backend.cases.service import _load
 from backend.cases.tables import CaseFile, CaseItem
 from backend.catalog import get_catalog
+from backend.catalog.loader import available_versions
+from backend.db import writing_transaction
+from backend.identity.actor import Actor, require_admin
+from backend.jobs.tables import Job
 from backend.lib.problems import ProblemError
 from backend.workbench.connector import API, MODES, connector_mode, known_modes
 from backend.workbench.schemas import ModeView
 from backend.workbench.tables import ConnectorMode
-
-
-def require_admin(actor: Actor) -> None:
-    if "admin" not in actor.roles:
-        raise ProblemError(403, "forbidden", "仅管理员可以执行该操作。 Administrators only.")
 
 
 def _systems() -> dict[str, Any]:
@@ -52,7 +51,6 @@ async def set_mode(platform, actor: Actor, system: str, mode: str, note: str = "
     if mode not in MODES:
         raise ProblemError(422, "invalid_mode", "模式须为 api 或 manual。 Mode must be api or manual.", field="mode")
     now = platform.clock.now_ms()
-    from backend.db import writing_transaction
 
     async with writing_transaction(platform.engine):
         updated = (
@@ -101,7 +99,6 @@ class DeadLetter(msgspec.Struct, kw_only=True):
 
 async def dead_letters(actor: Actor) -> list[DeadLetter]:
     require_admin(actor)
-    from backend.jobs.tables import Job
 
     out: list[DeadLetter] = []
     items = (
@@ -160,7 +157,6 @@ async def redrive_job(platform, actor: Actor, job_id: int) -> bool:
 
 
 def catalog_versions() -> list[dict[str, Any]]:
-    from backend.catalog.loader import available_versions
 
     versions = sorted(available_versions())
     current = get_catalog().version

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import uuid
 
-from backend.cases.service import Actor
 from backend.db import writing_transaction
+from backend.identity.actor import Actor
 from backend.lib.problems import ProblemError
 from backend.lib.validators import validate_uscc
 from backend.workbench import seams

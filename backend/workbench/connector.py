@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
+from backend.cases.tables import CaseItem
 from backend.connectors.base import (
     Ack,
     CallbackRejected,
@@ -73,7 +74,6 @@ class ManualConnector:
         return Ack(status="accepted", reference=reference or manual_reference(sub.item_ref))
 
     async def query(self, *, reference: str | None = None, item_ref: str | None = None) -> ItemStatus:
-        from backend.cases.tables import CaseItem
 
         query = CaseItem.select(CaseItem.ref, CaseItem.code, CaseItem.status, CaseItem.reference, CaseItem.message)
         row = await (

@@ -11,8 +11,8 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 
-from backend.cases.service import ActorDep
 from backend.connectors.base import Correction
+from backend.identity.actor import ActorDep, require_admin
 from backend.lib.openapi import FILES, OPT_FILE_MEDIA_TYPES
 from backend.platform import PlatformDep
 from backend.workbench import admin, assisted
@@ -200,17 +200,17 @@ class AdminController(Controller):
 
     @get("/catalog/versions", summary="Catalog versions")
     async def versions(self, actor: ActorDep) -> list[dict[str, Any]]:
-        admin.require_admin(actor)
+        require_admin(actor)
         return admin.catalog_versions()
 
     @get("/catalog/diff", summary="What changed between two catalog versions")
     async def diff(self, actor: ActorDep, base: FromQuery[str], other: FromQuery[str]) -> dict[str, Any]:
-        admin.require_admin(actor)
+        require_admin(actor)
         return admin.catalog_diff(base, other)
 
     @get("/jurisdiction", summary="The deployment's jurisdiction (GB/T 2260 prefixes served and refused)")
     async def jurisdiction(self, actor: ActorDep) -> dict[str, Any]:
-        admin.require_admin(actor)
+        require_admin(actor)
         return admin.jurisdiction()
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.cases.service import Actor
+from backend.identity.actor import Actor
+from backend.identity.audit import audit_access
+from backend.identity.face import require_face_verified, start_face_verification
+from backend.identity.principal import Principal
+from backend.lib.problems import ProblemError
+from backend.ratings.service import Ratings
 
 
 def principal_of(actor: Actor) -> Any:
-    from backend.identity.principal import Principal
 
     return Principal(
         subject=actor.id,
@@ -28,14 +32,12 @@ def principal_of(actor: Actor) -> Any:
 
 async def audit(platform, actor: Actor, case_public_id: str, action: str) -> None:
     """Record a staff read of or action on a case (identity's ``audit_access``)."""
-    from backend.identity.audit import audit_access
 
     await audit_access(platform, principal_of(actor), case_public_id, action)
 
 
 async def start_visitor_face_check(platform, visitor_id: str, name: str, reference: str):
     """Start the visitor's face verification for consent (帮办代办); returns identity's ``FaceStart``."""
-    from backend.identity.face import start_face_verification
 
     return await start_face_verification(
         platform, visitor_id, "assisted_consent", reference, name=name, channel="phone"
@@ -44,7 +46,6 @@ async def start_visitor_face_check(platform, visitor_id: str, name: str, referen
 
 async def require_visitor_face_verified(platform, visitor_id: str, reference: str) -> int:
     """Epoch ms of the visitor's passed face verification for this assisted application, else 403."""
-    from backend.identity.face import require_face_verified
 
     return await require_face_verified(platform, visitor_id, "assisted_consent", reference)
 
@@ -52,8 +53,6 @@ async def require_visitor_face_verified(platform, visitor_id: str, reference: st
 async def visit_rating_token(platform, *, assisted_id: str, hall: str, region: str, visitor_id: str) -> Any:
     """The window service record's one-time token for the visitor to rate this visit (一次一评, ratings);
     None once the visit has been rated."""
-    from backend.lib.problems import ProblemError
-    from backend.ratings.service import Ratings
 
     try:
         return await Ratings(platform).issue_visit_token(

@@ -17,11 +17,13 @@ from typing import Any
 import msgspec
 
 from backend.cases import states as st
-from backend.cases.service import Actor, _json, _load, cst_date
+from backend.cases.materials import check_upload, sniff
+from backend.cases.service import _json, _load, cst_date
 from backend.cases.tables import CaseDocument, CaseFile, CaseItem, CaseMaterial
 from backend.catalog import get_catalog
 from backend.connectors.base import CallbackResult, Correction, Outcome, Reason, ResultDocument
 from backend.db import stored
+from backend.identity.actor import Actor
 from backend.lib.clock import to_datetime
 from backend.lib.problems import ProblemError
 from backend.lib.workdays import WorkCalendar
@@ -323,7 +325,6 @@ class Workbench:
         self, actor: Actor, ref: str, filename: str, content: bytes, message: str = ""
     ) -> tuple[str, WorkItem]:
         """办结 with the result document (a PDF, checked by content)."""
-        from backend.cases.materials import check_upload, sniff
 
         await self._scoped(actor, ref)  # who may act is decided before anything they sent is parsed
         if (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from backend import db
-from backend.cases.service import Actor
 from backend.cases.tables import (
     CallbackInbox,
     CallbackNonce,
@@ -16,6 +15,7 @@ from backend.cases.tables import (
     CaseItem,
     CaseMaterial,
 )
+from backend.identity.actor import Actor
 from backend.identity.tables import TABLES as IDENTITY_TABLES
 from backend.jobs.tables import Job
 from backend.lib.clock import VirtualClock

@@ -164,7 +164,7 @@ async def test_submission_through_the_api_and_staff_scope_with_audit(api):
             headers=owner,
         )
         assert response.status_code == 201, response.text
-    from backend.cases.service import Actor
+    from backend.identity.actor import Actor
 
     await sign_and_verify_face(platform, Actor(id="P002"), case["id"])
     signing = (await api.get(f"/api/v1/cases/{case['id']}/signatures", headers=owner)).json()
@@ -251,7 +251,7 @@ async def test_live_updates_arrive_over_server_sent_events(api):
 async def test_a_case_is_found_by_its_number_only_by_those_who_may_see_it(api):
     owner = await login(api, "applicant-p002")
     platform = api.app.state.platform
-    from backend.cases.service import Actor
+    from backend.identity.actor import Actor
     from tests.cases.support import complete_draft
 
     draft = await complete_draft(platform, Actor(id="P002"))

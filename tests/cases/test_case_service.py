@@ -10,8 +10,9 @@ import pytest
 from backend.cases import states as st
 from backend.cases import timeline
 from backend.cases.numbering import parse_number
-from backend.cases.service import Actor
+from backend.cases.schemas import Label
 from backend.cases.tables import CaseEvent, CaseItem
+from backend.identity.actor import Actor
 from backend.jobs.tables import Job
 from backend.lib.problems import ProblemError
 from tests.cases.support import (
@@ -161,10 +162,31 @@ async def test_a_draft_changed_while_it_is_checked_is_not_submitted(platform, ap
 
 async def test_withdrawal_before_acceptance(platform, applicant):
     view = await complete_draft(platform, applicant)
-    await platform.cases.submit(applicant, view.id, "w-1")
+    assert view.can_withdraw is False  # a draft is not withdrawn, it is left to expire
+    submitted = await platform.cases.submit(applicant, view.id, "w-1")
+    assert submitted.can_withdraw is True  # what the case page offers: the backend's rule
     withdrawn = await platform.cases.withdraw(applicant, view.id, "改为普通注销")
-    assert withdrawn.status == st.CASE_WITHDRAWN
+    assert withdrawn.status == st.CASE_WITHDRAWN and withdrawn.can_withdraw is False
     assert {i.status for i in withdrawn.items} == {st.WITHDRAWN}
+    # the timeline names what the applicant sees, in both languages, the matter named
+    labelled = {e.type: e.label for e in withdrawn.timeline if e.label}
+    assert labelled[st.CASE_WITHDRAWN_EVENT].zh == "撤回申请"
+    item = withdrawn.items[0]
+    assert any(e.label == Label(f"{item.name.zh}：已撤回", f"{item.name.en}: withdrawn") for e in withdrawn.timeline)
+    assert all(e.label is None for e in withdrawn.timeline if e.type == st.CASE_CREATED)
+
+
+def test_withdrawal_is_offered_until_an_agency_takes_up_an_item():
+    assert st.may_withdraw(st.SUBMITTED, [st.QUEUED, st.SENT, st.WAITING, st.DISPATCH_FAILED])
+    assert not st.may_withdraw(st.SUBMITTED, [st.SENT, st.ACCEPTED])
+    assert not st.may_withdraw(st.ACTION_REQUIRED, [st.CORRECTION])
+    assert not st.may_withdraw(st.DRAFT, [])
+    assert not st.may_withdraw(st.CASE_WITHDRAWN, [st.WITHDRAWN])
+
+
+def test_every_labelled_event_type_is_a_known_type():
+    assert set(st.EVENT_LABELS) <= set(st.EVENT_TYPES)
+    assert len(set(st.EVENT_TYPES)) == len(st.EVENT_TYPES)
 
 
 async def test_tampering_with_the_timeline_shows(platform, applicant):

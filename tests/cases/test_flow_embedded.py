@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.cases import states as st
-from backend.cases.service import Actor
+from backend.identity.actor import Actor
 from backend.sandbox.mount import SIMULATORS_STATE_KEY
 from tests.cases.live import serve_platform, wait_until
 from tests.cases.support import TINY_PDF, complete_draft

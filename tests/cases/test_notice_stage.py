@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from backend.cases import states as st
-from backend.cases.service import NOTICE, Actor
+from backend.cases.service import NOTICE
+from backend.identity.actor import Actor
 from backend.jobs import JobContext, RetryLater
 from backend.jobs.tables import Job
 from tests.cases.support import BASE_ANSWERS, TINY_PDF, form_from_examples, materials_to_upload, sign_and_verify_face

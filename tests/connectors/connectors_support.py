@@ -21,7 +21,7 @@ from backend.connectors.base import CallbackRejected, CallbackResult, MemoryRepl
 from backend.connectors.client import Credentials, HttpConnector
 from backend.connectors.registry import all_specs, build_connector
 from backend.connectors.signing import generate_signing_key, jwks_of
-from backend.sandbox.fixtures import load_fixtures
+from backend.fixtures import load_fixtures
 from backend.sandbox.mount import build_simulators, create_sandbox_app, engines_of
 
 CLIENT_ID = "platform-test"

@@ -8,7 +8,7 @@ from connectors_support import SYSTEMS, callback_url, make_connector, stats
 
 from backend.connectors.base import PermanentError
 from backend.connectors.registry import all_specs
-from backend.sandbox.samples import pick_enterprises, submission_for
+from backend.connectors.samples import pick_enterprises, submission_for
 
 pytestmark = pytest.mark.usefixtures("reset_sims")
 

@@ -10,9 +10,9 @@ from connectors_support import callback_url, make_connector, stats
 
 from backend.catalog.loader import get_catalog, route_for
 from backend.connectors.base import Submission
-from backend.connectors.registry import all_specs, connector_key
+from backend.connectors.registry import all_specs
+from backend.connectors.samples import submission_for
 from backend.connectors.ytz_bank.connector import BankConnector
-from backend.sandbox.samples import submission_for
 
 pytestmark = pytest.mark.usefixtures("reset_sims")
 
@@ -111,7 +111,7 @@ def routed(item_code: str, region: str) -> str:
     system, office = item.system, None
     if item.routing and (rule := route_for(catalog.routing[item.routing], region)):
         system, office = rule.system or system, rule.office
-    return connector_key(system, office)
+    return office or system
 
 
 async def _final(receiver, item_ref, after=0, timeout=10.0):

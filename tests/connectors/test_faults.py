@@ -11,7 +11,7 @@ from connectors_support import callback_url, make_connector, set_faults, stats
 
 from backend.connectors.base import TransientError
 from backend.connectors.registry import all_specs
-from backend.sandbox.samples import pick_enterprises, submission_for
+from backend.connectors.samples import pick_enterprises, submission_for
 
 pytestmark = pytest.mark.usefixtures("reset_sims")
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from backend.catalog import get_catalog
+from backend.fixtures import DATASET_PATH, load_fixtures
+from backend.fixtures.generate import build
 from backend.lib.validators import validate_id_number, validate_phone, validate_uscc
-from backend.sandbox.fixtures import DATASET_PATH, load_fixtures
-from backend.sandbox.fixtures.generate import build
 
 ENTITY_TYPES = {
     "company",
@@ -39,7 +39,7 @@ def test_every_code_validates(data):
 
 
 def test_regions_are_fujian_divisions(data):
-    from backend.lib.validators import validate_division
+    from backend.catalog.loader import validate_division
 
     for e in data.enterprises:
         assert validate_division(e.region) == e.region

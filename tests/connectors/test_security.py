@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from backend.connectors.base import CallbackRejected, CallbackResult, MemoryReplayGuard, PermanentError, TransientError
 from backend.connectors.registry import all_specs
+from backend.connectors.samples import pick_enterprises, submission_for
 from backend.connectors.signing import (
     SignatureError,
     Signer,
@@ -20,7 +21,6 @@ from backend.connectors.signing import (
     generate_signing_key,
     jwks_of,
 )
-from backend.sandbox.samples import pick_enterprises, submission_for
 
 pytestmark = pytest.mark.usefixtures("reset_sims")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from backend.cases import states as st
-from backend.cases.service import Actor
+from backend.identity.actor import Actor
 from tests.servers import PlatformProcess, free_port
 
 CLEAN = [  # (USCC, acting person): fixture enterprises in the jurisdiction that nothing blocks

@@ -19,9 +19,9 @@ import msgspec
 import pytest
 
 from backend.cases import states as st
-from backend.cases.service import Actor
 from backend.cases.tables import CallbackInbox, CaseDocument, CaseEvent, CaseFile, CaseItem
 from backend.connectors.signing import SIGNATURE_HEADER
+from backend.identity.actor import Actor
 from backend.jobs.queue import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
 from backend.jobs.tables import Job
 from backend.sandbox.mount import SIMULATORS_STATE_KEY

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from backend.catalog.loader import validate_division
 from backend.lib.problems import ProblemError
 from backend.lib.validators import (
     USCC_CHARSET,
     make_id_number,
     make_uscc,
     org_code_check,
-    validate_division,
     validate_id_number,
     validate_phone,
     validate_uscc,

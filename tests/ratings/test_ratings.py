@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backend.cases.service import Actor
+from backend.identity.actor import Actor
 from backend.lib.problems import ProblemError
 from backend.ratings.service import Ratings, report
 from backend.workbench import admin

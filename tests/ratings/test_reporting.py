@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.cases.service import Actor
+from backend.identity.actor import Actor
 from backend.ratings.service import Ratings, report
 from backend.sandbox.mount import SIMULATORS_STATE_KEY
 from tests.cases.live import serve_platform, wait_until

@@ -63,6 +63,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/plans"): PUBLIC,
     ("GET", "/api/v1/public/transparency"): PUBLIC,
     ("GET", "/api/v1/ratings/scale"): PUBLIC,
+    ("GET", "/api/v1/event-types"): PUBLIC,
     ("GET", "/schema"): PUBLIC,
     ("GET", "/schema/swagger"): PUBLIC,
     ("GET", "/schema/openapi.json"): PUBLIC,

@@ -97,7 +97,7 @@ async def test_finding02_objection_answers_the_objectors_own_view_and_is_audited
 async def test_finding02_class_redrive_is_decided_by_the_case_rule_and_audited(live, world):
     """Same class (a staff action on a case decided outside the case's access rule, unaudited): the
     service re-drove an item for whoever called it. Only administrators may, and it is audited."""
-    from backend.cases.service import Actor
+    from backend.identity.actor import Actor
     from backend.lib.problems import ProblemError
 
     staff = Actor(

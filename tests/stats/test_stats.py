@@ -13,9 +13,10 @@ import msgspec
 import pytest
 
 from backend.cases import states as st
-from backend.cases.service import Actor, cst_date
+from backend.cases.service import cst_date
 from backend.cases.tables import CaseFile, CaseItem
 from backend.catalog import get_catalog
+from backend.identity.actor import Actor
 from backend.stats.service import city_of, compute, public_figures, to_csv
 from backend.workbench import admin
 from backend.workbench.service import Workbench

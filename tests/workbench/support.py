@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.cases.service import Actor
+from backend.identity.actor import Actor
 from backend.jobs import RetryLater
 
 STAFF_AMR = Actor(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.connectors.base import Reason
-from backend.sandbox.fixtures import Enterprise
+from backend.fixtures import Enterprise
 
 
 @dataclass

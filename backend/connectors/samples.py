@@ -7,7 +7,7 @@ from typing import Any
 
 from backend.connectors.base import Submission
 from backend.connectors.spec import SystemSpec
-from backend.sandbox.fixtures import BankAccount, Dataset, Enterprise
+from backend.fixtures import BankAccount, Dataset, Enterprise
 
 #: The registration (REG-*) item of each entity type.
 REG_ITEM = {
@@ -110,7 +110,7 @@ def submission_for(
 
 def pick_enterprises(spec: SystemSpec, data: Dataset) -> tuple[Enterprise, Enterprise | None]:
     """(an enterprise this system completes, one it rejects for business reasons) from the fixtures."""
-    from backend.sandbox.rules import SimContext, run_checks
+    from backend.connectors.rules import SimContext, run_checks
 
     ok, blocked, blocked_later = None, None, None
     for e in data.enterprises:
