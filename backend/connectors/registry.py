@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from backend.connectors.client import Credentials, HttpConnector
-from backend.connectors.spec import SystemSpec
+from backend.connectors.spec import SystemSpec, with_signature_algorithm
 
 
 def all_specs() -> dict[str, SystemSpec]:
@@ -57,9 +57,11 @@ def build_connector(
     *,
     system_jwks: Mapping[str, Any] | None = None,
     timeout: float | None = None,
+    signature_algorithms: str = "",
 ) -> HttpConnector:
-    """One configured connector for ``system`` (``timeout`` seconds for every phase; default: the spec's)."""
-    spec = all_specs()[system]
+    """One configured connector for ``system`` (``timeout`` seconds for every phase; default: the spec's;
+    ``signature_algorithms``: the deployment's ``SIGNATURE_ALGORITHMS``)."""
+    spec = with_signature_algorithm(all_specs()[system], signature_algorithms)
     return connector_class(spec)(spec, base_url, credentials, system_jwks=system_jwks, timeout=timeout)
 
 
@@ -68,13 +70,14 @@ def build_connectors(
     credentials: Credentials | Mapping[str, Credentials],
     *,
     system_jwks: Mapping[str, Mapping[str, Any]] | None = None,
+    signature_algorithms: str = "",
 ) -> dict[str, HttpConnector]:
     """Connectors for every system in ``base_urls``; credentials shared or per system."""
     out: dict[str, HttpConnector] = {}
     for system, url in base_urls.items():
         creds = credentials if isinstance(credentials, Credentials) else credentials[system]
         jwks = (system_jwks or {}).get(system)
-        out[system] = build_connector(system, url, creds, system_jwks=jwks)
+        out[system] = build_connector(system, url, creds, system_jwks=jwks, signature_algorithms=signature_algorithms)
     return out
 
 
