@@ -38,6 +38,11 @@ class Platform:
     announce_session_end: Any = None
     push_systems: dict[str, Any] = field(default_factory=dict)  # 好差评 / SMS code -> PushConnector
 
+    def __post_init__(self) -> None:
+        from backend.cases import timeline
+
+        timeline.use_hash(self.settings.timeline_hash)  # new events hash with TIMELINE_HASH (sha256 | sm3)
+
 
 PlatformDep = NamedDependency[Platform]
 """Route parameter type: ``platform: PlatformDep`` injects the running platform."""
