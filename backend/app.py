@@ -35,6 +35,7 @@ from backend.administration import current_catalog_version, overlay_staff_claims
 from backend.administration.holidays import follow_imports, refresh
 from backend.cases.routes import ROUTES as CASE_ROUTES
 from backend.cases.routes import SANDBOX_ROUTES as CASE_SANDBOX_ROUTES
+from backend.cases.timeline import use_hash as use_timeline_hash
 from backend.catalog import ROUTES as CATALOG_ROUTES
 from backend.catalog import get_catalog, get_divisions
 from backend.devicebridge import SANDBOX_ROUTES as DEVICE_SANDBOX_ROUTES
@@ -124,6 +125,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         )
     waker = RedisWaker(redis) if redis is not None else MemoryWaker()
     clock = clock or SystemClock()
+    use_timeline_hash(settings.timeline_hash)  # new events hash with TIMELINE_HASH (sha256 | sm3)
     platform = Platform(
         settings=settings,
         engine=db.make_engine(settings),

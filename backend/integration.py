@@ -2,8 +2,11 @@
 
 The platform signs every outbound request with the current key of its signing key set
 (``SIGNING_KEY_FILE``, see ``backend.lib.keyring``; generated under ``DATA_DIR/keys`` on first
-start in embedded mode), publishes every accepted key at ``/.well-known/jwks.json`` and identifies itself
-with ``PLATFORM_CLIENT_ID``. Each system is reached at ``CONNECTOR_BASE_URL/<system>``;
+start in embedded mode): the ``signing`` ring (ES256) for systems whose spec says ES256, the
+``signing-sm2`` ring (SM2 with SM3) for those that say SM2 (``SIGNATURE_ALGORITHMS`` overrides a
+spec's choice per deployment). It publishes every accepted key of both rings at
+``/.well-known/jwks.json`` and identifies itself with ``PLATFORM_CLIENT_ID``.
+Each system is reached at ``CONNECTOR_BASE_URL/<system>``;
 with the test environment on and no base URL given, that is this platform's own
 ``/sim/<system>`` (the simulators mounted in-process).
 """
@@ -18,6 +21,7 @@ from backend.connectors.push import PushConnector, all_push_specs
 from backend.connectors.registration_lookup.client import RegistrationLookupClient
 from backend.connectors.registry import all_specs, build_connectors
 from backend.connectors.signing import Verifier
+from backend.connectors.spec import with_signature_algorithm
 from backend.lib.keyring import KeyFile, load_or_create
 from backend.registration import RegistrationDirectory, SandboxDirectory, UnavailableDirectory
 from backend.settings import Settings
@@ -26,6 +30,10 @@ PLATFORM_CLIENT_ID = "yjs-platform"
 
 
 SIGNING_RING = "signing"
+SM2_SIGNING_RING = "signing-sm2"
+#: ring → (kid prefix, JWS alg) of the platform's signing key set
+SIGNING_RINGS = {SIGNING_RING: (PLATFORM_CLIENT_ID, "ES256"), SM2_SIGNING_RING: (PLATFORM_CLIENT_ID + "-sm2", "SM2SM3")}
+RING_OF_ALG = {alg: ring for ring, (_, alg) in SIGNING_RINGS.items()}
 
 
 def signing_key_path(settings: Settings) -> Path:
@@ -49,21 +57,45 @@ def platform_signing_keys(settings: Settings) -> KeyFile:
             keyfile = KeyFile(path, SIGNING_RING, settings.keys_reload_seconds)
         else:
             keyfile = load_or_create(
-                path, SIGNING_RING, {SIGNING_RING: PLATFORM_CLIENT_ID}, settings.keys_reload_seconds
+                path,
+                SIGNING_RING,
+                {ring: prefix for ring, (prefix, _) in SIGNING_RINGS.items()},
+                settings.keys_reload_seconds,
+                algorithms={ring: alg for ring, (_, alg) in SIGNING_RINGS.items()},
+                add_missing=True,  # a file from before SM2 gains its SM2 ring
             )
         keyfile.ring()
         _KEYFILES[cache_key] = keyfile
     return keyfile
 
 
-def platform_signing_key(settings: Settings) -> dict[str, Any]:
-    """The platform's current private signing JWK."""
-    return platform_signing_keys(settings).ring().current_jwk()
+def platform_signing_key(settings: Settings, alg: str = "ES256") -> dict[str, Any]:
+    """The platform's current private signing JWK for JWS ``alg`` (ES256 or SM2SM3)."""
+    return platform_signing_keys(settings).ring(RING_OF_ALG[alg]).current_jwk()
 
 
 def platform_jwks(settings: Settings) -> dict[str, Any]:
-    """The JWKS agencies verify our signatures with: every accepted key (next, current, previous)."""
-    return platform_signing_keys(settings).ring().public_jwks()
+    """The JWKS agencies verify our signatures with: every accepted key (next, current, previous) of
+    every ring (ES256 and SM2)."""
+    rings = platform_signing_keys(settings).rings()
+    return {"keys": [k for ring in SIGNING_RINGS if ring in rings for k in rings[ring].public_jwks()["keys"]]}
+
+
+def platform_credentials(settings: Settings) -> Any:
+    """Our client id and current keys of both algorithms (each connector signs with its spec's)."""
+    keys = platform_signing_keys(settings)
+    rings = keys.rings()
+    return Credentials(
+        client_id=PLATFORM_CLIENT_ID,
+        signing_key=keys.ring().current_jwk(),
+        signing_keys={alg: rings[ring].current_jwk() for alg, ring in RING_OF_ALG.items() if ring in rings},
+    )
+
+
+def _follow_rotation(connector: Any, keys: KeyFile) -> None:
+    """Let ``connector`` sign with the current key of its algorithm's ring as the file rotates."""
+    ring = RING_OF_ALG[connector.alg]
+    connector.signing_key_source = lambda: keys.ring(ring).current_jwk()
 
 
 def connector_base_url(settings: Settings) -> str:
@@ -81,10 +113,13 @@ def build_platform_connectors(settings: Settings) -> dict[str, Any]:
     if not base:
         return {}
     keys = platform_signing_keys(settings)
-    credentials = Credentials(client_id=PLATFORM_CLIENT_ID, signing_key=keys.ring().current_jwk())
-    connectors = build_connectors({code: f"{base}/{code}" for code in all_specs()}, credentials)
+    connectors = build_connectors(
+        {code: f"{base}/{code}" for code in all_specs()},
+        platform_credentials(settings),
+        signature_algorithms=settings.signature_algorithms,
+    )
     for connector in connectors.values():
-        connector.signing_key_source = lambda: keys.ring().current_jwk()  # follows a rotation without a restart
+        _follow_rotation(connector, keys)  # without a restart
     return connectors
 
 
@@ -98,15 +133,17 @@ def default_directory(settings: Settings) -> RegistrationDirectory:
 
 
 class KeyFileVerifier(Verifier):
-    """A ``Verifier`` of the platform's own signatures that follows the signing key file's rotation."""
+    """A ``Verifier`` of the platform's own signatures (those of ``alg``'s ring) that follows the
+    signing key file's rotation."""
 
-    def __init__(self, keys: KeyFile) -> None:
+    def __init__(self, keys: KeyFile, alg: str = "ES256") -> None:
         self._keys = keys
-        super().__init__(keys.ring().public_jwks())
+        self._ring = RING_OF_ALG[alg]
+        super().__init__(keys.ring(self._ring).public_jwks(), (alg,))
 
     @property
     def key_set(self):
-        return self._keys.ring().accepted()
+        return self._keys.ring(self._ring).accepted()
 
     @key_set.setter
     def key_set(self, value) -> None:  # the base class sets it once; the key file is the truth here
@@ -131,8 +168,8 @@ def build_push_connectors(settings: Settings) -> dict[str, Any]:
     for code, spec in all_push_specs().items():
         url = push_system_url(settings, code)
         if url:
-            credentials = Credentials(client_id=PLATFORM_CLIENT_ID, signing_key=keys.ring().current_jwk())
-            connector = PushConnector(spec, url, credentials)
-            connector.signing_key_source = lambda: keys.ring().current_jwk()  # follows a rotation
+            spec = with_signature_algorithm(spec, settings.signature_algorithms)
+            connector = PushConnector(spec, url, platform_credentials(settings))
+            _follow_rotation(connector, keys)
             out[code] = connector
     return out

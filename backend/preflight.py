@@ -23,7 +23,7 @@ SANDBOX_SECRETS = {"sandbox-client-secret"}
 SANDBOX_KEY_PREFIX = "sandbox-"
 
 
-def _key_file_problems(setting: str, path_text: str, ring: str) -> list[str]:
+def _key_file_problems(setting: str, path_text: str, ring: str, also: tuple[str, ...] = ()) -> list[str]:
 
     if not path_text:
         return [f"{setting} is not set: every replica must sign with the same keys (python -m backend keys ... create)"]
@@ -35,6 +35,11 @@ def _key_file_problems(setting: str, path_text: str, ring: str) -> list[str]:
     problems = []
     if ring not in rings:
         problems.append(f"{setting}: {path} has no {ring!r} key")
+    problems += [
+        f"{setting}: {path} has no {name!r} key (python -m backend keys ... add makes it)"
+        for name in also
+        if name not in rings
+    ]
     sandbox = sorted(name for name in rings if name.startswith(SANDBOX_KEY_PREFIX))
     if sandbox:
         problems.append(f"{setting}: {path} holds the test environment's keys ({', '.join(sandbox)})")
@@ -69,7 +74,8 @@ def production_problems(settings: Settings, role: Role) -> list[str]:
                         problems.append(f"{name.upper()} is not set")
     if settings.oidc_client_secret in SANDBOX_SECRETS:
         problems.append("OIDC_CLIENT_SECRET is the test environment's secret")
-    problems += _key_file_problems("SIGNING_KEY_FILE", settings.signing_key_file, "signing")
+    # the SM2 ring too: the systems specified SM2 (customs, social insurance) verify nothing else
+    problems += _key_file_problems("SIGNING_KEY_FILE", settings.signing_key_file, "signing", ("signing-sm2",))
     # Workers verify and sign too (identity's jobs), so every role shares the identity key file.
     problems += _key_file_problems("IDENTITY_KEYS_FILE", settings.identity_keys_file, "platform")
     return problems

@@ -58,6 +58,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Connectors: where the agency systems are (default: the test environment's simulators)
     connector_base_url: str = ""
     signing_key_file: str = ""
+    # Each system's signature algorithm is its spec's (ES256, or SM2 with SM3); this overrides it per
+    # deployment: "customs-fz=ES256,amr=SM2", or "*=SM2" for every system (agencies and push systems)
+    signature_algorithms: str = ""
+    # The case timeline's hash chain: sha256, or sm3 (国密). Each event records its own, so a
+    # deployment can change this without breaking the chains already written.
+    timeline_hash: Literal["sha256", "sm3"] = "sha256"
     # The market regulation platform's enterprise lookup (企业登记信息查询); production needs it
     registration_lookup_url: str = ""
     sim_processing_seconds: float = 0.5  # simulated agency processing time in the test environment

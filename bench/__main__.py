@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-SUITES = ["api", "case_view", "pipeline", "lighthouse"]
+SUITES = ["api", "case_view", "pipeline", "lighthouse", "signatures"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

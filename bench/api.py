@@ -35,7 +35,7 @@ async def prepare(stack, n: int, *, submit: bool) -> list[tuple[str, str]]:
     """``n`` complete drafts (optionally submitted) made the way an applicant would, in this process."""
     from backend import db
     from backend.app import build_platform
-    from backend.cases.service import Actor
+    from backend.identity.actor import Actor
     from backend.settings import load_settings
     from tests.cases.support import complete_draft
 

@@ -36,15 +36,13 @@ class TestEnvironment:
     """``python -m backend.sandbox`` trusting the platform's signing key."""
 
     def __init__(self, work: Path, processing_seconds: float = 0) -> None:
-        from backend.connectors.signing import jwks_of
-        from backend.integration import PLATFORM_CLIENT_ID, platform_signing_key
+        from backend.integration import PLATFORM_CLIENT_ID, platform_jwks
         from backend.settings import load_settings
 
         self.key_file = work / "platform.jwk.json"
         jwks = work / "platform.jwks.json"
-        jwks.write_text(
-            json.dumps(jwks_of(platform_signing_key(load_settings(env={}, signing_key_file=str(self.key_file)))))
-        )
+        # both rings (ES256 and SM2): the systems on SM2 verify the platform's SM2 signatures
+        jwks.write_text(json.dumps(platform_jwks(load_settings(env={}, signing_key_file=str(self.key_file)))))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = [

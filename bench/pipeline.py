@@ -34,7 +34,7 @@ TIMEOUT = float(os.environ.get("BENCH_PIPELINE_TIMEOUT", "600"))
 async def submit_cases(stack, n: int) -> float:
     from backend import db
     from backend.app import build_platform
-    from backend.cases.service import Actor
+    from backend.identity.actor import Actor
     from backend.settings import load_settings
     from tests.cases.support import complete_draft
 

@@ -80,6 +80,8 @@ class CaseEvent(Table, tablename="case_event"):
     at = BigInt()
     prev_hash = Varchar(length=64, default="")
     hash = Varchar(length=64)
+    #: the hash function of this event's ``hash`` (sha256 | sm3): a chain may change it midway
+    hash_alg = Varchar(length=16, default="sha256")
 
 
 class CaseMaterial(Table, tablename="case_material"):

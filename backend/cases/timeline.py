@@ -1,12 +1,13 @@
 """The append-only, hash-chained timeline of a case.
 
-Each event's hash is SHA-256 over the previous hash and the event's canonical JSON, so a
-changed, removed or reordered event breaks the chain from that point on.
+Each event's hash is taken over the previous hash and the event's canonical JSON, so a
+changed, removed or reordered event breaks the chain from that point on. The hash function is
+SHA-256 or SM3 (国密, GB/T 32905; ``TIMELINE_HASH``); each event records its own (``hash_alg``),
+so a deployment moving to SM3 keeps its older chains verifiable: verification uses each event's.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import msgspec
@@ -14,6 +15,23 @@ from piccolo.engine.postgres import PostgresEngine
 
 from backend.cases.tables import CaseEvent
 from backend.db import raw
+from backend.lib.gmcrypto import digest as hex_digest
+
+HASH_ALGORITHMS = ("sha256", "sm3")
+_hash_alg = "sha256"  # what new events use in this process (the composition root sets TIMELINE_HASH)
+
+
+def use_hash(algorithm: str) -> None:
+    """Hash new events with ``algorithm`` (sha256 | sm3) from now on."""
+    global _hash_alg
+    if algorithm not in HASH_ALGORITHMS:
+        raise ValueError(f"TIMELINE_HASH must be one of {HASH_ALGORITHMS}, not {algorithm!r}")
+    _hash_alg = algorithm
+
+
+def current_hash() -> str:
+    """The hash function new events use."""
+    return _hash_alg
 
 
 def event_hash(
@@ -27,15 +45,18 @@ def event_hash(
     message: str,
     data: str,
     at: int,
+    alg: str = "sha256",
 ) -> str:
+    """The hex hash (``alg``: sha256 | sm3) of one event chained to ``prev_hash``."""
     canonical = msgspec.json.encode([prev_hash, case_id, seq, type_, item_ref or "", actor, system, message, data, at])
-    return hashlib.sha256(canonical).hexdigest()
+    return hex_digest(alg, canonical)
 
 
 _INSERT = (
-    "INSERT INTO case_event (case_file, seq, type, item_ref, actor, system, message, data, at, prev_hash, hash) VALUES "
+    "INSERT INTO case_event (case_file, seq, type, item_ref, actor, system, message, data, at, prev_hash, hash, "
+    "hash_alg) VALUES "
 )
-_ROW = "(" + ", ".join(["{}"] * 11) + ")"
+_ROW = "(" + ", ".join(["{}"] * 12) + ")"
 
 
 async def append(
@@ -88,6 +109,7 @@ async def append_many(
         .first()
     )
     values, events = [], []
+    alg = _hash_alg
     for entry in entries:
         type_, item_ref, actor, system, message, data = (
             entry["type_"],
@@ -100,8 +122,8 @@ async def append_many(
         seq = (last["seq"] + 1) if last else 1
         prev = last["hash"] if last else ""
         body = msgspec.json.encode(data).decode()
-        digest = event_hash(prev, case_id, seq, type_, item_ref, actor, system, message, body, at)
-        values += [case_id, seq, type_, item_ref, actor, system, message, body, at, prev, digest]
+        digest = event_hash(prev, case_id, seq, type_, item_ref, actor, system, message, body, at, alg)
+        values += [case_id, seq, type_, item_ref, actor, system, message, body, at, prev, digest, alg]
         last = {
             "seq": seq,
             "type": type_,
@@ -112,6 +134,7 @@ async def append_many(
             "data": data,
             "at": at,
             "hash": digest,
+            "hash_alg": alg,
         }
         events.append(last)
     sql = _INSERT + ", ".join([_ROW] * len(events))  # raw: Piccolo's insert building cost more than the insert
@@ -157,6 +180,7 @@ def verify_rows(case_id: int, rows: list[dict[str, Any]]) -> tuple[bool, int | N
             row["message"],
             row["data"],
             row["at"],
+            row.get("hash_alg") or "sha256",
         )
         if row["seq"] != expected_seq or row["prev_hash"] != prev or row["hash"] != digest:
             return False, row["seq"]

@@ -42,6 +42,7 @@ from backend.connectors.signing import (
     SignatureError,
     Signer,
     Verifier,
+    key_alg,
     peek_kid,
 )
 from backend.connectors.spec import SystemSpec
@@ -57,10 +58,22 @@ _JWKS_REFRESH_INTERVAL = 5.0
 
 
 class Credentials(msgspec.Struct, frozen=True):
-    """Per-integration credentials: the client id the agency knows us by and our private JWK."""
+    """Per-integration credentials: the client id the agency knows us by and our private JWK;
+    ``signing_keys`` adds keys of other algorithms (by JWS ``alg``), so one set of credentials
+    serves systems that sign ES256 and systems that sign SM2."""
 
     client_id: str
     signing_key: dict[str, Any]
+    signing_keys: dict[str, dict[str, Any]] = {}
+
+    def key_for(self, alg: str) -> dict[str, Any]:
+        """Our private JWK for JWS ``alg``; raises ``ValueError`` when we hold none."""
+        if key_alg(self.signing_key) == alg:
+            return self.signing_key
+        try:
+            return self.signing_keys[alg]
+        except KeyError:
+            raise ValueError(f"no {alg} signing key in the credentials of {self.client_id}") from None
 
 
 class _ProblemBody(msgspec.Struct):
@@ -155,11 +168,13 @@ class HttpConnector:
         self.system = spec.code
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
-        self._signer = Signer(credentials.signing_key)
+        #: every signature to and from this system uses its spec's algorithm (no downgrade to another)
+        self.alg = spec.jws_alg
+        self._signer = Signer(credentials.key_for(self.alg))
         #: where the current private key comes from after a rotation (None: always ``credentials``'s)
         self.signing_key_source: Callable[[], Mapping[str, Any]] | None = None
         self._static_jwks = system_jwks is not None
-        self._verifier: Verifier | None = Verifier(system_jwks) if system_jwks is not None else None
+        self._verifier: Verifier | None = Verifier(system_jwks, (self.alg,)) if system_jwks is not None else None
         self._jwks_fetched_at = 0.0
         self._jwks_lock = asyncio.Lock()
         self._http = AgencyHTTP(
@@ -199,7 +214,7 @@ class HttpConnector:
             if status != 200:
                 raise TransientError(f"{self.system}: JWKS answered {status}", code="jwks_unreachable", status=status)
             try:
-                self._verifier = Verifier(msgspec.json.decode(body))
+                self._verifier = Verifier(msgspec.json.decode(body), (self.alg,))
             except Exception as exc:
                 raise TransientError(f"{self.system}: JWKS malformed", code="jwks_malformed") from exc
             self._jwks_fetched_at = time.monotonic()

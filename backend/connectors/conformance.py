@@ -3,7 +3,10 @@
     python -m backend.connectors.conformance --system etax --base-url http://127.0.0.1:8900/sim/etax
 
 It signs requests with its own key (``--key`` a private JWK file, or an ephemeral key it
-registers at the test entry's ``/admin/clients/{client_id}`` when ``--register`` is on),
+registers at the test entry's ``/admin/clients/{client_id}`` when ``--register`` is on) of the
+system's signature algorithm (its spec's ``x-signature-algorithm``: ES256 or SM2 with SM3;
+``--signature-algorithm`` for a system deployed with the other), checks that the system signs
+with that algorithm and refuses a request signed with the other one (no downgrade),
 starts a callback receiver on 127.0.0.1, runs every contract check, prints one PASS/FAIL
 line per check and exits non-zero on any failure. The checks use the fixture enterprises of
 the test environment: an agency's test system must hold them (``GET /sandbox/enterprises``).
@@ -31,7 +34,15 @@ import msgspec
 
 from backend.connectors.base import CallbackRejected, CallbackResult, MemoryReplayGuard, PermanentError
 from backend.connectors.client import Credentials, HttpConnector
-from backend.connectors.signing import SIGNATURE_HEADER, Signer, generate_signing_key, jwks_of
+from backend.connectors.signing import (
+    JWS_ALGORITHMS,
+    SIGNATURE_HEADER,
+    Signer,
+    generate_signing_key,
+    jwks_of,
+    key_alg,
+    peek_header,
+)
 from backend.fixtures import load_fixtures
 
 
@@ -101,6 +112,7 @@ class ConformanceRun:
         sink: _CallbackSink | None,
         *,
         wait_seconds: float = 20.0,
+        other_key: dict[str, Any] | None = None,
     ) -> None:
         from backend.connectors.registry import build_connector
 
@@ -110,7 +122,12 @@ class ConformanceRun:
         self.callback_url = callback_url
         self.sink = sink
         self.wait_seconds = wait_seconds
-        self.conn: HttpConnector = build_connector(system, self.base_url, credentials)
+        #: a key of the algorithm the system must *not* accept (registered beside ours when we register)
+        self.other_key = other_key
+        alg = "SM2" if key_alg(credentials.signing_key) == "SM2SM3" else "ES256"
+        self.conn: HttpConnector = build_connector(
+            system, self.base_url, credentials, signature_algorithms=f"{system}={alg}"
+        )
         self.spec = self.conn.spec
         self.guard = MemoryReplayGuard()
         self.verified: list[CallbackResult] = []
@@ -175,7 +192,19 @@ class ConformanceRun:
         assert keys, "JWKS has no keys"
         assert not any("d" in k for k in keys), "JWKS exposes private key material"
         assert all(k.get("kid") for k in keys), "every key needs a kid"
-        return f"{len(keys)} key(s)"
+        return f"{len(keys)} key(s); " + jwks_algorithm_detail(keys, self.conn.alg)
+
+    async def check_signature_algorithm(self) -> str:
+        body = msgspec.json.encode({"uscc": "", "item_code": next(iter(self.spec.items)), "region": ""})
+        return await algorithm_checks(
+            self._raw_post_to, self.spec.precheck_path, body, self.credentials, self.conn.alg, self.other_key
+        )
+
+    async def _raw_post_to(self, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=10) as c:
+            return await c.post(
+                self.base_url + path, content=body, headers={"Content-Type": "application/json", **headers}
+            )
 
     async def check_accepts_valid_submission(self) -> str:
         good, _ = self.state["subs"]
@@ -220,7 +249,9 @@ class ConformanceRun:
         good, _ = self.state["subs"]
         sub = msgspec.structs.replace(good, item_ref=good.item_ref + "-forged", idempotency_key="")
         body = HttpConnector.wire_body(sub)
-        stranger = Signer(generate_signing_key(str(self.credentials.signing_key.get("kid", "x"))))
+        stranger = Signer(
+            generate_signing_key(str(self.credentials.signing_key.get("kid", "x")), self.spec.signature_algorithm)
+        )
         key = uuid.uuid4().hex
         sig, _ = stranger.sign(body, htm="POST", htu=self.spec.submit_path, idk=key)
         r = await self._raw_post(
@@ -299,6 +330,7 @@ class ConformanceRun:
         self.state["subs"] = self._submissions()
         checks: list[tuple[str, Callable[[], Coroutine[Any, Any, str]]]] = [
             ("jwks published", self.check_jwks),
+            ("signs and accepts only the specified algorithm", self.check_signature_algorithm),
             ("accepts a valid signed submission", self.check_accepts_valid_submission),
             ("idempotent replay returns the same reference", self.check_idempotent_replay),
             ("idempotency key reused with another body is refused", self.check_key_reuse_refused),
@@ -341,25 +373,34 @@ async def run_conformance(
     callback_port: int = 0,
     public_callback_url: str | None = None,
     wait_seconds: float = 20.0,
+    signature_algorithm: str | None = None,
 ) -> list[CheckResult]:
-    """Run the kit programmatically (tests, CI); see the module docstring."""
-    key = signing_key or generate_signing_key(f"{client_id}-{uuid.uuid4().hex[:6]}")
+    """Run the kit programmatically (tests, CI); see the module docstring. ``signature_algorithm``
+    (ES256 | SM2): the system's, when it differs from its spec's."""
+    from backend.connectors.push import all_push_specs
+    from backend.connectors.registry import all_specs
+
+    specs: dict[str, Any] = {**all_specs(), **all_push_specs()}
+    algorithm = signature_algorithm or specs[system].signature_algorithm
+    other = "ES256" if algorithm == "SM2" else "SM2"
+    key = signing_key or generate_signing_key(f"{client_id}-{uuid.uuid4().hex[:6]}", algorithm)
+    other_key = generate_signing_key(f"{client_id}-other-{uuid.uuid4().hex[:6]}", other) if register else None
     results: list[CheckResult] = []
     if register:
         try:
             async with httpx.AsyncClient(timeout=10) as c:
-                r = await c.put(f"{base_url.rstrip('/')}/admin/clients/{client_id}", json=jwks_of(key))
+                # Both kinds are registered: a conforming system still refuses the one it is not specified for.
+                jwks = jwks_of(key, other_key) if other_key else jwks_of(key)
+                r = await c.put(f"{base_url.rstrip('/')}/admin/clients/{client_id}", json=jwks)
             results.append(
                 CheckResult("register kit key at the test entry", r.status_code == 200, f"HTTP {r.status_code}")
             )
         except httpx.HTTPError as exc:
             results.append(CheckResult("register kit key at the test entry", False, repr(exc)))
-    from backend.connectors.push import all_push_specs
-
     if system in all_push_specs():  # one-way systems (好差评, SMS): no callbacks to receive
         from backend.connectors.push_conformance import PushConformanceRun
 
-        push_run = PushConformanceRun(system, base_url, Credentials(client_id, key))
+        push_run = PushConformanceRun(system, base_url, Credentials(client_id, key), other_key=other_key)
         for name, fn in push_run.checks():
             try:
                 results.append(CheckResult(name, True, await fn()))
@@ -377,11 +418,47 @@ async def run_conformance(
             public_callback_url or sink.url,
             sink,
             wait_seconds=wait_seconds,
+            other_key=other_key,
         )
         results += await run.run()
     finally:
         sink.stop()
     return results
+
+
+def jwks_algorithm_detail(keys: list[dict[str, Any]], alg: str) -> str:
+    """Assert a published JWKS holds a key of JWS ``alg`` in the standard's form; a line for the report."""
+    curve = "SM2" if alg == "SM2SM3" else "P-256"
+    matching = [k for k in keys if k.get("kty") == "EC" and k.get("crv") == curve and k.get("alg") in (None, alg)]
+    assert matching, f"no {alg} key (kty EC, crv {curve}) in the JWKS"
+    return f"{len(matching)} {alg} key(s) (crv {curve})"
+
+
+async def algorithm_checks(
+    post: Callable[[str, bytes, dict[str, str]], Coroutine[Any, Any, httpx.Response]],
+    path: str,
+    body: bytes,
+    credentials: Credentials,
+    alg: str,
+    other_key: dict[str, Any] | None,
+) -> str:
+    """The system answers with ``alg`` signatures and refuses a request signed with another algorithm."""
+    key = uuid.uuid4().hex
+    sig, _ = Signer(credentials.signing_key).sign(body, htm="POST", htu=path, idk=key)
+    r = await post(path, body, {"Idempotency-Key": key, "X-Client-Id": credentials.client_id, SIGNATURE_HEADER: sig})
+    answered = (peek_header(r.headers.get(SIGNATURE_HEADER)) or {}).get("alg")
+    assert answered == alg, f"answer signed {answered!r}, the standard says {alg}"
+    detail = f"answers signed {alg}"
+    for other_alg in (a for a in JWS_ALGORITHMS if a != alg):
+        stranger = other_key or generate_signing_key(None, "SM2" if other_alg == "SM2SM3" else "ES256")
+        key = uuid.uuid4().hex
+        sig, _ = Signer(stranger).sign(body, htm="POST", htu=path, idk=key)
+        r = await post(
+            path, body, {"Idempotency-Key": key, "X-Client-Id": credentials.client_id, SIGNATURE_HEADER: sig}
+        )
+        assert r.status_code == 401, f"a request signed {other_alg} was answered HTTP {r.status_code}"
+        detail += f"; {other_alg} refused (HTTP 401{', its key registered' if other_key else ''})"
+    return detail
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -405,6 +482,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--callback-port", type=int, default=0)
     parser.add_argument("--public-callback-url", help="callback URL as the system reaches it (behind NAT or a proxy)")
     parser.add_argument("--wait", type=float, default=20.0, help="seconds to wait for each callback")
+    parser.add_argument(
+        "--signature-algorithm",
+        choices=["ES256", "SM2"],
+        help="the system's signature algorithm when it differs from its spec's x-signature-algorithm",
+    )
     args = parser.parse_args(argv)
     import logging
 
@@ -424,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
             callback_port=args.callback_port,
             public_callback_url=args.public_callback_url,
             wait_seconds=args.wait,
+            signature_algorithm=args.signature_algorithm,
         )
     )
     print(format_report(args.system, args.base_url, results))

@@ -44,6 +44,15 @@ class PushSpec:
     timeouts: dict[str, float] = field(
         default_factory=lambda: {"connect": 3.0, "read": 10.0, "write": 10.0, "pool": 5.0}
     )
+    #: ES256 or SM2, as for the agency systems (``SystemSpec.signature_algorithm``)
+    signature_algorithm: str = "ES256"
+
+    @property
+    def jws_alg(self) -> str:
+        """The JWS ``alg`` of this system's signatures."""
+        from backend.connectors.signing import jws_alg
+
+        return jws_alg(self.signature_algorithm)
 
 
 class PushAck(msgspec.Struct, omit_defaults=True, frozen=True):
@@ -59,7 +68,7 @@ class PushConnector(HttpConnector):
     """Sends signed messages to one push system; the agency connector's plumbing underneath."""
 
     def __init__(self, spec: PushSpec, base_url: str, credentials: Credentials, **options) -> None:
-        # The base class reads only ``code`` and ``timeouts``, which PushSpec has too.
+        # The base class reads only ``code``, ``timeouts`` and ``jws_alg``, which PushSpec has too.
         super().__init__(spec, base_url, credentials, **options)  # type: ignore[arg-type]
         self.push_spec = spec
 

@@ -21,6 +21,7 @@ import httpx
 import msgspec
 
 from backend.connectors.client import Credentials
+from backend.connectors.conformance import algorithm_checks, jwks_algorithm_detail
 from backend.connectors.push import PushConnector, PushSpec, all_push_specs
 from backend.connectors.signing import SIGNATURE_HEADER, Signer, generate_signing_key
 
@@ -62,10 +63,18 @@ def sample_message(spec: PushSpec, message_id: str) -> msgspec.Struct:
 class PushConformanceRun:
     """Runs the push contract checks for one system at one base URL."""
 
-    def __init__(self, system: str, base_url: str, credentials: Credentials) -> None:
-        self.spec = all_push_specs()[system]
+    def __init__(
+        self, system: str, base_url: str, credentials: Credentials, *, other_key: dict[str, Any] | None = None
+    ) -> None:
+        from dataclasses import replace
+
+        from backend.connectors.signing import key_alg
+
+        alg = "SM2" if key_alg(credentials.signing_key) == "SM2SM3" else "ES256"
+        self.spec = replace(all_push_specs()[system], signature_algorithm=alg)
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
+        self.other_key = other_key
         self.conn = PushConnector(self.spec, self.base_url, credentials)
         self.message_id = f"conf-{uuid.uuid4().hex}"
         self.message = sample_message(self.spec, self.message_id)
@@ -88,7 +97,19 @@ class PushConformanceRun:
         assert r.status_code == 200, f"HTTP {r.status_code}"
         keys = r.json().get("keys") or []
         assert keys and not any("d" in k for k in keys) and all(k.get("kid") for k in keys), "bad JWKS"
-        return f"{len(keys)} key(s)"
+        return f"{len(keys)} key(s); " + jwks_algorithm_detail(keys, self.conn.alg)
+
+    async def check_signature_algorithm(self) -> str:
+        async def post(path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+            async with httpx.AsyncClient(timeout=10) as c:
+                return await c.post(
+                    self.base_url + path, content=body, headers={"Content-Type": "application/json", **headers}
+                )
+
+        body = msgspec.json.encode(self._other("alg"))
+        return await algorithm_checks(
+            post, self.spec.message_path, body, self.credentials, self.conn.alg, self.other_key
+        )
 
     async def check_accepts(self) -> str:
         ack = await self.conn.push(self.message)
@@ -132,7 +153,14 @@ class PushConformanceRun:
         body = msgspec.json.encode(self._other("forged"))
         path = self.spec.message_path
         for signer, now in (
-            (Signer(generate_signing_key(str(self.credentials.signing_key.get("kid", "x")))), None),
+            (
+                Signer(
+                    generate_signing_key(
+                        str(self.credentials.signing_key.get("kid", "x")), self.spec.signature_algorithm
+                    )
+                ),
+                None,
+            ),
             (Signer(self.credentials.signing_key), time.time() - 3600),
         ):
             key = uuid.uuid4().hex
@@ -153,6 +181,7 @@ class PushConformanceRun:
         """The checks in order."""
         return [
             ("jwks published", self.check_jwks),
+            ("signs and accepts only the specified algorithm", self.check_signature_algorithm),
             ("accepts a valid signed message", self.check_accepts),
             ("idempotent replay returns the same receipt", self.check_replay),
             ("idempotency key reused with another body is refused", self.check_key_reuse),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from backend.connectors.client import Credentials, HttpConnector
-from backend.connectors.spec import SystemSpec
+from backend.connectors.spec import SystemSpec, with_signature_algorithm
 
 
 def all_specs() -> dict[str, SystemSpec]:
@@ -57,12 +57,20 @@ def build_connector(
     *,
     system_jwks: Mapping[str, Any] | None = None,
     timeout: float | None = None,
+    signature_algorithms: str = "",
 ) -> HttpConnector:
-    """One configured connector for ``system`` (``timeout`` seconds for every phase; default: the spec's)."""
-    spec = all_specs()[system]
+    """One configured connector for ``system`` (``timeout`` seconds for every phase; default: the spec's;
+    ``signature_algorithms``: the deployment's ``SIGNATURE_ALGORITHMS``)."""
+    spec = with_signature_algorithm(all_specs()[system], signature_algorithms)
     return connector_class(spec)(spec, base_url, credentials, system_jwks=system_jwks, timeout=timeout)
 
 
-def build_connectors(base_urls: Mapping[str, str], credentials: Credentials) -> dict[str, HttpConnector]:
-    """Connectors for every system in ``base_urls``, all signing with ``credentials``."""
-    return {system: build_connector(system, url, credentials) for system, url in base_urls.items()}
+def build_connectors(
+    base_urls: Mapping[str, str], credentials: Credentials, *, signature_algorithms: str = ""
+) -> dict[str, HttpConnector]:
+    """Connectors for every system in ``base_urls``, all signing with ``credentials``
+    (``signature_algorithms``: the deployment's ``SIGNATURE_ALGORITHMS``)."""
+    return {
+        system: build_connector(system, url, credentials, signature_algorithms=signature_algorithms)
+        for system, url in base_urls.items()
+    }

@@ -1,10 +1,11 @@
-"""JOSE signing shared by both ends of every integration (ES256, detached JWS).
+"""JOSE signing shared by both ends of every integration (ES256 or SM2/SM3, detached JWS).
 
 Each message (request, response, callback) is signed as a JWS with a *detached* payload
 (RFC 7515 Appendix F) carried in the ``X-Signature`` header: ``<protected>..<signature>``;
 the payload is the exact HTTP body bytes (empty for GET). The protected header carries:
 
-- ``alg`` (``ES256``), ``kid`` (key in the signer's JWKS);
+- ``alg`` (``ES256``, or ``SM2SM3`` for a system whose spec asks for 国密 signatures, see
+  ``backend.lib.gmcrypto``), ``kid`` (key in the signer's JWKS);
 - ``iat`` and ``exp`` (seconds since epoch) – a message is valid for a few minutes only;
 - ``jti`` – unique per message, for replay detection;
 - ``htm`` / ``htu`` on requests – method and path relative to the system's base URL, so a
@@ -12,7 +13,9 @@ the payload is the exact HTTP body bytes (empty for GET). The protected header c
   captured request cannot be re-sent under another key;
 - ``irt`` on responses – the ``jti`` of the request answered.
 
-The key material is JWK (joserfc); public keys are published as a JWKS.
+The key material is JWK (joserfc); public keys are published as a JWKS. The algorithm follows
+the key (a P-256 key signs ES256, an SM2 key SM2SM3); a verifier may be limited to one algorithm,
+so a system specified as SM2 cannot be answered with an ES256 signature (no downgrade).
 """
 
 from __future__ import annotations
@@ -27,10 +30,15 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 from joserfc.registry import HeaderParameter
 
+from backend.lib.gmcrypto import SM2_ALG, GMKeySet, SM2Key, import_jwk, import_key_set
+
 SIGNATURE_HEADER = "X-Signature"
 CLIENT_ID_HEADER = "X-Client-Id"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 ALGORITHM = "ES256"
+#: JWS ``alg`` per signature algorithm a system's spec may name (``x-signature-algorithm``).
+SIGNATURE_ALGORITHMS = {"ES256": "ES256", "SM2": SM2_ALG}
+JWS_ALGORITHMS = tuple(SIGNATURE_ALGORITHMS.values())
 #: Default lifetime of a signed message; verifiers also allow this much clock skew.
 DEFAULT_TTL = 300
 MAX_SKEW = 60
@@ -46,8 +54,16 @@ _EXTRA_HEADERS = {
 }
 
 
-def _registry() -> jws.JWSRegistry:
-    registry = jws.JWSRegistry(header_registry=_EXTRA_HEADERS, algorithms=[ALGORITHM])
+def jws_alg(signature_algorithm: str) -> str:
+    """The JWS ``alg`` of a spec's signature algorithm (``ES256`` → ``ES256``, ``SM2`` → ``SM2SM3``)."""
+    try:
+        return SIGNATURE_ALGORITHMS[signature_algorithm]
+    except KeyError:
+        raise ValueError(f"unknown signature algorithm {signature_algorithm!r} (ES256 or SM2)") from None
+
+
+def _registry(algorithms: tuple[str, ...] = JWS_ALGORITHMS) -> jws.JWSRegistry:
+    registry = jws.JWSRegistry(header_registry=_EXTRA_HEADERS, algorithms=list(algorithms))
     registry.max_payload_length = 20_000_000  # result documents travel inline
     return registry
 
@@ -60,17 +76,25 @@ class SignatureError(Exception):
         self.code = code
 
 
-def generate_signing_key(kid: str | None = None) -> dict[str, Any]:
-    """A fresh private EC P-256 JWK (dict) with a ``kid``."""
-    key = ECKey.generate_key(
-        "P-256", parameters={"kid": kid or uuid.uuid4().hex[:16], "use": "sig", "alg": ALGORITHM}, private=True
-    )
-    return key.as_dict(private=True)
+def generate_signing_key(kid: str | None = None, algorithm: str = "ES256") -> dict[str, Any]:
+    """A fresh private JWK (dict) with a ``kid``: EC P-256 for ``ES256``, SM2 for ``SM2``."""
+    alg = jws_alg(algorithm)
+    parameters: Any = {"kid": kid or uuid.uuid4().hex[:16], "use": "sig", "alg": alg}
+    if alg == SM2_ALG:
+        return dict(SM2Key.generate_key(parameters=parameters).as_dict(private=True))
+    return dict(ECKey.generate_key("P-256", parameters=parameters, private=True).as_dict(private=True))
+
+
+def key_alg(jwk: Mapping[str, Any]) -> str:
+    """The JWS ``alg`` a JWK signs with (its ``alg``, else from its curve)."""
+    if jwk.get("alg"):
+        return str(jwk["alg"])
+    return SM2_ALG if jwk.get("crv") == "SM2" else ALGORITHM
 
 
 def public_jwk(private_jwk: Mapping[str, Any]) -> dict[str, Any]:
     """The public half of a private JWK."""
-    return ECKey.import_key(dict(private_jwk)).as_dict(private=False)
+    return dict(import_jwk(dict(private_jwk)).as_dict(private=False))
 
 
 def jwks_of(*private_or_public: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,10 +106,14 @@ class Signer:
     """Signs bodies with one private key."""
 
     def __init__(self, private_jwk: Mapping[str, Any], ttl: int = DEFAULT_TTL) -> None:
-        self._key = ECKey.import_key(dict(private_jwk))
-        self.kid = str(private_jwk.get("kid") or self._key.thumbprint())
+        key = import_jwk(dict(private_jwk))
+        self.kid = str(private_jwk.get("kid") or key.thumbprint())
+        if not key.kid:
+            key = import_jwk({**private_jwk, "kid": self.kid})
+        self.alg = key_alg(private_jwk)
+        self._key = GMKeySet([key])  # joserfc finds an SM2 key by kid in a key set only
         self.ttl = ttl
-        self._registry = _registry()
+        self._registry = _registry((self.alg,))
 
     def sign(
         self, body: bytes, *, jti: str | None = None, now: float | None = None, **extra: str | None
@@ -94,7 +122,7 @@ class Signer:
         issued = int(now if now is not None else time.time())
         jti = jti or uuid.uuid4().hex
         header: dict[str, Any] = {
-            "alg": ALGORITHM,
+            "alg": self.alg,
             "kid": self.kid,
             "iat": issued,
             "exp": issued + self.ttl,
@@ -106,11 +134,13 @@ class Signer:
 
 
 class Verifier:
-    """Verifies detached signatures against a JWKS (dict or ``KeySet``)."""
+    """Verifies detached signatures against a JWKS (dict or ``KeySet``), limited to ``algorithms``
+    (JWS names; default every one the platform knows)."""
 
-    def __init__(self, jwks: Mapping[str, Any] | KeySet) -> None:
-        self.key_set = jwks if isinstance(jwks, KeySet) else KeySet.import_key_set(dict(jwks))  # type: ignore[arg-type]
-        self._registry = _registry()
+    def __init__(self, jwks: Mapping[str, Any] | KeySet, algorithms: tuple[str, ...] | None = None) -> None:
+        self.key_set = jwks if isinstance(jwks, KeySet) else import_key_set(dict(jwks))
+        self.algorithms = tuple(algorithms or JWS_ALGORITHMS)
+        self._registry = _registry(self.algorithms)
 
     def has_kid(self, kid: str) -> bool:
         """Whether the JWKS holds a key with this ``kid``."""
@@ -140,8 +170,8 @@ class Verifier:
         return header
 
 
-def peek_kid(signature: str | None) -> str | None:
-    """The ``kid`` of a detached JWS without verifying it (to decide whether to refresh a JWKS)."""
+def peek_header(signature: str | None) -> dict[str, Any] | None:
+    """The protected header of a detached JWS without verifying it (None if unreadable)."""
     if not signature:
         return None
     try:
@@ -150,6 +180,12 @@ def peek_kid(signature: str | None) -> str | None:
 
         part = signature.split(".")[0]
         data = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-        return str(data.get("kid")) if isinstance(data, dict) else None
+        return data if isinstance(data, dict) else None
     except Exception:
         return None
+
+
+def peek_kid(signature: str | None) -> str | None:
+    """The ``kid`` of a detached JWS without verifying it (to decide whether to refresh a JWKS)."""
+    header = peek_header(signature)
+    return str(header.get("kid")) if header is not None else None

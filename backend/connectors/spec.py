@@ -51,10 +51,20 @@ class SystemSpec:
     #: one submission per bank account, the basic account last
     per_account: bool = False
     connector: str = "http"  # http | bank
+    #: how this system and the platform sign to each other (``x-signature-algorithm``): ES256, or
+    #: SM2 (SM2 with SM3, GB/T 32918, the 国密 algorithms GB/T 39786-2021 expects)
+    signature_algorithm: str = "ES256"
     notes_zh: str = ""
     timeouts: dict[str, float] = field(
         default_factory=lambda: {"connect": 3.0, "read": 10.0, "write": 10.0, "pool": 5.0}
     )
+
+    @property
+    def jws_alg(self) -> str:
+        """The JWS ``alg`` of this system's signatures (``ES256`` or ``SM2SM3``)."""
+        from backend.connectors.signing import jws_alg
+
+        return jws_alg(self.signature_algorithm)
 
     @property
     def status_path(self) -> str:
@@ -111,3 +121,25 @@ REGISTRATION_RESULT = PayloadField(
         PayloadField("document_sha256", "string", "准予注销登记通知书 SHA-256", required=False),
     ),
 )
+
+
+def parse_signature_algorithms(text: str) -> dict[str, str]:
+    """``SIGNATURE_ALGORITHMS`` (``code=ALG,...``, ``*`` for every system) as a map; raises ``ValueError``."""
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        code, sep, alg = part.partition("=")
+        if not sep or alg.strip().upper() not in ("ES256", "SM2"):
+            raise ValueError(f"SIGNATURE_ALGORITHMS: {part!r} is not code=ES256 or code=SM2")
+        out[code.strip()] = alg.strip().upper()
+    return out
+
+
+def with_signature_algorithm(spec, overrides: str | dict[str, str]):  # noqa: ANN001, ANN201 - any spec dataclass
+    """``spec`` with the deployment's signature algorithm for it (its own when not overridden)."""
+    from dataclasses import replace
+
+    table = parse_signature_algorithms(overrides) if isinstance(overrides, str) else overrides
+    alg = table.get(spec.code, table.get("*"))
+    if alg is None or alg == getattr(spec, "signature_algorithm", "ES256"):
+        return spec
+    return replace(spec, signature_algorithm=alg)

@@ -59,6 +59,26 @@ BUSINESS_REASONS: dict[str, dict[str, str]] = {
     "seals_on_file": {"no_seal_on_file": "无备案印章"},
 }
 
+#: How each signature algorithm a spec may name (``x-signature-algorithm``) reads in the standard.
+SIGNATURE_NOTES = {
+    "ES256": "- 签名算法 `ES256`：ECDSA，曲线 P-256，杂凑 SHA-256（RFC 7518 §3.4）；公钥为 JWK `kty`=EC、`crv`=P-256。",
+    "SM2": (
+        "- 签名算法 `SM2SM3`（国密，满足 GB/T 39786-2021）：SM2 数字签名（GB/T 32918.2-2016），杂凑 SM3"
+        "（GB/T 32905-2016），\n  e = SM3(Z_A ‖ 签名输入)，Z_A 按 GB/T 32918.2 第 5.5 条计算，"
+        "用户身份标识取 GM/T 0009-2012 默认值 `1234567812345678`；\n"
+        "  签名值为 r ‖ s（各 32 字节大端）的 base64url，与 ES256 相同的编码方式。\n"
+        "- SM2 公钥以 JWK 交换与发布：`kty`=EC、`crv`=SM2、`x`/`y`（各 32 字节大端，base64url），私钥分量 `d`"
+        " 绝不出现在公钥集中；\n  公钥集中各密钥的 `alg` 为 `SM2SM3`。"
+    ),
+}
+
+
+def signature_text(spec: Any) -> dict[str, str]:
+    """The ``{alg}`` and ``{alg_note}`` of a standard's signature section for ``spec``'s algorithm."""
+    algorithm = getattr(spec, "signature_algorithm", "ES256")
+    return {"alg": spec.jws_alg, "alg_note": SIGNATURE_NOTES[algorithm]}
+
+
 DESCRIPTION = """\
 {name_zh}（{owner_zh}）与福建省企业注销“一件事”平台的对接标准。
 
@@ -70,10 +90,11 @@ DESCRIPTION = """\
 - `item_ref` 是平台对该事项的稳定编号：同一 `item_ref` 以不同幂等键再次提交时，系统返回原业务编号并标记 `duplicate: \
 true`，不得重复办理。
 
-## 签名（JOSE，ES256）
+## 签名（JOSE，{alg}）
 - 每个请求、响应和回调都在 `X-Signature` 头中携带**分离式 JWS**（RFC 7515 附录 F，`<protected>..<signature>`），\
 载荷为 HTTP 报文体原文（GET 为空）。
-- 受保护头：`alg`=ES256、`kid`、`iat`、`exp`（有效期不超过 {ttl} 秒，允许 {skew} 秒时钟偏差）、`jti`（每条消息唯一，\
+{alg_note}
+- 受保护头：`alg`={alg}、`kid`、`iat`、`exp`（有效期不超过 {ttl} 秒，允许 {skew} 秒时钟偏差）、`jti`（每条消息唯一，\
 用于防重放）；
   请求另含 `htm`（方法）、`htu`（相对本系统基地址的路径及查询串）与 `idk`（本次 `Idempotency-Key`）；响应另含 \
 `irt`（所响应请求的 `jti`）。
@@ -338,7 +359,9 @@ def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[
                 submit_path=spec.submit_path,
                 ttl=DEFAULT_TTL,
                 skew=MAX_SKEW,
+                **signature_text(spec),
             ),
+            "x-signature-algorithm": spec.signature_algorithm,
         },
         "servers": [
             {
@@ -397,7 +420,7 @@ PUSH_DESCRIPTION = """\
 - 业务上拒收是**结果**：`422` 应答，`reasons` 给出原因码与中文说明；平台记为“送达失败”，不重试。
 - 遇网络错误、超时、`429`、`5xx` 时平台以同一幂等键重试（指数退避并加抖动，间隔上限 5 分钟）。
 
-## 签名（JOSE，ES256）与幂等
+## 签名（JOSE，{alg}）与幂等
 与各部门业务系统的对接标准相同：请求与响应在 `X-Signature` 头中携带分离式 JWS（受保护头 `kid`、`iat`、`exp`
 （有效期不超过 {ttl} 秒，允许 {skew} 秒偏差）、`jti`，请求另含 `htm`、`htu`、`idk`，响应另含 `irt`）；平台以
 `X-Client-Id` 标识自身；本系统公钥发布于 `GET /.well-known/jwks.json`。
@@ -460,8 +483,10 @@ def build_push_document(spec) -> dict[str, Any]:
                 path=spec.message_path,
                 ttl=DEFAULT_TTL,
                 skew=MAX_SKEW,
+                **signature_text(spec),
             ),
             "x-system-code": spec.code,
+            "x-signature-algorithm": spec.signature_algorithm,
         },
         "paths": {
             spec.message_path: {

@@ -1,7 +1,9 @@
 """Key set files shared by every process of a deployment, with rotation.
 
-A key set file holds named *rings* of ES256 keys (``{"rings": {NAME: [entry, ...]}}``); each
-entry has a ``kid``, a ``state`` and the private JWK. States, in the order a key lives them:
+A key set file holds named *rings* of keys (``{"rings": {NAME: [entry, ...]}}``); each ring holds
+keys of one algorithm (ES256, or SM2 with SM3 for the systems that ask for 国密 signatures: the
+platform's signing file has a ``signing`` and a ``signing-sm2`` ring); each entry has a ``kid``,
+a ``state`` and the private JWK. States, in the order a key lives them:
 
 - ``next``: published in the JWKS and accepted, not yet used to sign (so verifiers learn it first);
 - ``current``: signs (exactly one per ring) and is accepted;
@@ -29,7 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from joserfc.jwk import ECKey, KeySet
+from joserfc.jwk import ECKey
+
+from backend.lib.gmcrypto import SM2_ALG, GMKeySet, SM2Key, import_jwk
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +45,30 @@ class KeyFileError(Exception):
     """A key set file is missing, unreadable or inconsistent."""
 
 
-def new_key(prefix: str) -> dict[str, Any]:
-    """A fresh key entry in state ``next`` with a dated, unique ``kid``."""
+#: key algorithms a ring may hold (JWS ``alg`` of its keys)
+ALGORITHMS = ("ES256", SM2_ALG)
+
+
+def new_key(prefix: str, alg: str = "ES256") -> dict[str, Any]:
+    """A fresh key entry in state ``next`` with a dated, unique ``kid`` (``alg``: ES256 or SM2SM3)."""
     kid = f"{prefix}-{datetime.now(UTC):%Y%m%d}-{uuid.uuid4().hex[:6]}"
-    jwk = ECKey.generate_key("P-256", parameters={"kid": kid, "use": "sig", "alg": "ES256"}, private=True)
+    parameters: Any = {"kid": kid, "use": "sig", "alg": alg}
+    if alg == SM2_ALG:
+        jwk: Any = SM2Key.generate_key(parameters=parameters)
+    elif alg == "ES256":
+        jwk = ECKey.generate_key("P-256", parameters=parameters, private=True)
+    else:
+        raise KeyFileError(f"unknown key algorithm {alg!r} (one of {', '.join(ALGORITHMS)})")
     return {"kid": kid, "state": "next", "created": _now(), "jwk": jwk.as_dict(private=True)}
+
+
+def ring_alg(entries: list[dict[str, Any]]) -> str:
+    """The algorithm of a ring's keys (its current key's; ES256 for the older files without ``alg``)."""
+    for entry in entries:
+        jwk = entry.get("jwk") or {}
+        if entry.get("state") == "current":
+            return str(jwk.get("alg") or (SM2_ALG if jwk.get("crv") == "SM2" else "ES256"))
+    return "ES256"
 
 
 def _now() -> str:
@@ -65,13 +88,19 @@ class Ring:
         if bad:
             raise KeyFileError(f"ring {name!r}: unknown state for {bad}")
         try:
-            self._keys = {e["kid"]: ECKey.import_key(e["jwk"]) for e in entries if e["state"] in ACCEPTED}
+            self._keys = {e["kid"]: import_jwk(e["jwk"]) for e in entries if e["state"] in ACCEPTED}
         except (KeyError, ValueError, TypeError) as exc:
             raise KeyFileError(f"ring {name!r}: malformed key ({exc})") from exc
         self.current_kid = current[0]["kid"]
-        self._keyset = KeySet(list(self._keys.values()))
+        self.alg = ring_alg(entries)
+        mixed = [
+            e["kid"] for e in entries if e["state"] in ACCEPTED and ring_alg([{**e, "state": "current"}]) != self.alg
+        ]
+        if mixed:
+            raise KeyFileError(f"ring {name!r} mixes algorithms: {mixed} are not {self.alg}")
+        self._keyset = GMKeySet(list(self._keys.values()))
 
-    def current(self) -> ECKey:
+    def current(self) -> Any:
         """The key that signs now."""
         return self._keys[self.current_kid]
 
@@ -79,7 +108,7 @@ class Ring:
         """The current key as a private JWK dict."""
         return self.current().as_dict(private=True)
 
-    def accepted(self) -> KeySet:
+    def accepted(self) -> GMKeySet:
         """Every key a signature may be verified with (next, current, previous)."""
         return self._keyset
 
@@ -100,7 +129,7 @@ def parse(raw: Any, default_ring: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def _legacy_entry(jwk: dict[str, Any]) -> dict[str, Any]:
-    kid = str(jwk.get("kid") or ECKey.import_key(jwk).thumbprint())
+    kid = str(jwk.get("kid") or import_jwk(jwk).thumbprint())
     return {"kid": kid, "state": "current", "created": "", "jwk": {**jwk, "kid": kid}}
 
 
@@ -191,16 +220,27 @@ class KeyFile:
         return self.rings().get(name)
 
 
-def load_or_create(path: Path, default_ring: str, prefixes: dict[str, str], reload_seconds: float = 10.0) -> KeyFile:
+def load_or_create(
+    path: Path,
+    default_ring: str,
+    prefixes: dict[str, str],
+    reload_seconds: float = 10.0,
+    algorithms: dict[str, str] | None = None,
+    add_missing: bool = False,
+) -> KeyFile:
     """Open a key set file, creating it (exclusively, so concurrent first starts agree) with one
-    current key per ring in ``prefixes`` (ring name → kid prefix) when it does not exist."""
+    current key per ring in ``prefixes`` (ring name → kid prefix; ``algorithms``: ring → alg, default
+    ES256) when it does not exist; with ``add_missing``, a ring an existing file lacks is added."""
+    algorithms = algorithms or {}
     if not path.exists():
         rings = {}
         for name, prefix in prefixes.items():
-            entry = new_key(prefix)
+            entry = new_key(prefix, algorithms.get(name, "ES256"))
             entry["state"] = "current"
             rings[name] = [entry]
         write_rings(path, rings, exclusive=True)
+    elif add_missing:
+        ensure_rings(path, default_ring, {n: (p, algorithms.get(n, "ES256")) for n, p in prefixes.items()})
     return KeyFile(path, default_ring, reload_seconds)
 
 
@@ -218,22 +258,45 @@ def _save(path: Path, rings: dict[str, list[dict[str, Any]]]) -> None:
     write_rings(path, rings)
 
 
-def create(path: Path, ring: str, prefix: str) -> str:
-    """A new file with one current key; refuses to overwrite. Returns the kid."""
-    entry = new_key(prefix)
-    entry["state"] = "current"
-    if not write_rings(path, {ring: [entry]}, exclusive=True):
+def create(
+    path: Path, ring: str, prefix: str, alg: str = "ES256", more: dict[str, tuple[str, str]] | None = None
+) -> list[str]:
+    """A new file with one current key (and one per ring in ``more``: ring → (prefix, alg)); refuses
+    to overwrite. Returns the kids."""
+    rings: dict[str, list[dict[str, Any]]] = {}
+    for name, (pfx, algorithm) in {ring: (prefix, alg), **(more or {})}.items():
+        entry = new_key(pfx, algorithm)
+        entry["state"] = "current"
+        rings[name] = [entry]
+    if not write_rings(path, rings, exclusive=True):
         raise KeyFileError(f"{path} exists already (use add/promote to rotate)")
-    return entry["kid"]
+    return [entries[0]["kid"] for entries in rings.values()]
+
+
+def ensure_rings(path: Path, default_ring: str, wanted: dict[str, tuple[str, str]]) -> list[str]:
+    """Add each ring of ``wanted`` (ring → (prefix, alg)) missing from an existing file, with a current
+    key (nothing verified with a ring that did not exist, so its first key may sign at once). Returns
+    the new kids."""
+    rings = _load_raw(path, default_ring)
+    made = []
+    for name, (prefix, alg) in wanted.items():
+        if name not in rings:
+            entry = new_key(prefix, alg)
+            entry["state"] = "current"
+            rings[name] = [entry]
+            made.append(entry["kid"])
+    if made:
+        _save(path, rings)
+    return made
 
 
 def add(path: Path, ring: str, prefix: str) -> str:
-    """Add a ``next`` key (published and accepted, not signing yet). Returns its kid."""
+    """Add a ``next`` key (published and accepted, not signing yet) of the ring's algorithm. Returns its kid."""
     rings = _load_raw(path, ring)
     entries = rings.setdefault(ring, [])
     if any(e["state"] == "next" for e in entries):
         raise KeyFileError(f"ring {ring!r} has a next key already: promote or retire it first")
-    entry = new_key(prefix)
+    entry = new_key(prefix, ring_alg(entries))
     entries.append(entry)
     _save(path, rings)
     return entry["kid"]

@@ -36,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
         "Reads OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_REDIRECT_URI (the platform's /auth/callback)",
     )
     parser.add_argument("--public-url", default="", help="this process's URL as the platform reaches it")
+    parser.add_argument(
+        "--signature-algorithms",
+        default=None,
+        metavar="CODE=ALG,...",
+        help="sign as these systems with ES256 or SM2 instead of their spec's algorithm, e.g. '*=SM2' "
+        "(default: SIGNATURE_ALGORITHMS from the environment, else each spec's own)",
+    )
     args = parser.parse_args(argv)
 
     import json
@@ -60,8 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         identity = identity_provider(
             Path(args.identity_provider), args.public_url or f"http://{args.host}:{args.port}", build_platform
         )
+    if args.signature_algorithms is None:
+        from backend.settings import get_settings
+
+        args.signature_algorithms = get_settings().signature_algorithms
     app = create_sandbox_app(
         processing_seconds=args.processing_seconds,
+        signature_algorithms=args.signature_algorithms,
         clients=clients,
         open_registration=not args.closed_registration,
         identity_platform=identity,

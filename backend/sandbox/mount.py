@@ -111,12 +111,15 @@ def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engin
 def build_embedded_simulators(settings: Settings) -> dict[str, Any]:
     """The simulators mounted in this process, trusting the platform's key."""
     clients = {PLATFORM_CLIENT_ID: platform_jwks(settings)}
+    algorithms = settings.signature_algorithms
     simulators = {
-        **build_simulators(clients=clients, processing_seconds=settings.sim_processing_seconds),
-        **build_push_simulators(clients=clients),
+        **build_simulators(
+            clients=clients, processing_seconds=settings.sim_processing_seconds, signature_algorithms=algorithms
+        ),
+        **build_push_simulators(clients=clients, signature_algorithms=algorithms),
     }
     keys = platform_signing_keys(settings)
     for engine in engines_of(simulators).values():
         # The in-process systems trust our key file as it rotates, as real ones re-fetch our JWKS.
-        engine.clients[PLATFORM_CLIENT_ID] = KeyFileVerifier(keys)
+        engine.clients[PLATFORM_CLIENT_ID] = KeyFileVerifier(keys, engine.alg)
     return simulators

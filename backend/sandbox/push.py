@@ -25,6 +25,7 @@ from litestar.datastructures import State
 from backend.connectors.base import Reason
 from backend.connectors.client import JWKS_PATH
 from backend.connectors.push import PushAck, PushSpec, all_push_specs
+from backend.connectors.spec import with_signature_algorithm
 from backend.lib.problems import EXCEPTION_HANDLERS, FieldError
 from backend.sandbox.simulator import SimulatorEngine, admin_handlers
 
@@ -121,7 +122,7 @@ class PushSimulatorEngine(SimulatorEngine):
 
 def create_push_simulator_app(code: str, **engine_options: Any) -> Litestar:
     """A Litestar app simulating the push system ``code``; ``app.state.engine`` is its engine."""
-    spec = all_push_specs()[code]
+    spec = with_signature_algorithm(all_push_specs()[code], engine_options.pop("signature_algorithms", ""))
     eng = PushSimulatorEngine(spec, **engine_options)
 
     @get(JWKS_PATH, sync_to_thread=False)

@@ -60,8 +60,9 @@ from backend.connectors.signing import (
     Verifier,
     generate_signing_key,
     jwks_of,
+    key_alg,
 )
-from backend.connectors.spec import SystemSpec
+from backend.connectors.spec import SystemSpec, with_signature_algorithm
 from backend.fixtures import Dataset, Enterprise, load_fixtures
 from backend.lib.jsonbody import too_deep
 from backend.lib.problems import EXCEPTION_HANDLERS, PROBLEM_MEDIA_TYPE, FieldError, Problem, ProblemError
@@ -176,10 +177,14 @@ class SimulatorEngine:
     ) -> None:
         self.spec = spec
         self._dataset = dataset
-        self.signing_key = dict(signing_key or generate_signing_key(f"{spec.code}-sim-1"))
+        #: the JWS ``alg`` this system signs with and accepts (its spec's: ES256 or SM2SM3)
+        self.alg = spec.jws_alg
+        self.signing_key = dict(signing_key or generate_signing_key(f"{spec.code}-sim-1", spec.signature_algorithm))
+        if key_alg(self.signing_key) != self.alg:
+            raise ValueError(f"{spec.code} signs {self.alg}; the key given is for {key_alg(self.signing_key)}")
         self.signer = Signer(self.signing_key)
         self.jwks = jwks_of(self.signing_key)
-        self.clients: dict[str, Verifier] = {cid: Verifier(jwks) for cid, jwks in (clients or {}).items()}
+        self.clients: dict[str, Verifier] = {cid: Verifier(jwks, (self.alg,)) for cid, jwks in (clients or {}).items()}
         self.open_registration = open_registration
         self.processing_seconds = processing_seconds
         self.callback_max_attempts = callback_max_attempts
@@ -211,7 +216,7 @@ class SimulatorEngine:
     def register_client(self, client_id: str, jwks: Mapping[str, Any]) -> None:
         """Trust ``jwks`` (a JWKS or a single public JWK) for requests from ``client_id``."""
         doc = jwks if "keys" in jwks else {"keys": [dict(jwks)]}
-        self.clients[client_id] = Verifier(doc)
+        self.clients[client_id] = Verifier(doc, (self.alg,))
 
     def reset(self) -> None:
         """Forget submissions, stats and faults (clients and keys stay)."""
@@ -674,7 +679,7 @@ def create_simulator_app(
 ) -> Litestar:
     """A Litestar app simulating ``system_code``; ``app.state.engine`` is its engine."""
 
-    spec = all_specs()[system_code]
+    spec = with_signature_algorithm(all_specs()[system_code], engine_options.pop("signature_algorithms", ""))
     eng = engine or SimulatorEngine(spec, **engine_options)
     submit = spec.submit_path
 

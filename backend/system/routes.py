@@ -78,9 +78,10 @@ async def ready(platform: PlatformDep) -> Readiness:
     "/.well-known/jwks.json",
     summary="The platform's public signing keys",
     description=(
-        "The JWKS agencies verify the platform's signed requests with (`X-Signature`, ES256): the current "
-        "key, the next one during a rotation and the previous one until it is retired. Re-fetch it when a "
-        "signature names an unknown `kid`."
+        "The JWKS agencies verify the platform's signed requests with (`X-Signature`): ES256 keys "
+        "(`crv` P-256) and SM2 keys (`crv` SM2, `alg` SM2SM3) for the systems that sign 国密; of each, the "
+        "current key, the next one during a rotation and the previous one until it is retired. Re-fetch it "
+        "when a signature names an unknown `kid`."
     ),
     tags=["system"],
     sync_to_thread=False,

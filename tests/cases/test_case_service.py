@@ -199,6 +199,32 @@ async def test_tampering_with_the_timeline_shows(platform, applicant):
     assert (await platform.cases.view(applicant, view.id)).timeline_intact is False
 
 
+async def test_a_chain_moving_from_sha256_to_sm3_stays_verifiable(platform, applicant):
+    view = await complete_draft(platform, applicant)  # written with the default, SHA-256
+    timeline.use_hash("sm3")  # the deployment moves to TIMELINE_HASH=sm3
+    try:
+        await platform.cases.submit(applicant, view.id, "sm3-1")
+    finally:
+        timeline.use_hash(platform.settings.timeline_hash)
+    case_id = (await CaseEvent.select(CaseEvent.case_file).first())["case_file"]
+    rows = (
+        await CaseEvent.select(CaseEvent.seq, CaseEvent.hash_alg)
+        .where(CaseEvent.case_file == case_id)
+        .order_by(CaseEvent.seq)
+    )
+    algs = [r["hash_alg"] for r in rows]
+    first_sm3 = algs.index("sm3")
+    assert first_sm3 > 0 and set(algs[:first_sm3]) == {"sha256"} and set(algs[first_sm3:]) == {"sm3"}
+    assert await timeline.verify(case_id) == (True, None)
+    assert (await platform.cases.view(applicant, view.id)).timeline_intact
+    # each event is checked with its own function: relabelling one breaks the chain right there
+    seq = rows[first_sm3]["seq"]
+    await CaseEvent.update({CaseEvent.hash_alg: "sha256"}).where(
+        (CaseEvent.case_file == case_id) & (CaseEvent.seq == seq)
+    )
+    assert await timeline.verify(case_id) == (False, seq)
+
+
 async def test_draft_expiry_warns_then_expires_in_virtual_time(platform, applicant):
     view = await platform.cases.create_draft(applicant, HAPPY_USCC)
     platform.clock.advance(26 * 86400)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from backend.cases import states as st
+from backend.cases.tables import CaseEvent, CaseFile
 from backend.identity.actor import Actor
 from backend.sandbox.mount import SIMULATORS_STATE_KEY
 from tests.cases.live import serve_platform, wait_until
@@ -23,8 +25,17 @@ async def closed_view(platform, actor, case_id, timeout=60):
     return await wait_until(closed, timeout)
 
 
-async def test_every_item_completes_in_order_with_results(tmp_path):
-    async with serve_platform(tmp_path) as app:
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        # the specs' own choice: customs and social insurance sign SM2, the others ES256
+        pytest.param({}, id="es256-and-sm2"),
+        # every system (agencies, 好差评, SMS) on SM2, the timeline on SM3
+        pytest.param({"signature_algorithms": "*=SM2", "timeline_hash": "sm3"}, id="all-sm2-sm3"),
+    ],
+)
+async def test_every_item_completes_in_order_with_results(tmp_path, overrides):
+    async with serve_platform(tmp_path, **overrides) as app:
         platform = app.state.platform
         actor = Actor(id="P002")
         draft = await complete_draft(platform, actor)
@@ -45,6 +56,21 @@ async def test_every_item_completes_in_order_with_results(tmp_path):
         assert view.timeline_intact
         engines = app.state[SIMULATORS_STATE_KEY]
         assert sum(e.stats.duplicates for e in engines.values()) == 0
+        # every answer and callback was verified with the algorithm of its system, every request too
+        algs = {code: engine.alg for code, engine in engines.items()}
+        if overrides:
+            assert set(algs.values()) == {"SM2SM3"}
+        else:
+            assert {algs[c] for c in ("customs-fz", "customs-xm", "si-pension", "si-unemployment")} == {"SM2SM3"}
+            assert {algs[c] for c in ("etax", "amr", "ytz-bank", "seal-security")} == {"ES256"}
+        assert {code: c.alg for code, c in platform.connectors.items()} == {c: algs[c] for c in platform.connectors}
+        assert sum(e.stats.rejected_requests for e in engines.values()) == 0
+        async with httpx.AsyncClient(base_url=platform.settings.base_url) as http:
+            published = (await http.get("/.well-known/jwks.json")).json()["keys"]
+        assert {(k["crv"], k["alg"]) for k in published} == {("P-256", "ES256"), ("SM2", "SM2SM3")}
+        case_pk = (await CaseFile.select(CaseFile.id).where(CaseFile.public_id == draft.id).first())["id"]
+        hashes = await CaseEvent.select(CaseEvent.hash_alg).where(CaseEvent.case_file == case_pk)
+        assert {h["hash_alg"] for h in hashes} == {overrides.get("timeline_hash", "sha256")}
 
 
 async def test_a_correction_touches_only_its_item(tmp_path):

@@ -31,11 +31,19 @@ async def test_a_second_device_sees_the_same_progress(api):
     created = (await api.post("/api/v1/cases", json={"uscc": HAPPY_USCC}, headers=phone)).json()
     case = created["id"]
     progress = f"/api/v1/cases/{case}/progress"
-    assert (await api.get(progress, headers=kiosk)).json() == {"enterprise_checked": False, "form_confirmed": False, "face": None}
+    assert (await api.get(progress, headers=kiosk)).json() == {
+        "enterprise_checked": False,
+        "form_confirmed": False,
+        "face": None,
+    }
 
     marked = await api.patch(progress, json={"enterprise_checked": True, "form_confirmed": True}, headers=phone)
     assert marked.status_code == 200, marked.text
-    assert (await api.get(progress, headers=kiosk)).json() == {"enterprise_checked": True, "form_confirmed": True, "face": None}
+    assert (await api.get(progress, headers=kiosk)).json() == {
+        "enterprise_checked": True,
+        "form_confirmed": True,
+        "face": None,
+    }
 
     # the form changed after it was confirmed (on any device): confirm it again
     saved = await api.patch(
@@ -44,7 +52,11 @@ async def test_a_second_device_sees_the_same_progress(api):
         headers=kiosk,
     )
     assert saved.status_code == 200, saved.text
-    assert (await api.get(progress, headers=phone)).json() == {"enterprise_checked": True, "form_confirmed": False, "face": None}
+    assert (await api.get(progress, headers=phone)).json() == {
+        "enterprise_checked": True,
+        "form_confirmed": False,
+        "face": None,
+    }
 
     # face: started on the phone, passed, and the kiosk sees it passed (what submitting will check)
     from backend.identity import get_identity
@@ -69,7 +81,11 @@ async def test_a_second_device_sees_the_same_progress(api):
     await accept_face_result(
         platform, sandbox_face_result(get_identity(platform), started["verification_id"], nonce, "passed")
     )
-    assert (await api.get(progress, headers=kiosk)).json()["face"] == {"status": "passed", "verification_id": "", "provider_url": ""}
+    assert (await api.get(progress, headers=kiosk)).json()["face"] == {
+        "status": "passed",
+        "verification_id": "",
+        "provider_url": "",
+    }
 
 
 async def test_progress_is_the_applicants_own(api):

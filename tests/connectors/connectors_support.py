@@ -26,6 +26,14 @@ from backend.sandbox.mount import build_simulators, create_sandbox_app, engines_
 
 CLIENT_ID = "platform-test"
 SYSTEMS = list(all_specs())
+#: the platform's SM2 key for the systems that sign SM2 (customs, social insurance): tests pass their
+#: ES256 ``platform_key`` as before, and every connector they build holds this one beside it
+PLATFORM_SM2_KEY = generate_signing_key("platform-test-sm2", "SM2")
+
+
+def credentials(key: dict[str, Any]) -> Credentials:
+    """The test platform's credentials: ``key`` (ES256) and the SM2 key."""
+    return Credentials(CLIENT_ID, key, signing_keys={"SM2SM3": PLATFORM_SM2_KEY})
 
 
 def free_port() -> int:
@@ -120,13 +128,13 @@ def platform_key() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def env(platform_key: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The running test environment: sandbox server, receiver server, engines (session-wide)."""
-    sims = build_simulators(clients={CLIENT_ID: jwks_of(platform_key)}, callback_backoff=0.02, callback_max_attempts=6)
+    sims = build_simulators(
+        clients={CLIENT_ID: jwks_of(platform_key, PLATFORM_SM2_KEY)}, callback_backoff=0.02, callback_max_attempts=6
+    )
     engines = engines_of(sims)
     sandbox = LiveServer(create_sandbox_app(sims)).start()
     receiver_connectors = {
-        code: build_connector(
-            code, f"{sandbox.url}/sim/{code}", Credentials(CLIENT_ID, platform_key), system_jwks=eng.jwks
-        )
+        code: build_connector(code, f"{sandbox.url}/sim/{code}", credentials(platform_key), system_jwks=eng.jwks)
         for code, eng in engines.items()
     }
     receiver = Receiver(receiver_connectors)
@@ -165,7 +173,7 @@ def callback_url(env: dict[str, Any], system: str) -> str:
 
 def make_connector(env: dict[str, Any], system: str, key: dict[str, Any], **kw: Any) -> HttpConnector:
     """A connector on the test's own loop (fetches the JWKS over HTTP, like production)."""
-    return build_connector(system, f"{env['sandbox'].url}/sim/{system}", Credentials(CLIENT_ID, key), **kw)
+    return build_connector(system, f"{env['sandbox'].url}/sim/{system}", credentials(key), **kw)
 
 
 def stats(env: dict[str, Any], system: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from litestar import Request, Response
 
 from backend.connectors.conformance import format_report, main, run_conformance
 from backend.connectors.registry import all_specs
-from backend.connectors.signing import Signer, generate_signing_key
+from backend.connectors.signing import Signer, Verifier, generate_signing_key
 from backend.sandbox.simulator import SimulatorEngine, create_simulator_app
 
 
@@ -58,11 +58,36 @@ class _Forgetful(dict):
 
 
 @pytest.mark.asyncio
-async def test_kit_passes_our_simulator(env):
-    results = await run_conformance("amr", f"{env['sandbox'].url}/sim/amr", wait_seconds=10)
-    report = format_report("amr", "x", results)
+@pytest.mark.parametrize(("system", "alg"), [("amr", "ES256"), ("customs-fz", "SM2SM3"), ("si-pension", "SM2SM3")])
+async def test_kit_passes_our_simulator(env, system, alg):
+    results = await run_conformance(system, f"{env['sandbox'].url}/sim/{system}", wait_seconds=10)
+    report = format_report(system, "x", results)
     assert all(r.passed for r in results), report
     assert report.count("PASS") == len(results) and "0 failed" in report
+    checked = {r.name: r.detail for r in results}["signs and accepts only the specified algorithm"]
+    other = "ES256" if alg == "SM2SM3" else "SM2SM3"
+    assert checked == f"answers signed {alg}; {other} refused (HTTP 401, its key registered)"
+
+
+class LaxEngine(SimulatorEngine):
+    """Specified as SM2, but trusts a client's keys of any algorithm (an ES256 signature gets in)."""
+
+    def register_client(self, client_id: str, jwks: Any) -> None:
+        self.clients[client_id] = Verifier(jwks)
+
+
+@pytest.mark.asyncio
+async def test_kit_reports_a_system_accepting_the_other_algorithm():
+    engine = LaxEngine(all_specs()["customs-xm"], callback_max_attempts=1)
+    server = LiveServer(create_simulator_app("customs-xm", engine)).start()
+    try:
+        results = await run_conformance("customs-xm", server.url, wait_seconds=5)
+    finally:
+        server.stop()
+    verdict = {r.name: r for r in results}
+    check = verdict["signs and accepts only the specified algorithm"]
+    assert not check.passed and "a request signed ES256 was answered HTTP" in check.detail
+    assert verdict["accepts a valid signed submission"].passed  # SM2 itself works
 
 
 @pytest.mark.asyncio

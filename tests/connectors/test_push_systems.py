@@ -104,7 +104,7 @@ async def test_an_unknown_client_is_refused(push_env):
 async def test_the_conformance_kit_passes_against_the_simulator(push_env, system):
     results = await run_conformance(system, f"{push_env['url']}/sim/{system}")
     assert results and all(r.passed for r in results), [(r.name, r.detail) for r in results if not r.passed]
-    assert len(results) == 9  # key registration and the eight push checks
+    assert len(results) == 10  # key registration and the nine push checks
 
 
 @pytest.mark.parametrize("system", PUSH)

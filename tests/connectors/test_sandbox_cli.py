@@ -32,6 +32,8 @@ def test_one_command_starts_the_test_environment(tmp_path):
             "--trust",
             f"platform={jwks}",
             "--closed-registration",
+            "--signature-algorithms",
+            "amr=SM2,customs-xm=ES256",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -52,7 +54,17 @@ def test_one_command_starts_the_test_environment(tmp_path):
         from backend.connectors.registry import all_specs
 
         assert len(httpx.get(f"{base}/sandbox/simulators").json()) == len(all_specs()) + len(all_push_specs())
-        assert httpx.get(f"{base}/sim/amr/.well-known/jwks.json").json()["keys"]
+
+        def curves(system: str) -> set[str]:
+            return {k["crv"] for k in httpx.get(f"{base}/sim/{system}/.well-known/jwks.json").json()["keys"]}
+
+        # each system publishes keys of its algorithm: the spec's, or the one the option gave it
+        assert (curves("amr"), curves("customs-xm"), curves("customs-fz"), curves("etax")) == (
+            {"SM2"},
+            {"P-256"},
+            {"SM2"},
+            {"P-256"},
+        )
         r = httpx.put(f"{base}/sim/amr/admin/clients/x", json=jwks_of(generate_signing_key("x")))
         assert r.status_code == 403 and r.json()["code"] == "registration_closed"
     finally:

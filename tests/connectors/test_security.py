@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.connectors.base import CallbackRejected, CallbackResult, MemoryReplayGuard, PermanentError, TransientError
-from backend.connectors.registry import all_specs
+from backend.connectors.client import Credentials
+from backend.connectors.registry import all_specs, build_connector
 from backend.connectors.samples import pick_enterprises, submission_for
 from backend.connectors.signing import (
     SignatureError,
@@ -21,6 +22,7 @@ from backend.connectors.signing import (
     generate_signing_key,
     jwks_of,
 )
+from backend.connectors.spec import parse_signature_algorithms, with_signature_algorithm
 
 pytestmark = pytest.mark.usefixtures("reset_sims")
 
@@ -163,6 +165,42 @@ async def test_verify_callback_refuses_forged_expired_replayed(env, platform_key
     sig_junk, _ = Signer(sim_key).sign(junk)
     assert await refused({"X-Signature": sig_junk}, junk) == "malformed_callback"
     await conn.aclose()
+
+
+@pytest.mark.asyncio
+async def test_an_sm2_system_is_trusted_with_sm2_only(env, platform_key):
+    """A system specified SM2 (customs): its callbacks verify with SM2; one signed ES256 by a key in
+    the same JWKS is refused (no downgrade), and so is an SM2 callback to an ES256 system."""
+    sm2_key, es_key = generate_signing_key("cfz-sm2", "SM2"), generate_signing_key("cfz-es", "ES256")
+    customs = make_connector(env, "customs-fz", platform_key, system_jwks=jwks_of(sm2_key, es_key))
+    etax = make_connector(env, "etax", platform_key, system_jwks=jwks_of(sm2_key, es_key))
+    try:
+        assert customs.alg == "SM2SM3" and customs._current_signer().alg == "SM2SM3"
+        assert etax.alg == "ES256" and etax._current_signer().alg == "ES256"
+        body = msgspec.json.encode(_callback("customs-fz"))
+        sm2_sig, _ = Signer(sm2_key).sign(body)
+        assert (await customs.verify_callback({"x-signature": sm2_sig}, body, MemoryReplayGuard())).outcome
+        es_sig, _ = Signer(es_key).sign(body)
+        with pytest.raises(CallbackRejected):
+            await customs.verify_callback({"x-signature": es_sig}, body, MemoryReplayGuard())
+        body = msgspec.json.encode(_callback("etax"))
+        with pytest.raises(CallbackRejected):
+            await etax.verify_callback({"x-signature": Signer(sm2_key).sign(body)[0]}, body, MemoryReplayGuard())
+    finally:
+        await customs.aclose()
+        await etax.aclose()
+
+
+def test_signature_algorithms_setting():
+    assert parse_signature_algorithms("customs-fz=ES256, amr=sm2") == {"customs-fz": "ES256", "amr": "SM2"}
+    spec = all_specs()["customs-fz"]
+    assert spec.signature_algorithm == "SM2" and spec.jws_alg == "SM2SM3"
+    assert with_signature_algorithm(spec, "*=ES256").jws_alg == "ES256"
+    assert with_signature_algorithm(spec, "amr=ES256") is spec
+    with pytest.raises(ValueError):
+        parse_signature_algorithms("customs-fz=RS256")
+    with pytest.raises(ValueError, match="no SM2SM3 signing key"):  # an SM2 system needs our SM2 key
+        build_connector("customs-fz", "http://x", Credentials("c", generate_signing_key("k")))
 
 
 @pytest.mark.asyncio

@@ -18,14 +18,13 @@ from tests.servers import ROOT, backend_env, free_port, wait_for
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory, artifacts_dir):
     """The test environment alone (``python -m backend.sandbox``), trusting the platform's key."""
-    from backend.connectors.signing import jwks_of
-    from backend.integration import PLATFORM_CLIENT_ID, platform_signing_key
+    from backend.integration import PLATFORM_CLIENT_ID, platform_jwks
     from backend.settings import load_settings
 
     keys = tmp_path_factory.mktemp("keys")
     key_file = keys / "platform.jwk.json"
     settings = load_settings(env={}, signing_key_file=str(key_file))
-    (keys / "platform.jwks.json").write_text(json.dumps(jwks_of(platform_signing_key(settings))))
+    (keys / "platform.jwks.json").write_text(json.dumps(platform_jwks(settings)))  # ES256 and SM2
     port = free_port()
     log_path = artifacts_dir / f"faults-sandbox-{port}.log"
     log = open(log_path, "ab")

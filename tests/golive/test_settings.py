@@ -69,7 +69,7 @@ def test_the_client_secret_never_falls_back_to_the_test_environments_in_producti
 
 def _keys(tmp_path):
     signing, identity = tmp_path / "signing.json", tmp_path / "identity.json"
-    keyring.create(signing, "signing", "yjs-platform")
+    keyring.create(signing, "signing", "yjs-platform", "ES256", {"signing-sm2": ("yjs-platform-sm2", "SM2SM3")})
     keyring.create(identity, "platform", "platform")
     return signing, identity
 

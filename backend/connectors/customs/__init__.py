@@ -26,6 +26,7 @@ SPEC_FZ = SystemSpec(
     reference_prefix="CFZ",
     submit_path="/api/v1/deregistration-notices",
     two_way=True,
+    signature_algorithm="SM2",  # 国密 (GB/T 39786-2021): SM2 signatures with SM3
     notes_zh="双向接口：平台推送市场监管注销登记结果，海关回推备案注销结果。福州海关辖福州、莆田、三明、南平、宁德、平潭。",
 )
 

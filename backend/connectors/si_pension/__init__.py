@@ -19,5 +19,6 @@ SPEC = SystemSpec(
     checks=("si_registered", "si_arrears"),
     results=(ResultKind("社会保险注销登记结果"),),
     reference_prefix="SIP",
+    signature_algorithm="SM2",  # 国密 (GB/T 39786-2021): SM2 signatures with SM3
     notes_zh="依据注销登记结果办理；须先结清欠费、减员。",
 )

@@ -15,5 +15,6 @@ SPEC = SystemSpec(
     checks=("si_registered", "si_arrears"),
     results=(ResultKind("失业保险注销结果"),),
     reference_prefix="SIU",
+    signature_algorithm="SM2",  # 国密 (GB/T 39786-2021): SM2 signatures with SM3
     notes_zh="依据注销登记结果办理；须先结清欠费。",
 )
