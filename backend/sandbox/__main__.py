@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         "Reads OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_REDIRECT_URI (the platform's /auth/callback)",
     )
     parser.add_argument("--public-url", default="", help="this process's URL as the platform reaches it")
+    parser.add_argument(
+        "--classic",
+        action="store_true",
+        help="the interface standard's classic form: an accepted callback, one callback per event "
+        "(default: lean, 受理 in the answer and batch callbacks; per simulator: PUT /sim/<system>/admin/protocol)",
+    )
     args = parser.parse_args(argv)
 
     import json
@@ -62,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         clients=clients,
         open_registration=not args.closed_registration,
         identity_platform=identity,
+        lean=not args.classic,
     )
     print(
         f"test environment on http://{args.host}:{args.port} — simulators under /sim/<system>, fixtures under /sandbox"
