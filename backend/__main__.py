@@ -30,9 +30,19 @@ log = logging.getLogger("backend")
 
 
 def migrate() -> None:
-    """Apply every pending migration of every app."""
+    """Apply every pending migration of every app.
+
+    Started before its database is up (a compose file or systemd starting everything at once),
+    it waits for it as the API does, a warning per attempt, and stops at once on SIGTERM."""
     os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
     from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from backend.db import wait_until_reachable
+    from backend.lib.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    wait_until_reachable(settings)
 
     result = asyncio.run(run_forwards(app_name="all"))
     if not result.success:

@@ -261,6 +261,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     from backend.catalog import ROUTES as CATALOG_ROUTES
     from backend.feedback import ROUTES as FEEDBACK_ROUTES
     from backend.integrations import ROUTES as INTEGRATION_ROUTES
+    from backend.links import ROUTES as LINK_ROUTES
     from backend.notifications import ROUTES as NOTIFICATION_ROUTES
     from backend.ratings import ROUTES as RATING_ROUTES
     from backend.stats import ROUTES as STATS_ROUTES
@@ -271,6 +272,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         *SYSTEM_ROUTES,
         *CATALOG_ROUTES,
         *CASE_ROUTES,
+        *LINK_ROUTES,
         *NOTIFICATION_ROUTES,
         *INTEGRATION_ROUTES,
         *identity.ROUTES,

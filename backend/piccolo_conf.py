@@ -21,5 +21,6 @@ APP_REGISTRY = AppRegistry(
         "backend.ratings.piccolo_app",
         "backend.administration.piccolo_app",
         "backend.feedback.piccolo_app",
+        "backend.links.piccolo_app",
     ]
 )

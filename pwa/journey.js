@@ -144,30 +144,49 @@ async function signingStatus(id) {
   }
 }
 
+/** The task list's own steps (enterprise checked, form confirmed, face) as the server keeps them, so every
+ * device shows the same; offline, the copy last seen here. */
+async function progressOf(id) {
+  try {
+    const progress = await api(`/api/v1/cases/${id}/progress`);
+    setDraftMeta(id, { progress });
+    return progress;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "offline") return draftMeta(id).progress || {};
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return {};
+    throw error;
+  }
+}
+
+async function markProgress(id, patch) {
+  const progress = await api(`/api/v1/cases/${id}/progress`, { method: "PATCH", body: patch });
+  setDraftMeta(id, { progress });
+  return progress;
+}
+
 function uploadsNeeded(view) {
   return (view.plan?.materials || []).filter((m) => !m.waived && !m.physical && !m.online);
 }
 
-function taskStates(view, signing) {
-  const meta = draftMeta(view.id);
+function taskStates(view, signing, progress) {
   const missing = missingAnswers(view);
   const hasPlan = Boolean(view.plan);
   const formErrors = hasPlan ? validateFields(view.plan.form, view.form_data) : {};
-  const formDone = hasPlan && !Object.keys(formErrors).length && meta.formChecked;
+  const formDone = hasPlan && !Object.keys(formErrors).length && Boolean(progress.form_confirmed);
   const uploaded = new Set((view.materials || []).map((m) => m.code));
   const uploads = uploadsNeeded(view);
   const materialsDone = hasPlan && uploads.every((m) => uploaded.has(m.code));
   const signDone = Boolean(signing?.complete) || Boolean(signing?.unavailable);
-  const faceDone = meta.face?.status === "passed";
+  const faceDone = progress.face?.status === "passed";
   const base = `#/case/${view.id}`;
   const state = (done, started, canStart = true) => (!canStart ? "cannot" : done ? "done" : started ? "progress" : "todo");
   const tasks = [
-    { id: "enterprise", href: `${base}/enterprise`, s: state(meta.confirmed, false) },
+    { id: "enterprise", href: `${base}/enterprise`, s: state(progress.enterprise_checked, false) },
     { id: "situation", href: missing.length ? `${base}/q/${missing[0]}` : `${base}/situation`, s: state(!missing.length, Object.keys(view.answers).length > 0) },
     { id: "form", href: `${base}/form`, s: state(formDone, hasPlan && Object.keys(formErrors).length < Object.keys(view.plan.form.properties).length, hasPlan) },
     { id: "materials", href: `${base}/materials`, s: state(materialsDone, uploaded.size > 0, hasPlan) },
     { id: "signatures", href: `${base}/signatures`, s: state(signDone, Boolean(signing?.documents?.length), formDone) },
-    { id: "face", href: `${base}/face`, s: state(faceDone, Boolean(meta.face), formDone) },
+    { id: "face", href: `${base}/face`, s: state(faceDone, Boolean(progress.face), formDone) },
   ];
   const ready = tasks.every((task) => task.s === "done");
   tasks.push({ id: "submit", href: `${base}/submit`, s: ready ? "todo" : "cannot" });
@@ -314,6 +333,12 @@ async function situationPage(view) {
 
 // ---- pre-check -------------------------------------------------------------------------------------
 
+/** One blocker (the API's one shape, plan's or agency's): who found it, what is wrong, and how to resolve it. */
+function blockerItem(b) {
+  const more = [b.agency ? pick(b.agency.name) : "", b.resolve ? pick(b.resolve) : ""].filter(Boolean).join(" · ");
+  return h("li", { "data-source": b.source }, pick(b.message) || b.code, more ? h("br") : null, more ? h("span", { class: "hint" }, more) : null);
+}
+
 async function precheckPage(view) {
   if (!view.plan) return redirect(`#/case/${view.id}/q/${missingAnswers(view)[0] || ""}`);
   let report = null;
@@ -323,7 +348,8 @@ async function precheckPage(view) {
     if (!(error instanceof ApiError && error.code === "offline")) throw error;
   }
   const plan = view.plan;
-  const blockers = [...(plan.blockers || []), ...(report?.blockers || [])];
+  // the pre-check's blockers include the plan's; offline, the plan's are all there is
+  const blockers = report ? report.blockers : plan.blockers;
   const missing = report?.missing || [];
   const linkFor = (m) => (m.field?.startsWith("form_data.") ? `#/case/${view.id}/form?field=${m.field.slice(10)}` : m.field?.startsWith("materials.") ? `#/case/${view.id}/materials` : `#/case/${view.id}/tasks`);
   return [
@@ -331,7 +357,7 @@ async function precheckPage(view) {
     heading(t("precheck.title"), view),
     report === null ? h("div", { class: "inset" }, t("precheck.offline")) : null,
     blockers.length
-      ? h("div", { class: "warning-box", "data-testid": "blockers" }, h("h2", {}, t("precheck.blockers")), h("ul", {}, blockers.map((b) => h("li", {}, typeof b.message === "object" ? pick(b.message) : b.message || b.code))))
+      ? h("div", { class: "warning-box", "data-testid": "blockers" }, h("h2", {}, t("precheck.blockers")), h("ul", {}, blockers.map(blockerItem)))
       : h("div", { class: "panel panel--ok", "data-testid": "no-blockers" }, h("p", {}, t("precheck.noBlockers"))),
     // with a timed stage (简易注销公示期 / 异议期) the promise is "the stage, then working days", as the guide says
     h("h2", { "data-testid": "promise" }, plan.stage_days && plan.promised_text
@@ -352,8 +378,8 @@ async function precheckPage(view) {
 const STATUS_KIND = { done: "done", progress: "progress", todo: "todo", cannot: "cannot" };
 
 async function tasksPage(view) {
-  const signing = await signingStatus(view.id);
-  const tasks = taskStates(view, signing).map((task) => ({
+  const [signing, progress] = await Promise.all([signingStatus(view.id), progressOf(view.id)]);
+  const tasks = taskStates(view, signing, progress).map((task) => ({
     id: task.id, title: t(`task.${task.id}`), href: task.s === "cannot" ? null : task.href, status: t(`task.status.${task.s}`), statusKind: STATUS_KIND[task.s],
   }));
   const done = tasks.filter((task) => task.statusKind === "done").length;
@@ -386,7 +412,10 @@ async function enterprisePage(view) {
     { key: t("enterprise.region"), value: region ? `${pick(region)}（${region.code}）` : view.region },
   ];
   const button = h("button", { class: "button", type: "button", "data-testid": "confirm-enterprise" }, t("enterprise.confirm"));
-  button.addEventListener("click", () => { setDraftMeta(view.id, { confirmed: true }); navigate(`#/case/${view.id}/tasks`); });
+  button.addEventListener("click", () => once(button, t("common.busy"), async () => {
+    await markProgress(view.id, { enterprise_checked: true });
+    navigate(`#/case/${view.id}/tasks`);
+  }).catch((error) => announce(problemMessage(error))));
   return [
     back(`#/case/${view.id}/tasks`), heading(t("enterprise.title"), view), h("p", {}, t("enterprise.lead")), summaryList(rows, "enterprise"),
     record ? h("h2", {}, t("enterprise.actors")) : null,
@@ -398,32 +427,79 @@ async function enterprisePage(view) {
 
 // ---- the merged application form -------------------------------------------------------------------------
 
+// Short pages of a few related fields each, with "Step 2 of 4"; check answers comes after the last. Fields of a
+// plan not listed here (a later catalog's) go on the last page. Facts from the register are shown read-only.
+const FORM_PAGES = [
+  ["uscc", "entity_name", "region", "legal_rep_name", "legal_rep_id_number", "contact_phone", "agent_name", "agent_id_number"],
+  ["dereg_reason", "dissolution_date", "liquidation_group_head", "creditor_notice_date", "liquidation_completed_date"],
+  ["tax_settled", "invoices_cancelled", "customs_code", "si_unit_number", "si_settled"],
+  ["bank_accounts", "seal_count", "investors_commitment"],
+];
+
+async function registerFacts(id) {
+  try {
+    return (await api(`/api/v1/cases/${id}/register-facts`)).fields || {};
+  } catch (error) {
+    if (error instanceof ApiError && (error.code === "offline" || error.status === 404 || error.status === 405)) return {};
+    throw error;
+  }
+}
+
+/** The form's pages for this plan: each a list of field keys, pages with no field left out. */
+function formPages(schema) {
+  const keys = Object.keys(schema.properties || {});
+  const listed = new Set(FORM_PAGES.flat());
+  const pages = FORM_PAGES.map((page) => page.filter((k) => keys.includes(k)));
+  pages[pages.length - 1].push(...keys.filter((k) => !listed.has(k)));
+  return pages.filter((page) => page.length);
+}
+
 async function formPage(view, _arg, params, errors = {}) {
   if (!view.plan) return redirect(`#/case/${view.id}/tasks`);
   const schema = view.plan.form;
+  const facts = await registerFacts(view.id);
+  const pages = formPages(schema);
+  const wanted = params.get("field");
+  const fromCheck = Boolean(wanted) || params.get("return") === "check";
+  let index = Math.min(Math.max(Number(params.get("page") || 1), 1), pages.length) - 1;
+  if (wanted) index = Math.max(pages.findIndex((page) => page.includes(wanted)), 0);
+  const keys = pages[index];
+  const editable = keys.filter((k) => !(k in facts));
+  const shown = keys.filter((k) => k in facts);
+  const fromRegister = shown.length ? [
+    h("h2", {}, t("form.register.title")),
+    h("p", { class: "hint", "data-testid": "register-source" }, t("form.register.source")),
+    summaryList(shown.map((k) => ({ key: titleOf(schema.properties[k]), value: displayValue(schema.properties[k], facts[k]) })), "register-facts"),
+  ] : null;
+  const last = index === pages.length - 1;
   const form = h("form", { novalidate: true, "data-testid": "application-form" },
-    schemaFields(schema, view.form_data, errors),
-    h("button", { class: "button", type: "submit", "data-testid": "save-form" }, t("form.save")));
+    schemaFields(schema, view.form_data, errors, editable),
+    h("button", { class: "button", type: "submit", "data-testid": "save-form" }, last || fromCheck ? t("form.save") : t("form.next")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const data = readFields(schema, form);
-    const problems = validateFields(schema, data);
+    const data = readFields(schema, form, editable);
+    const problems = validateFields(schema, data, editable);
     if (Object.keys(problems).length) {
-      return render_(await formPage({ ...view, form_data: { ...view.form_data, ...data } }, null, new URLSearchParams(), problems));
+      return render_(await formPage({ ...view, form_data: { ...view.form_data, ...data } }, null, params, problems));
     }
     await once(form.querySelector('[data-testid="save-form"]'), t("common.busy"), async () => {
-      // Only the fields changed here are sent: an edit made elsewhere to other fields survives the merge.
-      const changed = Object.fromEntries(Object.entries(data).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(view.form_data[k])).map(([k, v]) => [k, v ?? null]));
+      // Only the fields changed here are sent: an edit made elsewhere to other fields survives the merge. The
+      // register's facts are saved as the register has them, so what is submitted is what it records.
+      const all = { ...data, ...Object.fromEntries(shown.map((k) => [k, facts[k]])) };
+      const changed = Object.fromEntries(Object.entries(all).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(view.form_data[k])).map(([k, v]) => [k, v ?? null]));
       if (Object.keys(changed).length) {
         const saved = await saveDraft(view, { form_data: changed });
         announce(saved.queued ? queuedText(saved) : t("draft.saved"));
       }
-      setDraftMeta(view.id, { formChecked: false });
-      navigate(`#/case/${view.id}/check`);
+      navigate(last || fromCheck ? `#/case/${view.id}/check` : `#/case/${view.id}/form?page=${index + 2}`);
     }).catch((error) => render_([errorSummary(errorsFromApi(error, "form")), form]));
   });
   const list = Object.entries(errors).map(([k, message]) => ({ field: fieldId([k]), message: `${titleOf(schema.properties[k])}：${message}` }));
-  return [errorSummary(list), back(`#/case/${view.id}/tasks`), heading(pick({ "zh-CN": schema.title, en: schema["x-title-en"] }), view), h("p", {}, t("form.lead")), form].filter(Boolean);
+  const backTo = fromCheck ? `#/case/${view.id}/check` : index ? `#/case/${view.id}/form?page=${index}` : `#/case/${view.id}/tasks`;
+  return [errorSummary(list), back(backTo),
+    h("p", { class: "caption step", "data-testid": "form-step" }, t("form.step", { n: index + 1, total: pages.length })),
+    heading(pick({ "zh-CN": schema.title, en: schema["x-title-en"] }), view),
+    index === 0 ? h("p", {}, t("form.lead")) : null, fromRegister, form].filter(Boolean);
 }
 
 /** Replace the page in place (after an error or an update) and move focus like a page change. */
@@ -445,8 +521,11 @@ async function formCheckPage(view) {
   const button = h("button", { class: "button", type: "button", "data-testid": "confirm-form" }, t("form.check.confirm"));
   button.addEventListener("click", () => {
     if (Object.keys(errors).length) return navigate(`#/case/${view.id}/form`);
-    setDraftMeta(view.id, { formChecked: true });
-    navigate(`#/case/${view.id}/tasks`);
+    once(button, t("common.busy"), async () => {
+      await flushOutbox(); // the confirmation is of the form as the server holds it
+      await markProgress(view.id, { form_confirmed: true });
+      navigate(`#/case/${view.id}/tasks`);
+    }).catch((error) => announce(problemMessage(error)));
   });
   const queued = await hasPending(view.id);
   return [
@@ -511,6 +590,20 @@ async function materialsPage(view, _arg, _params, note = "") {
 
 // ---- signatures ----------------------------------------------------------------------------------------------
 
+/** A short link (/s/<code>, kept a week) for a long one, so its QR code is sparse enough for any camera; the long
+ * link when the platform cannot make one (offline, an older server). Kept on the device until it expires. */
+async function shortLink(id, url) {
+  const known = (draftMeta(id).shortLinks || {})[url];
+  if (known && known.expires_at > Date.now() + 3600_000) return known.url;
+  try {
+    const made = await api("/api/v1/short-links", { method: "POST", body: { url } });
+    setDraftMeta(id, { shortLinks: { ...(draftMeta(id).shortLinks || {}), [url]: { url: made.url, expires_at: made.expires_at } } });
+    return made.url;
+  } catch {
+    return url;
+  }
+}
+
 async function signaturesPage(view, _arg, _params, problem = null) {
   const status = await signingStatus(view.id);
   const meta = draftMeta(view.id);
@@ -535,9 +628,13 @@ async function signaturesPage(view, _arg, _params, problem = null) {
     }));
     return [...parts, h("p", {}, t("sign.lead")), button];
   }
+  const isMine = (s) => s.person_id === me?.person_id || (s.person_id === "***" ? false : s.name === me?.name);
+  const shorts = {};
+  await Promise.all(status.documents.flatMap((d) => d.signers).filter((s) => s.status === "pending" && links[s.person_id] && !isMine(s))
+    .map(async (s) => { shorts[s.person_id] = await shortLink(view.id, links[s.person_id]); }));
   const signerCard = (s) => {
-    const url = links[s.person_id];
-    const mine = s.person_id === me?.person_id || (s.person_id === "***" ? false : s.name === me?.name);
+    const mine = isMine(s);
+    const url = mine ? links[s.person_id] : shorts[s.person_id] || links[s.person_id];
     const statusTag = tag(t(`sign.status.${s.status}`), s.status === "signed" ? "done" : s.status === "declined" ? "cannot" : "todo");
     const card = h("li", { class: "signer", "data-testid": `signer-${s.request_id}` }, h("p", {}, h("strong", {}, s.name), " ", statusTag, s.signed_at ? h("span", { class: "hint" }, ` ${fmtTime(s.signed_at * (s.signed_at < 1e12 ? 1000 : 1))}`) : null));
     if (s.status === "pending" && url) {
@@ -577,15 +674,15 @@ async function signaturesPage(view, _arg, _params, problem = null) {
 // ---- face verification -------------------------------------------------------------------------------------------
 
 async function facePage(view, _arg, _params, problem = null) {
-  const meta = draftMeta(view.id);
-  const face = meta.face;
+  const progress = await progressOf(view.id);
+  const face = progress.face && { id: progress.face.verification_id, url: progress.face.provider_url, status: progress.face.status };
   const parts = [back(`#/case/${view.id}/tasks`), heading(t("face.title"), view), problem ? errorSummary([{ message: problem }]) : null];
   if (face?.status === "passed") return [...parts, h("div", { class: "panel panel--ok", "data-testid": "face-passed" }, t("face.passed")), h("a", { class: "button", href: `#/case/${view.id}/tasks`, "data-testid": "continue" }, t("common.continue"))];
   const start = h("button", { class: face ? "button button--secondary" : "button", type: "button", "data-testid": "face-start" }, face ? t("face.again") : t("face.start"));
   start.addEventListener("click", () => once(start, t("common.busy"), async () => {
     try {
       const started = await api("/api/v1/face-verifications", { method: "POST", body: { purpose: "submit", reference: view.id } });
-      setDraftMeta(view.id, { face: { id: started.verification_id, url: started.provider_url, status: "pending" } });
+      await markProgress(view.id, { face_verification_id: started.verification_id, face_provider_url: started.provider_url });
       render_(await facePage(view));
     } catch (error) {
       render_(await facePage(view, null, null, problemMessage(error)));
@@ -598,7 +695,6 @@ async function facePage(view, _arg, _params, problem = null) {
     later(async () => {
       const now = await api(`/api/v1/face-verifications/${face.id}`).catch(() => null);
       if (now && now.status !== "pending") {
-        setDraftMeta(view.id, { face: { ...face, status: now.status } });
         render_(await facePage(view, null, null, now.status === "passed" ? null : t(`face.${now.status}`)));
         announce(now.status === "passed" ? t("face.passed") : t(`face.${now.status}`));
       }
@@ -620,8 +716,8 @@ function blockersOf(error) {
 
 async function submitPage(view, _arg, _params, errors = [], blocked = null) {
   if (!view.plan) return redirect(`#/case/${view.id}/tasks`);
-  const signing = await signingStatus(view.id);
-  const tasks = taskStates(view, signing);
+  const [signing, progress] = await Promise.all([signingStatus(view.id), progressOf(view.id)]);
+  const tasks = taskStates(view, signing, progress);
   const open = tasks.filter((task) => task.id !== "submit" && task.s !== "done");
   const cat = await getCatalog();
   const answerRows = Object.entries(view.answers).map(([k, v]) => {
@@ -630,7 +726,6 @@ async function submitPage(view, _arg, _params, errors = [], blocked = null) {
     return { key: q ? pick(q.text) : k, value: text, href: `#/case/${view.id}/q/${k}?return=situation` };
   });
   const uploaded = view.materials || [];
-  const meta = draftMeta(view.id);
   const parts = [
     errorSummary(errors), back(`#/case/${view.id}/tasks`), heading(t("submit.title"), view),
     h("h2", {}, t("task.situation")), summaryList(answerRows, "answers-summary"),
@@ -639,7 +734,7 @@ async function submitPage(view, _arg, _params, errors = [], blocked = null) {
     h("h2", {}, t("submit.more")),
     summaryList([
       { key: t("task.signatures"), value: signing.unavailable ? t("sign.unavailable.short") : signing.complete ? t("sign.complete") : t("sign.waiting", { n: signing.missing.length }), href: `#/case/${view.id}/signatures` },
-      { key: t("task.face"), value: meta.face?.status === "passed" ? t("face.passed") : t("task.status.todo"), href: `#/case/${view.id}/face` },
+      { key: t("task.face"), value: progress.face?.status === "passed" ? t("face.passed") : t("task.status.todo"), href: `#/case/${view.id}/face` },
     ], "gates-summary"),
   ].filter(Boolean);
   if (open.length) {
@@ -652,8 +747,7 @@ async function submitPage(view, _arg, _params, errors = [], blocked = null) {
       const submitted = rememberCase(await api(`/api/v1/cases/${view.id}/submit`, { method: "POST", headers: { "Idempotency-Key": key } }));
       navigate(`#/case/${submitted.id}/done`);
     } catch (error) {
-      // a face check older than the platform accepts must be done again
-      if (error instanceof ApiError && error.errors.some((e) => e.code === "face_verification_required")) setDraftMeta(view.id, { face: null });
+      // a face check older than the platform accepts must be done again: the server's progress says so already
       if (error instanceof ApiError && error.code === "case_blocked") return render_(await submitPage(view, null, null, [], blockersOf(error)));
       render_(await submitPage(view, null, null, errorsFromApi(error)));
     }

@@ -51,7 +51,7 @@ def sigterm_main(process: PlatformProcess) -> int:
         raise AssertionError(f"still running {PROMPT}s after SIGTERM: {process.log()[-3000:]}") from None
 
 
-@pytest.mark.parametrize(("role", "processes"), [("api", "1"), ("api", "2"), ("worker", "1")])
+@pytest.mark.parametrize(("role", "processes"), [("api", "1"), ("api", "2"), ("worker", "1"), ("migrate", "1")])
 def test_a_process_waiting_for_an_unreachable_database_stops_on_sigterm(
     role, processes, redis_url, artifacts_dir, tmp_path
 ):

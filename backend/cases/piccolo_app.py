@@ -2,6 +2,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
+from backend.cases.progress import CaseProgress
 from backend.cases.tables import (
     CallbackInbox,
     CallbackNonce,
@@ -27,6 +28,7 @@ APP_CONFIG = AppConfig(
         CallbackInbox,
         CallbackNonce,
         CaseCounter,
+        CaseProgress,
     ],
     migration_dependencies=["backend.jobs.piccolo_app"],
     commands=[],

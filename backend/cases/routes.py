@@ -15,6 +15,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from backend.cases.progress import ProgressController
+from backend.cases.register_facts import RegisterFactsController
 from backend.cases.schemas import (
     CaseCreate,
     CaseStatus,
@@ -351,5 +353,5 @@ async def end_notice_now(platform: PlatformDep, case_id: FromPath[str]) -> Callb
     return CallbackAnswer(status="ended")
 
 
-ROUTES: list[Any] = [CaseController, agency_callback, object_to_case]
+ROUTES: list[Any] = [CaseController, ProgressController, RegisterFactsController, agency_callback, object_to_case]
 SANDBOX_ROUTES: list[Any] = [end_notice_now]

@@ -8,6 +8,8 @@ import msgspec
 from msgspec import Meta
 
 from backend.cases.typical import Typical
+from backend.catalog.schemas import Blocker
+from backend.identity.face import FaceVerificationNeeded
 
 Uscc = Annotated[str, Meta(min_length=1, max_length=40, examples=["91350102MA0102003U"])]
 
@@ -41,7 +43,7 @@ class Label(msgspec.Struct):
     en: str
 
 
-class ItemView(msgspec.Struct, omit_defaults=True):
+class ItemView(msgspec.Struct):
     ref: str
     code: str
     name: Label
@@ -81,7 +83,7 @@ class MaterialView(msgspec.Struct):
     at: int
 
 
-class EventView(msgspec.Struct, omit_defaults=True):
+class EventView(msgspec.Struct):
     seq: int
     type: str
     at: int
@@ -93,7 +95,7 @@ class EventView(msgspec.Struct, omit_defaults=True):
     hash: str = ""
 
 
-class CaseView(msgspec.Struct, omit_defaults=True):
+class CaseView(msgspec.Struct):
     id: str
     status: str
     status_label: Label
@@ -124,7 +126,7 @@ class CaseView(msgspec.Struct, omit_defaults=True):
     timeline_intact: bool = True
 
 
-class ItemStatus(msgspec.Struct, omit_defaults=True):
+class ItemStatus(msgspec.Struct):
     ref: str
     code: str
     status: str
@@ -133,7 +135,7 @@ class ItemStatus(msgspec.Struct, omit_defaults=True):
     closed_at: int | None = None
 
 
-class CaseStatus(msgspec.Struct, omit_defaults=True):
+class CaseStatus(msgspec.Struct):
     """Where a case stands, in a few hundred bytes: what phones poll and kiosks show."""
 
     id: str
@@ -143,7 +145,7 @@ class CaseStatus(msgspec.Struct, omit_defaults=True):
     items: list[ItemStatus] = []
 
 
-class CaseSummary(msgspec.Struct, omit_defaults=True):
+class CaseSummary(msgspec.Struct):
     id: str
     status: str
     status_label: Label
@@ -159,13 +161,16 @@ class Requirement(msgspec.Struct):
     code: str
     message: str
     field: str | None = None
+    face_verification: FaceVerificationNeeded | None = None
+    """For ``face_verification_required``: the verification to start (its ``purpose`` and ``reference``)."""
 
 
 class Readiness(msgspec.Struct):
     """注销预检: what blocks submission, from the plan and from every applicable agency system."""
 
     ready: bool
-    blockers: list[dict[str, Any]]
+    blockers: list[Blocker]
+    """What stops submission: the plan's (``source: plan``) then each agency's (``source: agency``)."""
     missing: list[Requirement]
     checked_systems: list[str]
     unreachable_systems: list[str]

@@ -43,10 +43,11 @@ from backend.cases.typical import Typical, TypicalDurations, prefecture
 from backend.catalog import get_catalog, validate_draft, validate_submission
 from backend.catalog import plan as make_plan
 from backend.catalog.engine import promised_text
+from backend.catalog.schemas import Blocker, Ref, Text
 from backend.db import raw, stored
 from backend.jobs.tables import Job
 from backend.lib.clock import to_datetime
-from backend.lib.language import bilingual
+from backend.lib.language import bilingual, split
 from backend.lib.problems import FieldError, ProblemError
 from backend.lib.validators import validate_uscc
 from backend.lib.workdays import WorkCalendar
@@ -165,30 +166,23 @@ def _load(text: str | None, default: Any) -> Any:
     return msgspec.json.decode(text) if text else default
 
 
-def case_blocked(blockers: list[dict[str, Any]]) -> ProblemError:
-    """422 ``case_blocked`` naming each blocker (a plan's or an agency's: ``code``, ``message`` as the
-    catalog's Text): one error per blocker, its field ``blockers.<code>`` and its message, narrowed to
-    the request's language at the edge (``backend.lib.language``)."""
+def case_blocked(blockers: list[Blocker]) -> ProblemError:
+    """422 ``case_blocked`` naming each blocker (a plan's or an agency's, one shape): one error per
+    blocker, its field ``blockers.<code>`` and its message, narrowed to the request's language at the
+    edge (``backend.lib.language``)."""
     return ProblemError(
         422,
         "case_blocked",
         "存在不能提交的情形，请先按提示处理。 Something blocks this application.",
         errors=[
             FieldError(
-                field=f"blockers.{b['code']}",
-                code=b["code"],
-                message=bilingual(_text(b["message"], "zh-CN"), _text(b["message"], "en")) or b["code"],
+                field=f"blockers.{b.code}",
+                code=b.code,
+                message=bilingual(b.message.zh, b.message.en) or b.code,
             )
             for b in blockers
         ],
     )
-
-
-def _text(text: Any, locale: str) -> str:
-    """One language of a catalog Text as stored or sent (``{"zh-CN": ..., "en": ...}``) or a plain string."""
-    if isinstance(text, dict):
-        return str(text.get(locale) or text.get("zh-CN") or text.get("en") or "")
-    return str(text or "")
 
 
 def _field_message(schema: dict[str, Any], path: str, problem: str) -> str:
@@ -860,7 +854,7 @@ class CaseService:
 
     async def _identity_gate(self, row: dict[str, Any], actor: Actor) -> list[Requirement]:
         """Face verification of the person submitting, and every required signature on the current text."""
-        from backend.identity import face_verified_at, signing_status
+        from backend.identity import FaceVerificationNeeded, face_verified_at, signing_status
 
         missing: list[Requirement] = []
         if (
@@ -872,6 +866,7 @@ class CaseService:
                     code="face_verification_required",
                     message=bilingual("请完成人脸识别。", "Verify your face first."),
                     field="face_verification",
+                    face_verification=FaceVerificationNeeded(purpose="submit", reference=row["public_id"]),
                 )
             )
         if not row["signing_reference"]:
@@ -898,7 +893,7 @@ class CaseService:
 
     async def requirements(
         self, actor: Actor, row: dict[str, Any], *, gates: bool = True, materials: list[dict[str, Any]] | None = None
-    ) -> tuple[Any, list[dict[str, Any]], list[Requirement]]:
+    ) -> tuple[Any, list[Blocker], list[Requirement]]:
         """(plan, blockers, missing requirements) for submitting this draft (``materials``: its
         uploads, if read already)."""
         plan, problems = await self.plan_for(row)
@@ -907,7 +902,7 @@ class CaseService:
         ]
         if plan is None:
             return None, [], missing
-        blockers = [msgspec.to_builtins(b) for b in plan.blockers]
+        blockers = list(plan.blockers)
         try:
             validate_submission(plan.form, _load(row["form_data"], {}))
         except ProblemError as exc:
@@ -943,7 +938,8 @@ class CaseService:
         if plan is not None:
             from backend.workbench.connector import mode_aware
 
-            async def ask(code: str, system: str) -> None:
+            async def ask(code: str, agency: Ref) -> None:
+                system = agency.code
                 connector = mode_aware(self.platform, system)
                 try:
                     result = await connector.precheck(row["uscc"], code, row["region"])
@@ -953,18 +949,20 @@ class CaseService:
                     return
                 checked.append(system)
                 for reason in result.blockers:
-                    # the same shape as the plan's blockers (the catalog's Text: zh-CN and en), which
-                    # the PWA's pick() reads; an agency sends one message, so it serves both languages
+                    # the plan's blockers' shape; an agency's message may be bilingual ("中文 / English")
+                    zh, en = split(reason.message)
                     blockers.append(
-                        {
-                            "code": reason.code,
-                            "message": {"zh-CN": reason.message, "en": reason.message},
-                            "system": system,
-                            "item": code,
-                        }
+                        Blocker(
+                            code=reason.code,
+                            message=Text(zh=zh or reason.code, en=en or reason.code),
+                            source="agency",
+                            field=reason.field,
+                            agency=agency,
+                            item=code,
+                        )
                     )
 
-            await asyncio.gather(*(ask(i.code, i.system.code) for i in plan.items))
+            await asyncio.gather(*(ask(i.code, i.system) for i in plan.items))
         return Readiness(
             ready=not blockers and not missing,
             blockers=blockers,
@@ -1016,6 +1014,7 @@ class CaseService:
                 "case_incomplete",
                 "申请尚未填写完整。 The application is not complete.",
                 errors=[FieldError(field=m.field or "case", code=m.code, message=m.message) for m in missing],
+                face_verification=next((m.face_verification for m in missing if m.face_verification), None),
             )
         record = await self._record(row["uscc"])
         now = self.clock.now_ms()

@@ -411,14 +411,14 @@ class DivisionsFile(Struct, frozen=True, forbid_unknown_fields=True):
 # --------------------------------------------------------------------------- wire shapes
 
 
-class Ref(Struct, frozen=True, omit_defaults=True):
+class Ref(Struct, frozen=True):
     """A reference to a department, system or office: its code and name."""
 
     code: str
     name: Text
 
 
-class ItemView(Struct, omit_defaults=True):
+class ItemView(Struct):
     code: str
     matter: str
     name: Text
@@ -429,7 +429,7 @@ class ItemView(Struct, omit_defaults=True):
     applies_when: Text | None = None
 
 
-class EntityTypeView(Struct, omit_defaults=True):
+class EntityTypeView(Struct):
     code: str
     name: Text
     registration_item: str
@@ -438,12 +438,12 @@ class EntityTypeView(Struct, omit_defaults=True):
     can_have_branches: bool
 
 
-class OptionView(Struct, omit_defaults=True):
+class OptionView(Struct):
     value: str
     text: Text | None = None
 
 
-class QuestionView(Struct, omit_defaults=True):
+class QuestionView(Struct):
     key: str
     type: str
     text: Text
@@ -472,7 +472,7 @@ class CatalogView(Struct):
     sources: list[Source]
 
 
-class DivisionView(Struct, omit_defaults=True):
+class DivisionView(Struct):
     code: str
     name: str
     name_en: str
@@ -490,7 +490,7 @@ class PlanRequest(Struct, forbid_unknown_fields=True):
     catalog_version: Annotated[str, Meta(max_length=20)] | None = None
 
 
-class RegionView(Struct, omit_defaults=True):
+class RegionView(Struct):
     code: str
     name: str
     name_en: str
@@ -498,7 +498,7 @@ class RegionView(Struct, omit_defaults=True):
     prefecture_name: str | None = None
 
 
-class PlanItem(Struct, omit_defaults=True):
+class PlanItem(Struct):
     code: str
     matter: str
     name: Text
@@ -520,12 +520,31 @@ class NotApplicable(Struct):
     reason: Text
 
 
-class Blocker(Struct, omit_defaults=True):
-    code: str
+BlockerSource = Literal["plan", "agency"]
+
+
+class Blocker(Struct, kw_only=True):
+    """Something that stops submission (注销预检), in one shape wherever it comes from.
+
+    ``source`` says who found it: ``plan``, the catalog's rules (a plan's ``blockers``), or
+    ``agency``, an agency system's own pre-check (``POST /api/v1/cases/{id}/precheck``), which
+    names the ``agency`` (the system's code and name) and the ``item`` it was asked about.
+    """
+
+    code: Annotated[str, Meta(examples=["outside_jurisdiction"])]
+    """A stable machine-readable code."""
     message: Text
-    resolve: Text
-    legal_basis: list[str]
+    """What is wrong, in both languages (an agency's one-language message fills both)."""
+    source: BlockerSource = "plan"
+    resolve: Text | None = None
+    """How to resolve it (every plan blocker says; an agency's pre-check may not: null)."""
     field: str | None = None
+    """The answer or form field to change (``region``, ``answers.<key>``, ``form_data.<key>``), or null."""
+    legal_basis: list[str] = []
+    agency: Ref | None = None
+    """The agency system that reported it (``source: agency``), else null."""
+    item: str | None = None
+    """The item code the agency was asked about (``source: agency``), else null."""
 
 
 class Reason(Struct):
@@ -544,13 +563,13 @@ class RouteEligibility(Struct):
     general: Eligibility
 
 
-class WaiverView(Struct, omit_defaults=True):
+class WaiverView(Struct):
     source: str
     reason: Text
     legal_basis: list[str] = []
 
 
-class PlanMaterial(Struct, omit_defaults=True):
+class PlanMaterial(Struct):
     code: str
     name: Text
     needed_by: list[str]
@@ -606,7 +625,7 @@ class Notice(Struct):
     legal_basis: list[str]
 
 
-class Plan(Struct, omit_defaults=True):
+class Plan(Struct):
     """The result of planning one case (the response of ``POST /api/v1/plans``)."""
 
     catalog_version: str
@@ -634,14 +653,14 @@ class Plan(Struct, omit_defaults=True):
     """The whole promise in words: the stage, then the working days."""
 
 
-class GuideCondition(Struct, omit_defaults=True):
+class GuideCondition(Struct):
     code: str
     text: Text
     legal_basis: list[str]
     kind: str
 
 
-class GuideItem(Struct, omit_defaults=True):
+class GuideItem(Struct):
     code: str
     matter: Ref
     name: Text
@@ -655,7 +674,7 @@ class GuideItem(Struct, omit_defaults=True):
     routed_systems: list[Ref] = []
 
 
-class GuideStep(Struct, omit_defaults=True):
+class GuideStep(Struct):
     order: int
     code: str
     name: Text
@@ -670,7 +689,7 @@ class GuidePeriod(Struct):
     legal_basis: list[str]
 
 
-class Guide(Struct, omit_defaults=True):
+class Guide(Struct):
     """The guide (办事指南) for one entity type and route."""
 
     catalog_version: str

@@ -18,7 +18,9 @@ from backend.identity.directory import (
     set_registration_directory,
 )
 from backend.identity.face import (
+    FacePurpose,
     FaceStart,
+    FaceVerificationNeeded,
     FaceVerificationView,
     face_verified_at,
     require_face_verified,
@@ -88,6 +90,8 @@ __all__ = [
     "AccessRecord",
     "ActingCapacity",
     "FaceStart",
+    "FacePurpose",
+    "FaceVerificationNeeded",
     "FaceVerificationView",
     "IdentityConfig",
     "Licence",

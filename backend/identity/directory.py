@@ -42,7 +42,7 @@ def registration_directory(platform: Platform) -> RegistrationDirectory:
 # ---- acting capacity -------------------------------------------------------------------------
 
 
-class ActingCapacity(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class ActingCapacity(msgspec.Struct, frozen=True, kw_only=True):
     """Why the principal may act for an enterprise, and for what."""
 
     uscc: str
@@ -152,7 +152,7 @@ class MandateCreate(msgspec.Struct, kw_only=True):
     """Item codes (``TAX-UNIFIED`` …); empty means the whole case."""
 
 
-class MandateView(msgspec.Struct, kw_only=True, omit_defaults=True):
+class MandateView(msgspec.Struct, kw_only=True):
     mandate_id: str
     uscc: str
     grantor_name: str

@@ -11,7 +11,7 @@ person and purpose. Forged, expired, replayed or mismatched results change nothi
 from __future__ import annotations
 
 import secrets
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 import msgspec
@@ -28,7 +28,20 @@ FACE_RESULT_TYP = "face-result+jwt"
 VERIFICATION_TTL_S = 600
 
 
-class FaceVerificationView(msgspec.Struct, kw_only=True, omit_defaults=True):
+FacePurpose = Literal["submit", "assisted_consent", "kiosk_login"]
+"""What a face verification is for: submitting an application (reference: the draft's id), a
+visitor's consent to assisted service (the assisted application's id), a kiosk login (the terminal)."""
+
+
+class FaceVerificationNeeded(msgspec.Struct, kw_only=True):
+    """The face verification that satisfies a requirement: start it with
+    ``POST /api/v1/face-verifications`` and exactly this ``purpose`` and ``reference``."""
+
+    purpose: FacePurpose
+    reference: Annotated[str, msgspec.Meta(examples=["c_4f2a9b7e1d3c"])]
+
+
+class FaceVerificationView(msgspec.Struct, kw_only=True):
     verification_id: str
     purpose: str
     reference: str
@@ -71,7 +84,7 @@ def _view(identity: Identity, row: FaceVerification, provider_url: str | None = 
 async def start_face_verification(
     platform: Platform,
     person_id: str,
-    purpose: str,
+    purpose: FacePurpose,
     reference: str = "",
     *,
     name: str = "",
@@ -194,10 +207,15 @@ async def face_verified_at(
 
 
 async def require_face_verified(
-    platform: Platform, person_id: str, purpose: str, reference: str = "", max_age_s: int = 1800
+    platform: Platform, person_id: str, purpose: FacePurpose, reference: str = "", max_age_s: int = 1800
 ) -> int:
-    """The time of a recent passed verification, or 403 ``face_verification_required``."""
+    """The time of a recent passed verification, or 403 ``face_verification_required`` naming the one needed."""
     at = await face_verified_at(platform, person_id, purpose, reference, max_age_s)
     if at is None:
-        raise ProblemError(403, "face_verification_required", "请先完成人脸识别。 Face verification is required first.")
+        raise ProblemError(
+            403,
+            "face_verification_required",
+            "请先完成人脸识别。 Face verification is required first.",
+            face_verification=FaceVerificationNeeded(purpose=purpose, reference=reference),
+        )
     return at

@@ -13,7 +13,7 @@ import msgspec
 from msgspec import Meta
 
 from backend.identity.config import Identity, get_identity
-from backend.identity.face import accept_face_result, face_provider_base, start_face_verification
+from backend.identity.face import FacePurpose, accept_face_result, face_provider_base, start_face_verification
 from backend.identity.principal import APPLICANT, Principal, TokenPair, require_kiosk_terminal, sha256_hex
 from backend.identity.sessions import end_session, issue_session
 from backend.identity.tables import FaceVerification
@@ -21,7 +21,7 @@ from backend.lib.problems import ProblemError
 from backend.lib.validators import validate_id_number
 from backend.platform import Platform
 
-KIOSK_PURPOSE = "kiosk_login"
+KIOSK_PURPOSE: FacePurpose = "kiosk_login"
 
 
 class KioskSessionStart(msgspec.Struct, kw_only=True):

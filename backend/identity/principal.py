@@ -81,7 +81,7 @@ OptionalPrincipalDep = NamedDependency[Principal | None]
 """Route parameter type: ``optional_principal: OptionalPrincipalDep``."""
 
 
-class TokenPair(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TokenPair(msgspec.Struct, kw_only=True):
     """What a login, a refresh or ``/sandbox/token`` hands out."""
 
     access_token: str
@@ -89,6 +89,7 @@ class TokenPair(msgspec.Struct, kw_only=True, omit_defaults=True):
     expires_in: int
     csrf_token: str
     refresh_token: str | None = None
+    """null where the session cannot be refreshed (a kiosk terminal, a kiosk visitor)."""
     session_id: str = ""
 
 

@@ -222,7 +222,7 @@ async def terminal_token(platform: PlatformDep, data: JSONBody[TerminalAssertion
 # ---- who am I ----------------------------------------------------------------------------------------
 
 
-class Me(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Me(msgspec.Struct, kw_only=True):
     subject: str
     name: str
     roles: list[str]
@@ -356,7 +356,8 @@ async def revoke_mandate(
 
 
 class FaceStartRequest(msgspec.Struct):
-    purpose: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{2,40}(?!\n)$")]
+    purpose: face.FacePurpose
+    """What the verification is for; a requirement names it (``face_verification.purpose``)."""
     reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 

@@ -124,6 +124,29 @@ code{{word-break:break-all}} .hint{{color:#505a5f;font-size:1rem}}
 # ---- OpenID Connect provider ------------------------------------------------------------------
 
 
+def _wants_json(request: Request) -> bool:
+    """A script asked for the page (``Accept: application/json``) rather than a browser."""
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _choices(title: str, action: str, fields: dict[str, str], choice: str, choices: list[dict[str, Any]]) -> Response:
+    """A provider page for scripts: what the page offers and how to post a choice, as JSON.
+
+    Post ``fields`` plus ``{choice: one of choices[].value}`` form-encoded to ``post.url``; with
+    ``Accept: application/json`` the result page answers JSON too (the OIDC picker answers 303 with
+    the code in ``Location``, as for a browser)."""
+    return Response(
+        {
+            "page": title,
+            "post": {"url": action, "method": "POST", "content_type": "application/x-www-form-urlencoded"},
+            "fields": fields,
+            "choice": choice,
+            "choices": choices,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 @get("/sandbox/oidc/.well-known/openid-configuration", sync_to_thread=False, summary="Sandbox OIDC discovery")
 def oidc_discovery(request: Request) -> dict[str, Any]:
     issuer = sandbox_issuer(_identity(request))
@@ -206,8 +229,16 @@ def oidc_authorize_page(request: Request) -> Response:
     identity = _identity(request)
     params = {k: request.query_params.get(k, "") for k in _AUTH_FIELDS}
     problem = _check_authorize_params(identity, params)
+    if problem and _wants_json(request):
+        return _oauth_error("invalid_request", problem)
     if problem:
         return _page("登录请求无效", f"<p>{html.escape(problem)}</p>", 400)
+    if _wants_json(request):
+        personas = [
+            {"value": p.id, "label": p.name, "kind": p.kind, "description": p.description} for p in sandbox_personas()
+        ]
+        # any fixture person may also log in by their id (the page's free-text field): person-P005 …
+        return _choices("统一身份认证（测试）", "/sandbox/oidc/authorize", params, "persona", personas)
     hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in params.items())
     groups: dict[str, list[str]] = {}
     for p in sandbox_personas():
@@ -235,9 +266,13 @@ async def oidc_authorize_submit(request: Request) -> Response:
     form = await request.form()
     params = {k: str(form.get(k, "")) for k in _AUTH_FIELDS}
     problem = _check_authorize_params(identity, params)
+    if problem and _wants_json(request):
+        return _oauth_error("invalid_request", problem)
     if problem:
         return _page("登录请求无效", f"<p>{html.escape(problem)}</p>", 400)
     persona = find_persona(str(form.get("persona", "")).strip())
+    if persona is None and _wants_json(request):
+        return _oauth_error("unknown_persona", "未找到该测试身份。 No such persona.")
     if persona is None:
         return _page("未找到该测试身份", "<p>请返回重新选择。</p>", 400)
     now = identity.now_s()
@@ -453,6 +488,13 @@ def face_page(request: Request) -> Response:
     """What the phone shows: who is verified and why, with approve / deny for the tester."""
     q = request.query_params
     vid, nonce = q.get("verification_id", ""), q.get("nonce", "")
+    if _wants_json(request):
+        choices = [
+            {"value": "passed", "label": "模拟人脸识别通过 / Verification passes"},
+            {"value": "failed", "label": "模拟人脸识别不通过 / Verification fails"},
+        ]
+        fields = {"verification_id": vid, "nonce": nonce}
+        return _choices("人脸识别（测试）", "/sandbox/face/session", fields, "decision", choices)
     hidden = (
         f'<input type="hidden" name="verification_id" value="{html.escape(vid)}">'
         f'<input type="hidden" name="nonce" value="{html.escape(nonce)}">'
@@ -485,7 +527,7 @@ async def face_decide(request: Request) -> Response:
         status = 200
     except ProblemError as exc:
         outcome, status = f"回调被拒绝：{exc.detail}", exc.status
-    if "application/json" in request.headers.get("accept", ""):
+    if _wants_json(request):
         return Response({"result": token, "outcome": outcome}, status_code=status)
     return _page(
         "人脸识别结果（测试）",
@@ -552,6 +594,12 @@ def sign_page(request: Request) -> Response:
     """The signer's phone: the document title and hash, face verification, sign or decline."""
     q = request.query_params
     fields = {k: q.get(k, "") for k in ("request_id", "signer", "nonce", "sha256")}
+    if _wants_json(request):
+        choices = [
+            {"value": "signed", "label": "刷脸并签署 / Verify face and sign"},
+            {"value": "declined", "label": "拒绝签署 / Decline"},
+        ]
+        return _choices("电子签名（测试）", "/sandbox/sign/session", fields, "decision", choices)
     hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in fields.items())
     body = (
         f"<p>签署人：{html.escape(q.get('name', ''))}</p><p>文件：{html.escape(q.get('title', ''))}</p>"
@@ -585,7 +633,7 @@ async def sign_decide(request: Request) -> Response:
         outcome, status = ("已签署" if decision == "signed" else "已拒绝签署"), 200
     except ProblemError as exc:
         outcome, status = f"回调被拒绝：{exc.detail}", exc.status
-    if "application/json" in request.headers.get("accept", ""):
+    if _wants_json(request):
         return Response({"result": token, "outcome": outcome}, status_code=status)
     return _page("电子签名结果（测试）", f'<p data-testid="sign-outcome">{html.escape(outcome)}</p>', status)
 

@@ -52,7 +52,7 @@ class SigningCreated(msgspec.Struct, kw_only=True):
     requests: list[SignatureLink]
 
 
-class SignerStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SignerStatus(msgspec.Struct, kw_only=True):
     request_id: str
     person_id: str
     name: str
@@ -77,7 +77,7 @@ class SigningStatus(msgspec.Struct, kw_only=True):
     """Names of the signers still to sign."""
 
 
-class SealVerification(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SealVerification(msgspec.Struct, kw_only=True):
     """The outcome of checking a result document's e-seal (shown to the user)."""
 
     valid: bool

@@ -38,7 +38,7 @@ class TerminalRegistration(msgspec.Struct, kw_only=True):
     """The terminal's EC P-256 public key (JWK); the private key never leaves the terminal."""
 
 
-class TerminalView(msgspec.Struct, kw_only=True, omit_defaults=True):
+class TerminalView(msgspec.Struct, kw_only=True):
     terminal_id: str
     name: str
     hall: str

@@ -6,7 +6,10 @@ Litestar describes routes, parameters and wire shapes from the code. This adds, 
 - the problem documents (RFC 9457, ``application/problem+json``) each operation can answer, in
   the shape ``backend.lib.problems`` really sends, instead of Litestar's default
   ``{status_code, detail, extra}``;
-- request headers a route reads itself (``Idempotency-Key`` on submission).
+- request headers a route reads itself (``Idempotency-Key`` on submission);
+- that an answer's shape is stable: every field of a response shape is sent, its default value
+  included (no response Struct omits defaults), so each is ``required`` in the document
+  (``require_response_fields``); a field that may have no value is sent as ``null``.
 
 The document is built lazily, on the first request for it (building it costs seconds), by
 ``ContractOpenAPI.to_schema``; ``ContractConfig`` makes Litestar build that class.
@@ -80,6 +83,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "instance": {"type": "string"},
         "request_id": {"type": "string"},
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        "face_verification": {
+            "$ref": "#/components/schemas/FaceVerificationNeeded",
+            "description": "人脸识别要求：按此 purpose 与 reference 发起核验。 With ``face_verification_required``:"
+            " the verification to start (``POST /api/v1/face-verifications`` with this purpose and reference).",
+        },
     },
 }
 # status → (description, an example code); which of them an operation documents: see problem_statuses
@@ -140,6 +148,47 @@ def problem_statuses(path: str, method: str, facts: OperationFacts) -> list[int]
     return sorted(statuses)
 
 
+def _referenced(node: Any, schemas: dict[str, Any], found: set[str]) -> set[str]:
+    """Names of the component schemas ``node`` refers to, directly or through other components."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in found:
+                found.add(name)
+                _referenced(schemas.get(name), schemas, found)
+        for value in node.values():
+            _referenced(value, schemas, found)
+    elif isinstance(node, list):
+        for value in node:
+            _referenced(value, schemas, found)
+    return found
+
+
+def require_response_fields(schema: dict[str, Any]) -> set[str]:
+    """Mark every property of the shapes only answers use as required (in place); their names.
+
+    Litestar makes a field with a default optional, which is right for a request body but not for
+    an answer: responses send every field (see the module's docstring). A shape also read as input
+    keeps its optional fields."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    answered: set[str] = set()
+    read: set[str] = set()
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, answer in operation.get("responses", {}).items():
+                if status.startswith("2"):
+                    _referenced(answer, schemas, answered)
+            _referenced([operation.get("requestBody"), operation.get("parameters")], schemas, read)
+    for name in answered - read:
+        component = schemas.get(name, {})
+        if component.get("type") == "object" and component.get("properties"):
+            component["required"] = list(component["properties"])
+    return answered - read
+
+
 def document_contract(
     schema: dict[str, Any], facts: dict[tuple[str, str], OperationFacts], schemes: dict[str, Any]
 ) -> dict[str, Any]:
@@ -149,6 +198,7 @@ def document_contract(
     schemas = components.setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["FieldError"] = FIELD_ERROR_SCHEMA
+    require_response_fields(schema)
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:

@@ -39,6 +39,9 @@ class Problem(msgspec.Struct, omit_defaults=True):
     instance: str | None = None
     request_id: str | None = None
     errors: list[FieldError] | None = None
+    face_verification: Any = None
+    """Extension member: the face verification that would satisfy this refusal (identity's
+    ``FaceVerificationNeeded``: ``purpose`` and ``reference`` to start it with), when one would."""
 
 
 class ProblemError(Exception):
@@ -58,8 +61,10 @@ class ProblemError(Exception):
         field: str | None = None,
         errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
+        face_verification: Any = None,
     ) -> None:
         super().__init__(detail or code)
+        self.face_verification = face_verification
         self.status = status
         self.code = code
         self.detail = detail
@@ -100,6 +105,7 @@ def handle_problem_error(request: Request, exc: ProblemError) -> Response:
             code=exc.code,
             detail=exc.detail,
             errors=exc.errors,
+            face_verification=exc.face_verification,
         ),
         exc.headers,
     )

@@ -13,7 +13,7 @@ from backend.notifications.tables import Notification
 from backend.platform import PlatformDep
 
 
-class NotificationView(msgspec.Struct, omit_defaults=True):
+class NotificationView(msgspec.Struct):
     id: int
     kind: str
     text: dict[str, str]

@@ -83,7 +83,7 @@ async def set_mode(platform, actor: Actor, system: str, mode: str, note: str = "
     )
 
 
-class DeadLetter(msgspec.Struct, kw_only=True, omit_defaults=True):
+class DeadLetter(msgspec.Struct, kw_only=True):
     """An item whose delivery failed (推送失败) or a dead background job."""
 
     kind: str  # item | job

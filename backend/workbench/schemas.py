@@ -140,7 +140,7 @@ class AssistedStart(msgspec.Struct, forbid_unknown_fields=True):
     visitor_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
-class AssistedView(msgspec.Struct, kw_only=True, omit_defaults=True):
+class AssistedView(msgspec.Struct, kw_only=True):
     id: str
     status: str
     uscc: str

@@ -367,14 +367,20 @@ async def test_application_finished_at_the_kiosk_with_the_pwa_journey(
         await task("enterprise")
         await journey.get_by_test_id("confirm-enterprise").tap()
         await task("form")
-        await journey.get_by_test_id("save-form").tap()
+        for _ in range(8):  # a few fields a page, then check answers
+            step = await journey.get_by_test_id("form-step").inner_text()
+            await journey.get_by_test_id("save-form").tap()
+            after = journey.get_by_test_id("form-step").filter(has_not_text=step)
+            await expect(journey.get_by_test_id("confirm-form").or_(after)).to_be_visible()
+            if await journey.get_by_test_id("confirm-form").count():
+                break
         await journey.get_by_test_id("confirm-form").tap()
 
         await task("signatures")
         await expect(journey.locator("h1")).to_contain_text("电子签名")
         if await journey.get_by_test_id("start-signing").count():
             await journey.get_by_test_id("start-signing").tap()
-        await expect(journey.get_by_test_id("signers")).to_be_visible()
+        await expect(journey.get_by_test_id("signers")).to_be_visible(timeout=15_000)  # the PDF is made first
         urls = [await el.get_attribute("data-url") for el in await journey.get_by_test_id("sign-qr").all()]
         for mine in await journey.get_by_test_id("sign-myself").all():  # a link to the provider: handed to the phone
             await mine.tap()

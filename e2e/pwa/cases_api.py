@@ -25,6 +25,18 @@ def _client(base: str, person: str) -> httpx.Client:
     return httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"})
 
 
+def withdraw_open_drafts(base: str, person: str, uscc: str) -> int:
+    """Withdraw ``person``'s unsubmitted drafts for ``uscc``, so a walk that starts a new application
+    starts it (the PWA resumes an open draft instead). Earlier tests on the same server, or earlier
+    runs against a deployment (``make e2e BASE_URL=…``), leave drafts behind. Returns how many."""
+    with _client(base, person) as http:
+        drafts = [c for c in http.get("/api/v1/cases").raise_for_status().json() if c["status"] == "draft"]
+        for case in drafts:
+            if case["uscc"] == uscc:
+                http.post(f"/api/v1/cases/{case['id']}/withdraw", json={}).raise_for_status()
+        return sum(case["uscc"] == uscc for case in drafts)
+
+
 def prepared_draft(base: str, person: str, uscc: str, route: str) -> dict:
     """A draft with every answer, form field and material, ready to be signed."""
     with _client(base, person) as http:

@@ -86,7 +86,9 @@ async def test_the_case_at_a_glance(browser, device, embedded_server, ten_items,
         assert len(bottoms) == 10 and max(bottoms) <= viewport, (bottoms, viewport)
         height = await page.evaluate("document.documentElement.scrollHeight")
         print(f"{name} {locale}: case page {height} CSS px")
-        if name == "iPhone SE" and locale == "zh-CN":  # English names are longer: measured and reported, not bounded
+        # English is measured and reported, not yet bounded: 2,189 CSS px on 2026-12-03 (the bound is 2,000);
+        # the English layout and wording still need tightening before this can check both languages
+        if name == "iPhone SE" and locale == "zh-CN":
             assert height <= SCREENS, height
 
         # bank accounts and seals told apart: bank, kind and the last four digits; seal kinds and system
@@ -143,8 +145,12 @@ async def test_the_precheck_names_each_field_and_links_to_it(browser, device, em
         target = (await form_links.first.get_attribute("href")).rsplit("=", 1)[1]
         await form_links.first.click()
         await expect(page.locator(f"#f-{target}")).to_be_focused()
-        # dates with the phone's own date picker; 清算组负责人 comes from the register
+        # dates with the phone's own date picker; 清算组负责人 comes from the register, shown with its source
+        await page.goto(f"{base}/#/case/{view['id']}/form?field=dissolution_date")
+        await expect(page.locator("#f-dissolution_date")).to_be_focused()
         assert await page.locator("#f-dissolution_date").get_attribute("type") == "date"
+        await expect(page.get_by_test_id("register-facts")).to_contain_text("林晓燕")
+        assert await page.locator("#f-liquidation_group_head").count() == 0
     finally:
         await context.close()
 
@@ -155,8 +161,12 @@ async def test_a_blocked_submission_shows_its_blockers(browser, device, embedded
     draft = await asyncio.to_thread(prepared_draft, base, PERSON, USCC, "general")
     context, page = await signed_in(browser, device, base, "Pixel 7", "zh-CN")
     try:
-        meta = {"confirmed": True, "formChecked": True, "face": {"status": "passed"}}
-        await page.evaluate(f"localStorage.setItem('yjs.meta.{draft['id']}', {json.dumps(json.dumps(meta))})")
+        await page.route(  # the applicant's own steps done (kept on the server: /progress)
+            f"**/api/v1/cases/{draft['id']}/progress",
+            lambda route: route.fulfill(
+                json={"enterprise_checked": True, "form_confirmed": True, "face": {"status": "passed"}}
+            ),
+        )
         blocked = {
             "type": "/problems/case-blocked",
             "title": "Unprocessable Content",

@@ -7,6 +7,7 @@ Every page gets an axe-core scan and a screenshot."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
@@ -15,6 +16,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from e2e.conftest import PHONES
+from e2e.pwa.cases_api import withdraw_open_drafts
 from tests.cases.support import TINY_PDF
 
 USCC = "91350102MA0102003U"
@@ -55,13 +57,56 @@ class Journey:
         await self.page.wait_for_selector('#view[aria-busy="false"]')
 
 
-async def login(j: Journey) -> None:
+async def login(j: Journey, then: str = r"#/enterprises$") -> None:
     page = j.page
     await j.testid("login").click()
     await page.wait_for_url(re.compile(r"/sandbox/oidc/authorize"))
     await j.shot(page, "00-persona-picker")
     await page.get_by_test_id(f"persona-{PERSONA}").click()
-    await page.wait_for_url(re.compile(r"#/enterprises$"))
+    await page.wait_for_url(re.compile(then))
+
+
+async def fill_form_pages(j: Journey) -> None:
+    """The merged form, a few fields a page ("第 1 步，共 4 步"), up to check answers."""
+    page, errors_seen = j.page, False
+    for step in range(1, 10):
+        await expect(j.testid("form-step")).to_contain_text(re.compile(rf"第 {step} 步，共 \d+ 步"))
+        if not errors_seen and await page.locator("#f-tax_settled").count():
+            await j.testid("save-form").click()  # declarations not ticked yet: errors with links
+            await expect(j.testid("error-summary")).to_be_visible()
+            await j.check("form-errors")
+            errors_seen = True
+        reason = page.get_by_label("股东会（出资人、合伙人、成员大会）决议解散")
+        if await reason.count():
+            await reason.check()
+        for key in ("investors_commitment", "tax_settled", "invoices_cancelled", "si_settled"):
+            if await page.locator(f"#f-{key}").count():
+                await page.locator(f"#f-{key}").check()
+        if await page.locator("#f-si_unit_number").count():
+            await page.locator("#f-si_unit_number").fill("35010200012345")
+        await j.check(f"form-{step}")
+        await j.testid("save-form").click()
+        await j.wait_route(rf"(/form\?page={step + 1}|/check)$")
+        if page.url.endswith("/check"):
+            assert errors_seen
+            return
+    raise AssertionError("the form never reached check answers")
+
+
+async def same_progress_elsewhere(j: Journey, context, server, case_id: str) -> None:
+    """A second browser (a fresh context: nothing on the device) shows the steps done on the first."""
+    other = await j.page.context.browser.new_context(viewport=j.page.viewport_size, locale="zh-CN")
+    try:
+        elsewhere = Journey(await other.new_page(), server.url, j.axe, j.shot)
+        await elsewhere.page.goto(f"{server.url}/#/case/{case_id}/tasks")
+        await elsewhere.page.wait_for_selector('#view[aria-busy="false"]')
+        await login(elsewhere, then=rf"#/case/{case_id}/tasks$")
+        await elsewhere.wait_route(r"/tasks$")
+        for task in ("enterprise", "form", "face"):
+            await expect(elsewhere.testid(f"task-{task}")).to_contain_text("已完成")
+        assert elsewhere.errors == []
+    finally:
+        await other.close()
 
 
 async def run_journey(j: Journey, context, server) -> str:
@@ -130,17 +175,11 @@ async def run_journey(j: Journey, context, server) -> str:
     await j.wait_route(r"/tasks$")
     await j.testid("task-form").get_by_role("link").click()
     await j.wait_route(r"/form$")
-    assert await page.locator("#f-entity_name").input_value() == "福州榕鑫贸易有限公司"
-    await j.testid("save-form").click()  # declarations not ticked yet: errors with links
-    await expect(j.testid("error-summary")).to_be_visible()
-    await j.check("form-errors")
-    await page.get_by_label("股东会（出资人、合伙人、成员大会）决议解散").check()
-    for key in ("investors_commitment", "tax_settled", "invoices_cancelled", "si_settled"):
-        await page.locator(f"#f-{key}").check()
-    await page.locator("#f-si_unit_number").fill("35010200012345")
-    await j.check("form")
-    await j.testid("save-form").click()
-    await j.wait_route(r"/check$")
+    # facts from the register are shown with their source, not as inputs
+    await expect(j.testid("register-facts")).to_contain_text("福州榕鑫贸易有限公司")
+    await expect(j.testid("register-source")).to_contain_text("来自市场主体登记档案")
+    assert await page.locator("#f-entity_name").count() == 0
+    await fill_form_pages(j)
     await expect(j.testid("form-summary")).to_contain_text("35010200012345")
     await j.check("form-check")
 
@@ -213,7 +252,7 @@ async def run_journey(j: Journey, context, server) -> str:
     await j.wait_route(r"/signatures$")
     if await j.testid("sign-unavailable").count() == 0:
         await j.testid("start-signing").click()
-        await expect(j.testid("signers")).to_be_visible()
+        await expect(j.testid("signers")).to_be_visible(timeout=15000)  # the application's PDF is made first
         await j.check("signatures")
         urls = [await el.get_attribute("data-url") for el in await j.testid("sign-qr").all()]
         urls += [await el.get_attribute("href") for el in await j.testid("sign-myself").all()]
@@ -248,8 +287,11 @@ async def run_journey(j: Journey, context, server) -> str:
     await j.check("face-passed")
     await j.testid("continue").click()
 
-    # Check answers and submit once: a double tap sends one submission.
+    # Another device of the same person shows the same progress: it is kept on the server.
     await j.wait_route(r"/tasks$")
+    await same_progress_elsewhere(j, context, server, case_id)
+
+    # Check answers and submit once: a double tap sends one submission.
     await expect(j.testid("task-submit")).to_contain_text("未开始")
     await j.check("tasks-ready")
     await j.testid("task-submit").get_by_role("link").click()
@@ -337,6 +379,8 @@ async def run_journey(j: Journey, context, server) -> str:
 
 @pytest.mark.parametrize("name", PHONES)
 async def test_whole_journey_on_a_phone(browser, device, pwa_server, axe, shot, name):
+    # A new application for the enterprise: drafts other walks left on this server would be resumed.
+    await asyncio.to_thread(withdraw_open_drafts, pwa_server.url, "P002", USCC)
     context = await browser.new_context(**device(name), locale="zh-CN")
     page = await context.new_page()
     journey = Journey(page, pwa_server.url, axe, shot)

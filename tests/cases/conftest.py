@@ -24,12 +24,14 @@ from tests.cases.support import HAPPY_PERSON
 
 
 async def clean_database() -> None:
+    from backend.cases.progress import CaseProgress
     from backend.notifications.tables import SmsMessage
     from backend.ratings.tables import RatingPush
 
     for table in (
         SmsMessage,  # the outboxes to outside systems: a test counts what it sent itself
         RatingPush,
+        CaseProgress,
         CaseEvent,
         CaseDocument,
         CaseMaterial,

@@ -119,7 +119,7 @@ async def test_precheck_asks_every_agency_and_says_what_blocks(tmp_path):
         await platform.cases.update_draft(actor, draft.id, answers=BASE_ANSWERS, form_data=None, version=None)
         report = await platform.cases.precheck(actor, draft.id)
         assert report.ready is False and not report.unreachable_systems
-        blocked_by = {(b["system"], b["code"]) for b in report.blockers if "system" in b}
+        blocked_by = {(b.agency.code, b.code) for b in report.blockers if b.source == "agency" and b.agency}
         systems = {system for system, _ in blocked_by}
         assert {"etax", "customs-xm", "si-pension"} & systems, blocked_by
         assert any(code == "tax_arrears" for _, code in blocked_by)

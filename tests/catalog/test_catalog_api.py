@@ -90,6 +90,9 @@ def test_plan_blockers_are_not_errors(client):
     body = {"entity_type": "company", "region": "350203", "answers": answers(route="simplified", listed_company=True)}
     doc = client.post("/api/v1/plans", json=body).json()
     assert {b["code"] for b in doc["blockers"]} == {"outside_jurisdiction", "simplified_excluded_listed_company"}
+    for blocker in doc["blockers"]:  # the one blocker shape the pre-check's agency blockers share
+        assert blocker["source"] == "plan" and blocker["agency"] is None and blocker["item"] is None, blocker
+        assert set(blocker["message"]) == set(blocker["resolve"]) == {"zh-CN", "en"}, blocker
     assert doc["can_submit"] is False
     assert doc["route_eligibility"]["simplified"]["eligible"] is False
 

@@ -51,7 +51,7 @@ async def test_terminal_registration_and_assertion(any_api, clock):
     issued = await any_api.post("/auth/terminal/token", json={"assertion": assertion})
     assert issued.status_code == 200, issued.text
     tokens = issued.json()
-    assert "refresh_token" not in tokens
+    assert tokens["refresh_token"] is None  # a terminal gets no refresh token
     me = (await any_api.get("/api/v1/me", headers=bearer(tokens))).json()
     assert (
         me["roles"] == ["kiosk_terminal"]

@@ -89,8 +89,15 @@ async def test_finding14_agency_precheck_blockers_have_the_plan_blockers_shape(l
     view = await _draft(live.client, token, "91350181MA05815262", BASE_ANSWERS)
     response = await live.client.post(f"/api/v1/cases/{view['id']}/precheck", headers=bearer(token))
     assert response.status_code == 200, response.text
-    agency = [b for b in response.json()["blockers"] if "system" in b]
+    blockers = response.json()["blockers"]
+    agency = [b for b in blockers if b["source"] == "agency"]
     assert agency, response.json()
+    # one shape for both: the same keys, whoever found it
+    assert {tuple(sorted(b)) for b in blockers} == {tuple(sorted(agency[0]))}, blockers
     for blocker in agency:
         assert set(blocker["message"]) == {"zh-CN", "en"}, blocker
         assert blocker["message"]["zh-CN"], blocker
+        # the agency's bilingual message is split, not repeated in both languages
+        assert blocker["message"]["zh-CN"] != blocker["message"]["en"], blocker
+        assert blocker["agency"]["code"] and set(blocker["agency"]["name"]) == {"zh-CN", "en"}, blocker
+        assert blocker["item"], blocker
