@@ -133,7 +133,7 @@ class CallbackBatch(msgspec.Struct, frozen=True):
 EventStatus = Literal["applied", "ignored", "duplicate", "refused", "retry"]
 
 
-class EventAnswer(msgspec.Struct, omit_defaults=True, frozen=True):
+class EventAnswer(msgspec.Struct, frozen=True):
     """The platform's answer for one event of a batch: ``retry`` means send that event again later
     (a passing failure on our side); every other status means it is settled (``refused``: never
     resend, ``code`` says why, e.g. ``unknown_item``, ``item_not_routed_to_system``)."""
