@@ -141,6 +141,7 @@ async def test_the_system_refuses_unsigned_and_foreign_requests(registry):
     assert sim.refused >= 2
 
 
+@pytest.mark.slow  # a live platform over HTTP
 async def test_the_api_answers_503_with_retry_after_and_keeps_what_was_typed(registry, tmp_path):
     from tests.cases.live import serve_platform
 

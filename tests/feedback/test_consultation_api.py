@@ -4,7 +4,11 @@ administrator overrides with a reason."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.http import assert_problem as problem
+
+pytestmark = pytest.mark.slow  # a live platform over HTTP (tests.cases.live)
 
 C = "/api/v1/consultations"
 PUBLISH = "/api/v1/admin/catalog/publications"

@@ -6,7 +6,11 @@ from __future__ import annotations
 import struct
 import zlib
 
+import pytest
+
 from tests.http import assert_problem as problem
+
+pytestmark = pytest.mark.slow  # a live platform over HTTP (tests.cases.live)
 
 REPORTS = "/api/v1/feedback/reports"
 

@@ -67,6 +67,7 @@ def test_the_cli_writes_private_files_and_refuses_unsafe_steps(tmp_path):
     assert '"d"' not in keys("signing", "list", "--file", str(path))
 
 
+@pytest.mark.slow  # a live platform over HTTP
 async def test_rotation_keeps_sessions_and_agency_verification_until_the_old_key_is_retired(tmp_path):
     identity_file, signing_file = tmp_path / "secrets" / "identity.json", tmp_path / "secrets" / "signing.json"
     identity_a = keys("identity", "create", "--file", str(identity_file))

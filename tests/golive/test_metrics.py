@@ -16,6 +16,8 @@ from tests.cases.support import complete_draft
 from tests.cases.test_flow_embedded import closed_view
 from tests.servers import PlatformProcess, free_port, run_migrations, wait_for
 
+pytestmark = pytest.mark.slow  # a live platform over HTTP (tests.cases.live)
+
 
 def series(text: str, name: str, **labels: str) -> float | None:
     """The value of one sample of the exposition ``text`` (labels matched as given), or None."""
