@@ -55,6 +55,9 @@ class TestEnvironment:
             str(processing_seconds),
             "--trust",
             f"{PLATFORM_CLIENT_ID}={jwks}",
+            # BENCH_PROTOCOL=classic: the agencies use the interface standard's classic form (an
+            # accepted callback, one callback per event) instead of the lean one (the default)
+            *(["--classic"] if os.environ.get("BENCH_PROTOCOL") == "classic" else []),
         ]
         self.proc: subprocess.Popen | None = None
 

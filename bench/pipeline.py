@@ -210,6 +210,7 @@ def run() -> dict:
             "workers": WORKERS,
             "api_processes": API_PROCESSES,
             "simulated_processing_seconds": 0,
+            "agency_protocol": os.environ.get("BENCH_PROTOCOL", "lean"),
         },
         "prepare_and_submit_s": round(prepare_s, 1),
         "pipeline_s": round(elapsed, 1),
@@ -217,6 +218,8 @@ def run() -> dict:
         "agency_submissions": sent,
         "agency_submissions_per_s": round(sent / elapsed, 1),
         "callbacks_delivered": sum(s["callbacks_delivered"] for s in stats),
+        "callback_requests": sum(s.get("batches_delivered", 0) for s in stats)
+        or sum(s["callbacks_delivered"] for s in stats),  # lean form: events travel in batches
         "duplicates": sum(s["duplicates"] for s in stats),
         **outcome,
         "peak_rss_mb": {role: round(mb, 1) for role, mb in sampler.peak.items()},

@@ -60,7 +60,13 @@ def _pipeline(r: dict) -> list[str]:
         f"{c['cases']} cases, {c['workers']} workers, {c['api_processes']} API "
         f"process{'es' if c['api_processes'] != 1 else ''}, simulated processing time 0: "
         f"**{r['pipeline_s']} s** ({r['cases_per_s']} cases/s, {r['agency_submissions_per_s']} agency submissions/s; "
-        f"{r['agency_submissions']} submissions, {r['callbacks_delivered']} callbacks, {r['duplicates']} duplicates, "
+        f"{r['agency_submissions']} submissions, {r['callbacks_delivered']} callbacks"
+        + (
+            f" in {r['callback_requests']} requests, {c['agency_protocol']} protocol"
+            if "callback_requests" in r
+            else ""
+        )
+        + f", {r['duplicates']} duplicates, "
         f"{r['dead_jobs']} dead jobs).",
         "",
         "| role | CPU s | CPU ms per agency submission | peak RSS MB |",

@@ -31,7 +31,15 @@ from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseServic
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseFile, CaseItem
 from backend.catalog import get_catalog
 from backend.catalog.formschema import field_schema
-from backend.connectors.base import CallbackRejected, CallbackResult, PermanentError, Submission, TransientError
+from backend.connectors.base import (
+    BatchAnswer,
+    CallbackRejected,
+    CallbackResult,
+    EventAnswer,
+    PermanentError,
+    Submission,
+    TransientError,
+)
 from backend.db import raw
 from backend.jobs import JobContext, PermanentFailure, RetryLater
 from backend.jobs.queue import backoff_seconds
@@ -160,6 +168,16 @@ STORE_CALLBACK_PG = (
     f"locked AS ({LOCK_CASE_OF_ITEM}) "
     "SELECT (SELECT count(*) FROM nonce) AS fresh, (SELECT id FROM inbox) AS stored, "
     "(SELECT count(*) FROM locked) AS locked"
+)
+
+
+# A batch's event (lean form) or an answer's 受理 event: the inbox row and the lock on the item's case,
+# in one statement (the batch's token was checked once for the whole batch).
+STORE_EVENT_PG = (
+    "WITH inbox AS (INSERT INTO callback_inbox (key, system, body, received_at, applied) "  # noqa: S608 - constant SQL, values bound
+    "VALUES ({}, {}, {}, {}, true) ON CONFLICT DO NOTHING RETURNING id), "
+    f"locked AS ({LOCK_CASE_OF_ITEM}) "
+    "SELECT (SELECT id FROM inbox) AS stored, (SELECT count(*) FROM locked) AS locked"
 )
 
 
@@ -352,6 +370,8 @@ class Dispatcher:
                 else:
                     for sql, values in (update_sql("case_item", item["id"], changes), poll):
                         await raw(CaseItem, sql, *values)
+                if ack.event is not None:  # lean form: 受理 reported in the answer, applied as its callback would be
+                    events += await self._apply_answer_event(ack.event, item["system"], now)
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
                 await self.service._refresh_case_status(
                     case["id"], now, events, statuses=[i["status"] for i in siblings], current=locked["status"]
@@ -390,8 +410,39 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ outcomes
 
-    async def receive_callback(self, system: str, headers: dict[str, str], body: bytes) -> str:
-        """Verify, store and apply one agency callback; returns applied | duplicate | ignored."""
+    async def _apply_answer_event(self, event: CallbackResult, system: str, now: int) -> list[dict[str, Any]]:
+        """Apply the 受理 event an agency gave in its synchronous answer (lean form), once per
+        ``event_id`` as a callback would be (an idempotent replay of the answer repeats it), inside
+        the caller's transaction, which holds the case's lock."""
+        stored = await self._store_event(
+            f"{system}:{event.event_id}", system, msgspec.json.encode(event).decode(), now, event.item_ref
+        )
+        if stored is None:
+            return []
+        outcome, _, events = await self._apply(event, now, source="answer", locked=True)
+        if outcome != "applied":
+            await CallbackInbox.update({CallbackInbox.applied: False}).where(CallbackInbox.id == stored)
+        return events
+
+    async def _store_event(self, key: str, system: str, body: str, now: int, item_ref: str) -> int | None:
+        """The inbox row of one event (None when it was stored already) and, on PostgreSQL, the
+        lock on ``item_ref``'s case (``_locked_item(locked=True)`` follows), in one statement."""
+        if isinstance(self.platform.engine, PostgresEngine):
+            return (await raw(CallbackInbox, STORE_EVENT_PG, key, system, body, now, item_ref))[0]["stored"]
+        stored = await raw(
+            CallbackInbox,
+            "INSERT INTO callback_inbox (key, system, body, received_at, applied) VALUES ({}, {}, {}, {}, 1) "
+            "ON CONFLICT DO NOTHING RETURNING id",
+            key,
+            system,
+            body,
+            now,
+        )
+        return stored[0]["id"] if stored else None
+
+    async def receive_callback(self, system: str, headers: dict[str, str], body: bytes) -> str | BatchAnswer:
+        """Verify, store and apply one agency callback; returns applied | duplicate | ignored, or for
+        a batch (lean form) a ``BatchAnswer`` with one of those (or refused | retry) per event."""
         connector = self.platform.connectors.get(system)
         if connector is None:
             raise ProblemError(404, "unknown_system", "未知的业务系统。 Unknown business system.")
@@ -402,10 +453,13 @@ class Dispatcher:
             return False
 
         try:
-            result = await connector.verify_callback(headers, body, remember)
+            results, batch = await connector.verify_callbacks(headers, body, remember)
         except CallbackRejected as exc:
             raise ProblemError(401, "callback_rejected", f"回调未通过验证：{exc.code}。 Callback rejected.") from exc
         now = self.service.clock.now_ms()
+        if batch:
+            return await self._receive_batch(system, results, f"{system}:{token['jti']}", int(token["exp"] * 1000), now)
+        result = results[0]
         async with self.service.transaction():  # an unknown item is refused inside it (404), and nothing is kept
             fresh, stored = await self._store_callback(
                 f"{system}:{token['jti']}",
@@ -428,6 +482,50 @@ class Dispatcher:
         await self._wake_workers(events)
         await self.service._announce(public_id, events)
         return outcome
+
+    async def _receive_batch(
+        self, system: str, results: list[CallbackResult], jti: str, expires_at: int, now: int
+    ) -> BatchAnswer:
+        """Settle each event of a batch on its own (its own transaction, inbox row and answer): one
+        event's failure neither undoes nor blocks the others. The token is spent once, first."""
+        async with self.service.transaction():
+            fresh = await raw(
+                CallbackNonce,
+                "INSERT INTO callback_nonce (jti, expires_at) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING id",
+                jti,
+                expires_at,
+            )
+        if not fresh:
+            raise ProblemError(401, "callback_replayed", "回调令牌已使用过。 Callback token already used.")
+        answers = []
+        for result in results:
+            answers.append(await self._receive_event(system, result, now))
+        return BatchAnswer(results=answers)
+
+    async def _receive_event(self, system: str, result: CallbackResult, now: int) -> EventAnswer:
+        """Store and apply one event of a batch; a refusal is this event's answer, not the batch's."""
+        if result.system != system:  # each event is authorized against the system that signed the batch
+            return EventAnswer(event_id=result.event_id, status="refused", code="wrong_system")
+        try:
+            async with self.service.transaction():
+                stored = await self._store_event(
+                    f"{system}:{result.event_id}", system, msgspec.json.encode(result).decode(), now, result.item_ref
+                )
+                if stored is None:
+                    return EventAnswer(event_id=result.event_id, status="duplicate")
+                outcome, public_id, events = await self._apply(result, now, source="callback", locked=True)
+                if outcome != "applied":
+                    await CallbackInbox.update({CallbackInbox.applied: False}).where(CallbackInbox.id == stored)
+        except ProblemError as exc:  # unknown item, an item routed to another system: nothing kept
+            return EventAnswer(event_id=result.event_id, status="refused", code=exc.code)
+        except Exception:  # a passing failure on our side (the database): the agency sends this event again
+            log.exception("batch event not applied", extra={"system": system, "item": result.item_ref})
+            return EventAnswer(event_id=result.event_id, status="retry", code="internal_error")
+        if outcome == "applied":
+            observe_callback_lag(system, result.occurred_at, now)
+        await self._wake_workers(events)
+        await self.service._announce(public_id, events)
+        return EventAnswer(event_id=result.event_id, status=outcome)  # type: ignore[arg-type]
 
     async def _store_callback(
         self, jti: str, expires_at: int, key: str, system: str, body: str, now: int, item_ref: str

@@ -29,6 +29,7 @@ from backend.cases.schemas import (
     Readiness,
 )
 from backend.cases.service import event_types
+from backend.connectors.base import BatchAnswer
 from backend.identity.actor import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus
 from backend.lib.language import localize, request_locale
@@ -305,12 +306,14 @@ class CaseController(Controller):
     "/api/v1/callbacks/{system:str}",
     status_code=200,
     tags=["integration"],
-    summary="Agency callback (signed JWS; idempotent on event_id)",
+    summary="Agency callback: one event, or a batch of events of any cases (signed JWS; idempotent on event_id)",
 )
-async def agency_callback(request: Request, platform: PlatformDep, system: FromPath[str]) -> CallbackAnswer:
+async def agency_callback(
+    request: Request, platform: PlatformDep, system: FromPath[str]
+) -> CallbackAnswer | BatchAnswer:
     body = await request.body()
     status = await platform.dispatcher.receive_callback(system, dict(request.headers), body)
-    return CallbackAnswer(status=status)
+    return status if isinstance(status, BatchAnswer) else CallbackAnswer(status=status)
 
 
 class ObjectionRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -6,11 +6,14 @@ shapes and errors from ``base``. See ``README.md`` beside this file.
 
 from backend.connectors.base import (
     Ack,
+    BatchAnswer,
+    CallbackBatch,
     CallbackRejected,
     CallbackResult,
     Connector,
     ConnectorError,
     Correction,
+    EventAnswer,
     ItemStatus,
     MemoryReplayGuard,
     PermanentError,
@@ -26,12 +29,15 @@ from backend.connectors.registry import all_specs, build_connector, build_connec
 
 __all__ = [
     "Ack",
+    "BatchAnswer",
+    "CallbackBatch",
     "CallbackRejected",
     "CallbackResult",
     "Connector",
     "ConnectorError",
     "Correction",
     "Credentials",
+    "EventAnswer",
     "HttpConnector",
     "ItemStatus",
     "MemoryReplayGuard",

@@ -13,7 +13,7 @@ system did with it. Three rules shape everything here:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
@@ -83,29 +83,6 @@ class Submission(msgspec.Struct, omit_defaults=True, frozen=True):
     idempotency_key: str = ""
 
 
-class Ack(msgspec.Struct, omit_defaults=True, frozen=True):
-    """The synchronous answer to a submission: accepted (with the agency's reference) or rejected."""
-
-    status: AckStatus
-    reference: str | None = None
-    reasons: list[Reason] = []
-    duplicate: bool = False
-
-
-class ItemStatus(msgspec.Struct, omit_defaults=True, frozen=True):
-    """What the agency says about one item when asked (status query)."""
-
-    reference: str
-    item_ref: str
-    item_code: str
-    status: ItemState
-    message: str = ""
-    reasons: list[Reason] = []
-    corrections: list[Correction] = []
-    documents: list[ResultDocument] = []
-    updated_at: str = ""
-
-
 class CallbackResult(msgspec.Struct, omit_defaults=True, frozen=True):
     """One signed event the agency pushes back about an item.
 
@@ -125,6 +102,65 @@ class CallbackResult(msgspec.Struct, omit_defaults=True, frozen=True):
     reasons: list[Reason] = []
     corrections: list[Correction] = []
     documents: list[ResultDocument] = []
+
+
+class Ack(msgspec.Struct, omit_defaults=True, frozen=True):
+    """The synchronous answer to a submission: accepted (with the agency's reference) or rejected.
+
+    ``event`` (lean form, optional): the agency reports 受理 (``outcome: accepted``) in this
+    answer instead of a separate ``accepted`` callback; the platform applies it like that
+    callback, once per ``event_id`` (an idempotent replay repeats the same event).
+    """
+
+    status: AckStatus
+    reference: str | None = None
+    reasons: list[Reason] = []
+    duplicate: bool = False
+    event: CallbackResult | None = None
+
+
+#: Most events one batch callback may carry.
+MAX_BATCH_EVENTS = 100
+
+
+class CallbackBatch(msgspec.Struct, frozen=True):
+    """Lean form (optional): several events, for items of any case routed to one system, in one
+    signed callback. Each event keeps its own ``event_id`` and is applied (and answered) on its own."""
+
+    events: Annotated[list[CallbackResult], msgspec.Meta(min_length=1, max_length=MAX_BATCH_EVENTS)]
+
+
+EventStatus = Literal["applied", "ignored", "duplicate", "refused", "retry"]
+
+
+class EventAnswer(msgspec.Struct, frozen=True):
+    """The platform's answer for one event of a batch: ``retry`` means send that event again later
+    (a passing failure on our side); every other status means it is settled (``refused``: never
+    resend, ``code`` says why, e.g. ``unknown_item``, ``item_not_routed_to_system``)."""
+
+    event_id: str
+    status: EventStatus
+    code: str | None = None
+
+
+class BatchAnswer(msgspec.Struct, frozen=True):
+    """The answer to a batch callback (HTTP 200): one ``EventAnswer`` per event, in order."""
+
+    results: list[EventAnswer]
+
+
+class ItemStatus(msgspec.Struct, omit_defaults=True, frozen=True):
+    """What the agency says about one item when asked (status query)."""
+
+    reference: str
+    item_ref: str
+    item_code: str
+    status: ItemState
+    message: str = ""
+    reasons: list[Reason] = []
+    corrections: list[Correction] = []
+    documents: list[ResultDocument] = []
+    updated_at: str = ""
 
 
 class PrecheckResult(msgspec.Struct, omit_defaults=True, frozen=True):
@@ -212,6 +248,12 @@ class Connector(Protocol):
         self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None
     ) -> CallbackResult:
         """Verify a callback's signature, freshness and novelty, then parse it; raises ``CallbackRejected``."""
+        ...
+
+    async def verify_callbacks(
+        self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None
+    ) -> tuple[list[CallbackResult], bool]:
+        """As ``verify_callback`` for a single event or a batch (lean form): (the events, whether a batch)."""
         ...
 
     async def aclose(self) -> None:

@@ -24,6 +24,7 @@ from yarl import URL
 
 from backend.connectors.base import (
     Ack,
+    CallbackBatch,
     CallbackRejected,
     CallbackResult,
     ItemStatus,
@@ -74,6 +75,12 @@ class Credentials(msgspec.Struct, frozen=True):
             return self.signing_keys[alg]
         except KeyError:
             raise ValueError(f"no {alg} signing key in the credentials of {self.client_id}") from None
+
+
+class _BatchProbe(msgspec.Struct):
+    """Tells a batch callback (``{"events": [...]}``) from a single event without decoding either."""
+
+    events: msgspec.Raw = msgspec.Raw()  # empty: no such field
 
 
 class _ProblemBody(msgspec.Struct):
@@ -329,9 +336,12 @@ class HttpConnector:
         except msgspec.DecodeError:
             return _ProblemBody(code=f"http_{status}", detail=body[:200].decode("utf-8", "replace"))
 
-    def _ack_from(self, status: int, body: bytes) -> Ack:
+    def _ack_from(self, status: int, body: bytes, sub: Submission | None = None) -> Ack:
         if status in (200, 201, 202):
-            return self._decode(Ack, body, self.system, status)
+            ack: Ack = self._decode(Ack, body, self.system, status)
+            if ack.event is not None:
+                self._check_answer_event(ack, sub, status)
+            return ack
         problem = self._problem(status, body)
         if status == 422:
             reasons = (
@@ -348,6 +358,27 @@ class HttpConnector:
         raise PermanentError(
             f"{self.system}: HTTP {status} {problem.code}: {problem.detail or ''}", code=problem.code, status=status
         )
+
+    def _check_answer_event(self, ack: Ack, sub: Submission | None, status: int) -> None:
+        """The lean form's 受理 event must be this item's ``accepted`` by this system, under the answer's reference."""
+        event = ack.event
+        assert event is not None
+        problems = [
+            what
+            for what, wrong in (
+                ("outcome", event.outcome != "accepted" or ack.status != "accepted"),
+                ("system", event.system != self.system),
+                ("item_ref", sub is not None and event.item_ref != sub.item_ref),
+                ("reference", bool(ack.reference) and event.reference != ack.reference),
+            )
+            if wrong
+        ]
+        if problems:
+            raise TransientError(
+                f"{self.system}: the answer's event does not fit the submission ({', '.join(problems)})",
+                code="malformed_response",
+                status=status,
+            )
 
     # -- the protocol -----------------------------------------------------------------------
     def check_submission(self, sub: Submission) -> None:
@@ -376,7 +407,7 @@ class HttpConnector:
             operation="submit",
             item_ref=sub.item_ref,
         )
-        return self._ack_from(status, body)
+        return self._ack_from(status, body, sub)
 
     async def resubmit(self, reference: str, sub: Submission) -> Ack:
         """Send corrected data (补正) for ``reference``."""
@@ -390,7 +421,7 @@ class HttpConnector:
             operation="resubmit",
             item_ref=sub.item_ref,
         )
-        return self._ack_from(status, body)
+        return self._ack_from(status, body, sub)
 
     async def query(self, *, reference: str | None = None, item_ref: str | None = None) -> ItemStatus:
         """The agency's current view of one item, by its reference or our item_ref."""
@@ -418,10 +449,23 @@ class HttpConnector:
     async def verify_callback(
         self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None
     ) -> CallbackResult:
-        """Verify a callback (signature, freshness, novelty of ``jti``) and parse it.
+        """Verify a single-event callback (signature, freshness, novelty of ``jti``) and parse it.
 
         ``seen(jti, expires_at) -> bool`` records a ``jti`` and says whether it was seen before;
         back it with Redis or the DB when several processes receive callbacks.
+        """
+        events, batch = await self.verify_callbacks(headers, body, seen)
+        if batch:
+            raise CallbackRejected(f"{self.system}: a batch where one event was expected", code="malformed_callback")
+        return events[0]
+
+    async def verify_callbacks(
+        self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None
+    ) -> tuple[list[CallbackResult], bool]:
+        """Verify a callback, single or batch (lean form), and parse it: (its events, whether a batch).
+
+        One signature covers the whole body. A single event naming another system is refused here;
+        a batch's events are returned as sent, for the caller to settle (and refuse) one by one.
         """
         seen = seen or self.replay_guard
         signature = _header(headers, SIGNATURE_HEADER)
@@ -438,9 +482,11 @@ class HttpConnector:
         if too_deep(body):
             raise CallbackRejected(f"{self.system}: callback nested too deeply", code="malformed_callback")
         try:
+            if msgspec.json.decode(body, type=_BatchProbe).events:
+                return list(msgspec.json.decode(body, type=CallbackBatch).events), True
             result = msgspec.json.decode(body, type=CallbackResult)
         except msgspec.DecodeError as exc:
             raise CallbackRejected(f"{self.system}: malformed callback ({exc})", code="malformed_callback") from exc
         if result.system != self.system:
             raise CallbackRejected(f"{self.system}: callback names system {result.system}", code="wrong_system")
-        return result
+        return [result], False

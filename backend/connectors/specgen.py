@@ -16,7 +16,16 @@ from typing import Any
 import msgspec
 import yaml
 
-from backend.connectors.base import Ack, CallbackResult, ItemStatus, PrecheckResult, Submission
+from backend.connectors.base import (
+    MAX_BATCH_EVENTS,
+    Ack,
+    BatchAnswer,
+    CallbackBatch,
+    CallbackResult,
+    ItemStatus,
+    PrecheckResult,
+    Submission,
+)
 from backend.connectors.signing import DEFAULT_TTL, MAX_SKEW
 from backend.connectors.spec import PayloadField, SystemSpec
 
@@ -115,6 +124,21 @@ true`，不得重复办理。
 `rejected`（不予办理，附业务原因）/ `correction_requested`（退回补正，附补正项）。
 - 平台返回 2xx 即表示已收妥；否则系统应以指数退避重发（建议至少 8 次、间隔上限 5 分钟）。
 
+## 精简形式（可选）
+以下两种形式均为**可选**，与上述经典形式并存；平台同时支持两者，系统可只采用其一，符合性测试工具分别检查。
+- **应答即受理**：系统可在推送事项（及提交补正）的同步应答中以 `event` 字段给出 `accepted`（已受理）事件，\
+不再另发 `accepted` 回调。该事件与回调事件结构相同（`event_id`、`sequence` 等），`reference`、`item_ref`、\
+`system` 须与本次应答及提交一致；同一幂等键重放时应答（含 `event_id`）完全相同，平台按 `event_id` 只处理一次。
+- **批量回调**：系统可将多个事件合并为一次签名回调，报文体为 `{{"events": [CallbackResult, ...]}}`\
+（`CallbackBatch`，1 至 {max_batch} 个事件），推送至提交中的 `callback_url`（与单个事件相同地址）。
+  - 一批只能包含**本系统**的事件，可涉及不同申请（案件）的不同事项；每个事件保留自己的 `event_id` 与 `sequence`，\
+平台逐个校验该事项是否由本系统办理，逐个处理，互不影响；同一事项的多个事件按 `sequence` 先后排列。
+  - 签名覆盖整个报文体（一批一个 `jti`）；同一事件重复出现（同一批内或重发）只处理一次。
+  - 平台返回 `200` 与 `BatchAnswer`：按事件逐一给出 `status`：`applied`（已处理）、`ignored`（已收妥但过时或不合状态，\
+不改变事项）、`duplicate`（此前已收妥）、`refused`（拒收，`code` 说明原因，如 `unknown_item`、\
+`item_not_routed_to_system`、`wrong_system`，不得重发）、`retry`（平台暂时未能处理，系统应以指数退避**仅重发该事件**）。
+  - 整批验签失败、过期、重放或格式错误时平台拒收整批（HTTP 400/401），系统按经典形式的规则重发。
+
 ## 业务拒绝
 业务上不予受理或不予办理是**结果**，以 `rejected` 回调（或 `422` 应答的 `reasons`）给出，原因码与中文说明见 \
 `x-business-reasons`。
@@ -191,7 +215,8 @@ def _responses(ok: dict[int, Any], *codes: int) -> dict[str, Any]:
 def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one system (``also``: other offices sharing the interface)."""
     _, components = msgspec.json.schema_components(
-        [Submission, Ack, ItemStatus, CallbackResult, PrecheckResult], ref_template="#/components/schemas/{name}"
+        [Submission, Ack, ItemStatus, CallbackResult, CallbackBatch, BatchAnswer, PrecheckResult],
+        ref_template="#/components/schemas/{name}",
     )
     components["Submission"]["properties"]["payload"] = {"$ref": "#/components/schemas/Payload"}
     components["Submission"]["properties"].pop("idempotency_key", None)
@@ -220,6 +245,9 @@ def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[
         "Ack": "受理应答",
         "ItemStatus": "事项状态",
         "CallbackResult": "签名回调事件",
+        "CallbackBatch": "批量回调（精简形式，可选）：本系统的多个事件，可涉及不同申请",
+        "BatchAnswer": "平台对批量回调的应答：逐个事件的处理结果",
+        "EventAnswer": "单个事件的处理结果（retry：仅重发该事件；refused：不得重发）",
         "PrecheckResult": "注销预检结果",
         "Reason": "业务原因",
         "Correction": "补正项",
@@ -260,7 +288,10 @@ def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[
                 "parameters": _headers(True),
                 "requestBody": sub_body,
                 "responses": _responses(
-                    {202: ack("已接收，稍后回调"), 200: ack("同一事项已提交过（duplicate）")},
+                    {
+                        202: ack("已接收，稍后回调（精简形式：event 即受理事件）"),
+                        200: ack("同一事项已提交过（duplicate）"),
+                    },
                     400,
                     401,
                     409,
@@ -357,6 +388,7 @@ def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[
                 owner_zh="、".join(s.owner_zh for s in offices),
                 notes="\n".join(s.notes_zh for s in offices),
                 submit_path=spec.submit_path,
+                max_batch=MAX_BATCH_EVENTS,
                 ttl=DEFAULT_TTL,
                 skew=MAX_SKEW,
                 **signature_text(spec),
@@ -395,10 +427,22 @@ def build_document(spec: SystemSpec, also: tuple[SystemSpec, ...] = ()) -> dict[
                     ],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CallbackResult"}}},
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/CallbackResult"},
+                                        {"$ref": "#/components/schemas/CallbackBatch"},
+                                    ]
+                                }
+                            }
+                        },
                     },
                     "responses": {
-                        "200": {"description": "已收妥"},
+                        "200": {
+                            "description": "已收妥（单个事件）；批量回调时为逐个事件的结果",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchAnswer"}}},
+                        },
                         "400": {"description": "验签失败、过期、重放或格式错误：平台拒收"},
                     },
                 }

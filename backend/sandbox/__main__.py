@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         help="sign as these systems with ES256 or SM2 instead of their spec's algorithm, e.g. '*=SM2' "
         "(default: SIGNATURE_ALGORITHMS from the environment, else each spec's own)",
     )
+    parser.add_argument(
+        "--classic",
+        action="store_true",
+        help="the interface standard's classic form: an accepted callback, one callback per event "
+        "(default: lean, 受理 in the answer and batch callbacks; per simulator: PUT /sim/<system>/admin/protocol)",
+    )
     args = parser.parse_args(argv)
 
     import json
@@ -77,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         clients=clients,
         open_registration=not args.closed_registration,
         identity_platform=identity,
+        lean=not args.classic,
     )
     print(
         f"test environment on http://{args.host}:{args.port} — simulators under /sim/<system>, fixtures under /sandbox"

@@ -97,6 +97,11 @@ class ManualConnector:
     ) -> CallbackResult:
         raise CallbackRejected("manual systems take no callbacks; staff act on the workbench", code="manual_mode")
 
+    async def verify_callbacks(
+        self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None
+    ) -> tuple[list[CallbackResult], bool]:
+        raise CallbackRejected("manual systems take no callbacks; staff act on the workbench", code="manual_mode")
+
     async def aclose(self) -> None:
         return None
 
@@ -148,6 +153,13 @@ class ModeAwareConnector:
         if self.api is None:
             raise CallbackRejected("no connector", code="no_connector")
         return await self.api.verify_callback(headers, body, seen)
+
+    async def verify_callbacks(
+        self, headers: Mapping[str, str], body: bytes, seen: ReplayGuard | None = None
+    ) -> tuple[list[CallbackResult], bool]:
+        if self.api is None:
+            raise CallbackRejected("no connector", code="no_connector")
+        return await self.api.verify_callbacks(headers, body, seen)
 
     async def aclose(self) -> None:
         return None  # the API connector is closed by its owner (the platform)

@@ -17,7 +17,7 @@ import uvicorn
 from litestar import Litestar, Request, Response, post
 from litestar.params import FromPath
 
-from backend.connectors.base import CallbackRejected, CallbackResult, MemoryReplayGuard
+from backend.connectors.base import BatchAnswer, CallbackRejected, CallbackResult, EventAnswer, MemoryReplayGuard
 from backend.connectors.client import Credentials, HttpConnector
 from backend.connectors.registry import all_specs, build_connector
 from backend.connectors.signing import generate_signing_key, jwks_of
@@ -77,6 +77,7 @@ class Receiver:
         self.results: list[CallbackResult] = []
         self.rejections: list[tuple[str, str]] = []
         self.fail_next = 0
+        self.batches = 0  # batch callbacks received (lean form)
         self.lock = threading.Lock()
 
         @post("/callbacks/{system:str}", status_code=200)
@@ -86,13 +87,17 @@ class Receiver:
                 return Response(content=b"{}", status_code=503)
             body = await request.body()
             try:
-                result = await self.connectors[system].verify_callback(dict(request.headers), body, self.guard)
+                results, batch = await self.connectors[system].verify_callbacks(dict(request.headers), body, self.guard)
             except CallbackRejected as exc:
                 with self.lock:
                     self.rejections.append((system, exc.code))
                 return Response(content=msgspec.json.encode({"code": exc.code}), status_code=400)
             with self.lock:
-                self.results.append(result)
+                self.results.extend(results)
+                self.batches += batch
+            if batch:  # lean form: one answer per event
+                answer = BatchAnswer(results=[EventAnswer(event_id=r.event_id, status="applied") for r in results])
+                return Response(content=msgspec.json.encode(answer), status_code=200)
             return Response(content=b'{"ok":true}', status_code=200)
 
         self.app = Litestar([callback], openapi_config=None)
@@ -102,6 +107,7 @@ class Receiver:
             self.results.clear()
             self.rejections.clear()
         self.fail_next = 0
+        self.batches = 0
 
     def for_ref(self, item_ref: str) -> list[CallbackResult]:
         with self.lock:
@@ -160,6 +166,7 @@ def reset_sims(env: dict[str, Any]) -> Iterator[None]:
     with httpx.Client(base_url=env["sandbox"].url) as c:
         for code in SYSTEMS:
             c.put(f"/sim/{code}/admin/faults", json={})
+            c.put(f"/sim/{code}/admin/protocol", json={})  # back to the lean forms, the default
 
 
 @pytest.fixture
@@ -178,6 +185,15 @@ def make_connector(env: dict[str, Any], system: str, key: dict[str, Any], **kw: 
 
 def stats(env: dict[str, Any], system: str) -> dict[str, Any]:
     return httpx.get(f"{env['sandbox'].url}/sim/{system}/admin/stats").json()
+
+
+def set_form(env: dict[str, Any], system: str, form: str) -> None:
+    """The interface standard's form a simulator uses: ``lean`` (the default) or ``classic``."""
+    lean = form == "lean"
+    r = httpx.put(
+        f"{env['sandbox'].url}/sim/{system}/admin/protocol", json={"sync_accept": lean, "batch_callbacks": lean}
+    )
+    assert r.status_code == 200, r.text
 
 
 def set_faults(env: dict[str, Any], system: str, **faults: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from connectors_support import LiveServer
 from litestar import Request, Response
@@ -40,11 +41,38 @@ class BrokenEngine(SimulatorEngine):
         finally:
             self.signer = real
 
+    async def _deliver_batch(self, url: str, batch: Any) -> None:
+        real, self.signer = self.signer, self._rogue
+        try:
+            await super()._deliver_batch(url, batch)
+        finally:
+            self.signer = real
 
-@pytest.fixture(scope="module")
-def broken_url():
+
+class ForgetfulBatches(SimulatorEngine):
+    """Lean, but takes a batch's 2xx as settling every event: an event answered ``retry`` is lost."""
+
+    async def _deliver_batch(self, url: str, batch: Any) -> None:
+        import msgspec
+
+        from backend.connectors.base import CallbackBatch
+        from backend.connectors.signing import SIGNATURE_HEADER
+
+        try:
+            body = msgspec.json.encode(CallbackBatch(events=[e for e, _ in batch]))
+            signature, _ = self.signer.sign(body)
+            async with self._http.session().post(url, data=body, headers={SIGNATURE_HEADER: signature}) as resp:
+                await resp.read()
+        finally:
+            self._deliveries.release()
+        for _, settled in batch:
+            settled.set_result(True)
+
+
+@pytest.fixture(scope="module", params=["lean", "classic"])
+def broken_url(request):
     spec = all_specs()["etax"]
-    engine = BrokenEngine(spec, callback_max_attempts=1)
+    engine = BrokenEngine(spec, callback_max_attempts=1, lean=request.param == "lean")
     # item_ref duplicates would hide the missing idempotency: forget item refs too
     engine._by_item_ref = _Forgetful()
     server = LiveServer(create_simulator_app("etax", engine)).start()
@@ -88,6 +116,40 @@ async def test_kit_reports_a_system_accepting_the_other_algorithm():
     check = verdict["signs and accepts only the specified algorithm"]
     assert not check.passed and "a request signed ES256 was answered HTTP" in check.detail
     assert verdict["accepts a valid signed submission"].passed  # SM2 itself works
+
+
+@pytest.mark.parametrize("form", ["lean", "classic"])
+async def test_kit_passes_our_simulator_in_either_form(env, form):
+    lean = form == "lean"
+    httpx.put(
+        f"{env['sandbox'].url}/sim/amr/admin/protocol", json={"sync_accept": lean, "batch_callbacks": lean}
+    ).raise_for_status()
+    try:
+        results = await run_conformance("amr", f"{env['sandbox'].url}/sim/amr", wait_seconds=10)
+    finally:
+        httpx.put(f"{env['sandbox'].url}/sim/amr/admin/protocol", json={}).raise_for_status()  # back to lean
+    report = format_report("amr", "x", results)
+    assert all(r.passed for r in results), report
+    assert report.count("PASS") == len(results) and "0 failed" in report
+    if lean:
+        assert "PASS  lean form (optional): accepted in the answer — lean form: accepted in the answer" in report
+        assert "lean form: " in report.split("batch callbacks answered per event — ")[1]
+        assert env["engines"]["amr"].stats.events_retried >= 1  # the kit answered one event retry; it came again
+    else:
+        assert "classic form: 受理 comes as an accepted callback" in report
+        assert "classic form: one signed event per callback" in report
+
+
+@pytest.mark.asyncio
+async def test_kit_reports_an_agency_that_drops_events_answered_retry():
+    server = LiveServer(create_simulator_app("amr", ForgetfulBatches(all_specs()["amr"]))).start()
+    try:
+        results = await run_conformance("amr", server.url, wait_seconds=1.5)
+    finally:
+        server.stop()
+    verdict = {r.name: (r.passed, r.detail) for r in results}
+    passed, detail = verdict["lean form (optional): batch callbacks answered per event"]
+    assert not passed and "was not sent again" in detail, detail
 
 
 @pytest.mark.asyncio

@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from connectors_support import callback_url, make_connector, set_faults, stats
+from connectors_support import callback_url, make_connector, set_faults, set_form, stats
 
 from backend.connectors.base import TransientError
 from backend.connectors.registry import all_specs
@@ -120,18 +120,21 @@ async def test_malformed_response_is_transient_and_replay_returns_same_reference
 
 
 @pytest.mark.asyncio
-async def test_duplicate_callbacks_share_event_ids(env, receiver, data, platform_key):
+@pytest.mark.parametrize("form", ["lean", "classic"])
+async def test_duplicate_callbacks_share_event_ids(env, receiver, data, platform_key, form):
+    set_form(env, "customs-fz", form)
     set_faults(env, "customs-fz", duplicate_callbacks=True)
     conn, sub = await _submit(env, data, platform_key, "customs-fz")
+    callbacks = 4 if form == "classic" else 2  # accepted and completed twice, or (lean) completed twice
     try:
         await conn.submit(sub)
         await receiver.wait_for(sub.item_ref, "completed")
         for _ in range(200):
-            if len(receiver.for_ref(sub.item_ref)) >= 4:
+            if len(receiver.for_ref(sub.item_ref)) >= callbacks:
                 break
             await asyncio.sleep(0.01)
         events = receiver.for_ref(sub.item_ref)
-        assert len(events) == 4 and len({e.event_id for e in events}) == 2  # dedupe on event_id
+        assert len(events) == callbacks and len({e.event_id for e in events}) == callbacks // 2  # dedupe on event_id
     finally:
         await conn.aclose()
 
@@ -151,6 +154,7 @@ async def test_late_callbacks(env, receiver, data, platform_key):
 
 @pytest.mark.asyncio
 async def test_out_of_order_callbacks_carry_sequence(env, receiver, data, platform_key):
+    set_form(env, "ytz-bank", "classic")  # an accepted callback to hold back (lean: it is in the answer)
     set_faults(env, "ytz-bank", out_of_order_callbacks=True)
     conn, sub = await _submit(env, data, platform_key, "ytz-bank")
     try:
@@ -176,14 +180,18 @@ async def test_malformed_callbacks_are_refused_and_the_good_copy_arrives(env, re
 
 
 @pytest.mark.asyncio
-async def test_callbacks_retried_while_receiver_fails(env, receiver, data, platform_key):
+@pytest.mark.parametrize("form", ["lean", "classic"])
+async def test_callbacks_retried_while_receiver_fails(env, receiver, data, platform_key, form):
+    set_form(env, "seal-online", form)
     receiver.fail_next = 3
     conn, sub = await _submit(env, data, platform_key, "seal-online")
     try:
         await conn.submit(sub)
         await receiver.wait_for(sub.item_ref, "completed")
         s = stats(env, "seal-online")
-        assert s["callback_attempts_failed"] >= 3 and s["callbacks_delivered"] == 2 and s["callbacks_abandoned"] == 0
+        delivered = 2 if form == "classic" else 1  # lean: accepted travelled in the answer
+        assert s["callback_attempts_failed"] >= 3 and s["callbacks_delivered"] == delivered
+        assert s["callbacks_abandoned"] == 0 and (s["batches_delivered"] >= 1) == (form == "lean")
     finally:
         await conn.aclose()
 
@@ -200,13 +208,19 @@ def test_invalid_fault_settings_are_a_problem(env):
 
 
 @pytest.mark.asyncio
-async def test_processing_time_accepts_first_then_completes_later(env, receiver, data, platform_key):
+@pytest.mark.parametrize("form", ["lean", "classic"])
+async def test_processing_time_accepts_first_then_completes_later(env, receiver, data, platform_key, form):
+    set_form(env, "amr", form)
     set_faults(env, "amr", processing_ms=400)
     conn, sub = await _submit(env, data, platform_key, "amr")
     try:
-        await conn.submit(sub)
+        ack = await conn.submit(sub)
         await receiver.wait_for(sub.item_ref, "in_progress")
-        assert [e.outcome for e in receiver.for_ref(sub.item_ref)] == ["accepted", "in_progress"]
+        called_back = [e.outcome for e in receiver.for_ref(sub.item_ref)]
+        if form == "classic":
+            assert ack.event is None and called_back == ["accepted", "in_progress"]
+        else:
+            assert ack.event is not None and ack.event.sequence == 1 and called_back == ["in_progress"]
         assert (await conn.query(item_ref=sub.item_ref)).status == "in_progress"
         done = await receiver.wait_for(sub.item_ref, "completed")
         assert done.sequence == 3

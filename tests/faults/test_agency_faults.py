@@ -147,7 +147,10 @@ async def test_agency_outage_then_misbehaving_callbacks(live):
     ignored = await CaseEvent.count().where(CaseEvent.type == st.ITEM_IGNORED)
     assert ignored > 0  # the out-of-order events did arrive, and were recorded without effect
     delivered = sum(e.stats.callbacks_delivered for e in engines.values())
-    assert delivered > await CallbackInbox.count()  # duplicates arrived; each event is stored once
+    # The simulators' lean form reports 受理 in their answers: the inbox's accepted events came that
+    # way, every other one by callback. Duplicates arrived; each event is stored once.
+    called_back = [r for r in await CallbackInbox.select(CallbackInbox.body) if '"outcome":"accepted"' not in r["body"]]
+    assert delivered > len(called_back)
 
     # 3. replays: an agency re-sends stored events (fresh tokens), and someone replays a captured request
     documents = await CaseDocument.count()

@@ -3,7 +3,8 @@
     nginx (infra/nginx.conf, TLS)  ->  2 x `python -m backend api`  ->  PostgreSQL, Redis
                                        2 x `python -m backend worker`
     `python -m backend migrate` first; the test environment (`python -m backend.sandbox`) plays
-    every outside system: agencies, registration lookup, OIDC provider, face, signature, seal.
+    every outside system: agencies, registration lookup, OIDC provider, face, signature, seal,
+    the provincial 好差评 system and the SMS platform (which keep what they receive).
 
 The platform's settings come only from an env file made from infra/systemd/platform.env.example
 plus the key files; its own test environment is OFF. Everything is reached through https on
@@ -164,6 +165,8 @@ def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
                 "TRUSTED_PROXIES": "127.0.0.1/32",  # nginx, on this host
                 "REGISTRATION_LOOKUP_URL": sandbox_url + "/sim/registration",
                 "CONNECTOR_BASE_URL": sandbox_url + "/sim",
+                "RATINGS_SYSTEM_URL": sandbox_url + "/sim/haochaping",
+                "SMS_GATEWAY_URL": sandbox_url + "/sim/sms",
                 "SIGNING_KEY_FILE": str(signing_key),
                 "IDENTITY_KEYS_FILE": str(identity_keys),
                 "DATA_DIR": str(work / "var"),
@@ -351,9 +354,28 @@ def login(topology, web: httpx.Client, persona: str) -> list[str]:
     return [*start.headers.get_list("set-cookie"), *back.headers.get_list("set-cookie")]
 
 
+def received(topology, system: str) -> list[dict]:
+    """What a push system of the test environment kept (好差评, SMS), read over its HTTP controls."""
+    answer = httpx.get(f"{topology['sandbox']}/sandbox/simulators/{system}/messages")
+    assert answer.status_code == 200, answer.text
+    return [m["message"] for m in answer.json()]
+
+
+def wait_for_message(topology, system: str, predicate, what: str, seconds: float = 60) -> dict:
+    """The first message ``system`` received that satisfies ``predicate`` (workers deliver them from outboxes)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = next((m for m in received(topology, system) if predicate(m)), None)
+        if found is not None:
+            return found
+        assert time.monotonic() < deadline, f"{what} never reached the {system} simulator: {received(topology, system)}"
+        time.sleep(0.5)
+
+
 def test_a_citizen_applies_end_to_end_through_every_outside_system(topology):
     registry = topology["sandbox"] + "/sim/registration/admin/stats"
     lookups_before = httpx.get(registry).json()["lookups"]
+    texts_before = len(received(topology, "sms"))
     with client(topology) as web:
         cookies = login(topology, web, "applicant-p002")
         assert cookies and all("Secure" in c for c in cookies), cookies  # https PUBLIC_URL: Secure cookies
@@ -414,5 +436,23 @@ def test_a_citizen_applies_end_to_end_through_every_outside_system(topology):
             time.sleep(1)
         assert final["status"] == "completed", [(i["code"], i["status"]) for i in final["items"]]
         assert all(i["status"] == "completed" for i in final["items"])
+
+        # The closing was texted to the applicant through the SMS platform (a worker, from the outbox) ...
+        text = wait_for_message(
+            topology, "sms", lambda m: m["template"] == "case_closed", "the case_closed text", seconds=120
+        )
+        assert text["phone"].count("*") >= 4 and len(received(topology, "sms")) > texts_before  # kept, number masked
+        # ... and a rating of one of its matters reached the provincial 好差评 system.
+        item = next(i for i in final["items"] if i["system"] != "platform")
+        rated = web.post(
+            "/api/v1/ratings/matters",
+            json={"case_id": case["id"], "item_ref": item["ref"], "level": 5, "comment": "办理顺利"},
+            headers=csrf,
+        )
+        assert rated.status_code == 201, rated.text
+        report = wait_for_message(
+            topology, "haochaping", lambda m: m["rating_id"] == rated.json()["id"], "the rating", seconds=120
+        )
+        assert report["type"] == "rating.created" and report["rating"]["level"] == 5, report
         out = web.post("/auth/logout", headers=csrf)
         assert out.status_code == 204 and all("Secure" in c for c in out.headers.get_list("set-cookie"))
