@@ -78,7 +78,12 @@ def prepared_draft(base: str, person: str, uscc: str, route: str) -> dict:
 
 
 def sign(base: str, sign_url: str) -> None:
-    """The signer approves on the sandbox signing provider (as its page's form does)."""
+    """The signer approves on the sandbox signing provider (as its page's form does); a short link
+    (``/s/<code>``, what the co-signers' QR codes carry) is followed to the provider's page first."""
+    if urlparse(sign_url).path.startswith("/s/"):
+        answer = httpx.get(sign_url, follow_redirects=False)
+        assert answer.status_code in (302, 303, 307), answer.text
+        sign_url = answer.headers["location"]
     q = _query(sign_url)
     httpx.post(
         base + "/sandbox/sign/session",
