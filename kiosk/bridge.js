@@ -43,6 +43,8 @@ export async function readCard() {
   }
 }
 
+/** Which devices are ready, and where each sits on the terminal's front ({positions}). */
+export const status = () => call("/status");
 /** Camera frames (base64 JPEG) for 人证比对. */
 export const captureFrames = (count = 3) => call("/camera/frames", { method: "POST", body: { count } }).then((d) => d.frames);
 /** The last code the scanner read, or null. */

@@ -64,6 +64,32 @@ function announce(text) {
   setTimeout(() => { live.textContent = text; }, 50);
 }
 
+// ---- where the devices are ----------------------------------------------------------------------
+// The bridge reports where its card reader, camera and scanner sit on this terminal model's front;
+// the screen says so in words and lights the spot on a small drawing of the terminal.
+let layout = null;
+const SPOTS = { // x, y on a 120 × 160 drawing: screen 20..100 × 20..110, desk below it
+  above_screen: [60, 10], below_screen_left: [32, 135], below_screen_center: [60, 135],
+  below_screen_right: [88, 135], right_of_screen: [110, 65],
+};
+function deviceHint(device) {
+  const hint = h("figure", { class: "device-hint", "data-testid": `where-${device}`, hidden: true });
+  const draw = (position) => {
+    const [x, y] = SPOTS[position] || [];
+    if (x === undefined) return;
+    const figure = kt("k.where.figure");
+    hint.append(
+      h("div", { class: "device-hint__picture", html: `<svg viewBox="0 0 120 160" width="120" height="160" role="img" aria-label="${figure}">`
+        + '<rect x="4" y="2" width="112" height="156" rx="8" class="body"/><rect x="20" y="20" width="80" height="90" class="screen"/>'
+        + `<rect x="8" y="122" width="104" height="26" rx="4" class="desk"/><circle cx="${x}" cy="${y}" r="9" class="spot"/></svg>` }),
+      h("figcaption", {}, kt(`k.where.${device}`, { where: kt(`k.where.${position}`) })));
+    hint.hidden = false;
+  };
+  if (layout) draw(layout[device]);
+  else bridge.status().then((s) => { layout = s?.positions || {}; draw(layout[device]); }).catch(() => {});
+  return hint;
+}
+
 // ---- screens -------------------------------------------------------------------------------------
 let pollGeneration = 0;
 let pollHandle = null;
@@ -164,6 +190,7 @@ function scanScreen(message = "") {
     h("h1", {}, kt("k.scan.title")),
     message ? errorPanel(message) : null,
     h("p", { class: "lead" }, kt("k.scan.lead")),
+    deviceHint("scanner"),
     h("p", { class: "waiting", "data-testid": "scan-waiting" }, kt("k.scan.waiting")),
     h("div", { class: "actions" }, homeButton()),
   ];
@@ -182,6 +209,7 @@ function cardScreen(notice = "") {
     h("h1", {}, kt("k.card.title")),
     notice ? h("div", { class: "panel panel--ok", "data-testid": "notice" }, notice) : null,
     h("p", { class: "lead" }, kt("k.card.lead")),
+    deviceHint("card_reader"),
     h("p", { class: "waiting", "data-testid": "card-waiting" }, kt("k.card.waiting")),
     h("div", { class: "actions" }, homeButton()),
   ];
@@ -216,6 +244,7 @@ function faceScreen(error = "") {
     h("h1", {}, kt("k.face.title")),
     error ? errorPanel(error) : null,
     h("p", { class: "lead" }, kt("k.face.lead")),
+    deviceHint("camera"),
     h("div", { class: "actions" }, error ? (start.textContent = kt("k.face.retry"), start) : start, homeButton()),
   ];
 }

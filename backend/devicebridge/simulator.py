@@ -105,14 +105,34 @@ class PrinterSetting(msgspec.Struct, forbid_unknown_fields=True):
     paper: Literal["ok", "out"] = "ok"
 
 
+#: Where a device sits on the terminal's front, as the visitor faces it (the kiosk says so in words
+#: and draws it): the terminal model's own layout, which its bridge reports.
+Position = Literal["above_screen", "below_screen_left", "below_screen_center", "below_screen_right", "right_of_screen"]
+
+
+class Positions(msgspec.Struct, kw_only=True, frozen=True):
+    card_reader: Position
+    camera: Position
+    scanner: Position
+    printer: Position
+
+
+#: The simulated terminal: a floor-standing portrait kiosk with the camera over the screen and the
+#: card reader, scanner and printer slot on the desk below it (reachable from a wheelchair).
+SIMULATED_LAYOUT = Positions(
+    card_reader="below_screen_right", camera="above_screen", scanner="below_screen_left", printer="below_screen_center"
+)
+
+
 class Status(msgspec.Struct, kw_only=True):
-    """Which devices are ready (the kiosk hides what is missing)."""
+    """Which devices are ready (the kiosk hides what is missing), and where each one is."""
 
     card_reader: str
     card_present: bool
     camera: str
     scanner: str
     printer: str
+    positions: Positions = SIMULATED_LAYOUT
 
 
 # ---- state ---------------------------------------------------------------------------------------

@@ -43,6 +43,10 @@ async def small_targets(page) -> list[str]:
     )
 
 
+WHERE_CARD = re.compile(r"读卡区在屏幕下方台面右侧|The card reader is on the desk below the screen, to the right")
+WHERE_CAMERA = re.compile(r"摄像头在屏幕正上方|The camera is just above the screen")
+
+
 async def decode_qr(locator, path) -> str:
     """What a phone camera reads from a QR code on screen (zbarimg, installed by `make test`)."""
     await locator.screenshot(path=str(path))
@@ -54,8 +58,12 @@ async def identify(page, devices, *, mismatch_first: bool = False) -> dict:
     if not await page.get_by_test_id("card-waiting").is_visible():
         await page.get_by_test_id("start-card").tap()
     await expect(page.get_by_test_id("card-waiting")).to_be_visible()
+    # where the reader is, from the bridge's layout of this terminal (the simulator's: desk, right)
+    await expect(page.get_by_test_id("where-card_reader")).to_contain_text(WHERE_CARD)
+    await expect(page.get_by_test_id("where-card_reader").locator("svg circle.spot")).to_have_count(1)
     devices.camera("mismatch" if mismatch_first else "match")
     devices.place_card(PERSON)
+    await expect(page.get_by_test_id("where-camera")).to_contain_text(WHERE_CAMERA)
     if mismatch_first:
         await page.get_by_test_id("start-face").tap()
         await expect(page.get_by_test_id("error")).to_contain_text("人脸与身份证不一致")
