@@ -27,6 +27,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from backend.cases import ports, timeline
 from backend.cases import states as st
+from backend.cases.materials import check_upload
 from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date, update_sql
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseFile, CaseItem
 from backend.catalog import get_catalog
@@ -654,8 +655,26 @@ class Dispatcher:
                 if content is not None and hashlib.sha256(content).hexdigest() != d.sha256:
                     log.warning("result document hash mismatch", extra={"item": item["ref"], "document": d.name})
                     continue
+                media_type = d.media_type
+                if content is not None:
+                    # What the applicant downloads is checked as their own uploads are (finding 11's
+                    # class): a document with script, markup or active content, or of another type
+                    # than a PDF or image, is kept from them and logged; the outcome still stands.
+                    try:
+                        media_type = check_upload(content, field="documents")
+                    except ProblemError as refused:
+                        log.warning(
+                            "result document refused",
+                            extra={
+                                "item": item["ref"],
+                                "document": d.name,
+                                "system": result.system,
+                                "code": refused.code,
+                            },
+                        )
+                        continue
                 documents.append({"name": d.name, "sha256": d.sha256})
-                values += [case_id, item["ref"], d.name, d.media_type, d.sha256, content, d.url or "", now]
+                values += [case_id, item["ref"], d.name, media_type, d.sha256, content, d.url or "", now]
             if documents:
                 along.append(
                     (

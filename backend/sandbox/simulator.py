@@ -573,7 +573,11 @@ class SimulatorEngine:
         for kind in self.spec.results:
             text = (
                 f"%PDF-1.4\n% synthetic test document\n% {kind.name}\n% system: {self.spec.name_zh}\n"
-                f"% reference: {item.reference}\n% uscc: {item.sub.uscc}\n% case: {item.sub.case_number}\n%%EOF\n"
+                f"% reference: {item.reference}\n% uscc: {item.sub.uscc}\n% case: {item.sub.case_number}\n"
+                # one blank A4 page: the platform reads result documents as it reads uploads (qpdf),
+                # and a PDF without pages is damaged
+                "1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+                "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
             ).encode()
             docs.append(
                 ResultDocument(
