@@ -10,7 +10,9 @@ export function currentLocale() {
 }
 
 export function t(key, params = {}) {
-  const text = messages[key] ?? key;
+  // one of a count ({n}, or {days} where there is no n): "1 working day", where the catalog has a ".one" form
+  const count = params.n ?? params.days;
+  const text = (Number(count) === 1 ? messages[`${key}.one`] : undefined) ?? messages[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => params[name] ?? "");
 }
 

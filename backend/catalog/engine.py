@@ -247,12 +247,16 @@ def promised_text(working_days: int, stage_days: int, stages: list[s.Period], pa
     stage = next((st for st in stages if f"NOTICE:{st.code}" in path), None)
     if stage is None or not stage_days:
         return s.Text(
-            zh=f"提交申请后{working_days}个工作日内办结", en=f"Done within {working_days} working days of applying"
+            zh=f"提交申请后{working_days}个工作日内办结",
+            en=f"Done within {working_days} working day{'' if working_days == 1 else 's'} of applying",
         )
     name = stage.stage_name or stage.name
     return s.Text(
         zh=f"提交申请后先经{name.zh}{stage_days}日，期满无异议后{working_days}个工作日内办结",
-        en=f"After applying, a {name.en} of {stage_days} days; then done within {working_days} working days",
+        en=(
+            f"After applying, a {name.en} of {stage_days} day{'' if stage_days == 1 else 's'}; "
+            f"then done within {working_days} working day{'' if working_days == 1 else 's'}"
+        ),
     )
 
 
