@@ -174,6 +174,21 @@ STORE_CALLBACK_PG = (
 
 # A batch's event (lean form) or an answer's 受理 event: the inbox row and the lock on the item's case,
 # in one statement (the batch's token was checked once for the whole batch).
+async def _store_event_sqlite(key: str, system: str, body: str, now: int) -> int | None:
+    """The inbox row of one event on SQLite (None when it was stored already; SQLite's write
+    transaction serialises the case, so no lock is taken)."""
+    stored = await raw(
+        CallbackInbox,
+        "INSERT INTO callback_inbox (key, system, body, received_at, applied) VALUES ({}, {}, {}, {}, 1) "
+        "ON CONFLICT DO NOTHING RETURNING id",
+        key,
+        system,
+        body,
+        now,
+    )
+    return stored[0]["id"] if stored else None
+
+
 STORE_EVENT_PG = (
     "WITH inbox AS (INSERT INTO callback_inbox (key, system, body, received_at, applied) "  # noqa: S608 - constant SQL, values bound
     "VALUES ({}, {}, {}, {}, true) ON CONFLICT DO NOTHING RETURNING id), "
@@ -430,16 +445,7 @@ class Dispatcher:
         lock on ``item_ref``'s case (``_locked_item(locked=True)`` follows), in one statement."""
         if isinstance(self.platform.engine, PostgresEngine):
             return (await raw(CallbackInbox, STORE_EVENT_PG, key, system, body, now, item_ref))[0]["stored"]
-        stored = await raw(
-            CallbackInbox,
-            "INSERT INTO callback_inbox (key, system, body, received_at, applied) VALUES ({}, {}, {}, {}, 1) "
-            "ON CONFLICT DO NOTHING RETURNING id",
-            key,
-            system,
-            body,
-            now,
-        )
-        return stored[0]["id"] if stored else None
+        return await _store_event_sqlite(key, system, body, now)
 
     async def receive_callback(self, system: str, headers: dict[str, str], body: bytes) -> str | BatchAnswer:
         """Verify, store and apply one agency callback; returns applied | duplicate | ignored, or for
@@ -544,16 +550,7 @@ class Dispatcher:
             expires_at,
         ):
             return False, None
-        stored = await raw(
-            CallbackInbox,
-            "INSERT INTO callback_inbox (key, system, body, received_at, applied) VALUES ({}, {}, {}, {}, 1) "
-            "ON CONFLICT DO NOTHING RETURNING id",
-            key,
-            system,
-            body,
-            now,
-        )
-        return True, stored[0]["id"] if stored else None
+        return True, await _store_event_sqlite(key, system, body, now)
 
     async def _wake_workers(self, events: list[dict[str, Any]]) -> None:
         """Wake the workers when these changes queued work for now (items released, a correction
