@@ -104,6 +104,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/cases/{case_id:str}/documents/{document_id:int}"): Rule(CASE_READERS, hidden=True),
     ("GET", "/api/v1/cases/{case_id:str}/signatures"): Rule(CASE_READERS, hidden=True),
     ("PATCH", "/api/v1/cases/{case_id:str}"): Rule(OWNER, hidden=True),
+    ("GET", "/api/v1/cases/{case_id:str}/progress"): Rule(CASE_READERS, hidden=True),
+    ("PATCH", "/api/v1/cases/{case_id:str}/progress"): Rule(OWNER, hidden=True),
+    ("GET", "/api/v1/cases/{case_id:str}/register-facts"): Rule(CASE_READERS, hidden=True),
+    ("POST", "/api/v1/short-links"): Rule(SIGNED_IN, why="any signed-in person; only this platform's links"),
+    ("GET", "/s/{code:str}"): Rule(ALL, why="the code is the key: whoever holds it is sent on (expires in a week)"),
     ("POST", "/api/v1/cases/{case_id:str}/precheck"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/cases/{case_id:str}/materials"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/cases/{case_id:str}/signatures"): Rule(OWNER, hidden=True),
@@ -499,6 +504,8 @@ def probe_for(method: str, path: str, r: dict[str, str]) -> Probe:
             concrete, data={"code": "M-LICENCE"}, files={"file": ("a.pdf", TINY_PDF, "application/pdf")}
         ),
         ("POST", "/api/v1/cases/{case_id:str}/withdraw"): Probe(concrete, json={"reason": "试试"}),
+        ("PATCH", "/api/v1/cases/{case_id:str}/progress"): Probe(concrete, json={"enterprise_checked": True}),
+        ("POST", "/api/v1/short-links"): Probe(concrete, json={"url": "https://example.org/elsewhere"}),
         ("POST", "/api/v1/cases/{case_id:str}/submit"): Probe(
             concrete, headers={"Idempotency-Key": "security-matrix-submit"}
         ),
