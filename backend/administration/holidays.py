@@ -24,7 +24,7 @@ import msgspec
 from backend.administration.tables import HolidayImport
 from backend.cases import states as st
 from backend.cases import timeline
-from backend.cases.service import cst_date
+from backend.cases.common import cst_date
 from backend.cases.tables import CaseFile, CaseItem
 from backend.db import writing_transaction
 from backend.identity.actor import require_admin

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backend.cases.service import EXPIRY_JOB, Capacity, CaseService
+from backend.cases.common import EXPIRY_JOB, Capacity
+from backend.cases.service import CaseService
 from backend.identity.actor import Actor, actor_of
 from backend.identity.bridge import may_person_act_for
 from backend.lib.workdays import WorkCalendar, default_calendar

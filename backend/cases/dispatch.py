@@ -27,8 +27,9 @@ from piccolo.engine.postgres import PostgresEngine
 
 from backend.cases import ports, timeline
 from backend.cases import states as st
+from backend.cases.common import NOTICE_END_JOB, POLL_JOB, SEND_JOB, _json, _load, cst_date, update_sql
 from backend.cases.materials import check_upload
-from backend.cases.service import NOTICE_END_JOB, POLL_JOB, SEND_JOB, CaseService, _json, _load, cst_date, update_sql
+from backend.cases.service import CaseService
 from backend.cases.tables import CallbackInbox, CallbackNonce, CaseFile, CaseItem
 from backend.catalog import get_catalog
 from backend.catalog.formschema import field_schema

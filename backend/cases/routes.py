@@ -15,6 +15,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from backend.cases.common import event_types
 from backend.cases.progress import ProgressController
 from backend.cases.register_facts import RegisterFactsController
 from backend.cases.schemas import (
@@ -28,7 +29,6 @@ from backend.cases.schemas import (
     MaterialView,
     Readiness,
 )
-from backend.cases.service import event_types
 from backend.connectors.base import BatchAnswer
 from backend.identity.actor import ActorDep
 from backend.identity.signing import SigningCreated, SigningStatus

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from backend.cases import states as st
-from backend.cases.service import _json, _load, cst_date
+from backend.cases.common import _json, _load, cst_date
 from backend.cases.tables import CaseItem
 from backend.db import stored, writing_transaction
 from backend.identity.actor import Actor, is_admin, require_admin

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Response, get
 from litestar.params import FromQuery
 
-from backend.cases.service import cst_date
+from backend.cases.common import cst_date
 from backend.identity.actor import ActorDep, require_admin
 from backend.lib.problems import ProblemError
 from backend.platform import PlatformDep

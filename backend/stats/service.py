@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from backend.cases import states as st
-from backend.cases.service import cst_date
+from backend.cases.common import cst_date
 from backend.cases.tables import CaseFile, CaseItem
 from backend.catalog import get_catalog
 from backend.lib.exports import SafeCsvWriter

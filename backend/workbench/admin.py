@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from backend.cases import states as st
-from backend.cases.service import _load
+from backend.cases.common import _load
 from backend.cases.tables import CaseFile, CaseItem
 from backend.catalog import get_catalog
 from backend.catalog.loader import available_versions

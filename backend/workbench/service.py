@@ -17,8 +17,8 @@ from typing import Any
 import msgspec
 
 from backend.cases import states as st
+from backend.cases.common import _json, _load, cst_date
 from backend.cases.materials import check_upload, sniff
-from backend.cases.service import _json, _load, cst_date
 from backend.cases.tables import CaseDocument, CaseFile, CaseItem, CaseMaterial
 from backend.catalog import get_catalog
 from backend.connectors.base import CallbackResult, Correction, Outcome, Reason, ResultDocument

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from backend.cases import states as st
+from backend.cases.common import POLL_JOB, SEND_JOB
 from backend.cases.dispatch import retry_delay
-from backend.cases.service import POLL_JOB, SEND_JOB
 from backend.cases.tables import CaseItem
 from backend.connectors.base import TransientError
 from backend.jobs import JobContext

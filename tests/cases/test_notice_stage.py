@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from backend.cases import states as st
-from backend.cases.service import NOTICE
+from backend.cases.common import NOTICE
 from backend.identity.actor import Actor
 from backend.jobs import JobContext, RetryLater
 from backend.jobs.tables import Job

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from backend.cases.service import cst_date
+from backend.cases.common import cst_date
 from backend.cases.typical import TypicalDurations, summarize
 from backend.lib.workdays import WorkCalendar
 

@@ -303,9 +303,9 @@ def test_listed_but_unadministered_division_is_outside_the_jurisdiction():
 
 
 def test_a_situations_plan_is_worked_out_once_and_keyed_by_all_it_depends_on():
-    """The case service keeps plans per situation (``backend.cases.service._plan``): the same
+    """The case service keeps plans per situation (``backend.cases.common._plan``): the same
     situation gets the same plan, and any input that changes the plan gets its own."""
-    from backend.cases.service import _plan
+    from backend.cases.common import _plan
 
     a = msgspec.json.encode(answers(has_customs_filing=False)).decode()
     no_filing = (("has_customs_filing", False), ("on_abnormal_list", False))

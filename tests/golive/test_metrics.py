@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from backend.cases import states as st
-from backend.cases.service import SEND_JOB
+from backend.cases.common import SEND_JOB
 from backend.identity.actor import Actor
 from backend.jobs.tables import Job
 from tests.cases.live import serve_platform

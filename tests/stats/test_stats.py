@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from backend.cases import states as st
-from backend.cases.service import cst_date
+from backend.cases.common import cst_date
 from backend.cases.tables import CaseFile, CaseItem
 from backend.catalog import get_catalog
 from backend.identity.actor import Actor
