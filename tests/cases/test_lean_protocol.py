@@ -20,10 +20,10 @@ import msgspec
 import pytest
 
 from backend.cases import states as st
-from backend.cases.service import Actor
 from backend.cases.tables import CallbackInbox, CaseEvent, CaseFile, CaseItem
 from backend.connectors.base import CallbackBatch, CallbackResult
 from backend.connectors.signing import SIGNATURE_HEADER
+from backend.identity.actor import Actor
 from backend.sandbox.mount import SIMULATORS_STATE_KEY
 from backend.sandbox.simulator import FaultConfig
 from tests.cases.live import serve_platform, wait_until
