@@ -57,3 +57,16 @@ async def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2, wh
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{what} not met within {timeout}s (last value {value!r})")
         await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def platform_client(data_dir: Path, **overrides):
+    """An HTTP client to the platform served by ``serve_platform``; the app is at ``client.app``."""
+    import httpx
+
+    async with (
+        serve_platform(data_dir, **overrides) as app,
+        httpx.AsyncClient(base_url=str(app.state.platform.settings.base_url)) as client,
+    ):
+        client.app = app  # type: ignore[attr-defined]
+        yield client

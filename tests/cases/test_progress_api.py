@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
-from tests.cases.live import serve_platform
+from tests.cases.live import platform_client
 from tests.cases.support import BASE_ANSWERS, HAPPY_USCC
 from tests.http import assert_problem as problem
 from tests.http import login
@@ -18,11 +17,7 @@ pytestmark = pytest.mark.slow  # a live platform
 
 @pytest.fixture
 async def api(tmp_path):
-    async with (
-        serve_platform(tmp_path) as app,
-        httpx.AsyncClient(base_url=str(app.state.platform.settings.base_url)) as client,
-    ):
-        client.app = app
+    async with platform_client(tmp_path) as client:
         yield client
 
 

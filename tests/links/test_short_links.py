@@ -3,10 +3,9 @@ codes are an RFC 9457 problem for an API client and a readable page for a browse
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.cases.live import serve_platform
+from tests.cases.live import platform_client
 from tests.http import assert_problem as problem
 from tests.http import login
 
@@ -17,11 +16,7 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 @pytest.fixture
 async def api(tmp_path):
-    async with (
-        serve_platform(tmp_path) as app,
-        httpx.AsyncClient(base_url=str(app.state.platform.settings.base_url)) as client,
-    ):
-        client.app = app
+    async with platform_client(tmp_path) as client:
         yield client
 
 
