@@ -202,8 +202,10 @@ async def latest_import_id() -> int:
 
 async def follow_imports(platform, stop: asyncio.Event, every: float = 30.0) -> None:
     """Keep this process's calendar in step with imports made by any process (every API process and
-    worker computes due dates): one indexed read every ``every`` seconds, a refresh when it moved."""
-    seen = await latest_import_id()
+    worker computes due dates): one indexed read every ``every`` seconds, a refresh when it moved.
+    The first check counts every import as new, so one made between this process's start-up load
+    and its first check is not missed (a refresh is idempotent)."""
+    seen = 0
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
