@@ -16,12 +16,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from backend.connectors import registration_lookup
 from backend.connectors.client import Credentials
 from backend.connectors.push import PushConnector, all_push_specs
 from backend.connectors.registration_lookup.client import RegistrationLookupClient
 from backend.connectors.registry import all_specs, build_connectors
-from backend.connectors.signing import Verifier
-from backend.connectors.spec import with_signature_algorithm
+from backend.connectors.signing import Verifier, jws_alg
+from backend.connectors.spec import signature_algorithm_for, with_signature_algorithm
 from backend.lib.keyring import KeyFile, load_or_create
 from backend.registration import RegistrationDirectory, SandboxDirectory, UnavailableDirectory
 from backend.settings import Settings
@@ -67,11 +68,6 @@ def platform_signing_keys(settings: Settings) -> KeyFile:
         keyfile.ring()
         _KEYFILES[cache_key] = keyfile
     return keyfile
-
-
-def platform_signing_key(settings: Settings, alg: str = "ES256") -> dict[str, Any]:
-    """The platform's current private signing JWK for JWS ``alg`` (ES256 or SM2SM3)."""
-    return platform_signing_keys(settings).ring(RING_OF_ALG[alg]).current_jwk()
 
 
 def platform_jwks(settings: Settings) -> dict[str, Any]:
@@ -126,8 +122,15 @@ def build_platform_connectors(settings: Settings) -> dict[str, Any]:
 def default_directory(settings: Settings) -> RegistrationDirectory:
     """The lookup client when ``REGISTRATION_LOOKUP_URL`` is set; else the fixtures (test environment) or 503."""
     if settings.registration_lookup_url:
+        algorithm = signature_algorithm_for(
+            registration_lookup.SYSTEM, registration_lookup.SIGNATURE_ALGORITHM, settings.signature_algorithms
+        )
+        keys, ring = platform_signing_keys(settings), RING_OF_ALG[jws_alg(algorithm)]
         return RegistrationLookupClient(
-            settings.registration_lookup_url, client_id=PLATFORM_CLIENT_ID, signing_key=platform_signing_key(settings)
+            settings.registration_lookup_url,
+            client_id=PLATFORM_CLIENT_ID,
+            signing_key=keys.ring(ring).current_jwk(),
+            signing_key_source=lambda: keys.ring(ring).current_jwk(),  # follows the key file's rotation
         )
     return SandboxDirectory() if settings.test_env_enabled else UnavailableDirectory()
 

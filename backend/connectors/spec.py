@@ -134,12 +134,19 @@ def parse_signature_algorithms(text: str) -> dict[str, str]:
     return out
 
 
+def signature_algorithm_for(code: str, own: str, overrides: str | dict[str, str]) -> str:
+    """The signature algorithm system ``code`` uses in this deployment: ``SIGNATURE_ALGORITHMS``'s entry
+    for it, else its ``*`` entry, else ``own`` (what the system's spec says)."""
+    table = parse_signature_algorithms(overrides) if isinstance(overrides, str) else overrides
+    return table.get(code, table.get("*", own))
+
+
 def with_signature_algorithm(spec, overrides: str | dict[str, str]):  # noqa: ANN001, ANN201 - any spec dataclass
     """``spec`` with the deployment's signature algorithm for it (its own when not overridden)."""
     from dataclasses import replace
 
-    table = parse_signature_algorithms(overrides) if isinstance(overrides, str) else overrides
-    alg = table.get(spec.code, table.get("*"))
-    if alg is None or alg == getattr(spec, "signature_algorithm", "ES256"):
+    own = getattr(spec, "signature_algorithm", "ES256")
+    alg = signature_algorithm_for(spec.code, own, overrides)
+    if alg == own:
         return spec
     return replace(spec, signature_algorithm=alg)

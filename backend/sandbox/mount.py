@@ -71,7 +71,9 @@ def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engin
 
     # The registration platform trusts the same clients as the agency simulators.
     registration = create_registration_app(
-        clients=engine_options.get("clients"), open_registration=engine_options.get("open_registration", True)
+        clients=engine_options.get("clients"),
+        open_registration=engine_options.get("open_registration", True),
+        signature_algorithms=engine_options.get("signature_algorithms") or "",
     )
     identity_platform = engine_options.pop("identity_platform", None)
     if simulators is not None:

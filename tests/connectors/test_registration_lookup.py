@@ -1,5 +1,6 @@
 """Registration lookup over real HTTP: the client against the test environment's registration
-platform (signed both ways), its cache, and the outage path up to the API's 503 problem."""
+platform (signed both ways, in ES256 and in SM2 with SM3), its cache, and the outage path up to the
+API's 503 problem."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import uvicorn
 
 from backend.connectors.registration_lookup.client import RegistrationLookupClient
 from backend.connectors.registration_lookup.simulator import RegistrationSimulator, create_registration_app
-from backend.connectors.signing import generate_signing_key, jwks_of
+from backend.connectors.signing import Verifier, generate_signing_key, jwks_of
 from backend.lib.problems import ProblemError
 from tests.cases.support import BASE_ANSWERS, HAPPY_PERSON, HAPPY_USCC
 from tests.servers import free_port
@@ -37,11 +38,12 @@ async def serve(app):
         await task
 
 
-@pytest.fixture
-async def registry():
-    """(simulator, base URL, our private key): the registration platform trusting our key."""
-    key = generate_signing_key(f"{CLIENT_ID}-1")
-    sim = RegistrationSimulator(clients={CLIENT_ID: jwks_of(key)})
+@pytest.fixture(params=["ES256", "SM2"])
+async def registry(request):
+    """(simulator, base URL, our private key): the registration platform trusting our key, both
+    signing in the algorithm the deployment chose for it (the spec's ES256, or SM2)."""
+    key = generate_signing_key(f"{CLIENT_ID}-1", request.param)
+    sim = RegistrationSimulator(clients={CLIENT_ID: jwks_of(key)}, signature_algorithms=f"registration={request.param}")
     async with serve(create_registration_app(sim)) as url:
         yield sim, url, key
 
@@ -116,12 +118,38 @@ async def test_an_unreachable_system_is_unavailable_not_an_error():
 
 
 async def test_answers_signed_by_another_key_are_not_believed(registry):
-    _, url, key = registry
-    impostor = jwks_of(generate_signing_key("impostor"))
+    sim, url, key = registry
+    impostor = jwks_of(generate_signing_key("impostor", sim.signature_algorithm))
     client = RegistrationLookupClient(url, client_id=CLIENT_ID, signing_key=key, system_jwks=impostor, backoff=(0.01,))
     try:
         with pytest.raises(ProblemError) as raised:
             await client.enterprise(HAPPY_USCC)
+        assert raised.value.code == "registration_lookup_unavailable"
+    finally:
+        await client.aclose()
+
+
+async def test_neither_side_accepts_the_other_algorithm(registry):
+    """A system on SM2 believes no ES256 signature, even from a key it was told to trust, and the
+    platform believes no answer in an algorithm other than the one agreed; and the other way round."""
+    sim, url, key = registry
+    other = "ES256" if sim.signature_algorithm == "SM2" else "SM2"
+    foreign = generate_signing_key(f"{CLIENT_ID}-2", other)  # we sign in the other algorithm
+    client = RegistrationLookupClient(
+        url, client_id=CLIENT_ID, signing_key=foreign, system_jwks=jwks_of(sim.signing_key), backoff=()
+    )
+    try:
+        sim.clients[CLIENT_ID] = Verifier(jwks_of(key, foreign), sim.algorithms)
+        refused = sim.refused
+        with pytest.raises(ProblemError):
+            await client.enterprise(HAPPY_USCC)
+        assert sim.refused == refused + 1  # the system refused the request
+
+        sim.clients[CLIENT_ID] = Verifier(jwks_of(key, foreign))  # a system that lets it through ...
+        lookups = sim.lookups
+        with pytest.raises(ProblemError) as raised:
+            await client.enterprise(HAPPY_USCC)
+        assert sim.lookups == lookups + 1  # ... answers in its own algorithm, which we do not believe
         assert raised.value.code == "registration_lookup_unavailable"
     finally:
         await client.aclose()
@@ -143,23 +171,22 @@ async def test_the_system_refuses_unsigned_and_foreign_requests(registry):
 
 @pytest.mark.slow  # a live platform over HTTP
 async def test_the_api_answers_503_with_retry_after_and_keeps_what_was_typed(registry, tmp_path):
+    from backend.integration import platform_jwks
     from tests.cases.live import serve_platform
 
-    sim, url, key = registry
-    key_file = tmp_path / "platform.jwk.json"
-    import json
-
-    key_file.write_text(json.dumps(key))
+    sim, url, _ = registry
     async with (
         serve_platform(
             tmp_path,
             registration_lookup_url=url,
-            signing_key_file=str(key_file),
+            signature_algorithms=f"registration={sim.signature_algorithm}",
             connector_base_url="http://127.0.0.1:9/sim",
         ) as app,
         httpx.AsyncClient(base_url=app.state.platform.settings.base_url, timeout=30) as api,
         httpx.AsyncClient(base_url=url) as admin,
     ):
+        # the registration platform trusts the platform's published keys (both rings: it must pick the agreed one)
+        sim.clients[CLIENT_ID] = Verifier(platform_jwks(app.state.platform.settings), sim.algorithms)
         token = (await api.post("/sandbox/token", json={"persona": "applicant-p002"})).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         before = sim.lookups

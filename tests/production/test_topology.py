@@ -122,6 +122,10 @@ async def fresh_database(pg_url: str, name: str) -> str:
     return pg_url.rsplit("/", 1)[0] + "/" + name
 
 
+#: systems whose specs say ES256 that this deployment runs on SM2 with SM3 (both sides): a mixed deployment
+SM2_BY_CHOICE = "registration=SM2,haochaping=SM2"
+
+
 @pytest.fixture(scope="module")
 def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
     from backend.integration import PLATFORM_CLIENT_ID, platform_jwks
@@ -167,6 +171,8 @@ def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
                 "CONNECTOR_BASE_URL": sandbox_url + "/sim",
                 "RATINGS_SYSTEM_URL": sandbox_url + "/sim/haochaping",
                 "SMS_GATEWAY_URL": sandbox_url + "/sim/sms",
+                # 国密 where the province chose it: customs and social insurance by their specs, these two by choice
+                "SIGNATURE_ALGORITHMS": SM2_BY_CHOICE,
                 "SIGNING_KEY_FILE": str(signing_key),
                 "IDENTITY_KEYS_FILE": str(identity_keys),
                 "DATA_DIR": str(work / "var"),
@@ -215,6 +221,8 @@ def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
             str(work / "sandbox"),
             "--public-url",
             sandbox_url,
+            "--signature-algorithms",
+            SM2_BY_CHOICE,
         ],
         cwd=ROOT,
         env=sandbox_env,
@@ -374,7 +382,11 @@ def wait_for_message(topology, system: str, predicate, what: str, seconds: float
 
 def test_a_citizen_applies_end_to_end_through_every_outside_system(topology):
     registry = topology["sandbox"] + "/sim/registration/admin/stats"
-    lookups_before = httpx.get(registry).json()["lookups"]
+    stats = httpx.get(registry).json()
+    lookups_before, refused_before = stats["lookups"], stats["refused"]
+    for system in ("registration", "haochaping"):  # these two on SM2 by the deployment's choice, both sides
+        keys = httpx.get(f"{topology['sandbox']}/sim/{system}/.well-known/jwks.json").json()["keys"]
+        assert keys and {k["crv"] for k in keys} == {"SM2"}, (system, keys)
     texts_before = len(received(topology, "sms"))
     with client(topology) as web:
         cookies = login(topology, web, "applicant-p002")
@@ -387,7 +399,9 @@ def test_a_citizen_applies_end_to_end_through_every_outside_system(topology):
         assert created.status_code == 201, created.text
         case = created.json()
         assert case["form_data"]["legal_rep_name"] == "林晓燕"  # from the registration record ...
-        assert httpx.get(registry).json()["lookups"] > lookups_before  # ... looked up over HTTP
+        stats = httpx.get(registry).json()
+        assert stats["lookups"] > lookups_before  # ... looked up over HTTP, signed in SM2 with SM3
+        assert stats["signature_algorithm"] == "SM2" and stats["refused"] == refused_before
         view = web.patch(f"/api/v1/cases/{case['id']}", json={"answers": BASE_ANSWERS}, headers=csrf).json()
         form = form_from_examples(view["plan"], view["form_data"])
         assert web.patch(f"/api/v1/cases/{case['id']}", json={"form_data": form}, headers=csrf).is_success

@@ -1,7 +1,8 @@
 """Registration lookup (企业登记信息查询): the market regulation platform's enterprise information.
 
 The interface we specify (``openapi.yaml`` beside this file) follows the agency connectors'
-conventions: every request and answer carries a detached JWS (``X-Signature``, ES256) over
+conventions: every request and answer carries a detached JWS (``X-Signature``; ES256 as the spec
+says, or SM2 with SM3 where ``SIGNATURE_ALGORITHMS`` names ``registration=SM2`` or ``*=SM2``) over
 the exact body, requests name the client (``X-Client-Id``) and are bound to method and path
 (``htm``/``htu``); answers name the request they answer (``irt``). The client
 (``client.py``) is what production plugs into ``platform.registration``; the simulator
@@ -15,6 +16,8 @@ import msgspec
 from backend.registration import EnterpriseRecord, PersonRecord
 
 SYSTEM = "registration"
+#: The spec's signature algorithm (``x-signature-algorithm``); a deployment may choose SM2 instead.
+SIGNATURE_ALGORITHM = "ES256"
 ENTERPRISE_PATH = "/api/v1/enterprises"
 ENTERPRISE_SEARCH_PATH = "/api/v1/enterprises/search"
 PERSON_PATH = "/api/v1/persons"

@@ -1,8 +1,10 @@
 """The registration lookup client: production's ``platform.registration`` (``RegistrationDirectory``).
 
-- Every request is signed with the platform's key; every answer is verified against the
-  registration platform's JWKS (fetched from ``/.well-known/jwks.json``, refreshed once when
-  an unknown ``kid`` appears: key rotation) and must name our request (``irt``).
+- Every request is signed with the platform's current key of the agreed algorithm (ES256, or SM2
+  with SM3; ``signing_key_source`` follows the key file's rotation); every answer is verified,
+  in that algorithm only, against the registration platform's JWKS (fetched from
+  ``/.well-known/jwks.json``, refreshed once when an unknown ``kid`` appears: key rotation) and
+  must name our request (``irt``).
 - Timeouts on connect and read; network errors, timeouts, 5xx and unverifiable answers are
   retried a few times with a short backoff, then the caller gets 503
   ``registration_lookup_unavailable`` with ``Retry-After``.
@@ -18,7 +20,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -78,6 +80,7 @@ class RegistrationLookupClient:
         *,
         client_id: str,
         signing_key: Mapping[str, Any],
+        signing_key_source: Callable[[], Mapping[str, Any]] | None = None,
         system_jwks: Mapping[str, Any] | None = None,
         cache_seconds: float = CACHE_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -86,8 +89,10 @@ class RegistrationLookupClient:
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self._signer = Signer(signing_key)
+        self._signing_key_source = signing_key_source
+        self._algorithms = (self._signer.alg,)  # answers are trusted in the algorithm we sign with only
         self._static_jwks = system_jwks is not None
-        self._verifier = Verifier(system_jwks) if system_jwks is not None else None
+        self._verifier = Verifier(system_jwks, self._algorithms) if system_jwks is not None else None
         self._jwks_lock = asyncio.Lock()
         self._cache: OrderedDict[tuple[str, bytes], tuple[float, bytes | None]] = OrderedDict()
         self.cache_seconds = cache_seconds
@@ -163,7 +168,7 @@ class RegistrationLookupClient:
     async def _call(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
         """One signed request; the verified (status, body) of a 200 or 404, else ``LookupUnavailable``."""
         key = uuid.uuid4().hex
-        signature, jti = self._signer.sign(body, htm=method, htu=path, idk=key)
+        signature, jti = self._current_signer().sign(body, htm=method, htu=path, idk=key)
         headers = {SIGNATURE_HEADER: signature, CLIENT_ID_HEADER: self.client_id, "Accept": "application/json"}
         if body:
             headers["Content-Type"] = "application/json"
@@ -185,6 +190,14 @@ class RegistrationLookupClient:
             raise LookupUnavailable("answer to another request")
         return response.status_code, response.content
 
+    def _current_signer(self) -> Signer:
+        """The signer of the key file's current key (a new one after rotation, without a restart)."""
+        if self._signing_key_source is not None:
+            current = self._signing_key_source()
+            if current.get("kid") != self._signer.kid:
+                self._signer = Signer(current)
+        return self._signer
+
     async def _verifier_for(self, signature: str | None) -> Verifier:
         verifier = await self._load_jwks()
         kid = peek_kid(signature)
@@ -199,7 +212,7 @@ class RegistrationLookupClient:
             try:
                 response = await self._http.get(self.base_url + JWKS_PATH)
                 response.raise_for_status()
-                self._verifier = Verifier(response.json())
+                self._verifier = Verifier(response.json(), self._algorithms)
             except (httpx.HTTPError, ValueError, TypeError) as exc:
                 raise LookupUnavailable(f"JWKS unavailable: {type(exc).__name__}") from exc
             return self._verifier

@@ -23,6 +23,7 @@ from backend.connectors.registration_lookup import (
     ENTERPRISE_SEARCH_PATH,
     PERSON_PATH,
     PERSON_SEARCH_PATH,
+    SIGNATURE_ALGORITHM,
     SYSTEM,
     EnterpriseList,
     EnterpriseSearch,
@@ -37,7 +38,9 @@ from backend.connectors.signing import (
     Verifier,
     generate_signing_key,
     jwks_of,
+    jws_alg,
 )
+from backend.connectors.spec import signature_algorithm_for
 from backend.lib.problems import EXCEPTION_HANDLERS, PROBLEM_MEDIA_TYPE, ProblemError
 from backend.registration import SandboxDirectory
 
@@ -57,12 +60,16 @@ class RegistrationSimulator:
         clients: Mapping[str, Mapping[str, Any]] | None = None,
         signing_key: Mapping[str, Any] | None = None,
         open_registration: bool = True,
+        signature_algorithms: str | dict[str, str] = "",
     ) -> None:
         self.directory = SandboxDirectory()
-        self.signing_key = dict(signing_key or generate_signing_key(f"{SYSTEM}-sim-1"))
+        #: ES256 as the spec says, or SM2 where the deployment's ``SIGNATURE_ALGORITHMS`` chooses it
+        self.signature_algorithm = signature_algorithm_for(SYSTEM, SIGNATURE_ALGORITHM, signature_algorithms)
+        self.algorithms = (jws_alg(self.signature_algorithm),)
+        self.signing_key = dict(signing_key or generate_signing_key(f"{SYSTEM}-sim-1", self.signature_algorithm))
         self.signer = Signer(self.signing_key)
         self.jwks = jwks_of(self.signing_key)
-        self.clients = {cid: Verifier(jwks) for cid, jwks in (clients or {}).items()}
+        self.clients = {cid: Verifier(jwks, self.algorithms) for cid, jwks in (clients or {}).items()}
         self.open_registration = open_registration
         self.faults = RegistrationFaults()
         self.lookups = 0
@@ -164,7 +171,12 @@ def create_registration_app(simulator: RegistrationSimulator | None = None, **op
 
     @get("/admin/stats", sync_to_thread=False)
     def stats() -> dict[str, Any]:
-        return {"system": SYSTEM, "lookups": sim.lookups, "refused": sim.refused}
+        return {
+            "system": SYSTEM,
+            "signature_algorithm": sim.signature_algorithm,
+            "lookups": sim.lookups,
+            "refused": sim.refused,
+        }
 
     @patch("/admin/faults", sync_to_thread=False)
     def faults(data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
@@ -184,7 +196,7 @@ def create_registration_app(simulator: RegistrationSimulator | None = None, **op
         if not sim.open_registration:
             raise ProblemError(403, "registration_closed", "本测试入口不接受自助登记公钥")
         try:
-            sim.clients[client_id] = Verifier(data if "keys" in data else {"keys": [data]})
+            sim.clients[client_id] = Verifier(data if "keys" in data else {"keys": [data]}, sim.algorithms)
         except Exception as exc:
             raise ProblemError(422, "invalid_jwks", f"公钥格式错误：{exc}", field="keys") from exc
         return {"client_id": client_id, "registered": True}

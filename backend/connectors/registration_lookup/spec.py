@@ -19,11 +19,13 @@ from backend.connectors.registration_lookup import (
     ENTERPRISE_SEARCH_PATH,
     PERSON_PATH,
     PERSON_SEARCH_PATH,
+    SIGNATURE_ALGORITHM,
     EnterpriseList,
     EnterpriseSearch,
     PersonList,
     PersonSearch,
 )
+from backend.connectors.specgen import SIGNATURE_NOTES
 from backend.registration import EnterpriseRecord, PersonRecord
 
 SPEC_FILE = Path(__file__).with_name("openapi.yaml")
@@ -34,11 +36,17 @@ DESCRIPTION = """\
 平台据此确定谁可以代表企业办理（法定代表人、投资人、合伙人、清算组成员等），预填申请表，并取得平台自身掌握的情形
 （海关备案、参保单位、银行账户、印章、分支机构、经营异常名录、股权出质、对外投资）。
 
-## 签名（JOSE，ES256）
+## 签名（JOSE，ES256 或 SM2SM3）
 与各业务系统对接标准相同：每个请求和响应都在 `X-Signature` 头中携带分离式 JWS（RFC 7515 附录 F），载荷为报文体原文
 （GET 为空）。受保护头含 `kid`、`iat`、`exp`（不超过 300 秒，允许 60 秒时钟偏差）、`jti`；请求另含 `htm`（方法）与
 `htu`（相对本系统基地址的路径）；响应另含 `irt`（所响应请求的 `jti`）。平台以 `X-Client-Id` 标识自身；本系统公钥发布于
 `GET /.well-known/jwks.json`，轮换时新旧并存。验签不通过的应答，平台一律不予采信。
+
+本标准的签名算法为 `x-signature-algorithm`（见 `info`）所列的 ES256；经双方约定，也可改用国密 SM2SM3
+（平台配置 `SIGNATURE_ALGORITHMS=registration=SM2`），此时双方的请求、应答和公钥集都只用 SM2SM3，
+另一种算法的签名一律不予采信。
+
+{notes}
 
 ## 个人信息
 按人员查询的条件（人员编号、身份证号码）放在 POST 报文体中，不放在 URL 中，以免出现在代理和访问日志里。
@@ -56,7 +64,7 @@ DESCRIPTION = """\
 """
 
 _SIGNED = {
-    "X-Signature": {"description": "分离式 JWS（ES256），见上文“签名”", "schema": {"type": "string"}},
+    "X-Signature": {"description": "分离式 JWS（ES256 或 SM2SM3），见上文“签名”", "schema": {"type": "string"}},
 }
 
 
@@ -115,7 +123,8 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "企业登记信息查询 对接标准 / registration lookup",
             "version": "1.0.0",
-            "description": DESCRIPTION,
+            "description": DESCRIPTION.format(notes="\n".join(SIGNATURE_NOTES.values())),
+            "x-signature-algorithm": SIGNATURE_ALGORITHM,
         },
         "servers": [
             {
