@@ -29,3 +29,25 @@ def test_json_line_has_request_id_and_extras():
         request_id_var.reset(token)
     assert line["request_id"] == "req-1" and line["path"] == "/x"
     assert line["msg"] == "saw 9135************43"
+
+
+def test_no_app_of_ours_takes_over_the_log_handler():
+    """Every process logs through configure_logging's one masked handler. Litestar configures the
+    root logger with its own unmasked queue handler unless told not to, so building the test
+    environment (simulators, registration platform, push systems) once replaced it: the sandbox
+    process logged phone numbers in clear, and test runs wrote to closed streams."""
+    from backend.connectors.conformance import _CallbackSink
+    from backend.lib.logging import configure_logging
+    from backend.sandbox.mount import create_sandbox_app
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", "json")
+        ours = root.handlers[:]
+        create_sandbox_app()  # every agency simulator, the push systems and the registration platform
+        _CallbackSink("127.0.0.1", 0)  # the conformance kit's callback receiver
+        assert root.handlers == ours
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])

@@ -98,7 +98,9 @@ class _CallbackSink:
                 port = int(s.getsockname()[1])
         self.url = f"http://{host}:{port}/callbacks"
         self._server = uvicorn.Server(
-            uvicorn.Config(Litestar([receive], openapi_config=None), host=host, port=port, log_level="warning")
+            uvicorn.Config(
+                Litestar([receive], openapi_config=None, logging_config=None), host=host, port=port, log_level="warning"
+            )
         )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -52,13 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import json
+    import logging
     from pathlib import Path
 
     import uvicorn
 
-    from backend.lib.logging import quiet_http_clients
+    from backend.lib.logging import configure_logging
 
-    quiet_http_clients()
+    configure_logging("INFO", os.environ.get("LOG_FORMAT", "json"))  # one masked format, as the platform's
+    logging.getLogger("uvicorn.access").disabled = not args.access_log
     from backend.sandbox.mount import create_sandbox_app
 
     clients = {}
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         f"test environment on http://{args.host}:{args.port} — simulators under /sim/<system>, fixtures under /sandbox"
     )
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level="info", access_log=args.access_log, timeout_graceful_shutdown=3
+        app, host=args.host, port=args.port, log_config=None, access_log=args.access_log, timeout_graceful_shutdown=3
     )
     return 0
 

@@ -104,6 +104,7 @@ def create_sandbox_app(simulators: Mapping[str, Litestar] | None = None, **engin
     return Litestar(
         route_handlers=handlers,
         exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=None,  # the host process's configure_logging owns the root logger (masked)
         state=State(state),
         on_startup=startup,
         on_shutdown=[shutdown],

@@ -143,6 +143,7 @@ def create_push_simulator_app(code: str, **engine_options: Any) -> Litestar:
     return Litestar(
         route_handlers=[jwks, receive, messages, *admin_handlers(eng)],
         exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=None,  # the host process's configure_logging owns the root logger (masked)
         on_shutdown=[shutdown],
         state=State({"engine": eng}),
         openapi_config=None,

@@ -850,6 +850,7 @@ def create_simulator_app(
     return Litestar(
         route_handlers=handlers,
         exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=None,  # the host process's configure_logging owns the root logger (masked)
         on_shutdown=[shutdown],
         state=State({"engine": eng}),
         openapi_config=None,

@@ -204,6 +204,7 @@ def create_registration_app(simulator: RegistrationSimulator | None = None, **op
     return Litestar(
         route_handlers=[jwks, enterprise, enterprises_of, person, persons, stats, faults, reset, register],
         exception_handlers=EXCEPTION_HANDLERS,
+        logging_config=None,  # the host process's configure_logging owns the root logger (masked)
         state=State({"simulator": sim}),
         openapi_config=None,
     )
