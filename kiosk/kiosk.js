@@ -3,7 +3,7 @@
 // receipt with a QR code, hands over to or from the phone, rates the visit (一次一评), and the
 // wipe leaves nothing for the next visitor. No screen state is kept in the URL or in storage.
 import { api, ApiError } from "/shared/api.js";
-import { currentLocale, formatDate, formatTime, loadMessages, pick, t as sharedT } from "/shared/i18n.js";
+import { currentLocale, formatDay, formatTime, loadMessages, pick, t as sharedT } from "/shared/i18n.js";
 import { initPreferences } from "/shared/prefs.js";
 import { qrSvg } from "/shared/qr.js";
 import { h, once, tag } from "/shared/ui.js";
@@ -417,8 +417,8 @@ const caseLink = (view) => `${location.origin}/#/case/${view.id}`;
 // The same overview as the PWA's case page: each matter's status (coloured as there), what it
 // closes (which bank account, which seals), when it is promised or was completed.
 const ITEM_KIND = { completed: "done", rejected: "cannot", cancelled: "cannot", correction_requested: "warn", dispatch_failed: "warn", withdrawn: "cannot", waiting: "todo", queued: "todo" };
-const itemWhen = (i) => (i.closed_at ? sharedT("case.closedOn", { date: formatTime(i.closed_at, { month: "numeric", day: "numeric" }) })
-  : i.due_on ? sharedT("case.dueOn", { date: formatDate(i.due_on, { month: "numeric", day: "numeric" }) }) : "");
+const itemWhen = (i) => (i.closed_at ? sharedT("case.closedOn", { date: formatDay(i.closed_at) })
+  : i.due_on ? sharedT("case.dueOn", { date: formatDay(i.due_on) }) : "");
 
 function itemRow(i) {
   return h("li", { "data-testid": `kiosk-item-${i.ref}`, "data-status": i.status },

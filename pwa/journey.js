@@ -2,7 +2,7 @@
 // Every page is a function of the case view from the API (or, offline, the copy kept on
 // the device); pages return nodes, `render` swaps them in, sets the title and moves focus.
 import { api, ApiError, idempotencyKey } from "/shared/api.js";
-import { currentLocale, formatDate, formatTime, loadMessages, pick, t } from "/shared/i18n.js";
+import { currentLocale, formatDate, formatDay, formatTime, loadMessages, pick, t } from "/shared/i18n.js";
 import { announce, errorSummary, h, once, radios, summaryList, tag, taskList } from "/shared/ui.js";
 import { displayValue, fieldId, readFields, schemaFields, titleOf, validateFields } from "/shared/schema-form.js";
 import { cachedCase, draftMeta, flushOutbox, pending, rememberCase, saveDraft, setDraftMeta } from "/shared/drafts.js";
@@ -785,8 +785,6 @@ async function donePage(view) {
 
 const ITEM_KIND = { completed: "done", rejected: "cannot", cancelled: "cannot", correction_requested: "warn", dispatch_failed: "warn", withdrawn: "cannot", waiting: "todo", queued: "todo" };
 const CLOSED = ["completed", "rejected", "cancelled", "withdrawn"];
-const shortDate = (iso) => formatDate(iso, { month: "numeric", day: "numeric" });
-const shortTime = (ms) => (ms ? formatTime(ms, { month: "numeric", day: "numeric" }) : "");
 const cstDay = (ms) => new Date(ms).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
 
 /** The line under a matter's name: its promised date, when it closed (late or not), how long such matters usually take. */
@@ -794,8 +792,8 @@ function itemDates(item) {
   const parts = [];
   if (item.closed_at) {
     const late = item.due_on && cstDay(item.closed_at) > item.due_on;
-    parts.push(t(late ? "case.closedLate" : "case.closedOn", { date: shortTime(item.closed_at) }));
-  } else if (item.due_on) parts.push(t("case.dueOn", { date: shortDate(item.due_on) }) + (item.due_estimated ? t("case.estimated") : ""));
+    parts.push(t(late ? "case.closedLate" : "case.closedOn", { date: formatDay(item.closed_at) }));
+  } else if (item.due_on) parts.push(t("case.dueOn", { date: formatDay(item.due_on) }) + (item.due_estimated ? t("case.estimated") : ""));
   else if (item.promised_days) parts.push(t("case.promisedDays", { n: item.promised_days }));
   if (item.typical && !item.closed_at) parts.push(t("case.typical", { n: item.typical.median_days }));
   return parts.join(" · ");
@@ -880,7 +878,7 @@ function timelineList(view) {
   // The backend labels the events applicants see (the matter named); the others carry no label.
   const events = (view.timeline || []).filter((e) => e.label).reverse();
   if (!events.length) return null;
-  const row = (e) => h("li", {}, h("span", { class: "timeline__at" }, shortTime(e.at)), " ", label(e.label));
+  const row = (e) => h("li", {}, h("span", { class: "timeline__at" }, formatDay(e.at)), " ", label(e.label));
   return [h("h2", {}, t("case.timeline")),
     h("ol", { class: "plain timeline", "data-testid": "timeline" }, events.slice(0, 3).map(row)),
     events.length > 3 ? h("details", {}, h("summary", {}, t("case.timeline.all", { n: events.length })), h("ol", { class: "plain timeline" }, events.slice(3).map(row))) : null];
