@@ -2,7 +2,7 @@
 // Every page is a function of the case view from the API (or, offline, the copy kept on
 // the device); pages return nodes, `render` swaps them in, sets the title and moves focus.
 import { api, ApiError, idempotencyKey } from "/shared/api.js";
-import { currentLocale, formatDate, formatDay, formatTime, loadMessages, pick, t } from "/shared/i18n.js";
+import { currentLocale, formatDate, formatDay, formatTime, loadMessages, matterHeading, pick, t } from "/shared/i18n.js";
 import { announce, errorSummary, h, once, radios, summaryList, tag, taskList } from "/shared/ui.js";
 import { displayValue, fieldId, readFields, schemaFields, titleOf, validateFields } from "/shared/schema-form.js";
 import { cachedCase, draftMeta, flushOutbox, pending, rememberCase, saveDraft, setDraftMeta } from "/shared/drafts.js";
@@ -801,7 +801,9 @@ function itemDates(item) {
 
 function itemRow(view, item, rated = {}) {
   const kind = ITEM_KIND[item.status] || "progress";
+  const heading = matterHeading(item);
   const more = [
+    heading !== label(item.name) ? { key: t("case.officialName"), value: label(item.name) } : null,
     item.subject ? { key: t(item.code === "BANK" ? "case.account" : "case.seals"), value: label(item.subject) } : null,
     item.promised_days ? { key: t("case.promisedLimit"), value: t("case.promisedDays", { n: item.promised_days }) } : null,
     item.typical ? { key: t("case.typicalKey"), value: t("case.typical.detail", { median: item.typical.median_days, p90: item.typical.p90_days, n: item.typical.cases }) } : null,
@@ -814,7 +816,7 @@ function itemRow(view, item, rated = {}) {
     item.reference ? { key: t("case.reference"), value: item.reference } : null,
   ].filter(Boolean);
   const rate = rated?.[item.code] ? h("p", { "data-testid": `rated-${item.ref}` }, t("rate.given", { level: pick(rated[item.code].level_label) || rated[item.code].level }))
-    : CLOSED.includes(item.status) && item.status !== "withdrawn" && item.code !== "NOTICE" ? h("p", {}, h("a", { href: `#/case/${view.id}/rate/${item.ref}`, "data-testid": `rate-${item.ref}` }, t("rate.link"), h("span", { class: "visually-hidden" }, ` ${label(item.name)}`))) : null;
+    : CLOSED.includes(item.status) && item.status !== "withdrawn" && item.code !== "NOTICE" ? h("p", {}, h("a", { href: `#/case/${view.id}/rate/${item.ref}`, "data-testid": `rate-${item.ref}` }, t("rate.link"), h("span", { class: "visually-hidden" }, ` ${heading}`))) : null;
   // details expand under the row: a disclosure button (the row itself holds links, so it cannot be a <summary>)
   const panelId = `more-${item.ref.replace(/\W/g, "-")}`;
   const panel = h("div", { class: "matter__more", id: panelId, hidden: true },
@@ -822,7 +824,7 @@ function itemRow(view, item, rated = {}) {
     item.reasons?.length ? h("ul", {}, item.reasons.map((r) => h("li", {}, r.message))) : null,
     rate);
   const toggle = h("button", { type: "button", class: "matter__toggle", "aria-expanded": "false", "aria-controls": panelId, "data-testid": "matter-toggle" },
-    t("case.details"), h("span", { class: "visually-hidden" }, ` ${label(item.name)}`));
+    t("case.details"), h("span", { class: "visually-hidden" }, ` ${heading}`));
   toggle.addEventListener("click", () => {
     const open = toggle.getAttribute("aria-expanded") !== "true";
     toggle.setAttribute("aria-expanded", String(open));
@@ -830,11 +832,12 @@ function itemRow(view, item, rated = {}) {
   });
   return h("li", { class: `matter matter--${kind}`, "data-testid": `item-${item.ref}`, "data-status": item.status },
     h("div", { class: "matter__row" },
-      h("span", { class: "matter__name" }, label(item.name), item.subject ? h("span", { class: "matter__subject", "data-testid": "matter-subject" }, label(item.subject)) : null),
+      h("span", { class: "matter__name" }, heading, item.subject ? h("span", { class: "matter__subject", "data-testid": "matter-subject" }, label(item.subject)) : null),
       h("span", { class: "matter__status" }, tag(label(item.status_label), kind)),
-      h("span", { class: "matter__dates", "data-testid": "matter-dates" }, itemDates(item),
-        ...(item.documents || []).flatMap((d) => [" · ", h("a", { href: d.href, download: "", "data-testid": "document", "aria-label": t("case.download", { name: d.name }) }, d.name)])),
-      toggle),
+      h("div", { class: "matter__foot" },
+        h("span", { class: "matter__dates", "data-testid": "matter-dates" }, itemDates(item),
+          ...(item.documents || []).flatMap((d) => [" · ", h("a", { href: d.href, download: "", "data-testid": "document", "aria-label": t("case.download", { name: d.name }) }, d.name)])),
+        toggle)),
     panel,
     item.status === "correction_requested" ? h("div", { class: "warning-box", "data-testid": `correction-${item.ref}` },
       h("h3", {}, t("case.correction")), h("ul", {}, (item.corrections || []).map((c) => h("li", {}, `${c.label ? label(c.label) : c.name}：${c.message}`))),
@@ -868,7 +871,7 @@ function nowBox(view) {
   const corrections = view.items.filter((i) => i.status === "correction_requested");
   if (corrections.length) {
     return h("div", { class: "now now--act", "data-testid": "case-now" }, h("h2", {}, t("case.now.act")),
-      h("ul", { class: "plain" }, corrections.map((i) => h("li", {}, h("a", { href: `#/case/${view.id}/correction/${i.ref}` }, t("case.now.correction", { item: label(i.name) }))))));
+      h("ul", { class: "plain" }, corrections.map((i) => h("li", {}, h("a", { href: `#/case/${view.id}/correction/${i.ref}` }, t("case.now.correction", { item: matterHeading(i) }))))));
   }
   const open = view.items.some((i) => !CLOSED.includes(i.status));
   return h("p", { class: "now", "data-testid": "case-now" }, open ? t("case.now.wait") : t("case.now.closed"));

@@ -77,3 +77,16 @@ export function formatDay(day) {
   const options = { ...DAY[currentLocale()], ...(year(at) === year(new Date()) ? {} : { year: "numeric" }) };
   return at.toLocaleDateString(currentLocale(), { ...options, timeZone: TIME_ZONE });
 }
+
+/** A matter's heading: the catalog's shorter heading where its official name is long for a phone's
+ * line ("item.heading.<code>", then "<group>": "Tax clearance"; ".account" with the account's last
+ * four digits), else the official name. The official name stays in the matter's details. */
+export function matterHeading(item) {
+  const group = item.code.startsWith("SI-") ? item.code : item.code.split("-")[0];
+  const last4 = item.account?.account_no?.slice(-4);
+  for (const key of [`item.heading.${item.code}`, `item.heading.${group}`]) {
+    const text = (last4 ? messages[`${key}.account`] : undefined) ?? messages[key];
+    if (text) return text.replace("{last4}", last4 ?? "");
+  }
+  return pick(item.name);
+}
