@@ -844,15 +844,15 @@ function itemRow(view, item, rated = {}) {
       h("a", { class: "button", href: `#/case/${view.id}/correction/${item.ref}` }, t("case.correction.fix"))) : null);
 }
 
-/** A matter's short name for the at-a-glance list ("养老保险", "银行 …0001"): tells siblings apart in a few characters. */
+/** A matter's short name for the at-a-glance list ("养老保险", "银行…0001"): tells siblings apart in a few characters. */
 function shortName(item) {
   const key = item.code.startsWith("SI-") ? item.code : item.code.split("-")[0];
   const name = t(`item.short.${key}`);
   const base = name === `item.short.${key}` ? label(item.name) : name;
-  if (item.code === "BANK" && item.account?.account_no) return `${base}…${item.account.account_no.slice(-4)}`;
+  if (item.code === "BANK" && item.account?.account_no) return t("item.short.BANK.account", { last4: item.account.account_no.slice(-4) });
   if (item.code === "SEAL" && item.subject) {
     const kinds = label(item.subject).split(" · ")[0].split(/、|, /);
-    return t("item.short.seals", { kind: kinds[0], more: kinds.length > 1 ? t("item.short.more") : "" });
+    return t("item.short.seals", { kind: kinds[0], more: kinds.length > 1 ? t("item.short.more") : "", n: kinds.length });
   }
   return base;
 }
