@@ -899,10 +899,14 @@ async function ratingsOf(caseId) {
 
 function caseFacts(view) {
   const due = view.items.map((i) => i.due_on).filter(Boolean).sort().pop();
+  const days = view.promised_days ? t("case.promisedDays", { n: view.promised_days }) : "";
+  // where a line is too narrow, the number breaks after its date (ZX20261203- / 000001-0) and the promise before its date
+  const cut = (view.number || "").indexOf("-") + 1;
+  const number = cut ? [view.number.slice(0, cut), view.number.slice(cut)].map((part) => h("span", { class: "facts__part" }, part)) : view.number;
   return summaryList([
-    { key: t("case.number"), value: view.number },
+    { key: t("case.number"), value: number },
     { key: t("case.submittedAt"), value: fmtTime(view.submitted_at) },
-    { key: t("case.promised"), value: [view.promised_days ? t("case.promisedDays", { n: view.promised_days }) : "", due ? fmtDate(due) : ""].filter(Boolean).join(" · ") },
+    { key: t("case.promised"), value: due ? [days, days ? " · " : "", h("span", { class: "facts__part" }, formatDay(due))] : days },
   ], "case-summary");
 }
 
