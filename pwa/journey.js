@@ -877,11 +877,19 @@ function nowBox(view) {
   return h("p", { class: "now", "data-testid": "case-now" }, open ? t("case.now.wait") : t("case.now.closed"));
 }
 
+/** An event as the timeline tells it: a matter's event names the matter by its heading (the event
+ * type's template, "{item}: completed"), as its row does; any other event by the backend's label. */
+function eventText(view, e) {
+  const item = e.item_ref ? view.items.find((i) => i.ref === e.item_ref) : null;
+  const template = item ? (eventTypes || []).find((type) => type.type === e.type)?.label : null;
+  return template ? label(template).replace("{item}", matterHeading(item)) : label(e.label);
+}
+
 function timelineList(view) {
   // The backend labels the events applicants see (the matter named); the others carry no label.
   const events = (view.timeline || []).filter((e) => e.label).reverse();
   if (!events.length) return null;
-  const row = (e) => h("li", {}, h("span", { class: "timeline__at" }, formatDay(e.at)), " ", label(e.label));
+  const row = (e) => h("li", {}, h("span", { class: "timeline__at" }, formatDay(e.at)), " ", eventText(view, e));
   return [h("h2", {}, t("case.timeline")),
     h("ol", { class: "plain timeline", "data-testid": "timeline" }, events.slice(0, 3).map(row)),
     events.length > 3 ? h("details", {}, h("summary", {}, t("case.timeline.all", { n: events.length })), h("ol", { class: "plain timeline" }, events.slice(3).map(row))) : null];
@@ -912,7 +920,8 @@ function caseFacts(view) {
 
 async function casePage(view) {
   if (view.status === "draft") return redirect(`#/case/${view.id}/tasks`);
-  let rated = await ratingsOf(view.id);
+  // the event types' templates name each matter of the timeline by its heading (the live updates listen to them too)
+  let [rated] = await Promise.all([ratingsOf(view.id), getEventTypes().catch(() => [])]);
   const items = h("ol", { class: "plain matters-overview", "data-testid": "items", "aria-live": "off" }, view.items.map((item) => itemRow(view, item, rated)));
   const status = h("span", { "data-testid": "case-status" }, tag(label(view.status_label), view.status === "completed" ? "done" : "progress"));
   const done = view.items.filter((i) => i.status === "completed").length;
