@@ -3,7 +3,7 @@
 // receipt with a QR code, hands over to or from the phone, rates the visit (一次一评), and the
 // wipe leaves nothing for the next visitor. No screen state is kept in the URL or in storage.
 import { api, ApiError } from "/shared/api.js";
-import { currentLocale, formatDate, formatTime, loadMessages, pick, t as sharedT } from "/shared/i18n.js";
+import { currentLocale, formatDay, formatTime, loadMessages, matterHeading, pick, t as sharedT } from "/shared/i18n.js";
 import { initPreferences } from "/shared/prefs.js";
 import { qrSvg } from "/shared/qr.js";
 import { h, once, tag } from "/shared/ui.js";
@@ -414,15 +414,15 @@ async function openCase(id) {
 
 const caseLink = (view) => `${location.origin}/#/case/${view.id}`;
 
-// The same overview as the PWA's case page: each matter's status (coloured as there), what it
-// closes (which bank account, which seals), when it is promised or was completed.
+// The same overview as the PWA's case page: each matter by the same heading, its status (coloured as
+// there), what it closes (which bank account, which seals), when it is promised or was completed.
 const ITEM_KIND = { completed: "done", rejected: "cannot", cancelled: "cannot", correction_requested: "warn", dispatch_failed: "warn", withdrawn: "cannot", waiting: "todo", queued: "todo" };
-const itemWhen = (i) => (i.closed_at ? sharedT("case.closedOn", { date: formatTime(i.closed_at, { month: "numeric", day: "numeric" }) })
-  : i.due_on ? sharedT("case.dueOn", { date: formatDate(i.due_on, { month: "numeric", day: "numeric" }) }) : "");
+const itemWhen = (i) => (i.closed_at ? sharedT("case.closedOn", { date: formatDay(i.closed_at) })
+  : i.due_on ? sharedT("case.dueOn", { date: formatDay(i.due_on) }) : "");
 
 function itemRow(i) {
   return h("li", { "data-testid": `kiosk-item-${i.ref}`, "data-status": i.status },
-    h("span", { class: "status-list__name" }, label(i.name), i.subject ? h("small", { "data-testid": "matter-subject" }, label(i.subject)) : null,
+    h("span", { class: "status-list__name" }, matterHeading(i), i.subject ? h("small", { "data-testid": "matter-subject" }, label(i.subject)) : null,
       itemWhen(i) ? h("small", {}, itemWhen(i)) : null),
     tag(label(i.status_label), ITEM_KIND[i.status] || "progress"));
 }
@@ -433,7 +433,7 @@ function receipt(view) {
     { label: kt("k.case.enterprise"), value: view.enterprise_name },
     { label: kt("k.case.status"), value: label(view.status_label) },
     ...(view.promised_days ? [{ label: sharedT("case.promised"), value: sharedT("case.promisedDays", { n: view.promised_days }) }] : []),
-    ...view.items.map((i) => ({ label: [label(i.name), label(i.subject)].filter(Boolean).join(" "), value: [label(i.status_label), itemWhen(i)].filter(Boolean).join(" · ") })),
+    ...view.items.map((i) => ({ label: [matterHeading(i), label(i.subject)].filter(Boolean).join(" "), value: [label(i.status_label), itemWhen(i)].filter(Boolean).join(" · ") })),
     { label: kt("k.receipt.terminal"), value: visit.terminal },
     { label: kt("k.receipt.printedAt"), value: formatTime(Date.now(), { dateStyle: "medium", timeStyle: "short", hour12: false }) },
   ];

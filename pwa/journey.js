@@ -2,7 +2,7 @@
 // Every page is a function of the case view from the API (or, offline, the copy kept on
 // the device); pages return nodes, `render` swaps them in, sets the title and moves focus.
 import { api, ApiError, idempotencyKey } from "/shared/api.js";
-import { currentLocale, formatDate, formatTime, loadMessages, pick, t } from "/shared/i18n.js";
+import { currentLocale, formatDate, formatDay, formatTime, loadMessages, matterHeading, pick, t } from "/shared/i18n.js";
 import { announce, errorSummary, h, once, radios, summaryList, tag, taskList } from "/shared/ui.js";
 import { displayValue, fieldId, readFields, schemaFields, titleOf, validateFields } from "/shared/schema-form.js";
 import { cachedCase, draftMeta, flushOutbox, pending, rememberCase, saveDraft, setDraftMeta } from "/shared/drafts.js";
@@ -785,8 +785,6 @@ async function donePage(view) {
 
 const ITEM_KIND = { completed: "done", rejected: "cannot", cancelled: "cannot", correction_requested: "warn", dispatch_failed: "warn", withdrawn: "cannot", waiting: "todo", queued: "todo" };
 const CLOSED = ["completed", "rejected", "cancelled", "withdrawn"];
-const shortDate = (iso) => formatDate(iso, { month: "numeric", day: "numeric" });
-const shortTime = (ms) => (ms ? formatTime(ms, { month: "numeric", day: "numeric" }) : "");
 const cstDay = (ms) => new Date(ms).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
 
 /** The line under a matter's name: its promised date, when it closed (late or not), how long such matters usually take. */
@@ -794,8 +792,8 @@ function itemDates(item) {
   const parts = [];
   if (item.closed_at) {
     const late = item.due_on && cstDay(item.closed_at) > item.due_on;
-    parts.push(t(late ? "case.closedLate" : "case.closedOn", { date: shortTime(item.closed_at) }));
-  } else if (item.due_on) parts.push(t("case.dueOn", { date: shortDate(item.due_on) }) + (item.due_estimated ? t("case.estimated") : ""));
+    parts.push(t(late ? "case.closedLate" : "case.closedOn", { date: formatDay(item.closed_at) }));
+  } else if (item.due_on) parts.push(t("case.dueOn", { date: formatDay(item.due_on) }) + (item.due_estimated ? t("case.estimated") : ""));
   else if (item.promised_days) parts.push(t("case.promisedDays", { n: item.promised_days }));
   if (item.typical && !item.closed_at) parts.push(t("case.typical", { n: item.typical.median_days }));
   return parts.join(" · ");
@@ -803,7 +801,9 @@ function itemDates(item) {
 
 function itemRow(view, item, rated = {}) {
   const kind = ITEM_KIND[item.status] || "progress";
+  const heading = matterHeading(item);
   const more = [
+    heading !== label(item.name) ? { key: t("case.officialName"), value: label(item.name) } : null,
     item.subject ? { key: t(item.code === "BANK" ? "case.account" : "case.seals"), value: label(item.subject) } : null,
     item.promised_days ? { key: t("case.promisedLimit"), value: t("case.promisedDays", { n: item.promised_days }) } : null,
     item.typical ? { key: t("case.typicalKey"), value: t("case.typical.detail", { median: item.typical.median_days, p90: item.typical.p90_days, n: item.typical.cases }) } : null,
@@ -816,7 +816,7 @@ function itemRow(view, item, rated = {}) {
     item.reference ? { key: t("case.reference"), value: item.reference } : null,
   ].filter(Boolean);
   const rate = rated?.[item.code] ? h("p", { "data-testid": `rated-${item.ref}` }, t("rate.given", { level: pick(rated[item.code].level_label) || rated[item.code].level }))
-    : CLOSED.includes(item.status) && item.status !== "withdrawn" && item.code !== "NOTICE" ? h("p", {}, h("a", { href: `#/case/${view.id}/rate/${item.ref}`, "data-testid": `rate-${item.ref}` }, t("rate.link"), h("span", { class: "visually-hidden" }, ` ${label(item.name)}`))) : null;
+    : CLOSED.includes(item.status) && item.status !== "withdrawn" && item.code !== "NOTICE" ? h("p", {}, h("a", { href: `#/case/${view.id}/rate/${item.ref}`, "data-testid": `rate-${item.ref}` }, t("rate.link"), h("span", { class: "visually-hidden" }, ` ${heading}`))) : null;
   // details expand under the row: a disclosure button (the row itself holds links, so it cannot be a <summary>)
   const panelId = `more-${item.ref.replace(/\W/g, "-")}`;
   const panel = h("div", { class: "matter__more", id: panelId, hidden: true },
@@ -824,7 +824,7 @@ function itemRow(view, item, rated = {}) {
     item.reasons?.length ? h("ul", {}, item.reasons.map((r) => h("li", {}, r.message))) : null,
     rate);
   const toggle = h("button", { type: "button", class: "matter__toggle", "aria-expanded": "false", "aria-controls": panelId, "data-testid": "matter-toggle" },
-    t("case.details"), h("span", { class: "visually-hidden" }, ` ${label(item.name)}`));
+    t("case.details"), h("span", { class: "visually-hidden" }, ` ${heading}`));
   toggle.addEventListener("click", () => {
     const open = toggle.getAttribute("aria-expanded") !== "true";
     toggle.setAttribute("aria-expanded", String(open));
@@ -832,26 +832,27 @@ function itemRow(view, item, rated = {}) {
   });
   return h("li", { class: `matter matter--${kind}`, "data-testid": `item-${item.ref}`, "data-status": item.status },
     h("div", { class: "matter__row" },
-      h("span", { class: "matter__name" }, label(item.name), item.subject ? h("span", { class: "matter__subject", "data-testid": "matter-subject" }, label(item.subject)) : null),
+      h("span", { class: "matter__name" }, heading, item.subject ? h("span", { class: "matter__subject", "data-testid": "matter-subject" }, label(item.subject)) : null),
       h("span", { class: "matter__status" }, tag(label(item.status_label), kind)),
-      h("span", { class: "matter__dates", "data-testid": "matter-dates" }, itemDates(item),
-        ...(item.documents || []).flatMap((d) => [" · ", h("a", { href: d.href, download: "", "data-testid": "document", "aria-label": t("case.download", { name: d.name }) }, d.name)])),
-      toggle),
+      h("div", { class: "matter__foot" },
+        h("span", { class: "matter__dates", "data-testid": "matter-dates" }, itemDates(item),
+          ...(item.documents || []).flatMap((d) => [" · ", h("a", { href: d.href, download: "", "data-testid": "document", "aria-label": t("case.download", { name: d.name }) }, d.name)])),
+        toggle)),
     panel,
     item.status === "correction_requested" ? h("div", { class: "warning-box", "data-testid": `correction-${item.ref}` },
       h("h3", {}, t("case.correction")), h("ul", {}, (item.corrections || []).map((c) => h("li", {}, `${c.label ? label(c.label) : c.name}：${c.message}`))),
       h("a", { class: "button", href: `#/case/${view.id}/correction/${item.ref}` }, t("case.correction.fix"))) : null);
 }
 
-/** A matter's short name for the at-a-glance list ("养老保险", "银行 …0001"): tells siblings apart in a few characters. */
+/** A matter's short name for the at-a-glance list ("养老保险", "银行…0001"): tells siblings apart in a few characters. */
 function shortName(item) {
   const key = item.code.startsWith("SI-") ? item.code : item.code.split("-")[0];
   const name = t(`item.short.${key}`);
   const base = name === `item.short.${key}` ? label(item.name) : name;
-  if (item.code === "BANK" && item.account?.account_no) return `${base}…${item.account.account_no.slice(-4)}`;
+  if (item.code === "BANK" && item.account?.account_no) return t("item.short.BANK.account", { last4: item.account.account_no.slice(-4) });
   if (item.code === "SEAL" && item.subject) {
     const kinds = label(item.subject).split(" · ")[0].split(/、|, /);
-    return t("item.short.seals", { kind: kinds[0], more: kinds.length > 1 ? t("item.short.more") : "" });
+    return t("item.short.seals", { kind: kinds[0], more: kinds.length > 1 ? t("item.short.more") : "", n: kinds.length });
   }
   return base;
 }
@@ -870,17 +871,25 @@ function nowBox(view) {
   const corrections = view.items.filter((i) => i.status === "correction_requested");
   if (corrections.length) {
     return h("div", { class: "now now--act", "data-testid": "case-now" }, h("h2", {}, t("case.now.act")),
-      h("ul", { class: "plain" }, corrections.map((i) => h("li", {}, h("a", { href: `#/case/${view.id}/correction/${i.ref}` }, t("case.now.correction", { item: label(i.name) }))))));
+      h("ul", { class: "plain" }, corrections.map((i) => h("li", {}, h("a", { href: `#/case/${view.id}/correction/${i.ref}` }, t("case.now.correction", { item: matterHeading(i) }))))));
   }
   const open = view.items.some((i) => !CLOSED.includes(i.status));
   return h("p", { class: "now", "data-testid": "case-now" }, open ? t("case.now.wait") : t("case.now.closed"));
+}
+
+/** An event as the timeline tells it: a matter's event names the matter by its heading (the event
+ * type's template, "{item}: completed"), as its row does; any other event by the backend's label. */
+function eventText(view, e) {
+  const item = e.item_ref ? view.items.find((i) => i.ref === e.item_ref) : null;
+  const template = item ? (eventTypes || []).find((type) => type.type === e.type)?.label : null;
+  return template ? label(template).replace("{item}", matterHeading(item)) : label(e.label);
 }
 
 function timelineList(view) {
   // The backend labels the events applicants see (the matter named); the others carry no label.
   const events = (view.timeline || []).filter((e) => e.label).reverse();
   if (!events.length) return null;
-  const row = (e) => h("li", {}, h("span", { class: "timeline__at" }, shortTime(e.at)), " ", label(e.label));
+  const row = (e) => h("li", {}, h("span", { class: "timeline__at" }, formatDay(e.at)), " ", eventText(view, e));
   return [h("h2", {}, t("case.timeline")),
     h("ol", { class: "plain timeline", "data-testid": "timeline" }, events.slice(0, 3).map(row)),
     events.length > 3 ? h("details", {}, h("summary", {}, t("case.timeline.all", { n: events.length })), h("ol", { class: "plain timeline" }, events.slice(3).map(row))) : null];
@@ -898,16 +907,21 @@ async function ratingsOf(caseId) {
 
 function caseFacts(view) {
   const due = view.items.map((i) => i.due_on).filter(Boolean).sort().pop();
+  const days = view.promised_days ? t("case.promisedDays", { n: view.promised_days }) : "";
+  // where a line is too narrow, the number breaks after its date (ZX20261203- / 000001-0) and the promise before its date
+  const cut = (view.number || "").indexOf("-") + 1;
+  const number = cut ? [view.number.slice(0, cut), view.number.slice(cut)].map((part) => h("span", { class: "facts__part" }, part)) : view.number;
   return summaryList([
-    { key: t("case.number"), value: view.number },
+    { key: t("case.number"), value: number },
     { key: t("case.submittedAt"), value: fmtTime(view.submitted_at) },
-    { key: t("case.promised"), value: [view.promised_days ? t("case.promisedDays", { n: view.promised_days }) : "", due ? fmtDate(due) : ""].filter(Boolean).join(" · ") },
+    { key: t("case.promised"), value: due ? [days, days ? " · " : "", h("span", { class: "facts__part" }, formatDay(due))] : days },
   ], "case-summary");
 }
 
 async function casePage(view) {
   if (view.status === "draft") return redirect(`#/case/${view.id}/tasks`);
-  let rated = await ratingsOf(view.id);
+  // the event types' templates name each matter of the timeline by its heading (the live updates listen to them too)
+  let [rated] = await Promise.all([ratingsOf(view.id), getEventTypes().catch(() => [])]);
   const items = h("ol", { class: "plain matters-overview", "data-testid": "items", "aria-live": "off" }, view.items.map((item) => itemRow(view, item, rated)));
   const status = h("span", { "data-testid": "case-status" }, tag(label(view.status_label), view.status === "completed" ? "done" : "progress"));
   const done = view.items.filter((i) => i.status === "completed").length;

@@ -65,3 +65,28 @@ export function formatTime(ms, options = { dateStyle: "medium", timeStyle: "shor
 export function formatDate(iso, options = { dateStyle: "medium" }) {
   return iso ? new Date(`${iso}T12:00:00+08:00`).toLocaleDateString(currentLocale(), { ...options, timeZone: TIME_ZONE }) : "";
 }
+
+const DAY = { "zh-CN": { month: "numeric", day: "numeric" }, en: { month: "short", day: "numeric" } };
+
+/** A day at a glance, in Asia/Shanghai: "Dec 3" / "12/3", with the year when it is not this year
+ * in China ("Jan 5, 2027" / "2027/1/5"). ``day``: a moment (ms since the epoch) or a date in China (YYYY-MM-DD). */
+export function formatDay(day) {
+  if (!day) return "";
+  const at = typeof day === "number" ? new Date(day) : new Date(`${day}T12:00:00+08:00`);
+  const year = (d) => d.toLocaleDateString("en-CA", { timeZone: TIME_ZONE }).slice(0, 4);
+  const options = { ...DAY[currentLocale()], ...(year(at) === year(new Date()) ? {} : { year: "numeric" }) };
+  return at.toLocaleDateString(currentLocale(), { ...options, timeZone: TIME_ZONE });
+}
+
+/** A matter's heading: the catalog's shorter heading where its official name is long for a phone's
+ * line ("item.heading.<code>", then "<group>": "Tax clearance"; ".account" with the account's last
+ * four digits), else the official name. The official name stays in the matter's details. */
+export function matterHeading(item) {
+  const group = item.code.startsWith("SI-") ? item.code : item.code.split("-")[0];
+  const last4 = item.account?.account_no?.slice(-4);
+  for (const key of [`item.heading.${item.code}`, `item.heading.${group}`]) {
+    const text = (last4 ? messages[`${key}.account`] : undefined) ?? messages[key];
+    if (text) return text.replace("{last4}", last4 ?? "");
+  }
+  return pick(item.name);
+}
