@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -59,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from backend.lib.logging import configure_logging
+    from backend.settings import get_settings
 
-    configure_logging("INFO", os.environ.get("LOG_FORMAT", "json"))  # one masked format, as the platform's
+    configure_logging("INFO", get_settings().log_format)  # one masked format (LOG_FORMAT), as the platform's
     logging.getLogger("uvicorn.access").disabled = not args.access_log
     from backend.sandbox.mount import create_sandbox_app
 
@@ -77,8 +77,6 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.identity_provider), args.public_url or f"http://{args.host}:{args.port}", build_platform
         )
     if args.signature_algorithms is None:
-        from backend.settings import get_settings
-
         args.signature_algorithms = get_settings().signature_algorithms
     app = create_sandbox_app(
         processing_seconds=args.processing_seconds,
