@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,9 +33,12 @@ import httpx
 import msgspec
 
 from backend.connectors.base import CallbackRejected, CallbackResult, MemoryReplayGuard, PermanentError
-from backend.connectors.client import Credentials, HttpConnector
+from backend.connectors.client import JWKS_PATH, Credentials, HttpConnector
 from backend.connectors.signing import (
+    CLIENT_ID_HEADER,
+    IDEMPOTENCY_HEADER,
     JWS_ALGORITHMS,
+    SIGNATURE_ALGORITHMS,
     SIGNATURE_HEADER,
     Signer,
     generate_signing_key,
@@ -53,6 +56,94 @@ class CheckResult:
     name: str
     passed: bool
     detail: str = ""
+
+
+#: A named check: its coroutine returns the report's detail or raises (the failure's detail).
+Check = tuple[str, Callable[[], Coroutine[Any, Any, str]]]
+#: ``send(method, path, body, headers)``: one hand-made request to the system (see ``raw_requests``).
+Send = Callable[[str, str, bytes, dict[str, str]], Coroutine[Any, Any, httpx.Response]]
+
+
+async def run_checks(checks: Iterable[Check]) -> list[CheckResult]:
+    """Run every check in order; a failing check never stops the others."""
+    results = []
+    for name, fn in checks:
+        try:
+            results.append(CheckResult(name, True, await fn()))
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the run
+            results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+def raw_requests(base_url: str) -> Send:
+    """Requests the kit makes by hand (unsigned, forged, expired, another algorithm ...) to ``base_url``."""
+    base = base_url.rstrip("/")
+
+    async def send(method: str, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        typed = {"Content-Type": "application/json"} if body else {}
+        async with httpx.AsyncClient(timeout=10) as c:
+            return await c.request(method, base + path, content=body or None, headers={**typed, **headers})
+
+    return send
+
+
+def standard_algorithm(alg: str) -> str:
+    """The standard's name (``ES256`` | ``SM2``) of JWS ``alg`` (``ES256`` | ``SM2SM3``): ``jws_alg`` reversed."""
+    return next(name for name, jws_name in SIGNATURE_ALGORITHMS.items() if jws_name == alg)
+
+
+def signature_algorithm_of(jwk: dict[str, Any]) -> str:
+    """The standard's name (``ES256`` | ``SM2``) of the algorithm ``jwk`` signs with."""
+    return standard_algorithm(key_alg(jwk))
+
+
+def signed_headers(
+    jwk: dict[str, Any],
+    client_id: str,
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    now: float | None = None,
+    htm: str | None = None,
+    htu: str | None = None,
+) -> dict[str, str]:
+    """Headers of a request signed with ``jwk`` for ``method`` and ``path`` (``htm``/``htu`` to bind it
+    elsewhere, ``now`` to date it), under a fresh idempotency key."""
+    key = uuid.uuid4().hex
+    sig, _ = Signer(jwk).sign(body, htm=htm or method, htu=htu or path, idk=key, now=now)
+    return {IDEMPOTENCY_HEADER: key, CLIENT_ID_HEADER: client_id, SIGNATURE_HEADER: sig}
+
+
+async def published_jwks(base_url: str, alg: str) -> str:
+    """The system publishes its public keys, with a key of JWS ``alg`` and no private parts."""
+    async with httpx.AsyncClient(timeout=10) as c:
+        r = await c.get(base_url.rstrip("/") + JWKS_PATH)
+    assert r.status_code == 200, f"HTTP {r.status_code}"
+    keys = r.json().get("keys") or []
+    assert keys, "JWKS has no keys"
+    assert not any("d" in k for k in keys), "JWKS exposes private key material"
+    assert all(k.get("kid") for k in keys), "every key needs a kid"
+    return f"{len(keys)} key(s); " + jwks_algorithm_detail(keys, alg)
+
+
+async def refuses_unsigned(send: Send, method: str, path: str, body: bytes, client_id: str) -> str:
+    """A request without a signature gets 401."""
+    r = await send(method, path, body, {IDEMPOTENCY_HEADER: uuid.uuid4().hex, CLIENT_ID_HEADER: client_id})
+    assert r.status_code == 401, f"unsigned request answered HTTP {r.status_code}"
+    return "HTTP 401"
+
+
+async def refuses_forged_and_expired(send: Send, method: str, path: str, body: bytes, credentials: Credentials) -> str:
+    """A request signed by a stranger's key under our ``kid``, and one signed with our key an hour ago, get 401."""
+    ours = credentials.signing_key
+    stranger = generate_signing_key(str(ours.get("kid", "x")), signature_algorithm_of(ours))
+    r = await send(method, path, body, signed_headers(stranger, credentials.client_id, method, path, body))
+    assert r.status_code == 401, f"forged signature answered HTTP {r.status_code}"
+    expired = signed_headers(ours, credentials.client_id, method, path, body, now=time.time() - 3600)
+    r = await send(method, path, body, expired)
+    assert r.status_code == 401, f"expired signature answered HTTP {r.status_code}"
+    return "forged and expired signatures: HTTP 401"
 
 
 class _CallbackSink:
@@ -143,7 +234,7 @@ class ConformanceRun:
         self.wait_seconds = wait_seconds
         #: a key of the algorithm the system must *not* accept (registered beside ours when we register)
         self.other_key = other_key
-        alg = "SM2" if key_alg(credentials.signing_key) == "SM2SM3" else "ES256"
+        alg = signature_algorithm_of(credentials.signing_key)
         self.conn: HttpConnector = build_connector(
             system, self.base_url, credentials, signature_algorithms=f"{system}={alg}"
         )
@@ -153,6 +244,7 @@ class ConformanceRun:
         self.callback_failures: list[str] = []
         self._checked = 0
         self.state: dict[str, Any] = {}
+        self.send = raw_requests(self.base_url)
 
     # -- helpers ----------------------------------------------------------------------------
     def _submissions(self) -> tuple[Any, Any]:
@@ -195,36 +287,15 @@ class ConformanceRun:
             await asyncio.sleep(0.05)
         return None
 
-    async def _raw_post(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=10) as c:
-            return await c.post(
-                self.base_url + self.spec.submit_path,
-                content=body,
-                headers={"Content-Type": "application/json", **headers},
-            )
-
     # -- the checks ---------------------------------------------------------------------------
     async def check_jwks(self) -> str:
-        async with httpx.AsyncClient(timeout=10) as c:
-            r = await c.get(self.base_url + "/.well-known/jwks.json")
-        assert r.status_code == 200, f"HTTP {r.status_code}"
-        keys = r.json().get("keys") or []
-        assert keys, "JWKS has no keys"
-        assert not any("d" in k for k in keys), "JWKS exposes private key material"
-        assert all(k.get("kid") for k in keys), "every key needs a kid"
-        return f"{len(keys)} key(s); " + jwks_algorithm_detail(keys, self.conn.alg)
+        return await published_jwks(self.base_url, self.conn.alg)
 
     async def check_signature_algorithm(self) -> str:
         body = msgspec.json.encode({"uscc": "", "item_code": next(iter(self.spec.items)), "region": ""})
         return await algorithm_checks(
-            self._raw_post_to, self.spec.precheck_path, body, self.credentials, self.conn.alg, self.other_key
+            self.send, self.spec.precheck_path, body, self.credentials, self.conn.alg, self.other_key
         )
-
-    async def _raw_post_to(self, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=10) as c:
-            return await c.post(
-                self.base_url + path, content=body, headers={"Content-Type": "application/json", **headers}
-            )
 
     async def check_accepts_valid_submission(self) -> str:
         good, _ = self.state["subs"]
@@ -271,38 +342,18 @@ class ConformanceRun:
             return f"HTTP {exc.status} {exc.code}"
         raise AssertionError(f"the same key with another body was answered {ack.status} {ack.reference}")
 
-    async def check_rejects_unsigned(self) -> str:
+    def _other_submission(self, suffix: str) -> bytes:
         good, _ = self.state["subs"]
-        sub = msgspec.structs.replace(good, item_ref=good.item_ref + "-unsigned", idempotency_key="")
-        r = await self._raw_post(
-            HttpConnector.wire_body(sub),
-            {"Idempotency-Key": uuid.uuid4().hex, "X-Client-Id": self.credentials.client_id},
-        )
-        assert r.status_code == 401, f"unsigned request answered HTTP {r.status_code}"
-        return "HTTP 401"
+        sub = msgspec.structs.replace(good, item_ref=f"{good.item_ref}-{suffix}", idempotency_key="")
+        return HttpConnector.wire_body(sub)
+
+    async def check_rejects_unsigned(self) -> str:
+        body = self._other_submission("unsigned")
+        return await refuses_unsigned(self.send, "POST", self.spec.submit_path, body, self.credentials.client_id)
 
     async def check_rejects_forged(self) -> str:
-        good, _ = self.state["subs"]
-        sub = msgspec.structs.replace(good, item_ref=good.item_ref + "-forged", idempotency_key="")
-        body = HttpConnector.wire_body(sub)
-        stranger = Signer(
-            generate_signing_key(str(self.credentials.signing_key.get("kid", "x")), self.spec.signature_algorithm)
-        )
-        key = uuid.uuid4().hex
-        sig, _ = stranger.sign(body, htm="POST", htu=self.spec.submit_path, idk=key)
-        r = await self._raw_post(
-            body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig}
-        )
-        assert r.status_code == 401, f"forged signature answered HTTP {r.status_code}"
-        key = uuid.uuid4().hex
-        sig, _ = Signer(self.credentials.signing_key).sign(
-            body, htm="POST", htu=self.spec.submit_path, idk=key, now=time.time() - 3600
-        )
-        r = await self._raw_post(
-            body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig}
-        )
-        assert r.status_code == 401, f"expired signature answered HTTP {r.status_code}"
-        return "forged and expired signatures: HTTP 401"
+        body = self._other_submission("forged")
+        return await refuses_forged_and_expired(self.send, "POST", self.spec.submit_path, body, self.credentials)
 
     async def check_signed_callbacks(self) -> str:
         good, _ = self.state["subs"]
@@ -385,7 +436,7 @@ class ConformanceRun:
     async def run(self) -> list[CheckResult]:
         """Run every check in order; a failing check never stops the others."""
         self.state["subs"] = self._submissions()
-        checks: list[tuple[str, Callable[[], Coroutine[Any, Any, str]]]] = [
+        checks: list[Check] = [
             ("jwks published", self.check_jwks),
             ("signs and accepts only the specified algorithm", self.check_signature_algorithm),
             ("accepts a valid signed submission", self.check_accepts_valid_submission),
@@ -400,15 +451,10 @@ class ConformanceRun:
             ("status query", self.check_status_query),
             ("pre-check (注销预检)", self.check_precheck),
         ]
-        results = []
-        for name, fn in checks:
-            try:
-                detail = await fn()
-                results.append(CheckResult(name, True, detail))
-            except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the run
-                results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
-        await self.conn.aclose()
-        return results
+        try:
+            return await run_checks(checks)
+        finally:
+            await self.conn.aclose()
 
 
 def format_report(system: str, base_url: str, results: list[CheckResult]) -> str:
@@ -460,13 +506,10 @@ async def run_conformance(
         from backend.connectors.push_conformance import PushConformanceRun
 
         push_run = PushConformanceRun(system, base_url, Credentials(client_id, key), other_key=other_key)
-        for name, fn in push_run.checks():
-            try:
-                results.append(CheckResult(name, True, await fn()))
-            except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the run
-                results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
-        await push_run.conn.aclose()
-        return results
+        try:
+            return results + await run_checks(push_run.checks())
+        finally:
+            await push_run.conn.aclose()
     sink = _CallbackSink(callback_host, callback_port)
     sink.start()
     try:
@@ -494,27 +537,23 @@ def jwks_algorithm_detail(keys: list[dict[str, Any]], alg: str) -> str:
 
 
 async def algorithm_checks(
-    post: Callable[[str, bytes, dict[str, str]], Coroutine[Any, Any, httpx.Response]],
+    send: Send,
     path: str,
     body: bytes,
     credentials: Credentials,
     alg: str,
     other_key: dict[str, Any] | None,
 ) -> str:
-    """The system answers with ``alg`` signatures and refuses a request signed with another algorithm."""
-    key = uuid.uuid4().hex
-    sig, _ = Signer(credentials.signing_key).sign(body, htm="POST", htu=path, idk=key)
-    r = await post(path, body, {"Idempotency-Key": key, "X-Client-Id": credentials.client_id, SIGNATURE_HEADER: sig})
+    """The system answers a ``POST path`` with ``alg`` signatures and refuses one signed with another algorithm."""
+    r = await send(
+        "POST", path, body, signed_headers(credentials.signing_key, credentials.client_id, "POST", path, body)
+    )
     answered = (peek_header(r.headers.get(SIGNATURE_HEADER)) or {}).get("alg")
     assert answered == alg, f"answer signed {answered!r}, the standard says {alg}"
     detail = f"answers signed {alg}"
     for other_alg in (a for a in JWS_ALGORITHMS if a != alg):
-        stranger = other_key or generate_signing_key(None, "SM2" if other_alg == "SM2SM3" else "ES256")
-        key = uuid.uuid4().hex
-        sig, _ = Signer(stranger).sign(body, htm="POST", htu=path, idk=key)
-        r = await post(
-            path, body, {"Idempotency-Key": key, "X-Client-Id": credentials.client_id, SIGNATURE_HEADER: sig}
-        )
+        stranger = other_key or generate_signing_key(None, standard_algorithm(other_alg))
+        r = await send("POST", path, body, signed_headers(stranger, credentials.client_id, "POST", path, body))
         assert r.status_code == 401, f"a request signed {other_alg} was answered HTTP {r.status_code}"
         detail += f"; {other_alg} refused (HTTP 401{', its key registered' if other_key else ''})"
     return detail
