@@ -10,6 +10,13 @@ with that algorithm and refuses a request signed with the other one (no downgrad
 starts a callback receiver on 127.0.0.1, runs every contract check, prints one PASS/FAIL
 line per check and exits non-zero on any failure. The checks use the fixture enterprises of
 the test environment: an agency's test system must hold them (``GET /sandbox/enterprises``).
+
+The systems that send no callbacks have their own checks under the same key handling,
+algorithm checks and report: the push systems (好差评, SMS: ``push_conformance.py``) and the
+registration lookup (企业登记信息查询, ``--system registration``: ``registration_lookup/conformance.py``),
+which looks up a fixture enterprise and person (``--uscc``, ``--person-id``, ``--id-number``)::
+
+    python -m backend.connectors.conformance --system registration --base-url http://127.0.0.1:8900/sim/registration
 """
 
 from __future__ import annotations
@@ -27,13 +34,15 @@ import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import msgspec
 
 from backend.connectors.base import CallbackRejected, CallbackResult, MemoryReplayGuard, PermanentError
 from backend.connectors.client import JWKS_PATH, Credentials, HttpConnector
+from backend.connectors.registration_lookup import SIGNATURE_ALGORITHM as REGISTRATION_ALGORITHM
+from backend.connectors.registration_lookup import SYSTEM as REGISTRATION
 from backend.connectors.signing import (
     CLIENT_ID_HEADER,
     IDEMPOTENCY_HEADER,
@@ -47,6 +56,10 @@ from backend.connectors.signing import (
     peek_header,
 )
 from backend.fixtures import load_fixtures
+
+if TYPE_CHECKING:
+    from backend.connectors.push_conformance import PushConformanceRun
+    from backend.connectors.registration_lookup.conformance import RegistrationConformanceRun
 
 
 @dataclass
@@ -479,14 +492,16 @@ async def run_conformance(
     public_callback_url: str | None = None,
     wait_seconds: float = 20.0,
     signature_algorithm: str | None = None,
+    uscc: str | None = None,
+    person_id: str | None = None,
+    id_number: str | None = None,
 ) -> list[CheckResult]:
     """Run the kit programmatically (tests, CI); see the module docstring. ``signature_algorithm``
-    (ES256 | SM2): the system's, when it differs from its spec's."""
+    (ES256 | SM2): the system's, when it differs from its spec's. ``uscc``, ``person_id`` and
+    ``id_number``: whom the registration lookup's checks look up (default: the fixtures')."""
     from backend.connectors.push import all_push_specs
-    from backend.connectors.registry import all_specs
 
-    specs: dict[str, Any] = {**all_specs(), **all_push_specs()}
-    algorithm = signature_algorithm or specs[system].signature_algorithm
+    algorithm = signature_algorithm or specified_algorithms()[system]
     other = "ES256" if algorithm == "SM2" else "SM2"
     key = signing_key or generate_signing_key(f"{client_id}-{uuid.uuid4().hex[:6]}", algorithm)
     other_key = generate_signing_key(f"{client_id}-other-{uuid.uuid4().hex[:6]}", other) if register else None
@@ -502,14 +517,27 @@ async def run_conformance(
             )
         except httpx.HTTPError as exc:
             results.append(CheckResult("register kit key at the test entry", False, repr(exc)))
+    suite: PushConformanceRun | RegistrationConformanceRun | None = None
     if system in all_push_specs():  # one-way systems (好差评, SMS): no callbacks to receive
         from backend.connectors.push_conformance import PushConformanceRun
 
-        push_run = PushConformanceRun(system, base_url, Credentials(client_id, key), other_key=other_key)
+        suite = PushConformanceRun(system, base_url, Credentials(client_id, key), other_key=other_key)
+    elif system == REGISTRATION:  # lookups answered in the response: no callbacks either
+        from backend.connectors.registration_lookup.conformance import RegistrationConformanceRun
+
+        suite = RegistrationConformanceRun(
+            base_url,
+            Credentials(client_id, key),
+            other_key=other_key,
+            uscc=uscc,
+            person_id=person_id,
+            id_number=id_number,
+        )
+    if suite is not None:
         try:
-            return results + await run_checks(push_run.checks())
+            return results + await run_checks(suite.checks())
         finally:
-            await push_run.conn.aclose()
+            await suite.aclose()
     sink = _CallbackSink(callback_host, callback_port)
     sink.start()
     try:
@@ -526,6 +554,15 @@ async def run_conformance(
     finally:
         sink.stop()
     return results
+
+
+def specified_algorithms() -> dict[str, str]:
+    """Every system the kit checks (agency, push, registration lookup) → its spec's signature algorithm."""
+    from backend.connectors.push import all_push_specs
+    from backend.connectors.registry import all_specs
+
+    specs: dict[str, Any] = {**all_specs(), **all_push_specs()}
+    return {**{code: spec.signature_algorithm for code, spec in specs.items()}, REGISTRATION: REGISTRATION_ALGORITHM}
 
 
 def jwks_algorithm_detail(keys: list[dict[str, Any]], alg: str) -> str:
@@ -561,13 +598,12 @@ async def algorithm_checks(
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point; exit status 1 when any check fails."""
-    from backend.connectors.push import all_push_specs
-    from backend.connectors.registry import all_specs
+    from backend.connectors.registration_lookup.conformance import DEFAULT_PERSON, DEFAULT_USCC
 
     parser = argparse.ArgumentParser(
         prog="python -m backend.connectors.conformance", description="对接标准符合性测试 / interface conformance kit"
     )
-    parser.add_argument("--system", required=True, choices=sorted([*all_specs(), *all_push_specs()]))
+    parser.add_argument("--system", required=True, choices=sorted(specified_algorithms()))
     parser.add_argument("--base-url", required=True, help="the system's base URL (where /.well-known/jwks.json lives)")
     parser.add_argument("--client-id", default="conformance-kit")
     parser.add_argument(
@@ -585,6 +621,10 @@ def main(argv: list[str] | None = None) -> int:
         choices=["ES256", "SM2"],
         help="the system's signature algorithm when it differs from its spec's x-signature-algorithm",
     )
+    lookup = parser.add_argument_group("registration lookup (--system registration)")
+    lookup.add_argument("--uscc", help=f"a USCC the system holds (default: the fixtures' {DEFAULT_USCC})")
+    lookup.add_argument("--person-id", help=f"a person on that enterprise's record (default: {DEFAULT_PERSON})")
+    lookup.add_argument("--id-number", help="that person's ID number (default: the fixtures' for --person-id)")
     args = parser.parse_args(argv)
     import logging
 
@@ -605,6 +645,9 @@ def main(argv: list[str] | None = None) -> int:
             public_callback_url=args.public_callback_url,
             wait_seconds=args.wait,
             signature_algorithm=args.signature_algorithm,
+            uscc=args.uscc,
+            person_id=args.person_id,
+            id_number=args.id_number,
         )
     )
     print(format_report(args.system, args.base_url, results))

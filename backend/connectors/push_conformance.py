@@ -83,6 +83,9 @@ class PushConformanceRun:
         self.state: dict[str, Any] = {}
         self.send = raw_requests(self.base_url)
 
+    async def aclose(self) -> None:
+        await self.conn.aclose()
+
     def _other(self, suffix: str) -> msgspec.Struct:
         return msgspec.structs.replace(self.message, message_id=f"{self.message_id}-{suffix}")
 
