@@ -338,20 +338,25 @@ async def test_kit_reports_a_broken_registration_platform(broken, option, failin
         assert detail in failed[name], (name, failed[name])
 
 
-def test_cli_exit_codes_for_the_registration_lookup(capsys):
-    with registration_platform(RegistrationSimulator()) as url:
-        assert main(["--system", "registration", "--base-url", url]) == 0
-        assert "11 passed, 0 failed" in capsys.readouterr().out
-        # another fixture enterprise and its person, by option
-        other = ["--uscc", "91350104MA02041309", "--person-id", "P004", "--id-number", "350104196804101113"]
-        assert main(["--system", "registration", "--base-url", url, *other]) == 0
-        assert "福州海峡科技有限公司" in capsys.readouterr().out
-        # an enterprise the system does not hold fails the lookup check (and the run)
-        assert main(["--system", "registration", "--base-url", url, "--uscc", "91350102MA9999999F"]) == 1
-        out = capsys.readouterr().out
-        assert (
-            "FAIL  looks up a known enterprise — AssertionError: enterprise 91350102MA9999999F answered HTTP 404" in out
-        )
-    with registration_platform(AcceptsUnsigned()) as url:
-        assert main(["--system", "registration", "--base-url", url]) == 1
-        assert "FAIL  rejects unsigned requests" in capsys.readouterr().out
+@pytest.fixture(scope="module")
+def registration_urls() -> Iterator[tuple[str, str]]:
+    """A conforming registration platform and one accepting unsigned requests, built before any test's
+    ``capsys``: building a Litestar app points the root logger at the ``sys.stderr`` of the moment."""
+    with registration_platform(RegistrationSimulator()) as good, registration_platform(AcceptsUnsigned()) as lax:
+        yield good, lax
+
+
+def test_cli_exit_codes_for_the_registration_lookup(registration_urls, capsys):
+    url, lax = registration_urls
+    assert main(["--system", "registration", "--base-url", url]) == 0
+    assert "11 passed, 0 failed" in capsys.readouterr().out
+    # another fixture enterprise and its person, by option
+    other = ["--uscc", "91350104MA02041309", "--person-id", "P004", "--id-number", "350104196804101113"]
+    assert main(["--system", "registration", "--base-url", url, *other]) == 0
+    assert "福州海峡科技有限公司" in capsys.readouterr().out
+    # an enterprise the system does not hold fails the lookup check (and the run)
+    assert main(["--system", "registration", "--base-url", url, "--uscc", "91350102MA9999999F"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  looks up a known enterprise — AssertionError: enterprise 91350102MA9999999F answered HTTP 404" in out
+    assert main(["--system", "registration", "--base-url", lax]) == 1
+    assert "FAIL  rejects unsigned requests" in capsys.readouterr().out
