@@ -10,6 +10,13 @@ with that algorithm and refuses a request signed with the other one (no downgrad
 starts a callback receiver on 127.0.0.1, runs every contract check, prints one PASS/FAIL
 line per check and exits non-zero on any failure. The checks use the fixture enterprises of
 the test environment: an agency's test system must hold them (``GET /sandbox/enterprises``).
+
+The systems that send no callbacks have their own checks under the same key handling,
+algorithm checks and report: the push systems (好差评, SMS: ``push_conformance.py``) and the
+registration lookup (企业登记信息查询, ``--system registration``: ``registration_lookup/conformance.py``),
+which looks up a fixture enterprise and person (``--uscc``, ``--person-id``, ``--id-number``)::
+
+    python -m backend.connectors.conformance --system registration --base-url http://127.0.0.1:8900/sim/registration
 """
 
 from __future__ import annotations
@@ -24,18 +31,23 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import msgspec
 
 from backend.connectors.base import CallbackRejected, CallbackResult, MemoryReplayGuard, PermanentError
-from backend.connectors.client import Credentials, HttpConnector
+from backend.connectors.client import JWKS_PATH, Credentials, HttpConnector
+from backend.connectors.registration_lookup import SIGNATURE_ALGORITHM as REGISTRATION_ALGORITHM
+from backend.connectors.registration_lookup import SYSTEM as REGISTRATION
 from backend.connectors.signing import (
+    CLIENT_ID_HEADER,
+    IDEMPOTENCY_HEADER,
     JWS_ALGORITHMS,
+    SIGNATURE_ALGORITHMS,
     SIGNATURE_HEADER,
     Signer,
     generate_signing_key,
@@ -45,6 +57,10 @@ from backend.connectors.signing import (
 )
 from backend.fixtures import load_fixtures
 
+if TYPE_CHECKING:
+    from backend.connectors.push_conformance import PushConformanceRun
+    from backend.connectors.registration_lookup.conformance import RegistrationConformanceRun
+
 
 @dataclass
 class CheckResult:
@@ -53,6 +69,94 @@ class CheckResult:
     name: str
     passed: bool
     detail: str = ""
+
+
+#: A named check: its coroutine returns the report's detail or raises (the failure's detail).
+Check = tuple[str, Callable[[], Coroutine[Any, Any, str]]]
+#: ``send(method, path, body, headers)``: one hand-made request to the system (see ``raw_requests``).
+Send = Callable[[str, str, bytes, dict[str, str]], Coroutine[Any, Any, httpx.Response]]
+
+
+async def run_checks(checks: Iterable[Check]) -> list[CheckResult]:
+    """Run every check in order; a failing check never stops the others."""
+    results = []
+    for name, fn in checks:
+        try:
+            results.append(CheckResult(name, True, await fn()))
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the run
+            results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+def raw_requests(base_url: str) -> Send:
+    """Requests the kit makes by hand (unsigned, forged, expired, another algorithm ...) to ``base_url``."""
+    base = base_url.rstrip("/")
+
+    async def send(method: str, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        typed = {"Content-Type": "application/json"} if body else {}
+        async with httpx.AsyncClient(timeout=10) as c:
+            return await c.request(method, base + path, content=body or None, headers={**typed, **headers})
+
+    return send
+
+
+def standard_algorithm(alg: str) -> str:
+    """The standard's name (``ES256`` | ``SM2``) of JWS ``alg`` (``ES256`` | ``SM2SM3``): ``jws_alg`` reversed."""
+    return next(name for name, jws_name in SIGNATURE_ALGORITHMS.items() if jws_name == alg)
+
+
+def signature_algorithm_of(jwk: dict[str, Any]) -> str:
+    """The standard's name (``ES256`` | ``SM2``) of the algorithm ``jwk`` signs with."""
+    return standard_algorithm(key_alg(jwk))
+
+
+def signed_headers(
+    jwk: dict[str, Any],
+    client_id: str,
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    now: float | None = None,
+    htm: str | None = None,
+    htu: str | None = None,
+) -> dict[str, str]:
+    """Headers of a request signed with ``jwk`` for ``method`` and ``path`` (``htm``/``htu`` to bind it
+    elsewhere, ``now`` to date it), under a fresh idempotency key."""
+    key = uuid.uuid4().hex
+    sig, _ = Signer(jwk).sign(body, htm=htm or method, htu=htu or path, idk=key, now=now)
+    return {IDEMPOTENCY_HEADER: key, CLIENT_ID_HEADER: client_id, SIGNATURE_HEADER: sig}
+
+
+async def published_jwks(base_url: str, alg: str) -> str:
+    """The system publishes its public keys, with a key of JWS ``alg`` and no private parts."""
+    async with httpx.AsyncClient(timeout=10) as c:
+        r = await c.get(base_url.rstrip("/") + JWKS_PATH)
+    assert r.status_code == 200, f"HTTP {r.status_code}"
+    keys = r.json().get("keys") or []
+    assert keys, "JWKS has no keys"
+    assert not any("d" in k for k in keys), "JWKS exposes private key material"
+    assert all(k.get("kid") for k in keys), "every key needs a kid"
+    return f"{len(keys)} key(s); " + jwks_algorithm_detail(keys, alg)
+
+
+async def refuses_unsigned(send: Send, method: str, path: str, body: bytes, client_id: str) -> str:
+    """A request without a signature gets 401."""
+    r = await send(method, path, body, {IDEMPOTENCY_HEADER: uuid.uuid4().hex, CLIENT_ID_HEADER: client_id})
+    assert r.status_code == 401, f"unsigned request answered HTTP {r.status_code}"
+    return "HTTP 401"
+
+
+async def refuses_forged_and_expired(send: Send, method: str, path: str, body: bytes, credentials: Credentials) -> str:
+    """A request signed by a stranger's key under our ``kid``, and one signed with our key an hour ago, get 401."""
+    ours = credentials.signing_key
+    stranger = generate_signing_key(str(ours.get("kid", "x")), signature_algorithm_of(ours))
+    r = await send(method, path, body, signed_headers(stranger, credentials.client_id, method, path, body))
+    assert r.status_code == 401, f"forged signature answered HTTP {r.status_code}"
+    expired = signed_headers(ours, credentials.client_id, method, path, body, now=time.time() - 3600)
+    r = await send(method, path, body, expired)
+    assert r.status_code == 401, f"expired signature answered HTTP {r.status_code}"
+    return "forged and expired signatures: HTTP 401"
 
 
 class _CallbackSink:
@@ -145,7 +249,7 @@ class ConformanceRun:
         self.wait_seconds = wait_seconds
         #: a key of the algorithm the system must *not* accept (registered beside ours when we register)
         self.other_key = other_key
-        alg = "SM2" if key_alg(credentials.signing_key) == "SM2SM3" else "ES256"
+        alg = signature_algorithm_of(credentials.signing_key)
         self.conn: HttpConnector = build_connector(
             system, self.base_url, credentials, signature_algorithms=f"{system}={alg}"
         )
@@ -155,6 +259,7 @@ class ConformanceRun:
         self.callback_failures: list[str] = []
         self._checked = 0
         self.state: dict[str, Any] = {}
+        self.send = raw_requests(self.base_url)
 
     # -- helpers ----------------------------------------------------------------------------
     def _submissions(self) -> tuple[Any, Any]:
@@ -197,36 +302,15 @@ class ConformanceRun:
             await asyncio.sleep(0.05)
         return None
 
-    async def _raw_post(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=10) as c:
-            return await c.post(
-                self.base_url + self.spec.submit_path,
-                content=body,
-                headers={"Content-Type": "application/json", **headers},
-            )
-
     # -- the checks ---------------------------------------------------------------------------
     async def check_jwks(self) -> str:
-        async with httpx.AsyncClient(timeout=10) as c:
-            r = await c.get(self.base_url + "/.well-known/jwks.json")
-        assert r.status_code == 200, f"HTTP {r.status_code}"
-        keys = r.json().get("keys") or []
-        assert keys, "JWKS has no keys"
-        assert not any("d" in k for k in keys), "JWKS exposes private key material"
-        assert all(k.get("kid") for k in keys), "every key needs a kid"
-        return f"{len(keys)} key(s); " + jwks_algorithm_detail(keys, self.conn.alg)
+        return await published_jwks(self.base_url, self.conn.alg)
 
     async def check_signature_algorithm(self) -> str:
         body = msgspec.json.encode({"uscc": "", "item_code": next(iter(self.spec.items)), "region": ""})
         return await algorithm_checks(
-            self._raw_post_to, self.spec.precheck_path, body, self.credentials, self.conn.alg, self.other_key
+            self.send, self.spec.precheck_path, body, self.credentials, self.conn.alg, self.other_key
         )
-
-    async def _raw_post_to(self, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=10) as c:
-            return await c.post(
-                self.base_url + path, content=body, headers={"Content-Type": "application/json", **headers}
-            )
 
     async def check_accepts_valid_submission(self) -> str:
         good, _ = self.state["subs"]
@@ -273,38 +357,18 @@ class ConformanceRun:
             return f"HTTP {exc.status} {exc.code}"
         raise AssertionError(f"the same key with another body was answered {ack.status} {ack.reference}")
 
-    async def check_rejects_unsigned(self) -> str:
+    def _other_submission(self, suffix: str) -> bytes:
         good, _ = self.state["subs"]
-        sub = msgspec.structs.replace(good, item_ref=good.item_ref + "-unsigned", idempotency_key="")
-        r = await self._raw_post(
-            HttpConnector.wire_body(sub),
-            {"Idempotency-Key": uuid.uuid4().hex, "X-Client-Id": self.credentials.client_id},
-        )
-        assert r.status_code == 401, f"unsigned request answered HTTP {r.status_code}"
-        return "HTTP 401"
+        sub = msgspec.structs.replace(good, item_ref=f"{good.item_ref}-{suffix}", idempotency_key="")
+        return HttpConnector.wire_body(sub)
+
+    async def check_rejects_unsigned(self) -> str:
+        body = self._other_submission("unsigned")
+        return await refuses_unsigned(self.send, "POST", self.spec.submit_path, body, self.credentials.client_id)
 
     async def check_rejects_forged(self) -> str:
-        good, _ = self.state["subs"]
-        sub = msgspec.structs.replace(good, item_ref=good.item_ref + "-forged", idempotency_key="")
-        body = HttpConnector.wire_body(sub)
-        stranger = Signer(
-            generate_signing_key(str(self.credentials.signing_key.get("kid", "x")), self.spec.signature_algorithm)
-        )
-        key = uuid.uuid4().hex
-        sig, _ = stranger.sign(body, htm="POST", htu=self.spec.submit_path, idk=key)
-        r = await self._raw_post(
-            body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig}
-        )
-        assert r.status_code == 401, f"forged signature answered HTTP {r.status_code}"
-        key = uuid.uuid4().hex
-        sig, _ = Signer(self.credentials.signing_key).sign(
-            body, htm="POST", htu=self.spec.submit_path, idk=key, now=time.time() - 3600
-        )
-        r = await self._raw_post(
-            body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig}
-        )
-        assert r.status_code == 401, f"expired signature answered HTTP {r.status_code}"
-        return "forged and expired signatures: HTTP 401"
+        body = self._other_submission("forged")
+        return await refuses_forged_and_expired(self.send, "POST", self.spec.submit_path, body, self.credentials)
 
     async def check_signed_callbacks(self) -> str:
         good, _ = self.state["subs"]
@@ -387,7 +451,7 @@ class ConformanceRun:
     async def run(self) -> list[CheckResult]:
         """Run every check in order; a failing check never stops the others."""
         self.state["subs"] = self._submissions()
-        checks: list[tuple[str, Callable[[], Coroutine[Any, Any, str]]]] = [
+        checks: list[Check] = [
             ("jwks published", self.check_jwks),
             ("signs and accepts only the specified algorithm", self.check_signature_algorithm),
             ("accepts a valid signed submission", self.check_accepts_valid_submission),
@@ -402,15 +466,10 @@ class ConformanceRun:
             ("status query", self.check_status_query),
             ("pre-check (注销预检)", self.check_precheck),
         ]
-        results = []
-        for name, fn in checks:
-            try:
-                detail = await fn()
-                results.append(CheckResult(name, True, detail))
-            except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the run
-                results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
-        await self.conn.aclose()
-        return results
+        try:
+            return await run_checks(checks)
+        finally:
+            await self.conn.aclose()
 
 
 def format_report(system: str, base_url: str, results: list[CheckResult]) -> str:
@@ -435,14 +494,16 @@ async def run_conformance(
     public_callback_url: str | None = None,
     wait_seconds: float = 20.0,
     signature_algorithm: str | None = None,
+    uscc: str | None = None,
+    person_id: str | None = None,
+    id_number: str | None = None,
 ) -> list[CheckResult]:
     """Run the kit programmatically (tests, CI); see the module docstring. ``signature_algorithm``
-    (ES256 | SM2): the system's, when it differs from its spec's."""
+    (ES256 | SM2): the system's, when it differs from its spec's. ``uscc``, ``person_id`` and
+    ``id_number``: whom the registration lookup's checks look up (default: the fixtures')."""
     from backend.connectors.push import all_push_specs
-    from backend.connectors.registry import all_specs
 
-    specs: dict[str, Any] = {**all_specs(), **all_push_specs()}
-    algorithm = signature_algorithm or specs[system].signature_algorithm
+    algorithm = signature_algorithm or specified_algorithms()[system]
     other = "ES256" if algorithm == "SM2" else "SM2"
     key = signing_key or generate_signing_key(f"{client_id}-{uuid.uuid4().hex[:6]}", algorithm)
     other_key = generate_signing_key(f"{client_id}-other-{uuid.uuid4().hex[:6]}", other) if register else None
@@ -458,17 +519,27 @@ async def run_conformance(
             )
         except httpx.HTTPError as exc:
             results.append(CheckResult("register kit key at the test entry", False, repr(exc)))
+    suite: PushConformanceRun | RegistrationConformanceRun | None = None
     if system in all_push_specs():  # one-way systems (好差评, SMS): no callbacks to receive
         from backend.connectors.push_conformance import PushConformanceRun
 
-        push_run = PushConformanceRun(system, base_url, Credentials(client_id, key), other_key=other_key)
-        for name, fn in push_run.checks():
-            try:
-                results.append(CheckResult(name, True, await fn()))
-            except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the run
-                results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
-        await push_run.conn.aclose()
-        return results
+        suite = PushConformanceRun(system, base_url, Credentials(client_id, key), other_key=other_key)
+    elif system == REGISTRATION:  # lookups answered in the response: no callbacks either
+        from backend.connectors.registration_lookup.conformance import RegistrationConformanceRun
+
+        suite = RegistrationConformanceRun(
+            base_url,
+            Credentials(client_id, key),
+            other_key=other_key,
+            uscc=uscc,
+            person_id=person_id,
+            id_number=id_number,
+        )
+    if suite is not None:
+        try:
+            return results + await run_checks(suite.checks())
+        finally:
+            await suite.aclose()
     sink = _CallbackSink(callback_host, callback_port)
     sink.start()
     try:
@@ -487,6 +558,15 @@ async def run_conformance(
     return results
 
 
+def specified_algorithms() -> dict[str, str]:
+    """Every system the kit checks (agency, push, registration lookup) → its spec's signature algorithm."""
+    from backend.connectors.push import all_push_specs
+    from backend.connectors.registry import all_specs
+
+    specs: dict[str, Any] = {**all_specs(), **all_push_specs()}
+    return {**{code: spec.signature_algorithm for code, spec in specs.items()}, REGISTRATION: REGISTRATION_ALGORITHM}
+
+
 def jwks_algorithm_detail(keys: list[dict[str, Any]], alg: str) -> str:
     """Assert a published JWKS holds a key of JWS ``alg`` in the standard's form; a line for the report."""
     curve = "SM2" if alg == "SM2SM3" else "P-256"
@@ -496,27 +576,23 @@ def jwks_algorithm_detail(keys: list[dict[str, Any]], alg: str) -> str:
 
 
 async def algorithm_checks(
-    post: Callable[[str, bytes, dict[str, str]], Coroutine[Any, Any, httpx.Response]],
+    send: Send,
     path: str,
     body: bytes,
     credentials: Credentials,
     alg: str,
     other_key: dict[str, Any] | None,
 ) -> str:
-    """The system answers with ``alg`` signatures and refuses a request signed with another algorithm."""
-    key = uuid.uuid4().hex
-    sig, _ = Signer(credentials.signing_key).sign(body, htm="POST", htu=path, idk=key)
-    r = await post(path, body, {"Idempotency-Key": key, "X-Client-Id": credentials.client_id, SIGNATURE_HEADER: sig})
+    """The system answers a ``POST path`` with ``alg`` signatures and refuses one signed with another algorithm."""
+    r = await send(
+        "POST", path, body, signed_headers(credentials.signing_key, credentials.client_id, "POST", path, body)
+    )
     answered = (peek_header(r.headers.get(SIGNATURE_HEADER)) or {}).get("alg")
     assert answered == alg, f"answer signed {answered!r}, the standard says {alg}"
     detail = f"answers signed {alg}"
     for other_alg in (a for a in JWS_ALGORITHMS if a != alg):
-        stranger = other_key or generate_signing_key(None, "SM2" if other_alg == "SM2SM3" else "ES256")
-        key = uuid.uuid4().hex
-        sig, _ = Signer(stranger).sign(body, htm="POST", htu=path, idk=key)
-        r = await post(
-            path, body, {"Idempotency-Key": key, "X-Client-Id": credentials.client_id, SIGNATURE_HEADER: sig}
-        )
+        stranger = other_key or generate_signing_key(None, standard_algorithm(other_alg))
+        r = await send("POST", path, body, signed_headers(stranger, credentials.client_id, "POST", path, body))
         assert r.status_code == 401, f"a request signed {other_alg} was answered HTTP {r.status_code}"
         detail += f"; {other_alg} refused (HTTP 401{', its key registered' if other_key else ''})"
     return detail
@@ -524,13 +600,12 @@ async def algorithm_checks(
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point; exit status 1 when any check fails."""
-    from backend.connectors.push import all_push_specs
-    from backend.connectors.registry import all_specs
+    from backend.connectors.registration_lookup.conformance import DEFAULT_PERSON, DEFAULT_USCC
 
     parser = argparse.ArgumentParser(
         prog="python -m backend.connectors.conformance", description="对接标准符合性测试 / interface conformance kit"
     )
-    parser.add_argument("--system", required=True, choices=sorted([*all_specs(), *all_push_specs()]))
+    parser.add_argument("--system", required=True, choices=sorted(specified_algorithms()))
     parser.add_argument("--base-url", required=True, help="the system's base URL (where /.well-known/jwks.json lives)")
     parser.add_argument("--client-id", default="conformance-kit")
     parser.add_argument(
@@ -548,6 +623,10 @@ def main(argv: list[str] | None = None) -> int:
         choices=["ES256", "SM2"],
         help="the system's signature algorithm when it differs from its spec's x-signature-algorithm",
     )
+    lookup = parser.add_argument_group("registration lookup (--system registration)")
+    lookup.add_argument("--uscc", help=f"a USCC the system holds (default: the fixtures' {DEFAULT_USCC})")
+    lookup.add_argument("--person-id", help=f"a person on that enterprise's record (default: {DEFAULT_PERSON})")
+    lookup.add_argument("--id-number", help="that person's ID number (default: the fixtures' for --person-id)")
     args = parser.parse_args(argv)
     import logging
 
@@ -568,6 +647,9 @@ def main(argv: list[str] | None = None) -> int:
             public_callback_url=args.public_callback_url,
             wait_seconds=args.wait,
             signature_algorithm=args.signature_algorithm,
+            uscc=args.uscc,
+            person_id=args.person_id,
+            id_number=args.id_number,
         )
     )
     print(format_report(args.system, args.base_url, results))

@@ -12,18 +12,23 @@ not meet the standard is refused with 422.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
-import httpx
 import msgspec
 
 from backend.connectors.client import Credentials
-from backend.connectors.conformance import algorithm_checks, jwks_algorithm_detail
+from backend.connectors.conformance import (
+    Check,
+    algorithm_checks,
+    published_jwks,
+    raw_requests,
+    refuses_forged_and_expired,
+    refuses_unsigned,
+    signature_algorithm_of,
+)
 from backend.connectors.push import PushConnector, PushSpec, all_push_specs
-from backend.connectors.signing import SIGNATURE_HEADER, Signer, generate_signing_key
 
 
 def sample_message(spec: PushSpec, message_id: str) -> msgspec.Struct:
@@ -66,12 +71,9 @@ class PushConformanceRun:
     def __init__(
         self, system: str, base_url: str, credentials: Credentials, *, other_key: dict[str, Any] | None = None
     ) -> None:
-        from dataclasses import replace
-
-        from backend.connectors.signing import key_alg
-
-        alg = "SM2" if key_alg(credentials.signing_key) == "SM2SM3" else "ES256"
-        self.spec = replace(all_push_specs()[system], signature_algorithm=alg)
+        self.spec = replace(
+            all_push_specs()[system], signature_algorithm=signature_algorithm_of(credentials.signing_key)
+        )
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.other_key = other_key
@@ -79,36 +81,21 @@ class PushConformanceRun:
         self.message_id = f"conf-{uuid.uuid4().hex}"
         self.message = sample_message(self.spec, self.message_id)
         self.state: dict[str, Any] = {}
+        self.send = raw_requests(self.base_url)
 
-    async def _raw_post(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=10) as c:
-            return await c.post(
-                self.base_url + self.spec.message_path,
-                content=body,
-                headers={"Content-Type": "application/json", **headers},
-            )
+    async def aclose(self) -> None:
+        await self.conn.aclose()
 
     def _other(self, suffix: str) -> msgspec.Struct:
         return msgspec.structs.replace(self.message, message_id=f"{self.message_id}-{suffix}")
 
     async def check_jwks(self) -> str:
-        async with httpx.AsyncClient(timeout=10) as c:
-            r = await c.get(self.base_url + "/.well-known/jwks.json")
-        assert r.status_code == 200, f"HTTP {r.status_code}"
-        keys = r.json().get("keys") or []
-        assert keys and not any("d" in k for k in keys) and all(k.get("kid") for k in keys), "bad JWKS"
-        return f"{len(keys)} key(s); " + jwks_algorithm_detail(keys, self.conn.alg)
+        return await published_jwks(self.base_url, self.conn.alg)
 
     async def check_signature_algorithm(self) -> str:
-        async def post(path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-            async with httpx.AsyncClient(timeout=10) as c:
-                return await c.post(
-                    self.base_url + path, content=body, headers={"Content-Type": "application/json", **headers}
-                )
-
         body = msgspec.json.encode(self._other("alg"))
         return await algorithm_checks(
-            post, self.spec.message_path, body, self.credentials, self.conn.alg, self.other_key
+            self.send, self.spec.message_path, body, self.credentials, self.conn.alg, self.other_key
         )
 
     async def check_accepts(self) -> str:
@@ -145,31 +132,11 @@ class PushConformanceRun:
 
     async def check_unsigned(self) -> str:
         body = msgspec.json.encode(self._other("unsigned"))
-        r = await self._raw_post(body, {"Idempotency-Key": uuid.uuid4().hex, "X-Client-Id": self.credentials.client_id})
-        assert r.status_code == 401, f"HTTP {r.status_code}"
-        return "HTTP 401"
+        return await refuses_unsigned(self.send, "POST", self.spec.message_path, body, self.credentials.client_id)
 
     async def check_forged_and_expired(self) -> str:
         body = msgspec.json.encode(self._other("forged"))
-        path = self.spec.message_path
-        for signer, now in (
-            (
-                Signer(
-                    generate_signing_key(
-                        str(self.credentials.signing_key.get("kid", "x")), self.spec.signature_algorithm
-                    )
-                ),
-                None,
-            ),
-            (Signer(self.credentials.signing_key), time.time() - 3600),
-        ):
-            key = uuid.uuid4().hex
-            sig, _ = signer.sign(body, htm="POST", htu=path, idk=key, now=now)
-            r = await self._raw_post(
-                body, {"Idempotency-Key": key, "X-Client-Id": self.credentials.client_id, SIGNATURE_HEADER: sig}
-            )
-            assert r.status_code == 401, f"HTTP {r.status_code}"
-        return "forged and expired signatures: HTTP 401"
+        return await refuses_forged_and_expired(self.send, "POST", self.spec.message_path, body, self.credentials)
 
     async def check_invalid_message(self) -> str:
         body = msgspec.json.encode({"message_id": f"{self.message_id}-invalid"})
@@ -177,7 +144,7 @@ class PushConformanceRun:
         assert status == 422, f"an incomplete message was answered HTTP {status}"
         return "HTTP 422"
 
-    def checks(self) -> list[tuple[str, Callable[[], Coroutine[Any, Any, str]]]]:
+    def checks(self) -> list[Check]:
         """The checks in order."""
         return [
             ("jwks published", self.check_jwks),

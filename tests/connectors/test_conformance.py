@@ -1,7 +1,10 @@
-"""The conformance kit passes our simulators and reports a broken implementation clearly."""
+"""The conformance kit passes our simulators (agency systems and the registration lookup) and reports a
+broken implementation clearly."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -10,8 +13,17 @@ from connectors_support import LiveServer
 from litestar import Request, Response
 
 from backend.connectors.conformance import format_report, main, run_conformance
+from backend.connectors.registration_lookup.simulator import RegistrationSimulator, create_registration_app
 from backend.connectors.registry import all_specs
-from backend.connectors.signing import Signer, Verifier, generate_signing_key
+from backend.connectors.signing import (
+    JWS_ALGORITHMS,
+    SIGNATURE_HEADER,
+    Signer,
+    Verifier,
+    generate_signing_key,
+    jwks_of,
+)
+from backend.fixtures import load_fixtures
 from backend.sandbox.simulator import SimulatorEngine, create_simulator_app
 
 
@@ -176,3 +188,175 @@ def test_cli_exit_codes(env, broken_url, capsys):
     assert main(["--system", "etax", "--base-url", broken_url, "--wait", "1"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  rejects unsigned requests" in out
+
+
+# -- the registration lookup (企业登记信息查询) ------------------------------------------------------
+
+
+class UnsignedAnswers(RegistrationSimulator):
+    """Answers without a signature."""
+
+    def answer(self, status: int, body: bytes, irt: str | None, media_type: str = "application/json") -> Response:
+        return Response(content=body, status_code=status, media_type=media_type)
+
+
+class AnswersAnotherRequest(RegistrationSimulator):
+    """Signs its answers, but names no request of ours in them (``irt``): a replayed answer would pass."""
+
+    def answer(self, status: int, body: bytes, irt: str | None, media_type: str = "application/json") -> Response:
+        return super().answer(status, body, "an-earlier-request", media_type)
+
+
+class SignsInTheOtherAlgorithm(RegistrationSimulator):
+    """Agreed on SM2 (and verifies SM2), but signs and publishes ES256."""
+
+    def __init__(self) -> None:
+        super().__init__(signature_algorithms="registration=SM2")
+        self.signing_key = generate_signing_key("registration-sim-es256")
+        self.signer = Signer(self.signing_key)
+        self.jwks = jwks_of(self.signing_key)
+
+
+class AcceptsUnsigned(RegistrationSimulator):
+    """Answers a request without a signature as if it were signed."""
+
+    async def admit(self, request: Request, body: bytes) -> str | Response:
+        if not request.headers.get(SIGNATURE_HEADER):
+            return ""
+        return await super().admit(request, body)
+
+
+class AcceptsEitherAlgorithm(RegistrationSimulator):
+    """Signs ES256, but believes a registered client's key of either algorithm."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.algorithms = JWS_ALGORITHMS
+
+
+@contextlib.contextmanager
+def registration_platform(sim: RegistrationSimulator) -> Iterator[str]:
+    server = LiveServer(create_registration_app(sim)).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("alg", "option"), [("ES256", None), ("SM2", "SM2")])
+async def test_kit_passes_the_registration_simulator(alg, option):
+    sim = RegistrationSimulator(signature_algorithms=f"registration={alg}")
+    with registration_platform(sim) as url:
+        results = await run_conformance("registration", url, signature_algorithm=option)
+    report = format_report("registration", url, results)
+    assert all(r.passed for r in results), report
+    assert len(results) == 11 and "11 passed, 0 failed" in report  # key registration and ten checks
+    detail = {r.name: r.detail for r in results}
+    jws = "SM2SM3" if alg == "SM2" else "ES256"
+    other = "ES256" if alg == "SM2" else "SM2SM3"
+    assert detail["signs and accepts only the specified algorithm"] == (
+        f"answers signed {jws}; {other} refused (HTTP 401, its key registered)"
+    )
+    assert f"signed {jws}, verified, irt names our request" in detail["looks up a known enterprise"]
+    assert "conformance-kit" in sim.clients and sim.lookups >= 5 and sim.refused >= 7
+
+
+def test_the_kit_looks_up_the_fixtures_unless_told_otherwise():
+    from backend.connectors.registration_lookup import conformance
+    from tests.cases.support import HAPPY_PERSON, HAPPY_USCC
+
+    assert (conformance.DEFAULT_USCC, conformance.DEFAULT_PERSON) == (HAPPY_USCC, HAPPY_PERSON)
+    data = load_fixtures()
+    assert conformance.fixture_id_number(HAPPY_PERSON) == next(p.id_number for p in data.people if p.id == "P002")
+    assert conformance.UNKNOWN_USCC not in {e.uscc for e in data.enterprises}
+
+
+@pytest.mark.parametrize(
+    ("broken", "option", "failing"),
+    [
+        (
+            UnsignedAnswers,
+            None,
+            {
+                "signs and accepts only the specified algorithm": "answer signed None, the standard says ES256",
+                "looks up a known enterprise": "LookupUnavailable: unverifiable answer (missing_signature)",
+                "unknown enterprise answers a signed 404": "unverifiable answer (missing_signature)",
+                "looks up a known person": "unverifiable answer",
+                "person search by ID number": "unverifiable answer",
+                "enterprises of a person": "unverifiable answer",
+            },
+        ),
+        (
+            AnswersAnotherRequest,
+            None,
+            {
+                "looks up a known enterprise": "LookupUnavailable: answer to another request",
+                "unknown enterprise answers a signed 404": "answer to another request",
+                "looks up a known person": "answer to another request",
+                "person search by ID number": "answer to another request",
+                "enterprises of a person": "answer to another request",
+            },
+        ),
+        (
+            SignsInTheOtherAlgorithm,
+            "SM2",
+            {
+                "jwks published": "no SM2SM3 key (kty EC, crv SM2) in the JWKS",
+                "signs and accepts only the specified algorithm": "answer signed 'ES256', the standard says SM2SM3",
+                "looks up a known enterprise": "unverifiable answer",
+                "unknown enterprise answers a signed 404": "unverifiable answer",
+                "looks up a known person": "unverifiable answer",
+                "person search by ID number": "unverifiable answer",
+                "enterprises of a person": "unverifiable answer",
+            },
+        ),
+        (
+            AcceptsUnsigned,
+            None,
+            {"rejects unsigned requests": "AssertionError: unsigned request answered HTTP 200"},
+        ),
+        (
+            AcceptsEitherAlgorithm,
+            None,
+            {"signs and accepts only the specified algorithm": "a request signed SM2SM3 was answered HTTP 200"},
+        ),
+    ],
+    ids=[
+        "unsigned answers",
+        "answers another request",
+        "signs the other algorithm",
+        "accepts unsigned",
+        "accepts either algorithm",
+    ],
+)
+async def test_kit_reports_a_broken_registration_platform(broken, option, failing):
+    with registration_platform(broken()) as url:
+        results = await run_conformance("registration", url, signature_algorithm=option)
+    failed = {r.name: r.detail for r in results if not r.passed}
+    assert set(failed) == set(failing), format_report("registration", url, results)
+    for name, detail in failing.items():
+        assert detail in failed[name], (name, failed[name])
+
+
+@pytest.fixture(scope="module")
+def registration_urls() -> Iterator[tuple[str, str]]:
+    """A conforming registration platform and one accepting unsigned requests, built before any test's
+    ``capsys``: building a Litestar app points the root logger at the ``sys.stderr`` of the moment."""
+    with registration_platform(RegistrationSimulator()) as good, registration_platform(AcceptsUnsigned()) as lax:
+        yield good, lax
+
+
+def test_cli_exit_codes_for_the_registration_lookup(registration_urls, capsys):
+    url, lax = registration_urls
+    assert main(["--system", "registration", "--base-url", url]) == 0
+    assert "11 passed, 0 failed" in capsys.readouterr().out
+    # another fixture enterprise and its person, by option
+    other = ["--uscc", "91350104MA02041309", "--person-id", "P004", "--id-number", "350104196804101113"]
+    assert main(["--system", "registration", "--base-url", url, *other]) == 0
+    assert "福州海峡科技有限公司" in capsys.readouterr().out
+    # an enterprise the system does not hold fails the lookup check (and the run)
+    assert main(["--system", "registration", "--base-url", url, "--uscc", "91350102MA9999999F"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  looks up a known enterprise — AssertionError: enterprise 91350102MA9999999F answered HTTP 404" in out
+    assert main(["--system", "registration", "--base-url", lax]) == 1
+    assert "FAIL  rejects unsigned requests" in capsys.readouterr().out

@@ -6,7 +6,9 @@ says, or SM2 with SM3 where ``SIGNATURE_ALGORITHMS`` names ``registration=SM2`` 
 the exact body, requests name the client (``X-Client-Id``) and are bound to method and path
 (``htm``/``htu``); answers name the request they answer (``irt``). The client
 (``client.py``) is what production plugs into ``platform.registration``; the simulator
-(``simulator.py``) serves the test environment's fixture dataset over the same interface.
+(``simulator.py``) serves the test environment's fixture dataset over the same interface; the
+conformance kit's checks of an implementation (``conformance.py``) run as
+``python -m backend.connectors.conformance --system registration``.
 """
 
 from __future__ import annotations

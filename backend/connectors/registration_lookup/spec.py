@@ -61,6 +61,17 @@ DESCRIPTION = """\
 ## 测试环境
 测试环境（`python -m backend.sandbox`）在 `/sim/registration` 以测试数据集提供本接口，并可通过
 `PATCH /admin/faults`（`down`、`fail_next`、`latency_ms`）模拟系统故障。
+
+## 符合性测试
+与各业务系统相同，本系统的实现可在联调前用符合性测试工具检查：
+`python -m backend.connectors.conformance --system registration --base-url <本系统测试地址>`
+（约定国密时加 `--signature-algorithm SM2`）。工具在测试入口 `PUT /admin/clients/{{client_id}}` 登记临时公钥
+（或以 `--key` 使用已登记的密钥并加 `--no-register`），逐项检查并给出 PASS/FAIL：公钥集含约定算法的密钥且不含私钥分量；
+应答只以约定算法签名，另一算法签名的请求被拒绝；按统一社会信用代码查询已知企业（`--uscc`）返回 200 与签名、
+`irt` 指向该请求、含本标准全部必填字段的 `EnterpriseRecord`，查无此企业返回签名的 404；按人员编号查询已知人员
+（`--person-id`）；按身份证号码（`--id-number`）查询人员和企业均以 POST 报文体传递条件，返回可解析的列表；
+未签名、伪造、过期以及与请求方法或路径（`htm`/`htu`）不符的签名均返回 401。默认查询测试数据集中的企业及其法定代表人，
+测试系统须持有这些数据。
 """
 
 _SIGNED = {
