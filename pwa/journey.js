@@ -977,7 +977,8 @@ async function casePage(view) {
   ];
 }
 
-async function correctionPage(view, ref, _params, errors = []) {
+/** `sent`: the files uploaded on this page so far, by material (kept when the page is drawn again after an error). */
+async function correctionPage(view, ref, _params, errors = [], sent = {}) {
   const item = view.items.find((i) => i.ref === ref);
   if (!item) return notFoundPage();
   // the agency's request carries each field's label and schema (the plan is a draft's only)
@@ -985,33 +986,33 @@ async function correctionPage(view, ref, _params, errors = []) {
   const fields = (item.corrections || []).filter((c) => c.kind === "field");
   const files = (item.corrections || []).filter((c) => c.kind === "material");
   const known = fields.filter((c) => schema.properties[c.name]).map((c) => c.name);
+  const summary = h("div", {});
+  const group = uploadGroup(summary, errors);
+  const fileField = (c) => fileUpload({
+    id: `m-${c.name}`, testid: c.name, label: t("correction.file", { name: c.label ? label(c.label) : c.name }), hint: t("materials.types"), group,
+    uploaded: sent[c.name] || [], send: materialSender(view.id, c.name), describe: problemMessage,
+    onuploaded: (material) => { (sent[c.name] ||= []).push(material.filename); uploadedTo(view)(material); },
+  });
   const form = h("form", { novalidate: true, "data-testid": "correction-form" },
     h("ul", { class: "warning-box" }, (item.corrections || []).map((c) => h("li", {}, `${c.label ? label(c.label) : c.name}：${c.message}`))),
     schemaFields(schema, view.form_data, Object.fromEntries(errors.filter((e) => e.key).map((e) => [e.key, e.message])), known),
     fields.filter((c) => !schema.properties[c.name]).map((c) => h("div", { class: "field" }, h("label", { for: `c-${c.name}` }, c.name), h("input", { class: "input", id: `c-${c.name}`, name: `c-${c.name}` }))),
-    files.map((c) => h("div", { class: "field" }, h("label", { for: `m-${c.name}` }, t("correction.file", { name: c.label ? label(c.label) : c.name })), h("input", { type: "file", id: `m-${c.name}`, name: `m-${c.name}`, accept: "image/*,application/pdf", capture: "environment" }))),
+    files.map(fileField),
     h("div", { class: "field" }, h("label", { for: "correction-message" }, t("correction.message")), h("textarea", { class: "input", id: "correction-message", name: "message", rows: "3", maxlength: "500" })),
     h("button", { class: "button", type: "submit", "data-testid": "send-correction" }, t("correction.send")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = readFields(schema, form, known);
     const problems = validateFields(schema, data, known);
-    if (Object.keys(problems).length) return render_(await correctionPage(view, ref, null, Object.entries(problems).map(([key, message]) => ({ key, field: fieldId([key]), message }))));
+    if (Object.keys(problems).length) return render_(await correctionPage(view, ref, null, Object.entries(problems).map(([key, message]) => ({ key, field: fieldId([key]), message })), sent));
     fields.filter((c) => !schema.properties[c.name]).forEach((c) => { data[c.name] = form.elements[`c-${c.name}`].value; });
     await once(form.querySelector('[data-testid="send-correction"]'), t("common.busy"), async () => {
-      for (const c of files) {
-        const file = form.elements[`m-${c.name}`].files[0];
-        if (!file) continue;
-        const body = new FormData();
-        body.append("code", c.name);
-        body.append("file", file);
-        await api(`/api/v1/cases/${view.id}/materials`, { method: "POST", form: body });
-      }
+      if ((await group.settled()).length) return; // a file did not go: the summary lists it again
       rememberCase(await api(`/api/v1/cases/${view.id}/items/${item.code}/correction`, { method: "POST", body: { form_data: data, message: form.elements.message.value } }));
       navigate(`#/case/${view.id}`);
-    }).catch(async (error) => render_(await correctionPage(view, ref, null, errorsFromApi(error))));
+    }).catch(async (error) => render_(await correctionPage(view, ref, null, errorsFromApi(error), sent)));
   });
-  return [errorSummary(errors), back(`#/case/${view.id}`), heading(t("correction.title", { item: label(item.name) }), view), form].filter(Boolean);
+  return [summary, back(`#/case/${view.id}`), heading(t("correction.title", { item: label(item.name) }), view), form];
 }
 
 async function ratePage(view, ref, _params, errors = []) {
