@@ -37,8 +37,9 @@ def withdraw_open_drafts(base: str, person: str, uscc: str) -> int:
         return sum(case["uscc"] == uscc for case in drafts)
 
 
-def prepared_draft(base: str, person: str, uscc: str, route: str) -> dict:
-    """A draft with every answer, form field and material, ready to be signed."""
+def prepared_draft(base: str, person: str, uscc: str, route: str, *, materials: bool = True) -> dict:
+    """A draft with every answer, form field and material (``materials=False``: none uploaded yet),
+    ready to be signed."""
     with _client(base, person) as http:
         view = http.post("/api/v1/cases", json={"uscc": uscc}).raise_for_status().json()
         catalog = http.get("/api/v1/catalog").raise_for_status().json()
@@ -67,7 +68,7 @@ def prepared_draft(base: str, person: str, uscc: str, route: str) -> dict:
             .raise_for_status()
             .json()
         )
-        for m in view["plan"]["materials"]:
+        for m in view["plan"]["materials"] if materials else []:
             if not m["waived"] and not m["physical"]:
                 http.post(
                     f"/api/v1/cases/{view['id']}/materials",
