@@ -2,7 +2,7 @@
 // visitor session held in memory only; the visitor checks progress (numeric keypad), prints a
 // receipt with a QR code, hands over to or from the phone, rates the visit (一次一评), and the
 // wipe leaves nothing for the next visitor. No screen state is kept in the URL or in storage.
-import { api, ApiError } from "/shared/api.js";
+import { api, ApiError, authorizeWith } from "/shared/api.js";
 import { currentLocale, formatDay, formatTime, loadMessages, matterHeading, pick, t as sharedT } from "/shared/i18n.js";
 import { initPreferences } from "/shared/prefs.js";
 import { qrSvg } from "/shared/qr.js";
@@ -262,19 +262,10 @@ async function visitorApi(path, options = {}) {
   }
 }
 
-// The PWA's journey (pwa/journey.js) reused for a draft: its API calls go through the shared
-// client, which authenticates by cookie; during a visit every same-origin /api/ request
+// The PWA's journey (pwa/journey.js) reused for a draft: its API calls (and its uploads) go through
+// the shared client, which authenticates by cookie; during a visit every /api/ request it sends
 // carries the visitor's bearer token instead (held in memory, never in a cookie).
-const nativeFetch = window.fetch.bind(window);
-window.fetch = (input, init = {}) => {
-  const url = new URL(typeof input === "string" ? input : input.url, location.href);
-  if (visit && url.origin === location.origin && url.pathname.startsWith("/api/")) {
-    const headers = new Headers(init.headers || (typeof input === "string" ? undefined : input.headers));
-    if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${visit.token}`);
-    return nativeFetch(input, { ...init, headers });
-  }
-  return nativeFetch(input, init);
-};
+authorizeWith(() => visit?.token || "");
 
 let journey = null;
 let journeyRoot = null;

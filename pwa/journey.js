@@ -1,12 +1,13 @@
 // The applicant's journey, loaded when the start page hands over to a hash route (#/...).
 // Every page is a function of the case view from the API (or, offline, the copy kept on
 // the device); pages return nodes, `render` swaps them in, sets the title and moves focus.
-import { api, ApiError, idempotencyKey } from "/shared/api.js";
+import { api, ApiError, idempotencyKey, upload } from "/shared/api.js";
 import { currentLocale, formatDate, formatDay, formatTime, loadMessages, matterHeading, pick, t } from "/shared/i18n.js";
 import { announce, errorSummary, h, once, radios, summaryList, tag, taskList } from "/shared/ui.js";
 import { displayValue, fieldId, readFields, schemaFields, titleOf, validateFields } from "/shared/schema-form.js";
 import { cachedCase, draftMeta, flushOutbox, pending, rememberCase, saveDraft, setDraftMeta } from "/shared/drafts.js";
 import { qrSvg } from "/shared/qr.js";
+import { fileUpload, uploadGroup } from "/shared/upload.js";
 
 let me = null;
 let catalog = null;
@@ -207,9 +208,11 @@ const caption = (view) => h("span", { class: "caption" }, view.enterprise_name);
 const heading = (text, view) => h("h1", {}, view ? caption(view) : null, text);
 
 function problemMessage(error) {
-  if (error instanceof ApiError && error.code === "offline") return t("error.offline");
-  if (error instanceof ApiError && error.code === "registration_lookup_unavailable") return t("error.registrationUnavailable");
-  return error?.message || t("error.generic");
+  if (!(error instanceof ApiError)) return t("error.generic");
+  if (error.code === "offline") return t("error.offline");
+  if (error.code === "registration_lookup_unavailable") return t("error.registrationUnavailable");
+  if (!error.problem?.code) return t("error.generic"); // not a problem document of ours (a proxy's error page)
+  return error.message || t("error.generic");
 }
 
 const queuedText = (saved) => (saved.reason === "registration_lookup_unavailable" ? t("draft.queuedRegistration") : t("draft.queued"));
@@ -545,7 +548,18 @@ async function formCheckPage(view) {
 
 // ---- materials ----------------------------------------------------------------------------------------------
 
-async function materialsPage(view, _arg, _params, note = "") {
+/** Sends one file as material `code` of the case (a fileUpload's `send`). */
+const materialSender = (caseId, code) => (file, onprogress, signal) => {
+  const body = new FormData();
+  body.append("code", code);
+  body.append("file", file);
+  return upload(`/api/v1/cases/${caseId}/materials`, body, { onprogress, signal });
+};
+
+/** The case kept on the device learns of an upload without reading the whole case again. */
+const uploadedTo = (view) => (material) => rememberCase(Object.assign(view, { materials: [...(view.materials || []), material] }));
+
+async function materialsPage(view) {
   if (!view.plan) return redirect(`#/case/${view.id}/tasks`);
   const materials = view.plan.materials;
   const uploaded = view.materials || [];
@@ -554,42 +568,22 @@ async function materialsPage(view, _arg, _params, note = "") {
   const online = materials.filter((m) => !m.waived && m.online);
   const uploads = uploadsNeeded(view);
   const neededBy = (m) => t("materials.neededBy", { items: m.needed_by.map((c) => pick(view.plan.items.find((i) => i.code === c)?.name) || c).join("、") });
-  const uploadForm = (m) => {
-    const id = `file-${m.code}`;
-    const done = uploaded.filter((u) => u.code === m.code);
-    const form = h("form", { class: "upload", "data-testid": `upload-${m.code}`, novalidate: true },
-      h("label", { for: id, class: "label--bold" }, pick(m.name)),
-      h("p", { class: "hint", id: `${id}-hint` }, `${neededBy(m)} ${t("materials.types")}`),
-      done.length ? h("p", { class: "ok-text", "data-testid": `uploaded-${m.code}` }, t("materials.uploaded", { files: done.map((u) => u.filename).join("、") })) : null,
-      h("input", { type: "file", id, name: "file", accept: "image/*,application/pdf", capture: "environment", "aria-describedby": `${id}-hint` }),
-      h("button", { class: "button button--secondary", type: "submit" }, done.length ? t("materials.replace") : t("materials.upload")));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const file = form.elements.file.files[0];
-      if (!file) return render_(await materialsPage(view, null, null, [{ field: id, message: t("materials.error.choose") }]));
-      const body = new FormData();
-      body.append("code", m.code);
-      body.append("file", file);
-      announce(t("materials.uploading"));
-      await once(form.querySelector("button"), t("materials.uploading"), async () => {
-        await api(`/api/v1/cases/${view.id}/materials`, { method: "POST", form: body });
-        const fresh = rememberCase(await api(`/api/v1/cases/${view.id}`));
-        render_(await materialsPage(fresh, null, null, t("materials.done", { name: pick(m.name) })));
-        announce(t("materials.done", { name: pick(m.name) }));
-      }).catch(async (error) => render_(await materialsPage(view, null, null, [{ field: id, message: problemMessage(error) }])));
-    });
-    return form;
-  };
+  const summary = h("div", {});
+  const group = uploadGroup(summary);
+  const uploadField = (m) => fileUpload({
+    id: `file-${m.code}`, testid: m.code, label: pick(m.name), hint: `${neededBy(m)} ${t("materials.types")}`, group,
+    uploaded: uploaded.filter((u) => u.code === m.code).map((u) => u.filename),
+    send: materialSender(view.id, m.code), describe: problemMessage, onuploaded: uploadedTo(view),
+  });
   const waiverText = (m) => `${t(`waiver.${m.waiver?.source}`)}：${pick(m.waiver?.reason)}`;
   return [
-    Array.isArray(note) ? errorSummary(note) : null,
+    summary,
     back(`#/case/${view.id}/tasks`), heading(t("materials.title"), view),
-    typeof note === "string" && note ? h("div", { class: "panel panel--ok", role: "status" }, note) : null,
     h("h2", {}, t("materials.waived", { n: waived.length })),
     h("ul", { class: "plain materials", "data-testid": "materials-waived" }, waived.map((m) => h("li", {}, tag(t("materials.tag.waived"), "done"), " ", h("strong", {}, pick(m.name)), h("br"), h("span", { class: "hint" }, waiverText(m))))),
     online.length ? [h("h2", {}, t("materials.online")), h("ul", { class: "plain materials", "data-testid": "materials-online" }, online.map((m) => h("li", {}, h("strong", {}, pick(m.name)), h("br"), h("span", { class: "hint" }, t("materials.online.hint")))))] : null,
     h("h2", {}, t("materials.toUpload", { n: uploads.length })),
-    uploads.length ? uploads.map(uploadForm) : h("p", {}, t("materials.none")),
+    uploads.length ? uploads.map(uploadField) : h("p", {}, t("materials.none")),
     physical.length ? [h("h2", {}, t("materials.physical")), h("ul", { class: "plain materials", "data-testid": "materials-physical" }, physical.map((m) => h("li", {}, h("strong", {}, pick(m.name)), h("br"), h("span", { class: "hint" }, neededBy(m)))))] : null,
     h("a", { class: "button", href: `#/case/${view.id}/tasks`, "data-testid": "continue" }, t("common.continue")),
   ];
@@ -983,7 +977,8 @@ async function casePage(view) {
   ];
 }
 
-async function correctionPage(view, ref, _params, errors = []) {
+/** `sent`: the files uploaded on this page so far, by material (kept when the page is drawn again after an error). */
+async function correctionPage(view, ref, _params, errors = [], sent = {}) {
   const item = view.items.find((i) => i.ref === ref);
   if (!item) return notFoundPage();
   // the agency's request carries each field's label and schema (the plan is a draft's only)
@@ -991,33 +986,33 @@ async function correctionPage(view, ref, _params, errors = []) {
   const fields = (item.corrections || []).filter((c) => c.kind === "field");
   const files = (item.corrections || []).filter((c) => c.kind === "material");
   const known = fields.filter((c) => schema.properties[c.name]).map((c) => c.name);
+  const summary = h("div", {});
+  const group = uploadGroup(summary, errors);
+  const fileField = (c) => fileUpload({
+    id: `m-${c.name}`, testid: c.name, label: t("correction.file", { name: c.label ? label(c.label) : c.name }), hint: t("materials.types"), group,
+    uploaded: sent[c.name] || [], send: materialSender(view.id, c.name), describe: problemMessage,
+    onuploaded: (material) => { (sent[c.name] ||= []).push(material.filename); uploadedTo(view)(material); },
+  });
   const form = h("form", { novalidate: true, "data-testid": "correction-form" },
     h("ul", { class: "warning-box" }, (item.corrections || []).map((c) => h("li", {}, `${c.label ? label(c.label) : c.name}：${c.message}`))),
     schemaFields(schema, view.form_data, Object.fromEntries(errors.filter((e) => e.key).map((e) => [e.key, e.message])), known),
     fields.filter((c) => !schema.properties[c.name]).map((c) => h("div", { class: "field" }, h("label", { for: `c-${c.name}` }, c.name), h("input", { class: "input", id: `c-${c.name}`, name: `c-${c.name}` }))),
-    files.map((c) => h("div", { class: "field" }, h("label", { for: `m-${c.name}` }, t("correction.file", { name: c.label ? label(c.label) : c.name })), h("input", { type: "file", id: `m-${c.name}`, name: `m-${c.name}`, accept: "image/*,application/pdf", capture: "environment" }))),
+    files.map(fileField),
     h("div", { class: "field" }, h("label", { for: "correction-message" }, t("correction.message")), h("textarea", { class: "input", id: "correction-message", name: "message", rows: "3", maxlength: "500" })),
     h("button", { class: "button", type: "submit", "data-testid": "send-correction" }, t("correction.send")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = readFields(schema, form, known);
     const problems = validateFields(schema, data, known);
-    if (Object.keys(problems).length) return render_(await correctionPage(view, ref, null, Object.entries(problems).map(([key, message]) => ({ key, field: fieldId([key]), message }))));
+    if (Object.keys(problems).length) return render_(await correctionPage(view, ref, null, Object.entries(problems).map(([key, message]) => ({ key, field: fieldId([key]), message })), sent));
     fields.filter((c) => !schema.properties[c.name]).forEach((c) => { data[c.name] = form.elements[`c-${c.name}`].value; });
     await once(form.querySelector('[data-testid="send-correction"]'), t("common.busy"), async () => {
-      for (const c of files) {
-        const file = form.elements[`m-${c.name}`].files[0];
-        if (!file) continue;
-        const body = new FormData();
-        body.append("code", c.name);
-        body.append("file", file);
-        await api(`/api/v1/cases/${view.id}/materials`, { method: "POST", form: body });
-      }
+      if ((await group.settled()).length) return; // a file did not go: the summary lists it again
       rememberCase(await api(`/api/v1/cases/${view.id}/items/${item.code}/correction`, { method: "POST", body: { form_data: data, message: form.elements.message.value } }));
       navigate(`#/case/${view.id}`);
-    }).catch(async (error) => render_(await correctionPage(view, ref, null, errorsFromApi(error))));
+    }).catch(async (error) => render_(await correctionPage(view, ref, null, errorsFromApi(error), sent)));
   });
-  return [errorSummary(errors), back(`#/case/${view.id}`), heading(t("correction.title", { item: label(item.name) }), view), form].filter(Boolean);
+  return [summary, back(`#/case/${view.id}`), heading(t("correction.title", { item: label(item.name) }), view), form];
 }
 
 async function ratePage(view, ref, _params, errors = []) {

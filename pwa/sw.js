@@ -1,13 +1,13 @@
 // Service worker: the app shell cache-first (versioned cache names: a new VERSION installs
 // a new cache and waits until the user accepts the update), API reads of drafts and
 // lists network-first with the last good copy as the offline fallback.
-const VERSION = "2026-12-02.1";
+const VERSION = "2026-12-03.1";
 const SHELL = `yjs-shell-${VERSION}`;
 const DATA = "yjs-data-v1";
 const SHELL_ASSETS = [
   "/", "/app.js", "/journey.js", "/pwa.css", "/manifest.webmanifest", "/icons/icon.svg", "/icons/icon-192.png", "/icons/icon-512.png",
   "/shared/tokens.css", "/shared/components.css", "/shared/i18n.js", "/shared/api.js", "/shared/prefs.js", "/shared/guides.js", "/shared/ui.js",
-  "/shared/schema-form.js", "/shared/drafts.js", "/shared/qr.js", "/vendor/qrcode-generator/qrcode.mjs", "/shared/messages/zh-CN.json", "/shared/messages/en.json",
+  "/shared/schema-form.js", "/shared/drafts.js", "/shared/qr.js", "/shared/upload.js", "/vendor/qrcode-generator/qrcode.mjs", "/shared/messages/zh-CN.json", "/shared/messages/en.json",
 ];
 const NETWORK_FIRST = [/^\/api\/v1\/cases\/?$/, /^\/api\/v1\/cases\/[^/]+$/, /^\/api\/v1\/catalog$/, /^\/api\/v1\/me$/, /^\/api\/v1\/enterprises\/[^/]+$/, /^\/api\/v1\/notifications$/];
 

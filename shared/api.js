@@ -2,6 +2,8 @@
 // Unsafe requests carry the session's CSRF token (double submit of the readable yjs_csrf
 // cookie); a 401 triggers one refresh of the session, then one retry. Every request says
 // the reader's language (Accept-Language), so the API's messages come in that one language.
+// `api()` sends through fetch; `upload()` sends a file through XMLHttpRequest, the one way to
+// follow an upload's progress, and shares every rule above with it (requestHeaders, renewed, answer).
 import { currentLocale } from "/shared/i18n.js";
 
 export class ApiError extends Error {
@@ -36,28 +38,79 @@ export function refreshSession() {
   return refreshing;
 }
 
+let bearer = () => "";
+
+/** A channel that keeps the session's bearer token in memory (the kiosk during a visit) names it here;
+ * every same-origin /api/ request then carries it. Cookie sessions (the PWA) need nothing. */
+export function authorizeWith(token) {
+  bearer = token;
+}
+
+/** The headers of an API request: JSON in the reader's language, the caller's own, the CSRF token on
+ * unsafe methods and the channel's bearer token (unless the caller gave one). */
+export function requestHeaders(path, method = "GET", headers = {}) {
+  const out = { Accept: "application/json", "Accept-Language": currentLocale(), ...headers };
+  if (!SAFE.has(method) && cookie("yjs_csrf")) out["X-CSRF-Token"] = cookie("yjs_csrf");
+  const token = path.startsWith("/api/") && !out.Authorization ? bearer() : "";
+  if (token) out.Authorization = `Bearer ${token}`;
+  return out;
+}
+
+/** Whether a request that was answered `status` is sent once more: a 401 renews the session first
+ * (once per request, never for /auth/ itself). */
+export async function renewed(status, path, retry) {
+  return status === 401 && retry && !path.startsWith("/auth/") && refreshSession();
+}
+
+/** What an answer holds (JSON, text, or null for 204), or an ApiError when it is a failure. */
+export function answer(status, type, text) {
+  const data = status === 204 ? null : type.includes("json") ? JSON.parse(text) : text;
+  if (status < 200 || status > 299) throw new ApiError(data && typeof data === "object" ? data : { detail: data }, status);
+  return data;
+}
+
+const offline = () => new ApiError({ code: "offline", detail: "offline" }, 0);
+
 /** Call the API. `form` sends a FormData body (multipart); `idempotent` adds an Idempotency-Key. */
 export async function api(path, { method = "GET", body, form, headers = {}, idempotent = false, signal, retry = true } = {}) {
-  const init = { method, headers: { Accept: "application/json", "Accept-Language": currentLocale(), ...headers }, signal, credentials: "same-origin" };
+  const init = { method, headers: requestHeaders(path, method, headers), signal, credentials: "same-origin" };
   if (form !== undefined) init.body = form;
   else if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
   }
-  if (!SAFE.has(method) && cookie("yjs_csrf")) init.headers["X-CSRF-Token"] = cookie("yjs_csrf");
   if (idempotent && !init.headers["Idempotency-Key"]) init.headers["Idempotency-Key"] = idempotencyKey();
   let response;
   try {
     response = await fetch(path, init);
   } catch (error) {
     if (error.name === "AbortError") throw error;
-    throw new ApiError({ code: "offline", detail: "offline" }, 0);
+    throw offline();
   }
-  if (response.status === 401 && retry && !path.startsWith("/auth/") && (await refreshSession())) {
+  if (await renewed(response.status, path, retry)) {
     return api(path, { method, body, form, headers: init.headers, signal, retry: false });
   }
-  const type = response.headers.get("content-type") || "";
-  const data = response.status === 204 ? null : type.includes("json") ? await response.json() : await response.text();
-  if (!response.ok) throw new ApiError(data && typeof data === "object" ? data : { detail: data }, response.status);
-  return data;
+  return answer(response.status, response.headers.get("content-type") || "", response.status === 204 ? "" : await response.text());
+}
+
+/** POST a FormData as api() would, reporting `onprogress(loaded, total)` while the body goes up
+ * (XMLHttpRequest: fetch tells nothing of an upload). Same-origin, so the session cookie goes with it;
+ * `signal` aborts it (an AbortError, as with fetch). */
+export function upload(path, form, { onprogress, signal, retry = true } = {}) {
+  const sent = new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    for (const [name, value] of Object.entries(requestHeaders(path, "POST"))) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (event) => { if (event.lengthComputable) onprogress?.(event.loaded, event.total); };
+    xhr.onload = () => resolve(xhr);
+    xhr.onerror = xhr.ontimeout = () => reject(offline());
+    xhr.onabort = () => reject(new DOMException("The upload was aborted.", "AbortError"));
+    if (signal?.aborted) return xhr.onabort();
+    signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
+  return sent.then(async (xhr) => {
+    if (await renewed(xhr.status, path, retry)) return upload(path, form, { onprogress, signal, retry: false });
+    return answer(xhr.status, xhr.getResponseHeader("content-type") || "", xhr.responseText);
+  });
 }

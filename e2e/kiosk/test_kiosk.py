@@ -436,3 +436,35 @@ async def test_application_finished_at_the_kiosk_with_the_pwa_journey(
         assert page.errors == []
     finally:
         await context.close()
+
+
+async def test_a_file_chosen_at_the_kiosk_uploads_as_the_visitor(browser, device, kiosk_server, devices, axe, shot):
+    """The journey's materials page at the terminal: a file chosen uploads at once with the visitor's
+    bearer token (the terminal holds no session cookie), as the phone's does with its cookie."""
+    from e2e.pwa.cases_api import PDF, _client, prepared_draft
+
+    base = kiosk_server.url
+    draft = await asyncio.to_thread(prepared_draft, base, PERSON, USCC, "general", materials=False)
+    context, page = await kiosk_page(browser, device, base)
+    journey = page.get_by_test_id("journey")
+    try:
+        await page.get_by_test_id("start-scan").tap()
+        devices.scan(f"{base}/#/case/{draft['id']}/materials")
+        await expect(page.get_by_test_id("notice")).to_be_visible()
+        await identify(page, devices)
+        await page.get_by_test_id("continue-here").tap()
+        await journey.get_by_test_id("task-materials").get_by_role("link").tap()
+        field = journey.locator('[data-testid^="upload-"]').first
+        code = (await field.get_attribute("data-testid")).removeprefix("upload-")
+        await field.locator("input[type=file]").set_input_files(
+            {"name": "kiosk-scan.pdf", "mimeType": "application/pdf", "buffer": PDF}
+        )
+        await expect(journey.get_by_test_id(f"uploaded-{code}")).to_have_text("已上传：kiosk-scan.pdf")
+        assert await axe(page) == []
+        assert await small_targets(page) == []
+        await shot(page, "materials-uploaded")
+        assert page.errors == []
+    finally:
+        await context.close()
+        with _client(base, f"{PERSON}") as http:  # leave no open draft behind
+            http.post(f"/api/v1/cases/{draft['id']}/withdraw", json={}).raise_for_status()

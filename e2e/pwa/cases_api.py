@@ -3,6 +3,7 @@ browser tests can start where they need to: a submitted case awaiting correction
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -37,8 +38,9 @@ def withdraw_open_drafts(base: str, person: str, uscc: str) -> int:
         return sum(case["uscc"] == uscc for case in drafts)
 
 
-def prepared_draft(base: str, person: str, uscc: str, route: str) -> dict:
-    """A draft with every answer, form field and material, ready to be signed."""
+def prepared_draft(base: str, person: str, uscc: str, route: str, *, materials: bool = True) -> dict:
+    """A draft with every answer, form field and material (``materials=False``: none uploaded yet),
+    ready to be signed."""
     with _client(base, person) as http:
         view = http.post("/api/v1/cases", json={"uscc": uscc}).raise_for_status().json()
         catalog = http.get("/api/v1/catalog").raise_for_status().json()
@@ -67,7 +69,7 @@ def prepared_draft(base: str, person: str, uscc: str, route: str) -> dict:
             .raise_for_status()
             .json()
         )
-        for m in view["plan"]["materials"]:
+        for m in view["plan"]["materials"] if materials else []:
             if not m["waived"] and not m["physical"]:
                 http.post(
                     f"/api/v1/cases/{view['id']}/materials",
@@ -113,3 +115,15 @@ def submitted_case(base: str, person: str, uscc: str, route: str) -> dict:
             .raise_for_status()
             .json()
         )
+
+
+def wait_for_item_status(base: str, person: str, case_id: str, status: str) -> dict:
+    """The case view once one of its items reached ``status`` (the simulated agencies answer in the
+    background, within seconds); polls the API for 30 s at most."""
+    with _client(base, person) as http:
+        for _ in range(60):
+            view = http.get(f"/api/v1/cases/{case_id}").raise_for_status().json()
+            if any(i["status"] == status for i in view["items"]):
+                return view
+            time.sleep(0.5)
+    raise AssertionError(f"no item reached {status}")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import expect
 
+from e2e.pages.pwa import login_as
 from e2e.pwa.cases_api import _client, prepared_draft, submitted_case
 from e2e.readable import unreadable
 
@@ -37,12 +37,7 @@ async def signed_in(browser, device, base: str, name: str, locale: str):
     page = await context.new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    await page.goto(base + "/#/cases")
-    await page.get_by_test_id("login").click()
-    await page.locator("#persona-id").fill(f"person-{PERSON}")
-    await page.locator("#persona-id").press("Enter")
-    await page.wait_for_url(re.compile(r"#/cases$"))
-    await page.wait_for_selector('#view[aria-busy="false"]')
+    await login_as(page, base, PERSON)
     return context, page
 
 

@@ -5,32 +5,21 @@ page; a case nobody has taken up yet is withdrawn after a confirmation page."""
 from __future__ import annotations
 
 import asyncio
-import re
 import subprocess
 
 import httpx
 from playwright.async_api import expect
 
-from e2e.pwa.cases_api import prepared_draft, sign, submitted_case
+from e2e.pages.pwa import login_as
+from e2e.pwa.cases_api import prepared_draft, sign, submitted_case, wait_for_item_status
 
 PERSON, USCC = "P075", "91350303MA3403418D"  # fixture scenario correction_on_tax
-
-
-async def wait_for_item_status(base: str, case_id: str, status: str) -> dict:
-    async with httpx.AsyncClient(base_url=base) as http:
-        token = (await http.post("/sandbox/token", json={"persona": f"person-{PERSON}"})).json()["access_token"]
-        for _ in range(60):
-            view = (await http.get(f"/api/v1/cases/{case_id}", headers={"Authorization": f"Bearer {token}"})).json()
-            if any(i["status"] == status for i in view["items"]):
-                return view
-            await asyncio.sleep(0.5)
-    raise AssertionError(f"no item reached {status}")
 
 
 async def test_cosigners_correction_and_withdrawal(browser, device, embedded_server, axe, shot, tmp_path):
     base = embedded_server.url
     corrected = await asyncio.to_thread(submitted_case, base, PERSON, USCC, "general")
-    await wait_for_item_status(base, corrected["id"], "correction_requested")
+    await asyncio.to_thread(wait_for_item_status, base, PERSON, corrected["id"], "correction_requested")
     # the tax system is down while the second case is submitted: nothing is taken up, so it can be withdrawn
     draft = await asyncio.to_thread(prepared_draft, base, PERSON, USCC, "general")
     httpx.put(f"{base}/sandbox/simulators/etax/faults", json={"down": True}).raise_for_status()
@@ -52,11 +41,7 @@ async def in_the_browser(browser, device, base, axe, shot, corrected, pending, d
         assert (violations := await axe(page)) == [], f"{step}:\n" + "\n".join(violations)
         await shot(page, step)
 
-    await page.goto(base + "/#/cases")
-    await page.get_by_test_id("login").click()
-    await page.locator("#persona-id").fill(f"person-{PERSON}")
-    await page.locator("#persona-id").press("Enter")
-    await page.wait_for_url(re.compile(r"#/cases$"))
+    await login_as(page, base, PERSON)
     await expect(page.get_by_test_id("case-list")).to_contain_text(corrected["number"])
     await ready("my-cases")
 
@@ -122,11 +107,7 @@ async def test_without_live_updates_the_case_page_follows_the_status(browser, de
         page = await context.new_page()
         asked: list[str] = []
         page.on("request", lambda request: asked.append(request.url.split("?")[0]))
-        await page.goto(base + "/#/cases")
-        await page.get_by_test_id("login").click()
-        await page.locator("#persona-id").fill(f"person-{PERSON}")
-        await page.locator("#persona-id").press("Enter")
-        await page.wait_for_url(re.compile(r"#/cases$"))
+        await login_as(page, base, PERSON)
         await expect(page.get_by_test_id("case-list")).to_contain_text(case["number"])  # signed in
         await page.goto(f"{base}/#/case/{case['id']}")
         await expect(page.get_by_test_id("case-summary")).to_contain_text(case["number"])

@@ -9,104 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from e2e.conftest import PHONES
+from e2e.pages.pwa import Journey, fill_form_pages, login, same_progress_elsewhere
 from e2e.pwa.cases_api import withdraw_open_drafts
-from tests.cases.support import TINY_PDF
 
 USCC = "91350102MA0102003U"
-PERSONA = "applicant-p002"
-PDF = TINY_PDF  # one page: a PDF without pages is refused as damaged
-
-
-class Journey:
-    """Page object: the PWA on one phone, with an axe scan and a screenshot per step."""
-
-    def __init__(self, page: Page, base: str, axe, shot) -> None:
-        self.page, self.base, self.axe, self.shot = page, base, axe, shot
-        self.steps = 0
-        self.started = time.monotonic()
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-
-    async def check(self, name: str) -> None:
-        """The page is ready: scan it, check nothing overflows a phone screen, keep a screenshot."""
-        await self.page.wait_for_selector('#view[aria-busy="false"], #start-page:not([hidden])')
-        violations = await self.axe(self.page)
-        assert violations == [], f"{name}:\n" + "\n".join(violations)
-        assert await self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (
-            f"{name} overflows"
-        )
-        self.steps += 1
-        print(f"{time.monotonic() - self.started:6.1f}s {name}")
-        await self.shot(self.page, f"{self.steps:02d}-{name}")
-
-    async def heading(self) -> str:
-        return (await self.page.locator("#view h1").inner_text()).strip()
-
-    def testid(self, value: str):
-        return self.page.get_by_test_id(value)
-
-    async def wait_route(self, pattern: str) -> None:
-        await self.page.wait_for_function("re => new RegExp(re).test(location.hash)", arg=pattern)
-        await self.page.wait_for_selector('#view[aria-busy="false"]')
-
-
-async def login(j: Journey, then: str = r"#/enterprises$") -> None:
-    page = j.page
-    await j.testid("login").click()
-    await page.wait_for_url(re.compile(r"/sandbox/oidc/authorize"))
-    await j.shot(page, "00-persona-picker")
-    await page.get_by_test_id(f"persona-{PERSONA}").click()
-    await page.wait_for_url(re.compile(then))
-
-
-async def fill_form_pages(j: Journey) -> None:
-    """The merged form, a few fields a page ("第 1 步，共 4 步"), up to check answers."""
-    page, errors_seen = j.page, False
-    for step in range(1, 10):
-        await expect(j.testid("form-step")).to_contain_text(re.compile(rf"第 {step} 步，共 \d+ 步"))
-        if not errors_seen and await page.locator("#f-tax_settled").count():
-            await j.testid("save-form").click()  # declarations not ticked yet: errors with links
-            await expect(j.testid("error-summary")).to_be_visible()
-            await j.check("form-errors")
-            errors_seen = True
-        reason = page.get_by_label("股东会（出资人、合伙人、成员大会）决议解散")
-        if await reason.count():
-            await reason.check()
-        for key in ("investors_commitment", "tax_settled", "invoices_cancelled", "si_settled"):
-            if await page.locator(f"#f-{key}").count():
-                await page.locator(f"#f-{key}").check()
-        if await page.locator("#f-si_unit_number").count():
-            await page.locator("#f-si_unit_number").fill("35010200012345")
-        await j.check(f"form-{step}")
-        await j.testid("save-form").click()
-        await j.wait_route(rf"(/form\?page={step + 1}|/check)$")
-        if page.url.endswith("/check"):
-            assert errors_seen
-            return
-    raise AssertionError("the form never reached check answers")
-
-
-async def same_progress_elsewhere(j: Journey, context, server, case_id: str) -> None:
-    """A second browser (a fresh context: nothing on the device) shows the steps done on the first."""
-    other = await j.page.context.browser.new_context(viewport=j.page.viewport_size, locale="zh-CN")
-    try:
-        elsewhere = Journey(await other.new_page(), server.url, j.axe, j.shot)
-        await elsewhere.page.goto(f"{server.url}/#/case/{case_id}/tasks")
-        await elsewhere.page.wait_for_selector('#view[aria-busy="false"]')
-        await login(elsewhere, then=rf"#/case/{case_id}/tasks$")
-        await elsewhere.wait_route(r"/tasks$")
-        for task in ("enterprise", "form", "face"):
-            await expect(elsewhere.testid(f"task-{task}")).to_contain_text("已完成")
-        assert elsewhere.errors == []
-    finally:
-        await other.close()
 
 
 async def run_journey(j: Journey, context, server) -> str:
@@ -229,20 +141,13 @@ async def run_journey(j: Journey, context, server) -> str:
     await j.wait_route(r"/materials$")
     await expect(j.testid("materials-waived")).to_contain_text("电子证照")
     await expect(j.testid("materials-online")).to_contain_text("合并申请表")  # filled and e-signed here, not uploaded
-    assert (
-        await page.locator('form[data-testid^="upload-"] input[type=file][capture]').count()
-        == await page.locator('form[data-testid^="upload-"]').count()
-    )
+    fields = page.locator('[data-testid^="upload-"]')
+    assert await fields.locator("input[type=file][capture]").count() == await fields.count()
     await j.check("materials")
-    forms = page.locator('form[data-testid^="upload-"]')
-    for i in range(await forms.count()):
-        form = page.locator('form[data-testid^="upload-"]').nth(i)
-        code = (await form.get_attribute("data-testid")).removeprefix("upload-")
-        await form.locator("input[type=file]").set_input_files(
-            {"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF}
-        )
-        await form.locator("button[type=submit]").click()
-        await expect(j.testid(f"uploaded-{code}")).to_be_visible()
+    for i in range(await fields.count()):  # choosing a file uploads it: there is nothing else to press
+        code = (await fields.nth(i).get_attribute("data-testid")).removeprefix("upload-")
+        await j.choose_file(code, f"{code}.pdf")
+        await expect(j.testid(f"uploaded-{code}")).to_have_text(f"已上传：{code}.pdf")
     await j.check("materials-uploaded")
     await j.testid("continue").click()
 

@@ -7,21 +7,10 @@ from __future__ import annotations
 import httpx
 from playwright.async_api import expect
 
+from e2e.pages.staff import staff_context
 from tests.administration.support import clean, restore_catalogs, serve, two_catalog_versions
 from tests.servers import run_migrations
 from tests.workbench.live import login
-
-
-async def staff_context(browser, base, persona):
-    tokens = await login(base, persona)
-    context = await browser.new_context(base_url=base, locale="zh-CN")
-    await context.add_cookies(
-        [
-            {"name": "yjs_access", "value": tokens["access_token"], "url": base, "httpOnly": True, "sameSite": "Lax"},
-            {"name": "yjs_csrf", "value": tokens["csrf_token"], "url": base, "sameSite": "Lax"},
-        ]
-    )
-    return context
 
 
 async def test_catalog_publication_and_users_and_roles(tmp_path, monkeypatch, browser, axe, shot):

@@ -12,23 +12,12 @@ from playwright.async_api import expect
 
 from backend.workbench import admin
 from backend.workbench.service import Workbench
+from e2e.pages.staff import staff_context
 from tests.cases.live import wait_until
 from tests.cases.support import TINY_PDF
 from tests.cases.test_case_service import complete_draft
 from tests.workbench.live import base_url, login, serve_backoffice
 from tests.workbench.support import ADMIN, APPLICANT, STAFF_ETAX, item_by_code
-
-
-async def staff_context(browser, base, persona):
-    tokens = await login(base, persona)
-    context = await browser.new_context(base_url=base, locale="zh-CN")
-    await context.add_cookies(
-        [
-            {"name": "yjs_access", "value": tokens["access_token"], "url": base, "httpOnly": True, "sameSite": "Lax"},
-            {"name": "yjs_csrf", "value": tokens["csrf_token"], "url": base, "sameSite": "Lax"},
-        ]
-    )
-    return context, tokens
 
 
 async def test_back_office_pages(tmp_path, monkeypatch, browser, axe, shot):
@@ -85,7 +74,7 @@ async def test_back_office_pages(tmp_path, monkeypatch, browser, axe, shot):
             )
 
         errors: list[str] = []
-        context, _ = await staff_context(browser, base, "admin-platform")
+        context = await staff_context(browser, base, "admin-platform")
         page = await context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         try:
@@ -127,7 +116,7 @@ async def test_back_office_pages(tmp_path, monkeypatch, browser, axe, shot):
         finally:
             await context.close()
 
-        context, _ = await staff_context(browser, base, "window-fuzhou")
+        context = await staff_context(browser, base, "window-fuzhou")
         page = await context.new_page()
         try:
             await page.goto("/staff/window.html")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from e2e.staff.test_backoffice_pages import staff_context
+from e2e.pages.staff import staff_context
 from tests.administration.support import restore_catalogs, two_catalog_versions
 from tests.workbench.live import base_url, serve_backoffice
 
@@ -27,7 +27,7 @@ async def test_comments_are_resolved_before_the_version_is_published(
     async with serve_backoffice(tmp_path, monkeypatch) as app:
         base = base_url(app)
         errors: list[str] = []
-        team, _ = await staff_context(browser, base, "admin-platform")
+        team = await staff_context(browser, base, "admin-platform")
         admin = await team.new_page()
         admin.on("pageerror", lambda exc: errors.append(str(exc)))
         await admin.goto("/staff/consultation.html")
@@ -37,7 +37,7 @@ async def test_comments_are_resolved_before_the_version_is_published(
         await expect(admin.get_by_test_id("consultation-counts")).to_have_text("意见 0 条，未处理 0 条")
         assert await axe(admin) == []
 
-        officer, _ = await staff_context(browser, base, "staff-etax")
+        officer = await staff_context(browser, base, "staff-etax")
         page = await officer.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         await page.goto("/staff/consultation.html")

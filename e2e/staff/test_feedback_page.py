@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from e2e.staff.test_backoffice_pages import staff_context
+from e2e.pages.staff import staff_context
 from tests.feedback.test_feedback_api import tiny_png
 from tests.workbench.live import base_url, serve_backoffice
 
@@ -18,7 +18,7 @@ async def test_a_problem_is_filed_fixed_and_confirmed_on_the_staff_page(tmp_path
         shot_file = tmp_path / "shot.png"
         shot_file.write_bytes(tiny_png())
 
-        reporter, _ = await staff_context(browser, base, "staff-amr-fuzhou")
+        reporter = await staff_context(browser, base, "staff-amr-fuzhou")
         page = await reporter.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         await page.goto("/staff/feedback.html")
@@ -41,7 +41,7 @@ async def test_a_problem_is_filed_fixed_and_confirmed_on_the_staff_page(tmp_path
         assert await axe(page) == []
         await shot(page, "filed")
 
-        team, _ = await staff_context(browser, base, "admin-platform")
+        team = await staff_context(browser, base, "admin-platform")
         admin_page = await team.new_page()
         admin_page.on("pageerror", lambda exc: errors.append(str(exc)))
         await admin_page.goto("/staff/feedback.html")

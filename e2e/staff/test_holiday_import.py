@@ -8,23 +8,11 @@ from datetime import datetime, timedelta, timezone
 from playwright.async_api import expect
 
 from backend.lib.workdays import default_calendar
+from e2e.pages.staff import staff_context
 from tests.administration.support import clean, serve
 from tests.servers import run_migrations
-from tests.workbench.live import login
 
 CST = timezone(timedelta(hours=8))
-
-
-async def staff_context(browser, base, persona):
-    tokens = await login(base, persona)
-    context = await browser.new_context(base_url=base, locale="zh-CN")
-    await context.add_cookies(
-        [
-            {"name": "yjs_access", "value": tokens["access_token"], "url": base, "httpOnly": True, "sameSite": "Lax"},
-            {"name": "yjs_csrf", "value": tokens["csrf_token"], "url": base, "sameSite": "Lax"},
-        ]
-    )
-    return context
 
 
 async def test_preview_and_import_a_holiday_arrangement(tmp_path, browser, axe, shot):

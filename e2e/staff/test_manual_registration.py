@@ -12,10 +12,11 @@ from playwright.async_api import expect
 
 from backend.cases import states as st
 from backend.workbench import admin
+from e2e.pages.staff import staff_context
 from tests.cases.live import wait_until
 from tests.cases.support import TINY_PDF
 from tests.cases.test_case_service import complete_draft
-from tests.workbench.live import base_url, login, serve_backoffice
+from tests.workbench.live import base_url, serve_backoffice
 from tests.workbench.support import ADMIN, APPLICANT, item_by_code
 
 
@@ -35,20 +36,7 @@ async def test_staff_complete_the_registration_item_by_hand(tmp_path, monkeypatc
         reg = await wait_until(registration_waits_for_staff, 60)
         assert reg.reference.startswith("MANUAL-")
 
-        tokens = await login(base, "staff-amr")
-        context = await browser.new_context(base_url=base, locale="zh-CN")
-        await context.add_cookies(
-            [
-                {
-                    "name": "yjs_access",
-                    "value": tokens["access_token"],
-                    "url": base,
-                    "httpOnly": True,
-                    "sameSite": "Lax",
-                },
-                {"name": "yjs_csrf", "value": tokens["csrf_token"], "url": base, "sameSite": "Lax"},
-            ]
-        )
+        context = await staff_context(browser, base, "staff-amr")
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
