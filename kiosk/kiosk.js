@@ -273,7 +273,11 @@ const here = () => location.pathname + location.search;
 
 /** Show a journey page (hash route of the PWA) inside the kiosk, without adding history entries. */
 async function openJourney(hash) {
-  journey ||= await import("/journey.js");
+  if (!journey) {
+    journey = await import("/journey.js");
+    // the journey's own redirects (after a save, a pre-check) replace the entry too: a visit leaves no history
+    journey.navigateWith((to) => { history.replaceState(null, "", here() + to); journey.render(to, journeyRoot); });
+  }
   stopPolling();
   current = () => { openJourney(location.hash || hash); return []; };
   main.dataset.screen = "journey";

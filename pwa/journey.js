@@ -26,10 +26,15 @@ export function leave() {
   cleanups = [];
 }
 
+// How a route change happens: a new history entry in the PWA (the browser's Back works); the kiosk,
+// which shows the journey inside its own screen and keeps no history, sets its own (navigateWith).
+let go = (hash) => { location.hash = hash; };
+export function navigateWith(fn) { go = fn; }
+
 /** Go to a route; re-renders when it is already the current one. */
 export function navigate(hash) {
   if (location.hash === hash) render(hash, rootEl);
-  else location.hash = hash;
+  else go(hash);
 }
 
 export async function render(hash, root) {

@@ -216,6 +216,10 @@ async def test_handoff_from_the_phone_and_to_the_phone(browser, device, kiosk_se
         assert await axe(page) == []
         await shot(page, "journey-tasks")
         await page.get_by_test_id("journey").locator('a[href*="/precheck"]').first.tap()
+        # a draft without answers has no plan: the pre-check sends it on to its first question (the
+        # journey's own redirect, which must replace the entry as the kiosk's links do)
+        await expect(page).to_have_url(re.compile(r"#/case/[^/]+/q/"))
+        await expect(page.get_by_test_id("journey")).to_have_attribute("aria-busy", "false")
         await expect(page.get_by_test_id("journey").locator("h1")).to_be_visible()
         assert await page.evaluate("history.length") == history_length
         await page.get_by_test_id("back-menu").tap()
