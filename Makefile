@@ -9,8 +9,13 @@ export HOST PORT
 run: setup ## start the whole platform in embedded mode on http://$(HOST):$(PORT)
 	$(PY) -m backend run
 
+# Four xdist workers on two cores: many tests wait (on agencies, workers, browsers) rather than
+# compute. Each worker has its own PostgreSQL, Redis and embedded platform; a module whose fixtures
+# live for the module keeps its tests on one worker (conftest.py); TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 4
+
 test: test-setup ## unit, integration (PostgreSQL, Redis) and end-to-end (Chromium) tests
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 unit: test-setup ## every test that needs no server (no PostgreSQL, Redis, live platform or browser), in parallel
 	UNIT_ONLY=1 $(PY) -m pytest -m "not (postgres or redis or slow or e2e)" -n 2 -q

@@ -39,8 +39,42 @@ _MARKERS_BY_FIXTURE = {
 _SLOW_FOLDERS = ("tests/faults/", "e2e/")
 
 
+# `make test` runs on several xdist workers, which take tests in collection order: the longest
+# files go first so they start at once and the short tests fill in behind them (from
+# `pytest --durations=0` on the 2-core CI machine; a file missing here only starts later).
+_LONGEST_FIRST = (
+    "tests/faults/test_process_kills.py",
+    "e2e/pwa/test_journey.py",
+    "tests/faults/test_database_restart.py",
+    "e2e/pwa/test_case_page.py",
+    "e2e/kiosk/test_kiosk.py",
+    "tests/faults/test_restore_drill.py",
+    "e2e/test_start_pages.py",
+    "tests/production/test_topology.py",
+    "e2e/staff/test_backoffice_pages.py",
+    "tests/cases/test_flow_embedded.py",
+    "e2e/pwa/test_case_overview.py",
+    "tests/security/test_openapi_fuzz.py",
+)
+
+
+def _longest_first(item) -> int:
+    path = item.nodeid.split("::")[0].replace("\\", "/")
+    return _LONGEST_FIRST.index(path) if path in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+
+def _keeps_its_module_together(item) -> bool:
+    """A test whose fixtures live for its module (a deployment, a live platform): its module's tests
+    share one worker (``--dist loadgroup``), so the fixture is built once, not once per worker."""
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return any(d.scope in ("module", "class") for defs in definitions.values() for d in defs)
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=_longest_first)  # stable: each file's tests stay together and in order
     for item in items:
+        if _keeps_its_module_together(item) and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
         wanted: set[str] = set()
         for name in getattr(item, "fixturenames", ()):
             wanted.update(_MARKERS_BY_FIXTURE.get(name, ()))

@@ -24,11 +24,14 @@ from tests.cases.support import HAPPY_PERSON
 
 
 async def clean_database() -> None:
+    from backend.administration.tables import CatalogPublication, HolidayImport
     from backend.cases.progress import CaseProgress
     from backend.notifications.tables import SmsMessage
     from backend.ratings.tables import RatingPush
 
     for table in (
+        CatalogPublication,  # what an administration test published or imported decides plans and due dates
+        HolidayImport,
         SmsMessage,  # the outboxes to outside systems: a test counts what it sent itself
         RatingPush,
         CaseProgress,
