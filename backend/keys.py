@@ -21,7 +21,6 @@ import json
 import sys
 from pathlib import Path
 
-from backend.integration import signing_key_path
 from backend.lib import keyring
 from backend.settings import get_settings
 
@@ -34,9 +33,10 @@ _ALG_NAMES = {"ES256": "ES256", "SM2": "SM2SM3", "SM2SM3": "SM2SM3"}
 
 
 def _default_path(target: str) -> Path:
-
     settings = get_settings()
     if target == "signing":
+        from backend.integration import signing_key_path  # the connectors' stack: only when no --file is given
+
         return signing_key_path(settings)
     return Path(settings.identity_keys_file or Path(settings.data_dir) / "identity-keys.json")
 
