@@ -434,8 +434,15 @@ async def test_application_finished_at_the_kiosk_with_the_pwa_journey(
         for _ in range(4):
             await page.go_back()
             await page.wait_for_load_state()
+            if not page.url.startswith(base):  # back before the kiosk opened (the visit left few entries)
+                await page.go_forward()
+                await page.wait_for_load_state()
+                break
             html = await page.content()
             assert NAME not in html and draft["enterprise_name"] not in html
+        assert page.url.startswith(base)
+        html = await page.content()
+        assert NAME not in html and draft["enterprise_name"] not in html
         assert await page.evaluate("localStorage.length + sessionStorage.length") == 0
         assert page.errors == []
     finally:
