@@ -88,8 +88,10 @@ class CaseService:
         ] = {}
         # The case page's read: a submitted case's whole view kept like its status (same lifetime,
         # evicted by the same ``forget``); ``_changes`` counts forgets, so a view read while the
-        # case changed is not kept.
+        # case changed is not kept. Past half its lifetime a kept view is read again in the
+        # background (``_view_refreshing``), so readers of a busy case never wait for its rebuild.
         self._view_cache: dict[str, tuple[float, dict[str, Any], CaseView, dict[str, bytes]]] = {}
+        self._view_refreshing: dict[str, asyncio.Task[None]] = {}
         self._changes = 0
         self.typical = TypicalDurations(self._completed_items, calendar, cst_date)
 
@@ -419,6 +421,12 @@ class CaseService:
     view_json = views.view_json
 
     _fresh_view = views._fresh_view
+
+    _kept_view = views._kept_view
+
+    _renew_view = views._renew_view
+
+    _load_view = views._load_view
 
     _completed_items = views._completed_items
 

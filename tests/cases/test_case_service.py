@@ -250,3 +250,31 @@ async def test_a_submitted_cases_view_is_kept_until_it_changes(platform, applica
     await platform.cases.withdraw(applicant, view.id, "改为普通注销")
     after = await platform.cases.view(applicant, view.id)
     assert after is not first and after.status == st.CASE_WITHDRAWN
+
+
+async def test_a_kept_view_is_renewed_in_the_background_before_it_lapses(platform, applicant, monkeypatch):
+    """Past half its lifetime a kept view is read again once, in the background: readers get the kept
+    one meanwhile, never a rebuild of their own; a change during the renewal is not overwritten."""
+    import asyncio
+    import time
+
+    monkeypatch.setattr(platform.cases, "status_cache_seconds", 60)
+    view = await complete_draft(platform, applicant)
+    await platform.cases.submit(applicant, view.id, "v-1")
+    first = await platform.cases.view(applicant, view.id)
+    expires, row, kept, encoded = platform.cases._view_cache[view.id]
+    platform.cases._view_cache[view.id] = (time.monotonic() + 10, row, kept, encoded)  # 10 s of 60 left
+    reads = [platform.cases.view(applicant, view.id) for _ in range(5)]
+    assert all(v is first for v in await asyncio.gather(*reads))  # the kept view, at once
+    assert list(platform.cases._view_refreshing) == [view.id]  # one renewal for all five
+    await platform.cases._view_refreshing[view.id]
+    renewed = platform.cases._view_cache[view.id]
+    assert renewed[0] > time.monotonic() + 50 and renewed[2] is not first  # read again, kept anew
+
+    platform.cases._view_cache[view.id] = (time.monotonic() + 10, *renewed[1:])
+    await platform.cases.view(applicant, view.id)  # starts a renewal ...
+    renewal = platform.cases._view_refreshing[view.id]
+    await platform.cases.withdraw(applicant, view.id, "改为普通注销")  # ... the case changes meanwhile
+    await renewal
+    after = await platform.cases.view(applicant, view.id)
+    assert after.status == st.CASE_WITHDRAWN
