@@ -22,7 +22,7 @@ from backend.connectors.push import PushConnector, all_push_specs
 from backend.connectors.registration_lookup.client import RegistrationLookupClient
 from backend.connectors.registry import all_specs, build_connectors
 from backend.connectors.signing import Verifier, jws_alg
-from backend.connectors.spec import signature_algorithm_for, with_signature_algorithm
+from backend.connectors.spec import with_signature_algorithm
 from backend.lib.keyring import KeyFile, load_or_create
 from backend.registration import RegistrationDirectory, SandboxDirectory, UnavailableDirectory
 from backend.settings import Settings
@@ -122,9 +122,7 @@ def build_platform_connectors(settings: Settings) -> dict[str, Any]:
 def default_directory(settings: Settings) -> RegistrationDirectory:
     """The lookup client when ``REGISTRATION_LOOKUP_URL`` is set; else the fixtures (test environment) or 503."""
     if settings.registration_lookup_url:
-        algorithm = signature_algorithm_for(
-            registration_lookup.SYSTEM, registration_lookup.SIGNATURE_ALGORITHM, settings.signature_algorithms
-        )
+        algorithm = registration_lookup.signature_algorithm(settings.signature_algorithms)
         keys, ring = platform_signing_keys(settings), RING_OF_ALG[jws_alg(algorithm)]
         return RegistrationLookupClient(
             settings.registration_lookup_url,

@@ -20,6 +20,15 @@ from backend.registration import EnterpriseRecord, PersonRecord
 SYSTEM = "registration"
 #: The spec's signature algorithm (``x-signature-algorithm``); a deployment may choose SM2 instead.
 SIGNATURE_ALGORITHM = "ES256"
+
+
+def signature_algorithm(overrides: str | dict[str, str]) -> str:
+    """The algorithm both sides sign with in this deployment (``SIGNATURE_ALGORITHMS``, else the spec's)."""
+    from backend.connectors.spec import signature_algorithm_for
+
+    return signature_algorithm_for(SYSTEM, SIGNATURE_ALGORITHM, overrides)
+
+
 ENTERPRISE_PATH = "/api/v1/enterprises"
 ENTERPRISE_SEARCH_PATH = "/api/v1/enterprises/search"
 PERSON_PATH = "/api/v1/persons"

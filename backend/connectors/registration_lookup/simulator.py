@@ -23,12 +23,12 @@ from backend.connectors.registration_lookup import (
     ENTERPRISE_SEARCH_PATH,
     PERSON_PATH,
     PERSON_SEARCH_PATH,
-    SIGNATURE_ALGORITHM,
     SYSTEM,
     EnterpriseList,
     EnterpriseSearch,
     PersonList,
     PersonSearch,
+    signature_algorithm,
 )
 from backend.connectors.signing import (
     CLIENT_ID_HEADER,
@@ -40,7 +40,6 @@ from backend.connectors.signing import (
     jwks_of,
     jws_alg,
 )
-from backend.connectors.spec import signature_algorithm_for
 from backend.lib.problems import EXCEPTION_HANDLERS, PROBLEM_MEDIA_TYPE, ProblemError
 from backend.registration import SandboxDirectory
 
@@ -64,7 +63,7 @@ class RegistrationSimulator:
     ) -> None:
         self.directory = SandboxDirectory()
         #: ES256 as the spec says, or SM2 where the deployment's ``SIGNATURE_ALGORITHMS`` chooses it
-        self.signature_algorithm = signature_algorithm_for(SYSTEM, SIGNATURE_ALGORITHM, signature_algorithms)
+        self.signature_algorithm = signature_algorithm(signature_algorithms)
         self.algorithms = (jws_alg(self.signature_algorithm),)
         self.signing_key = dict(signing_key or generate_signing_key(f"{SYSTEM}-sim-1", self.signature_algorithm))
         self.signer = Signer(self.signing_key)
