@@ -9,10 +9,11 @@ export HOST PORT
 run: setup ## start the whole platform in embedded mode on http://$(HOST):$(PORT)
 	$(PY) -m backend run
 
-# Four xdist workers on two cores: many tests wait (on agencies, workers, browsers) rather than
-# compute. Each worker has its own PostgreSQL, Redis and embedded platform; a module whose fixtures
-# live for the module keeps its tests on one worker (conftest.py); TEST_WORKERS=0 runs serially.
-TEST_WORKERS ?= 4
+# TEST_WORKERS=4 runs the suite on four xdist workers (each with its own PostgreSQL, Redis and
+# embedded platform; a module whose fixtures live for the module stays on one worker, conftest.py):
+# 21 → 15 min here, but two of four clean runs had a timing or isolation failure, so the default
+# stays serial until those are found (issue 24).
+TEST_WORKERS ?= 0
 
 test: test-setup ## unit, integration (PostgreSQL, Redis) and end-to-end (Chromium) tests
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
