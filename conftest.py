@@ -71,7 +71,8 @@ def _keeps_its_module_together(item) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=_longest_first)  # stable: each file's tests stay together and in order
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # workers only: a serial run keeps the files' own order
+        items.sort(key=_longest_first)  # stable: each file's tests stay together and in order
     for item in items:
         if _keeps_its_module_together(item) and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
