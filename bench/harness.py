@@ -62,8 +62,8 @@ class TestEnvironment:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        log = open(LOGS / f"sandbox-{self.port}.log", "ab")
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=backend_env(), stdout=log, stderr=subprocess.STDOUT)
+        with open(LOGS / f"sandbox-{self.port}.log", "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(self.args, cwd=ROOT, env=backend_env(), stdout=log, stderr=subprocess.STDOUT)
         wait_for(
             lambda: httpx.get(self.url + "/sim/etax/.well-known/jwks.json", timeout=1).status_code == 200,
             "test environment",
@@ -179,29 +179,29 @@ def production_stack():
 def bare_litestar(processes: int):
     """The bare Litestar endpoints (bench/bare.py) under the same uvicorn settings as the API."""
     port = free_port()
-    log = open(LOGS / f"bare-{port}.log", "ab")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.bare:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(processes),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=backend_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(LOGS / f"bare-{port}.log", "ab") as log:  # the child keeps its own copy
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.bare:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(processes),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=backend_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: httpx.get(url + "/bare/status", timeout=1).status_code == 200, "bare litestar")

@@ -216,15 +216,17 @@ class PlatformProcess:
 
     def start(self, wait: bool = True) -> None:
         requires_server(f"python -m backend {self.command}")
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backend", self.command],
-            cwd=ROOT,
-            env=backend_env(**self.settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # the child has its own copy of the descriptor: ours is closed at once, not left to the
+        # garbage collector (whose ResourceWarning once failed a PDF/A validation, tests/identity/test_pdf.py)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "backend", self.command],
+                cwd=ROOT,
+                env=backend_env(**self.settings),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         if wait and self.command in {"run", "api"}:
             wait_for(
                 lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200, f"backend {self.command}", 60

@@ -27,24 +27,24 @@ def sandbox(tmp_path_factory, artifacts_dir):
     (keys / "platform.jwks.json").write_text(json.dumps(platform_jwks(settings)))  # ES256 and SM2
     port = free_port()
     log_path = artifacts_dir / f"faults-sandbox-{port}.log"
-    log = open(log_path, "ab")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "backend.sandbox",
-            "--port",
-            str(port),
-            "--processing-seconds",
-            "0",
-            "--trust",
-            f"{PLATFORM_CLIENT_ID}={keys / 'platform.jwks.json'}",
-        ],
-        cwd=ROOT,
-        env=backend_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(log_path, "ab") as log:  # the child keeps its own copy
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "backend.sandbox",
+                "--port",
+                str(port),
+                "--processing-seconds",
+                "0",
+                "--trust",
+                f"{PLATFORM_CLIENT_ID}={keys / 'platform.jwks.json'}",
+            ],
+            cwd=ROOT,
+            env=backend_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(

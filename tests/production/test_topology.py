@@ -90,13 +90,14 @@ class Role:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backend", self.command],
-            cwd=ROOT,
-            env=self.env,
-            stdout=open(self.log_path, "ab"),  # noqa: SIM115 - the child writes to it
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "backend", self.command],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def run(self) -> None:
         self.start()
@@ -206,29 +207,30 @@ def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
         "SANDBOX_RELYING_PARTY_URL": public_url,
     }
     sandbox_log = artifacts_dir / f"topology-sandbox-{sandbox_port}.log"
-    sandbox = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "backend.sandbox",
-            "--port",
-            str(sandbox_port),
-            "--processing-seconds",
-            "0",
-            "--trust",
-            f"{PLATFORM_CLIENT_ID}={jwks}",
-            "--identity-provider",
-            str(work / "sandbox"),
-            "--public-url",
-            sandbox_url,
-            "--signature-algorithms",
-            SM2_BY_CHOICE,
-        ],
-        cwd=ROOT,
-        env=sandbox_env,
-        stdout=open(sandbox_log, "ab"),  # noqa: SIM115 - the child writes to it
-        stderr=subprocess.STDOUT,
-    )
+    with open(sandbox_log, "ab") as log:  # the child keeps its own copy
+        sandbox = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "backend.sandbox",
+                "--port",
+                str(sandbox_port),
+                "--processing-seconds",
+                "0",
+                "--trust",
+                f"{PLATFORM_CLIENT_ID}={jwks}",
+                "--identity-provider",
+                str(work / "sandbox"),
+                "--public-url",
+                sandbox_url,
+                "--signature-algorithms",
+                SM2_BY_CHOICE,
+            ],
+            cwd=ROOT,
+            env=sandbox_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
     Role("migrate", env_file, artifacts_dir).run()
     apis = [Role("api", env_file, artifacts_dir, PORT=str(free_port())) for _ in range(2)]
