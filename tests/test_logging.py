@@ -31,6 +31,20 @@ def test_json_line_has_request_id_and_extras():
     assert line["msg"] == "saw 9135************43"
 
 
+def test_uvicorns_coloured_copy_of_the_message_is_left_out():
+    record = logging.makeLogRecord(
+        {
+            "name": "uvicorn.error",
+            "levelname": "INFO",
+            "msg": "Finished server process [%d]",
+            "args": (7,),
+            "color_message": "Finished server process [\x1b[36m%d\x1b[0m]",
+        }
+    )
+    line = json.loads(JsonFormatter().format(record))
+    assert line["msg"] == "Finished server process [7]" and "color_message" not in line
+
+
 def test_no_app_of_ours_takes_over_the_log_handler():
     """Every process logs through configure_logging's one masked handler. Litestar configures the
     root logger with its own unmasked queue handler unless told not to, so building the test

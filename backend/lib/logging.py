@@ -24,7 +24,9 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _SENSITIVE = re.compile(r"(?<![0-9A-Za-z])([0-9A-Za-z]{4})[0-9A-Za-z]{12}([0-9A-Za-z]{2})(?![0-9A-Za-z])")
 # Mainland mobile numbers (11 digits, 13x–19x; SMS recipients): keep the first 3 and last 4 digits.
 _MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# What a record carries that is not an extra of ours; uvicorn's ``color_message`` is its message
+# again with terminal colour codes, for its own text formatter
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 
 
 def mask(text: str) -> str:
