@@ -122,6 +122,16 @@ def test_oversized_bodies_are_refused_with_413():
         )
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+    assert response.json()["detail"].startswith("提交的内容过大")  # Litestar's own phrase was English only
+
+
+def test_litestars_own_errors_speak_chinese_first():
+    with create_test_client([_echo], exception_handlers=EXCEPTION_HANDLERS) as client:
+        wrong_method = client.get("/echo")
+        missing = client.get("/nowhere")
+    assert wrong_method.status_code == 405 and wrong_method.json()["code"] == "method_not_allowed"
+    assert wrong_method.json()["detail"].startswith("该地址不支持此操作。")
+    assert missing.status_code == 404 and missing.json()["detail"].startswith("找不到")
 
 
 def test_settings_switch_modes_from_the_environment():

@@ -164,6 +164,25 @@ _HTTP_CODES = {
 }
 
 
+# What a person reads for the errors Litestar raises itself (its details are English phrases such
+# as "Method Not Allowed"): zh-CN first, English second, like every detail of ours.
+_HTTP_DETAILS = {
+    "bad_request": "请求格式有误，请检查后重试。 The request is malformed.",
+    "unauthenticated": "请先登录。 Please sign in first.",
+    "forbidden": "您没有权限进行此操作。 You may not do this.",
+    "not_found": "找不到您要的页面或内容。 Nothing was found at this address.",
+    "method_not_allowed": "该地址不支持此操作。 This address does not accept this kind of request.",
+    "not_acceptable": "无法以请求的格式答复。 The answer cannot be given in the format asked for.",
+    "conflict": "内容已被更改，请刷新后重试。 Something changed meanwhile; reload and try again.",
+    "payload_too_large": "提交的内容过大，请缩小后重试。 What was sent is too large.",
+    "unsupported_media_type": "不支持提交内容的格式。 The format of what was sent is not accepted.",
+    "unprocessable": "请求内容无法处理，请检查后重试。 The request could not be processed.",
+    "rate_limited": "操作过于频繁，请稍后再试。 Too many requests; please wait a moment.",
+    "service_unavailable": "服务暂时不可用，请稍后再试。 The service is busy; please try again later.",
+    "http_error": "请求未能完成，请检查后重试。 The request could not be completed.",
+}
+
+
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     code = _HTTP_CODES.get(status, "http_error" if status < 500 else "internal_error")
@@ -178,7 +197,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
             title=HTTPStatus(status).phrase,
             status=status,
             code=code,
-            detail=exc.detail if status < 500 else None,
+            detail=_HTTP_DETAILS[code] if status < 500 else None,
         ),
         headers,
     )
