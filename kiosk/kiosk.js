@@ -417,7 +417,7 @@ const itemWhen = (i) => (i.closed_at ? sharedT("case.closedOn", { date: formatDa
 
 function itemRow(i) {
   return h("li", { "data-testid": `kiosk-item-${i.ref}`, "data-status": i.status },
-    h("span", { class: "status-list__name" }, matterHeading(i), i.subject ? h("small", { "data-testid": "matter-subject" }, label(i.subject)) : null,
+    h("span", { class: "status-list__name" }, matterHeading(i, { account: !i.subject }), i.subject ? h("small", { "data-testid": "matter-subject" }, label(i.subject)) : null,
       itemWhen(i) ? h("small", {}, itemWhen(i)) : null),
     tag(label(i.status_label), ITEM_KIND[i.status] || "progress"));
 }
@@ -428,7 +428,7 @@ function receipt(view) {
     { label: kt("k.case.enterprise"), value: view.enterprise_name },
     { label: kt("k.case.status"), value: label(view.status_label) },
     ...(view.promised_days ? [{ label: sharedT("case.promised"), value: sharedT("case.promisedDays", { n: view.promised_days }) }] : []),
-    ...view.items.map((i) => ({ label: [matterHeading(i), label(i.subject)].filter(Boolean).join(" "), value: [label(i.status_label), itemWhen(i)].filter(Boolean).join(" · ") })),
+    ...view.items.map((i) => ({ label: [matterHeading(i, { account: !i.subject }), label(i.subject)].filter(Boolean).join(" · "), value: [label(i.status_label), itemWhen(i)].filter(Boolean).join(" · ") })),
     { label: kt("k.receipt.terminal"), value: visit.terminal },
     { label: kt("k.receipt.printedAt"), value: formatTime(Date.now(), { dateStyle: "medium", timeStyle: "short", hour12: false }) },
   ];

@@ -80,10 +80,12 @@ export function formatDay(day) {
 
 /** A matter's heading: the catalog's shorter heading where its official name is long for a phone's
  * line ("item.heading.<code>", then "<group>": "Tax clearance"; ".account" with the account's last
- * four digits), else the official name. The official name stays in the matter's details. */
-export function matterHeading(item) {
+ * four digits), else the official name. The official name stays in the matter's details.
+ * ``account: false`` where the item's subject (bank and number) is shown beside it, so the digits
+ * are not said twice ("Bank account · Industrial Bank …0001", not "Account …0001 Industrial Bank …0001"). */
+export function matterHeading(item, { account = true } = {}) {
   const group = item.code.startsWith("SI-") ? item.code : item.code.split("-")[0];
-  const last4 = item.account?.account_no?.slice(-4);
+  const last4 = account ? item.account?.account_no?.slice(-4) : undefined;
   for (const key of [`item.heading.${item.code}`, `item.heading.${group}`]) {
     const text = (last4 ? messages[`${key}.account`] : undefined) ?? messages[key];
     if (text) return text.replace("{last4}", last4 ?? "");
