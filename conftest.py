@@ -20,7 +20,8 @@ from tests.servers import PlatformProcess, PostgresServer, RedisServer, requires
 
 # Markers follow from what a test uses, so they cannot drift from the fixtures:
 #   postgres / redis  the throwaway servers (directly, or as the "postgres" variant of a parametrized fixture)
-#   slow              a live platform, child processes or a browser (e2e/ adds "e2e" itself)
+#   slow              a server on a socket (a live platform, a simulator under uvicorn), child
+#                     processes or a browser (e2e/ adds "e2e" itself)
 # `make unit` runs what has none of them; a test that starts a server without its marker fails
 # there (tests.servers.requires_server), so a wrong marker is found, not silently skipped.
 _MARKERS_BY_FIXTURE = {
@@ -35,6 +36,11 @@ _MARKERS_BY_FIXTURE = {
     "live": ("slow",),
     "live_server": ("slow",),
     "world": ("slow",),
+    # the connector suites' simulators and receivers, served over real HTTP (tests/connectors)
+    "env": ("slow",),
+    "broken_url": ("slow",),
+    "push_env": ("slow",),
+    "registration_urls": ("slow",),
 }
 _SLOW_FOLDERS = ("tests/faults/", "e2e/")
 

@@ -108,6 +108,7 @@ def test_unknown_version_is_a_problem():
     assert info.value.code == "unknown_catalog_version"
 
 
+@pytest.mark.slow  # a fresh interpreter as a child process
 def test_importing_the_package_reads_nothing():
     code = (
         "import backend.catalog as c, backend.catalog.loader as l;"

@@ -23,6 +23,7 @@ from backend.connectors.registry import all_specs, build_connector
 from backend.connectors.signing import generate_signing_key, jwks_of
 from backend.fixtures import load_fixtures
 from backend.sandbox.mount import build_simulators, create_sandbox_app, engines_of
+from tests.servers import requires_server
 
 CLIENT_ID = "platform-test"
 SYSTEMS = list(all_specs())
@@ -55,6 +56,7 @@ class LiveServer:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> LiveServer:
+        requires_server("a uvicorn server")  # real HTTP on a socket: not in `make unit`
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:

@@ -116,6 +116,7 @@ class LaxEngine(SimulatorEngine):
         self.clients[client_id] = Verifier(jwks)
 
 
+@pytest.mark.slow  # serves a simulator over HTTP
 @pytest.mark.asyncio
 async def test_kit_reports_a_system_accepting_the_other_algorithm():
     engine = LaxEngine(all_specs()["customs-xm"], callback_max_attempts=1)
@@ -152,6 +153,7 @@ async def test_kit_passes_our_simulator_in_either_form(env, form):
         assert "classic form: one signed event per callback" in report
 
 
+@pytest.mark.slow  # serves a simulator over HTTP
 @pytest.mark.asyncio
 async def test_kit_reports_an_agency_that_drops_events_answered_retry():
     server = LiveServer(create_simulator_app("amr", ForgetfulBatches(all_specs()["amr"]))).start()
@@ -243,6 +245,7 @@ def registration_platform(sim: RegistrationSimulator) -> Iterator[str]:
         server.stop()
 
 
+@pytest.mark.slow  # serves a simulator over HTTP
 @pytest.mark.parametrize(("alg", "option"), [("ES256", None), ("SM2", "SM2")])
 async def test_kit_passes_the_registration_simulator(alg, option):
     sim = RegistrationSimulator(signature_algorithms=f"registration={alg}")
@@ -271,6 +274,7 @@ def test_the_kit_looks_up_the_fixtures_unless_told_otherwise():
     assert conformance.UNKNOWN_USCC not in {e.uscc for e in data.enterprises}
 
 
+@pytest.mark.slow  # serves a simulator over HTTP
 @pytest.mark.parametrize(
     ("broken", "option", "failing"),
     [

@@ -9,11 +9,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from connectors_support import free_port
 
 from backend.connectors.signing import generate_signing_key, jwks_of
 
 ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow  # the test environment as a child process, on a socket
 
 
 def test_one_command_starts_the_test_environment(tmp_path):

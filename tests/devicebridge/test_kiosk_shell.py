@@ -17,6 +17,8 @@ from tests.servers import ROOT, free_port
 
 SHELL = ROOT / "kiosk" / "shell" / "kiosk-shell.sh"
 
+pytestmark = pytest.mark.slow  # the shell and its stand-in browser as child processes, a health server
+
 
 class Platform(http.server.BaseHTTPRequestHandler):
     healthy = False

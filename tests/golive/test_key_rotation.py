@@ -40,6 +40,7 @@ def kid_of(token: str) -> str:
     return json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))["kid"]
 
 
+@pytest.mark.slow  # runs the CLI as a child process
 def test_the_cli_writes_private_files_and_refuses_unsafe_steps(tmp_path):
     path = tmp_path / "signing.json"
     first, first_sm2 = keys("signing", "create", "--file", str(path)).splitlines()  # an ES256 and an SM2 key
@@ -77,6 +78,7 @@ def test_the_cli_writes_private_files_and_refuses_unsafe_steps(tmp_path):
     assert keys("signing", "promote", "--alg", "SM2", "--file", str(path)) == second_sm2
 
 
+@pytest.mark.slow  # runs the CLI as a child process
 def test_a_signing_file_from_before_sm2_gains_its_sm2_ring(tmp_path):
     from backend.lib import keyring
 

@@ -112,6 +112,7 @@ def _run(role: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # starts the roles as child processes
 def test_production_processes_refuse_unsafe_settings_one_line_each(tmp_path):
     env = {"DATABASE_URL": PG, "REDIS_URL": REDIS, "TEST_ENV": "true", "OIDC_CLIENT_SECRET": SANDBOX_CLIENT_SECRET}
     result = _run("api", env)
@@ -130,6 +131,7 @@ def test_production_processes_refuse_unsafe_settings_one_line_each(tmp_path):
     assert "Uvicorn running" not in result.stderr + result.stdout  # refused before binding a port
 
 
+@pytest.mark.slow  # starts the roles as child processes
 def test_http_public_url_missing_and_sandbox_key_files_are_refused(tmp_path):
     env = _safe_env(tmp_path)
     env["PUBLIC_URL"] = "http://yjs.example.gov.cn"
