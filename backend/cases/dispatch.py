@@ -153,6 +153,10 @@ ITEM_AND_CASE_LOCKED = (
 )
 
 
+_Locked = tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]
+"""(case with its timeline's last event, item, the case's items) as ``Dispatcher._locked_item`` reads them."""
+
+
 def _split(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(case, item) from an ``ITEM_CASE_AND_SIBLINGS`` or ``ITEM_AND_CASE_LOCKED`` row."""
     item = {k: v for k, v in row.items() if not k.startswith("f_")}
@@ -388,7 +392,12 @@ class Dispatcher:
                     for sql, values in (update_sql("case_item", item["id"], changes), poll):
                         await raw(CaseItem, sql, *values)
                 if ack.event is not None:  # lean form: 受理 reported in the answer, applied as its callback would be
-                    events += await self._apply_answer_event(ack.event, item["system"], now)
+                    known = None
+                    if events and ack.event.item_ref == item["ref"]:
+                        # what this transaction just wrote, so the event needs no second locked read
+                        current.update({k: v for k, v in changes.items() if k in ("reference", "status", "sent_at")})
+                        known = ({**locked, "last_event": events[-1]}, current, siblings)
+                    events += await self._apply_answer_event(ack.event, item["system"], now, known=known)
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status
                 await self.service._refresh_case_status(
                     case["id"], now, events, statuses=[i["status"] for i in siblings], current=locked["status"]
@@ -427,7 +436,9 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ outcomes
 
-    async def _apply_answer_event(self, event: CallbackResult, system: str, now: int) -> list[dict[str, Any]]:
+    async def _apply_answer_event(
+        self, event: CallbackResult, system: str, now: int, *, known: _Locked | None = None
+    ) -> list[dict[str, Any]]:
         """Apply the 受理 event an agency gave in its synchronous answer (lean form), once per
         ``event_id`` as a callback would be (an idempotent replay of the answer repeats it), inside
         the caller's transaction, which holds the case's lock."""
@@ -436,7 +447,7 @@ class Dispatcher:
         )
         if stored is None:
             return []
-        outcome, _, events = await self._apply(event, now, source="answer", locked=True)
+        outcome, _, events = await self._apply(event, now, source="answer", locked=True, known=known)
         if outcome != "applied":
             await CallbackInbox.update({CallbackInbox.applied: False}).where(CallbackInbox.id == stored)
         return events
@@ -560,9 +571,7 @@ class Dispatcher:
         if any(e["type"] in (st.ITEM_QUEUED, WAKE_ON_OUTCOME, st.CASE_CLOSED) for e in events):
             await self.platform.queue.notify()
 
-    async def _locked_item(
-        self, ref: str, *, locked: bool = False
-    ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    async def _locked_item(self, ref: str, *, locked: bool = False) -> _Locked:
         """(case, item, the case's items) for an item ref, with the case row locked (as
         ``CaseService._lock``) and the timeline's last event; 404 ``unknown_item`` when there is
         no such item. The items' ``status`` is updated in place as the caller moves them.
@@ -584,15 +593,16 @@ class Dispatcher:
         return case, item, [i for _, i in split]
 
     async def _apply(
-        self, result: CallbackResult, now: int, *, source: str, locked: bool = False
+        self, result: CallbackResult, now: int, *, source: str, locked: bool = False, known: _Locked | None = None
     ) -> tuple[str, str, list[dict[str, Any]]]:
         """Move an item by an agency outcome (inside the caller's transaction; ``locked``: the
-        caller holds the case's lock already).
+        caller holds the case's lock already; ``known``: what ``_locked_item`` would read, as the
+        caller holding the lock has it, for the item the outcome names).
 
         Returns (applied | ignored, the case's public id, the timeline events to announce).
         """
         events: list[dict[str, Any]] = []
-        case, item, siblings = await self._locked_item(result.item_ref, locked=locked)
+        case, item, siblings = known or await self._locked_item(result.item_ref, locked=locked)
         if item["system"] != result.system:
             # A system speaks only for the items routed to it: one agency's genuine signature
             # must not move (or attach documents to) another agency's item. The caller's
