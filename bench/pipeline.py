@@ -7,7 +7,12 @@ on the same database) while no worker runs, so every first send job waits in the
 the workers start and the clock runs until every case is closed. Agencies call back through
 the API (``python -m backend api``), exactly as in production.
 
-Targets (issue 10): 1,000 cases in at most 60 s with two workers; API process ≤ 150 MB.
+Targets (issue 10, restated in issue 20; docs/benchmarks.md says why): 1,000 cases in at most
+120 s with two workers on the two cores the simulated agencies share (≥ 8.3 cases/s: a year-end
+peak day of a province in minutes); API process ≤ 150 MB. The platform's own CPU per agency
+submission (API, workers, PostgreSQL, Redis) is reported beside it: what sizing a deployment needs.
+The first statement, 60 s, asked ≤ 13 ms per submission of every role together, the simulated
+agencies' included, about 40% below what the platform's database round trips cost.
 """
 
 from __future__ import annotations
@@ -228,8 +233,17 @@ def run() -> dict:
             role: round(1000 * seconds / max(sent, 1), 2) for role, seconds in cpu.items()
         },
     }
+    platform_ms = round(
+        sum(result["cpu_ms_per_agency_submission"][role] for role in ("api", "worker", "postgresql", "redis")), 2
+    )
+    result["platform_cpu_ms_per_agency_submission"] = platform_ms
     result["targets"] = [
-        target(f"{CASES} cases through the simulators with {WORKERS} workers", result["pipeline_s"], 60, unit=" s"),
+        target(
+            f"{CASES} cases through the simulators with {WORKERS} workers (agencies on the same cores)",
+            result["pipeline_s"],
+            round(CASES * 0.12),
+            unit=" s",
+        ),
         target("every case completed", completed, CASES, at_least=True),
         target("no item sent twice", result["duplicates"], 0),
         target("no dead jobs", outcome["dead_jobs"], 0),

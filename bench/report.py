@@ -75,6 +75,16 @@ def _pipeline(r: dict) -> list[str]:
             f"| {role} | {sec} | {r['cpu_ms_per_agency_submission'][role]} | {r['peak_rss_mb'].get(role, '')} |"
             for role, sec in r["cpu_seconds_by_role"].items()
         ],
+        *(
+            [
+                "",
+                f"The platform's own roles (API, workers, PostgreSQL, Redis): "
+                f"**{r['platform_cpu_ms_per_agency_submission']} ms** of CPU per agency submission "
+                f"(preparing and submitting the cases beforehand: {r['prepare_and_submit_s']} s).",
+            ]
+            if "platform_cpu_ms_per_agency_submission" in r
+            else []
+        ),
     ]
 
 
