@@ -199,6 +199,13 @@ def requires_server(what: str) -> None:
         pytest.fail(f"this test starts {what} but has no postgres/redis/slow/e2e marker (see conftest.py)")
 
 
+def sandbox_command(port: int, trust: str, *options: str) -> list[str]:
+    """``python -m backend.sandbox`` alone on ``port``, agencies answering at once, trusting
+    ``trust`` (``client_id=jwks file``), with further ``options``."""
+    return [sys.executable, "-m", "backend.sandbox", "--port", str(port), "--processing-seconds", "0", "--trust", trust,
+            *options]  # fmt: skip
+
+
 class PlatformProcess:
     """``python -m backend <command>`` as a child process, logs to a file."""
 

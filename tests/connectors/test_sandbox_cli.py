@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from connectors_support import free_port
 
 from backend.connectors.signing import generate_signing_key, jwks_of
+from tests.servers import sandbox_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,20 +24,9 @@ def test_one_command_starts_the_test_environment(tmp_path):
     jwks = tmp_path / "platform.jwks.json"
     jwks.write_text(json.dumps(jwks_of(generate_signing_key("p1"))))
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "backend.sandbox",
-            "--port",
-            str(port),
-            "--processing-seconds",
-            "0",
-            "--trust",
-            f"platform={jwks}",
-            "--closed-registration",
-            "--signature-algorithms",
-            "amr=SM2,customs-xm=ES256",
-        ],
+        sandbox_command(
+            port, f"platform={jwks}", "--closed-registration", "--signature-algorithms", "amr=SM2,customs-xm=ES256"
+        ),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.faults.support import Sandbox
-from tests.servers import ROOT, backend_env, free_port, wait_for
+from tests.servers import ROOT, backend_env, free_port, sandbox_command, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -29,17 +28,7 @@ def sandbox(tmp_path_factory, artifacts_dir):
     log_path = artifacts_dir / f"faults-sandbox-{port}.log"
     with open(log_path, "ab") as log:  # the child keeps its own copy
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "backend.sandbox",
-                "--port",
-                str(port),
-                "--processing-seconds",
-                "0",
-                "--trust",
-                f"{PLATFORM_CLIENT_ID}={keys / 'platform.jwks.json'}",
-            ],
+            sandbox_command(port, f"{PLATFORM_CLIENT_ID}={keys / 'platform.jwks.json'}"),
             cwd=ROOT,
             env=backend_env(),
             stdout=log,

@@ -31,7 +31,7 @@ from playwright.async_api import async_playwright
 
 from tests.cases.support import BASE_ANSWERS, HAPPY_USCC, TINY_PDF, form_from_examples, materials_to_upload
 from tests.production.conftest import CHROMIUM, CHROMIUM_ARGS, assert_security_headers, csp_violations
-from tests.servers import ROOT, NginxServer, free_port, make_certificate, wait_for
+from tests.servers import ROOT, NginxServer, free_port, make_certificate, sandbox_command, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -209,15 +209,8 @@ def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
     sandbox_log = artifacts_dir / f"topology-sandbox-{sandbox_port}.log"
     with open(sandbox_log, "ab") as log:  # the child keeps its own copy
         sandbox = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "backend.sandbox",
-                "--port",
-                str(sandbox_port),
-                "--processing-seconds",
-                "0",
-                "--trust",
+            sandbox_command(
+                sandbox_port,
                 f"{PLATFORM_CLIENT_ID}={jwks}",
                 "--identity-provider",
                 str(work / "sandbox"),
@@ -225,7 +218,7 @@ def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
                 sandbox_url,
                 "--signature-algorithms",
                 SM2_BY_CHOICE,
-            ],
+            ),
             cwd=ROOT,
             env=sandbox_env,
             stdout=log,
