@@ -148,44 +148,30 @@ def handle_validation_error(request: Request, exc: ValidationException) -> Respo
     )
 
 
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "unprocessable",
-    429: "rate_limited",
-    503: "service_unavailable",
+# The errors Litestar raises itself: our stable code for each status and what a person reads (its
+# own details are English phrases such as "Method Not Allowed"), zh-CN first like every detail of
+# ours. A server error's detail is left out.
+_HTTP_PROBLEMS: dict[int, tuple[str, str | None]] = {
+    400: ("bad_request", "请求格式有误，请检查后重试。 The request is malformed."),
+    401: ("unauthenticated", "请先登录。 Please sign in first."),
+    403: ("forbidden", "您没有权限进行此操作。 You may not do this."),
+    404: ("not_found", "找不到您要的页面或内容。 Nothing was found at this address."),
+    405: ("method_not_allowed", "该地址不支持此操作。 This address does not accept this kind of request."),
+    406: ("not_acceptable", "无法以请求的格式答复。 The answer cannot be given in the format asked for."),
+    409: ("conflict", "内容已被更改，请刷新后重试。 Something changed meanwhile; reload and try again."),
+    413: ("payload_too_large", "提交的内容过大，请缩小后重试。 What was sent is too large."),
+    415: ("unsupported_media_type", "不支持提交内容的格式。 The format of what was sent is not accepted."),
+    422: ("unprocessable", "请求内容无法处理，请检查后重试。 The request could not be processed."),
+    429: ("rate_limited", "操作过于频繁，请稍后再试。 Too many requests; please wait a moment."),
+    503: ("service_unavailable", None),
 }
-
-
-# What a person reads for the errors Litestar raises itself (its details are English phrases such
-# as "Method Not Allowed"): zh-CN first, English second, like every detail of ours.
-_HTTP_DETAILS = {
-    "bad_request": "请求格式有误，请检查后重试。 The request is malformed.",
-    "unauthenticated": "请先登录。 Please sign in first.",
-    "forbidden": "您没有权限进行此操作。 You may not do this.",
-    "not_found": "找不到您要的页面或内容。 Nothing was found at this address.",
-    "method_not_allowed": "该地址不支持此操作。 This address does not accept this kind of request.",
-    "not_acceptable": "无法以请求的格式答复。 The answer cannot be given in the format asked for.",
-    "conflict": "内容已被更改，请刷新后重试。 Something changed meanwhile; reload and try again.",
-    "payload_too_large": "提交的内容过大，请缩小后重试。 What was sent is too large.",
-    "unsupported_media_type": "不支持提交内容的格式。 The format of what was sent is not accepted.",
-    "unprocessable": "请求内容无法处理，请检查后重试。 The request could not be processed.",
-    "rate_limited": "操作过于频繁，请稍后再试。 Too many requests; please wait a moment.",
-    "service_unavailable": "服务暂时不可用，请稍后再试。 The service is busy; please try again later.",
-    "http_error": "请求未能完成，请检查后重试。 The request could not be completed.",
-}
+_OTHER_CLIENT_ERROR = ("http_error", "请求未能完成，请检查后重试。 The request could not be completed.")
+_OTHER_SERVER_ERROR = ("internal_error", None)
 
 
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
-    code = _HTTP_CODES.get(status, "http_error" if status < 500 else "internal_error")
+    code, detail = _HTTP_PROBLEMS.get(status, _OTHER_CLIENT_ERROR if status < 500 else _OTHER_SERVER_ERROR)
     headers = dict(exc.headers or {})
     if status == 429 and "Retry-After" not in headers:
         # Litestar's rate limiter says when the window resets (RateLimit-Reset) but not Retry-After (RFC 9110).
@@ -197,7 +183,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response:
             title=HTTPStatus(status).phrase,
             status=status,
             code=code,
-            detail=_HTTP_DETAILS[code] if status < 500 else None,
+            detail=detail,
         ),
         headers,
     )
