@@ -395,7 +395,7 @@ class Dispatcher:
                     known = None
                     if events and ack.event.item_ref == item["ref"]:
                         # what this transaction just wrote, so the event needs no second locked read
-                        current.update({k: v for k, v in changes.items() if k in ("reference", "status", "sent_at")})
+                        current.update(changes)
                         known = ({**locked, "last_event": events[-1]}, current, siblings)
                     events += await self._apply_answer_event(ack.event, item["system"], now, known=known)
             if ack.status == "rejected":  # 待推送 → 已推送 never changes the case's own status

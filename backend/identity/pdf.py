@@ -191,8 +191,8 @@ def _to_unicode(cids: dict[int, str]) -> bytes:
     ).encode("ascii")
 
 
-# A PDF positions every glyph itself: no shaping tables (glyph names go too, by leaving out
-# HarfBuzz's GLYPH_NAMES flag)
+# A PDF positions every glyph itself: no shaping tables, and no FontForge timestamps (FFTM); glyph
+# names go too, by leaving out HarfBuzz's GLYPH_NAMES flag
 _UNUSED_TABLES = ("FFTM", "GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "morx", "kern", "vhea", "vmtx")
 
 
