@@ -26,6 +26,7 @@ from tests.servers import (
     backend_env,
     free_port,
     run_migrations,
+    spawn,
     wait_for,
 )
 
@@ -62,8 +63,7 @@ class TestEnvironment:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        with open(LOGS / f"sandbox-{self.port}.log", "ab") as log:  # the child keeps its own copy
-            self.proc = subprocess.Popen(self.args, cwd=ROOT, env=backend_env(), stdout=log, stderr=subprocess.STDOUT)
+        self.proc = spawn(self.args, LOGS / f"sandbox-{self.port}.log", env=backend_env())
         wait_for(
             lambda: httpx.get(self.url + "/sim/etax/.well-known/jwks.json", timeout=1).status_code == 200,
             "test environment",
@@ -179,29 +179,13 @@ def production_stack():
 def bare_litestar(processes: int):
     """The bare Litestar endpoints (bench/bare.py) under the same uvicorn settings as the API."""
     port = free_port()
-    with open(LOGS / f"bare-{port}.log", "ab") as log:  # the child keeps its own copy
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench.bare:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(processes),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=backend_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = spawn(
+        [sys.executable, "-m", "uvicorn", "bench.bare:app", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(processes), "--no-access-log", "--log-level", "warning"],
+        LOGS / f"bare-{port}.log",
+        env=backend_env(),
+        start_new_session=True,
+    )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: httpx.get(url + "/bare/status", timeout=1).status_code == 200, "bare litestar")

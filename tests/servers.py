@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -199,6 +200,14 @@ def requires_server(what: str) -> None:
         pytest.fail(f"this test starts {what} but has no postgres/redis/slow/e2e marker (see conftest.py)")
 
 
+def spawn(command: list[str], log_path: Path, **popen: Any) -> subprocess.Popen:
+    """``command`` as a child process in the repository, its output appended to ``log_path``. The
+    child has its own copy of the log's descriptor: ours is closed at once, not left to the garbage
+    collector (whose ResourceWarning once failed a PDF/A validation, tests/identity/test_pdf.py)."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, **popen)
+
+
 def sandbox_command(port: int, trust: str, *options: str) -> list[str]:
     """``python -m backend.sandbox`` alone on ``port``, agencies answering at once, trusting
     ``trust`` (``client_id=jwks file``), with further ``options``."""
@@ -223,17 +232,12 @@ class PlatformProcess:
 
     def start(self, wait: bool = True) -> None:
         requires_server(f"python -m backend {self.command}")
-        # the child has its own copy of the descriptor: ours is closed at once, not left to the
-        # garbage collector (whose ResourceWarning once failed a PDF/A validation, tests/identity/test_pdf.py)
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "backend", self.command],
-                cwd=ROOT,
-                env=backend_env(**self.settings),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.proc = spawn(
+            [sys.executable, "-m", "backend", self.command],
+            self.log_path,
+            env=backend_env(**self.settings),
+            start_new_session=True,
+        )
         if wait and self.command in {"run", "api"}:
             wait_for(
                 lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200, f"backend {self.command}", 60

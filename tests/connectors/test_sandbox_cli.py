@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from connectors_support import free_port
 
 from backend.connectors.signing import generate_signing_key, jwks_of
-from tests.servers import sandbox_command
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.servers import ROOT, sandbox_command
 
 pytestmark = pytest.mark.slow  # the test environment as a child process, on a socket
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.faults.support import Sandbox
-from tests.servers import ROOT, backend_env, free_port, sandbox_command, wait_for
+from tests.servers import backend_env, free_port, sandbox_command, spawn, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -26,14 +26,9 @@ def sandbox(tmp_path_factory, artifacts_dir):
     (keys / "platform.jwks.json").write_text(json.dumps(platform_jwks(settings)))  # ES256 and SM2
     port = free_port()
     log_path = artifacts_dir / f"faults-sandbox-{port}.log"
-    with open(log_path, "ab") as log:  # the child keeps its own copy
-        proc = subprocess.Popen(
-            sandbox_command(port, f"{PLATFORM_CLIENT_ID}={keys / 'platform.jwks.json'}"),
-            cwd=ROOT,
-            env=backend_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    proc = spawn(
+        sandbox_command(port, f"{PLATFORM_CLIENT_ID}={keys / 'platform.jwks.json'}"), log_path, env=backend_env()
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(

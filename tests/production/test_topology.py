@@ -31,7 +31,7 @@ from playwright.async_api import async_playwright
 
 from tests.cases.support import BASE_ANSWERS, HAPPY_USCC, TINY_PDF, form_from_examples, materials_to_upload
 from tests.production.conftest import CHROMIUM, CHROMIUM_ARGS, assert_security_headers, csp_violations
-from tests.servers import ROOT, NginxServer, free_port, make_certificate, sandbox_command, wait_for
+from tests.servers import ROOT, NginxServer, free_port, make_certificate, sandbox_command, spawn, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -90,14 +90,7 @@ class Role:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        with open(self.log_path, "ab") as log:  # the child keeps its own copy
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "backend", self.command],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        self.proc = spawn([sys.executable, "-m", "backend", self.command], self.log_path, env=self.env)
 
     def run(self) -> None:
         self.start()
@@ -207,23 +200,20 @@ def topology(pg_url, redis_url, tmp_path_factory, artifacts_dir):
         "SANDBOX_RELYING_PARTY_URL": public_url,
     }
     sandbox_log = artifacts_dir / f"topology-sandbox-{sandbox_port}.log"
-    with open(sandbox_log, "ab") as log:  # the child keeps its own copy
-        sandbox = subprocess.Popen(
-            sandbox_command(
-                sandbox_port,
-                f"{PLATFORM_CLIENT_ID}={jwks}",
-                "--identity-provider",
-                str(work / "sandbox"),
-                "--public-url",
-                sandbox_url,
-                "--signature-algorithms",
-                SM2_BY_CHOICE,
-            ),
-            cwd=ROOT,
-            env=sandbox_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    sandbox = spawn(
+        sandbox_command(
+            sandbox_port,
+            f"{PLATFORM_CLIENT_ID}={jwks}",
+            "--identity-provider",
+            str(work / "sandbox"),
+            "--public-url",
+            sandbox_url,
+            "--signature-algorithms",
+            SM2_BY_CHOICE,
+        ),
+        sandbox_log,
+        env=sandbox_env,
+    )
 
     Role("migrate", env_file, artifacts_dir).run()
     apis = [Role("api", env_file, artifacts_dir, PORT=str(free_port())) for _ in range(2)]
