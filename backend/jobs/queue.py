@@ -146,20 +146,24 @@ class Queue:
 
         pending = due("pending", "status = 'pending' AND run_at <= {}", "run_at")
         expired = due("expired", "status = 'running' AND locked_until <= {}", "locked_until")
+        # The jobs are picked once, in a materialized CTE. As ``WHERE id IN (subquery)`` the planner
+        # may run the subquery again for every row of the table (a nested-loop semi join, chosen when
+        # the statistics say the table is nearly empty), and each run locked and returned another
+        # job: a claim for one took every due job (tests/jobs/test_queue.py).
         rows = await raw(
             Job,
-            "UPDATE job SET status = 'running', attempts = attempts + 1, locked_by = {}, locked_until = {} "  # noqa: S608 - ours
-            f"WHERE id IN ({pending} UNION ALL {expired} LIMIT {{}}) "
-            "RETURNING id, kind, payload, attempts, max_attempts",
+            f"WITH picked AS MATERIALIZED ({pending} UNION ALL {expired} LIMIT {{}}) "  # noqa: S608 - ours
+            "UPDATE job SET status = 'running', attempts = attempts + 1, locked_by = {}, locked_until = {} "
+            "WHERE id IN (SELECT id FROM picked) RETURNING id, kind, payload, attempts, max_attempts",
+            now,
+            *kinds,
+            limit,
+            now,
+            *kinds,
+            limit,
+            limit,
             worker_id,
             now + int(lease_seconds * 1000),
-            now,
-            *kinds,
-            limit,
-            now,
-            *kinds,
-            limit,
-            limit,
         )
         return [
             JobContext(
