@@ -12,7 +12,10 @@ import asyncio
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
+from backend.jobs import RedisWaker
+from tests.cases.live import wait_until
 from tests.faults.support import Applicants, Stack, assert_outcome, ready_draft, wait_until_settled
 from tests.http import assert_problem
 from tests.servers import PostgresServer, run_migrations
@@ -81,9 +84,21 @@ async def test_postgres_restart_mid_run(own_postgres, redis_url, sandbox, test_p
             assert response.headers.get("retry-after")
             assert (await client.get(stack.url + "/healthz")).status_code == 200  # alive, just not ready
 
-            # applicants keep trying while the database is down; workers keep trying to claim
+            # applicants keep trying while the database is down; workers keep trying to claim. A worker
+            # whose jobs were all done sleeps on its timers and might not look before the database is
+            # back, so they are woken as released items wake them, and each must have tried and failed.
             during = asyncio.gather(*(submit(n) for n in range(BEFORE, BEFORE + DURING)))
-            await asyncio.sleep(4)
+            redis = Redis.from_url(redis_url)
+            try:
+                await RedisWaker(redis).notify()
+            finally:
+                await redis.aclose()
+
+            async def every_worker_failed_to_claim() -> bool:
+                return all("claim failed" in w.log() for w in stack.workers)
+
+            await wait_until(every_worker_failed_to_claim, 20, what="every worker failing to claim, database down")
+            await asyncio.sleep(2)  # the applicants' retries meet the outage too
             assert all(w.proc.poll() is None for w in stack.workers), "a worker died with the database"
             await asyncio.to_thread(own_postgres.start)
             await during
