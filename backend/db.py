@@ -12,14 +12,15 @@ import functools
 import logging
 import os
 import time
+from collections.abc import Awaitable, Callable
 from string import Formatter
 from typing import Any
 
 import asyncpg
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.query.methods.raw import Raw
 from piccolo.querystring import QueryString
 from piccolo.table import Table
@@ -35,12 +36,86 @@ def make_engine(settings: Settings) -> Engine:
     """Create (but do not connect) the engine the settings ask for."""
     if settings.is_postgres:
         # asyncpg reads the URL as libpq does: ?host=/run/postgresql (a Unix socket), sslmode, ...
-        return PostgresEngine(config={"dsn": settings.database_url}, log_queries=False)
+        return _Postgres(config={"dsn": settings.database_url}, log_queries=False)
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
     # A generous busy timeout; writers also use IMMEDIATE transactions: SQLite has one writer, and a
     # deferred transaction that upgrades to a write fails with "database is locked" under concurrency.
-    return SQLiteEngine(path=str(path), timeout=30)
+    return _SQLite(path=str(path), timeout=30)
+
+
+class _EndsWhateverHappens:
+    """Piccolo's transaction exit, except that the connection is given back (PostgreSQL's pool) or
+    closed (SQLite), and forgotten as the task's current transaction, even when COMMIT or ROLLBACK
+    fails. Piccolo did both only after they succeeded: a connection lost mid-transaction (a restart,
+    a failover) stayed checked out for good and the task's next query ran on it; a worker leaked its
+    whole pool in a PostgreSQL restart and then waited forever for a connection (tests/test_db.py).
+
+    A failed ROLLBACK leaves the connection in no known state, so it is closed, not reused, and the
+    error that caused the rollback is the one raised. A failed COMMIT is raised: the work is not saved.
+    """
+
+    _parent: Any  # Piccolo's transaction attributes and methods, which the subclasses below inherit
+    _committed: bool
+    _rolled_back: bool
+    context: Any
+    engine: Any
+    connection: Any
+    commit: Callable[[], Awaitable[None]]
+    rollback: Callable[[], Awaitable[None]]
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent:
+            return exception is None
+        healthy = True
+        try:
+            if exception is None:
+                if not self._committed and not self._rolled_back:
+                    healthy = False
+                    await self.commit()
+                    healthy = True
+            elif not self._rolled_back:
+                try:
+                    await self.rollback()
+                except Exception as exc:
+                    healthy = False
+                    log.warning("rollback failed; the connection is closed", extra={"error": repr(exc)})
+        finally:
+            try:
+                await self._give_back(healthy)
+            finally:
+                self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+    async def _give_back(self, healthy: bool) -> None:
+        raise NotImplementedError
+
+
+class _PostgresTransaction(_EndsWhateverHappens, PostgresTransaction):
+    async def _give_back(self, healthy: bool) -> None:
+        if not healthy:
+            self.connection.terminate()  # the pool sees it closed and connects afresh next time
+        if self.engine.pool:
+            await self.engine.pool.release(self.connection)
+        elif healthy:
+            await self.connection.close()
+
+
+class _SQLiteTransaction(_EndsWhateverHappens, SQLiteTransaction):
+    async def _give_back(self, healthy: bool) -> None:
+        await self.connection.close()
+
+
+class _Postgres(PostgresEngine):
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _PostgresTransaction(engine=self, allow_nested=allow_nested)
+
+
+class _SQLite(SQLiteEngine):
+    def transaction(
+        self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
+    ) -> SQLiteTransaction:
+        return _SQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
 
 class SQL(QueryString):
@@ -187,8 +262,6 @@ async def ping(engine: Engine) -> None:
 def writing_transaction(engine: Engine):
     """A transaction for writes: IMMEDIATE on SQLite so concurrent writers queue, not fail."""
     if isinstance(engine, SQLiteEngine):
-        from piccolo.engine.sqlite import TransactionType
-
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
 
