@@ -35,18 +35,15 @@ def migrate() -> None:
     Started before its database is up (a compose file or systemd starting everything at once),
     it waits for it as the API does, a warning per attempt, and stops at once on SIGTERM."""
     os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-
-    from backend.db import wait_until_reachable
+    from backend import db
     from backend.lib.logging import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    wait_until_reachable(settings)
+    db.wait_until_reachable(settings)
 
-    result = asyncio.run(run_forwards(app_name="all"))
-    if not result.success:
-        raise SystemExit(f"migrations failed: {result.message}")
+    applied = asyncio.run(db.migrate())
+    log.info("migrations done", extra={"applied": len(applied)})
     asyncio.run(seed_reference_data())
 
 
@@ -61,7 +58,8 @@ async def seed_reference_data() -> None:
     db.bind(engine)
     await db.start(engine, settings)
     try:
-        await seed(SystemClock().now_ms())
+        async with db.one_migrate_at_a_time(engine):  # two migrates at once would both add the same record
+            await seed(SystemClock().now_ms())
     finally:
         await db.stop(engine)
 

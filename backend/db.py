@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import io
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from string import Formatter
 from typing import Any
 
@@ -247,6 +248,55 @@ def wait_until_reachable(settings: Settings, *, retry_seconds: float = 5.0) -> N
                 log.warning("database unreachable at start; retrying", extra={"error": repr(exc), "retry_in_s": delay})
             time.sleep(delay)
             delay = min(delay * 2, retry_seconds)
+
+
+# Any fixed number: the key of the advisory lock that lets one ``migrate`` at a time apply a migration.
+_MIGRATION_LOCK = 0x6D696772
+
+
+@contextlib.asynccontextmanager
+async def one_migrate_at_a_time(engine: Engine) -> AsyncIterator[None]:
+    """A write transaction that waits for any other ``migrate`` process's (PostgreSQL)."""
+    async with writing_transaction(engine):
+        if isinstance(engine, PostgresEngine):
+            await engine.run_ddl(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        yield
+
+
+async def migrate() -> list[str]:
+    """Apply every pending migration of every app, in Piccolo's order; the IDs applied.
+
+    Each migration is applied and recorded in one transaction (Piccolo's ``forwards`` committed
+    them apart, so a ``migrate`` stopped between the two left tables the next run created again and
+    failed on; tests/test_stopping.py). On PostgreSQL an advisory lock held by that transaction lets
+    two ``migrate`` processes started at once (two replicas, a deploy retried) take turns: the second
+    finds each migration recorded and skips it.
+    """
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    engine = Migration._meta.db
+    manager = BaseMigrationManager()
+    async with one_migrate_at_a_time(engine):
+        await manager.create_migration_table()
+    applied: list[str] = []
+    for app_name in manager.get_sorted_app_names():
+        app = manager.get_app_config(app_name)
+        modules = manager.get_migration_modules(app.resolved_migrations_folder_path)
+        ran = set(await Migration.get_migrations_which_ran(app_name=app_name))
+        for migration_id in sorted(set(manager.get_migration_ids(modules)) - ran):
+            async with one_migrate_at_a_time(engine):
+                if migration_id in await Migration.get_migrations_which_ran(app_name=app_name):
+                    continue  # another migrate applied it while this one waited
+                step = await modules[migration_id].forwards()
+                if isinstance(step, MigrationManager):
+                    with contextlib.redirect_stdout(io.StringIO()):  # its progress lines; ours is the log below
+                        await step.run()  # Piccolo's own transaction joins this one
+                await Migration.insert(Migration(name=migration_id, app_name=app_name))
+            log.info("migration applied", extra={"app": app_name, "migration": migration_id})
+            applied.append(migration_id)
+    return applied
 
 
 async def stop(engine: Engine) -> None:

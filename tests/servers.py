@@ -192,6 +192,19 @@ def run_migrations(**settings: str) -> None:
     )
 
 
+async def fresh_database(pg_url: str, name: str) -> str:
+    """An empty database ``name`` (dropped first if there) on ``pg_url``'s server: its URL."""
+    import asyncpg
+
+    admin = await asyncpg.connect(pg_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return pg_url.rsplit("/", 1)[0] + "/" + name
+
+
 def requires_server(what: str) -> None:
     """Fail a test that starts ``what`` during ``make unit`` (UNIT_ONLY=1): its markers are wrong."""
     if os.environ.get("UNIT_ONLY"):

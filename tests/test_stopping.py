@@ -11,10 +11,9 @@ import subprocess
 import sys
 import time
 
-import asyncpg
 import pytest
 
-from tests.servers import ROOT, PlatformProcess, backend_env, free_port
+from tests.servers import ROOT, PlatformProcess, backend_env, free_port, fresh_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -89,18 +88,8 @@ def test_a_running_process_stops_on_sigterm(role, pg_url, redis_url, artifacts_d
     assert "Traceback" not in process.log()
 
 
-async def _fresh_database(pg_url: str, name: str) -> str:
-    admin = await asyncpg.connect(pg_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return pg_url.rsplit("/", 1)[0] + "/" + name
-
-
 def test_migrate_stopped_midway_leaves_a_database_the_next_migrate_completes(pg_url, tmp_path):
-    url = asyncio.run(_fresh_database(pg_url, "stopped_midway"))
+    url = asyncio.run(fresh_database(pg_url, "stopped_midway"))
     env = backend_env(database_url=url, data_dir=str(tmp_path))
     migrate = subprocess.Popen(
         [sys.executable, "-m", "backend", "migrate"],
@@ -143,3 +132,15 @@ def test_the_test_environment_stops_on_sigterm(artifacts_dir):
             sandbox.kill()
             sandbox.wait()
     assert code in (0, -signal.SIGTERM)
+
+
+def test_two_migrates_started_at_once_both_finish(pg_url, tmp_path):
+    """Two replicas' ``migrate`` (or a deploy retried while the first still runs) take turns."""
+    url = asyncio.run(fresh_database(pg_url, "migrated_twice"))
+    env = backend_env(database_url=url, data_dir=str(tmp_path))
+    command = [sys.executable, "-m", "backend", "migrate"]
+    both = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in "ab"
+    ]
+    outputs = [process.communicate(timeout=300)[0].decode() for process in both]
+    assert [process.returncode for process in both] == [0, 0], outputs

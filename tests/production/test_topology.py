@@ -24,14 +24,22 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-import asyncpg
 import httpx
 import pytest
 from playwright.async_api import async_playwright
 
 from tests.cases.support import BASE_ANSWERS, HAPPY_USCC, TINY_PDF, form_from_examples, materials_to_upload
 from tests.production.conftest import CHROMIUM, CHROMIUM_ARGS, assert_security_headers, csp_violations
-from tests.servers import ROOT, NginxServer, free_port, make_certificate, sandbox_command, spawn, wait_for
+from tests.servers import (
+    ROOT,
+    NginxServer,
+    free_port,
+    fresh_database,
+    make_certificate,
+    sandbox_command,
+    spawn,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -104,16 +112,6 @@ class Role:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-
-
-async def fresh_database(pg_url: str, name: str) -> str:
-    admin = await asyncpg.connect(pg_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return pg_url.rsplit("/", 1)[0] + "/" + name
 
 
 #: systems whose specs say ES256 that this deployment runs on SM2 with SM3 (both sides): a mixed deployment
