@@ -255,6 +255,17 @@ class PlatformProcess:
             wait_for(
                 lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200, f"backend {self.command}", 60
             )
+        elif wait and self.command == "worker":
+            self.wait_started()
+
+    def wait_started(self, timeout: float = 60) -> None:
+        """Until a worker has connected and begun to claim jobs (its log says so); raises if it exited."""
+
+        def started() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, f"worker exited: {self.log()[-3000:]}"
+            return "worker started" in self.log()
+
+        wait_for(started, f"python -m backend {self.command}", timeout)
 
     def signal(self, sig: int) -> None:
         if self.proc and self.proc.poll() is None:

@@ -106,9 +106,13 @@ class Stack:
         return self.api.url
 
     def start(self) -> None:
+        """The API and the workers, once each worker claims jobs: a fault injected before a worker has
+        connected would meet its start-up wait, not its running loop (a loaded CI machine takes seconds)."""
         self.api.start()
         for worker in self.workers:
             worker.start(wait=False)
+        for worker in self.workers:
+            worker.wait_started()
 
     def kill_worker(self, index: int) -> None:
         """SIGKILL one worker (jobs it claimed are mid-run) and start a replacement."""
