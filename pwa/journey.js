@@ -1015,9 +1015,21 @@ async function correctionPage(view, ref, _params, errors = [], sent = {}) {
       if ((await group.settled()).length) return; // a file did not go: the summary lists it again
       rememberCase(await api(`/api/v1/cases/${view.id}/items/${item.code}/correction`, { method: "POST", body: { form_data: data, message: form.elements.message.value } }));
       navigate(`#/case/${view.id}`);
-    }).catch(async (error) => render_(await correctionPage(view, ref, null, errorsFromApi(error), sent)));
+    }).catch(async (error) => render_(await correctionPage(view, ref, null, correctionErrors(error), sent)));
   });
   return [summary, back(`#/case/${view.id}`), heading(t("correction.title", { item: label(item.name) }), view), form];
+}
+
+/** The API's refusal of a correction, each error at its place: a form field (`form_data.<key>`, also said beside
+ * it) or the file a material asked for (`materials.<code>`, the upload field `m-<code>`). */
+function correctionErrors(error) {
+  if (!(error instanceof ApiError) || !error.errors.length) return errorsFromApi(error);
+  return error.errors.map((e) => {
+    const path = String(e.field || "");
+    const file = path.match(/^materials\.(.+)$/);
+    const key = path.startsWith("form_data.") ? path.slice("form_data.".length) : null;
+    return { key, field: file ? `m-${file[1]}` : key ? fieldId([key]) : null, message: e.message || problemMessage(error) };
+  });
 }
 
 async function ratePage(view, ref, _params, errors = []) {

@@ -22,13 +22,13 @@ from backend.cases.common import (
 from backend.cases.schemas import (
     CaseView,
 )
-from backend.cases.tables import CaseFile, CaseItem
+from backend.cases.tables import CaseEvent, CaseFile, CaseItem, CaseMaterial
 from backend.catalog import get_catalog, validate_draft, validate_submission
 from backend.db import raw, stored
 from backend.identity.actor import Actor
 from backend.jobs import RetryLater
 from backend.jobs.tables import Job
-from backend.lib.problems import ProblemError
+from backend.lib.problems import FieldError, ProblemError
 
 if TYPE_CHECKING:
     from backend.cases.service import CaseService
@@ -121,6 +121,7 @@ async def correct(
                     " Your mandate allows only the corrections this agency asked for.",
                     field=f"form_data.{beyond[0]}",
                 )
+        await _asked_files_uploaded(row["id"], item)
         if form_data:
             current = _load(
                 stored(await CaseFile.select(CaseFile.form_data).where(CaseFile.id == row["id"]).first())["form_data"],
@@ -151,6 +152,46 @@ async def correct(
     await self.platform.queue.notify()
     await self._announce(public_id, events)
     return await self.view(actor, public_id)
+
+
+FRESH_MATERIALS_SQL = "SELECT DISTINCT code FROM case_material WHERE case_file = {} AND at >= {}"
+
+
+async def _asked_files_uploaded(case_pk: int, item: dict[str, Any]) -> None:
+    """Refuse a correction that leaves out a file its agency asked for: each material named in the
+    request needs an upload made since the request (one from before is what the agency refused)."""
+    asked = [c for c in _load(item["corrections"], []) if c.get("kind") == "material"]
+    if not asked:
+        return
+    requested = await raw(
+        CaseEvent,
+        "SELECT MAX(at) AS at FROM case_event WHERE case_file = {} AND item_ref = {} AND type = {}",
+        case_pk,
+        item["ref"],
+        st.ITEM_OUTCOME.format(outcome=st.CORRECTION),
+    )
+    since = requested[0]["at"] or 0
+    fresh = {r["code"] for r in await raw(CaseMaterial, FRESH_MATERIALS_SQL, case_pk, since)}
+    missing = [c for c in asked if c.get("name") not in fresh]
+    if not missing:
+        return
+
+    def named(c: dict[str, Any]) -> tuple[str, str]:  # the material's name (a code the catalog lacks: as sent)
+        label = c.get("label") or {}
+        return label.get("zh") or c["name"], label.get("en") or c["name"]
+
+    def error(c: dict[str, Any]) -> FieldError:
+        zh, en = named(c)
+        message = f"请上传：{zh}。 Upload this file: {en}."
+        return FieldError(f"materials.{c['name']}", "correction_file_missing", message)
+
+    zh, en = named(missing[0])
+    raise ProblemError(
+        422,
+        "correction_file_missing",
+        f"请先上传部门要求补正的材料：{zh}。 Upload the file the agency asked for first: {en}.",
+        errors=[error(c) for c in missing],
+    )
 
 
 async def redrive(self: CaseService, actor: Actor, ref: str) -> None:

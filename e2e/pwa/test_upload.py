@@ -148,6 +148,13 @@ async def test_a_file_asked_for_in_a_correction_uploads_at_once(browser, device,
         await j.open(f"#/case/{case['id']}/correction/{item['ref']}")
         await expect(j.testid("correction-form")).to_be_visible()
         await j.check("correction")
+        # sent without the file: nothing goes, and the summary leads to the file's field
+        await j.testid("send-correction").click()
+        summary = j.testid("error-summary")
+        await expect(summary).to_be_focused()
+        await expect(summary).to_contain_text(f"请上传：{asked['label']['zh']}。")
+        await summary.get_by_role("link").click()
+        await expect(j.page.locator(f"#m-{asked['name']}")).to_be_focused()
         go_on = await held(j.page, f"**/api/v1/cases/{case['id']}/materials")
         await j.choose_file(asked["name"], "清算报告（全体签字）.pdf")
         await expect(j.testid(f"progress-{asked['name']}")).to_be_visible()

@@ -8,6 +8,7 @@ import pytest
 from backend.cases import states as st
 from backend.cases.tables import CaseEvent, CaseFile
 from backend.identity.actor import Actor
+from backend.lib.problems import ProblemError
 from backend.sandbox.mount import SIMULATORS_STATE_KEY
 from tests.cases.live import serve_platform, wait_until
 from tests.cases.support import TINY_PDF, complete_draft
@@ -85,9 +86,18 @@ async def test_a_correction_touches_only_its_item(tmp_path):
         assert reg.status == st.CORRECTION and reg.corrections
         tax_before = next(i for i in view.items if i.code.startswith("TAX-"))
         fields = {c["name"]: "已按要求补正" for c in reg.corrections if c["kind"] == "field"}
-        for c in reg.corrections:
-            if c["kind"] == "material":
-                await platform.cases.add_material(actor, draft.id, c["name"], "fix.pdf", TINY_PDF)
+        files = [c["name"] for c in reg.corrections if c["kind"] == "material"]
+        assert files == ["liquidation_report"]
+        # the file asked for must come first; the one uploaded before the request is what was refused
+        with pytest.raises(ProblemError) as refused:
+            await platform.cases.correct(actor, draft.id, reg.code, fields, "已补正")
+        assert (refused.value.status, refused.value.code) == (422, "correction_file_missing")
+        assert [e.field for e in refused.value.errors] == ["materials.liquidation_report"]
+        assert "清算报告" in refused.value.detail and "liquidation_report" not in refused.value.detail
+        view = await platform.cases.view(actor, draft.id, with_plan=False)
+        assert next(i for i in view.items if i.ref == reg.ref).status == st.CORRECTION  # nothing was sent
+        for name in files:
+            await platform.cases.add_material(actor, draft.id, name, "fix.pdf", TINY_PDF)
         await platform.cases.correct(actor, draft.id, reg.code, fields, "已补正")
         view = await closed_view(platform, actor, draft.id)
         assert view.status == st.CASE_COMPLETED
