@@ -215,10 +215,13 @@ async def add_material(
     media_type = check_upload(content)
     plan, _ = await self.plan_for(row)
     if plan is not None and code not in {m.code for m in plan.materials}:
+        known = get_catalog(row["catalog_version"]).materials.get(code)
         raise ProblemError(
             422,
             "unknown_material",
-            f"本申请不需要材料 {code}。 This case does not need that material.",
+            f"本申请不需要“{known.name.zh}”。 This case does not need the {known.name.en}."
+            if known
+            else "本申请不需要该材料。 This case does not need that material.",
             field="code",
         )
     now = self.clock.now_ms()

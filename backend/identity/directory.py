@@ -12,6 +12,7 @@ from typing import Literal, cast
 import msgspec
 from piccolo.columns.combination import Or, Where
 
+from backend.catalog import get_catalog
 from backend.db import writing_transaction
 from backend.identity.config import Identity, get_identity
 from backend.identity.principal import Principal, forbidden, new_id, require_person
@@ -109,7 +110,13 @@ async def require_act_for(
     if capacity is None:
         raise forbidden("您无权代表该企业办理。 You may not act for this enterprise.")
     if not capacity.covers(item_code):
-        raise forbidden(f"授权委托不包括事项 {item_code}。 Your mandate does not cover {item_code}.")
+        if item_code is None:
+            raise forbidden(
+                "您的授权委托仅限部分事项，不能代表企业办理此项。 Your mandate covers some matters only, not this."
+            )
+        item = get_catalog().items.get(item_code)
+        zh, en = (item.name.zh, item.name.en) if item else (item_code, item_code)
+        raise forbidden(f"您的授权委托不包括“{zh}”。 Your mandate does not cover {en}.")
     if capacities and not (set(capacity.capacities) & set(capacities)):
         raise forbidden("您在该企业的身份不能办理此操作。 Your capacity in this enterprise does not allow this.")
     return capacity

@@ -292,9 +292,9 @@ def require_agency_staff(principal: Principal, agency: str | None = None, region
         return principal
     require_role(principal, AGENCY_STAFF)
     if agency is not None and agency not in principal.agencies:
-        raise forbidden(f"您不是该部门（{agency}）的工作人员。 You are not staff of agency {agency}.")
+        raise forbidden("您不是该部门的工作人员。 You are not staff of this agency.")
     if not region_in_scope(principal, region):
-        raise forbidden(f"该事项不在您的辖区内。 Region {region} is outside your scope.")
+        raise forbidden("该事项不在您的辖区内。 This matter is outside your region.")
     return principal
 
 
@@ -302,7 +302,7 @@ def require_window_staff(principal: Principal, hall: str | None = None) -> Princ
     """403 unless the caller is window staff (of ``hall`` if given)."""
     require_role(principal, WINDOW_STAFF)
     if hall is not None and principal.hall != hall:
-        raise forbidden(f"您不是该服务大厅（{hall}）的窗口人员。 You are not window staff of hall {hall}.")
+        raise forbidden("您不是该服务大厅的窗口人员。 You are not window staff of this hall.")
     return principal
 
 

@@ -110,3 +110,15 @@ async def test_finding03_class_partial_mandate_rates_only_its_items(live, partia
         "/api/v1/ratings/matters", json={"case_id": case["id"], "item_ref": covered["ref"], "level": 5}, headers=agent
     )
     assert rated.status_code == 201, rated.text
+
+
+async def test_a_partial_mandate_is_told_in_words_what_it_does_not_cover(live, partial):
+    """The enterprise's record binds the whole application: refused, in words (it said "事项 None")."""
+    agent = bearer(partial["agent"])
+    said = {}
+    for lang in ("zh-CN", "en"):
+        refused = await live.client.get(f"/api/v1/enterprises/{OTHER_USCC}", headers={**agent, "Accept-Language": lang})
+        assert refused.status_code == 403, refused.text
+        said[lang] = refused.json()["detail"]
+    assert "部分事项" in said["zh-CN"] and "some matters" in said["en"]
+    assert not any("None" in text for text in said.values())
