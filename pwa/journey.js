@@ -561,6 +561,12 @@ const materialSender = (caseId, code) => (file, onprogress, signal) => {
   return upload(`/api/v1/cases/${caseId}/materials`, body, { onprogress, signal });
 };
 
+/** Takes a wrong file off a draft (a fileUpload's `remove`); the case kept on the device forgets it. */
+const materialRemover = (view) => async (material) => {
+  await api(`/api/v1/cases/${view.id}/materials/${material.id}`, { method: "DELETE" });
+  rememberCase(Object.assign(view, { materials: (view.materials || []).filter((m) => m.id !== material.id) }));
+};
+
 /** The case kept on the device learns of an upload without reading the whole case again. */
 const uploadedTo = (view) => (material) => rememberCase(Object.assign(view, { materials: [...(view.materials || []), material] }));
 
@@ -577,7 +583,7 @@ async function materialsPage(view) {
   const group = uploadGroup(summary);
   const uploadField = (m) => fileUpload({
     id: `file-${m.code}`, testid: m.code, label: pick(m.name), hint: `${neededBy(m)} ${t("materials.types")}`, group,
-    uploaded: uploaded.filter((u) => u.code === m.code).map((u) => u.filename),
+    uploaded: uploaded.filter((u) => u.code === m.code), remove: materialRemover(view),
     send: materialSender(view.id, m.code), describe: problemMessage, onuploaded: uploadedTo(view),
   });
   const waiverText = (m) => `${t(`waiver.${m.waiver?.source}`)}：${pick(m.waiver?.reason)}`;

@@ -44,13 +44,15 @@ export function uploadGroup(slot, errors = []) {
 /**
  * A file field that uploads as soon as a file is chosen.
  * `send(file, onprogress, signal)` uploads (shared/api.js `upload`) and resolves with what was kept;
- * `describe(error)` words a failure; `uploaded` names the files already there; `onuploaded(result)`
- * follows each success; `group` (uploadGroup) lists failures in the page's error summary.
- * Test ids, each + `testid`: upload- (the field), uploaded-, progress-, retry-, status- (what is said).
+ * `describe(error)` words a failure; `uploaded` the files already there (`{id, filename}`, or names);
+ * `onuploaded(result)` follows each success; `group` (uploadGroup) lists failures in the page's error
+ * summary. With `remove(file)` (resolves once the file is gone) each file kept has a 删除 / Remove button.
+ * Test ids, each + `testid`: upload- (the field), uploaded-, progress-, retry-, status- (what is said), remove-.
  */
-export function fileUpload({ id, label, hint, uploaded = [], testid = id, group, send, describe, onuploaded = () => {} }) {
-  const names = [...uploaded];
+export function fileUpload({ id, label, hint, uploaded = [], testid = id, group, send, describe, remove = null, onuploaded = () => {} }) {
+  const files = uploaded.map((u) => (typeof u === "string" ? { filename: u } : u));
   const done = h("p", { class: "ok-text", id: `${id}-done`, "data-testid": `uploaded-${testid}` });
+  const removals = h("ul", { class: "plain upload__files", hidden: true });
   const error = h("p", { class: "field-error", id: `${id}-error`, hidden: true });
   const input = h("input", { type: "file", id, name: "file", accept: "image/*,application/pdf", capture: "environment" });
   const bar = h("progress", { id: `${id}-progress`, max: "100", value: "0" });
@@ -62,14 +64,43 @@ export function fileUpload({ id, label, hint, uploaded = [], testid = id, group,
   const field = h("div", { class: "upload field", "data-testid": `upload-${testid}` },
     h("label", { for: id, class: "label--bold" }, label),
     h("p", { class: "hint", id: `${id}-hint` }, hint, " ", t("upload.auto")),
-    error, done, input, progress, retry, status);
+    error, done, removals, input, progress, retry, status);
   let file = null; // the file last chosen: what Retry sends again
   let attempt = null; // the upload on its way (a newer choice aborts it)
   let told = 0; // the last quarter said
 
+  const removeButton = (kept) => {
+    const button = h("button", { class: "button button--secondary upload__remove", type: "button", "data-testid": `remove-${testid}` },
+      h("span", {}, ...withNames("upload.remove", [kept.filename]))); // one flex item: its spaces stay
+    button.addEventListener("click", async () => {
+      if (button.getAttribute("aria-disabled") === "true") return;
+      button.setAttribute("aria-disabled", "true");
+      try {
+        await remove(kept);
+        files.splice(files.indexOf(kept), 1);
+        error.hidden = true;
+        field.classList.remove("field--error");
+        show();
+        status.replaceChildren(...withNames("upload.removed", [kept.filename]));
+        input.focus(); // the button is gone: the field is where to go on
+      } catch (failure) {
+        button.removeAttribute("aria-disabled");
+        const message = withNames("upload.removeFailed", [kept.filename], { reason: describe(failure) });
+        error.replaceChildren(h("span", { class: "visually-hidden" }, t("error.prefix")), ...message);
+        error.hidden = false;
+        status.replaceChildren(...withNames("upload.removeFailed", [kept.filename], { reason: describe(failure) }));
+        show();
+      }
+    });
+    return button;
+  };
   const show = () => {
+    const names = files.map((f) => f.filename);
     done.hidden = !names.length;
     done.replaceChildren(...(names.length ? withNames("materials.uploaded", names) : []));
+    const removable = remove ? files.filter((f) => f.id != null) : [];
+    removals.hidden = !removable.length;
+    removals.replaceChildren(...removable.map((f) => h("li", {}, removeButton(f))));
     input.setAttribute("aria-describedby", [`${id}-hint`, error.hidden ? "" : `${id}-error`, names.length ? `${id}-done` : ""].filter(Boolean).join(" "));
   };
   const onprogress = (loaded, total) => {
@@ -99,7 +130,7 @@ export function fileUpload({ id, label, hint, uploaded = [], testid = id, group,
       const result = await sending;
       if (mine !== attempt) return;
       const retried = document.activeElement === retry;
-      names.push(file.name);
+      files.push({ id: result?.id, filename: file.name });
       field.classList.remove("field--error");
       error.hidden = true;
       retry.hidden = true;

@@ -261,6 +261,37 @@ async def add_material(
     )
 
 
+async def remove_material(self: CaseService, actor: Actor, public_id: str, material_id: int) -> None:
+    """Take a wrong file off a draft (its content is deleted; the timeline keeps its hash). Once the
+    application is submitted its materials are part of the record: another file is added instead."""
+    row = await self.case_for(actor, public_id, "upload")
+    if row["status"] != st.DRAFT:
+        raise ProblemError(
+            409,
+            "case_not_editable",
+            "申请已提交，材料不能删除；如需更换，请上传新的文件。 Submitted: upload a new file instead.",
+        )
+    now = self.clock.now_ms()
+    async with self.transaction():
+        await self._lock(row["id"])
+        removed = (
+            await CaseMaterial.delete()
+            .where((CaseMaterial.id == material_id) & (CaseMaterial.case_file == row["id"]))
+            .returning(CaseMaterial.code, CaseMaterial.sha256)
+        )
+        if not removed:
+            raise ProblemError(404, "material_not_found", "找不到该材料。 No such material.")
+        await CaseFile.update({CaseFile.updated_at: now}).where(CaseFile.id == row["id"])
+        event = await timeline.append(
+            row["id"],
+            st.MATERIAL_REMOVED,
+            at=now,
+            actor=actor.id,
+            data={"code": removed[0]["code"], "sha256": removed[0]["sha256"]},
+        )
+    await self._announce(public_id, [event])
+
+
 async def material_content(self: CaseService, actor: Actor, public_id: str, material_id: int) -> tuple[str, str, bytes]:
     """An uploaded material (part of the whole application)."""
     row = await self.case_for(actor, public_id, "material")

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -172,6 +172,12 @@ class CaseController(Controller):
     ) -> MaterialView:
         content = await data.file.read()
         return await platform.cases.add_material(actor, case_id, data.code, data.file.filename or "upload", content)
+
+    @delete("/{case_id:str}/materials/{material_id:int}", summary="Remove an uploaded material from a draft")
+    async def remove_material(
+        self, platform: PlatformDep, actor: ActorDep, case_id: FromPath[str], material_id: FromPath[int]
+    ) -> None:
+        await platform.cases.remove_material(actor, case_id, material_id)
 
     @get(
         "/{case_id:str}/materials/{material_id:int}",

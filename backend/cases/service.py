@@ -340,6 +340,8 @@ class CaseService:
 
     add_material = drafts.add_material
 
+    remove_material = drafts.remove_material
+
     material_content = drafts.material_content
 
     document_content = drafts.document_content

@@ -73,6 +73,7 @@ CASE_CLOSED: Final = "case.closed"
 CASE_EXPIRY_WARNED: Final = "case.expiry_warned"
 CASE_EXPIRED: Final = "case.expired"
 MATERIAL_ADDED: Final = "material.added"
+MATERIAL_REMOVED: Final = "material.removed"  # from a draft, by the applicant (a wrong file)
 ITEM_QUEUED: Final = "item.queued"
 ITEM_SENT: Final = "item.sent"
 ITEM_OUTCOME: Final = "item.{outcome}"  # item.accepted, item.completed ... (from the agency)
@@ -101,6 +102,7 @@ EVENT_TYPES: Final = (
     CASE_EXPIRY_WARNED,
     CASE_EXPIRED,
     MATERIAL_ADDED,
+    MATERIAL_REMOVED,
     ITEM_QUEUED,
     ITEM_SENT,
     *(ITEM_OUTCOME.format(outcome=o) for o in ITEM_OUTCOMES),

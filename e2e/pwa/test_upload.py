@@ -1,7 +1,8 @@
 """Uploading in one step: choosing a file sends it at once (no button to press), with a progress bar
 while it goes; a dropped connection is listed in the error summary and 重试 sends the same file again
 without choosing it; a file the platform refuses says why; nothing uploaded before is lost. The
-same field serves the files an agency asks for in a correction (补正), which waits for them."""
+same field serves the files an agency asks for in a correction (补正), which waits for them. A wrong
+file comes off a draft with its own button."""
 
 from __future__ import annotations
 
@@ -130,6 +131,20 @@ async def test_choosing_a_file_uploads_it_and_a_dropped_upload_is_retried(browse
         await expect(j.testid(f"uploaded-{first}")).to_have_text("Uploaded: 股东会决议.pdf、resolution.pdf")
         await expect(summary).to_have_count(0)
         assert answers == [401, 201], answers
+
+        # The wrong file comes off again (a draft only): the field says so and keeps the focus.
+        field = j.testid(f"upload-{first}")
+        remove = field.get_by_role("button", name="Remove resolution.pdf")
+        box = await remove.bounding_box()
+        assert box and box["height"] >= 44, box
+        await j.check("upload-removable")
+        await remove.click()
+        await expect(j.testid(f"uploaded-{first}")).to_have_text("Uploaded: 股东会决议.pdf")
+        await expect(j.testid(f"status-{first}")).to_have_text("resolution.pdf removed")
+        await expect(field.locator("input[type=file]")).to_be_focused()
+        await expect(field.get_by_role("button", name=re.compile("^Remove"))).to_have_count(1)
+        kept = await asyncio.to_thread(uploaded_files, base, draft["id"])
+        assert [m["filename"] for m in kept] == ["股东会决议.pdf", "清算报告.pdf"]
         assert j.errors == []
     finally:
         await context.close()

@@ -98,6 +98,30 @@ async def test_uploads_are_judged_by_content(platform, applicant):
     assert caught.value.code == "unsafe_material"
 
 
+async def test_a_wrong_file_comes_off_a_draft_and_the_timeline_keeps_its_hash(platform, applicant):
+    view = await complete_draft(platform, applicant)
+    code = next(m.code for m in (await platform.cases.view(applicant, view.id)).materials)
+    wrong = await platform.cases.add_material(applicant, view.id, code, "错的.pdf", TINY_PDF + b"\n% wrong")
+    with pytest.raises(ProblemError) as caught:
+        await platform.cases.remove_material(Actor(id="P999"), view.id, wrong.id)  # not theirs: not even there
+    assert caught.value.status == 404
+    await platform.cases.remove_material(applicant, view.id, wrong.id)
+    after = await platform.cases.view(applicant, view.id)
+    assert wrong.id not in {m.id for m in after.materials} and code in {m.code for m in after.materials}
+    removed = [e for e in after.timeline if e.type == st.MATERIAL_REMOVED]
+    assert [e.data for e in removed] == [{"code": code, "sha256": wrong.sha256}]
+    assert after.timeline_intact
+    with pytest.raises(ProblemError) as caught:
+        await platform.cases.remove_material(applicant, view.id, wrong.id)
+    assert (caught.value.status, caught.value.code) == (404, "material_not_found")
+    # once submitted, the materials are the record: another file is added instead
+    await platform.cases.submit(applicant, view.id, "remove-then-submit")
+    kept = (await platform.cases.view(applicant, view.id)).materials[0]
+    with pytest.raises(ProblemError) as caught:
+        await platform.cases.remove_material(applicant, view.id, kept.id)
+    assert (caught.value.status, caught.value.code) == (409, "case_not_editable")
+
+
 async def test_submit_once_numbers_the_case_and_queues_the_first_items(platform, applicant):
     view = await complete_draft(platform, applicant)
     submitted = await platform.cases.submit(applicant, view.id, "submit-key-1")

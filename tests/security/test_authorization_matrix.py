@@ -111,6 +111,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/s/{code:str}"): Rule(ALL, why="the code is the key: whoever holds it is sent on (expires in a week)"),
     ("POST", "/api/v1/cases/{case_id:str}/precheck"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/cases/{case_id:str}/materials"): Rule(OWNER, hidden=True),
+    ("DELETE", "/api/v1/cases/{case_id:str}/materials/{material_id:int}"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/cases/{case_id:str}/signatures"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/cases/{case_id:str}/submit"): Rule(OWNER, hidden=True),
     ("POST", "/api/v1/cases/{case_id:str}/withdraw"): Rule(OWNER, hidden=True),
