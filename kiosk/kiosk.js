@@ -6,7 +6,7 @@ import { api, ApiError, authorizeWith } from "/shared/api.js";
 import { currentLocale, formatDay, formatTime, loadMessages, matterHeading, pick, t as sharedT } from "/shared/i18n.js";
 import { initPreferences } from "/shared/prefs.js";
 import { qrSvg } from "/shared/qr.js";
-import { h, once, tag } from "/shared/ui.js";
+import { h, once, tag, zhPart } from "/shared/ui.js";
 import * as bridge from "./bridge.js";
 import { idleTimer } from "./idle.js";
 import { DIGITS, caseIdFromLink, formatPartial, parseNumber } from "./number.js";
@@ -347,7 +347,7 @@ function mineScreen(cases) {
   return [
     h("h1", {}, kt("k.menu.mine")),
     cases.length ? h("ul", { class: "status-list", "data-testid": "my-cases" }, cases.map((c) => h("li", {},
-      button(`mine-${c.id}`, [c.enterprise_name, h("small", {}, c.number || kt("k.mine.draft"))], () => openCase(c.id), "button--secondary kiosk-case"),
+      button(`mine-${c.id}`, [zhPart(c.enterprise_name), h("small", {}, c.number || kt("k.mine.draft"))], () => openCase(c.id), "button--secondary kiosk-case"),
       tag(label(c.status_label), kind(c))))) : h("p", { class: "lead", "data-testid": "my-cases-none" }, kt("k.mine.none")),
     h("div", { class: "actions" }, button("menu-progress-by-number", kt("k.menu.progress"), () => { digits = ""; show(progressScreen, "progress"); }, "button--secondary"),
       button("back-menu", kt("k.case.back"), () => show(menu, "menu"), "button--secondary"), endButton()),
@@ -438,7 +438,7 @@ function receipt(view) {
 function caseScreen(view, message = null) {
   const rows = [
     [kt("k.case.number"), view.number || "—", "case-view-number"],
-    [kt("k.case.enterprise"), view.enterprise_name, "case-view-enterprise"],
+    [kt("k.case.enterprise"), zhPart(view.enterprise_name), "case-view-enterprise"],
     [kt("k.case.status"), label(view.status_label), "case-view-status"],
   ];
   const phone = h("div", { hidden: true, "data-testid": "case-phone" }, h("p", {}, kt("k.case.phone.lead")), qrBlock(caseLink(view), kt("k.case.phone.qr"), "case-qr"));
@@ -475,7 +475,7 @@ function applyScreen(error = "") {
     h("h1", {}, kt("k.apply.title")),
     error ? errorPanel(error) : null,
     h("p", { class: "lead" }, kt("k.apply.lead")),
-    h("div", { class: "big-actions" }, enterprises.map((e) => button(`apply-${e.uscc}`, e.enterprise_name, (event) => once(event.currentTarget, kt("k.busy"), async () => {
+    h("div", { class: "big-actions" }, enterprises.map((e) => button(`apply-${e.uscc}`, zhPart(e.enterprise_name), (event) => once(event.currentTarget, kt("k.busy"), async () => {
       try {
         const view = await visitorApi("/api/v1/cases", { method: "POST", body: { uscc: e.uscc, channel: "kiosk" } });
         view.items ||= [];

@@ -3,7 +3,7 @@
 // the device); pages return nodes, `render` swaps them in, sets the title and moves focus.
 import { api, ApiError, idempotencyKey, upload } from "/shared/api.js";
 import { currentLocale, formatDate, formatDay, formatTime, loadMessages, matterHeading, pick, t } from "/shared/i18n.js";
-import { announce, errorSummary, h, once, radios, summaryList, tag, taskList } from "/shared/ui.js";
+import { announce, errorSummary, h, once, radios, summaryList, tag, taskList, zhPart } from "/shared/ui.js";
 import { displayValue, fieldId, readFields, schemaFields, titleOf, validateFields } from "/shared/schema-form.js";
 import { cachedCase, draftMeta, flushOutbox, pending, rememberCase, saveDraft, setDraftMeta } from "/shared/drafts.js";
 import { qrSvg } from "/shared/qr.js";
@@ -209,7 +209,7 @@ function taskStates(view, signing, progress) {
 // ---- shared page parts ---------------------------------------------------------------------------
 
 const back = (href) => h("a", { href, class: "back-link", "data-testid": "back" }, t("common.back"));
-const caption = (view) => h("span", { class: "caption" }, view.enterprise_name);
+const caption = (view) => h("span", { class: "caption" }, zhPart(view.enterprise_name));
 const heading = (text, view) => h("h1", {}, view ? caption(view) : null, text);
 
 function problemMessage(error) {
@@ -648,7 +648,7 @@ async function signaturesPage(view, _arg, _params, problem = null) {
     const mine = isMine(s);
     const url = mine ? links[s.person_id] : shorts[s.person_id] || links[s.person_id];
     const statusTag = tag(t(`sign.status.${s.status}`), s.status === "signed" ? "done" : s.status === "declined" ? "cannot" : "todo");
-    const card = h("li", { class: "signer", "data-testid": `signer-${s.request_id}` }, h("p", {}, h("strong", {}, s.name), " ", statusTag, s.signed_at ? h("span", { class: "hint" }, ` ${fmtTime(s.signed_at * (s.signed_at < 1e12 ? 1000 : 1))}`) : null));
+    const card = h("li", { class: "signer", "data-testid": `signer-${s.request_id}` }, h("p", {}, h("strong", {}, zhPart(s.name)), " ", statusTag, s.signed_at ? h("span", { class: "hint" }, ` ${fmtTime(s.signed_at * (s.signed_at < 1e12 ? 1000 : 1))}`) : null));
     if (s.status === "pending" && url) {
       if (mine) card.append(h("p", {}, h("a", { class: "button", href: url, target: "_blank", rel: "noopener", "data-testid": "sign-myself" }, t("sign.myself"))));
       else {
@@ -841,7 +841,7 @@ function itemRow(view, item, rated = {}) {
       h("span", { class: "matter__status" }, tag(label(item.status_label), kind)),
       h("div", { class: "matter__foot" },
         h("span", { class: "matter__dates", "data-testid": "matter-dates" }, itemDates(item),
-          ...(item.documents || []).flatMap((d) => [" · ", h("a", { href: d.href, download: "", "data-testid": "document", "aria-label": t("case.download", { name: d.name }) }, d.name)])),
+          ...(item.documents || []).flatMap((d) => [" · ", documentLink(d)])),
         toggle)),
     panel,
     item.status === "correction_requested" ? h("div", { class: "warning-box", "data-testid": `correction-${item.ref}` },
@@ -1026,6 +1026,13 @@ async function correctionPage(view, ref, _params, errors = [], sent = {}) {
   return [summary, back(`#/case/${view.id}`), heading(t("correction.title", { item: label(item.name) }), view), form];
 }
 
+/** A result document's link: its title (marked Chinese on an English page), with "Download:" for screen readers. */
+function documentLink(d) {
+  const [before, after = ""] = t("case.download", { name: "\u0000" }).split("\u0000");
+  const hidden = (text) => (text ? h("span", { class: "visually-hidden" }, text) : null);
+  return h("a", { href: d.href, download: "", "data-testid": "document" }, hidden(before), zhPart(d.name), hidden(after));
+}
+
 /** The API's refusal of a correction, each error at its place: a form field (`form_data.<key>`, also said beside
  * it) or the file a material asked for (`materials.<code>`, the upload field `m-<code>`). */
 function correctionErrors(error) {
@@ -1100,7 +1107,7 @@ async function casesPage() {
     h("h1", {}, t("cases.title")),
     h("p", {}, t("cases.signedIn", { name: me.name })),
     cases.length ? h("ul", { class: "plain card-list", "data-testid": "case-list" }, cases.map((c) => h("li", { class: "card" },
-      h("a", { href: c.status === "draft" ? `#/case/${c.id}/tasks` : `#/case/${c.id}` }, c.enterprise_name),
+      h("a", { href: c.status === "draft" ? `#/case/${c.id}/tasks` : `#/case/${c.id}` }, zhPart(c.enterprise_name)),
       h("p", {}, tag(label(c.status_label), c.status === "draft" ? "todo" : c.status === "completed" ? "done" : "progress"), " ", c.number || ""),
       h("p", { class: "hint" }, c.items_total ? t("case.progress", { done: c.items_done, total: c.items_total }) : t("cases.updated", { time: fmtTime(c.updated_at) }))))) : h("p", {}, t("cases.none")),
     h("p", {}, h("a", { class: "button", href: "#/enterprises", "data-testid": "new-case" }, t("cases.new"))),

@@ -1,6 +1,14 @@
 // Small DOM components both channels use (GOV.UK patterns, written for this project):
 // element builder, error summary, summary list, tags, radios, task list, live status.
-import { t } from "./i18n.js";
+import { currentLocale, t } from "./i18n.js";
+
+const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
+
+/** Chinese words inside a page in another language (an enterprise's or a person's name, a document's
+ * title): marked lang="zh-CN" so a screen reader reads them as Chinese (WCAG 3.1.2); otherwise as is. */
+export function zhPart(text, tag = "span") {
+  return currentLocale() !== "zh-CN" && CJK.test(String(text ?? "")) ? h(tag, { lang: "zh-CN" }, text) : text;
+}
 
 /** Build an element: h("p", {class: "x", onclick: fn}, "text", child). Text is never parsed as HTML. */
 export function h(tag, attrs = {}, ...children) {

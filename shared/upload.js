@@ -3,7 +3,7 @@
 // Retry sending the same file again where trying again can help; a success names the file, and
 // choosing another uploads that one too. Used by the materials page and a correction's files.
 import { t } from "./i18n.js";
-import { errorSummary, h } from "./ui.js";
+import { errorSummary, h, zhPart } from "./ui.js";
 
 /** Failures worth sending the same file again for: no connection, a timeout, too many requests, the server's own trouble. */
 const retryable = (error) => error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
@@ -14,7 +14,8 @@ const MARK = "\u0000";
  * is the person's data, not words in the message's language (and may run either way). */
 function withNames(key, names, params = {}) {
   const [before, after = ""] = t(key, { ...params, file: MARK, files: MARK }).split(MARK);
-  return [before, ...names.flatMap((name, i) => (i ? ["、", h("bdi", {}, name)] : [h("bdi", {}, name)])), after];
+  const named = (name) => { const part = zhPart(name, "bdi"); return typeof part === "string" ? h("bdi", {}, name) : part; };
+  return [before, ...names.flatMap((name, i) => (i ? ["、", named(name)] : [named(name)])), after];
 }
 
 /** The uploads of one page: their failures in the page's error summary (drawn in `slot`, after the

@@ -240,6 +240,9 @@ async def run_journey(j: Journey, context, server) -> str:
     # 好差评: one rating per matter once it is done
     rate = page.locator('[data-testid^="rate-"]').first
     await rate.locator("xpath=ancestor::li[1]").get_by_test_id("matter-toggle").click()  # a matter's details expand
+    # its result documents, each a link a screen reader announces as a download of that title
+    document = rate.locator("xpath=ancestor::li[1]").get_by_test_id("document").first
+    await expect(document).to_have_accessible_name(re.compile(r"^下载：\s*\S"))
     await rate.click()
     await j.wait_route(r"/rate/")
     await j.check("rate")

@@ -117,6 +117,9 @@ async def test_choosing_a_file_uploads_it_and_a_dropped_upload_is_retried(browse
         # A file the platform refuses: its reason, in the reader's language; trying it again cannot help.
         await page.get_by_role("button", name="切换为英文").click()
         await expect(page.locator("#view h1")).to_contain_text("Documents")
+        # Chinese words on the English page are marked as Chinese for screen readers (WCAG 3.1.2)
+        await expect(page.locator('#view h1 .caption [lang="zh-CN"]')).to_have_text(draft["enterprise_name"])
+        await expect(j.testid(f"uploaded-{first}").locator('bdi[lang="zh-CN"]')).to_have_text("股东会决议.pdf")
         await j.choose_file(first, "notes.txt", b"not a scan", "text/plain")
         refused = "notes.txt could not be uploaded: Only PDF, JPEG and PNG files are accepted."
         await expect(summary).to_contain_text(refused)
