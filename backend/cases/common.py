@@ -105,6 +105,14 @@ def _load(text: str | None, default: Any) -> Any:
     return msgspec.json.decode(text) if text else default
 
 
+def require_draft(
+    row: dict[str, Any], detail: str = "申请已提交，不能再修改。 The case was submitted and can no longer be edited."
+) -> None:
+    """409 ``case_not_editable`` unless the case ``row`` is still a draft."""
+    if row["status"] != st.DRAFT:
+        raise ProblemError(409, "case_not_editable", detail)
+
+
 def case_blocked(blockers: list[Blocker]) -> ProblemError:
     """422 ``case_blocked`` naming each blocker (a plan's or an agency's, one shape): one error per
     blocker, its field ``blockers.<code>`` and its message, narrowed to the request's language at the

@@ -20,6 +20,7 @@ from backend.cases.common import (
     _json,
     _load,
     _plan,
+    require_draft,
 )
 from backend.cases.materials import check_upload
 from backend.cases.schemas import (
@@ -132,12 +133,9 @@ async def update_draft(
 ) -> CaseView:
     """Save answers and form data; a stale ``version`` is a 409 so nothing is overwritten silently."""
     row = await self.case_for(actor, public_id, "update")
-    if row["status"] != st.DRAFT:
-        raise ProblemError(
-            409,
-            "case_not_editable",
-            "申请已提交，不能再修改；如需补正请按事项办理。 The case was submitted and can no longer be edited.",
-        )
+    require_draft(
+        row, "申请已提交，不能再修改；如需补正请按事项办理。 The case was submitted and can no longer be edited."
+    )
     # sizes are enforced when saved, not only at submission: a draft never holds megabytes
     validate_draft(row["catalog_version"], form_data=form_data, answers=answers)
     # The answer after saving shows the plan, which needs the registration record: look it up
@@ -241,14 +239,8 @@ async def add_material(
                 at=now,
             )
         ).returning(CaseMaterial.id)
-        await CaseFile.update({CaseFile.updated_at: now}).where(CaseFile.id == row["id"])
-        event = await timeline.append(
-            row["id"],
-            st.MATERIAL_ADDED,
-            at=now,
-            actor=actor.id,
-            data={"code": code, "sha256": digest, "size": len(content)},
-        )
+        data = {"code": code, "sha256": digest, "size": len(content)}
+        event = await _materials_changed(row, st.MATERIAL_ADDED, now, actor, data)
     await self._announce(public_id, [event])
     return MaterialView(
         id=rows[0]["id"],
@@ -261,16 +253,22 @@ async def add_material(
     )
 
 
+async def _materials_changed(
+    row: dict[str, Any], event_type: str, now: int, actor: Actor, data: dict[str, Any]
+) -> dict[str, Any]:
+    """In the caller's transaction: the case was changed now, and its timeline says how."""
+    await CaseFile.update({CaseFile.updated_at: now}).where(CaseFile.id == row["id"])
+    return await timeline.append(row["id"], event_type, at=now, actor=actor.id, data=data)
+
+
 async def remove_material(self: CaseService, actor: Actor, public_id: str, material_id: int) -> None:
     """Take a wrong file off a draft (its content is deleted; the timeline keeps its hash). Once the
     application is submitted its materials are part of the record: another file is added instead."""
     row = await self.case_for(actor, public_id, "upload")
-    if row["status"] != st.DRAFT:
-        raise ProblemError(
-            409,
-            "case_not_editable",
-            "申请已提交，材料不能删除；如需更换，请上传新的文件。 Submitted: upload a new file instead.",
-        )
+    require_draft(
+        row,
+        "申请已提交，材料不能删除；如需更换，请上传新的文件。 The application is submitted: upload a new file instead.",
+    )
     now = self.clock.now_ms()
     async with self.transaction():
         await self._lock(row["id"])
@@ -281,14 +279,8 @@ async def remove_material(self: CaseService, actor: Actor, public_id: str, mater
         )
         if not removed:
             raise ProblemError(404, "material_not_found", "找不到该材料。 No such material.")
-        await CaseFile.update({CaseFile.updated_at: now}).where(CaseFile.id == row["id"])
-        event = await timeline.append(
-            row["id"],
-            st.MATERIAL_REMOVED,
-            at=now,
-            actor=actor.id,
-            data={"code": removed[0]["code"], "sha256": removed[0]["sha256"]},
-        )
+        data = {"code": removed[0]["code"], "sha256": removed[0]["sha256"]}
+        event = await _materials_changed(row, st.MATERIAL_REMOVED, now, actor, data)
     await self._announce(public_id, [event])
 
 
@@ -326,8 +318,7 @@ async def start_signing(self: CaseService, actor: Actor, public_id: str):
     """Render the merged application as a PDF and ask every required signer to sign it."""
 
     row = await self.case_for(actor, public_id, "sign")
-    if row["status"] != st.DRAFT:
-        raise ProblemError(409, "case_not_editable", "申请已提交。 The case was already submitted.")
+    require_draft(row, "申请已提交。 The case was already submitted.")
     plan, blockers, missing = await self.requirements(actor, row, gates=False)
     if plan is None or blockers or any(m.code != "material_missing" for m in missing):
         raise ProblemError(

@@ -28,7 +28,7 @@ from msgspec import Meta
 from piccolo.columns import BigInt, Serial, Text, Varchar
 from piccolo.table import Table
 
-from backend.cases import states as st
+from backend.cases.common import require_draft
 from backend.identity.actor import Actor, ActorDep
 from backend.lib.problems import ProblemError
 from backend.platform import Platform, PlatformDep
@@ -117,12 +117,7 @@ async def read_progress(platform: Platform, actor: Actor, public_id: str) -> Pro
 async def update_progress(platform: Platform, actor: Actor, public_id: str, update: ProgressUpdate) -> ProgressView:
     """Record steps of a draft; only a draft has task steps (409 ``case_not_editable`` after)."""
     row = await platform.cases.case_for(actor, public_id, "update")
-    if row["status"] != st.DRAFT:
-        raise ProblemError(
-            409,
-            "case_not_editable",
-            "申请已提交，不能再修改。 The case was submitted and can no longer be edited.",
-        )
+    require_draft(row)
     now = platform.clock.now_ms()
     changes: dict[Any, Any] = {CaseProgress.updated_at: now}
     if update.enterprise_checked is not None:
