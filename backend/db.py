@@ -64,6 +64,7 @@ class _EndsWhateverHappens:
     connection: Any
     commit: Callable[[], Awaitable[None]]
     rollback: Callable[[], Awaitable[None]]
+    _give_back: Callable[[bool], Awaitable[None]]  # each engine's: the connection back to its pool, or closed
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:
@@ -87,9 +88,6 @@ class _EndsWhateverHappens:
             finally:
                 self.engine.current_transaction.reset(self.context)
         return exception is None
-
-    async def _give_back(self, healthy: bool) -> None:
-        raise NotImplementedError
 
 
 class _PostgresTransaction(_EndsWhateverHappens, PostgresTransaction):

@@ -1,7 +1,7 @@
 // Service worker: the app shell cache-first (versioned cache names: a new VERSION installs
 // a new cache and waits until the user accepts the update), API reads of drafts and
 // lists network-first with the last good copy as the offline fallback.
-const VERSION = "2026-12-03.5";
+const VERSION = "2026-12-03.6";
 const SHELL = `yjs-shell-${VERSION}`;
 const DATA = "yjs-data-v1";
 const SHELL_ASSETS = [

@@ -4,10 +4,14 @@ import { currentLocale, t } from "./i18n.js";
 
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
 
-/** Chinese words inside a page in another language (an enterprise's or a person's name, a document's
- * title): marked lang="zh-CN" so a screen reader reads them as Chinese (WCAG 3.1.2); otherwise as is. */
-export function zhPart(text, tag = "span") {
-  return currentLocale() !== "zh-CN" && CJK.test(String(text ?? "")) ? h(tag, { lang: "zh-CN" }, text) : text;
+/** The attributes of an element holding Chinese words (an enterprise's or a person's name, a document's
+ * title) on a page in another language: lang="zh-CN", so a screen reader reads them as Chinese (WCAG 3.1.2). */
+export const zhAttrs = (text) => (currentLocale() !== "zh-CN" && CJK.test(String(text ?? "")) ? { lang: "zh-CN" } : {});
+
+/** `text` in a <span lang="zh-CN"> where `zhAttrs` asks for one; otherwise as is. */
+export function zhPart(text) {
+  const attrs = zhAttrs(text);
+  return attrs.lang ? h("span", attrs, text) : text;
 }
 
 /** Build an element: h("p", {class: "x", onclick: fn}, "text", child). Text is never parsed as HTML. */

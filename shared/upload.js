@@ -3,7 +3,7 @@
 // Retry sending the same file again where trying again can help; a success names the file, and
 // choosing another uploads that one too. Used by the materials page and a correction's files.
 import { t } from "./i18n.js";
-import { errorSummary, h, zhPart } from "./ui.js";
+import { errorSummary, h, zhAttrs } from "./ui.js";
 
 /** Failures worth sending the same file again for: no connection, a timeout, too many requests, the server's own trouble. */
 const retryable = (error) => error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
@@ -14,7 +14,7 @@ const MARK = "\u0000";
  * is the person's data, not words in the message's language (and may run either way). */
 function withNames(key, names, params = {}) {
   const [before, after = ""] = t(key, { ...params, file: MARK, files: MARK }).split(MARK);
-  const named = (name) => { const part = zhPart(name, "bdi"); return typeof part === "string" ? h("bdi", {}, name) : part; };
+  const named = (name) => h("bdi", zhAttrs(name), name);
   return [before, ...names.flatMap((name, i) => (i ? ["、", named(name)] : [named(name)])), after];
 }
 
@@ -86,10 +86,10 @@ export function fileUpload({ id, label, hint, uploaded = [], testid = id, group,
         input.focus(); // the button is gone: the field is where to go on
       } catch (failure) {
         button.removeAttribute("aria-disabled");
-        const message = withNames("upload.removeFailed", [kept.filename], { reason: describe(failure) });
-        error.replaceChildren(h("span", { class: "visually-hidden" }, t("error.prefix")), ...message);
+        const message = () => withNames("upload.removeFailed", [kept.filename], { reason: describe(failure) });
+        error.replaceChildren(h("span", { class: "visually-hidden" }, t("error.prefix")), ...message());
         error.hidden = false;
-        status.replaceChildren(...withNames("upload.removeFailed", [kept.filename], { reason: describe(failure) }));
+        status.replaceChildren(...message());
         show();
       }
     });
